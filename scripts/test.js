@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// The whole test suite, as `npm test` and CI run it:
+//   1. make sure Debian's Chromium is there for the browser tests (installs it as root);
+//   2. compile (typecheck included) to dist/;
+//   3. start one throwaway PostgreSQL server unless DATABASE_URL is set;
+//   4. run every dist/test/**/*.test.js with node's test runner, on SQLite and PostgreSQL.
+// Extra arguments are passed to `node --test` (e.g. a file name, or --test-name-pattern=…).
+import { spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const CHROMIUM = process.env.KAPIBARA_CHROMIUM ?? '/usr/bin/chromium';
+
+function ensureChromium() {
+  if (existsSync(CHROMIUM)) return;
+  if (process.getuid?.() !== 0) {
+    console.error(`Chromium is missing at ${CHROMIUM} and this is not root: run "apt-get install -y chromium" as root.`);
+    process.exit(1);
+  }
+  console.log('Installing Debian\'s chromium for the browser tests…');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env });
+}
+
+function testFiles(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...testFiles(p));
+    else if (name.endsWith('.test.js')) out.push(p);
+  }
+  return out.sort();
+}
+
+ensureChromium();
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+
+const { startPgServer } = await import('../dist/test/helpers/pg-server.js');
+let pg;
+const env = { ...process.env };
+if (!env.DATABASE_URL) {
+  pg = await startPgServer();
+  env.KAPIBARA_TEST_PG_URL = pg.url;
+}
+
+const extra = process.argv.slice(2);
+const files = extra.some((a) => a.endsWith('.js') || a.endsWith('.ts'))
+  ? extra.filter((a) => a.endsWith('.js') || a.endsWith('.ts')).map((a) => a.replace(/^test\//, 'dist/test/').replace(/\.ts$/, '.js'))
+  : testFiles('dist/test');
+const flags = extra.filter((a) => !(a.endsWith('.js') || a.endsWith('.ts')));
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...flags, ...files], {
+  stdio: 'inherit',
+  env,
+});
+if (pg) await pg.stop();
+process.exit(result.status ?? 1);

@@ -1,0 +1,126 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { parseServerConfig, isLoopback, type ServerConfig } from './config.js';
+import { openStore, type Store } from './db/index.js';
+import { buildApp } from './app.js';
+import { Clock } from './core/clock.js';
+import { exportState, importState, resetState, type StateDocument } from './store/state.js';
+import { seedDemo, DEMO_APP_ID } from './demo.js';
+
+const USAGE = `usage: kapibara <command> [options]
+
+commands:
+  start                 run the server (default port 9876, data in ./data)
+  seed <file>           add the state in <file> (JSON, docs/state-format.md) to the store
+  import <file>         replace all state with <file>
+  export [--out file]   print (or write) all state as JSON
+  reset                 delete all state
+
+options:
+  --port N              port to listen on (env PORT)
+  --host H              address to bind (default 127.0.0.1; env HOST)
+  --data DIR            data folder for the SQLite store (default ./data; env KAPIBARA_DATA)
+  --database-url URL    use PostgreSQL instead of SQLite (env DATABASE_URL)
+  --public-url URL      origin used in absolute URLs (env KAPIBARA_PUBLIC_URL)
+  --operator-token T    protects the control plane (env KAPIBARA_OPERATOR_TOKEN);
+                        generated when binding to a non-loopback address
+  --no-demo             do not create the demo app and people on first start
+`;
+
+async function open(config: ServerConfig): Promise<Store> {
+  if (!config.databaseUrl && config.sqlitePath !== ':memory:') mkdirSync(config.dataDir, { recursive: true });
+  return openStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
+}
+
+function readJson(file: string | undefined): StateDocument {
+  if (!file) throw new Error('a JSON file is required');
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const { config, positionals, out } = parseServerConfig(rest);
+  switch (command) {
+    case 'start':
+      return start(config);
+    case 'seed':
+    case 'import': {
+      const doc = readJson(positionals[0]);
+      const store = await open(config);
+      try {
+        if (command === 'import') await resetState(store.db);
+        const counts = await importState(store.db, doc, Date.now());
+        process.stdout.write(`${command === 'seed' ? 'seeded' : 'imported'}: ${JSON.stringify(counts)}\n`);
+      } finally {
+        await store.close();
+      }
+      return;
+    }
+    case 'export': {
+      const store = await open(config);
+      try {
+        const text = JSON.stringify(await exportState(store.db), null, 2) + '\n';
+        if (out) writeFileSync(out, text);
+        else process.stdout.write(text);
+      } finally {
+        await store.close();
+      }
+      return;
+    }
+    case 'reset': {
+      const store = await open(config);
+      await resetState(store.db);
+      await store.close();
+      process.stdout.write('all state deleted\n');
+      return;
+    }
+    default:
+      throw new Error(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+async function start(config: ServerConfig): Promise<void> {
+  let operatorToken = config.operatorToken;
+  if (!operatorToken && !isLoopback(config.host)) operatorToken = randomBytes(18).toString('base64url');
+  const store = await open(config);
+  const clock = new Clock();
+  const app = await buildApp({ store, clock, publicUrl: config.publicUrl, operatorToken, logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
+  const seeded = config.demo ? await seedDemo(store.db, clock.now()) : false;
+  const address = await app.listen({ port: config.port, host: config.host });
+  const base = config.publicUrl ?? address.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
+  const demo = await store.db.selectFrom('apps').selectAll().where('id', '=', DEMO_APP_ID).executeTakeFirst();
+  const lines = [
+    `Kapibara listening on ${address} (${store.dialect === 'sqlite' ? `SQLite: ${config.sqlitePath}` : 'PostgreSQL'})`,
+    seeded ? 'Created the demo app and demo people.' : '',
+    demo
+      ? [
+          `Demo app "${demo.name}" (app id ${demo.id})`,
+          `  REST API key:   ${demo.rest_api_key}`,
+          `  JavaScript key: ${demo.javascript_key}`,
+          `  Native key:     ${demo.native_key}`,
+          `  Admin key:      ${demo.admin_key}`,
+          `  Demo people sign in with their email and the password "kapibara".`,
+          `Login URL:      ${base}/oauth/authorize?client_id=${demo.rest_api_key}&redirect_uri=${encodeURIComponent(JSON.parse(demo.redirect_uris)[0] ?? '')}&response_type=code`,
+        ].join('\n')
+      : '',
+    `Control plane:  ${base}/_kapibara/v1`,
+    operatorToken ? `Operator token: ${operatorToken}` : '',
+  ];
+  process.stdout.write(lines.filter(Boolean).join('\n') + '\n');
+
+  const stop = async () => {
+    await app.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

@@ -1,0 +1,61 @@
+import { parseArgs } from 'node:util';
+import { join, resolve } from 'node:path';
+
+export const DEFAULT_PORT = 9876;
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_DATA_DIR = 'data';
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** SQLite file, or `:memory:`. */
+  sqlitePath: string;
+  databaseUrl?: string;
+  publicUrl?: string;
+  operatorToken?: string;
+  demo: boolean;
+}
+
+/** Flags win over environment variables, which win over defaults. */
+export function parseServerConfig(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { config: ServerConfig; positionals: string[]; out?: string } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string', short: 'p' },
+      host: { type: 'string' },
+      data: { type: 'string' },
+      'database-url': { type: 'string' },
+      'public-url': { type: 'string' },
+      'operator-token': { type: 'string' },
+      'no-demo': { type: 'boolean' },
+      out: { type: 'string' },
+    },
+  });
+  const portText = values.port ?? env.PORT ?? String(DEFAULT_PORT);
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port: ${portText}`);
+  const dataDir = resolve(values.data ?? env.KAPIBARA_DATA ?? DEFAULT_DATA_DIR);
+  return {
+    config: {
+      port,
+      host: values.host ?? env.HOST ?? DEFAULT_HOST,
+      dataDir,
+      sqlitePath: dataDir === resolve(':memory:') ? ':memory:' : join(dataDir, 'kapibara.sqlite'),
+      databaseUrl: values['database-url'] ?? env.DATABASE_URL ?? undefined,
+      publicUrl: values['public-url'] ?? env.KAPIBARA_PUBLIC_URL ?? undefined,
+      operatorToken: values['operator-token'] ?? env.KAPIBARA_OPERATOR_TOKEN ?? undefined,
+      demo: !values['no-demo'],
+    },
+    positionals,
+    out: values.out,
+  };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

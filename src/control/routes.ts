@@ -1,0 +1,476 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type Static, Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ControlError } from '../core/errors.js';
+import { isKnownScope } from '../core/scopes.js';
+import { isoSeconds } from '../core/clock.js';
+import { type App, createApp, deleteApp, findAppById, listApps, updateApp } from '../store/apps.js';
+import {
+  type Account,
+  addFriendship,
+  createAccount,
+  deleteAccount,
+  findAccountById,
+  findAccountByEmail,
+  listAccounts,
+  removeFriendship,
+  updateAccount,
+} from '../store/accounts.js';
+import { deleteLink, findLink, saveLink, type Link } from '../store/links.js';
+import { issueTokens } from '../store/tokens.js';
+import { exportState, importState, resetState, StateFormatError, type StateDocument } from '../store/state.js';
+import { configuredScopes, grantConsent } from '../products/login/grants.js';
+import { numericId } from '../core/ids.js';
+import { SigningKeys } from '../core/keys.js';
+
+/**
+ * The control plane: what tests and the console use to set up and inspect the platform.
+ * JSON in and out, snake_case fields in the same shape as the state format
+ * (docs/control-plane.md). Errors are `{ "error": "…" }`.
+ */
+export const CONTROL_PREFIX = '/_kapibara/v1';
+
+const Str = Type.String();
+const OptStr = Type.Optional(Type.Union([Type.String(), Type.Null()]));
+const OptBool = Type.Optional(Type.Boolean());
+const ConsentSetting = Type.Union([Type.Literal('required'), Type.Literal('optional'), Type.Literal('disabled')]);
+
+export const AppBody = Type.Object(
+  {
+    id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+    name: Type.Optional(Str),
+    rest_api_key: Type.Optional(Str),
+    native_key: Type.Optional(Str),
+    javascript_key: Type.Optional(Str),
+    admin_key: Type.Optional(Str),
+    client_secret: OptStr,
+    redirect_uris: Type.Optional(Type.Array(Str)),
+    logout_redirect_uris: Type.Optional(Type.Array(Str)),
+    web_domains: Type.Optional(Type.Array(Str)),
+    consent_items: Type.Optional(Type.Record(Type.String(), ConsentSetting)),
+    service_terms: Type.Optional(
+      Type.Array(Type.Object({ tag: Str, title: Type.Optional(Str), required: OptBool, revocable: OptBool })),
+    ),
+    user_property_keys: Type.Optional(Type.Array(Str)),
+    login_enabled: OptBool,
+    oidc_enabled: OptBool,
+    manual_signup: OptBool,
+  },
+  { additionalProperties: false },
+);
+
+export const AccountBody = Type.Object(
+  {
+    id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+    email: Type.Optional(Str),
+    password: Type.Optional(Str),
+    nickname: Type.Optional(Str),
+    profile_image_url: OptStr,
+    thumbnail_image_url: OptStr,
+    name: OptStr,
+    gender: Type.Optional(Type.Union([Type.Literal('female'), Type.Literal('male'), Type.Null()])),
+    birthyear: Type.Optional(Type.Union([Type.String({ pattern: '^\\d{4}$' }), Type.Null()])),
+    birthday: Type.Optional(Type.Union([Type.String({ pattern: '^\\d{4}$' }), Type.Null()])),
+    birthday_type: Type.Optional(Type.Union([Type.Literal('SOLAR'), Type.Literal('LUNAR'), Type.Null()])),
+    is_leap_month: OptBool,
+    phone_number: OptStr,
+    is_korean: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+    email_verified: OptBool,
+    talk_user: OptBool,
+    story_user: OptBool,
+  },
+  { additionalProperties: false },
+);
+
+const LinkBody = Type.Object(
+  {
+    scopes: Type.Optional(Type.Array(Str)),
+    terms: Type.Optional(Type.Array(Str)),
+    properties: Type.Optional(Type.Record(Type.String(), Type.String())),
+    signed_up: OptBool,
+    /** Replace the agreed scopes instead of adding to them. */
+    replace: OptBool,
+  },
+  { additionalProperties: false },
+);
+
+const TokenBody = Type.Object(
+  { scopes: Type.Optional(Type.Array(Str)), terms: Type.Optional(Type.Array(Str)) },
+  { additionalProperties: false },
+);
+
+const FriendshipBody = Type.Object(
+  {
+    account_id: Type.Integer(),
+    friend_account_id: Type.Integer(),
+    favorite: OptBool,
+    friend_favorite: OptBool,
+  },
+  { additionalProperties: false },
+);
+
+const ClockBody = Type.Object(
+  {
+    advance_seconds: Type.Optional(Type.Number()),
+    offset_ms: Type.Optional(Type.Number()),
+    now: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { additionalProperties: false },
+);
+
+const ShippingAddressBody = Type.Object(
+  {
+    id: Type.Optional(Type.Integer()),
+    name: Str,
+    is_default: OptBool,
+    type: Type.Optional(Type.Union([Type.Literal('NEW'), Type.Literal('OLD')])),
+    base_address: Str,
+    detail_address: OptStr,
+    receiver_name: OptStr,
+    receiver_phone_number1: OptStr,
+    receiver_phone_number2: OptStr,
+    zone_number: OptStr,
+    zip_code: OptStr,
+  },
+  { additionalProperties: false },
+);
+
+const AppIdParams = Type.Object({ app_id: Type.Integer() });
+const AccountIdParams = Type.Object({ account_id: Type.Integer() });
+const LinkParams = Type.Object({ app_id: Type.Integer(), account_id: Type.Integer() });
+
+export function appJson(app: App) {
+  return {
+    id: app.id,
+    name: app.name,
+    rest_api_key: app.keys.rest_api,
+    native_key: app.keys.native,
+    javascript_key: app.keys.javascript,
+    admin_key: app.keys.admin,
+    client_secret: app.clientSecret,
+    redirect_uris: app.redirectUris,
+    logout_redirect_uris: app.logoutRedirectUris,
+    web_domains: app.webDomains,
+    consent_items: app.consentItems,
+    service_terms: app.serviceTerms,
+    user_property_keys: app.userPropertyKeys,
+    login_enabled: app.loginEnabled,
+    oidc_enabled: app.oidcEnabled,
+    manual_signup: app.manualSignup,
+  };
+}
+
+export function accountJson(a: Account) {
+  return {
+    id: a.id,
+    email: a.email,
+    password: a.password,
+    nickname: a.nickname,
+    profile_image_url: a.profileImageUrl,
+    thumbnail_image_url: a.thumbnailImageUrl,
+    name: a.name,
+    gender: a.gender,
+    birthyear: a.birthyear,
+    birthday: a.birthday,
+    birthday_type: a.birthdayType,
+    is_leap_month: a.isLeapMonth,
+    phone_number: a.phoneNumber,
+    is_korean: a.isKorean,
+    email_verified: a.emailVerified,
+    talk_user: a.talkUser,
+    story_user: a.storyUser,
+  };
+}
+
+function linkJson(link: Link) {
+  return {
+    app_id: link.appId,
+    account_id: link.accountId,
+    user_id: link.userId,
+    uuid: link.uuid,
+    connected_at: isoSeconds(link.connectedAt),
+    signed_up: link.signedUpAt !== null,
+    properties: link.properties,
+    scopes: Object.keys(link.scopes),
+    terms: Object.keys(link.terms),
+  };
+}
+
+function appInput(body: Static<typeof AppBody>) {
+  for (const scope of Object.keys(body.consent_items ?? {})) {
+    if (!isKnownScope(scope)) throw new ControlError(400, `unknown consent item "${scope}"`);
+  }
+  return {
+    id: body.id,
+    name: body.name,
+    keys: { rest_api: body.rest_api_key, native: body.native_key, javascript: body.javascript_key, admin: body.admin_key },
+    clientSecret: body.client_secret,
+    redirectUris: body.redirect_uris,
+    logoutRedirectUris: body.logout_redirect_uris,
+    webDomains: body.web_domains,
+    consentItems: body.consent_items,
+    serviceTerms: body.service_terms?.map((t) => ({
+      tag: t.tag,
+      title: t.title ?? t.tag,
+      required: t.required ?? false,
+      revocable: t.revocable ?? !(t.required ?? false),
+    })),
+    userPropertyKeys: body.user_property_keys,
+    loginEnabled: body.login_enabled,
+    oidcEnabled: body.oidc_enabled,
+    manualSignup: body.manual_signup,
+  };
+}
+
+function accountInput(body: Static<typeof AccountBody>) {
+  return {
+    id: body.id,
+    email: body.email,
+    password: body.password,
+    nickname: body.nickname,
+    profileImageUrl: body.profile_image_url,
+    thumbnailImageUrl: body.thumbnail_image_url,
+    name: body.name,
+    gender: body.gender,
+    birthyear: body.birthyear,
+    birthday: body.birthday,
+    birthdayType: body.birthday_type,
+    isLeapMonth: body.is_leap_month,
+    phoneNumber: body.phone_number,
+    isKorean: body.is_korean,
+    emailVerified: body.email_verified,
+    talkUser: body.talk_user,
+    storyUser: body.story_user,
+  };
+}
+
+/** Unique-constraint violations are the caller's mistake, never a 500. */
+async function uniquely<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const msg = String((err as Error).message ?? err);
+    if (/unique|duplicate/i.test(msg)) throw new ControlError(409, `${what} already exists (a key, id or email is taken)`);
+    throw err;
+  }
+}
+
+function checkOperator(req: FastifyRequest): void {
+  const token = req.server.platform.config.operatorToken;
+  if (!token) return;
+  const header = req.headers.authorization ?? '';
+  const given = header.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : req.headers['x-kapibara-token'];
+  if (given !== token) throw new ControlError(401, 'operator token required: Authorization: Bearer <operator token>');
+}
+
+export default async function controlRoutes(root: FastifyInstance): Promise<void> {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const config = { surface: 'control' as const };
+  app.addHook('onRequest', async (req) => checkOperator(req));
+
+  async function mustApp(id: number): Promise<App> {
+    const found = await findAppById(app.platform.db, id);
+    if (!found) throw new ControlError(404, `app ${id} not found`);
+    return found;
+  }
+  async function mustAccount(id: number): Promise<Account> {
+    const found = await findAccountById(app.platform.db, id);
+    if (!found) throw new ControlError(404, `account ${id} not found`);
+    return found;
+  }
+
+  // Apps
+  app.post('/apps', { config, schema: { body: AppBody } }, async (req, reply) => {
+    const { db, clock } = app.platform;
+    const created = await uniquely('app', () => createApp(db, appInput(req.body), clock.now()));
+    return reply.status(201).send(appJson(created));
+  });
+  app.get('/apps', { config }, async () => (await listApps(app.platform.db)).map(appJson));
+  app.get('/apps/:app_id', { config, schema: { params: AppIdParams } }, async (req) => appJson(await mustApp(req.params.app_id)));
+  app.patch('/apps/:app_id', { config, schema: { params: AppIdParams, body: AppBody } }, async (req) => {
+    await mustApp(req.params.app_id);
+    const { id: _ignored, ...rest } = req.body;
+    const updated = await uniquely('app', () => updateApp(app.platform.db, req.params.app_id, appInput(rest)));
+    return appJson(updated!);
+  });
+  app.delete('/apps/:app_id', { config, schema: { params: AppIdParams } }, async (req, reply) => {
+    if (!(await deleteApp(app.platform.db, req.params.app_id))) throw new ControlError(404, `app ${req.params.app_id} not found`);
+    return reply.status(204).send();
+  });
+
+  // Accounts (simulated people)
+  app.post('/accounts', { config, schema: { body: AccountBody } }, async (req, reply) => {
+    const { db, clock } = app.platform;
+    const created = await uniquely('account', () => createAccount(db, accountInput(req.body), clock.now()));
+    return reply.status(201).send(accountJson(created));
+  });
+  app.get('/accounts', { config, schema: { querystring: Type.Object({ email: Type.Optional(Str) }) } }, async (req) => {
+    if (req.query.email) {
+      const found = await findAccountByEmail(app.platform.db, req.query.email);
+      return found ? [accountJson(found)] : [];
+    }
+    return (await listAccounts(app.platform.db)).map(accountJson);
+  });
+  app.get('/accounts/:account_id', { config, schema: { params: AccountIdParams } }, async (req) =>
+    accountJson(await mustAccount(req.params.account_id)),
+  );
+  app.patch('/accounts/:account_id', { config, schema: { params: AccountIdParams, body: AccountBody } }, async (req) => {
+    await mustAccount(req.params.account_id);
+    const { id: _ignored, ...rest } = req.body;
+    const updated = await uniquely('account', () => updateAccount(app.platform.db, req.params.account_id, accountInput(rest)));
+    return accountJson(updated!);
+  });
+  app.delete('/accounts/:account_id', { config, schema: { params: AccountIdParams } }, async (req, reply) => {
+    if (!(await deleteAccount(app.platform.db, req.params.account_id))) {
+      throw new ControlError(404, `account ${req.params.account_id} not found`);
+    }
+    return reply.status(204).send();
+  });
+
+  // Friendships (mutual)
+  app.post('/friendships', { config, schema: { body: FriendshipBody } }, async (req, reply) => {
+    const { account_id: a, friend_account_id: b } = req.body;
+    if (a === b) throw new ControlError(400, 'a person cannot be their own friend');
+    await mustAccount(a);
+    await mustAccount(b);
+    await addFriendship(app.platform.db, a, b, app.platform.clock.now(), {
+      ab: req.body.favorite ?? false,
+      ba: req.body.friend_favorite ?? false,
+    });
+    return reply.status(201).send({ account_id: a, friend_account_id: b });
+  });
+  app.delete('/friendships', { config, schema: { body: FriendshipBody } }, async (req, reply) => {
+    await removeFriendship(app.platform.db, req.body.account_id, req.body.friend_account_id);
+    return reply.status(204).send();
+  });
+  app.get('/accounts/:account_id/friends', { config, schema: { params: AccountIdParams } }, async (req) => {
+    await mustAccount(req.params.account_id);
+    const rows = await app.platform.db
+      .selectFrom('friendships')
+      .innerJoin('accounts', 'accounts.id', 'friendships.friend_account_id')
+      .select(['accounts.id', 'accounts.nickname', 'friendships.favorite'])
+      .where('friendships.account_id', '=', req.params.account_id)
+      .orderBy('accounts.nickname')
+      .execute();
+    return rows.map((r) => ({ account_id: r.id, nickname: r.nickname, favorite: r.favorite === 1 }));
+  });
+
+  // Shipping addresses
+  app.post('/accounts/:account_id/shipping_addresses', { config, schema: { params: AccountIdParams, body: ShippingAddressBody } }, async (req, reply) => {
+    await mustAccount(req.params.account_id);
+    const b = req.body;
+    const row = {
+      id: b.id ?? numericId(),
+      account_id: req.params.account_id,
+      name: b.name,
+      is_default: (b.is_default ? 1 : 0) as 0 | 1,
+      updated_at: app.platform.clock.now(),
+      type: b.type ?? 'NEW',
+      base_address: b.base_address,
+      detail_address: b.detail_address ?? null,
+      receiver_name: b.receiver_name ?? null,
+      receiver_phone_number1: b.receiver_phone_number1 ?? null,
+      receiver_phone_number2: b.receiver_phone_number2 ?? null,
+      zone_number: b.zone_number ?? null,
+      zip_code: b.zip_code ?? null,
+    };
+    await uniquely('shipping address', () => app.platform.db.insertInto('shipping_addresses').values(row).execute());
+    return reply.status(201).send({ ...row, is_default: row.is_default === 1 });
+  });
+
+  // App–person links: consents, properties, signup state
+  app.get('/apps/:app_id/users/:account_id', { config, schema: { params: LinkParams } }, async (req) => {
+    const link = await findLink(app.platform.db, req.params.app_id, req.params.account_id);
+    if (!link) throw new ControlError(404, `account ${req.params.account_id} is not linked to app ${req.params.app_id}`);
+    return linkJson(link);
+  });
+  app.put('/apps/:app_id/users/:account_id', { config, schema: { params: LinkParams, body: LinkBody } }, async (req) => {
+    const target = await mustApp(req.params.app_id);
+    await mustAccount(req.params.account_id);
+    for (const s of req.body.scopes ?? []) if (!isKnownScope(s)) throw new ControlError(400, `unknown scope "${s}"`);
+    const { db, clock } = app.platform;
+    const link = await grantConsent(db, target, req.params.account_id, { scopes: [], terms: [] }, clock.now());
+    if (req.body.replace) {
+      link.scopes = {};
+      link.terms = {};
+    }
+    for (const s of req.body.scopes ?? []) link.scopes[s] ??= clock.now();
+    for (const t of req.body.terms ?? []) link.terms[t] ??= { agreed_at: clock.now(), agreed_by: 'KAUTH' };
+    if (req.body.properties) link.properties = { ...link.properties, ...req.body.properties };
+    if (req.body.signed_up !== undefined) link.signedUpAt = req.body.signed_up ? (link.signedUpAt ?? clock.now()) : null;
+    await saveLink(db, link);
+    return linkJson(link);
+  });
+  app.delete('/apps/:app_id/users/:account_id', { config, schema: { params: LinkParams } }, async (req, reply) => {
+    await deleteLink(app.platform.db, req.params.app_id, req.params.account_id);
+    return reply.status(204).send();
+  });
+
+  // Tokens without a browser: consent (by default to every configured item) and issue.
+  app.post('/apps/:app_id/users/:account_id/tokens', { config, schema: { params: LinkParams, body: TokenBody } }, async (req) => {
+    const target = await mustApp(req.params.app_id);
+    await mustAccount(req.params.account_id);
+    const scopes = req.body?.scopes ?? configuredScopes(target);
+    for (const s of scopes) if (!isKnownScope(s)) throw new ControlError(400, `unknown scope "${s}"`);
+    const terms = req.body?.terms ?? target.serviceTerms.map((t) => t.tag);
+    const { db, clock } = app.platform;
+    const link = await grantConsent(db, target, req.params.account_id, { scopes, terms }, clock.now());
+    const tokens = await issueTokens(db, target.id, req.params.account_id, clock.now());
+    return {
+      token_type: 'bearer',
+      access_token: tokens.accessToken,
+      expires_in: tokens.expiresIn,
+      refresh_token: tokens.refreshToken,
+      refresh_token_expires_in: tokens.refreshTokenExpiresIn,
+      scope: Object.keys(link.scopes).join(' '),
+      user_id: link.userId,
+    };
+  });
+
+  // Clock
+  app.get('/clock', { config }, async () => clockJson());
+  app.post('/clock', { config, schema: { body: ClockBody } }, async (req) => {
+    const { clock } = app.platform;
+    if (req.body.offset_ms !== undefined) clock.setOffset(req.body.offset_ms);
+    if (req.body.now !== undefined) clock.advance(Date.parse(req.body.now) - clock.now());
+    if (req.body.advance_seconds !== undefined) clock.advance(req.body.advance_seconds * 1000);
+    await app.platform.db
+      .insertInto('settings')
+      .values({ key: 'clock_offset_ms', value: String(clock.offset) })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(clock.offset) }))
+      .execute();
+    return clockJson();
+  });
+  function clockJson() {
+    const { clock } = app.platform;
+    return { now: new Date(clock.now()).toISOString(), offset_ms: clock.offset };
+  }
+
+  // Whole state
+  app.get('/state', { config }, async () => exportState(app.platform.db));
+  app.put('/state', { config }, async (req) => {
+    await resetState(app.platform.db);
+    app.platform.clock.setOffset(0);
+    return { imported: await importDoc(req.body as StateDocument) };
+  });
+  app.post('/state', { config }, async (req) => ({ imported: await importDoc(req.body as StateDocument) }));
+  app.post('/reset', { config }, async () => {
+    await resetState(app.platform.db);
+    app.platform.clock.setOffset(0);
+    return { reset: true };
+  });
+
+  async function importDoc(doc: StateDocument) {
+    try {
+      const counts = await importState(app.platform.db, doc, app.platform.clock.now());
+      // The document may carry another signing key and clock offset: use what is stored now.
+      app.platform.keys = await SigningKeys.load(app.platform.db);
+      const offset = await app.platform.db.selectFrom('settings').select('value').where('key', '=', 'clock_offset_ms').executeTakeFirst();
+      app.platform.clock.setOffset(offset ? Number(offset.value) : 0);
+      return counts;
+    } catch (err) {
+      if (err instanceof StateFormatError) throw new ControlError(400, err.message);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import type { Kysely } from 'kysely';
+import type { FastifyRequest } from 'fastify';
+import type { DB } from '../db/schema.js';
+import type { Dialect } from '../db/index.js';
+import type { Clock } from './clock.js';
+import type { SigningKeys } from './keys.js';
+
+/**
+ * What every operation gets: the store, the clock and the signing keys. Built once by
+ * `buildApp` and reachable from a request as `req.server.platform`.
+ */
+export interface Platform {
+  db: Kysely<DB>;
+  dialect: Dialect;
+  clock: Clock;
+  keys: SigningKeys;
+  config: PlatformConfig;
+}
+
+export interface PlatformConfig {
+  /** Fixed public origin (`https://kauth.kakao.com`-style); by default taken from each request. */
+  publicUrl?: string;
+  /** Required on the control plane when set. */
+  operatorToken?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    platform: Platform;
+  }
+}
+
+/** The origin a client reached us at, for absolute URLs in responses (paging URLs, issuer). */
+export function originOf(req: FastifyRequest): string {
+  const fixed = req.server.platform.config.publicUrl;
+  if (fixed) return fixed.replace(/\/$/, '');
+  return `${req.protocol}://${req.host}`;
+}

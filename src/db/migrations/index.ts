@@ -1,0 +1,30 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { Dialect } from '../index.js';
+import * as core from './001_core.js';
+import * as talk from '../../products/talk/migrations.js';
+import * as story from '../../products/story/migrations.js';
+
+/**
+ * One ordered list of migrations for both stores. Products keep their migrations beside
+ * their code; a new migration gets a new, later name here and is never edited once shipped.
+ */
+const migrations: Record<string, Migration> = {
+  '001_core': core,
+  '002_talk': talk,
+  '003_story': story,
+};
+
+class StaticProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations;
+  }
+}
+
+export async function migrateToLatest(db: Kysely<any>, _dialect: Dialect): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticProvider() });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+  }
+}

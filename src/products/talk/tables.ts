@@ -1,0 +1,3 @@
+/** Tables of the Talk product (see src/db/schema.ts for the shared conventions). */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface TalkTables {}

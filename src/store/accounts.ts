@@ -1,0 +1,168 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { AccountsTable, DB } from '../db/schema.js';
+import { numericId } from '../core/ids.js';
+
+/** A simulated Kakao account: a person who can sign in to apps. */
+export interface Account {
+  id: number;
+  email: string;
+  password: string;
+  nickname: string;
+  profileImageUrl: string | null;
+  thumbnailImageUrl: string | null;
+  name: string | null;
+  gender: 'female' | 'male' | null;
+  birthyear: string | null;
+  birthday: string | null;
+  birthdayType: 'SOLAR' | 'LUNAR' | null;
+  isLeapMonth: boolean;
+  phoneNumber: string | null;
+  isKorean: boolean | null;
+  emailVerified: boolean;
+  talkUser: boolean;
+  storyUser: boolean;
+  createdAt: number;
+}
+
+export type AccountInput = Partial<Omit<Account, 'createdAt'>>;
+
+export function toAccount(row: Selectable<AccountsTable>): Account {
+  return {
+    id: row.id,
+    email: row.email,
+    password: row.password,
+    nickname: row.nickname,
+    profileImageUrl: row.profile_image_url,
+    thumbnailImageUrl: row.thumbnail_image_url,
+    name: row.name,
+    gender: row.gender as Account['gender'],
+    birthyear: row.birthyear,
+    birthday: row.birthday,
+    birthdayType: row.birthday_type as Account['birthdayType'],
+    isLeapMonth: row.is_leap_month === 1,
+    phoneNumber: row.phone_number,
+    isKorean: row.is_korean === null ? null : row.is_korean === 1,
+    emailVerified: row.email_verified === 1,
+    talkUser: row.talk_user === 1,
+    storyUser: row.story_user === 1,
+    createdAt: row.created_at,
+  };
+}
+
+function columns(input: AccountInput): Partial<Selectable<AccountsTable>> {
+  const out: Partial<Selectable<AccountsTable>> = {};
+  const set = <K extends keyof AccountsTable>(k: K, v: AccountsTable[K] | undefined) => {
+    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  };
+  const bool = (v: boolean | undefined) => (v === undefined ? undefined : v ? 1 : 0) as 0 | 1 | undefined;
+  set('email', input.email);
+  set('password', input.password);
+  set('nickname', input.nickname);
+  set('profile_image_url', input.profileImageUrl);
+  set('thumbnail_image_url', input.thumbnailImageUrl);
+  set('name', input.name);
+  set('gender', input.gender);
+  set('birthyear', input.birthyear);
+  set('birthday', input.birthday);
+  set('birthday_type', input.birthdayType);
+  set('is_leap_month', bool(input.isLeapMonth));
+  set('phone_number', input.phoneNumber);
+  if (input.isKorean !== undefined) out.is_korean = input.isKorean === null ? null : input.isKorean ? 1 : 0;
+  set('email_verified', bool(input.emailVerified));
+  set('talk_user', bool(input.talkUser));
+  set('story_user', bool(input.storyUser));
+  return out;
+}
+
+export async function createAccount(db: Kysely<DB>, input: AccountInput, now: number): Promise<Account> {
+  const id = input.id ?? numericId();
+  const row: Selectable<AccountsTable> = {
+    id,
+    email: `person${id}@kapibara.test`,
+    password: 'kapibara',
+    nickname: `Person ${id}`,
+    profile_image_url: null,
+    thumbnail_image_url: null,
+    name: null,
+    gender: null,
+    birthyear: null,
+    birthday: null,
+    birthday_type: null,
+    is_leap_month: 0,
+    phone_number: null,
+    is_korean: null,
+    email_verified: 1,
+    talk_user: 1,
+    story_user: 1,
+    created_at: now,
+    ...columns(input),
+  };
+  await db.insertInto('accounts').values(row).execute();
+  return toAccount(row);
+}
+
+export async function updateAccount(db: Kysely<DB>, id: number, input: AccountInput): Promise<Account | undefined> {
+  const set = columns(input);
+  if (Object.keys(set).length > 0) await db.updateTable('accounts').set(set).where('id', '=', id).execute();
+  return findAccountById(db, id);
+}
+
+export async function findAccountById(db: Kysely<DB>, id: number): Promise<Account | undefined> {
+  const row = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toAccount(row);
+}
+
+export async function findAccountByEmail(db: Kysely<DB>, email: string): Promise<Account | undefined> {
+  const row = await db.selectFrom('accounts').selectAll().where('email', '=', email).executeTakeFirst();
+  return row && toAccount(row);
+}
+
+export async function listAccounts(db: Kysely<DB>): Promise<Account[]> {
+  const rows = await db.selectFrom('accounts').selectAll().orderBy('created_at').orderBy('id').execute();
+  return rows.map(toAccount);
+}
+
+export async function deleteAccount(db: Kysely<DB>, id: number): Promise<boolean> {
+  const res = await db.deleteFrom('accounts').where('id', '=', id).executeTakeFirst();
+  return Number(res.numDeletedRows) > 0;
+}
+
+/** Kakao's age ranges: `0~9`, `10~14`, `15~19`, `20~29` … `80~89`, `90~`. */
+export function ageRange(birthyear: string | null, nowMs: number): string | undefined {
+  if (!birthyear) return undefined;
+  const age = new Date(nowMs).getUTCFullYear() - Number(birthyear);
+  if (!Number.isFinite(age) || age < 0) return undefined;
+  if (age < 10) return '0~9';
+  if (age < 15) return '10~14';
+  if (age < 20) return '15~19';
+  if (age >= 90) return '90~';
+  const decade = Math.floor(age / 10) * 10;
+  return `${decade}~${decade + 9}`;
+}
+
+/** Friendships are mutual: one row in each direction, each with its own favorite flag. */
+export async function addFriendship(db: Kysely<DB>, a: number, b: number, now: number, favorite = { ab: false, ba: false }): Promise<void> {
+  const rows = [
+    { account_id: a, friend_account_id: b, favorite: (favorite.ab ? 1 : 0) as 0 | 1, created_at: now },
+    { account_id: b, friend_account_id: a, favorite: (favorite.ba ? 1 : 0) as 0 | 1, created_at: now },
+  ];
+  for (const row of rows) {
+    await db
+      .insertInto('friendships')
+      .values(row)
+      .onConflict((oc) => oc.columns(['account_id', 'friend_account_id']).doUpdateSet({ favorite: row.favorite }))
+      .execute();
+  }
+}
+
+export async function removeFriendship(db: Kysely<DB>, a: number, b: number): Promise<void> {
+  await db
+    .deleteFrom('friendships')
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('account_id', '=', a), eb('friend_account_id', '=', b)]),
+        eb.and([eb('account_id', '=', b), eb('friend_account_id', '=', a)]),
+      ]),
+    )
+    .execute();
+}

@@ -1,0 +1,163 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { AppsTable, DB } from '../db/schema.js';
+import type { ConsentSetting } from '../core/scopes.js';
+import { appKey, numericId } from '../core/ids.js';
+
+export interface ServiceTerm {
+  tag: string;
+  title: string;
+  required: boolean;
+  /** Whether a person may withdraw agreement later through the API. */
+  revocable: boolean;
+}
+
+export type KeyType = 'rest_api' | 'native' | 'javascript' | 'admin';
+
+export interface App {
+  id: number;
+  name: string;
+  keys: Record<KeyType, string>;
+  clientSecret: string | null;
+  redirectUris: string[];
+  logoutRedirectUris: string[];
+  webDomains: string[];
+  consentItems: Record<string, ConsentSetting>;
+  serviceTerms: ServiceTerm[];
+  userPropertyKeys: string[];
+  loginEnabled: boolean;
+  oidcEnabled: boolean;
+  manualSignup: boolean;
+  createdAt: number;
+}
+
+export interface AppInput {
+  id?: number;
+  name?: string;
+  keys?: Partial<Record<KeyType, string>>;
+  clientSecret?: string | null;
+  redirectUris?: string[];
+  logoutRedirectUris?: string[];
+  webDomains?: string[];
+  consentItems?: Record<string, ConsentSetting>;
+  serviceTerms?: ServiceTerm[];
+  userPropertyKeys?: string[];
+  loginEnabled?: boolean;
+  oidcEnabled?: boolean;
+  manualSignup?: boolean;
+}
+
+export const DEFAULT_CONSENT_ITEMS: Record<string, ConsentSetting> = {
+  profile_nickname: 'required',
+  profile_image: 'optional',
+  account_email: 'optional',
+};
+
+export function toApp(row: Selectable<AppsTable>): App {
+  return {
+    id: row.id,
+    name: row.name,
+    keys: {
+      rest_api: row.rest_api_key,
+      native: row.native_key,
+      javascript: row.javascript_key,
+      admin: row.admin_key,
+    },
+    clientSecret: row.client_secret,
+    redirectUris: JSON.parse(row.redirect_uris),
+    logoutRedirectUris: JSON.parse(row.logout_redirect_uris),
+    webDomains: JSON.parse(row.web_domains),
+    consentItems: JSON.parse(row.consent_items),
+    serviceTerms: JSON.parse(row.service_terms),
+    userPropertyKeys: JSON.parse(row.user_property_keys),
+    loginEnabled: row.login_enabled === 1,
+    oidcEnabled: row.oidc_enabled === 1,
+    manualSignup: row.manual_signup === 1,
+    createdAt: row.created_at,
+  };
+}
+
+function columns(input: AppInput): Partial<Selectable<AppsTable>> {
+  const out: Partial<Selectable<AppsTable>> = {};
+  if (input.name !== undefined) out.name = input.name;
+  if (input.keys?.rest_api) out.rest_api_key = input.keys.rest_api;
+  if (input.keys?.native) out.native_key = input.keys.native;
+  if (input.keys?.javascript) out.javascript_key = input.keys.javascript;
+  if (input.keys?.admin) out.admin_key = input.keys.admin;
+  if (input.clientSecret !== undefined) out.client_secret = input.clientSecret;
+  if (input.redirectUris) out.redirect_uris = JSON.stringify(input.redirectUris);
+  if (input.logoutRedirectUris) out.logout_redirect_uris = JSON.stringify(input.logoutRedirectUris);
+  if (input.webDomains) out.web_domains = JSON.stringify(input.webDomains);
+  if (input.consentItems) out.consent_items = JSON.stringify(input.consentItems);
+  if (input.serviceTerms) out.service_terms = JSON.stringify(input.serviceTerms);
+  if (input.userPropertyKeys) out.user_property_keys = JSON.stringify(input.userPropertyKeys);
+  if (input.loginEnabled !== undefined) out.login_enabled = input.loginEnabled ? 1 : 0;
+  if (input.oidcEnabled !== undefined) out.oidc_enabled = input.oidcEnabled ? 1 : 0;
+  if (input.manualSignup !== undefined) out.manual_signup = input.manualSignup ? 1 : 0;
+  return out;
+}
+
+export async function createApp(db: Kysely<DB>, input: AppInput, now: number): Promise<App> {
+  const row: Selectable<AppsTable> = {
+    id: input.id ?? numericId() % 10_000_000,
+    name: 'Kapibara app',
+    rest_api_key: appKey(),
+    native_key: appKey(),
+    javascript_key: appKey(),
+    admin_key: appKey(),
+    client_secret: null,
+    redirect_uris: '[]',
+    logout_redirect_uris: '[]',
+    web_domains: '[]',
+    consent_items: JSON.stringify(DEFAULT_CONSENT_ITEMS),
+    service_terms: '[]',
+    user_property_keys: '[]',
+    login_enabled: 1,
+    oidc_enabled: 0,
+    manual_signup: 0,
+    created_at: now,
+    ...columns(input),
+  };
+  await db.insertInto('apps').values(row).execute();
+  return toApp(row);
+}
+
+export async function updateApp(db: Kysely<DB>, id: number, input: AppInput): Promise<App | undefined> {
+  const set = columns(input);
+  if (Object.keys(set).length > 0) await db.updateTable('apps').set(set).where('id', '=', id).execute();
+  return findAppById(db, id);
+}
+
+export async function findAppById(db: Kysely<DB>, id: number): Promise<App | undefined> {
+  const row = await db.selectFrom('apps').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toApp(row);
+}
+
+export async function listApps(db: Kysely<DB>): Promise<App[]> {
+  const rows = await db.selectFrom('apps').selectAll().orderBy('created_at').execute();
+  return rows.map(toApp);
+}
+
+/** Finds the app owning `key` and which of its keys it is. */
+export async function findAppByKey(db: Kysely<DB>, key: string): Promise<{ app: App; keyType: KeyType } | undefined> {
+  const row = await db
+    .selectFrom('apps')
+    .selectAll()
+    .where((eb) =>
+      eb.or([
+        eb('rest_api_key', '=', key),
+        eb('native_key', '=', key),
+        eb('javascript_key', '=', key),
+        eb('admin_key', '=', key),
+      ]),
+    )
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const app = toApp(row);
+  const keyType = (Object.keys(app.keys) as KeyType[]).find((t) => app.keys[t] === key)!;
+  return { app, keyType };
+}
+
+export async function deleteApp(db: Kysely<DB>, id: number): Promise<boolean> {
+  const res = await db.deleteFrom('apps').where('id', '=', id).executeTakeFirst();
+  return Number(res.numDeletedRows) > 0;
+}

@@ -1,0 +1,115 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { AppUsersTable, DB } from '../db/schema.js';
+import { numericId, randomToken } from '../core/ids.js';
+
+export interface TermAgreement {
+  agreed_at: number;
+  agreed_by: 'KAUTH' | 'KAPI';
+}
+
+/** The connection between an app and a Kakao account, with what the person agreed to. */
+export interface Link {
+  appId: number;
+  accountId: number;
+  userId: number;
+  uuid: string;
+  connectedAt: number;
+  signedUpAt: number | null;
+  properties: Record<string, string>;
+  /** scope id → agreed at (ms) */
+  scopes: Record<string, number>;
+  terms: Record<string, TermAgreement>;
+}
+
+export function toLink(row: Selectable<AppUsersTable>): Link {
+  return {
+    appId: row.app_id,
+    accountId: row.account_id,
+    userId: row.user_id,
+    uuid: row.uuid,
+    connectedAt: row.connected_at,
+    signedUpAt: row.signed_up_at,
+    properties: JSON.parse(row.properties),
+    scopes: JSON.parse(row.scopes),
+    terms: JSON.parse(row.terms),
+  };
+}
+
+export async function findLink(db: Kysely<DB>, appId: number, accountId: number): Promise<Link | undefined> {
+  const row = await db
+    .selectFrom('app_users')
+    .selectAll()
+    .where('app_id', '=', appId)
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+  return row && toLink(row);
+}
+
+export async function findLinkByUserId(db: Kysely<DB>, appId: number, userId: number): Promise<Link | undefined> {
+  const row = await db
+    .selectFrom('app_users')
+    .selectAll()
+    .where('app_id', '=', appId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row && toLink(row);
+}
+
+export async function findLinkByUuid(db: Kysely<DB>, appId: number, uuid: string): Promise<Link | undefined> {
+  const row = await db
+    .selectFrom('app_users')
+    .selectAll()
+    .where('app_id', '=', appId)
+    .where('uuid', '=', uuid)
+    .executeTakeFirst();
+  return row && toLink(row);
+}
+
+export interface NewLink {
+  scopes?: Record<string, number>;
+  terms?: Record<string, TermAgreement>;
+  properties?: Record<string, string>;
+  signedUp: boolean;
+  userId?: number;
+}
+
+export async function createLink(db: Kysely<DB>, appId: number, accountId: number, now: number, input: NewLink): Promise<Link> {
+  const row: Selectable<AppUsersTable> = {
+    app_id: appId,
+    account_id: accountId,
+    user_id: input.userId ?? numericId(),
+    uuid: randomToken(12),
+    connected_at: now,
+    signed_up_at: input.signedUp ? now : null,
+    properties: JSON.stringify(input.properties ?? {}),
+    scopes: JSON.stringify(input.scopes ?? {}),
+    terms: JSON.stringify(input.terms ?? {}),
+  };
+  await db.insertInto('app_users').values(row).execute();
+  return toLink(row);
+}
+
+export async function saveLink(db: Kysely<DB>, link: Link): Promise<void> {
+  await db
+    .updateTable('app_users')
+    .set({
+      signed_up_at: link.signedUpAt,
+      properties: JSON.stringify(link.properties),
+      scopes: JSON.stringify(link.scopes),
+      terms: JSON.stringify(link.terms),
+    })
+    .where('app_id', '=', link.appId)
+    .where('account_id', '=', link.accountId)
+    .execute();
+}
+
+/** Unlinking removes the connection, its properties and consents, and every token. */
+export async function deleteLink(db: Kysely<DB>, appId: number, accountId: number): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await tx.deleteFrom('access_tokens').where('app_id', '=', appId).where('account_id', '=', accountId).execute();
+    await tx.deleteFrom('refresh_tokens').where('app_id', '=', appId).where('account_id', '=', accountId).execute();
+    await tx.deleteFrom('auth_codes').where('app_id', '=', appId).where('account_id', '=', accountId).execute();
+    await tx.deleteFrom('agts').where('app_id', '=', appId).where('account_id', '=', accountId).execute();
+    await tx.deleteFrom('app_users').where('app_id', '=', appId).where('account_id', '=', accountId).execute();
+  });
+}

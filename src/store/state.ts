@@ -1,0 +1,170 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../db/schema.js';
+import { createApp, type AppInput } from './apps.js';
+import { createAccount, type AccountInput } from './accounts.js';
+import { numericId, randomToken } from '../core/ids.js';
+import { DEFAULT_CONSENT_ITEMS } from './apps.js';
+
+/**
+ * Export, import and reset of all state, in one JSON format (docs/state-format.md):
+ * `{ "version": 1, "<table>": [rows…] }`, parents before children. Columns holding JSON
+ * text are written as JSON values; `apps`, `accounts` and `app_users` rows may leave out
+ * any column that has a default, so a hand-written seed file stays short.
+ */
+export interface TableSpec {
+  name: keyof DB & string;
+  /** Columns stored as JSON text. */
+  json: string[];
+}
+
+/** Parents first. Products append their tables (children of the core ones) at the end. */
+export const STATE_TABLES: TableSpec[] = [
+  { name: 'settings', json: [] },
+  {
+    name: 'apps',
+    json: ['redirect_uris', 'logout_redirect_uris', 'web_domains', 'consent_items', 'service_terms', 'user_property_keys'],
+  },
+  { name: 'accounts', json: [] },
+  { name: 'app_users', json: ['properties', 'scopes', 'terms'] },
+  { name: 'friendships', json: [] },
+  { name: 'shipping_addresses', json: [] },
+  { name: 'access_tokens', json: [] },
+  { name: 'refresh_tokens', json: [] },
+  { name: 'auth_codes', json: ['scopes'] },
+  { name: 'login_sessions', json: [] },
+  { name: 'agts', json: [] },
+];
+
+export function registerStateTables(...tables: TableSpec[]): void {
+  for (const t of tables) if (!STATE_TABLES.some((s) => s.name === t.name)) STATE_TABLES.push(t);
+}
+
+export type StateDocument = { version?: number } & Record<string, unknown>;
+
+export async function exportState(db: Kysely<DB>): Promise<StateDocument> {
+  const doc: StateDocument = { version: 1 };
+  for (const spec of STATE_TABLES) {
+    const rows = await db.selectFrom(spec.name as any).selectAll().execute();
+    doc[spec.name] = rows.map((row: Record<string, unknown>) => {
+      const out: Record<string, unknown> = { ...row };
+      for (const col of spec.json) if (typeof out[col] === 'string') out[col] = JSON.parse(out[col] as string);
+      return out;
+    });
+  }
+  return doc;
+}
+
+export async function resetState(db: Kysely<DB>): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    for (const spec of [...STATE_TABLES].reverse()) {
+      // The signing key survives a reset: tokens verified by clients keep a stable JWKS.
+      if (spec.name === 'settings') await tx.deleteFrom('settings').where('key', '!=', 'signing_key').execute();
+      else await tx.deleteFrom(spec.name as any).execute();
+    }
+  });
+}
+
+export class StateFormatError extends Error {}
+
+/** Adds the document's rows to the current state (call `resetState` first to replace it). */
+export async function importState(db: Kysely<DB>, doc: StateDocument, now: number): Promise<Record<string, number>> {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new StateFormatError('state must be a JSON object');
+  const known = new Set(STATE_TABLES.map((t) => t.name));
+  for (const key of Object.keys(doc)) {
+    if (key !== 'version' && !known.has(key as TableSpec['name'])) throw new StateFormatError(`unknown table "${key}"`);
+    if (key !== 'version' && !Array.isArray(doc[key])) throw new StateFormatError(`"${key}" must be an array of rows`);
+  }
+  const counts: Record<string, number> = {};
+  await db.transaction().execute(async (tx) => {
+    for (const spec of STATE_TABLES) {
+      const rows = (doc[spec.name] as Record<string, unknown>[] | undefined) ?? [];
+      for (const [i, input] of rows.entries()) {
+        if (typeof input !== 'object' || input === null) throw new StateFormatError(`${spec.name}[${i}] must be an object`);
+        try {
+          await importRow(tx, spec, input, now);
+        } catch (err) {
+          if (err instanceof StateFormatError) throw err;
+          throw new StateFormatError(`${spec.name}[${i}]: ${(err as Error).message}`);
+        }
+      }
+      counts[spec.name] = rows.length;
+    }
+  });
+  return counts;
+}
+
+async function importRow(db: Kysely<DB>, spec: TableSpec, input: Record<string, unknown>, now: number): Promise<void> {
+  if (spec.name === 'apps' && !('rest_api_key' in input && 'admin_key' in input)) {
+    await createApp(db, appInputFromRow(input), now);
+    return;
+  }
+  if (spec.name === 'accounts' && !('created_at' in input)) {
+    await createAccount(db, accountInputFromRow(input), now);
+    return;
+  }
+  if (spec.name === 'settings') {
+    const { key, value } = input as { key: string; value: string };
+    await db
+      .insertInto('settings')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+      .execute();
+    return;
+  }
+  const row: Record<string, unknown> = { ...input };
+  if (spec.name === 'app_users') {
+    row.user_id ??= numericId();
+    row.uuid ??= randomToken(12);
+    row.connected_at ??= now;
+    if (!('signed_up_at' in row)) row.signed_up_at = now;
+    row.properties ??= {};
+    row.terms ??= {};
+    // A seed file may list agreed scopes as an array; stored as scope → agreed_at.
+    if (Array.isArray(row.scopes)) row.scopes = Object.fromEntries((row.scopes as string[]).map((s) => [s, now]));
+    row.scopes ??= {};
+  }
+  for (const col of spec.json) if (row[col] !== undefined && typeof row[col] !== 'string') row[col] = JSON.stringify(row[col]);
+  for (const [k, v] of Object.entries(row)) if (typeof v === 'boolean') row[k] = v ? 1 : 0;
+  await db.insertInto(spec.name as any).values(row).execute();
+}
+
+function appInputFromRow(r: Record<string, any>): AppInput {
+  return {
+    id: r.id,
+    name: r.name,
+    keys: { rest_api: r.rest_api_key, native: r.native_key, javascript: r.javascript_key, admin: r.admin_key },
+    clientSecret: r.client_secret,
+    redirectUris: r.redirect_uris,
+    logoutRedirectUris: r.logout_redirect_uris,
+    webDomains: r.web_domains,
+    consentItems: r.consent_items ?? DEFAULT_CONSENT_ITEMS,
+    serviceTerms: r.service_terms,
+    userPropertyKeys: r.user_property_keys,
+    loginEnabled: r.login_enabled === undefined ? undefined : Boolean(r.login_enabled),
+    oidcEnabled: r.oidc_enabled === undefined ? undefined : Boolean(r.oidc_enabled),
+    manualSignup: r.manual_signup === undefined ? undefined : Boolean(r.manual_signup),
+  };
+}
+
+function accountInputFromRow(r: Record<string, any>): AccountInput {
+  const bool = (v: unknown) => (v === undefined ? undefined : Boolean(v));
+  return {
+    id: r.id,
+    email: r.email,
+    password: r.password,
+    nickname: r.nickname,
+    profileImageUrl: r.profile_image_url,
+    thumbnailImageUrl: r.thumbnail_image_url,
+    name: r.name,
+    gender: r.gender,
+    birthyear: r.birthyear,
+    birthday: r.birthday,
+    birthdayType: r.birthday_type,
+    isLeapMonth: bool(r.is_leap_month),
+    phoneNumber: r.phone_number,
+    isKorean: r.is_korean === undefined ? undefined : r.is_korean === null ? null : Boolean(r.is_korean),
+    emailVerified: bool(r.email_verified),
+    talkUser: bool(r.talk_user),
+    storyUser: bool(r.story_user),
+  };
+}

@@ -1,0 +1,85 @@
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { forEachStore } from './helpers/harness.js';
+
+forEachStore('control plane', (h) => {
+  it('creates apps with four distinct keys and people, and issues tokens without a browser', async () => {
+    const app = await h.createApp({ name: 'Shop' });
+    assert.equal(app.name, 'Shop');
+    const keys = new Set([app.rest_api_key, app.native_key, app.javascript_key, app.admin_key]);
+    assert.equal(keys.size, 4);
+    for (const k of keys) assert.match(k, /^[0-9a-f]{32}$/);
+    const person = await h.createAccount({ nickname: 'Ryan', email: 'ryan@example.com' });
+    const tokens = await h.token(app, person, ['profile_nickname']);
+    assert.equal(tokens.scope, 'profile_nickname');
+    assert.ok(tokens.user_id > 0 && tokens.user_id <= Number.MAX_SAFE_INTEGER);
+    const link = await h.control('GET', `/apps/${app.id}/users/${person.id}`);
+    assert.deepEqual(link.scopes, ['profile_nickname']);
+  });
+
+  it('rejects bad input with 400 and a message, never a 500', async () => {
+    let res = await h.inject({ method: 'POST', url: '/_kapibara/v1/apps', payload: { consent_items: { nope: 'required' } } });
+    assert.equal(res.statusCode, 400);
+    assert.match(res.json().error, /unknown consent item "nope"/);
+    res = await h.inject({ method: 'POST', url: '/_kapibara/v1/apps', payload: { login_enabled: 'maybe' } });
+    assert.equal(res.statusCode, 400);
+    assert.ok(res.json().error);
+    await h.createAccount({ email: 'dup@example.com' });
+    res = await h.inject({ method: 'POST', url: '/_kapibara/v1/accounts', payload: { email: 'dup@example.com' } });
+    assert.equal(res.statusCode, 409);
+    res = await h.inject({ method: 'GET', url: '/_kapibara/v1/apps/12345' });
+    assert.equal(res.statusCode, 404);
+  });
+
+  it('exports, resets and imports all state in one format', async () => {
+    const app = await h.createApp({ name: 'Exported' });
+    const a = await h.createAccount({ nickname: 'A' });
+    const b = await h.createAccount({ nickname: 'B' });
+    await h.befriend(a, b, true);
+    const t = await h.token(app, a);
+    const state = await h.control('GET', '/state');
+    assert.equal(state.version, 1);
+    assert.equal(state.apps.length, 1);
+    assert.deepEqual(state.apps[0].redirect_uris, ['http://localhost:3000/callback']);
+    assert.equal(state.friendships.length, 2);
+
+    await h.control('POST', '/reset');
+    assert.deepEqual(await h.control('GET', '/apps'), []);
+    const empty = await h.control('GET', '/state');
+    assert.equal(empty.access_tokens.length, 0);
+    assert.ok(t.access_token);
+
+    await h.control('PUT', '/state', state);
+    const apps = await h.control('GET', '/apps');
+    assert.equal(apps[0].rest_api_key, app.rest_api_key);
+    const back = await h.control('GET', '/state');
+    assert.deepEqual(back, state);
+  });
+
+  it('imports a short hand-written seed, filling defaults', async () => {
+    const res = await h.control('POST', '/state', {
+      apps: [{ id: 77, name: 'Seeded', redirect_uris: ['http://localhost/cb'] }],
+      accounts: [{ id: 5, email: 'five@example.com', nickname: 'Five' }],
+      app_users: [{ app_id: 77, account_id: 5, scopes: ['profile_nickname'] }],
+    });
+    assert.deepEqual(
+      { apps: res.imported.apps, accounts: res.imported.accounts, app_users: res.imported.app_users },
+      { apps: 1, accounts: 1, app_users: 1 },
+    );
+    const app = await h.control('GET', '/apps/77');
+    assert.match(app.rest_api_key, /^[0-9a-f]{32}$/);
+    const link = await h.control('GET', '/apps/77/users/5');
+    assert.deepEqual(link.scopes, ['profile_nickname']);
+    const bad = await h.inject({ method: 'POST', url: '/_kapibara/v1/state', payload: { nonsense: [] } });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().error, /unknown table "nonsense"/);
+    const badRow = await h.inject({ method: 'POST', url: '/_kapibara/v1/state', payload: { accounts: [{ id: 5 }] } });
+    assert.equal(badRow.statusCode, 400);
+  });
+
+  it('moves the clock', async () => {
+    const before = await h.control('GET', '/clock');
+    const after = await h.control('POST', '/clock', { advance_seconds: 3600 });
+    assert.equal(after.offset_ms, before.offset_ms + 3_600_000);
+  });
+});

@@ -1,0 +1,173 @@
+import { after, before, beforeEach, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { Clock } from '../../src/core/clock.js';
+import type { Store } from '../../src/db/index.js';
+import { freshStore, storeKinds, type StoreKind } from './stores.js';
+
+/**
+ * Runs a block of tests once per store (SQLite and PostgreSQL). Each block gets one app
+ * and store; state is reset before every test, so tests never see each other's data.
+ *
+ *   forEachStore('User API', (h) => {
+ *     it('reads /v2/user/me', async () => { const t = await h.signIn(); ... });
+ *   });
+ */
+export function forEachStore(title: string, body: (h: Harness) => void): void {
+  for (const kind of storeKinds()) {
+    describe(`${title} [${kind}]`, () => {
+      const h = new Harness(kind);
+      before(async () => h.start());
+      beforeEach(async () => h.reset());
+      after(async () => h.stop());
+      body(h);
+    });
+  }
+}
+
+export interface TestApp {
+  id: number;
+  rest_api_key: string;
+  native_key: string;
+  javascript_key: string;
+  admin_key: string;
+  client_secret: string | null;
+  redirect_uris: string[];
+  web_domains: string[];
+  consent_items: Record<string, string>;
+  [key: string]: unknown;
+}
+
+export interface TestAccount {
+  id: number;
+  email: string;
+  password: string;
+  nickname: string;
+  [key: string]: unknown;
+}
+
+export interface TestTokens {
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+  scope: string;
+  user_id: number;
+}
+
+export type Form = Record<string, string | number | boolean | string[] | object>;
+
+/** Form-encodes like Kakao's SDKs: objects and arrays become JSON strings. */
+export function form(fields: Form): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(fields)) {
+    params.append(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
+  }
+  return params.toString();
+}
+
+export class Harness {
+  app!: FastifyInstance;
+  store!: Store;
+  readonly clock = new Clock();
+
+  constructor(readonly kind: StoreKind) {}
+
+  async start(): Promise<void> {
+    this.store = await freshStore(this.kind);
+    this.app = await buildApp({ store: this.store, clock: this.clock });
+    await this.app.ready();
+  }
+
+  async stop(): Promise<void> {
+    await this.app?.close();
+    await this.store?.close();
+  }
+
+  async reset(): Promise<void> {
+    const res = await this.app.inject({ method: 'POST', url: '/_kapibara/v1/reset' });
+    assert.equal(res.statusCode, 200, res.body);
+  }
+
+  /** Listens on a loopback port (for clients that need real HTTP); returns the origin. */
+  async listen(): Promise<string> {
+    const address = this.app.server.address();
+    if (address && typeof address === 'object') return `http://127.0.0.1:${address.port}`;
+    await this.app.listen({ port: 0, host: '127.0.0.1' });
+    const a = this.app.server.address() as { port: number };
+    return `http://127.0.0.1:${a.port}`;
+  }
+
+  inject(opts: InjectOptions): Promise<LightMyRequestResponse> {
+    return this.app.inject(opts) as Promise<LightMyRequestResponse>;
+  }
+
+  /** A control-plane call that must succeed; returns its JSON. */
+  async control<T = any>(method: InjectOptions['method'], path: string, body?: unknown): Promise<T> {
+    const res = await this.app.inject({ method, url: `/_kapibara/v1${path}`, payload: body as InjectOptions['payload'] });
+    assert.ok(res.statusCode < 300, `control ${method} ${path} → ${res.statusCode} ${res.body}`);
+    return (res.body ? res.json() : undefined) as T;
+  }
+
+  createApp(body: Record<string, unknown> = {}): Promise<TestApp> {
+    return this.control('POST', '/apps', {
+      redirect_uris: ['http://localhost:3000/callback'],
+      web_domains: ['http://localhost:3000'],
+      ...body,
+    });
+  }
+
+  createAccount(body: Record<string, unknown> = {}): Promise<TestAccount> {
+    return this.control('POST', '/accounts', body);
+  }
+
+  /** Signs `account` in to `app` without a browser, agreeing to `scopes` (default: all configured). */
+  token(app: TestApp, account: TestAccount, scopes?: string[]): Promise<TestTokens> {
+    return this.control('POST', `/apps/${app.id}/users/${account.id}/tokens`, scopes ? { scopes } : {});
+  }
+
+  befriend(a: TestAccount, b: TestAccount, favorite = false): Promise<unknown> {
+    return this.control('POST', '/friendships', { account_id: a.id, friend_account_id: b.id, favorite });
+  }
+
+  advanceClock(seconds: number): Promise<unknown> {
+    return this.control('POST', '/clock', { advance_seconds: seconds });
+  }
+
+  /** A kapi call with a Bearer token. */
+  kapi(method: InjectOptions['method'], url: string, token: string, fields?: Form): Promise<LightMyRequestResponse> {
+    const isGet = method === 'GET' || method === 'DELETE';
+    const query = fields && isGet ? `${url.includes('?') ? '&' : '?'}${form(fields)}` : '';
+    return this.inject({
+      method,
+      url: url + query,
+      headers: { authorization: `Bearer ${token}`, ...(fields && !isGet ? { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' } : {}) },
+      payload: fields && !isGet ? form(fields) : undefined,
+    });
+  }
+
+  /** A kapi call with `Authorization: KakaoAK <key>`. */
+  kapiKey(method: InjectOptions['method'], url: string, key: string, fields?: Form): Promise<LightMyRequestResponse> {
+    const isGet = method === 'GET' || method === 'DELETE';
+    const query = fields && isGet ? `${url.includes('?') ? '&' : '?'}${form(fields)}` : '';
+    return this.inject({
+      method,
+      url: url + query,
+      headers: { authorization: `KakaoAK ${key}`, ...(fields && !isGet ? { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' } : {}) },
+      payload: fields && !isGet ? form(fields) : undefined,
+    });
+  }
+}
+
+/** Asserts a Kakao API error: status, code and (optionally) a message fragment. */
+export function assertApiError(res: LightMyRequestResponse, status: number, code: number, msgIncludes?: string | RegExp): void {
+  assert.equal(res.statusCode, status, `expected ${status}, got ${res.statusCode}: ${res.body}`);
+  assert.match(String(res.headers['content-type']), /^application\/json;charset=UTF-8$/);
+  const body = res.json();
+  assert.equal(body.code, code, res.body);
+  assert.equal(typeof body.msg, 'string');
+  if (msgIncludes !== undefined) {
+    if (typeof msgIncludes === 'string') assert.ok(body.msg.includes(msgIncludes), `msg "${body.msg}" lacks "${msgIncludes}"`);
+    else assert.match(body.msg, msgIncludes);
+  }
+}

@@ -1,0 +1,63 @@
+import pg from 'pg';
+import { randomBytes } from 'node:crypto';
+import { openStore, type Store } from '../../src/db/index.js';
+import { startPgServer, type PgServer } from './pg-server.js';
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+/**
+ * Which stores the suite runs on. Both by default (and always in CI); a developer may set
+ * KAPIBARA_TEST_STORES=sqlite for a quicker local loop, and the test names say which ran.
+ */
+export function storeKinds(): StoreKind[] {
+  const wanted = (process.env.KAPIBARA_TEST_STORES ?? 'sqlite,postgres').split(',').map((s) => s.trim());
+  if (process.env.CI && wanted.length < 2) throw new Error('CI runs every store: unset KAPIBARA_TEST_STORES');
+  return wanted.filter((s): s is StoreKind => s === 'sqlite' || s === 'postgres');
+}
+
+let ownServer: Promise<PgServer> | undefined;
+
+/** DATABASE_URL if set; the runner's shared server; or a server of this process's own. */
+async function serverUrl(): Promise<string> {
+  const given = process.env.DATABASE_URL ?? process.env.KAPIBARA_TEST_PG_URL;
+  if (given) return given;
+  if (!ownServer) {
+    ownServer = startPgServer();
+    const server = await ownServer;
+    process.once('exit', () => {
+      void server.stop();
+    });
+  }
+  return (await ownServer).url;
+}
+
+/** A fresh store: SQLite in memory, or a new database on the PostgreSQL server. */
+export async function freshStore(kind: StoreKind): Promise<Store> {
+  if (kind === 'sqlite') return openStore({ sqlitePath: ':memory:' });
+  const base = await serverUrl();
+  const name = `kapibara_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  const store = await openStore({ databaseUrl: url.toString() });
+  const close = store.close;
+  return {
+    ...store,
+    async close() {
+      await close();
+      const dropper = new pg.Client({ connectionString: base });
+      await dropper.connect();
+      try {
+        await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await dropper.end();
+      }
+    },
+  };
+}
