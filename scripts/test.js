@@ -33,10 +33,16 @@ function testFiles(dir) {
   return out.sort();
 }
 
-ensureChromium();
-execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+// KAPIBARA_OUT_DIR lets several checkouts' worth of work build side by side (default dist).
+const OUT = process.env.KAPIBARA_OUT_DIR ?? 'dist';
 
-const { startPgServer } = await import('../dist/test/helpers/pg-server.js');
+ensureChromium();
+// Type errors fail the run, but only after the tests ran, so one broken file does not
+// hide every other result.
+const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--outDir', OUT], { stdio: 'inherit' });
+const typecheckFailed = tsc.status !== 0;
+
+const { startPgServer } = await import(new URL(`../${OUT}/test/helpers/pg-server.js`, import.meta.url).href);
 let pg;
 const env = { ...process.env };
 if (!env.DATABASE_URL) {
@@ -46,12 +52,13 @@ if (!env.DATABASE_URL) {
 
 const extra = process.argv.slice(2);
 const files = extra.some((a) => a.endsWith('.js') || a.endsWith('.ts'))
-  ? extra.filter((a) => a.endsWith('.js') || a.endsWith('.ts')).map((a) => a.replace(/^test\//, 'dist/test/').replace(/\.ts$/, '.js'))
-  : testFiles('dist/test');
+  ? extra.filter((a) => a.endsWith('.js') || a.endsWith('.ts')).map((a) => a.replace(/^test\//, `${OUT}/test/`).replace(/\.ts$/, '.js'))
+  : testFiles(`${OUT}/test`);
 const flags = extra.filter((a) => !(a.endsWith('.js') || a.endsWith('.ts')));
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...flags, ...files], {
   stdio: 'inherit',
   env,
 });
 if (pg) await pg.stop();
-process.exit(result.status ?? 1);
+if (typecheckFailed) console.error('\nThe TypeScript compiler reported errors (above): the run fails.');
+process.exit(typecheckFailed ? 1 : (result.status ?? 1));

@@ -22,6 +22,9 @@ import { exportState, importState, resetState, StateFormatError, type StateDocum
 import { configuredScopes, grantConsent } from '../products/login/grants.js';
 import { numericId } from '../core/ids.js';
 import { SigningKeys } from '../core/keys.js';
+import talkControlRoutes from '../products/talk/control.js';
+import messageControlRoutes from '../products/message/control.js';
+import storyControlRoutes from '../products/story/control.js';
 
 /**
  * The control plane: what tests and the console use to set up and inspect the platform.
@@ -267,6 +270,9 @@ export default async function controlRoutes(root: FastifyInstance): Promise<void
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const config = { surface: 'control' as const };
   app.addHook('onRequest', async (req) => checkOperator(req));
+  await app.register(talkControlRoutes);
+  await app.register(messageControlRoutes);
+  await app.register(storyControlRoutes);
 
   async function mustApp(id: number): Promise<App> {
     const found = await findAppById(app.platform.db, id);

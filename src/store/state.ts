@@ -4,6 +4,9 @@ import { createApp, type AppInput } from './apps.js';
 import { createAccount, type AccountInput } from './accounts.js';
 import { numericId, randomToken } from '../core/ids.js';
 import { DEFAULT_CONSENT_ITEMS } from './apps.js';
+import type { TableSpec } from './state-tables.js';
+import { talkStateTables } from '../products/talk/tables.js';
+import { storyStateTables } from '../products/story/tables.js';
 
 /**
  * Export, import and reset of all state, in one JSON format (docs/state-format.md):
@@ -11,13 +14,8 @@ import { DEFAULT_CONSENT_ITEMS } from './apps.js';
  * text are written as JSON values; `apps`, `accounts` and `app_users` rows may leave out
  * any column that has a default, so a hand-written seed file stays short.
  */
-export interface TableSpec {
-  name: keyof DB & string;
-  /** Columns stored as JSON text. */
-  json: string[];
-}
 
-/** Parents first. Products append their tables (children of the core ones) at the end. */
+/** Parents first; each product's tables (children of the core ones) follow the core ones. */
 export const STATE_TABLES: TableSpec[] = [
   { name: 'settings', json: [] },
   {
@@ -33,11 +31,9 @@ export const STATE_TABLES: TableSpec[] = [
   { name: 'auth_codes', json: ['scopes'] },
   { name: 'login_sessions', json: [] },
   { name: 'agts', json: [] },
+  ...talkStateTables,
+  ...storyStateTables,
 ];
-
-export function registerStateTables(...tables: TableSpec[]): void {
-  for (const t of tables) if (!STATE_TABLES.some((s) => s.name === t.name)) STATE_TABLES.push(t);
-}
 
 export type StateDocument = { version?: number } & Record<string, unknown>;
 
