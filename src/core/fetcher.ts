@@ -1,0 +1,253 @@
+import { Parser } from 'htmlparser2';
+
+/**
+ * The only way Kapibara fetches outside URLs (message scrap, story linkinfo). A URL is
+ * fetched only when its origin is one of the app's registered web domains, and every
+ * redirect hop is checked again before it is followed, so an unregistered host — public or
+ * private — is never contacted. Redirects, response size and total time are bounded.
+ */
+
+export type RefusalReason = 'not_allowed' | 'timeout' | 'too_large' | 'failed' | 'bad_url';
+
+export class FetchRefused extends Error {
+  constructor(
+    readonly reason: RefusalReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface FetchedPage {
+  requestedUrl: string;
+  /** The final URL, after redirects. */
+  url: string;
+  status: number;
+  contentType: string;
+  html: string;
+}
+
+export interface FetchOptions {
+  timeoutMs?: number;
+  maxBytes?: number;
+  maxRedirects?: number;
+}
+
+export const FETCH_DEFAULTS: Required<FetchOptions> = { timeoutMs: 5000, maxBytes: 2 * 1024 * 1024, maxRedirects: 5 };
+
+const DEFAULT_PORT: Record<string, string> = { 'http:': '80', 'https:': '443' };
+
+function parseTarget(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new FetchRefused('bad_url', `invalid url: ${raw}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FetchRefused('bad_url', `unsupported scheme: ${url.protocol}`);
+  return url;
+}
+
+/**
+ * A registered web domain is an origin (`https://example.com`, `http://127.0.0.1:8080`) or a
+ * bare host name (`example.com`, any scheme and port). Matching is exact on the host: a
+ * subdomain is a different site.
+ */
+export function isAllowedUrl(url: URL, allowedDomains: readonly string[]): boolean {
+  const host = url.hostname.toLowerCase();
+  const port = url.port || DEFAULT_PORT[url.protocol];
+  for (const domain of allowedDomains) {
+    const d = domain.trim().toLowerCase();
+    if (!d) continue;
+    if (d.includes('://')) {
+      let origin: URL;
+      try {
+        origin = new URL(d);
+      } catch {
+        continue;
+      }
+      if (origin.protocol === url.protocol && origin.hostname === host && (origin.port || DEFAULT_PORT[origin.protocol]) === port) return true;
+    } else if (d.replace(/\/.*$/, '') === host) {
+      return true;
+    }
+  }
+  return false;
+}
+
+export async function fetchPage(rawUrl: string, allowedDomains: readonly string[], opts: FetchOptions = {}): Promise<FetchedPage> {
+  const { timeoutMs, maxBytes, maxRedirects } = { ...FETCH_DEFAULTS, ...opts };
+  const signal = AbortSignal.timeout(timeoutMs);
+  let url = parseTarget(rawUrl);
+  try {
+    for (let hop = 0; ; hop++) {
+      if (!isAllowedUrl(url, allowedDomains)) {
+        throw new FetchRefused('not_allowed', `${url.origin} is not a registered web domain of this app`);
+      }
+      const res = await fetch(url, {
+        redirect: 'manual',
+        signal,
+        headers: { 'user-agent': 'Kapibara-Scrap/1.0 (+kakaotalk-scrap)', accept: 'text/html,application/xhtml+xml,*/*;q=0.8' },
+      });
+      if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
+        await res.body?.cancel();
+        if (hop >= maxRedirects) throw new FetchRefused('failed', `too many redirects (more than ${maxRedirects})`);
+        url = parseTarget(new URL(res.headers.get('location')!, url).toString());
+        continue;
+      }
+      if (res.status < 200 || res.status >= 300) {
+        await res.body?.cancel();
+        throw new FetchRefused('failed', `the page answered HTTP ${res.status}`);
+      }
+      const declared = Number(res.headers.get('content-length') ?? NaN);
+      if (declared > maxBytes) {
+        await res.body?.cancel();
+        throw new FetchRefused('too_large', `the page is larger than ${maxBytes} bytes`);
+      }
+      const bytes = await readCapped(res, maxBytes);
+      const contentType = res.headers.get('content-type') ?? '';
+      return { requestedUrl: rawUrl, url: url.toString(), status: res.status, contentType, html: decode(bytes, contentType) };
+    }
+  } catch (err) {
+    if (err instanceof FetchRefused) throw err;
+    if (signal.aborted) throw new FetchRefused('timeout', `the page did not answer within ${timeoutMs} ms`);
+    throw new FetchRefused('failed', `fetch failed: ${(err as Error).message}`);
+  }
+}
+
+async function readCapped(res: Response, maxBytes: number): Promise<Uint8Array> {
+  if (!res.body) return new Uint8Array();
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw new FetchRefused('too_large', `the page is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Honours the charset of the header or of a `<meta charset>` (Korean pages are often EUC-KR). */
+function decode(bytes: Uint8Array, contentType: string): string {
+  let charset = /charset=([\w-]+)/i.exec(contentType)?.[1];
+  if (!charset) {
+    const head = Buffer.from(bytes.subarray(0, 2048)).toString('latin1');
+    charset = /<meta[^>]+charset=["']?([\w-]+)/i.exec(head)?.[1];
+  }
+  try {
+    return new TextDecoder(charset ?? 'utf-8').decode(bytes);
+  } catch {
+    return new TextDecoder('utf-8').decode(bytes);
+  }
+}
+
+export interface OpenGraphImage {
+  url: string;
+  width?: number;
+  height?: number;
+}
+
+export interface OpenGraph {
+  title?: string;
+  description?: string;
+  siteName?: string;
+  type?: string;
+  url?: string;
+  section?: string;
+  /** Seconds (og:video:duration / video:duration). */
+  duration?: number;
+  images: OpenGraphImage[];
+}
+
+/** Open Graph data of a page, falling back to `<title>` and `<meta name="description">`. */
+export function readOpenGraph(html: string, pageUrl: string): OpenGraph {
+  const og: OpenGraph = { images: [] };
+  let titleText = '';
+  let inTitle = false;
+  let metaDescription: string | undefined;
+  const absolute = (value: string) => {
+    try {
+      return new URL(value, pageUrl).toString();
+    } catch {
+      return undefined;
+    }
+  };
+  const positive = (value: string) => {
+    const n = Number.parseInt(value, 10);
+    return Number.isFinite(n) && n > 0 ? n : undefined;
+  };
+  const parser = new Parser(
+    {
+      onopentag(name, attrs) {
+        if (name === 'title') inTitle = true;
+        if (name !== 'meta') return;
+        const key = (attrs.property ?? attrs.name ?? '').toLowerCase();
+        const content = attrs.content;
+        if (content === undefined) return;
+        const value = content.trim();
+        switch (key) {
+          case 'og:title':
+            og.title ??= value;
+            break;
+          case 'og:description':
+            og.description ??= value;
+            break;
+          case 'og:site_name':
+            og.siteName ??= value;
+            break;
+          case 'og:type':
+            og.type ??= value;
+            break;
+          case 'og:url':
+            og.url ??= absolute(value);
+            break;
+          case 'article:section':
+            og.section ??= value;
+            break;
+          case 'og:video:duration':
+          case 'video:duration':
+            og.duration ??= positive(value);
+            break;
+          case 'og:image':
+          case 'og:image:url':
+          case 'og:image:secure_url': {
+            const url = absolute(value);
+            // `og:image:url`/`secure_url` describe the image just declared by `og:image`.
+            if (url && !(key !== 'og:image' && og.images.length > 0)) og.images.push({ url });
+            break;
+          }
+          case 'og:image:width': {
+            const last = og.images[og.images.length - 1];
+            if (last) last.width = positive(value);
+            break;
+          }
+          case 'og:image:height': {
+            const last = og.images[og.images.length - 1];
+            if (last) last.height = positive(value);
+            break;
+          }
+          case 'description':
+            metaDescription ??= value;
+            break;
+        }
+      },
+      ontext(text) {
+        if (inTitle) titleText += text;
+      },
+      onclosetag(name) {
+        if (name === 'title') inTitle = false;
+      },
+    },
+    { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
+  );
+  parser.write(html);
+  parser.end();
+  og.title ??= titleText.trim() || undefined;
+  og.description ??= metaDescription;
+  return og;
+}
