@@ -34,6 +34,19 @@ async function serverUrl(): Promise<string> {
 /** A fresh store: SQLite in memory, or a new database on the PostgreSQL server. */
 export async function freshStore(kind: StoreKind): Promise<Store> {
   if (kind === 'sqlite') return openStore({ sqlitePath: ':memory:' });
+  const database = await freshPgDatabase();
+  const store = await openStore({ databaseUrl: database.url });
+  const close = store.close;
+  return {
+    ...store,
+    async close() {
+      await close();
+      await database.drop();
+    },
+  };
+}
+
+export async function freshPgDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const base = await serverUrl();
   const name = `kapibara_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });
@@ -45,12 +58,9 @@ export async function freshStore(kind: StoreKind): Promise<Store> {
   }
   const url = new URL(base);
   url.pathname = `/${name}`;
-  const store = await openStore({ databaseUrl: url.toString() });
-  const close = store.close;
   return {
-    ...store,
-    async close() {
-      await close();
+    url: url.toString(),
+    async drop() {
       const dropper = new pg.Client({ connectionString: base });
       await dropper.connect();
       try {

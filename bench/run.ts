@@ -1,0 +1,124 @@
+/**
+ * `npm run bench`: requests/s and p99 latency of Kapibara's hot paths on SQLite and on
+ * PostgreSQL, each against a bare node:http server returning the same bytes, measured in the
+ * same run with the same load generator (autocannon, in this process; servers run in child
+ * processes). Prints ratios; writes the figures to bench/results.json (not committed).
+ * Options: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 32), BENCH_ONLY=name,name.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { startPgServer } from '../test/helpers/pg-server.js';
+import { scenarios, type Scenario, type RequestSpec } from './scenarios.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const ONLY = process.env.BENCH_ONLY?.split(',');
+
+interface Target {
+  origin: string;
+  child: ChildProcess;
+}
+
+async function startTarget(kind: string, arg = ''): Promise<Target> {
+  const child = fork(fileURLToPath(new URL('./server.js', import.meta.url)), [kind, arg], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { port: number }) => resolve(m.port));
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+  });
+  return { origin: `http://127.0.0.1:${port}`, child };
+}
+
+function stopTarget(t: Target): Promise<void> {
+  return new Promise((resolve) => {
+    t.child.once('exit', () => resolve());
+    t.child.kill('SIGTERM');
+  });
+}
+
+export interface Measurement {
+  rps: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function measure(origin: string, spec: RequestSpec | RequestSpec[]): Promise<Measurement> {
+  const specs = Array.isArray(spec) ? spec : [spec];
+  const run = (duration: number) =>
+    autocannon({
+      url: origin,
+      connections: CONNECTIONS,
+      duration,
+      requests: specs.map((s) => ({ method: s.method, path: s.path, headers: s.headers, body: s.body })),
+    });
+  await run(Math.max(1, Math.round(SECONDS / 4))); // warm-up: JIT, caches, connections
+  const r = await run(SECONDS);
+  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+}
+
+/** The exact bytes Kapibara answers, for the bare baseline to repeat. */
+async function capture(origin: string, spec: RequestSpec): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  const res = await fetch(origin + spec.path, { method: spec.method, headers: spec.headers, body: spec.body });
+  const body = Buffer.from(await res.arrayBuffer());
+  if (res.status !== 200) throw new Error(`${spec.method} ${spec.path} → ${res.status} ${body.toString()}`);
+  return { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' }, body: body.toString('base64') };
+}
+
+interface Row {
+  scenario: string;
+  store: string;
+  kapibara: Measurement;
+  bare: Measurement;
+  ratio: number;
+  p99Ratio: number;
+  extra?: Record<string, number>;
+}
+
+async function runScenario(s: Scenario, store: string, arg: string): Promise<Row> {
+  const kapibara = await startTarget(store, arg);
+  try {
+    const prepared = await s.setup(kapibara.origin);
+    const k = await measure(kapibara.origin, prepared.request);
+    const extra: Record<string, number> = {};
+    if (prepared.compare) {
+      for (const [name, spec] of Object.entries(prepared.compare)) {
+        const m = await measure(kapibara.origin, spec);
+        extra[`${name}_rps`] = m.rps;
+        extra[`${name}_p99`] = m.p99;
+      }
+    }
+    const sample = await capture(kapibara.origin, Array.isArray(prepared.request) ? prepared.request[0] : prepared.request);
+    const bare = await startTarget('bare', JSON.stringify(sample));
+    try {
+      const b = await measure(bare.origin, prepared.request);
+      return { scenario: s.name, store, kapibara: k, bare: b, ratio: k.rps / b.rps, p99Ratio: k.p99 / Math.max(b.p99, 1), extra };
+    } finally {
+      await stopTarget(bare);
+    }
+  } finally {
+    await stopTarget(kapibara);
+  }
+}
+
+const pg = process.env.DATABASE_URL ? undefined : await startPgServer();
+const pgUrl = process.env.DATABASE_URL ?? pg!.url;
+const rows: Row[] = [];
+try {
+  for (const s of scenarios) {
+    if (ONLY && !ONLY.includes(s.name)) continue;
+    for (const [store, arg] of [['sqlite', ''], ['postgres', pgUrl]] as const) {
+      const row = await runScenario(s, store, arg);
+      rows.push(row);
+      const note = s.describe ? ` ${s.describe(row.extra ?? {}, row.kapibara)}` : '';
+      console.log(
+        `${s.name} [${store}]: ${row.kapibara.rps.toFixed(0)} req/s, p99 ${row.kapibara.p99} ms | bare ${row.bare.rps.toFixed(0)} req/s, p99 ${row.bare.p99} ms | throughput ratio ${row.ratio.toFixed(2)}×${s.target ? ` (target ≥ ${s.target}×)` : ''}${note}` +
+          (row.kapibara.errors || row.kapibara.non2xx ? ` | errors ${row.kapibara.errors}, non-2xx ${row.kapibara.non2xx}` : ''),
+      );
+    }
+  }
+} finally {
+  await pg?.stop();
+}
+writeFileSync(new URL('../../bench/results.json', import.meta.url), JSON.stringify({ seconds: SECONDS, connections: CONNECTIONS, rows }, null, 2) + '\n');

@@ -1,0 +1,168 @@
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { freshPgDatabase, storeKinds } from './helpers/stores.js';
+
+// The CLI of this very build (tests may be compiled to another folder than dist/).
+const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const RUN = `import(${JSON.stringify(CLI)}).then((m) => m.main(process.argv.slice(1))).catch((e) => { console.error(e.message); process.exit(1); })`;
+
+function kapibara(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, ['--input-type=module', '-e', RUN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+const execFileAsync = promisify(execFile);
+async function kapibaraOnce(args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', RUN, ...args]);
+  return stdout;
+}
+
+/** Starts the server and waits for its banner; returns the banner and the origin. */
+async function start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; banner: string; origin: string }> {
+  const child = kapibara(['start', '--port', '0', ...args], env);
+  let banner = '';
+  let errors = '';
+  child.stderr!.on('data', (d) => (errors += d));
+  const origin = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      banner += d;
+      const m = /listening on (http:\/\/[^\s]+)/.exec(banner);
+      if (m && banner.includes('Control plane')) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`kapibara exited with ${code}: ${errors}`)));
+  });
+  return { child, banner, origin };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise((r) => {
+    child.once('exit', r);
+    child.kill('SIGTERM');
+  });
+}
+
+describe('kapibara command', () => {
+  const dirs: string[] = [];
+  const tmp = () => {
+    const d = mkdtempSync(join(tmpdir(), 'kapibara-cli-'));
+    dirs.push(d);
+    return d;
+  };
+  after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  it('starts with a SQLite store in the data folder, seeds the demo once, and prints keys and URLs', async () => {
+    const data = tmp();
+    const first = await start(['--data', data]);
+    try {
+      assert.match(first.banner, /Created the demo app and demo people/);
+      assert.match(first.banner, /REST API key: +kapibarademorestapikey000000000a/);
+      assert.match(first.banner, /Admin key: +\w+/);
+      assert.match(first.banner, /Login URL: +http:\/\/localhost:\d+\/oauth\/authorize\?client_id=/);
+      assert.match(first.banner, /Control plane: +http:\/\/localhost:\d+\/_kapibara\/v1/);
+      const people = await (await fetch(`${first.origin}/_kapibara/v1/accounts`)).json();
+      assert.ok(people.length >= 5);
+      assert.ok(people.some((p: { talk_user: boolean }) => !p.talk_user));
+      const friends = await (await fetch(`${first.origin}/_kapibara/v1/accounts/1001/friends`)).json();
+      assert.ok(friends.length >= 3);
+      await fetch(`${first.origin}/_kapibara/v1/accounts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'kept@example.com' }),
+      });
+    } finally {
+      await stop(first.child);
+    }
+    // Restart on the same folder: the data is still there, the demo is not created again.
+    const second = await start(['--data', data]);
+    try {
+      assert.doesNotMatch(second.banner, /Created the demo/);
+      const found = await (await fetch(`${second.origin}/_kapibara/v1/accounts?email=kept@example.com`)).json();
+      assert.equal(found.length, 1);
+    } finally {
+      await stop(second.child);
+    }
+  });
+
+  it('takes the port from PORT, and the flag over the variable', async () => {
+    const data = tmp();
+    // --port (0 here) wins over PORT: port 1 would fail to bind.
+    const probe = await start(['--data', data, '--no-demo'], { PORT: '1' });
+    const port = new URL(probe.origin).port;
+    await stop(probe.child);
+    const viaEnv = kapibara(['start', '--data', data, '--no-demo'], { PORT: port });
+    try {
+      const banner = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        viaEnv.stdout!.on('data', (d) => {
+          out += d;
+          if (out.includes('Control plane')) resolve(out);
+        });
+        viaEnv.once('exit', (c) => reject(new Error(`exited ${c}`)));
+      });
+      assert.match(banner, new RegExp(`listening on http://127\\.0\\.0\\.1:${port}`));
+      assert.doesNotMatch(banner, /Demo app/);
+    } finally {
+      await stop(viaEnv);
+    }
+  });
+
+  it('seeds, exports, imports and resets the store from files', async () => {
+    const data = tmp();
+    const seedFile = join(data, 'seed.json');
+    writeFileSync(
+      seedFile,
+      JSON.stringify({
+        apps: [{ id: 42, name: 'Seeded app', redirect_uris: ['http://localhost:4000/cb'] }],
+        accounts: [{ id: 7, email: 'seven@example.com', nickname: 'Seven' }],
+      }),
+    );
+    assert.match(await kapibaraOnce(['seed', seedFile, '--data', data]), /seeded: .*"apps":1/);
+    const exported = JSON.parse(await kapibaraOnce(['export', '--data', data]));
+    assert.equal(exported.apps[0].name, 'Seeded app');
+    assert.equal(exported.accounts[0].email, 'seven@example.com');
+    const outFile = join(data, 'out.json');
+    await kapibaraOnce(['export', '--data', data, '--out', outFile]);
+    assert.deepEqual(JSON.parse(readFileSync(outFile, 'utf8')), exported);
+    assert.match(await kapibaraOnce(['reset', '--data', data]), /all state deleted/);
+    assert.equal(JSON.parse(await kapibaraOnce(['export', '--data', data])).apps.length, 0);
+    await kapibaraOnce(['import', outFile, '--data', data]);
+    assert.deepEqual(JSON.parse(await kapibaraOnce(['export', '--data', data])), exported);
+    await assert.rejects(kapibaraOnce(['seed', join(data, 'missing.json'), '--data', data]), /cannot read/);
+  });
+
+  if (storeKinds().includes('postgres')) {
+    it('runs on PostgreSQL with --database-url', async () => {
+      const db = await freshPgDatabase();
+      try {
+        const server = await start(['--database-url', db.url]);
+        try {
+          assert.match(server.banner, /PostgreSQL/);
+          const apps = await (await fetch(`${server.origin}/_kapibara/v1/apps`)).json();
+          assert.equal(apps[0].rest_api_key, 'kapibarademorestapikey000000000a');
+        } finally {
+          await stop(server.child);
+        }
+      } finally {
+        await db.drop();
+      }
+    });
+  }
+
+  it('protects the control plane with an operator token', async () => {
+    const server = await start(['--data', tmp(), '--operator-token', 's3cret']);
+    try {
+      assert.match(server.banner, /Operator token: s3cret/);
+      assert.equal((await fetch(`${server.origin}/_kapibara/v1/apps`)).status, 401);
+      const ok = await fetch(`${server.origin}/_kapibara/v1/apps`, { headers: { authorization: 'Bearer s3cret' } });
+      assert.equal(ok.status, 200);
+    } finally {
+      await stop(server.child);
+    }
+  });
+});
