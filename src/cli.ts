@@ -111,6 +111,7 @@ async function start(config: ServerConfig): Promise<void> {
           `Login URL:      ${base}/oauth/authorize?client_id=${demo.rest_api_key}&redirect_uri=${encodeURIComponent(JSON.parse(demo.redirect_uris)[0] ?? '')}&response_type=code`,
         ].join('\n')
       : '',
+    `Console:        ${base}/_kapibara/console`,
     `Control plane:  ${base}/_kapibara/v1`,
     operatorToken ? `Operator token: ${operatorToken}` : '',
   ];

@@ -1,0 +1,118 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { html, raw, type RawHtml } from '../core/html.js';
+import { isoSeconds } from '../core/clock.js';
+import { listApps } from '../store/apps.js';
+import { findAccountById, listAccounts } from '../store/accounts.js';
+import { toLink } from '../store/links.js';
+import { consoleSections } from './sections.js';
+
+/**
+ * The web console: what the platform holds and what each simulated person would see.
+ * Read-only HTML; tests and scripts change state through the control plane.
+ */
+export const CONSOLE_PREFIX = '/_kapibara/console';
+
+const STYLE = `
+body{font-family:system-ui,-apple-system,"Apple SD Gothic Neo",sans-serif;margin:0;background:#f6f6f6;color:#191919}
+header{background:#fee500;padding:12px 24px;display:flex;gap:16px;align-items:baseline}
+header a{color:#191919;text-decoration:none;font-weight:700}
+main{max-width:1100px;margin:24px auto;padding:0 16px}
+section{background:#fff;border-radius:10px;padding:16px 20px;margin-bottom:18px;box-shadow:0 1px 3px rgba(0,0,0,.06)}
+h1{font-size:22px}h2{font-size:16px;margin-top:0}
+table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eee;vertical-align:top}
+code{font-size:12px;background:#f3f3f3;padding:1px 4px;border-radius:4px;word-break:break-all}
+.muted{color:#777}.pill{display:inline-block;background:#eee;border-radius:10px;padding:1px 8px;margin:1px;font-size:12px}
+.avatar{width:40px;height:40px;border-radius:14px;background:#ddd;display:inline-flex;align-items:center;justify-content:center;font-weight:700}
+.bubble{background:#fff7c2;border-radius:10px;padding:10px 12px;margin:8px 0;max-width:520px}
+.card{border:1px solid #eee;border-radius:10px;padding:10px;margin:8px 0;max-width:420px}
+.card img{max-width:100%;border-radius:6px}`;
+
+function page(title: string, body: RawHtml): string {
+  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${title} · Kapibara console</title><style>${raw(STYLE)}</style></head>
+<body><header><a href="${CONSOLE_PREFIX}">Kapibara console</a><span class="muted">simulated Kakao platform</span></header>
+<main>${body}</main></body></html>`.html;
+}
+
+function checkOperator(req: FastifyRequest, reply: FastifyReply): boolean {
+  const token = req.server.platform.config.operatorToken;
+  if (!token) return true;
+  const given = (req.query as { token?: string }).token ?? /(?:^|;\s*)kapibara_operator=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+  if (given === token) {
+    reply.header('set-cookie', `kapibara_operator=${token}; Path=${CONSOLE_PREFIX}; HttpOnly; SameSite=Lax`);
+    return true;
+  }
+  reply.status(401).type('text/html; charset=utf-8').send(page('Operator token required', html`<section><h1>Operator token required</h1>
+<p>This Kapibara is not bound to loopback. Open the console as <code>${CONSOLE_PREFIX}?token=&lt;operator token&gt;</code>.</p></section>`));
+  return false;
+}
+
+export default async function consoleRoutes(root: FastifyInstance): Promise<void> {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const config = { surface: 'control' as const };
+
+  app.get('/', { config }, async (req, reply) => {
+    if (!checkOperator(req, reply)) return reply;
+    const { db } = app.platform;
+    const [apps, people] = await Promise.all([listApps(db), listAccounts(db)]);
+    const body = html`<h1>Overview</h1>
+<section><h2>Apps</h2><table><tr><th>App</th><th>Keys</th><th>Redirect URIs</th><th>Consent items</th></tr>
+${apps.map(
+  (a) => html`<tr><td><strong>${a.name}</strong><br><span class="muted">id ${a.id}</span></td>
+<td>REST <code>${a.keys.rest_api}</code><br>JavaScript <code>${a.keys.javascript}</code><br>Native <code>${a.keys.native}</code><br>Admin <code>${a.keys.admin}</code></td>
+<td>${a.redirectUris.map((u) => html`<code>${u}</code><br>`)}</td>
+<td>${Object.entries(a.consentItems).map(([s, v]) => html`<span class="pill">${s}: ${v}</span>`)}</td></tr>`,
+)}</table></section>
+<section><h2>People</h2><table><tr><th></th><th>Nickname</th><th>Email / password</th><th>Kakao Talk</th><th>Kakao Story</th></tr>
+${people.map(
+  (p) => html`<tr><td><span class="avatar">${p.nickname.slice(0, 1)}</span></td>
+<td><a href="${CONSOLE_PREFIX}/people/${p.id}">${p.nickname}</a><br><span class="muted">account ${p.id}</span></td>
+<td>${p.email}<br><span class="muted">${p.password}</span></td><td>${p.talkUser ? 'yes' : 'no'}</td><td>${p.storyUser ? 'yes' : 'no'}</td></tr>`,
+)}</table></section>`;
+    return reply.type('text/html; charset=utf-8').send(page('Overview', body));
+  });
+
+  app.get('/people/:account_id', { config, schema: { params: Type.Object({ account_id: Type.Integer() }) } }, async (req, reply) => {
+    if (!checkOperator(req, reply)) return reply;
+    const { db } = app.platform;
+    const person = await findAccountById(db, req.params.account_id);
+    if (!person) {
+      return reply.status(404).type('text/html; charset=utf-8').send(page('Not found', html`<section><h1>No person with account id ${req.params.account_id}</h1></section>`));
+    }
+    const [friends, linkRows, apps] = await Promise.all([
+      db
+        .selectFrom('friendships')
+        .innerJoin('accounts', 'accounts.id', 'friendships.friend_account_id')
+        .select(['accounts.id', 'accounts.nickname', 'friendships.favorite'])
+        .where('friendships.account_id', '=', person.id)
+        .orderBy('accounts.nickname')
+        .execute(),
+      db.selectFrom('app_users').selectAll().where('account_id', '=', person.id).execute(),
+      listApps(db),
+    ]);
+    const appName = new Map(apps.map((a) => [a.id, a.name]));
+    const links = linkRows.map(toLink);
+    const extra = await Promise.all(consoleSections.map((s) => s(app.platform, person)));
+    const body = html`<h1><span class="avatar">${person.nickname.slice(0, 1)}</span> ${person.nickname}</h1>
+<section><h2>Kakao account</h2><table>
+<tr><th>Email</th><td>${person.email}</td><th>Password</th><td>${person.password}</td></tr>
+<tr><th>Name</th><td>${person.name ?? '—'}</td><th>Gender</th><td>${person.gender ?? '—'}</td></tr>
+<tr><th>Birthday</th><td>${person.birthyear ?? '????'}-${person.birthday ?? '—'} ${person.birthdayType ?? ''}</td><th>Phone</th><td>${person.phoneNumber ?? '—'}</td></tr>
+<tr><th>Kakao Talk</th><td>${person.talkUser ? 'yes' : 'no'}</td><th>Kakao Story</th><td>${person.storyUser ? 'yes' : 'no'}</td></tr></table></section>
+<section><h2>Connected apps</h2>${
+      links.length === 0
+        ? html`<p class="muted">Not connected to any app yet.</p>`
+        : html`<table><tr><th>App</th><th>User id</th><th>Connected</th><th>Agreed</th></tr>${links.map(
+            (l) => html`<tr><td>${appName.get(l.appId) ?? l.appId}</td><td><code>${l.userId}</code></td><td>${isoSeconds(l.connectedAt)}</td>
+<td>${Object.keys(l.scopes).map((s) => html`<span class="pill">${s}</span>`)}${Object.keys(l.terms).map((t) => html`<span class="pill">term: ${t}</span>`)}</td></tr>`,
+          )}</table>`
+    }</section>
+<section><h2>Friends (${friends.length})</h2>${friends.map(
+      (f) => html`<span class="pill"><a href="${CONSOLE_PREFIX}/people/${f.id}">${f.nickname}</a>${f.favorite ? ' ★' : ''}</span>`,
+    )}</section>
+${extra}`;
+    return reply.type('text/html; charset=utf-8').send(page(person.nickname, body));
+  });
+}

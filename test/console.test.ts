@@ -1,0 +1,36 @@
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { forEachStore } from './helpers/harness.js';
+
+forEachStore('web console', (h) => {
+  it('shows apps with their keys and people, escaping what people typed', async () => {
+    const app = await h.createApp({ name: 'Console shop' });
+    const evil = await h.createAccount({ nickname: '<script>alert(1)</script>', email: 'evil@example.com' });
+    const res = await h.inject({ method: 'GET', url: '/_kapibara/console' });
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /text\/html/);
+    assert.ok(res.body.includes('Console shop'));
+    assert.ok(res.body.includes(app.rest_api_key));
+    assert.ok(res.body.includes(app.admin_key));
+    assert.ok(!res.body.includes('<script>alert(1)</script>'));
+    assert.ok(res.body.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
+    assert.ok(res.body.includes(`/_kapibara/console/people/${evil.id}`));
+  });
+
+  it("shows a person's account, connected apps with agreed items, and friends", async () => {
+    const app = await h.createApp({ name: 'Linked app' });
+    const ryan = await h.createAccount({ nickname: 'Ryan', email: 'ryan@example.com' });
+    const apeach = await h.createAccount({ nickname: 'Apeach' });
+    await h.befriend(ryan, apeach, true);
+    const t = await h.token(app, ryan, ['profile_nickname', 'friends']);
+    const res = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${ryan.id}` });
+    assert.equal(res.statusCode, 200);
+    assert.ok(res.body.includes('ryan@example.com'));
+    assert.ok(res.body.includes('Linked app'));
+    assert.ok(res.body.includes(String(t.user_id)));
+    assert.ok(res.body.includes('friends'));
+    assert.ok(res.body.includes('Apeach'));
+    const missing = await h.inject({ method: 'GET', url: '/_kapibara/console/people/999' });
+    assert.equal(missing.statusCode, 404);
+  });
+});
