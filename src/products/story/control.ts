@@ -1,4 +1,184 @@
 import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/schema.js';
+import { ControlError } from '../../core/errors.js';
+import { isoSeconds } from '../../core/clock.js';
+import { originOf } from '../../core/platform.js';
+import { findAccountById } from '../../store/accounts.js';
+import * as store from './store.js';
+import { EMOTIONS, ReactionRefused, addComment, permalink, setMood, storiesJson } from './operations.js';
 
-/** Story control-plane routes, mounted under /_kapibara/v1 (operator token checked there). */
-export default async function storyControlRoutes(_app: FastifyInstance): Promise<void> {}
+/**
+ * Story control-plane routes, mounted under /_kapibara/v1 (operator token checked there):
+ * see a person's stories with everything the platform stored, and let simulated friends
+ * comment and leave moods so apps can be tested against realistic data.
+ */
+
+const AccountParams = Type.Object({ account_id: Type.Integer() });
+const StoryParams = Type.Object({ story_id: Type.String() });
+const CommentParams = Type.Object({ story_id: Type.String(), comment_id: Type.Integer() });
+const LikeParams = Type.Object({ story_id: Type.String(), account_id: Type.Integer() });
+const CommentBody = Type.Object({ account_id: Type.Integer(), text: Type.String({ minLength: 1, maxLength: 2048 }) }, { additionalProperties: false });
+const LikeBody = Type.Object(
+  { emotion: Type.Union(EMOTIONS.map((e) => Type.Literal(e))) },
+  { additionalProperties: false },
+);
+const ProfileBody = Type.Object(
+  {
+    nickname: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
+    profile_image_url: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    thumbnail_url: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    bg_image_url: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+const StoryBody = Type.Object(
+  {
+    content: Type.String({ minLength: 1, maxLength: 2048 }),
+    permission: Type.Optional(Type.Union([Type.Literal('PUBLIC'), Type.Literal('FRIEND'), Type.Literal('ONLY_ME')])),
+  },
+  { additionalProperties: false },
+);
+
+async function controlStory(db: Kysely<DB>, origin: string, row: store.StoryRow) {
+  const [wire] = await storiesJson(db, origin, [row], false);
+  const [comments, likes] = await Promise.all([store.commentsOf(db, row.id), store.likesOf(db, row.id)]);
+  return {
+    ...wire,
+    account_id: row.account_id,
+    app_id: row.app_id,
+    enable_share: row.enable_share === 1,
+    android_exec_param: row.android_exec_param,
+    ios_exec_param: row.ios_exec_param,
+    android_market_param: row.android_market_param,
+    ios_market_param: row.ios_market_param,
+    link_info: row.link_info === null ? null : JSON.parse(row.link_info),
+    comments: comments.map((c) => ({ id: c.id, account_id: c.account_id, text: c.text, created_at: isoSeconds(c.created_at) })),
+    likes: likes.map((l) => ({ account_id: l.account_id, emotion: l.emotion, created_at: isoSeconds(l.created_at) })),
+  };
+}
+
+export default async function storyControlRoutes(root: FastifyInstance): Promise<void> {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const config = { surface: 'control' as const };
+
+  async function mustStory(id: string): Promise<store.StoryRow> {
+    const row = store.parseStoryId(id) ? await store.findStory(app.platform.db, id) : undefined;
+    if (!row) throw new ControlError(404, `story ${id} not found`);
+    return row;
+  }
+  async function mustAccount(id: number): Promise<void> {
+    if (!(await findAccountById(app.platform.db, id))) throw new ControlError(404, `account ${id} not found`);
+  }
+  async function profileJson(accountId: number, origin: string) {
+    const p = await store.ensureProfile(app.platform.db, accountId, app.platform.clock.now());
+    return {
+      account_id: p.account_id,
+      handle: p.handle,
+      permalink: permalink(origin, p.handle),
+      nickname: p.nickname,
+      profile_image_url: p.profile_image_url,
+      thumbnail_url: p.thumbnail_url,
+      bg_image_url: p.bg_image_url,
+    };
+  }
+
+  app.get('/accounts/:account_id/story-profile', { config, schema: { params: AccountParams } }, async (req) => {
+    await mustAccount(req.params.account_id);
+    return profileJson(req.params.account_id, originOf(req));
+  });
+
+  app.put('/accounts/:account_id/story-profile', { config, schema: { params: AccountParams, body: ProfileBody } }, async (req) => {
+    await mustAccount(req.params.account_id);
+    await store.ensureProfile(app.platform.db, req.params.account_id, app.platform.clock.now());
+    await store.updateProfile(app.platform.db, req.params.account_id, req.body);
+    return profileJson(req.params.account_id, originOf(req));
+  });
+
+  /** Every story of a person, newest first, with comments and moods (all of them: no paging here). */
+  app.get('/accounts/:account_id/stories', { config, schema: { params: AccountParams } }, async (req) => {
+    await mustAccount(req.params.account_id);
+    const { db } = app.platform;
+    const rows = await db.selectFrom('stories').selectAll().where('account_id', '=', req.params.account_id).orderBy('seq', 'desc').execute();
+    const out = [];
+    for (const row of rows) out.push(await controlStory(db, originOf(req), row));
+    return out;
+  });
+
+  /** A story the person wrote in the Kakao Story app itself (not through an app). */
+  app.post('/accounts/:account_id/stories', { config, schema: { params: AccountParams, body: StoryBody } }, async (req, reply) => {
+    await mustAccount(req.params.account_id);
+    const { db, clock } = app.platform;
+    const now = clock.now();
+    const profile = await store.ensureProfile(db, req.params.account_id, now);
+    const seq = store.newSeq(now);
+    const id = `${profile.handle}.${store.activityId(seq)}`;
+    await store.insertStory(
+      db,
+      {
+        id,
+        account_id: req.params.account_id,
+        app_id: null,
+        seq,
+        media_type: 'NOTE',
+        content: req.body.content,
+        permission: req.body.permission ?? 'PUBLIC',
+        enable_share: 0,
+        android_exec_param: null,
+        ios_exec_param: null,
+        android_market_param: null,
+        ios_market_param: null,
+        link_info: null,
+        created_at: now,
+      },
+      [],
+    );
+    return reply.status(201).send(await controlStory(db, originOf(req), (await store.findStory(db, id))!));
+  });
+
+  app.get('/stories/:story_id', { config, schema: { params: StoryParams } }, async (req) =>
+    controlStory(app.platform.db, originOf(req), await mustStory(req.params.story_id)),
+  );
+
+  app.post('/stories/:story_id/comments', { config, schema: { params: StoryParams, body: CommentBody } }, async (req, reply) => {
+    const story = await mustStory(req.params.story_id);
+    await mustAccount(req.body.account_id);
+    try {
+      const id = await addComment(app.platform.db, story, req.body.account_id, req.body.text, app.platform.clock.now());
+      return reply.status(201).send({ id, story_id: story.id, account_id: req.body.account_id, text: req.body.text });
+    } catch (err) {
+      if (err instanceof ReactionRefused) throw new ControlError(409, err.message);
+      throw err;
+    }
+  });
+
+  app.delete('/stories/:story_id/comments/:comment_id', { config, schema: { params: CommentParams } }, async (req, reply) => {
+    await mustStory(req.params.story_id);
+    if (!(await store.deleteComment(app.platform.db, req.params.story_id, req.params.comment_id))) {
+      throw new ControlError(404, `comment ${req.params.comment_id} not found on story ${req.params.story_id}`);
+    }
+    return reply.status(204).send();
+  });
+
+  app.put('/stories/:story_id/likes/:account_id', { config, schema: { params: LikeParams, body: LikeBody } }, async (req) => {
+    const story = await mustStory(req.params.story_id);
+    await mustAccount(req.params.account_id);
+    try {
+      await setMood(app.platform.db, story, req.params.account_id, req.body.emotion, app.platform.clock.now());
+    } catch (err) {
+      if (err instanceof ReactionRefused) throw new ControlError(409, err.message);
+      throw err;
+    }
+    return { story_id: story.id, account_id: req.params.account_id, emotion: req.body.emotion };
+  });
+
+  app.delete('/stories/:story_id/likes/:account_id', { config, schema: { params: LikeParams } }, async (req, reply) => {
+    await mustStory(req.params.story_id);
+    if (!(await store.deleteLike(app.platform.db, req.params.story_id, req.params.account_id))) {
+      throw new ControlError(404, `account ${req.params.account_id} left no mood on story ${req.params.story_id}`);
+    }
+    return reply.status(204).send();
+  });
+}
