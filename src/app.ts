@@ -9,6 +9,7 @@ import { installErrorHandling } from './core/http.js';
 import type { PlatformConfig } from './core/platform.js';
 import controlRoutes, { CONTROL_PREFIX } from './control/routes.js';
 import consoleRoutes, { CONSOLE_PREFIX } from './console/routes.js';
+import avatarRoutes, { AVATAR_PREFIX } from './console/avatars.js';
 import loginRoutes from './products/login/routes.js';
 import userRoutes from './products/user/routes.js';
 import talkRoutes from './products/talk/routes.js';
@@ -60,5 +61,6 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(storyRoutes);
   await app.register(controlRoutes, { prefix: CONTROL_PREFIX });
   await app.register(consoleRoutes, { prefix: CONSOLE_PREFIX });
+  await app.register(avatarRoutes, { prefix: AVATAR_PREFIX });
   return app;
 }

@@ -93,9 +93,9 @@ async function start(config: ServerConfig): Promise<void> {
   const store = await open(config);
   const clock = new Clock();
   const app = await buildApp({ store, clock, publicUrl: config.publicUrl, operatorToken, logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
-  const seeded = config.demo ? await seedDemo(store.db, clock.now()) : false;
   const address = await app.listen({ port: config.port, host: config.host });
   const base = config.publicUrl ?? address.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
+  const seeded = config.demo ? await seedDemo(store.db, clock.now(), base) : false;
   const demo = await store.db.selectFrom('apps').selectAll().where('id', '=', DEMO_APP_ID).executeTakeFirst();
   const lines = [
     `Kapibara listening on ${address} (${store.dialect === 'sqlite' ? `SQLite: ${config.sqlitePath}` : 'PostgreSQL'})`,

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from './db/schema.js';
 import { createApp } from './store/apps.js';
 import { addFriendship, createAccount, type AccountInput } from './store/accounts.js';
+import { avatarUrl } from './console/avatars.js';
 
 /** Fixed so that docs and examples can name them. */
 export const DEMO_APP_ID = 1000001;
@@ -22,8 +23,11 @@ const PEOPLE: AccountInput[] = [
   { id: 1006, email: 'jay-g@kapibara.test', nickname: 'Jay-G', gender: 'male', birthyear: '1985', birthday: '0707', birthdayType: 'SOLAR', talkUser: false, storyUser: false },
 ];
 
-/** Creates the demo app and people on first start (when the store has no apps). */
-export async function seedDemo(db: Kysely<DB>, now: number): Promise<boolean> {
+/**
+ * Creates the demo app and people on first start (when the store has no apps). Their
+ * profile pictures are served by this Kapibara at `origin`.
+ */
+export async function seedDemo(db: Kysely<DB>, now: number, origin: string): Promise<boolean> {
   const any = await db.selectFrom('apps').select('id').limit(1).executeTakeFirst();
   if (any) return false;
   await db.transaction().execute(async (tx) => {
@@ -58,14 +62,14 @@ export async function seedDemo(db: Kysely<DB>, now: number): Promise<boolean> {
       now,
     );
     for (const person of PEOPLE) {
-      const initial = encodeURIComponent(person.nickname!.slice(0, 1));
+      const name = person.email!.split('@')[0];
       await createAccount(
         tx,
         {
           ...person,
           password: 'kapibara',
-          profileImageUrl: `https://kapibara.test/avatars/${person.id}_640.png?initial=${initial}`,
-          thumbnailImageUrl: `https://kapibara.test/avatars/${person.id}_110.png?initial=${initial}`,
+          profileImageUrl: avatarUrl(origin, name, 640, person.nickname!),
+          thumbnailImageUrl: avatarUrl(origin, name, 110, person.nickname!),
         },
         now,
       );

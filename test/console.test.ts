@@ -1,5 +1,6 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
+import sharp from 'sharp';
 import { forEachStore } from './helpers/harness.js';
 
 forEachStore('web console', (h) => {
@@ -32,5 +33,17 @@ forEachStore('web console', (h) => {
     assert.ok(res.body.includes('Apeach'));
     const missing = await h.inject({ method: 'GET', url: '/_kapibara/console/people/999' });
     assert.equal(missing.statusCode, 404);
+  });
+
+  it('draws profile pictures for simulated people at both Kakao sizes', async () => {
+    for (const size of [110, 640]) {
+      const res = await h.inject({ method: 'GET', url: `/_kapibara/avatars/ryan_${size}.png?initial=R` });
+      assert.equal(res.statusCode, 200);
+      assert.equal(res.headers['content-type'], 'image/png');
+      const meta = await sharp(res.rawPayload).metadata();
+      assert.deepEqual([meta.format, meta.width, meta.height], ['png', size, size]);
+    }
+    const bad = await h.inject({ method: 'GET', url: '/_kapibara/avatars/ryan_99.png' });
+    assert.equal(bad.statusCode, 400);
   });
 });
