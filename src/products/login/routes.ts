@@ -1,4 +1,187 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { originOf } from '../../core/platform.js';
+import {
+  type AuthorizeRequest,
+  type Query,
+  AuthorizeRedirectError,
+  LoginPageError,
+  checkClient,
+  continueQuery,
+  one,
+  readAuthorizeRequest,
+  redirectLocation,
+} from './authorize.js';
+import { type Outcome, LoginFailed, answerConsent, decide, identify, logIn, sessionPerson, signUp } from './flow.js';
+import { consentPage, errorPage, jsSdkResultPage, loginPage, signupPage } from './pages.js';
+import { accountsForLoginPage, deleteLoginSession } from './store.js';
+import { exchangeToken, issueAgt, type Form } from './token.js';
+import { discoveryDocument, idTokenInfo } from './oidc.js';
 
-/** Login routes: literal Kakao paths. */
-export default async function loginRoutes(_app: FastifyInstance): Promise<void> {}
+/** Kakao Login (kauth): literal Kakao paths, plus the login and consent pages' form targets. */
+export default async function loginRoutes(app: FastifyInstance): Promise<void> {
+  await app.register(browserRoutes);
+  const kauth = { surface: 'kauth' as const };
+
+  app.post('/oauth/token', { config: kauth }, async (req, reply) => {
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+    return exchangeToken(app.platform, formOf(req), originOf(req));
+  });
+
+  app.post('/api/agt', { config: kauth }, async (req) => issueAgt(app.platform, formOf(req)));
+
+  app.post('/oauth/tokeninfo', { config: kauth }, async (req) => idTokenInfo(app.platform, formOf(req).id_token));
+
+  app.get('/.well-known/openid-configuration', { config: kauth }, async (req) => discoveryDocument(originOf(req)));
+
+  app.get('/.well-known/jwks.json', { config: kauth }, async () => ({ keys: [app.platform.keys.publicJwk] }));
+}
+
+/** The browser side: pages, and the redirects back to the app (errors included). */
+async function browserRoutes(app: FastifyInstance): Promise<void> {
+  const platform = app.platform;
+
+  app.setErrorHandler(async (err, _req, reply) => {
+    if (err instanceof LoginPageError) return sendPage(reply, 400, errorPage(err.errorCode, err.description));
+    if (err instanceof AuthorizeRedirectError) {
+      const { error, description, errorCode } = err.oauth;
+      return sendRedirect(reply, err.target.redirectUri, { error, error_description: description, error_code: errorCode, state: err.target.state });
+    }
+    throw err;
+  });
+
+  app.get('/oauth/authorize', async (req, reply) => {
+    const request = await readAuthorizeRequest(platform.db, rawQuery(req));
+    const person = await identify(platform, request, readCookie(req, SESSION_COOKIE));
+    return send(req, reply, request, await decide(platform, request, person));
+  });
+
+  app.post('/oauth/authorize/login', async (req, reply) => {
+    const form = formOf(req);
+    const request = await readAuthorizeRequest(platform.db, form.request ?? '');
+    try {
+      const person = await logIn(platform, { accountId: form.account_id, email: form.email, password: form.password });
+      setSession(req, reply, person.newSession!);
+      return reply.redirect(`/oauth/authorize?${continueQuery(request.raw)}`, 303);
+    } catch (err) {
+      if (!(err instanceof LoginFailed)) throw err;
+      return sendLoginPage(reply, request, 401, { email: form.email, error: err.message });
+    }
+  });
+
+  app.post('/oauth/authorize/signup', async (req, reply) => {
+    const form = formOf(req);
+    const request = await readAuthorizeRequest(platform.db, form.request ?? '');
+    try {
+      const person = await signUp(platform, { email: form.email, password: form.password, nickname: form.nickname });
+      setSession(req, reply, person.newSession!);
+      return reply.redirect(`/oauth/authorize?${continueQuery(request.raw)}`, 303);
+    } catch (err) {
+      if (!(err instanceof LoginFailed)) throw err;
+      const page = signupPage({ appName: request.app.name, request: request.raw, email: form.email, nickname: form.nickname, error: err.message });
+      return sendPage(reply, 400, page);
+    }
+  });
+
+  app.post('/oauth/authorize/consent', async (req, reply) => {
+    const form = formOf(req);
+    const body = (req.body ?? {}) as Query;
+    const request = await readAuthorizeRequest(platform.db, form.request ?? '');
+    const person = await sessionPerson(platform, readCookie(req, SESSION_COOKIE));
+    // The session ended while the consent page was open: log in again.
+    if (!person) return sendLoginPage(reply, request, 200, { error: 'Your login session ended. Log in again.' });
+    const outcome = await answerConsent(platform, request, person, {
+      agree: form.action === 'agree',
+      scopes: list(body.scope),
+      terms: list(body.service_terms),
+    });
+    return send(req, reply, request, outcome);
+  });
+
+  app.get('/oauth/logout', async (req, reply) => {
+    const query = (req.query ?? {}) as Query;
+    const { app: target } = await checkClient(platform.db, one(query, 'client_id'));
+    const logoutRedirectUri = one(query, 'logout_redirect_uri');
+    if (!logoutRedirectUri || !target.logoutRedirectUris.includes(logoutRedirectUri)) {
+      throw new LoginPageError('KOE007', `logout_redirect_uri mismatch: ${logoutRedirectUri ?? '(missing)'} is not registered for app ${target.id}.`);
+    }
+    const session = readCookie(req, SESSION_COOKIE);
+    if (session) await deleteLoginSession(platform.db, session);
+    reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`);
+    return reply.redirect(redirectLocation(logoutRedirectUri, { state: one(query, 'state') }), 302);
+  });
+
+  async function send(req: FastifyRequest, reply: FastifyReply, request: AuthorizeRequest, outcome: Outcome) {
+    switch (outcome.kind) {
+      case 'login':
+        if (outcome.signup) return sendPage(reply, 200, signupPage({ appName: request.app.name, request: request.raw, email: request.loginHint }));
+        return sendLoginPage(reply, request, 200, { email: request.loginHint });
+      case 'consent': {
+        if (outcome.person.newSession) setSession(req, reply, outcome.person.newSession);
+        const page = consentPage({
+          appName: request.app.name,
+          request: request.raw,
+          nickname: outcome.person.account.nickname,
+          scopes: outcome.pending.scopes,
+          terms: outcome.pending.terms,
+        });
+        return sendPage(reply, 200, page);
+      }
+      case 'redirect':
+        if (outcome.newSession) setSession(req, reply, outcome.newSession);
+        return sendRedirect(reply, outcome.redirectUri, outcome.params);
+    }
+  }
+
+  async function sendLoginPage(reply: FastifyReply, request: AuthorizeRequest, status: number, extra: { email?: string; error?: string }) {
+    const accounts = await accountsForLoginPage(platform.db, LOGIN_PAGE_PEOPLE);
+    return sendPage(reply, status, loginPage({ appName: request.app.name, request: request.raw, accounts, ...extra }));
+  }
+}
+
+/** How many simulated people the login page lists (the rest sign in with email). */
+const LOGIN_PAGE_PEOPLE = 50;
+const SESSION_COOKIE = 'kapibara_session';
+
+function sendPage(reply: FastifyReply, status: number, html: string) {
+  return reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
+}
+
+/** Back to the app; the JavaScript SDK's `JS-SDK` target gets a result page instead. */
+function sendRedirect(reply: FastifyReply, redirectUri: string, params: Record<string, string | undefined>) {
+  if (redirectUri === 'JS-SDK') {
+    const result = Object.fromEntries(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
+    return sendPage(reply, 200, jsSdkResultPage(result));
+  }
+  return reply.header('cache-control', 'no-store').redirect(redirectLocation(redirectUri, params), 302);
+}
+
+function setSession(req: FastifyRequest, reply: FastifyReply, value: string): void {
+  const secure = req.protocol === 'https' ? '; Secure' : '';
+  reply.header('set-cookie', `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax${secure}`);
+}
+
+function readCookie(req: FastifyRequest, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim() || undefined;
+  }
+  return undefined;
+}
+
+function rawQuery(req: FastifyRequest): string {
+  const i = req.url.indexOf('?');
+  return i < 0 ? '' : req.url.slice(i + 1);
+}
+
+/** Form fields (body, or query for POST params sent there), one value each. */
+function formOf(req: FastifyRequest): Form {
+  const out: Form = {};
+  const sources = [(req.query ?? {}) as Query, (req.body && typeof req.body === 'object' ? req.body : {}) as Query];
+  for (const source of sources) for (const key of Object.keys(source)) out[key] = one(source, key) ?? out[key];
+  return out;
+}
+
+function list(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}

@@ -1,0 +1,96 @@
+import { createServer, type Server } from 'node:https';
+import { X509Certificate } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { generate } from 'selfsigned';
+import type { DB } from '../db/schema.js';
+
+/**
+ * TLS for clients that insist on https and the real Kakao host names (hard-coded server
+ * libraries, the JavaScript SDK): a self-signed certificate for the Kakao hosts and
+ * loopback, created once and kept in `settings` so restarts (and every instance sharing
+ * PostgreSQL) serve the same certificate that developers trusted.
+ */
+
+export const TLS_HOST_NAMES = ['kauth.kakao.com', 'kapi.kakao.com', 'dapi.kakao.com', 'sharer.kakao.com', 'localhost'] as const;
+const TLS_IPS = ['127.0.0.1', '::1'];
+const SETTING_KEY = 'tls_certificate';
+/** Renewed this long before it expires. */
+const RENEW_BEFORE_MS = 7 * 24 * 3600 * 1000;
+
+export interface TlsMaterial {
+  /** PEM certificate: what a client trusts (`ca`, NODE_EXTRA_CA_CERTS, a browser's store). */
+  cert: string;
+  /** PEM private key. */
+  key: string;
+}
+
+/** The stored certificate, or a new one when none is stored (or it is about to expire). */
+export async function loadTlsMaterial(db: Kysely<DB>, now = Date.now()): Promise<TlsMaterial> {
+  const stored = await readStored(db);
+  if (stored && Date.parse(new X509Certificate(stored.cert).validTo) - RENEW_BEFORE_MS > now) return stored;
+  const material = await createCertificate(new Date(now));
+  const value = JSON.stringify(material);
+  if (stored) {
+    await db.updateTable('settings').set({ value }).where('key', '=', SETTING_KEY).execute();
+    return material;
+  }
+  await db.insertInto('settings').values({ key: SETTING_KEY, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
+  // Another instance may have stored one first: everyone serves the same certificate.
+  return (await readStored(db))!;
+}
+
+async function readStored(db: Kysely<DB>): Promise<TlsMaterial | undefined> {
+  const row = await db.selectFrom('settings').select('value').where('key', '=', SETTING_KEY).executeTakeFirst();
+  return row ? (JSON.parse(row.value) as TlsMaterial) : undefined;
+}
+
+async function createCertificate(notBefore: Date): Promise<TlsMaterial> {
+  const notAfter = new Date(notBefore.getTime() + 825 * 24 * 3600 * 1000);
+  const pems = await generate([{ name: 'commonName', value: 'kauth.kakao.com' }, { name: 'organizationName', value: 'Kapibara' }], {
+    keySize: 2048,
+    algorithm: 'sha256',
+    notBeforeDate: new Date(notBefore.getTime() - 60_000),
+    notAfterDate: notAfter,
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      {
+        name: 'subjectAltName',
+        altNames: [...TLS_HOST_NAMES.map((value) => ({ type: 2 as const, value })), ...TLS_IPS.map((ip) => ({ type: 7 as const, ip }))],
+      },
+    ],
+  });
+  return { cert: pems.cert, key: pems.private };
+}
+
+export interface TlsListener {
+  server: Server;
+  port: number;
+  cert: string;
+  close(): Promise<void>;
+}
+
+/** Serves a built app over HTTPS too (same routes, same store), on `port` (0: any free port). */
+export async function listenTls(app: FastifyInstance, options: { port: number; host?: string }): Promise<TlsListener> {
+  await app.ready();
+  const material = await loadTlsMaterial(app.platform.db);
+  const server = createServer({ cert: material.cert, key: material.key }, (req, res) => app.routing(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    cert: material.cert,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

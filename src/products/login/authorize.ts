@@ -1,0 +1,253 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/schema.js';
+import { OAuthError } from '../../core/errors.js';
+import { hasScope, isKnownScope, SCOPE_BY_ID } from '../../core/scopes.js';
+import { type App, type KeyType, type ServiceTerm, findAppByKey } from '../../store/apps.js';
+import type { Link } from '../../store/links.js';
+import type { ConsentItem } from './pages.js';
+
+/**
+ * GET /oauth/authorize, as a list of small steps. The first three (client, Kakao Login
+ * enabled, redirect URI) fail with an error page, since the app cannot be trusted to
+ * receive the error; every later step fails by redirecting to the app with `error`.
+ */
+
+export type Prompt = 'login' | 'none' | 'select_account' | 'create';
+const PROMPTS: readonly Prompt[] = ['login', 'none', 'select_account', 'create'];
+
+/** Where results and errors go back to; known once the redirect URI is checked. */
+export interface RedirectTarget {
+  redirectUri: string;
+  state?: string;
+}
+
+export interface AuthorizeRequest extends RedirectTarget {
+  /** The query string as received, carried through the login and consent forms. */
+  raw: string;
+  app: App;
+  clientId: string;
+  keyType: KeyType;
+  /** Scopes the app asked for with `scope`; undefined: the app's configured consent items. */
+  requestedScopes?: string[];
+  prompts: Set<Prompt>;
+  loginHint?: string;
+  nonce?: string;
+  codeChallenge?: string;
+  codeChallengeMethod?: 'S256' | 'plain';
+  agt?: string;
+  /** `service_terms`: limits which terms are shown. */
+  serviceTermTags?: string[];
+}
+
+/** An error shown as a page with a KOE code and HTTP 400 (never redirected). */
+export class LoginPageError extends Error {
+  constructor(
+    readonly errorCode: string,
+    readonly description: string,
+  ) {
+    super(description);
+  }
+}
+
+/** An error sent back to the app's redirect URI as `error`, `error_description`, `state`. */
+export class AuthorizeRedirectError extends Error {
+  constructor(
+    readonly target: RedirectTarget,
+    readonly oauth: OAuthError,
+  ) {
+    super(oauth.description);
+  }
+}
+
+export type Query = Record<string, string | string[] | undefined>;
+
+/** One value of a query parameter (the last when repeated); empty counts as absent. */
+export function one(query: Query, name: string): string | undefined {
+  const v = query[name];
+  const value = Array.isArray(v) ? v[v.length - 1] : v;
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** Lists in Kakao parameters come space-separated (`+` decodes to a space) or comma-separated. */
+export function splitList(value: string | undefined): string[] {
+  return value ? value.split(/[\s,]+/).filter(Boolean) : [];
+}
+
+export async function readAuthorizeRequest(db: Kysely<DB>, raw: string): Promise<AuthorizeRequest> {
+  const query = Object.fromEntries(new URLSearchParams(raw)) as Query;
+  const { app, keyType, clientId } = await checkClient(db, one(query, 'client_id'));
+  checkLoginEnabled(app);
+  const target: RedirectTarget = { redirectUri: checkRedirectUri(app, keyType, one(query, 'redirect_uri')), state: one(query, 'state') };
+  const fail = (err: OAuthError) => new AuthorizeRedirectError(target, err);
+  try {
+    checkResponseType(one(query, 'response_type'));
+    const pkce = checkPkceParams(one(query, 'code_challenge'), one(query, 'code_challenge_method'));
+    return {
+      ...target,
+      raw,
+      app,
+      clientId,
+      keyType,
+      requestedScopes: checkScopes(app, one(query, 'scope')),
+      prompts: checkPrompt(one(query, 'prompt')),
+      loginHint: one(query, 'login_hint'),
+      nonce: one(query, 'nonce'),
+      ...pkce,
+      agt: one(query, 'agt'),
+      serviceTermTags: one(query, 'service_terms') === undefined ? undefined : splitList(one(query, 'service_terms')),
+    };
+  } catch (err) {
+    if (err instanceof OAuthError) throw fail(err);
+    throw err;
+  }
+}
+
+/** client_id: any of the app's keys except the admin key (KOE101). */
+export async function checkClient(db: Kysely<DB>, clientId: string | undefined) {
+  if (!clientId) throw new LoginPageError('KOE101', 'client_id is required.');
+  const found = await findAppByKey(db, clientId);
+  if (!found || found.keyType === 'admin') throw new LoginPageError('KOE101', `invalid client_id: ${clientId}`);
+  return { app: found.app, keyType: found.keyType, clientId };
+}
+
+/** KOE004: the app has Kakao Login turned off. */
+function checkLoginEnabled(app: App): void {
+  if (!app.loginEnabled) throw new LoginPageError('KOE004', `Kakao Login is disabled for app ${app.id}.`);
+}
+
+/**
+ * The redirect URI must be registered, except the SDKs' own: the literal `JS-SDK` with
+ * the JavaScript key and `kakao{NATIVE_KEY}://oauth` with the native key (KOE006).
+ */
+function checkRedirectUri(app: App, keyType: KeyType, redirectUri: string | undefined): string {
+  if (!redirectUri) throw new LoginPageError('KOE006', 'redirect_uri is required.');
+  if (isAllowedRedirectUri(app, keyType, redirectUri)) return redirectUri;
+  throw new LoginPageError('KOE006', `redirect_uri mismatch: ${redirectUri} is not registered for app ${app.id}.`);
+}
+
+export function isAllowedRedirectUri(app: App, keyType: KeyType, redirectUri: string): boolean {
+  if (app.redirectUris.includes(redirectUri)) return true;
+  if (keyType === 'javascript' && redirectUri === 'JS-SDK') return true;
+  if (keyType === 'native' && redirectUri === `kakao${app.keys.native}://oauth`) return true;
+  return false;
+}
+
+/** Only the authorization code flow (KOE201; the implicit `token` flow is KOE202). */
+function checkResponseType(responseType: string | undefined): void {
+  if (responseType === 'code') return;
+  if (responseType === 'token' || responseType?.split(' ').includes('token')) {
+    throw new OAuthError('invalid_request', 'response_type=token is not supported.', 'KOE202');
+  }
+  throw new OAuthError('invalid_request', `unsupported response_type: ${responseType ?? '(missing)'}; only "code" is supported.`, 'KOE201');
+}
+
+/** PKCE: S256 (the SDKs' choice) or plain; a challenge is 43–128 unreserved characters. */
+function checkPkceParams(challenge: string | undefined, method: string | undefined) {
+  if (!challenge) {
+    if (method) throw new OAuthError('invalid_request', 'code_challenge_method given without code_challenge.', 'KOE001');
+    return {};
+  }
+  const m = method ?? 'plain';
+  if (m !== 'S256' && m !== 'plain') throw new OAuthError('invalid_request', `unsupported code_challenge_method: ${m}`, 'KOE001');
+  if (!/^[A-Za-z0-9._~-]{43,128}$/.test(challenge)) {
+    throw new OAuthError('invalid_request', 'invalid code_challenge: 43 to 128 characters of [A-Z a-z 0-9 - . _ ~].', 'KOE001');
+  }
+  return { codeChallenge: challenge, codeChallengeMethod: m as 'S256' | 'plain' };
+}
+
+/** `scope`: known consent items the app has enabled; `openid` needs OIDC on (KOE205). */
+function checkScopes(app: App, scope: string | undefined): string[] | undefined {
+  if (scope === undefined) return undefined;
+  const ids = [...new Set(splitList(scope))];
+  for (const id of ids) {
+    if (!isKnownScope(id)) throw new OAuthError('invalid_scope', `invalid scope: ${id} is not a consent item.`, 'KOE205');
+    if (id === 'openid') {
+      if (!app.oidcEnabled || app.consentItems.openid === 'disabled') {
+        throw new OAuthError('invalid_scope', 'invalid scope: openid (OpenID Connect is not enabled for this app).', 'KOE205');
+      }
+      continue;
+    }
+    const setting = app.consentItems[id];
+    if (!setting || setting === 'disabled') {
+      throw new OAuthError('invalid_scope', `invalid scope: ${id} is not enabled in the app's consent items.`, 'KOE205');
+    }
+  }
+  return ids;
+}
+
+/** `prompt`: space- or comma-separated; `none` cannot be combined with anything else. */
+function checkPrompt(prompt: string | undefined): Set<Prompt> {
+  const values = splitList(prompt);
+  for (const v of values) {
+    if (!PROMPTS.includes(v as Prompt)) throw new OAuthError('invalid_request', `invalid prompt: ${v}`, 'KOE001');
+  }
+  const set = new Set(values as Prompt[]);
+  if (set.has('none') && set.size > 1) throw new OAuthError('invalid_request', 'prompt=none cannot be combined with other values.', 'KOE001');
+  return set;
+}
+
+/** What this authorization asks for: the `scope` list, or the app's consent items. */
+export function requestedScopes(req: AuthorizeRequest): string[] {
+  if (req.requestedScopes) return req.requestedScopes;
+  const configured = Object.entries(req.app.consentItems)
+    .filter(([id, setting]) => setting !== 'disabled' && id !== 'openid')
+    .map(([id]) => id);
+  // With OIDC on, a login without `scope` also gets an ID token (Kakao's documented default).
+  if (req.app.oidcEnabled && req.app.consentItems.openid !== 'disabled') configured.push('openid');
+  return configured;
+}
+
+export interface PendingConsent {
+  scopes: ConsentItem[];
+  terms: ConsentItem[];
+}
+
+/**
+ * The items the consent page must show. First login: everything requested. Later logins:
+ * with `scope`, the requested items not yet agreed (incremental consent); without it, only
+ * required items added since. `openid` is never shown; it comes with the login.
+ */
+export function pendingConsent(req: AuthorizeRequest, link: Link | undefined): PendingConsent {
+  const app = req.app;
+  const scopes = requestedScopes(req)
+    .filter((id) => id !== 'openid')
+    .filter((id) => !link || !hasScope(link.scopes, id))
+    .filter((id) => !link || req.requestedScopes || app.consentItems[id] === 'required')
+    .map((id) => ({ id, title: SCOPE_BY_ID.get(id)?.display_name ?? id, required: app.consentItems[id] === 'required' }));
+  const terms = app.serviceTerms
+    .filter((t) => req.serviceTermTags === undefined || req.serviceTermTags.includes(t.tag))
+    .filter((t) => !link || !link.terms[t.tag])
+    .filter((t) => !link || req.serviceTermTags || t.required)
+    .map((t: ServiceTerm) => ({ id: t.tag, title: t.title, required: t.required }));
+  return { scopes, terms };
+}
+
+/** What a person grants by pressing Agree: every required item plus the checked ones. */
+export function chosenGrant(pending: PendingConsent, checkedScopes: string[], checkedTerms: string[]) {
+  return {
+    scopes: pending.scopes.filter((s) => s.required || checkedScopes.includes(s.id)).map((s) => s.id),
+    terms: pending.terms.filter((t) => t.required || checkedTerms.includes(t.id)).map((t) => t.id),
+  };
+}
+
+/** The scopes an authorization code carries: what was requested and is agreed, plus openid. */
+export function codeScopes(req: AuthorizeRequest, link: Link): string[] {
+  return requestedScopes(req).filter((id) => id === 'openid' || hasScope(link.scopes, id));
+}
+
+/** The request to continue with after logging in: without the prompts that forced it, or the AGT. */
+export function continueQuery(raw: string): string {
+  const params = new URLSearchParams(raw);
+  const rest = splitList(params.get('prompt') ?? undefined).filter((p) => p === 'none');
+  if (rest.length) params.set('prompt', rest.join(' '));
+  else params.delete('prompt');
+  params.delete('agt');
+  return params.toString();
+}
+
+/** The app's redirect URI with result parameters added. */
+export function redirectLocation(redirectUri: string, result: Record<string, string | undefined>): string {
+  const url = new URL(redirectUri);
+  for (const [k, v] of Object.entries(result)) if (v !== undefined) url.searchParams.set(k, v);
+  return url.toString();
+}

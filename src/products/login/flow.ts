@@ -1,0 +1,135 @@
+import type { Platform } from '../../core/platform.js';
+import { OAuthError } from '../../core/errors.js';
+import { findAccountById, findAccountByEmail, createAccount, type Account } from '../../store/accounts.js';
+import { findLink } from '../../store/links.js';
+import { grantConsent } from './grants.js';
+import {
+  type AuthorizeRequest,
+  type PendingConsent,
+  AuthorizeRedirectError,
+  chosenGrant,
+  codeScopes,
+  pendingConsent,
+  requestedScopes,
+} from './authorize.js';
+import { consumeAgt, createCode, createLoginSession, findLoginSession } from './store.js';
+
+/**
+ * The login flow after the request is checked: who the person is (AGT, session or a login
+ * form), what they still have to agree to, and the code that goes back to the app.
+ * Operations return outcomes; the routes turn them into pages and redirects.
+ */
+
+/** The person signed in to Kapibara in this browser, and since when. */
+export interface Person {
+  account: Account;
+  authTime: number;
+  /** Set when this step started a new login session: the cookie value to send. */
+  newSession?: string;
+}
+
+export type Outcome =
+  | { kind: 'login'; signup: boolean }
+  | { kind: 'consent'; person: Person; pending: PendingConsent }
+  | { kind: 'redirect'; redirectUri: string; params: Record<string, string | undefined>; newSession?: string };
+
+/** Identifies the person: an AGT first, then the login session unless a prompt forces a login. */
+export async function identify(platform: Platform, req: AuthorizeRequest, sessionValue: string | undefined): Promise<Person | undefined> {
+  const { db, clock } = platform;
+  if (req.agt) {
+    const accountId = await consumeAgt(db, req.agt, req.app.id, clock.now());
+    const account = accountId === undefined ? undefined : await findAccountById(db, accountId);
+    if (account) return { account, authTime: clock.now(), newSession: await createLoginSession(db, account.id, clock.now()) };
+  }
+  if (req.prompts.has('login') || req.prompts.has('select_account') || req.prompts.has('create')) return undefined;
+  return sessionPerson(platform, sessionValue);
+}
+
+/** The person of an existing login session, if it is still valid. */
+export async function sessionPerson(platform: Platform, sessionValue: string | undefined): Promise<Person | undefined> {
+  if (!sessionValue) return undefined;
+  const session = await findLoginSession(platform.db, sessionValue, platform.clock.now());
+  const account = session && (await findAccountById(platform.db, session.accountId));
+  return account && session ? { account, authTime: session.createdAt } : undefined;
+}
+
+/** What GET /oauth/authorize shows or does for this person (or nobody yet). */
+export async function decide(platform: Platform, req: AuthorizeRequest, person: Person | undefined): Promise<Outcome> {
+  if (!person) {
+    if (req.prompts.has('none')) throw redirectError(req, 'login_required', 'user authentication is required (prompt=none).');
+    return { kind: 'login', signup: req.prompts.has('create') };
+  }
+  const link = await findLink(platform.db, req.app.id, person.account.id);
+  const pending = pendingConsent(req, link);
+  if (pending.scopes.length === 0 && pending.terms.length === 0) return approve(platform, req, person, { scopes: [], terms: [] });
+  if (req.prompts.has('none')) throw redirectError(req, 'consent_required', 'user consent is required (prompt=none).');
+  return { kind: 'consent', person, pending };
+}
+
+/** Agree or Cancel on the consent page. */
+export async function answerConsent(
+  platform: Platform,
+  req: AuthorizeRequest,
+  person: Person,
+  answer: { agree: boolean; scopes: string[]; terms: string[] },
+): Promise<Outcome> {
+  if (!answer.agree) throw redirectError(req, 'access_denied', 'User denied access');
+  const link = await findLink(platform.db, req.app.id, person.account.id);
+  return approve(platform, req, person, chosenGrant(pendingConsent(req, link), answer.scopes, answer.terms));
+}
+
+/** Records the consent (linking on first consent) and sends a fresh code back to the app. */
+async function approve(platform: Platform, req: AuthorizeRequest, person: Person, grant: { scopes: string[]; terms: string[] }): Promise<Outcome> {
+  const { db, clock } = platform;
+  const openid = requestedScopes(req).includes('openid') ? ['openid'] : [];
+  const link = await grantConsent(db, req.app, person.account.id, { scopes: [...grant.scopes, ...openid], terms: grant.terms, by: 'KAUTH' }, clock.now());
+  const code = await createCode(
+    db,
+    {
+      appId: req.app.id,
+      accountId: person.account.id,
+      redirectUri: req.redirectUri,
+      scopes: codeScopes(req, link),
+      codeChallenge: req.codeChallenge,
+      codeChallengeMethod: req.codeChallengeMethod,
+      nonce: req.nonce,
+      authTime: person.authTime,
+    },
+    clock.now(),
+  );
+  return { kind: 'redirect', redirectUri: req.redirectUri, params: { code, state: req.state }, newSession: person.newSession };
+}
+
+function redirectError(req: AuthorizeRequest, error: string, description: string): AuthorizeRedirectError {
+  return new AuthorizeRedirectError(req, new OAuthError(error, description));
+}
+
+export class LoginFailed extends Error {}
+
+/** The login form: a picked simulated person, or email + password. */
+export async function logIn(platform: Platform, form: { accountId?: string; email?: string; password?: string }): Promise<Person> {
+  const { db, clock } = platform;
+  let account: Account | undefined;
+  if (form.accountId !== undefined) {
+    account = /^\d+$/.test(form.accountId) ? await findAccountById(db, Number(form.accountId)) : undefined;
+    if (!account) throw new LoginFailed('That person does not exist any more. Pick another one.');
+  } else {
+    if (!form.email || !form.password) throw new LoginFailed('Enter your email and password.');
+    account = await findAccountByEmail(db, form.email.trim());
+    if (!account || account.password !== form.password) throw new LoginFailed('Incorrect email or password. Check and try again.');
+  }
+  return { account, authTime: clock.now(), newSession: await createLoginSession(db, account.id, clock.now()) };
+}
+
+/** prompt=create: a new simulated person, signed in at once. */
+export async function signUp(platform: Platform, form: { email?: string; password?: string; nickname?: string }): Promise<Person> {
+  const { db, clock } = platform;
+  const email = form.email?.trim();
+  const nickname = form.nickname?.trim();
+  if (!email || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new LoginFailed('Enter a valid email address.');
+  if (!form.password) throw new LoginFailed('Choose a password.');
+  if (!nickname) throw new LoginFailed('Choose a nickname.');
+  if (await findAccountByEmail(db, email)) throw new LoginFailed('An account with this email already exists. Log in instead.');
+  const account = await createAccount(db, { email, password: form.password, nickname }, clock.now());
+  return { account, authTime: clock.now(), newSession: await createLoginSession(db, account.id, clock.now()) };
+}

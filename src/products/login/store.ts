@@ -1,0 +1,130 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/schema.js';
+import { randomToken, sha256 } from '../../core/ids.js';
+import { type Account, toAccount } from '../../store/accounts.js';
+
+/**
+ * Storage of what the login flow hands out: authorization codes, AGTs and login sessions.
+ * Every secret is returned once and stored only as its SHA-256 hash.
+ */
+
+/** Authorization codes live 10 minutes (by the platform clock) and work once. */
+export const CODE_TTL_MS = 10 * 60 * 1000;
+/** AGTs are for an immediate re-authorization: 10 minutes, single use. */
+export const AGT_TTL_MS = 10 * 60 * 1000;
+/** A Kapibara login session (the person is "signed in to Kakao" in this browser). */
+export const LOGIN_SESSION_TTL_MS = 24 * 3600 * 1000;
+
+export interface NewCode {
+  appId: number;
+  accountId: number;
+  redirectUri: string;
+  scopes: string[];
+  codeChallenge?: string;
+  codeChallengeMethod?: 'S256' | 'plain';
+  nonce?: string;
+  authTime: number;
+}
+
+export interface StoredCode extends NewCode {
+  hash: string;
+  expiresAt: number;
+  used: boolean;
+}
+
+export async function createCode(db: Kysely<DB>, input: NewCode, now: number): Promise<string> {
+  // Kakao's codes are long url-safe strings (86 characters here).
+  const code = randomToken(64);
+  await db
+    .insertInto('auth_codes')
+    .values({
+      code_hash: sha256(code),
+      app_id: input.appId,
+      account_id: input.accountId,
+      redirect_uri: input.redirectUri,
+      scopes: JSON.stringify(input.scopes),
+      code_challenge: input.codeChallenge ?? null,
+      code_challenge_method: input.codeChallengeMethod ?? null,
+      nonce: input.nonce ?? null,
+      auth_time: input.authTime,
+      expires_at: now + CODE_TTL_MS,
+      used: 0,
+    })
+    .execute();
+  return code;
+}
+
+export async function findCode(db: Kysely<DB>, code: string): Promise<StoredCode | undefined> {
+  const row = await db.selectFrom('auth_codes').selectAll().where('code_hash', '=', sha256(code)).executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    hash: row.code_hash,
+    appId: row.app_id,
+    accountId: row.account_id,
+    redirectUri: row.redirect_uri,
+    scopes: JSON.parse(row.scopes),
+    codeChallenge: row.code_challenge ?? undefined,
+    codeChallengeMethod: (row.code_challenge_method ?? undefined) as StoredCode['codeChallengeMethod'],
+    nonce: row.nonce ?? undefined,
+    authTime: row.auth_time,
+    expiresAt: row.expires_at,
+    used: row.used === 1,
+  };
+}
+
+/** Marks a code used; false when another request used it first (single use, race-free). */
+export async function consumeCode(db: Kysely<DB>, hash: string): Promise<boolean> {
+  const res = await db.updateTable('auth_codes').set({ used: 1 }).where('code_hash', '=', hash).where('used', '=', 0).executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+export async function createAgt(db: Kysely<DB>, appId: number, accountId: number, now: number): Promise<string> {
+  const agt = randomToken(32);
+  await db.insertInto('agts').values({ agt_hash: sha256(agt), app_id: appId, account_id: accountId, expires_at: now + AGT_TTL_MS }).execute();
+  return agt;
+}
+
+/** Uses an AGT up: the person it identifies, when it is this app's, unexpired and unused. */
+export async function consumeAgt(db: Kysely<DB>, agt: string, appId: number, now: number): Promise<number | undefined> {
+  const hash = sha256(agt);
+  const row = await db.selectFrom('agts').selectAll().where('agt_hash', '=', hash).executeTakeFirst();
+  if (!row) return undefined;
+  const res = await db.deleteFrom('agts').where('agt_hash', '=', hash).executeTakeFirst();
+  if (Number(res.numDeletedRows) !== 1) return undefined;
+  if (row.app_id !== appId || row.expires_at <= now) return undefined;
+  return row.account_id;
+}
+
+export interface LoginSession {
+  accountId: number;
+  createdAt: number;
+}
+
+export async function createLoginSession(db: Kysely<DB>, accountId: number, now: number): Promise<string> {
+  const value = randomToken(32);
+  await db
+    .insertInto('login_sessions')
+    .values({ session_hash: sha256(value), account_id: accountId, created_at: now, expires_at: now + LOGIN_SESSION_TTL_MS })
+    .execute();
+  return value;
+}
+
+export async function findLoginSession(db: Kysely<DB>, value: string, now: number): Promise<LoginSession | undefined> {
+  const row = await db
+    .selectFrom('login_sessions')
+    .select(['account_id', 'created_at', 'expires_at'])
+    .where('session_hash', '=', sha256(value))
+    .executeTakeFirst();
+  if (!row || row.expires_at <= now) return undefined;
+  return { accountId: row.account_id, createdAt: row.created_at };
+}
+
+export async function deleteLoginSession(db: Kysely<DB>, value: string): Promise<void> {
+  await db.deleteFrom('login_sessions').where('session_hash', '=', sha256(value)).execute();
+}
+
+/** The people offered on the login page: the first `limit` simulated accounts. */
+export async function accountsForLoginPage(db: Kysely<DB>, limit: number): Promise<Account[]> {
+  const rows = await db.selectFrom('accounts').selectAll().orderBy('created_at').orderBy('id').limit(limit).execute();
+  return rows.map(toAccount);
+}

@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import type { Platform } from '../../core/platform.js';
+import { OAuthError, KakaoApiError } from '../../core/errors.js';
+import { userFromToken } from '../../core/auth.js';
+import { sha256 } from '../../core/ids.js';
+import { type App, findAppByKey } from '../../store/apps.js';
+import { findAccountById } from '../../store/accounts.js';
+import { type Link, findLink } from '../../store/links.js';
+import { deleteRefreshToken, findRefreshToken, issueTokens, REFRESH_ROTATION_WINDOW_S, type IssuedTokens } from '../../store/tokens.js';
+import { consumeCode, createAgt, findCode, type StoredCode } from './store.js';
+import { idToken } from './oidc.js';
+
+/**
+ * POST /oauth/token and POST /api/agt, as lists of small checks. Every failure is an OAuth
+ * error `{error, error_description, error_code}` (wire facts §2.7).
+ */
+
+export type Form = Record<string, string | undefined>;
+
+export interface TokenResponse {
+  token_type: 'bearer';
+  access_token: string;
+  id_token?: string;
+  expires_in: number;
+  refresh_token?: string;
+  refresh_token_expires_in?: number;
+  scope?: string;
+}
+
+function required(form: Form, name: string): string {
+  const value = form[name];
+  if (!value) throw new OAuthError('invalid_request', `${name} is required.`, 'KOE001');
+  return value;
+}
+
+export async function exchangeToken(platform: Platform, form: Form, issuer: string): Promise<TokenResponse> {
+  const grantType = required(form, 'grant_type');
+  if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
+    throw new OAuthError('invalid_request', `unsupported grant_type: ${grantType}`, 'KOE001');
+  }
+  const { app, clientId } = await checkClient(platform, form.client_id);
+  checkClientSecret(app, form.client_secret);
+  // android_key_hash, ios_bundle_id and client_origin are accepted: no platforms are registered.
+  if (grantType === 'authorization_code') return authorizationCodeGrant(platform, app, clientId, form, issuer);
+  return refreshTokenGrant(platform, app, clientId, form, issuer);
+}
+
+/** client_id: an app key other than the admin key, of an app with Kakao Login on. */
+export async function checkClient(platform: Platform, clientId: string | undefined): Promise<{ app: App; clientId: string }> {
+  if (!clientId) throw new OAuthError('invalid_request', 'client_id is required.', 'KOE001');
+  const found = await findAppByKey(platform.db, clientId);
+  if (!found || found.keyType === 'admin') throw new OAuthError('invalid_client', `invalid client_id: ${clientId}`, 'KOE101', 401);
+  if (!found.app.loginEnabled) throw new OAuthError('unauthorized', `Kakao Login is disabled for app ${found.app.id}.`, 'KOE004', 403);
+  return { app: found.app, clientId };
+}
+
+/** When the app turned the client secret on, it must be sent and match (KOE010). */
+function checkClientSecret(app: App, clientSecret: string | undefined): void {
+  if (app.clientSecret === null) return;
+  if (!clientSecret) throw new OAuthError('invalid_client', 'client_secret is required: the app has the client secret enabled.', 'KOE010', 401);
+  if (clientSecret !== app.clientSecret) throw new OAuthError('invalid_client', 'Bad client credentials', 'KOE010', 401);
+}
+
+async function authorizationCodeGrant(platform: Platform, app: App, clientId: string, form: Form, issuer: string): Promise<TokenResponse> {
+  const { db, clock } = platform;
+  const code = await findUsableCode(platform, app, required(form, 'code'));
+  checkRedirectMatches(code, required(form, 'redirect_uri'));
+  checkPkce(code, form.code_verifier);
+  if (!(await consumeCode(db, code.hash))) throw new OAuthError('invalid_grant', 'authorization code already used.', 'KOE320');
+  const link = await findLink(db, app.id, code.accountId);
+  if (!link) throw new OAuthError('invalid_grant', 'authorization code not found: the person is no longer linked to the app.', 'KOE320');
+  const tokens = await issueTokens(db, app.id, code.accountId, clock.now());
+  const withOpenid = code.scopes.includes('openid');
+  const response = tokenResponse(tokens, scopeString(link, withOpenid));
+  if (withOpenid && app.oidcEnabled) {
+    response.id_token = await idToken(platform, { issuer, clientId, link, accountId: code.accountId, authTime: code.authTime, nonce: code.nonce });
+  }
+  return ordered(response);
+}
+
+/** The code must exist, belong to this app, be unexpired and unused (KOE320). */
+async function findUsableCode(platform: Platform, app: App, value: string): Promise<StoredCode> {
+  const code = await findCode(platform.db, value);
+  if (!code || code.appId !== app.id) throw new OAuthError('invalid_grant', `authorization code not found for code=${value}`, 'KOE320');
+  if (code.used) throw new OAuthError('invalid_grant', 'authorization code already used.', 'KOE320');
+  if (code.expiresAt <= platform.clock.now()) throw new OAuthError('invalid_grant', 'authorization code expired.', 'KOE320');
+  return code;
+}
+
+/** redirect_uri must be the one the code was issued for (KOE303). */
+function checkRedirectMatches(code: StoredCode, redirectUri: string): void {
+  if (redirectUri !== code.redirectUri) throw new OAuthError('invalid_grant', `redirect_uri mismatch: ${redirectUri}`, 'KOE303');
+}
+
+/** PKCE (RFC 7636): the verifier is 43–128 unreserved characters and matches the challenge. */
+function checkPkce(code: StoredCode, verifier: string | undefined): void {
+  if (!code.codeChallenge) return;
+  if (!verifier) throw new OAuthError('invalid_request', 'code_verifier is required: the authorization used PKCE.', 'KOE001');
+  if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) {
+    throw new OAuthError('invalid_request', 'invalid code_verifier: 43 to 128 characters of [A-Z a-z 0-9 - . _ ~].', 'KOE001');
+  }
+  const derived = code.codeChallengeMethod === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
+  if (derived !== code.codeChallenge) throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge.', 'KOE320');
+}
+
+/**
+ * A refresh issues a new access token. A new refresh token (with its lifetime and the scope)
+ * comes only when the old one has less than a month to live; otherwise those are omitted
+ * and the client keeps its refresh token.
+ */
+async function refreshTokenGrant(platform: Platform, app: App, clientId: string, form: Form, issuer: string): Promise<TokenResponse> {
+  const { db, clock } = platform;
+  const value = required(form, 'refresh_token');
+  const stored = await findRefreshToken(db, value);
+  if (!stored || stored.app_id !== app.id) throw new OAuthError('invalid_grant', `refresh_token not found for client_id=${clientId}`, 'KOE322');
+  const now = clock.now();
+  if (stored.expires_at <= now) throw new OAuthError('invalid_grant', 'refresh_token expired.', 'KOE322');
+  const link = await findLink(db, app.id, stored.account_id);
+  if (!link) throw new OAuthError('invalid_grant', 'refresh_token not found: the person is no longer linked to the app.', 'KOE322');
+  const rotate = stored.expires_at - now < REFRESH_ROTATION_WINDOW_S * 1000;
+  let tokens: IssuedTokens;
+  if (rotate) {
+    tokens = await issueTokens(db, app.id, stored.account_id, now);
+    await deleteRefreshToken(db, stored.token_hash);
+  } else {
+    tokens = await issueTokens(db, app.id, stored.account_id, now, { hash: sha256(value), expiresAt: stored.expires_at });
+  }
+  const withOpenid = link.scopes.openid !== undefined && app.oidcEnabled;
+  const response = tokenResponse(tokens, rotate ? scopeString(link, withOpenid) : undefined);
+  if (withOpenid) {
+    response.id_token = await idToken(platform, { issuer, clientId, link, accountId: stored.account_id, authTime: stored.created_at });
+  }
+  return ordered(response);
+}
+
+function tokenResponse(tokens: IssuedTokens, scope: string | undefined): TokenResponse {
+  return {
+    token_type: 'bearer',
+    access_token: tokens.accessToken,
+    expires_in: tokens.expiresIn,
+    refresh_token: tokens.refreshToken,
+    refresh_token_expires_in: tokens.refreshTokenExpiresIn,
+    scope,
+  };
+}
+
+/** Kakao's field order, absent fields omitted. */
+function ordered(r: TokenResponse): TokenResponse {
+  const out: TokenResponse = { token_type: r.token_type, access_token: r.access_token } as TokenResponse;
+  if (r.id_token) out.id_token = r.id_token;
+  out.expires_in = r.expires_in;
+  if (r.refresh_token) out.refresh_token = r.refresh_token;
+  if (r.refresh_token_expires_in !== undefined) out.refresh_token_expires_in = r.refresh_token_expires_in;
+  if (r.scope) out.scope = r.scope;
+  return out;
+}
+
+/** Every scope the person agreed to, space-separated; `openid` only when this grant is OIDC. */
+function scopeString(link: Link, withOpenid: boolean): string {
+  return Object.keys(link.scopes)
+    .filter((s) => s !== 'openid' || withOpenid)
+    .join(' ');
+}
+
+/** POST /api/agt: a short-lived, single-use token that identifies the person to /oauth/authorize. */
+export async function issueAgt(platform: Platform, form: Form): Promise<{ agt: string }> {
+  const { app } = await checkClient(platform, form.client_id);
+  const accessToken = required(form, 'access_token');
+  let accountId: number;
+  try {
+    const ctx = await userFromToken(platform, accessToken);
+    if (ctx.app.id !== app.id) throw new OAuthError('invalid_grant', 'access_token was issued to another app.', 'KOE001');
+    accountId = ctx.account.id;
+  } catch (err) {
+    if (err instanceof KakaoApiError) throw new OAuthError('invalid_grant', `invalid access_token: ${err.msg}`, 'KOE001', 401);
+    throw err;
+  }
+  if (!(await findAccountById(platform.db, accountId))) throw new OAuthError('invalid_grant', 'invalid access_token.', 'KOE001', 401);
+  return { agt: await createAgt(platform.db, app.id, accountId, platform.clock.now()) };
+}

@@ -1,0 +1,600 @@
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import type { LightMyRequestResponse } from 'fastify';
+import { forEachStore, form, assertApiError, type Harness, type TestApp, type TestAccount } from './helpers/harness.js';
+
+const CALLBACK = 'http://localhost:3000/callback';
+
+/** A browser for app.inject: carries the Kakao login cookie between requests. */
+class InjectBrowser {
+  cookie?: string;
+  constructor(private readonly h: Harness) {}
+
+  private remember(res: LightMyRequestResponse): LightMyRequestResponse {
+    const set = res.headers['set-cookie'];
+    for (const c of Array.isArray(set) ? set : set ? [set] : []) {
+      const [pair] = c.split(';');
+      const [name, value] = pair.split('=');
+      if (name === 'kapibara_session') this.cookie = value ? `${name}=${value}` : undefined;
+    }
+    return res;
+  }
+
+  async get(url: string): Promise<LightMyRequestResponse> {
+    return this.remember(await this.h.inject({ method: 'GET', url, headers: this.cookie ? { cookie: this.cookie } : {} }));
+  }
+
+  async post(url: string, fields: Record<string, string | string[]>): Promise<LightMyRequestResponse> {
+    const body = new URLSearchParams();
+    for (const [k, v] of Object.entries(fields)) for (const one of Array.isArray(v) ? v : [v]) body.append(k, one);
+    return this.remember(
+      await this.h.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(this.cookie ? { cookie: this.cookie } : {}) },
+        payload: body.toString(),
+      }),
+    );
+  }
+}
+
+function unescapeHtml(s: string): string {
+  return s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/** The authorize request a page carries in its forms. */
+function carriedRequest(html: string): string {
+  const m = html.match(/name="request" value="([^"]*)"/);
+  assert.ok(m, 'page carries the authorize request');
+  return unescapeHtml(m[1]);
+}
+
+/** Consent items shown on the page: id → required. */
+function consentItems(html: string): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  for (const m of html.matchAll(/<input type="checkbox" name="(?:scope|service_terms)" value="([^"]+)"([^>]*)>/g)) {
+    out[unescapeHtml(m[1])] = m[2].includes('disabled');
+  }
+  return out;
+}
+
+function authorizeUrl(app: TestApp, extra: Record<string, string> = {}): string {
+  return `/oauth/authorize?${new URLSearchParams({ client_id: app.rest_api_key, redirect_uri: CALLBACK, response_type: 'code', ...extra })}`;
+}
+
+function callbackParams(res: LightMyRequestResponse): URLSearchParams {
+  assert.equal(res.statusCode, 302, `expected a redirect to the app, got ${res.statusCode}: ${res.body.slice(0, 300)}`);
+  const location = new URL(String(res.headers.location));
+  assert.equal(`${location.origin}${location.pathname}`, CALLBACK);
+  return location.searchParams;
+}
+
+/** Login page → pick the person → (consent page → answer) → redirect back to the app. */
+async function signIn(
+  b: InjectBrowser,
+  app: TestApp,
+  person: TestAccount,
+  extra: Record<string, string> = {},
+  answer: { action?: 'agree' | 'cancel'; scope?: string[]; service_terms?: string[] } = {},
+): Promise<{ params: URLSearchParams; consentShown?: Record<string, boolean> }> {
+  const login = await b.get(authorizeUrl(app, extra));
+  assert.equal(login.statusCode, 200, login.body);
+  assert.match(login.body, new RegExp(`data-account-id="${person.id}"`));
+  const loggedIn = await b.post('/oauth/authorize/login', { request: carriedRequest(login.body), account_id: String(person.id) });
+  assert.equal(loggedIn.statusCode, 303, loggedIn.body);
+  assert.ok(b.cookie, 'login sets the session cookie');
+  const next = await b.get(String(loggedIn.headers.location));
+  if (next.statusCode === 302) return { params: callbackParams(next) };
+  return answerConsent(b, next, answer);
+}
+
+async function answerConsent(
+  b: InjectBrowser,
+  page: LightMyRequestResponse,
+  answer: { action?: 'agree' | 'cancel'; scope?: string[]; service_terms?: string[] },
+): Promise<{ params: URLSearchParams; consentShown: Record<string, boolean> }> {
+  assert.equal(page.statusCode, 200, page.body);
+  assert.match(page.body, /id="consent"/);
+  const consentShown = consentItems(page.body);
+  const res = await b.post('/oauth/authorize/consent', {
+    request: carriedRequest(page.body),
+    action: answer.action ?? 'agree',
+    scope: answer.scope ?? [],
+    service_terms: answer.service_terms ?? [],
+  });
+  return { params: callbackParams(res), consentShown };
+}
+
+async function token(h: Harness, fields: Record<string, string>): Promise<LightMyRequestResponse> {
+  return h.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' },
+    payload: form(fields),
+  });
+}
+
+async function exchange(h: Harness, app: TestApp, code: string, extra: Record<string, string> = {}) {
+  return token(h, { grant_type: 'authorization_code', client_id: app.rest_api_key, redirect_uri: CALLBACK, code, ...extra });
+}
+
+function assertOAuthError(res: LightMyRequestResponse, status: number, error: string, errorCode?: string): void {
+  assert.equal(res.statusCode, status, res.body);
+  assert.match(String(res.headers['content-type']), /^application\/json;charset=UTF-8$/);
+  const body = res.json();
+  assert.equal(body.error, error, res.body);
+  assert.equal(typeof body.error_description, 'string');
+  if (errorCode) assert.equal(body.error_code, errorCode, res.body);
+}
+
+function assertErrorPage(res: LightMyRequestResponse, koe: string): void {
+  assert.equal(res.statusCode, 400, res.body);
+  assert.match(String(res.headers['content-type']), /^text\/html/);
+  assert.equal(res.headers.location, undefined, 'an error page never redirects');
+  assert.match(res.body, new RegExp(`id="error-code">${koe}<`));
+}
+
+function decodeJwt(jwt: string): Record<string, any> {
+  return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
+}
+
+function s256(verifier: string): string {
+  return createHash('sha256').update(verifier).digest('base64url');
+}
+
+const VERIFIER = 'kapibara-pkce-verifier-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOPQRSTU'; // 86 chars, like the SDKs'
+
+forEachStore('Kakao Login', (h) => {
+  async function setup(appBody: Record<string, unknown> = {}) {
+    const app = await h.createApp({
+      name: 'Login Test',
+      consent_items: { profile_nickname: 'required', profile_image: 'optional', account_email: 'optional', talk_message: 'optional' },
+      logout_redirect_uris: ['http://localhost:3000/bye'],
+      ...appBody,
+    });
+    const person = await h.createAccount({ nickname: 'Ryan', email: 'ryan@example.com', password: 'secret-pw' });
+    return { app, person, b: new InjectBrowser(h) };
+  }
+
+  it('logs in, asks for consent, returns a code that becomes tokens, and links the person with the agreed scopes', async () => {
+    const { app, person, b } = await setup();
+    const { params, consentShown } = await signIn(b, app, person, { state: 'xyz 1/2' }, { scope: ['account_email'] });
+    // First login: every configured item; required ones checked and locked.
+    assert.deepEqual(consentShown, { profile_nickname: true, profile_image: false, account_email: false, talk_message: false });
+    assert.equal(params.get('state'), 'xyz 1/2');
+    const code = params.get('code')!;
+    assert.match(code, /^[A-Za-z0-9_-]{80,}$/);
+
+    const res = await exchange(h, app, code);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.match(String(res.headers['content-type']), /^application\/json;charset=UTF-8$/);
+    const body = res.json();
+    assert.deepEqual(Object.keys(body), ['token_type', 'access_token', 'expires_in', 'refresh_token', 'refresh_token_expires_in', 'scope']);
+    assert.equal(body.token_type, 'bearer');
+    assert.equal(body.expires_in, 43199);
+    assert.equal(body.refresh_token_expires_in, 5183999);
+    assert.deepEqual(body.scope.split(' ').sort(), ['account_email', 'profile_nickname']);
+
+    const link = await h.control('GET', `/apps/${app.id}/users/${person.id}`);
+    assert.deepEqual(link.scopes.sort(), ['account_email', 'profile_nickname']);
+    assert.ok(link.user_id > 0 && link.user_id !== person.id, 'an app-specific user id');
+    const info = await h.kapi('GET', '/v1/user/access_token_info', body.access_token);
+    assert.equal(info.statusCode, 200, info.body);
+    assert.equal(info.json().id, link.user_id);
+
+    // Signed in already and nothing new to agree to: straight back with a code.
+    const again = callbackParams(await b.get(authorizeUrl(app, { state: 's2' })));
+    assert.equal(again.get('state'), 's2');
+    assert.ok(again.get('code'));
+  });
+
+  it('sends access_denied back to the app when the person cancels, and links nobody', async () => {
+    const { app, person, b } = await setup();
+    const { params } = await signIn(b, app, person, { state: 'st' }, { action: 'cancel' });
+    assert.equal(params.get('error'), 'access_denied');
+    assert.equal(params.get('state'), 'st');
+    assert.ok(params.get('error_description'));
+    assert.equal(params.get('code'), null);
+    const res = await h.inject({ method: 'GET', url: `/_kapibara/v1/apps/${app.id}/users/${person.id}` });
+    assert.equal(res.statusCode, 404);
+  });
+
+  it('asks only for the new item on incremental consent, and tokens then carry it', async () => {
+    const { app, person, b } = await setup();
+    await signIn(b, app, person, {}, { scope: [] });
+    const page = await b.get(authorizeUrl(app, { scope: 'profile_nickname talk_message', state: 'inc' }));
+    const { params, consentShown } = await answerConsent(b, page, { scope: ['talk_message'] });
+    assert.deepEqual(consentShown, { talk_message: false });
+    assert.equal(params.get('state'), 'inc');
+    const body = (await exchange(h, app, params.get('code')!)).json();
+    assert.deepEqual(body.scope.split(' ').sort(), ['profile_nickname', 'talk_message']);
+    // `+` and commas separate scopes too; once agreed, no page.
+    const plus = await h.inject({ method: 'GET', url: authorizeUrl(app).replace('response_type=code', 'response_type=code&scope=talk_message+profile_nickname'), headers: { cookie: b.cookie! } });
+    assert.ok(callbackParams(plus).get('code'));
+  });
+
+  it('prompt=none: login_required without a session, consent_required with items pending, a code otherwise', async () => {
+    const { app, person, b } = await setup();
+    let params = callbackParams(await b.get(authorizeUrl(app, { prompt: 'none', state: 'n1' })));
+    assert.equal(params.get('error'), 'login_required');
+    assert.equal(params.get('state'), 'n1');
+    await signIn(b, app, person, {}, {});
+    params = callbackParams(await b.get(authorizeUrl(app, { prompt: 'none ' })));
+    assert.ok(params.get('code'));
+    params = callbackParams(await b.get(authorizeUrl(app, { prompt: 'none', scope: 'account_email' })));
+    assert.equal(params.get('error'), 'consent_required');
+    params = callbackParams(await b.get(authorizeUrl(app, { prompt: 'none login' })));
+    assert.equal(params.get('error'), 'invalid_request');
+  });
+
+  it('prompt=login shows the login page even with a session; select_account too', async () => {
+    const { app, person, b } = await setup();
+    await signIn(b, app, person, {}, {});
+    for (const prompt of ['login', 'select_account', 'login ']) {
+      const res = await b.get(authorizeUrl(app, { prompt }));
+      assert.equal(res.statusCode, 200);
+      assert.match(res.body, /Log in with Kakao/);
+    }
+    const { params } = await signIn(b, app, person, { prompt: 'login', state: 'again' });
+    assert.equal(params.get('state'), 'again');
+    assert.ok(params.get('code'));
+  });
+
+  it('login_hint fills in the email; a wrong password shows an error; the right one logs in', async () => {
+    const { app, b } = await setup();
+    const page = await b.get(authorizeUrl(app, { login_hint: 'ryan@example.com' }));
+    assert.match(page.body, /id="email" name="email" autocomplete="username" value="ryan@example.com"/);
+    const wrong = await b.post('/oauth/authorize/login', { request: carriedRequest(page.body), email: 'ryan@example.com', password: 'nope' });
+    assert.equal(wrong.statusCode, 401);
+    assert.match(wrong.body, /Incorrect email or password/);
+    assert.equal(b.cookie, undefined);
+    const right = await b.post('/oauth/authorize/login', { request: carriedRequest(page.body), email: 'ryan@example.com', password: 'secret-pw' });
+    assert.equal(right.statusCode, 303);
+    assert.ok(b.cookie);
+    const consent = await b.get(String(right.headers.location));
+    assert.match(consent.body, /Signed in as <strong id="signed-in-as">Ryan</);
+  });
+
+  it('prompt=create shows a sign-up form that creates a person and continues to consent', async () => {
+    const { app, b } = await setup();
+    const page = await b.get(authorizeUrl(app, { prompt: 'create', state: 'new' }));
+    assert.match(page.body, /Create a Kakao Account/);
+    const created = await b.post('/oauth/authorize/signup', {
+      request: carriedRequest(page.body),
+      email: 'new@example.com',
+      password: 'pw',
+      nickname: 'Newbie',
+    });
+    assert.equal(created.statusCode, 303, created.body);
+    const { params } = await answerConsent(b, await b.get(String(created.headers.location)), {});
+    assert.equal(params.get('state'), 'new');
+    const people = await h.control('GET', '/accounts?email=new%40example.com');
+    assert.equal(people[0].nickname, 'Newbie');
+    const taken = await b.post('/oauth/authorize/signup', { request: carriedRequest(page.body), email: 'new@example.com', password: 'pw', nickname: 'X' });
+    assert.equal(taken.statusCode, 400);
+    assert.match(taken.body, /already exists/);
+  });
+
+  it('echoes state and nonce: the id_token carries the nonce, consented claims and verifies at /oauth/tokeninfo', async () => {
+    const { app, person, b } = await setup({
+      oidc_enabled: true,
+      consent_items: { profile_nickname: 'required', account_email: 'optional', openid: 'optional' },
+    });
+    const { params } = await signIn(b, app, person, { scope: 'openid profile_nickname', nonce: 'n-0S6_WzA2Mj', state: 'st8' }, {});
+    assert.equal(params.get('state'), 'st8');
+    const body = (await exchange(h, app, params.get('code')!)).json();
+    assert.deepEqual(body.scope.split(' ').sort(), ['openid', 'profile_nickname']);
+    const claims = decodeJwt(body.id_token);
+    const link = await h.control('GET', `/apps/${app.id}/users/${person.id}`);
+    assert.equal(claims.nonce, 'n-0S6_WzA2Mj');
+    assert.equal(claims.aud, app.rest_api_key);
+    assert.equal(claims.sub, String(link.user_id));
+    assert.equal(claims.nickname, 'Ryan');
+    assert.equal(claims.email, undefined, 'email not consented');
+    const discovery = (await h.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).json();
+    assert.equal(claims.iss, discovery.issuer);
+    assert.equal(claims.exp - claims.iat, 43199);
+    const header = JSON.parse(Buffer.from(body.id_token.split('.')[0], 'base64url').toString());
+    const jwks = (await h.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json();
+    assert.equal(header.alg, 'RS256');
+    assert.equal(header.kid, jwks.keys[0].kid);
+
+    const info = await h.inject({ method: 'POST', url: '/oauth/tokeninfo', payload: form({ id_token: body.id_token }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(info.statusCode, 200, info.body);
+    assert.deepEqual(info.json(), claims);
+    const bad = await h.inject({ method: 'POST', url: '/oauth/tokeninfo', payload: form({ id_token: body.id_token.slice(0, -4) + 'AAAA' }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assertOAuthError(bad, 400, 'invalid_request');
+    await h.advanceClock(43200);
+    const expired = await h.inject({ method: 'POST', url: '/oauth/tokeninfo', payload: form({ id_token: body.id_token }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assertOAuthError(expired, 400, 'invalid_request');
+    assert.match(expired.json().error_description, /expired/);
+  });
+
+  it('publishes the OpenID discovery document and JWKS on the request origin', async () => {
+    const res = await h.inject({ method: 'GET', url: '/.well-known/openid-configuration', headers: { host: 'kauth.kakao.com', 'x-forwarded-proto': 'https' } });
+    assert.equal(res.statusCode, 200);
+    const doc = res.json();
+    assert.equal(doc.issuer, 'https://kauth.kakao.com');
+    assert.equal(doc.authorization_endpoint, 'https://kauth.kakao.com/oauth/authorize');
+    assert.equal(doc.token_endpoint, 'https://kauth.kakao.com/oauth/token');
+    assert.equal(doc.userinfo_endpoint, 'https://kauth.kakao.com/v1/oidc/userinfo');
+    assert.equal(doc.jwks_uri, 'https://kauth.kakao.com/.well-known/jwks.json');
+    assert.deepEqual(doc.response_types_supported, ['code']);
+    assert.deepEqual(doc.subject_types_supported, ['public']);
+    assert.deepEqual(doc.id_token_signing_alg_values_supported, ['RS256']);
+    assert.deepEqual(doc.code_challenge_methods_supported, ['S256', 'plain']);
+    assert.deepEqual(doc.token_endpoint_auth_methods_supported, ['client_secret_post']);
+    const jwks = (await h.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json();
+    assert.equal(jwks.keys.length, 1);
+    assert.deepEqual(Object.keys(jwks.keys[0]).sort(), ['alg', 'e', 'kid', 'kty', 'n', 'use']);
+    assert.equal(jwks.keys[0].d, undefined);
+  });
+
+  it('an AGT from POST /api/agt skips the login page once', async () => {
+    const { app, person } = await setup();
+    const tokens = await h.token(app, person, ['profile_nickname']);
+    const agtRes = await h.inject({ method: 'POST', url: '/api/agt', payload: form({ client_id: app.rest_api_key, access_token: tokens.access_token }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(agtRes.statusCode, 200, agtRes.body);
+    assert.deepEqual(Object.keys(agtRes.json()), ['agt']);
+    const agt = agtRes.json().agt;
+    const b = new InjectBrowser(h);
+    const page = await b.get(authorizeUrl(app, { scope: 'talk_message', agt }));
+    assert.deepEqual(consentItems(page.body), { talk_message: false });
+    assert.ok(b.cookie, 'the AGT signs the browser in');
+    const { params } = await answerConsent(b, page, { scope: ['talk_message'] });
+    assert.ok(params.get('code'));
+    // Single use: a fresh browser with the same AGT sees the login page.
+    const reused = await new InjectBrowser(h).get(authorizeUrl(app, { scope: 'talk_message', agt }));
+    assert.match(reused.body, /Log in with Kakao/);
+    const badToken = await h.inject({ method: 'POST', url: '/api/agt', payload: form({ client_id: app.rest_api_key, access_token: 'nope' }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assertOAuthError(badToken, 401, 'invalid_grant');
+  });
+
+  it('redirects to JS-SDK and kakao{NATIVE_KEY}://oauth only with their own keys', async () => {
+    const { app, person, b } = await setup();
+    await signIn(b, app, person, {}, {});
+    const js = await b.get(`/oauth/authorize?client_id=${app.javascript_key}&redirect_uri=JS-SDK&response_type=code&state=js`);
+    assert.equal(js.statusCode, 200);
+    assert.match(js.body, /data-field="code">[A-Za-z0-9_-]+</);
+    assert.match(js.body, /data-field="state">js</);
+    const native = await b.get(`/oauth/authorize?client_id=${app.native_key}&redirect_uri=${encodeURIComponent(`kakao${app.native_key}://oauth`)}&response_type=code`);
+    assert.equal(native.statusCode, 302);
+    assert.match(String(native.headers.location), new RegExp(`^kakao${app.native_key}://oauth\\?code=`));
+    assertErrorPage(await b.get(`/oauth/authorize?client_id=${app.rest_api_key}&redirect_uri=JS-SDK&response_type=code`), 'KOE006');
+  });
+
+  it('GET /oauth/logout ends the login session and returns to the registered logout URI with state', async () => {
+    const { app, person, b } = await setup();
+    await signIn(b, app, person, {}, {});
+    const out = await b.get(`/oauth/logout?client_id=${app.rest_api_key}&logout_redirect_uri=${encodeURIComponent('http://localhost:3000/bye')}&state=bye1`);
+    assert.equal(out.statusCode, 302);
+    assert.equal(out.headers.location, 'http://localhost:3000/bye?state=bye1');
+    assert.equal(b.cookie, undefined);
+    const params = callbackParams(await b.get(authorizeUrl(app, { prompt: 'none' })));
+    assert.equal(params.get('error'), 'login_required');
+    assertErrorPage(await b.get(`/oauth/logout?client_id=${app.rest_api_key}&logout_redirect_uri=${encodeURIComponent('http://evil.example/')}`), 'KOE007');
+  });
+
+  // ---- /oauth/authorize errors ----
+
+  it('unknown client_id (and the admin key) shows a KOE101 page', async () => {
+    const { app, b } = await setup();
+    assertErrorPage(await b.get(authorizeUrl({ ...app, rest_api_key: 'f'.repeat(32) })), 'KOE101');
+    assertErrorPage(await b.get(authorizeUrl({ ...app, rest_api_key: app.admin_key })), 'KOE101');
+    assertErrorPage(await b.get('/oauth/authorize?response_type=code'), 'KOE101');
+  });
+
+  it('an app with Kakao Login disabled shows a KOE004 page', async () => {
+    const { app, b } = await setup({ login_enabled: false });
+    assertErrorPage(await b.get(authorizeUrl(app)), 'KOE004');
+  });
+
+  it('an unregistered redirect_uri shows a KOE006 page and never redirects', async () => {
+    const { app, b } = await setup();
+    assertErrorPage(await b.get(authorizeUrl(app, { redirect_uri: 'http://evil.example/callback' })), 'KOE006');
+    assertErrorPage(await b.get(`/oauth/authorize?client_id=${app.rest_api_key}&response_type=code`), 'KOE006');
+  });
+
+  it('response_type other than code redirects with KOE201 / KOE202', async () => {
+    const { app, b } = await setup();
+    let params = callbackParams(await b.get(authorizeUrl(app, { response_type: 'token', state: 'r' })));
+    assert.equal(params.get('error'), 'invalid_request');
+    assert.equal(params.get('error_code'), 'KOE202');
+    assert.equal(params.get('state'), 'r');
+    params = callbackParams(await b.get(authorizeUrl(app, { response_type: 'id_token' })));
+    assert.equal(params.get('error_code'), 'KOE201');
+  });
+
+  it('an unknown or disabled scope redirects with invalid_scope', async () => {
+    const { app, b } = await setup({ consent_items: { profile_nickname: 'required', gender: 'disabled' } });
+    for (const scope of ['nonsense', 'gender', 'friends', 'openid']) {
+      const params = callbackParams(await b.get(authorizeUrl(app, { scope, state: 'sc' })));
+      assert.equal(params.get('error'), 'invalid_scope', scope);
+      assert.equal(params.get('error_code'), 'KOE205');
+      assert.equal(params.get('state'), 'sc');
+    }
+  });
+
+  it('tolerates the parameters SDKs add (ka, auth_tran_id, approval_type, extra.*)', async () => {
+    const { app, b } = await setup();
+    const res = await b.get(authorizeUrl(app, { ka: 'sdk/2.7.2 os/javascript', auth_tran_id: 'x'.repeat(60), is_popup: 'false', approval_type: 'individual', 'extra.service_terms': 'a', channel_public_id: '_abc' }));
+    assert.equal(res.statusCode, 200);
+    assert.match(res.body, /Log in with Kakao/);
+  });
+
+  it('service_terms limits the terms shown; required terms are agreed with the required items', async () => {
+    const { app, person, b } = await setup({
+      service_terms: [
+        { tag: 'tos', title: 'Terms of service', required: true },
+        { tag: 'marketing', title: 'Marketing', required: false },
+        { tag: 'location', title: 'Location', required: false },
+      ],
+    });
+    const { consentShown } = await signIn(b, app, person, { service_terms: 'tos,marketing' }, { service_terms: ['marketing'] });
+    assert.deepEqual(consentShown, { tos: true, marketing: false, profile_nickname: true, profile_image: false, account_email: false, talk_message: false });
+    const link = await h.control('GET', `/apps/${app.id}/users/${person.id}`);
+    assert.deepEqual(link.terms.sort(), ['marketing', 'tos']);
+  });
+
+  // ---- /oauth/token errors ----
+
+  async function codeFor(extra: Record<string, string> = {}, appBody: Record<string, unknown> = {}) {
+    const { app, person, b } = await setup(appBody);
+    const { params } = await signIn(b, app, person, extra, {});
+    return { app, person, code: params.get('code')! };
+  }
+
+  it('token: a wrong client_id is invalid_client KOE101', async () => {
+    const { code } = await codeFor();
+    const res = await token(h, { grant_type: 'authorization_code', client_id: 'f'.repeat(32), redirect_uri: CALLBACK, code });
+    assertOAuthError(res, 401, 'invalid_client', 'KOE101');
+    const missing = await token(h, { grant_type: 'authorization_code', redirect_uri: CALLBACK, code });
+    assertOAuthError(missing, 400, 'invalid_request', 'KOE001');
+  });
+
+  it('token: a code presented by another app is invalid_grant KOE320', async () => {
+    const { code } = await codeFor();
+    const other = await h.createApp({ name: 'Other' });
+    assertOAuthError(await exchange(h, other, code), 400, 'invalid_grant', 'KOE320');
+  });
+
+  it('token: redirect_uri different from the authorize one is invalid_grant KOE303', async () => {
+    const { app, code } = await codeFor({}, { redirect_uris: [CALLBACK, 'http://localhost:3000/other'] });
+    assertOAuthError(await exchange(h, app, code, { redirect_uri: 'http://localhost:3000/other' }), 400, 'invalid_grant', 'KOE303');
+    // The code was not used up by the failed attempt.
+    assert.equal((await exchange(h, app, code)).statusCode, 200);
+  });
+
+  it('token: a reused code is invalid_grant KOE320', async () => {
+    const { app, code } = await codeFor();
+    assert.equal((await exchange(h, app, code)).statusCode, 200);
+    assertOAuthError(await exchange(h, app, code), 400, 'invalid_grant', 'KOE320');
+  });
+
+  it('token: a code older than 10 minutes is invalid_grant KOE320', async () => {
+    const { app, code } = await codeFor();
+    await h.advanceClock(11 * 60);
+    const res = await exchange(h, app, code);
+    assertOAuthError(res, 400, 'invalid_grant', 'KOE320');
+    assert.match(res.json().error_description, /expired/);
+  });
+
+  it('token: an unknown code is invalid_grant KOE320; a missing one invalid_request', async () => {
+    const { app } = await setup();
+    assertOAuthError(await exchange(h, app, 'nope'), 400, 'invalid_grant', 'KOE320');
+    assertOAuthError(await token(h, { grant_type: 'authorization_code', client_id: app.rest_api_key, redirect_uri: CALLBACK }), 400, 'invalid_request', 'KOE001');
+    assertOAuthError(await token(h, { grant_type: 'password', client_id: app.rest_api_key }), 400, 'invalid_request', 'KOE001');
+  });
+
+  it('token: PKCE S256 with the right verifier succeeds', async () => {
+    const { app, code } = await codeFor({ code_challenge: s256(VERIFIER), code_challenge_method: 'S256' });
+    assert.equal((await exchange(h, app, code, { code_verifier: VERIFIER })).statusCode, 200);
+  });
+
+  it('token: PKCE plain with the right verifier succeeds', async () => {
+    const { app, code } = await codeFor({ code_challenge: VERIFIER, code_challenge_method: 'plain' });
+    assert.equal((await exchange(h, app, code, { code_verifier: VERIFIER })).statusCode, 200);
+  });
+
+  it('token: a wrong PKCE verifier is invalid_grant', async () => {
+    const { app, code } = await codeFor({ code_challenge: s256(VERIFIER), code_challenge_method: 'S256' });
+    assertOAuthError(await exchange(h, app, code, { code_verifier: VERIFIER.replace('k', 'K') }), 400, 'invalid_grant');
+    assertOAuthError(await exchange(h, app, code, { code_verifier: 'short' }), 400, 'invalid_request', 'KOE001');
+  });
+
+  it('token: a missing PKCE verifier is invalid_request', async () => {
+    const { app, code } = await codeFor({ code_challenge: s256(VERIFIER), code_challenge_method: 'S256' });
+    const res = await exchange(h, app, code);
+    assertOAuthError(res, 400, 'invalid_request', 'KOE001');
+    assert.match(res.json().error_description, /code_verifier/);
+  });
+
+  it('authorize: a malformed PKCE challenge or method redirects with invalid_request', async () => {
+    const { app, b } = await setup();
+    for (const extra of [{ code_challenge: 'short', code_challenge_method: 'S256' }, { code_challenge: s256(VERIFIER), code_challenge_method: 'S512' }]) {
+      const params = callbackParams(await b.get(authorizeUrl(app, extra)));
+      assert.equal(params.get('error'), 'invalid_request');
+    }
+  });
+
+  it('token: a wrong client secret is invalid_client KOE010', async () => {
+    const { app, code } = await codeFor({}, { client_secret: 'top-secret' });
+    assertOAuthError(await exchange(h, app, code, { client_secret: 'wrong' }), 401, 'invalid_client', 'KOE010');
+    const ok = await exchange(h, app, code, { client_secret: 'top-secret', android_key_hash: 'x', client_origin: 'http://localhost:3000' });
+    assert.equal(ok.statusCode, 200, ok.body);
+  });
+
+  it('token: a missing client secret is invalid_client KOE010', async () => {
+    const { app, code } = await codeFor({}, { client_secret: 'top-secret' });
+    assertOAuthError(await exchange(h, app, code), 401, 'invalid_client', 'KOE010');
+  });
+
+  it('refresh: a refresh token of another app is invalid_grant', async () => {
+    const { app, person } = await setup();
+    const other = await h.createApp({ name: 'Other' });
+    const tokens = await h.token(other, person);
+    const res = await token(h, { grant_type: 'refresh_token', client_id: app.rest_api_key, refresh_token: tokens.refresh_token });
+    assertOAuthError(res, 400, 'invalid_grant');
+    assertOAuthError(await token(h, { grant_type: 'refresh_token', client_id: app.rest_api_key, refresh_token: 'nope' }), 400, 'invalid_grant');
+  });
+
+  it('refresh: a new refresh token (and scope) only in its last month; the old one then stops working', async () => {
+    const { app, person } = await setup();
+    const tokens = await h.token(app, person, ['profile_nickname']);
+    const refresh = () => token(h, { grant_type: 'refresh_token', client_id: app.rest_api_key, refresh_token: tokens.refresh_token });
+
+    let res = await refresh();
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(Object.keys(res.json()), ['token_type', 'access_token', 'expires_in']);
+    assert.notEqual(res.json().access_token, tokens.access_token);
+    assert.equal((await h.kapi('GET', '/v1/user/access_token_info', res.json().access_token)).statusCode, 200);
+
+    await h.advanceClock(29 * 24 * 3600); // 31 days left
+    res = await refresh();
+    assert.deepEqual(Object.keys(res.json()), ['token_type', 'access_token', 'expires_in']);
+
+    await h.advanceClock(2 * 24 * 3600); // 29 days left: rotate
+    res = await refresh();
+    const body = res.json();
+    assert.deepEqual(Object.keys(body), ['token_type', 'access_token', 'expires_in', 'refresh_token', 'refresh_token_expires_in', 'scope']);
+    assert.equal(body.refresh_token_expires_in, 5183999);
+    assert.equal(body.scope, 'profile_nickname');
+    assertOAuthError(await refresh(), 400, 'invalid_grant');
+    const next = await token(h, { grant_type: 'refresh_token', client_id: app.rest_api_key, refresh_token: body.refresh_token });
+    assert.deepEqual(Object.keys(next.json()), ['token_type', 'access_token', 'expires_in']);
+  });
+
+  it('refresh: an expired refresh token is invalid_grant', async () => {
+    const { app, person } = await setup();
+    const tokens = await h.token(app, person);
+    await h.advanceClock(5_184_000);
+    assertOAuthError(await token(h, { grant_type: 'refresh_token', client_id: app.rest_api_key, refresh_token: tokens.refresh_token }), 400, 'invalid_grant');
+  });
+
+  it('an access token stops working (-401) once 12 hours pass on the platform clock', async () => {
+    const { app, person, b } = await setup();
+    const { params } = await signIn(b, app, person, {}, {});
+    const body = (await exchange(h, app, params.get('code')!)).json();
+    assert.equal((await h.kapi('GET', '/v1/user/access_token_info', body.access_token)).statusCode, 200);
+    await h.advanceClock(12 * 3600);
+    const res = await h.kapi('GET', '/v1/user/access_token_info', body.access_token);
+    assertApiError(res, 401, -401, 'expired');
+    assert.equal(res.headers['www-authenticate'], 'Bearer error=invalid_token');
+  });
+
+  it('the login session follows the platform clock', async () => {
+    const { app, person, b } = await setup();
+    await signIn(b, app, person, {}, {});
+    assert.ok(callbackParams(await b.get(authorizeUrl(app, { prompt: 'none' }))).get('code'));
+    await h.advanceClock(24 * 3600 + 1);
+    assert.equal(callbackParams(await b.get(authorizeUrl(app, { prompt: 'none' }))).get('error'), 'login_required');
+  });
+
+  it('manual-signup apps link the person without signing them up', async () => {
+    const { app, person, b } = await setup({ manual_signup: true });
+    await signIn(b, app, person, {}, {});
+    const link = await h.control('GET', `/apps/${app.id}/users/${person.id}`);
+    assert.equal(link.signed_up, false);
+  });
+});
