@@ -6,6 +6,7 @@ import { buildApp } from './app.js';
 import { Clock } from './core/clock.js';
 import { exportState, importState, resetState, type StateDocument } from './store/state.js';
 import { seedDemo, DEMO_APP_ID } from './demo.js';
+import { listenTls, loadTlsMaterial, TLS_HOST_NAMES } from './core/tls.js';
 
 const USAGE = `usage: kapibara <command> [options]
 
@@ -15,6 +16,7 @@ commands:
   import <file>         replace all state with <file>
   export [--out file]   print (or write) all state as JSON
   reset                 delete all state
+  tls-cert              print the PEM certificate --tls-port serves (to trust it)
 
 options:
   --port N              port to listen on (env PORT)
@@ -24,6 +26,9 @@ options:
   --public-url URL      origin used in absolute URLs (env KAPIBARA_PUBLIC_URL)
   --operator-token T    protects the control plane (env KAPIBARA_OPERATOR_TOKEN);
                         generated when binding to a non-loopback address
+  --tls-port N          also serve HTTPS on N with a self-signed certificate for
+                        ${TLS_HOST_NAMES.join(', ')} and 127.0.0.1
+                        (env KAPIBARA_TLS_PORT; docs/connecting-an-app.md)
   --no-demo             do not create the demo app and people on first start
 `;
 
@@ -75,6 +80,15 @@ export async function main(argv: string[]): Promise<void> {
       }
       return;
     }
+    case 'tls-cert': {
+      const store = await open(config);
+      try {
+        process.stdout.write((await loadTlsMaterial(store.db)).cert);
+      } finally {
+        await store.close();
+      }
+      return;
+    }
     case 'reset': {
       const store = await open(config);
       await resetState(store.db);
@@ -94,6 +108,7 @@ async function start(config: ServerConfig): Promise<void> {
   const clock = new Clock();
   const app = await buildApp({ store, clock, publicUrl: config.publicUrl, operatorToken, logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
   const address = await app.listen({ port: config.port, host: config.host });
+  const tls = config.tlsPort === undefined ? undefined : await listenTls(app, { port: config.tlsPort, host: config.host });
   const base = config.publicUrl ?? address.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
   const seeded = config.demo ? await seedDemo(store.db, clock.now(), base) : false;
   const demo = await store.db.selectFrom('apps').selectAll().where('id', '=', DEMO_APP_ID).executeTakeFirst();
@@ -113,11 +128,15 @@ async function start(config: ServerConfig): Promise<void> {
       : '',
     `Console:        ${base}/_kapibara/console`,
     `Control plane:  ${base}/_kapibara/v1`,
+    tls
+      ? `HTTPS:          port ${tls.port} for ${TLS_HOST_NAMES.join(', ')} (trust the certificate: kapibara tls-cert > kapibara.pem)`
+      : '',
     operatorToken ? `Operator token: ${operatorToken}` : '',
   ];
   process.stdout.write(lines.filter(Boolean).join('\n') + '\n');
 
   const stop = async () => {
+    await tls?.close();
     await app.close();
     await store.close();
     process.exit(0);

@@ -14,6 +14,8 @@ export interface ServerConfig {
   databaseUrl?: string;
   publicUrl?: string;
   operatorToken?: string;
+  /** Also serve HTTPS on this port, with the certificate for the Kakao host names (src/core/tls.ts). */
+  tlsPort?: number;
   demo: boolean;
 }
 
@@ -32,6 +34,7 @@ export function parseServerConfig(
       'database-url': { type: 'string' },
       'public-url': { type: 'string' },
       'operator-token': { type: 'string' },
+      'tls-port': { type: 'string' },
       'no-demo': { type: 'boolean' },
       out: { type: 'string' },
     },
@@ -39,6 +42,9 @@ export function parseServerConfig(
   const portText = values.port ?? env.PORT ?? String(DEFAULT_PORT);
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port: ${portText}`);
+  const tlsPortText = values['tls-port'] ?? env.KAPIBARA_TLS_PORT;
+  const tlsPort = tlsPortText === undefined || tlsPortText === '' ? undefined : Number(tlsPortText);
+  if (tlsPort !== undefined && (!Number.isInteger(tlsPort) || tlsPort < 0 || tlsPort > 65535)) throw new Error(`invalid TLS port: ${tlsPortText}`);
   const dataDir = resolve(values.data ?? env.KAPIBARA_DATA ?? DEFAULT_DATA_DIR);
   return {
     config: {
@@ -49,6 +55,7 @@ export function parseServerConfig(
       databaseUrl: values['database-url'] ?? env.DATABASE_URL ?? undefined,
       publicUrl: values['public-url'] ?? env.KAPIBARA_PUBLIC_URL ?? undefined,
       operatorToken: values['operator-token'] ?? env.KAPIBARA_OPERATOR_TOKEN ?? undefined,
+      tlsPort,
       demo: !values['no-demo'],
     },
     positionals,
