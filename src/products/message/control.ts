@@ -1,4 +1,222 @@
 import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ControlError, KakaoApiError } from '../../core/errors.js';
+import { isoSeconds } from '../../core/clock.js';
+import { findAppById } from '../../store/apps.js';
+import { findAccountById } from '../../store/accounts.js';
+import { normalizeTemplate } from './templates.js';
+import {
+  type ChatSummary,
+  type CustomTemplate,
+  DEFAULT_QUOTAS,
+  type StoredMessage,
+  chatKeysOf,
+  deleteTemplate,
+  directChatKey,
+  findTemplate,
+  insertTemplate,
+  listChats,
+  listMessages,
+  listTemplates,
+  memoChatKey,
+  quotaSettings,
+  saveQuotaSettings,
+  templateIdTaken,
+  updateTemplate,
+} from './store.js';
 
-/** Message control-plane routes, mounted under /_kapibara/v1 (operator token checked there). */
-export default async function messageControlRoutes(_app: FastifyInstance): Promise<void> {}
+/**
+ * Message control-plane routes, mounted under /_kapibara/v1 (operator token checked there):
+ * custom templates (the Message Template Builder), message quotas, and what each person's
+ * Kakao Talk shows (chats and messages, newest first).
+ */
+
+const config = { surface: 'control' as const };
+const AppParams = Type.Object({ app_id: Type.Integer() });
+const TemplateParams = Type.Object({ app_id: Type.Integer(), template_id: Type.Integer() });
+const AccountParams = Type.Object({ account_id: Type.Integer() });
+const ChatParams = Type.Object({ account_id: Type.Integer(), chat: Type.String() });
+const Paging = Type.Object({
+  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+});
+const Limit = Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]));
+
+const QuotaBody = Type.Object(
+  { sender_daily: Limit, sender_monthly: Limit, receiver_daily: Limit, pair_daily: Limit },
+  { additionalProperties: false },
+);
+
+const TemplateBody = Type.Object(
+  {
+    id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+    name: Type.Optional(Type.String()),
+    template: Type.Record(Type.String(), Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+
+function templateJson(t: CustomTemplate) {
+  return {
+    id: t.id,
+    app_id: t.appId,
+    name: t.name,
+    object_type: t.objectType,
+    template: t.template,
+    created_at: isoSeconds(t.createdAt),
+    updated_at: isoSeconds(t.updatedAt),
+  };
+}
+
+/** A chat is named, from its member's side, `memo` or the friend's account id. */
+function chatId(chat: ChatSummary): string {
+  return chat.type === 'memo' ? 'memo' : String(chat.peerAccountId);
+}
+
+function messageJson(accountId: number, m: StoredMessage) {
+  const chat = m.chatKey.startsWith('memo:') ? 'memo' : String(m.chatKey.split(':').slice(1).map(Number).find((id) => id !== accountId));
+  const out: Record<string, unknown> = {
+    id: m.id,
+    chat_id: chat,
+    chat_type: m.chatKey.startsWith('memo:') ? 'memo' : 'direct',
+    app_id: m.appId,
+    sender_account_id: m.senderAccountId,
+    template_type: m.templateType,
+    template: m.template,
+    sent_at: isoSeconds(m.createdAt),
+  };
+  if (m.templateId !== null) out.template_id = m.templateId;
+  return out;
+}
+
+/** A stored template may hold `${KEY}` anywhere; its structure is checked now, its values at send. */
+function checkTemplate(template: Record<string, unknown>, webDomains: string[]): string {
+  try {
+    normalizeTemplate(template, 'template', { webDomains, custom: true, placeholders: true });
+  } catch (err) {
+    if (err instanceof KakaoApiError) throw new ControlError(400, err.msg);
+    throw err;
+  }
+  return template.object_type as string;
+}
+
+export default async function messageControlRoutes(root: FastifyInstance): Promise<void> {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const db = () => app.platform.db;
+
+  async function mustApp(id: number) {
+    const found = await findAppById(db(), id);
+    if (!found) throw new ControlError(404, `app ${id} not found`);
+    return found;
+  }
+  async function mustAccount(id: number) {
+    if (!(await findAccountById(db(), id))) throw new ControlError(404, `account ${id} not found`);
+  }
+
+  // Message quotas (per app; null: the platform default)
+  async function quotaJson(appId: number) {
+    const q = await quotaSettings(db(), appId);
+    const effective = (k: keyof typeof DEFAULT_QUOTAS) => q[k] ?? DEFAULT_QUOTAS[k];
+    return {
+      sender_daily: effective('senderDaily'),
+      sender_monthly: effective('senderMonthly'),
+      receiver_daily: effective('receiverDaily'),
+      pair_daily: effective('pairDaily'),
+    };
+  }
+  app.get('/apps/:app_id/message_quotas', { config, schema: { params: AppParams } }, async (req) => {
+    await mustApp(req.params.app_id);
+    return quotaJson(req.params.app_id);
+  });
+  app.put('/apps/:app_id/message_quotas', { config, schema: { params: AppParams, body: QuotaBody } }, async (req) => {
+    await mustApp(req.params.app_id);
+    const current = await quotaSettings(db(), req.params.app_id);
+    const pick = (v: number | null | undefined, old: number | null) => (v === undefined ? old : v);
+    await saveQuotaSettings(db(), req.params.app_id, {
+      senderDaily: pick(req.body.sender_daily, current.senderDaily),
+      senderMonthly: pick(req.body.sender_monthly, current.senderMonthly),
+      receiverDaily: pick(req.body.receiver_daily, current.receiverDaily),
+      pairDaily: pick(req.body.pair_daily, current.pairDaily),
+    });
+    return quotaJson(req.params.app_id);
+  });
+
+  // Custom templates
+  app.get('/apps/:app_id/templates', { config, schema: { params: AppParams } }, async (req) => {
+    await mustApp(req.params.app_id);
+    return (await listTemplates(db(), req.params.app_id)).map(templateJson);
+  });
+  app.get('/apps/:app_id/templates/:template_id', { config, schema: { params: TemplateParams } }, async (req) => {
+    const found = await findTemplate(db(), req.params.app_id, req.params.template_id);
+    if (!found) throw new ControlError(404, `template ${req.params.template_id} of app ${req.params.app_id} not found`);
+    return templateJson(found);
+  });
+  app.post('/apps/:app_id/templates', { config, schema: { params: AppParams, body: TemplateBody } }, async (req, reply) => {
+    const target = await mustApp(req.params.app_id);
+    const objectType = checkTemplate(req.body.template, target.webDomains);
+    let id = req.body.id;
+    if (id !== undefined && (await templateIdTaken(db(), id))) throw new ControlError(409, `template id ${id} is taken`);
+    while (id === undefined || (await templateIdTaken(db(), id))) id = 10_000 + Math.floor(Math.random() * 990_000);
+    const created = await insertTemplate(
+      db(),
+      { id, appId: target.id, name: req.body.name ?? `template ${id}`, objectType, template: req.body.template },
+      app.platform.clock.now(),
+    );
+    return reply.status(201).send(templateJson(created));
+  });
+  app.put('/apps/:app_id/templates/:template_id', { config, schema: { params: TemplateParams, body: TemplateBody } }, async (req) => {
+    const target = await mustApp(req.params.app_id);
+    const found = await findTemplate(db(), target.id, req.params.template_id);
+    if (!found) throw new ControlError(404, `template ${req.params.template_id} of app ${target.id} not found`);
+    const objectType = checkTemplate(req.body.template, target.webDomains);
+    const updated = await updateTemplate(
+      db(),
+      { ...found, name: req.body.name ?? found.name, objectType, template: req.body.template },
+      app.platform.clock.now(),
+    );
+    return templateJson(updated);
+  });
+  app.delete('/apps/:app_id/templates/:template_id', { config, schema: { params: TemplateParams } }, async (req, reply) => {
+    if (!(await deleteTemplate(db(), req.params.app_id, req.params.template_id))) {
+      throw new ControlError(404, `template ${req.params.template_id} of app ${req.params.app_id} not found`);
+    }
+    return reply.status(204).send();
+  });
+
+  // What a person's Kakao Talk shows: chats (latest activity first) and messages (newest first)
+  app.get('/accounts/:account_id/chats', { config, schema: { params: AccountParams, querystring: Paging } }, async (req) => {
+    const accountId = req.params.account_id;
+    await mustAccount(accountId);
+    const offset = req.query.offset ?? 0;
+    const { total, chats } = await listChats(db(), accountId, offset, req.query.limit ?? 20);
+    return {
+      total_count: total,
+      chats: chats.map((c) => ({
+        id: chatId(c),
+        type: c.type,
+        peer_account_id: c.peerAccountId,
+        last_message_at: isoSeconds(c.lastMessageAt),
+        created_at: isoSeconds(c.createdAt),
+      })),
+    };
+  });
+  app.get('/accounts/:account_id/chats/:chat/messages', { config, schema: { params: ChatParams, querystring: Paging } }, async (req) => {
+    const accountId = req.params.account_id;
+    await mustAccount(accountId);
+    const chat = req.params.chat;
+    let key: string;
+    if (chat === 'memo' || chat === String(accountId)) key = memoChatKey(accountId);
+    else if (/^\d+$/.test(chat)) key = directChatKey(accountId, Number(chat));
+    else throw new ControlError(400, 'chat must be "memo" or the account id of the friend');
+    const { total, messages } = await listMessages(db(), [key], req.query.offset ?? 0, req.query.limit ?? 20);
+    return { total_count: total, messages: messages.map((m) => messageJson(accountId, m)) };
+  });
+  app.get('/accounts/:account_id/messages', { config, schema: { params: AccountParams, querystring: Paging } }, async (req) => {
+    const accountId = req.params.account_id;
+    await mustAccount(accountId);
+    const keys = await chatKeysOf(db(), accountId);
+    const { total, messages } = await listMessages(db(), keys, req.query.offset ?? 0, req.query.limit ?? 20);
+    return { total_count: total, messages: messages.map((m) => messageJson(accountId, m)) };
+  });
+}

@@ -1,4 +1,74 @@
 import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { requireScopes, requireUser } from '../../core/auth.js';
+import { type RawParams, rawParams, validateParams } from '../../core/params.js';
+import { type MessageRequest, sendMemo, sendToFriends } from './operations.js';
 
-/** Message routes: literal Kakao paths. */
-export default async function messageRoutes(_app: FastifyInstance): Promise<void> {}
+/** Kakao Talk messaging (seed 001, seed 002 Message table): literal Kakao paths. */
+
+const Str = Type.Optional(Type.String());
+const Id = Type.Optional(Type.Integer());
+
+const DefaultParams = Type.Object({ template_object: Str, receiver_uuids: Str });
+const CustomParams = Type.Object({ template_id: Id, template_args: Str, args: Str, receiver_uuids: Str });
+const ScrapParams = Type.Object({ request_url: Str, template_id: Id, template_args: Str, args: Str, receiver_uuids: Str });
+
+type Kind = MessageRequest['kind'];
+
+/** `args` is the older name of `template_args` on the memo page of seed 001. */
+function messageRequest(kind: Kind, raw: RawParams): { request: MessageRequest; receivers: string | undefined } {
+  if (kind === 'default') {
+    const p = validateParams(DefaultParams, raw);
+    return { request: { kind, templateObject: p.template_object }, receivers: p.receiver_uuids };
+  }
+  if (kind === 'custom') {
+    const p = validateParams(CustomParams, raw);
+    return { request: { kind, templateId: p.template_id, templateArgs: p.template_args ?? p.args }, receivers: p.receiver_uuids };
+  }
+  const p = validateParams(ScrapParams, raw);
+  return {
+    request: { kind, requestUrl: p.request_url, templateId: p.template_id, templateArgs: p.template_args ?? p.args },
+    receivers: p.receiver_uuids,
+  };
+}
+
+const ROUTES: { kind: Kind; memo: string; friends: string; memoApi: string; friendsApi: string }[] = [
+  {
+    kind: 'default',
+    memo: '/v2/api/talk/memo/default/send',
+    friends: '/v1/api/talk/friends/message/default/send',
+    memoApi: 'TALK_MEMO_DEFAULT_SEND',
+    friendsApi: 'TALK_FRIENDS_MESSAGE_DEFAULT_SEND',
+  },
+  {
+    kind: 'custom',
+    memo: '/v2/api/talk/memo/send',
+    friends: '/v1/api/talk/friends/message/send',
+    memoApi: 'TALK_MEMO_SEND',
+    friendsApi: 'TALK_FRIENDS_MESSAGE_SEND',
+  },
+  {
+    kind: 'scrap',
+    memo: '/v2/api/talk/memo/scrap/send',
+    friends: '/v1/api/talk/friends/message/scrap/send',
+    memoApi: 'TALK_MEMO_SCRAP_SEND',
+    friendsApi: 'TALK_FRIENDS_MESSAGE_SCRAP_SEND',
+  },
+];
+
+export default async function messageRoutes(app: FastifyInstance): Promise<void> {
+  for (const route of ROUTES) {
+    app.post(route.memo, async (req) => {
+      const ctx = await requireUser(req);
+      requireScopes(ctx, route.memoApi, ['talk_message']);
+      const { request } = messageRequest(route.kind, rawParams(req));
+      return sendMemo(req.server.platform, ctx, request);
+    });
+    app.post(route.friends, async (req) => {
+      const ctx = await requireUser(req);
+      requireScopes(ctx, route.friendsApi, ['talk_message', 'friends']);
+      const { request, receivers } = messageRequest(route.kind, rawParams(req));
+      return sendToFriends(req.server.platform, ctx, receivers, request);
+    });
+  }
+}

@@ -1,4 +1,147 @@
 import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ControlError } from '../../core/errors.js';
+import { isoSeconds } from '../../core/clock.js';
+import { findAccountById } from '../../store/accounts.js';
+import {
+  type MultiProfile,
+  deleteMultiProfile,
+  findMultiProfile,
+  getTalkSettings,
+  listMultiProfiles,
+  saveMultiProfile,
+  saveTalkSettings,
+} from './store.js';
 
-/** Talk control-plane routes, mounted under /_kapibara/v1 (operator token checked there). */
-export default async function talkControlRoutes(_app: FastifyInstance): Promise<void> {}
+/**
+ * Talk control-plane routes, mounted under /_kapibara/v1 (operator token checked there):
+ * a person's Talk settings (messages blocked, countryISO) and multi-profiles.
+ */
+
+const config = { surface: 'control' as const };
+const AccountParams = Type.Object({ account_id: Type.Integer() });
+const ProfileParams = Type.Object({ account_id: Type.Integer(), profile_id: Type.Integer() });
+const OptUrl = Type.Optional(Type.Union([Type.String(), Type.Null()]));
+
+const SettingsBody = Type.Object(
+  {
+    messages_blocked: Type.Optional(Type.Boolean()),
+    country_iso: Type.Optional(Type.Union([Type.String({ pattern: '^[A-Z]{2}$' }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+const ProfileBody = Type.Object(
+  {
+    nickname: Type.Optional(Type.String({ minLength: 1 })),
+    profile_image_url: OptUrl,
+    thumbnail_image_url: OptUrl,
+    shown_to: Type.Optional(Type.Array(Type.Integer())),
+  },
+  { additionalProperties: false },
+);
+
+export function multiProfileJson(p: MultiProfile) {
+  return {
+    id: p.id,
+    account_id: p.accountId,
+    nickname: p.nickname,
+    profile_image_url: p.profileImageUrl,
+    thumbnail_image_url: p.thumbnailImageUrl,
+    shown_to: p.shownTo,
+    created_at: isoSeconds(p.createdAt),
+  };
+}
+
+export default async function talkControlRoutes(root: FastifyInstance): Promise<void> {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+
+  async function mustAccount(id: number): Promise<void> {
+    if (!(await findAccountById(app.platform.db, id))) throw new ControlError(404, `account ${id} not found`);
+  }
+
+  async function talkJson(accountId: number) {
+    const settings = await getTalkSettings(app.platform.db, accountId);
+    return {
+      account_id: accountId,
+      messages_blocked: settings.messagesBlocked,
+      country_iso: settings.countryIso,
+      multi_profiles: (await listMultiProfiles(app.platform.db, accountId)).map(multiProfileJson),
+    };
+  }
+
+  app.get('/accounts/:account_id/talk', { config, schema: { params: AccountParams } }, async (req) => {
+    await mustAccount(req.params.account_id);
+    return talkJson(req.params.account_id);
+  });
+
+  const updateSettings = async (req: { params: { account_id: number }; body: { messages_blocked?: boolean; country_iso?: string | null } }) => {
+    await mustAccount(req.params.account_id);
+    const current = await getTalkSettings(app.platform.db, req.params.account_id);
+    await saveTalkSettings(app.platform.db, req.params.account_id, {
+      messagesBlocked: req.body.messages_blocked ?? current.messagesBlocked,
+      countryIso: req.body.country_iso !== undefined ? req.body.country_iso : current.countryIso,
+    });
+    return talkJson(req.params.account_id);
+  };
+  app.put('/accounts/:account_id/talk', { config, schema: { params: AccountParams, body: SettingsBody } }, updateSettings);
+  app.patch('/accounts/:account_id/talk', { config, schema: { params: AccountParams, body: SettingsBody } }, updateSettings);
+
+  async function checkViewers(owner: number, viewers: number[] | undefined): Promise<void> {
+    for (const v of viewers ?? []) {
+      if (v === owner) throw new ControlError(400, 'a person does not show a multi-profile to themselves');
+      if (!(await findAccountById(app.platform.db, v))) throw new ControlError(400, `shown_to: account ${v} not found`);
+    }
+  }
+
+  app.get('/accounts/:account_id/talk/profiles', { config, schema: { params: AccountParams } }, async (req) => {
+    await mustAccount(req.params.account_id);
+    return (await listMultiProfiles(app.platform.db, req.params.account_id)).map(multiProfileJson);
+  });
+
+  app.post('/accounts/:account_id/talk/profiles', { config, schema: { params: AccountParams, body: ProfileBody } }, async (req, reply) => {
+    const owner = req.params.account_id;
+    await mustAccount(owner);
+    if (!req.body.nickname) throw new ControlError(400, 'nickname is required');
+    await checkViewers(owner, req.body.shown_to);
+    const id = await saveMultiProfile(
+      app.platform.db,
+      owner,
+      undefined,
+      {
+        nickname: req.body.nickname,
+        profileImageUrl: req.body.profile_image_url,
+        thumbnailImageUrl: req.body.thumbnail_image_url,
+        shownTo: req.body.shown_to ?? [],
+      },
+      app.platform.clock.now(),
+    );
+    return reply.status(201).send(multiProfileJson((await findMultiProfile(app.platform.db, owner, id))!));
+  });
+
+  app.patch('/accounts/:account_id/talk/profiles/:profile_id', { config, schema: { params: ProfileParams, body: ProfileBody } }, async (req) => {
+    const { account_id: owner, profile_id: id } = req.params;
+    if (!(await findMultiProfile(app.platform.db, owner, id))) throw new ControlError(404, `multi-profile ${id} of account ${owner} not found`);
+    await checkViewers(owner, req.body.shown_to);
+    await saveMultiProfile(
+      app.platform.db,
+      owner,
+      id,
+      {
+        nickname: req.body.nickname,
+        profileImageUrl: req.body.profile_image_url,
+        thumbnailImageUrl: req.body.thumbnail_image_url,
+        shownTo: req.body.shown_to,
+      },
+      app.platform.clock.now(),
+    );
+    return multiProfileJson((await findMultiProfile(app.platform.db, owner, id))!);
+  });
+
+  app.delete('/accounts/:account_id/talk/profiles/:profile_id', { config, schema: { params: ProfileParams } }, async (req, reply) => {
+    const { account_id: owner, profile_id: id } = req.params;
+    if (!(await deleteMultiProfile(app.platform.db, owner, id))) throw new ControlError(404, `multi-profile ${id} of account ${owner} not found`);
+    return reply.status(204).send();
+  });
+}

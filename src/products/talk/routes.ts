@@ -1,4 +1,68 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { ADMIN_ONLY, requireAppKey, requireScopes, requireUser } from '../../core/auth.js';
+import { params } from '../../core/params.js';
+import { originOf } from '../../core/platform.js';
+import { friendLanguage } from './collation.js';
+import { friendsList, talkProfileWithCountry, talkProfiles } from './operations.js';
 
-/** Talk routes: literal Kakao paths. */
-export default async function talkRoutes(_app: FastifyInstance): Promise<void> {}
+/** Kakao Talk Social (seed 003): profile, friends, profiles by user list. */
+
+const Bool = Type.Union([Type.Boolean(), Type.String()]);
+
+const ProfileQuery = Type.Object({ secure_resource: Type.Optional(Bool) });
+
+const FriendsQuery = Type.Object({
+  offset: Type.Optional(Type.Integer()),
+  limit: Type.Optional(Type.Integer()),
+  order: Type.Optional(Type.String()),
+  friend_order: Type.Optional(Type.String()),
+  secure_resource: Type.Optional(Bool),
+});
+
+const ProfilesQuery = Type.Object({
+  target_ids: Type.String(),
+  target_id_type: Type.String(),
+  viewer_id: Type.Optional(Type.Integer()),
+  viewer_id_type: Type.Optional(Type.String()),
+});
+
+export function isTrue(value: boolean | string | undefined): boolean {
+  return value === true || value === 'true';
+}
+
+export default async function talkRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/v1/api/talk/profile', async (req) => {
+    const ctx = await requireUser(req);
+    const input = params(req, ProfileQuery);
+    return talkProfileWithCountry(req.server.platform, ctx, isTrue(input.secure_resource));
+  });
+
+  app.get('/v1/api/talk/friends', async (req) => {
+    const ctx = await requireUser(req);
+    requireScopes(ctx, 'TALK_FRIENDS', ['friends']);
+    const input = params(req, FriendsQuery);
+    return friendsList(req.server.platform, ctx, {
+      offset: input.offset,
+      limit: input.limit,
+      order: input.order,
+      friendOrder: input.friend_order,
+      secure: isTrue(input.secure_resource),
+      language: friendLanguage(req.headers.ka),
+      baseUrl: `${originOf(req)}/v1/api/talk/friends`,
+    });
+  });
+
+  const profiles = async (req: FastifyRequest) => {
+    const { app: target } = await requireAppKey(req, ADMIN_ONLY);
+    const input = params(req, ProfilesQuery);
+    return talkProfiles(req.server.platform, target, {
+      targetIds: input.target_ids,
+      targetIdType: input.target_id_type,
+      viewerId: input.viewer_id,
+      viewerIdType: input.viewer_id_type,
+    });
+  };
+  app.get('/v2/api/talk/profiles', profiles);
+  app.post('/v2/api/talk/profiles', profiles);
+}

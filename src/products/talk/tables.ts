@@ -1,8 +1,151 @@
-/** Tables of the Talk product (see src/db/schema.ts for the shared conventions). */
+/**
+ * Tables of Kakao Talk (profiles, friends, chats) and of Kakao Talk messaging (custom
+ * templates, delivered messages, quotas). See src/db/schema.ts for the shared conventions.
+ */
+import type { Bool } from '../../db/schema.js';
 import type { TableSpec } from '../../store/state-tables.js';
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface TalkTables {}
+/** A person's Kakao Talk settings (absent row: defaults). */
+export interface TalkSettingsTable {
+  account_id: number;
+  /** The person refuses messages sent by apps (-530). */
+  messages_blocked: Bool;
+  /** `countryISO` of the older Talk profile (seed 001); null: not reported. */
+  country_iso: string | null;
+}
 
-/** This product's tables in export/import/reset order (parents first). */
-export const talkStateTables: TableSpec[] = [];
+/** A multi-profile: another nickname/picture a person shows to specific friends. */
+export interface TalkMultiProfilesTable {
+  id: number;
+  account_id: number;
+  nickname: string;
+  profile_image_url: string | null;
+  thumbnail_image_url: string | null;
+  created_at: number;
+}
+
+/** Which multi-profile `account_id` shows to `viewer_account_id` (at most one). */
+export interface TalkProfileViewersTable {
+  account_id: number;
+  viewer_account_id: number;
+  profile_id: number;
+}
+
+/**
+ * The friends list an app sees for a person, materialized with collation sort keys so that
+ * `/v1/api/talk/friends` is one index range scan. Derived data: rebuilt from friendships,
+ * links and profiles whenever `talk_stale_viewers` says the person's inputs changed.
+ */
+export interface TalkAppFriendsTable {
+  app_id: number;
+  account_id: number;
+  friend_account_id: number;
+  favorite: Bool;
+  /** Collation key, Korean order (Korean, special, numbers, English, Japanese, emoji). */
+  sort_ko: string;
+  /** Collation key, English order (special, numbers, English, Japanese, Korean, emoji). */
+  sort_en: string;
+  user_id: number;
+  uuid: string;
+  nickname: string;
+  thumbnail_image_url: string | null;
+}
+
+/** Counts of a materialized friends list (its presence means the list is built). */
+export interface TalkFriendListsTable {
+  app_id: number;
+  account_id: number;
+  total_count: number;
+  favorite_count: number;
+}
+
+/** People whose materialized friends lists are out of date (maintained by triggers). */
+export interface TalkStaleViewersTable {
+  account_id: number;
+  gen: number;
+}
+
+/** A custom message template made by the app's developer (Message Template Builder). */
+export interface TalkTemplatesTable {
+  id: number;
+  app_id: number;
+  name: string;
+  object_type: string;
+  /** JSON template object with `${KEY}` placeholders. */
+  template: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Per-app message quota overrides (null: the platform default). */
+export interface TalkMessageQuotasTable {
+  app_id: number;
+  sender_daily: number | null;
+  sender_monthly: number | null;
+  receiver_daily: number | null;
+  pair_daily: number | null;
+}
+
+/** One row per person per chat, carrying the chat's latest activity for the chat list. */
+export interface TalkChatMembersTable {
+  account_id: number;
+  /** `memo:<account>` or `direct:<low account>:<high account>`. */
+  chat_key: string;
+  chat_type: string;
+  /** The other person (the person themselves for the memo chat). */
+  peer_account_id: number;
+  last_message_at: number;
+  created_at: number;
+}
+
+export interface TalkMessagesTable {
+  id: number;
+  chat_key: string;
+  app_id: number;
+  sender_account_id: number;
+  /** feed, list, location, commerce, text, calendar, scrap. */
+  template_type: string;
+  /** The custom template used, if any. */
+  template_id: number | null;
+  /** JSON: the final template (defaults applied, arguments substituted). */
+  template: string;
+  created_at: number;
+}
+
+/** Messages counted against quotas, per app and period. */
+export interface TalkQuotaCountersTable {
+  app_id: number;
+  /** `s:<sender>:<day>`, `sm:<sender>:<month>`, `r:<receiver>:<day>`, `p:<sender>:<receiver>:<day>`. */
+  counter_key: string;
+  count: number;
+}
+
+export interface TalkTables {
+  talk_settings: TalkSettingsTable;
+  talk_multi_profiles: TalkMultiProfilesTable;
+  talk_profile_viewers: TalkProfileViewersTable;
+  talk_app_friends: TalkAppFriendsTable;
+  talk_friend_lists: TalkFriendListsTable;
+  talk_stale_viewers: TalkStaleViewersTable;
+  talk_templates: TalkTemplatesTable;
+  talk_message_quotas: TalkMessageQuotasTable;
+  talk_chat_members: TalkChatMembersTable;
+  talk_messages: TalkMessagesTable;
+  talk_quota_counters: TalkQuotaCountersTable;
+}
+
+/**
+ * This product's tables in export/import/reset order (parents first). The materialized
+ * friends lists are derived data and are not exported; they follow accounts and apps by
+ * cascade and are rebuilt on demand.
+ */
+export const talkStateTables: TableSpec[] = [
+  { name: 'talk_settings', json: [] },
+  { name: 'talk_multi_profiles', json: [] },
+  { name: 'talk_profile_viewers', json: [] },
+  { name: 'talk_templates', json: ['template'] },
+  { name: 'talk_message_quotas', json: [] },
+  { name: 'talk_chat_members', json: [] },
+  { name: 'talk_messages', json: ['template'] },
+  { name: 'talk_quota_counters', json: [] },
+];

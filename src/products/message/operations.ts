@@ -1,0 +1,274 @@
+import { Type } from '@sinclair/typebox';
+import { KakaoApiError, invalidParam } from '../../core/errors.js';
+import type { UserContext } from '../../core/auth.js';
+import type { Platform } from '../../core/platform.js';
+import { jsonParam, listParam } from '../../core/params.js';
+import { hasScope } from '../../core/scopes.js';
+import { FetchRefused, fetchPage, readOpenGraph } from '../../core/fetcher.js';
+import { findLinkByUuid } from '../../store/links.js';
+import { findAccountById } from '../../store/accounts.js';
+import { notTalkUser } from '../talk/operations.js';
+import { areFriends, getTalkSettings } from '../talk/store.js';
+import { type Json, normalizeTemplate, substitute } from './templates.js';
+import {
+  DEFAULT_QUOTAS,
+  type NewMessage,
+  addToCounters,
+  deliver,
+  directChatKey,
+  findTemplate,
+  memoChatKey,
+  quotaSettings,
+  readCounters,
+} from './store.js';
+
+/**
+ * Kakao Talk messaging: "send to me" (memo) and "send to friends", each with a default
+ * template, a custom template or a scrapped page (seed 001, wire facts §4.3, §4.4).
+ */
+
+const JsonObject = Type.Record(Type.String(), Type.Unknown());
+
+/** What a send request asks for, before it becomes a message. */
+export type MessageRequest =
+  | { kind: 'default'; templateObject: string | undefined }
+  | { kind: 'custom'; templateId: number | undefined; templateArgs: string | undefined }
+  | { kind: 'scrap'; requestUrl: string | undefined; templateId: number | undefined; templateArgs: string | undefined };
+
+/** Builds the final message: validated template, defaults applied, arguments substituted. */
+export async function composeMessage(platform: Platform, ctx: UserContext, req: MessageRequest): Promise<NewMessage> {
+  const rules = { webDomains: ctx.app.webDomains };
+  const base = { appId: ctx.app.id, senderAccountId: ctx.account.id };
+  if (req.kind === 'default') {
+    if (req.templateObject === undefined) throw invalidParam('template_object is required.');
+    const value = jsonParam('template_object', req.templateObject, JsonObject);
+    if (value === undefined) throw invalidParam('template_object is required.');
+    const template = normalizeTemplate(value, 'template_object', rules);
+    return { ...base, templateType: template.object_type as string, templateId: null, template };
+  }
+  if (req.kind === 'custom') {
+    if (req.templateId === undefined) throw invalidParam('template_id is required.');
+    const args = jsonParam('template_args', req.templateArgs, JsonObject) ?? {};
+    return customMessage(platform, ctx, req.templateId, args, base);
+  }
+  if (req.requestUrl === undefined) throw invalidParam('request_url is required.');
+  const scrap = await scrapPage(req.requestUrl, ctx.app.webDomains);
+  if (req.templateId !== undefined) {
+    const args = jsonParam('template_args', req.templateArgs, JsonObject) ?? {};
+    // Scrapped values cannot be overwritten by template_args (seed 001).
+    return customMessage(platform, ctx, req.templateId, { ...args, ...scrap.args }, base);
+  }
+  return { ...base, templateType: 'scrap', templateId: null, template: scrap.template };
+}
+
+async function customMessage(
+  platform: Platform,
+  ctx: UserContext,
+  templateId: number,
+  args: Record<string, unknown>,
+  base: { appId: number; senderAccountId: number },
+): Promise<NewMessage> {
+  const stored = await findTemplate(platform.db, ctx.app.id, templateId);
+  if (!stored) throw invalidParam(`invalid template_id: template ${templateId} does not exist in this app.`);
+  const { value, missing } = substitute(stored.template, args);
+  if (missing.length > 0) {
+    throw invalidParam(`template_args is missing ${missing.map((k) => `\${${k}}`).join(', ')} used by template ${templateId}.`);
+  }
+  const template = normalizeTemplate(value, `template(${templateId})`, { webDomains: ctx.app.webDomains, custom: true });
+  return { ...base, templateType: template.object_type as string, templateId, template };
+}
+
+/** Maps the fetcher's refusals to the platform's errors (documented in docs/messages.md). */
+function scrapError(err: FetchRefused, url: string): KakaoApiError {
+  switch (err.reason) {
+    case 'not_allowed':
+      return invalidParam(`invalid request_url: ${err.message}.`);
+    case 'bad_url':
+      return invalidParam(`invalid request_url: ${url} is not an http or https URL.`);
+    case 'timeout':
+      return new KakaoApiError(-603, `scrap timeout: ${err.message}.`, 400);
+    default:
+      return new KakaoApiError(-604, `scrap failed: ${err.message}.`, 400);
+  }
+}
+
+/** Fetches the page (registered web domains only) and reads its Open Graph data. */
+export async function scrapPage(requestUrl: string, webDomains: readonly string[]): Promise<{ args: Record<string, string>; template: Json }> {
+  let page;
+  try {
+    page = await fetchPage(requestUrl, webDomains);
+  } catch (err) {
+    if (err instanceof FetchRefused) throw scrapError(err, requestUrl);
+    throw err;
+  }
+  const og = readOpenGraph(page.html, page.url);
+  const image = og.images[0];
+  const host = new URL(requestUrl).host;
+  const args: Record<string, string> = {
+    SCRAP_REQUEST_URL: requestUrl,
+    SCRAP_HOST: host,
+    SCRAP_TITLE: og.title ?? '',
+    SCRAP_DESCRIPTION: og.description ?? '',
+    SCRAP_IMAGE: image?.url ?? '',
+    SCRAP_IMAGE_WIDTH: image?.width !== undefined ? String(image.width) : '',
+    SCRAP_IMAGE_HEIGHT: image?.height !== undefined ? String(image.height) : '',
+    SCRAP_DURATION: og.duration !== undefined ? String(og.duration) : '',
+  };
+  const template: Json = { object_type: 'scrap', request_url: requestUrl, url: page.url, host };
+  if (og.title) template.title = og.title;
+  if (og.description) template.description = og.description;
+  if (image) {
+    template.image_url = image.url;
+    if (image.width !== undefined) template.image_width = image.width;
+    if (image.height !== undefined) template.image_height = image.height;
+  }
+  if (og.siteName) template.site_name = og.siteName;
+  if (og.duration !== undefined) template.duration = og.duration;
+  template.buttons = [{ title: '자세히 보기', link: { web_url: requestUrl, mobile_web_url: requestUrl } }];
+  return { args, template };
+}
+
+/** Send to me: the message lands in the person's own chat. */
+export async function sendMemo(platform: Platform, ctx: UserContext, req: MessageRequest): Promise<{ result_code: number }> {
+  if (!ctx.account.talkUser) throw notTalkUser();
+  const message = await composeMessage(platform, ctx, req);
+  const me = ctx.account.id;
+  await deliver(platform.db, { key: memoChatKey(me), type: 'memo', members: [{ accountId: me, peerAccountId: me }] }, message, platform.clock.now());
+  return { result_code: 0 };
+}
+
+export const MAX_RECEIVERS = 5;
+
+/** `receiver_uuids`: a JSON array of 1 to 5 uuids (duplicates are sent once). */
+export function parseReceivers(raw: string | undefined): string[] {
+  if (raw === undefined) throw invalidParam('receiver_uuids is required.');
+  let list: string[] | undefined;
+  try {
+    list = listParam(raw);
+  } catch {
+    throw invalidParam('invalid receiver_uuids: must be a JSON array of uuids.');
+  }
+  if (!list || list.length === 0) throw invalidParam('receiver_uuids is required.');
+  const unique = [...new Set(list)];
+  if (unique.length > MAX_RECEIVERS) throw invalidParam(`invalid receiver_uuids: at most ${MAX_RECEIVERS} receivers.`);
+  return unique;
+}
+
+interface Failure {
+  code: number;
+  msg: string;
+}
+
+const NOT_FRIEND: Failure = { code: -502, msg: 'the receiver is not a friend of the sender in this app.' };
+const BLOCKED: Failure = { code: -530, msg: 'the receiver has blocked messages.' };
+const SENDER_MONTHLY: Failure = { code: -531, msg: "exceeded the sender's monthly quota for sending messages." };
+const SENDER_DAILY: Failure = { code: -532, msg: "exceeded the sender's daily quota for sending messages." };
+const RECEIVER_DAILY: Failure = { code: -533, msg: "exceeded the receiver's daily quota for receiving messages." };
+const PAIR_DAILY: Failure = { code: -536, msg: 'exceeded the daily quota for messages between this sender and receiver.' };
+
+/** Quota days and months follow Korea Standard Time (UTC+9), as Kakao's do. */
+function kstPeriods(now: number): { day: string; month: string } {
+  const iso = new Date(now + 9 * 3600_000).toISOString();
+  return { day: iso.slice(0, 10).replace(/-/g, ''), month: iso.slice(0, 7).replace(/-/g, '') };
+}
+
+/** Send to friends: per receiver checks, quotas, delivery; partial success is 200. */
+export async function sendToFriends(
+  platform: Platform,
+  ctx: UserContext,
+  receiverUuids: string | undefined,
+  req: MessageRequest,
+): Promise<Record<string, unknown>> {
+  const { db, clock } = platform;
+  if (!ctx.account.talkUser) throw notTalkUser();
+  const uuids = parseReceivers(receiverUuids);
+  const message = await composeMessage(platform, ctx, req);
+  const sender = ctx.account.id;
+
+  const failures = new Map<string, Failure>();
+  const receivers: { uuid: string; accountId: number }[] = [];
+  for (const uuid of uuids) {
+    const link = await findLinkByUuid(db, ctx.app.id, uuid);
+    const account = link && link.accountId !== sender ? await findAccountById(db, link.accountId) : undefined;
+    if (!link || !account || !account.talkUser || !hasScope(link.scopes, 'friends') || !(await areFriends(db, sender, link.accountId))) {
+      failures.set(uuid, NOT_FRIEND);
+      continue;
+    }
+    if ((await getTalkSettings(db, link.accountId)).messagesBlocked) {
+      failures.set(uuid, BLOCKED);
+      continue;
+    }
+    receivers.push({ uuid, accountId: link.accountId });
+  }
+
+  const now = clock.now();
+  const { day, month } = kstPeriods(now);
+  const configured = await quotaSettings(db, ctx.app.id);
+  const limit = (k: keyof typeof DEFAULT_QUOTAS) => configured[k] ?? DEFAULT_QUOTAS[k];
+  const keys = {
+    senderDay: `s:${sender}:${day}`,
+    senderMonth: `sm:${sender}:${month}`,
+    receiverDay: (r: number) => `r:${r}:${day}`,
+    pairDay: (r: number) => `p:${sender}:${r}:${day}`,
+  };
+  const counts = await readCounters(db, ctx.app.id, [
+    keys.senderDay,
+    keys.senderMonth,
+    ...receivers.flatMap((r) => [keys.receiverDay(r.accountId), keys.pairDay(r.accountId)]),
+  ]);
+  const increments = new Map<string, number>();
+  const used = (key: string) => (counts.get(key) ?? 0) + (increments.get(key) ?? 0);
+  const over = (key: string, max: number | null) => max !== null && used(key) + 1 > max;
+
+  const delivered: string[] = [];
+  for (const r of receivers) {
+    const failure = over(keys.senderMonth, limit('senderMonthly'))
+      ? SENDER_MONTHLY
+      : over(keys.senderDay, limit('senderDaily'))
+        ? SENDER_DAILY
+        : over(keys.receiverDay(r.accountId), limit('receiverDaily'))
+          ? RECEIVER_DAILY
+          : over(keys.pairDay(r.accountId), limit('pairDaily'))
+            ? PAIR_DAILY
+            : undefined;
+    if (failure) {
+      failures.set(r.uuid, failure);
+      continue;
+    }
+    for (const key of [keys.senderMonth, keys.senderDay, keys.receiverDay(r.accountId), keys.pairDay(r.accountId)]) {
+      increments.set(key, (increments.get(key) ?? 0) + 1);
+    }
+    await deliver(
+      db,
+      {
+        key: directChatKey(sender, r.accountId),
+        type: 'direct',
+        members: [
+          { accountId: sender, peerAccountId: r.accountId },
+          { accountId: r.accountId, peerAccountId: sender },
+        ],
+      },
+      message,
+      now,
+    );
+    delivered.push(r.uuid);
+  }
+  await addToCounters(db, ctx.app.id, increments);
+
+  // Failures grouped by code, in the order of the request.
+  const groups = new Map<number, { code: number; msg: string; receiver_uuids: string[] }>();
+  for (const uuid of uuids) {
+    const f = failures.get(uuid);
+    if (!f) continue;
+    const group = groups.get(f.code) ?? { code: f.code, msg: f.msg, receiver_uuids: [] };
+    group.receiver_uuids.push(uuid);
+    groups.set(f.code, group);
+  }
+  if (delivered.length === 0) {
+    const first = groups.values().next().value!;
+    throw new KakaoApiError(first.code, first.msg, 400);
+  }
+  const body: Record<string, unknown> = { successful_receiver_uuids: delivered };
+  if (groups.size > 0) body.failure_info = [...groups.values()];
+  return body;
+}

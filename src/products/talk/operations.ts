@@ -1,0 +1,170 @@
+import { KakaoApiError, invalidParam, notLinked } from '../../core/errors.js';
+import type { UserContext } from '../../core/auth.js';
+import type { Platform } from '../../core/platform.js';
+import { hasScope } from '../../core/scopes.js';
+import { listParam } from '../../core/params.js';
+import type { App } from '../../store/apps.js';
+import { findLinkByUserId, type Link } from '../../store/links.js';
+import type { FriendLanguage } from './collation.js';
+import { friendListCounts, friendPage, getTalkSettings, profilesSeenBy, type TalkProfile } from './store.js';
+
+/** Kakao Talk Social operations: inputs in, wire-shaped results out. */
+
+export const NOT_TALK_USER_PROFILE = 'given account is not connected to any talk user.';
+export const NOT_TALK_USER = 'NotExistTalkUserException';
+
+export function notTalkUser(msg = NOT_TALK_USER): KakaoApiError {
+  return new KakaoApiError(-501, msg, 400);
+}
+
+/** `secure_resource=true` asks for https image URLs. */
+export function imageUrl(url: string | null | undefined, secure: boolean): string | undefined {
+  if (!url) return undefined;
+  return secure && url.startsWith('http://') ? `https://${url.slice(7)}` : url;
+}
+
+/**
+ * GET /v1/api/talk/profile: the person's own default Talk profile, each field only with
+ * its consent (seed 003). `id` accompanies any profile field; `countryISO` (seed 001) when
+ * the person has one.
+ */
+export async function talkProfile(ctx: UserContext, secure: boolean): Promise<Record<string, unknown>> {
+  if (!ctx.account.talkUser) throw notTalkUser(NOT_TALK_USER_PROFILE);
+  const scopes = ctx.link.scopes;
+  const body: Record<string, unknown> = {};
+  if (hasScope(scopes, 'profile_nickname')) body.nickName = ctx.account.nickname;
+  if (hasScope(scopes, 'profile_image')) {
+    const profile = imageUrl(ctx.account.profileImageUrl, secure);
+    const thumbnail = imageUrl(ctx.account.thumbnailImageUrl, secure);
+    if (profile) body.profileImageURL = profile;
+    if (thumbnail) body.thumbnailURL = thumbnail;
+  }
+  const out: Record<string, unknown> = Object.keys(body).length > 0 ? { id: ctx.link.userId, ...body } : body;
+  return out;
+}
+
+export async function talkProfileWithCountry(platform: Platform, ctx: UserContext, secure: boolean): Promise<Record<string, unknown>> {
+  const body = await talkProfile(ctx, secure);
+  const settings = await getTalkSettings(platform.db, ctx.account.id);
+  if (settings.countryIso) body.countryISO = settings.countryIso;
+  return body;
+}
+
+export interface FriendsInput {
+  offset?: number;
+  limit?: number;
+  order?: string;
+  friendOrder?: string;
+  secure: boolean;
+  language: FriendLanguage;
+  /** Absolute URL of this endpoint, for before_url/after_url. */
+  baseUrl: string;
+}
+
+export const FRIENDS_DEFAULT_LIMIT = 10;
+export const FRIENDS_MAX_LIMIT = 100;
+
+/** GET /v1/api/talk/friends (seed 003, wire facts §4.2). */
+export async function friendsList(platform: Platform, ctx: UserContext, input: FriendsInput): Promise<Record<string, unknown>> {
+  const offset = input.offset ?? 0;
+  const limit = input.limit ?? FRIENDS_DEFAULT_LIMIT;
+  const order = input.order ?? 'asc';
+  const friendOrder = input.friendOrder ?? 'favorite';
+  if (offset < 0) throw invalidParam('invalid offset: must be 0 or more.');
+  if (limit < 1 || limit > FRIENDS_MAX_LIMIT) throw invalidParam(`invalid limit: must be between 1 and ${FRIENDS_MAX_LIMIT}.`);
+  if (order !== 'asc' && order !== 'desc') throw invalidParam('invalid order: must be asc or desc.');
+  if (friendOrder !== 'favorite' && friendOrder !== 'nickname') throw invalidParam('invalid friend_order: must be favorite or nickname.');
+  if (!ctx.account.talkUser) throw notTalkUser();
+
+  const { db } = platform;
+  const counts = await friendListCounts(db, ctx.app.id, ctx.account.id);
+  const rows = await friendPage(
+    db,
+    {
+      appId: ctx.app.id,
+      accountId: ctx.account.id,
+      offset,
+      limit,
+      descending: order === 'desc',
+      favoritesFirst: friendOrder === 'favorite',
+      language: input.language,
+    },
+    counts,
+  );
+  const pageUrl = (at: number) => {
+    const q = new URLSearchParams({ offset: String(at), limit: String(limit), order });
+    if (input.friendOrder !== undefined) q.set('friend_order', friendOrder);
+    if (input.secure) q.set('secure_resource', 'true');
+    return `${input.baseUrl}?${q.toString()}`;
+  };
+  const body: Record<string, unknown> = {
+    elements: rows.map((r) => ({
+      profile_nickname: r.nickname,
+      profile_thumbnail_image: imageUrl(r.thumbnail_image_url, input.secure) ?? '',
+      id: r.user_id,
+      uuid: r.uuid,
+      favorite: r.favorite === 1,
+    })),
+    total_count: counts.totalCount,
+  };
+  if (offset > 0) body.before_url = pageUrl(Math.max(0, offset - limit));
+  if (offset + limit < counts.totalCount) body.after_url = pageUrl(offset + limit);
+  body.favorite_count = counts.favoriteCount;
+  return body;
+}
+
+export interface ProfilesInput {
+  targetIds: string;
+  targetIdType: string;
+  viewerId?: number;
+  viewerIdType?: string;
+}
+
+/** GET|POST /v2/api/talk/profiles with the admin key (seed 003). */
+export async function talkProfiles(platform: Platform, app: App, input: ProfilesInput): Promise<Record<string, unknown>> {
+  const { db } = platform;
+  if (input.targetIdType !== 'user_id') throw invalidParam('invalid target_id_type: must be user_id.');
+  if (input.viewerIdType !== undefined && input.viewerIdType !== 'user_id') throw invalidParam('invalid viewer_id_type: must be user_id.');
+  let ids: number[];
+  try {
+    ids = [...new Set((listParam(input.targetIds) ?? []).map((s) => Number(s)))];
+  } catch {
+    throw invalidParam('invalid target_ids: must be a JSON array of user ids.');
+  }
+  if (ids.length === 0 || ids.some((id) => !Number.isSafeInteger(id))) throw invalidParam('invalid target_ids: must be a JSON array of user ids.');
+
+  let viewer: Link | undefined;
+  if (input.viewerId !== undefined) {
+    viewer = await findLinkByUserId(db, app.id, input.viewerId);
+    if (!viewer) throw notLinked();
+  }
+  const targets: Link[] = [];
+  for (const id of ids) {
+    const link = await findLinkByUserId(db, app.id, id);
+    if (!link) throw invalidParam('invalid target_ids. can get the profile only to registered users.');
+    targets.push(link);
+  }
+  const seen = await profilesSeenBy(
+    db,
+    targets.map((t) => t.accountId),
+    viewer?.accountId,
+  );
+  const body: Record<string, unknown> = {};
+  if (viewer) {
+    const own = await profilesSeenBy(db, [viewer.accountId], undefined);
+    body.viewer = profileInfo(viewer, own.get(viewer.accountId));
+  }
+  body.targets = targets.map((t) => profileInfo(t, seen.get(t.accountId)));
+  return body;
+}
+
+function profileInfo(link: Link, profile: (TalkProfile & { talkUser: boolean }) | undefined): Record<string, unknown> {
+  const info: Record<string, unknown> = { user_id: link.userId };
+  if (!profile || !profile.talkUser) return info;
+  if (hasScope(link.scopes, 'profile_nickname')) info.nickname = profile.nickname;
+  if (hasScope(link.scopes, 'profile_image')) {
+    if (profile.profileImageUrl) info.profile_image_url = profile.profileImageUrl;
+    if (profile.thumbnailImageUrl) info.thumbnail_image_url = profile.thumbnailImageUrl;
+  }
+  return info;
+}
