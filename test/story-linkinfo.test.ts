@@ -1,0 +1,166 @@
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertApiError, forEachStore } from './helpers/harness.js';
+import { STORY_ID, site, storyApp, storyUser } from './fixtures/story.js';
+
+const JSON_TYPE = 'application/json;charset=UTF-8';
+
+const DESCRIPTION =
+  'Kakao respects creative developers who are willing to venture out and add value to the technology. We hope to make the world a better place through creativity and innovation, allowing exclusive and easy access to our technology and services.';
+
+/** The seed's page: developers.kakao.com behind a bit.ly short link, served on loopback. */
+let web: Awaited<ReturnType<typeof site>>;
+let other: Awaited<ReturnType<typeof site>>;
+
+before(async () => {
+  other = await site((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<title>other</title>'));
+  web = await site((req, res) => {
+    const page = (head: string) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html><html><head>${head}</head><body></body></html>`);
+    switch (req.url) {
+      case '/1wwLqDl':
+        return res.writeHead(301, { location: '/' }).end();
+      case '/':
+        return page(`<title>ignored</title>
+          <meta property="og:title" content="Kakao Developers">
+          <meta property="og:type" content="website">
+          <meta property="og:image" content="/dn/bc995u/hydnh8wbKi/dz59YCCjyZSXNmDgTPpPa0/img.jpg?height=630&amp;width=1200">
+          <meta property="og:description" content="${DESCRIPTION}">`);
+      case '/news':
+        return page(`<meta property="og:title" content="뉴스"><meta property="article:section" content="IT">
+          <meta property="og:type" content="article">
+          <meta property="og:image" content="/1.jpg"><meta property="og:image" content="/2.jpg">
+          <meta property="og:image" content="/3.jpg"><meta property="og:image" content="/4.jpg">`);
+      case '/plain':
+        return page('<title>Just a title</title><meta name="description" content="meta description">');
+      case '/away':
+        return res.writeHead(302, { location: `${other.origin}/x` }).end();
+      case '/loop':
+        return res.writeHead(302, { location: '/loop' }).end();
+      case '/slow':
+        return; // never answers
+      default:
+        return res.writeHead(404, { 'content-type': 'text/html' }).end('not found');
+    }
+  });
+});
+after(async () => {
+  await web.close();
+  await other.close();
+});
+
+forEachStore('Kakao Story: linkinfo and link stories', (h) => {
+  async function setup() {
+    const app = await storyApp(h, { web_domains: [web.origin] });
+    return { app, ...(await storyUser(h, app)) };
+  }
+
+  it('linkinfo sample: follows the short link and reads the Open Graph data', async () => {
+    const { token } = await setup();
+    const res = await h.kapi('GET', '/v1/api/story/linkinfo', token, { url: `${web.origin}/1wwLqDl` });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.headers['content-type'], JSON_TYPE);
+    assert.deepEqual(res.json(), {
+      url: `${web.origin}/`,
+      requested_url: `${web.origin}/1wwLqDl`,
+      host: new URL(web.origin).host,
+      title: 'Kakao Developers',
+      image: [`${web.origin}/dn/bc995u/hydnh8wbKi/dz59YCCjyZSXNmDgTPpPa0/img.jpg?height=630&width=1200`],
+      description: DESCRIPTION,
+      section: '',
+      type: 'website',
+    });
+    assert.deepEqual(Object.keys(res.json()), ['url', 'requested_url', 'host', 'title', 'image', 'description', 'section', 'type']);
+  });
+
+  it('linkinfo: at most three images, section and type; <title> and meta description as fallbacks', async () => {
+    const { token } = await setup();
+    let info = (await h.kapi('GET', '/v1/api/story/linkinfo', token, { url: `${web.origin}/news` })).json();
+    assert.deepEqual(info.image, [`${web.origin}/1.jpg`, `${web.origin}/2.jpg`, `${web.origin}/3.jpg`]);
+    assert.equal(info.section, 'IT');
+    assert.equal(info.type, 'article');
+    assert.equal(info.title, '뉴스');
+    info = (await h.kapi('GET', '/v1/api/story/linkinfo', token, { url: `${web.origin}/plain` })).json();
+    assert.equal(info.title, 'Just a title');
+    assert.equal(info.description, 'meta description');
+    assert.deepEqual(info.image, []);
+  });
+
+  it('linkinfo errors: -604 for unregistered hosts (never contacted), failures and bad urls; -603 on timeout', async () => {
+    const { token } = await setup();
+    const before = other.hits.length;
+    assertApiError(await h.kapi('GET', '/v1/api/story/linkinfo', token, { url: `${other.origin}/x` }), 400, -604);
+    assertApiError(await h.kapi('GET', '/v1/api/story/linkinfo', token, { url: `${web.origin}/away` }), 400, -604);
+    assert.equal(other.hits.length, before, 'an unregistered host is never contacted, not even through a redirect');
+    assertApiError(await h.kapi('GET', '/v1/api/story/linkinfo', token, { url: `${web.origin}/missing` }), 400, -604);
+    assertApiError(await h.kapi('GET', '/v1/api/story/linkinfo', token, { url: `${web.origin}/loop` }), 400, -604);
+    assertApiError(await h.kapi('GET', '/v1/api/story/linkinfo', token, { url: 'not a url' }), 400, -604);
+    assertApiError(await h.kapi('GET', '/v1/api/story/linkinfo', token, { url: 'ftp://127.0.0.1/x' }), 400, -604);
+    assertApiError(await h.kapi('GET', '/v1/api/story/linkinfo', token, { url: 'http://169.254.169.254/latest/meta-data' }), 400, -604);
+    assertApiError(await h.kapi('GET', '/v1/api/story/linkinfo', token), 400, -2, 'url');
+    assertApiError(await h.kapi('GET', '/v1/api/story/linkinfo', token, { url: `${web.origin}/slow` }), 400, -603);
+  });
+
+  it('link sample: posts the scraped link_info (title and description edited) and lists it as NOT_SUPPORTED', async () => {
+    const { token, person } = await setup();
+    const scraped = (await h.kapi('GET', '/v1/api/story/linkinfo', token, { url: `${web.origin}/1wwLqDl` })).json();
+    const linkInfo = {
+      ...scraped,
+      title: 'Kakao Developers_',
+      description: '더 나은 세상을 꿈꾸고 그것을 현실로 만드는 이를 위하여 카카오에서 앱 개발 플랫폼 서비스를 시작합니다.',
+    };
+    const res = await h.inject({
+      method: 'POST',
+      url: '/v1/api/story/post/link',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `link_info=${encodeURIComponent(JSON.stringify(linkInfo, null, 1))}&content=${encodeURIComponent('better than expected!')}`,
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.headers['content-type'], JSON_TYPE);
+    const { id } = res.json();
+    assert.match(id, STORY_ID);
+
+    const [first] = (await h.kapi('GET', '/v1/api/story/mystories', token)).json();
+    assert.deepEqual(first, {
+      id,
+      url: first.url,
+      media_type: 'NOT_SUPPORTED',
+      created_at: first.created_at,
+      comment_count: 0,
+      like_count: 0,
+      content: 'better than expected!',
+      permission: 'PUBLIC',
+    });
+    const [stored] = await h.control('GET', `/accounts/${person.id}/stories`);
+    assert.equal(stored.link_info.title, 'Kakao Developers_');
+    assert.equal(stored.link_info.url, `${web.origin}/`);
+    const page = await h.inject({ method: 'GET', url: new URL(first.url).pathname });
+    assert.ok(page.body.includes('Kakao Developers_'));
+  });
+
+  it('post/link takes only a link_info this person scraped through this app', async () => {
+    const { app, token, person } = await setup();
+    const scraped = (await h.kapi('GET', '/v1/api/story/linkinfo', token, { url: `${web.origin}/news` })).json();
+    const post = (t: string, linkInfo: unknown) => h.kapi('POST', '/v1/api/story/post/link', t, { link_info: linkInfo as object, content: 'x' });
+
+    assertApiError(await post(token, { ...scraped, url: 'https://example.com/' }), 400, -2, 'link_info');
+    assertApiError(await post(token, { ...scraped, requested_url: 'http://bit.ly/other' }), 400, -2, 'link_info');
+    assertApiError(await post(token, { ...scraped, image: ['https://evil.example/x.jpg'] }), 400, -2, 'link_info');
+    assertApiError(await post(token, { ...scraped, host: 'evil.example' }), 400, -2, 'link_info');
+    assertApiError(await h.kapi('POST', '/v1/api/story/post/link', token, { link_info: '{not json', content: 'x' }), 400, -2, 'link_info');
+    assertApiError(await h.kapi('POST', '/v1/api/story/post/link', token, { link_info: ['a'], content: 'x' }), 400, -2, 'link_info');
+    assertApiError(await h.kapi('POST', '/v1/api/story/post/link', token, { content: 'x' }), 400, -2, 'link_info');
+    assertApiError(await h.kapi('POST', '/v1/api/story/post/link', token, { link_info: scraped, content: 'x'.repeat(2049) }), 400, -2, 'content');
+    assertApiError(await h.kapi('POST', '/v1/api/story/post/link', token, { link_info: scraped, permission: 'Z' }), 400, -2, 'permission');
+
+    const someoneElse = await storyUser(h, app);
+    assertApiError(await post(someoneElse.token, scraped), 400, -2, 'link_info');
+    const otherApp = await storyApp(h, { web_domains: [web.origin] });
+    assertApiError(await post((await h.token(otherApp, person)).access_token, scraped), 400, -2, 'link_info');
+
+    // The minimal form: just the url of a page it scraped, with fewer images.
+    let res = await post(token, { url: scraped.url, image: scraped.image.slice(1) });
+    assert.equal(res.statusCode, 200, res.body);
+    res = await post(token, scraped);
+    assert.equal(res.statusCode, 200, res.body);
+  });
+});
