@@ -1,11 +1,18 @@
 import type { FastifyRequest } from 'fastify';
-import { KakaoApiError, TOKEN_EXPIRED, TOKEN_UNKNOWN, insufficientScopes, invalidToken, keyNotAllowed } from './errors.js';
+import { type Kysely, CompiledQuery } from 'kysely';
+import { Type } from '@sinclair/typebox';
+import { KakaoApiError, TOKEN_EXPIRED, TOKEN_UNKNOWN, insufficientScopes, invalidToken, keyNotAllowed, notLinked } from './errors.js';
 import { sha256 } from './ids.js';
 import { hasScope } from './scopes.js';
+import { rawParams, validateParams } from './params.js';
 import type { Platform } from './platform.js';
-import { type App, type KeyType, findAppById, findAppByKey } from '../store/apps.js';
-import { type Account, findAccountById } from '../store/accounts.js';
-import { type Link, findLink } from '../store/links.js';
+import type { AccessTokensTable, AccountsTable, AppsTable, AppUsersTable, DB } from '../db/schema.js';
+import { type App, type KeyType, findAppByKey, toApp } from '../store/apps.js';
+import { type Account, findAccountById, toAccount } from '../store/accounts.js';
+import { type Link, findLinkByUserId, toLink } from '../store/links.js';
+
+/** seed 002's sample -401 message, for an Authorization header that carries no usable token. */
+export const TOKEN_MALFORMED = 'InvalidTokenException';
 
 /** A kapi call made with a person's access token. */
 export interface UserContext {
@@ -38,28 +45,76 @@ export async function requireUser(req: FastifyRequest): Promise<UserContext> {
     if (auth?.scheme === 'kakaoak') {
       const found = await findAppByKey(platform.db, auth.value);
       if (found) throw keyNotAllowed(auth.value);
+      throw invalidToken(TOKEN_UNKNOWN);
     }
-    throw invalidToken(TOKEN_UNKNOWN);
+    // No header: no token. A header that is no credential at all (another scheme, an
+    // empty Bearer): the platform's generic message, as in seed 002's sample.
+    throw invalidToken(auth ? TOKEN_MALFORMED : TOKEN_UNKNOWN);
   }
   return userFromToken(platform, auth.value);
 }
 
 export async function userFromToken(platform: Platform, token: string): Promise<UserContext> {
   const { db, clock } = platform;
-  const row = await db
-    .selectFrom('access_tokens')
-    .select(['app_id', 'account_id', 'expires_at'])
-    .where('token_hash', '=', sha256(token))
-    .executeTakeFirst();
+  const result = await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(tokenContextSql(db, platform.dialect), [sha256(token)]));
+  const row = result.rows[0];
   if (!row) throw invalidToken(TOKEN_UNKNOWN);
-  if (row.expires_at <= clock.now()) throw invalidToken(TOKEN_EXPIRED);
-  const [app, account, link] = await Promise.all([
-    findAppById(db, row.app_id),
-    findAccountById(db, row.account_id),
-    findLink(db, row.app_id, row.account_id),
-  ]);
-  if (!app || !account || !link) throw invalidToken(TOKEN_UNKNOWN);
-  return { app, account, link, tokenExpiresAt: row.expires_at };
+  const expiresAt = row.t__expires_at as number;
+  if (expiresAt <= clock.now()) throw invalidToken(TOKEN_EXPIRED);
+  // An access token whose app link is gone (unlinked) no longer identifies anyone.
+  if (row.l__user_id === null || row.l__user_id === undefined) throw invalidToken(TOKEN_UNKNOWN);
+  return {
+    app: toApp(pick<AppsTable>(row, 'a__')),
+    account: toAccount(pick<AccountsTable>(row, 'c__')),
+    link: toLink(pick<AppUsersTable>(row, 'l__')),
+    tokenExpiresAt: expiresAt,
+  };
+}
+
+/**
+ * The hot path of every Bearer call: one indexed lookup (token hash → token, app, person,
+ * link) instead of four. The SQL text is built once per store; the column lists come from
+ * the table interfaces' column names so a new column is picked up by `toApp`/`toAccount`.
+ */
+const TOKEN_COLUMNS: Array<keyof AccessTokensTable> = ['expires_at'];
+const APP_COLUMNS: Array<keyof AppsTable> = [
+  'id', 'name', 'rest_api_key', 'native_key', 'javascript_key', 'admin_key', 'client_secret', 'redirect_uris',
+  'logout_redirect_uris', 'web_domains', 'consent_items', 'service_terms', 'user_property_keys', 'login_enabled',
+  'oidc_enabled', 'manual_signup', 'created_at',
+];
+const ACCOUNT_COLUMNS: Array<keyof AccountsTable> = [
+  'id', 'email', 'password', 'nickname', 'profile_image_url', 'thumbnail_image_url', 'name', 'gender', 'birthyear',
+  'birthday', 'birthday_type', 'is_leap_month', 'phone_number', 'is_korean', 'email_verified', 'talk_user',
+  'story_user', 'created_at',
+];
+const LINK_COLUMNS: Array<keyof AppUsersTable> = [
+  'app_id', 'account_id', 'user_id', 'uuid', 'connected_at', 'signed_up_at', 'properties', 'scopes', 'terms',
+];
+const tokenSql = new WeakMap<object, string>();
+
+function tokenContextSql(db: Kysely<DB>, dialect: Platform['dialect']): string {
+  let text = tokenSql.get(db);
+  if (!text) {
+    const cols = (alias: string, prefix: string, names: string[]) => names.map((c) => `${alias}.${c} AS ${prefix}${c}`);
+    text =
+      `SELECT ${[
+        ...cols('t', 't__', TOKEN_COLUMNS),
+        ...cols('a', 'a__', APP_COLUMNS),
+        ...cols('c', 'c__', ACCOUNT_COLUMNS),
+        ...cols('l', 'l__', LINK_COLUMNS),
+      ].join(', ')} FROM access_tokens t` +
+      ' JOIN apps a ON a.id = t.app_id JOIN accounts c ON c.id = t.account_id' +
+      ' LEFT JOIN app_users l ON l.app_id = t.app_id AND l.account_id = t.account_id' +
+      ` WHERE t.token_hash = ${dialect === 'postgres' ? '$1' : '?'}`;
+    tokenSql.set(db, text);
+  }
+  return text;
+}
+
+function pick<T>(row: Record<string, unknown>, prefix: string): T {
+  const out: Record<string, unknown> = {};
+  for (const key in row) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = row[key];
+  return out as T;
 }
 
 /**
@@ -87,4 +142,36 @@ export const ADMIN_ONLY: readonly KeyType[] = ['admin'];
 export function requireScopes(ctx: UserContext, apiType: string, required: string[]): void {
   const missing = required.filter((s) => !hasScope(ctx.link.scopes, s));
   if (missing.length > 0) throw insufficientScopes(apiType, missing, Object.keys(ctx.link.scopes));
+}
+
+/** A kapi call about one person: made with their access token, or with the admin key naming them. */
+export interface TargetContext {
+  app: App;
+  account: Account;
+  link: Link;
+  /** True for the admin form (`KakaoAK <ADMIN_KEY>` with `target_id_type=user_id&target_id=…`). */
+  byAdmin: boolean;
+}
+
+const AdminTarget = Type.Object({
+  target_id_type: Type.Literal('user_id'),
+  target_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+});
+
+/**
+ * APIs with an admin form (/v2/user/me, logout, unlink, scopes, service terms, shipping
+ * addresses…): `Bearer <token>` acts for the token's person; `KakaoAK <ADMIN_KEY>` acts for
+ * `target_id` of the key's app (-101 when that id is not linked to the app). Other key
+ * types are -3.
+ */
+export async function requireUserOrAdmin(req: FastifyRequest): Promise<TargetContext> {
+  const auth = authorization(req);
+  if (auth?.scheme !== 'kakaoak') return { ...(await requireUser(req)), byAdmin: false };
+  const { app } = await requireAppKey(req, ADMIN_ONLY);
+  const target = validateParams(AdminTarget, rawParams(req));
+  const db = req.server.platform.db;
+  const link = await findLinkByUserId(db, app.id, target.target_id);
+  const account = link && (await findAccountById(db, link.accountId));
+  if (!link || !account) throw notLinked();
+  return { app, account, link, byAdmin: true };
 }

@@ -22,6 +22,7 @@ export const SCOPES: readonly ScopeInfo[] = [
   { id: 'birthday', display_name: 'Birthday', type: 'PRIVACY' },
   { id: 'birthyear', display_name: 'Birthyear', type: 'PRIVACY' },
   { id: 'phone_number', display_name: 'Phone number', type: 'PRIVACY' },
+  { id: 'is_korean', display_name: 'Nationality', type: 'PRIVACY' },
   { id: 'shipping_address', display_name: 'Shipping address', type: 'PRIVACY' },
   { id: 'openid', display_name: 'OpenID Connect', type: 'SERVICE' },
   { id: 'friends', display_name: 'Friends List in Kakao Service(Including profile image, nickname, and favorites)', type: 'SERVICE' },

@@ -3,6 +3,7 @@ import type { Dialect } from '../index.js';
 import * as core from './001_core.js';
 import * as talk from '../../products/talk/migrations.js';
 import * as story from '../../products/story/migrations.js';
+import * as user from '../../products/user/migrations.js';
 
 /**
  * One ordered list of migrations for both stores. Products keep their migrations beside
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '001_core': core,
   '002_talk': talk,
   '003_story': story,
+  '004_user': user,
 };
 
 class StaticProvider implements MigrationProvider {

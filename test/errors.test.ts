@@ -1,0 +1,161 @@
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { InjectOptions } from 'fastify';
+import { assertApiError, forEachStore } from './helpers/harness.js';
+
+/** Seed 002's error model, reproduced on the User API, and garbage input never crashing it. */
+forEachStore('error model (seed 002)', (h) => {
+  it('-3: an admin API called with the REST API key', async () => {
+    const app = await h.createApp();
+    const res = await h.kapiKey('GET', '/v1/user/ids', app.rest_api_key);
+    assert.equal(res.statusCode, 403);
+    assert.equal(res.statusMessage, 'Forbidden');
+    assert.equal(res.headers['content-type'], 'application/json;charset=UTF-8');
+    assert.deepEqual(res.json(), { msg: `This api is not allowed by using app_key(${app.rest_api_key}).`, code: -3 });
+    for (const key of [app.javascript_key, app.native_key]) {
+      const r = await h.kapiKey('GET', '/v2/app/users', key, { target_id_type: 'user_id', target_ids: [1] });
+      assert.deepEqual(r.json(), { msg: `This api is not allowed by using app_key(${key}).`, code: -3 });
+    }
+  });
+
+  it('-3 / -401: key types on Bearer APIs, and a Bearer token on an admin API', async () => {
+    const app = await h.createApp();
+    const t = await h.token(app, await h.createAccount());
+    // A Bearer-only API with an app key of a real app: that key type may not call it.
+    let res = await h.kapiKey('GET', '/v1/user/access_token_info', app.admin_key);
+    assertApiError(res, 403, -3, `This api is not allowed by using app_key(${app.admin_key}).`);
+    res = await h.kapiKey('POST', '/v1/user/signup', app.rest_api_key);
+    assertApiError(res, 403, -3);
+    // An unknown key is no credential at all.
+    res = await h.kapiKey('GET', '/v2/user/me', 'ffffffffffffffffffffffffffffffff');
+    assertApiError(res, 401, -401);
+    // An admin API with a Bearer token: the platform asks for the admin key.
+    res = await h.kapi('GET', '/v1/user/ids', t.access_token);
+    assertApiError(res, 401, -401);
+  });
+
+  it('-401: invalid token, with the RFC 6750 header', async () => {
+    const samples: Array<[Record<string, string>, string]> = [
+      [{}, 'this access token does not exist'],
+      [{ authorization: 'Bearer not-a-token' }, 'this access token does not exist'],
+      [{ authorization: 'Bearer' }, 'InvalidTokenException'],
+      [{ authorization: 'Basic dXNlcjpwYXNz' }, 'InvalidTokenException'],
+    ];
+    for (const [headers, msg] of samples) {
+      const res = await h.inject({ method: 'GET', url: '/v2/user/me', headers });
+      assert.equal(res.statusCode, 401);
+      assert.equal(res.statusMessage, 'Unauthorized');
+      assert.equal(res.headers['www-authenticate'], 'Bearer error=invalid_token');
+      assert.equal(res.headers['content-type'], 'application/json;charset=UTF-8');
+      assert.deepEqual(res.json(), { msg, code: -401 });
+    }
+    const app = await h.createApp();
+    const t = await h.token(app, await h.createAccount());
+    await h.advanceClock(43200);
+    const expired = await h.kapi('GET', '/v2/user/me', t.access_token);
+    assert.equal(expired.statusCode, 401);
+    assert.equal(expired.headers['www-authenticate'], 'Bearer error=invalid_token');
+    assert.deepEqual(expired.json(), { msg: 'this access token is already expired', code: -401 });
+  });
+
+  it('-402: insufficient scopes carries api_type, required_scopes and allowed_scopes', async () => {
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required', account_email: 'optional' } });
+    const t = await h.token(app, await h.createAccount(), ['profile_nickname', 'account_email']);
+    const res = await h.kapi('GET', '/v1/user/shipping_address', t.access_token);
+    assert.equal(res.statusCode, 403);
+    assert.equal(res.statusMessage, 'Forbidden');
+    assert.equal(res.headers['content-type'], 'application/json;charset=UTF-8');
+    assert.deepEqual(res.json(), {
+      msg: 'insufficient scopes.',
+      code: -402,
+      api_type: 'USER_SHIPPING_ADDRESS',
+      required_scopes: ['shipping_address'],
+      allowed_scopes: ['profile_nickname', 'account_email'],
+    });
+  });
+
+  it('-2 names the parameter whose value is unknown or malformed', async () => {
+    const app = await h.createApp();
+    const t = await h.token(app, await h.createAccount());
+    const cases: Array<[InjectOptions['method'], string, Record<string, unknown>, string]> = [
+      ['GET', '/v2/user/me', { property_keys: '["kakao_account.nope"]' }, 'property_keys'],
+      ['GET', '/v2/user/me', { secure_resource: 'maybe' }, 'secure_resource'],
+      ['GET', '/v2/user/service_terms', { result: 'all' }, 'result'],
+      ['GET', '/v1/user/shipping_address', { page_size: 'ten' }, 'page_size'],
+      ['GET', '/v2/user/scopes', { scopes: 'profile' }, 'scopes'],
+      ['POST', '/v1/user/update_profile', { properties: '{"a":' }, 'properties'],
+      ['GET', '/v2/user/service_terms', { tags: '["a"' }, 'tags'],
+      ['POST', '/v2/user/revoke/service_terms', { tags: '[' }, 'tags'],
+    ];
+    for (const [method, url, fields, name] of cases) {
+      const res = await h.kapi(method, url, t.access_token, fields as Record<string, string>);
+      assertApiError(res, 400, -2, name);
+    }
+    const admin: Array<[string, Record<string, unknown>, string]> = [
+      ['/v1/user/ids', { order: 'random' }, 'order'],
+      ['/v1/user/ids', { limit: 'all' }, 'limit'],
+      ['/v2/app/users', { target_id_type: 'uuid', target_ids: '[1]' }, 'target_id_type'],
+      ['/v2/app/users', { target_id_type: 'user_id', target_ids: '[1.5]' }, 'target_ids'],
+    ];
+    for (const [url, fields, name] of admin) {
+      const res = await h.kapiKey('GET', url, app.admin_key, fields as Record<string, string>);
+      assertApiError(res, 400, -2, name);
+    }
+  });
+
+  it('never a 500: malformed JSON, huge numbers, arrays for scalars, JSON bodies', async () => {
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required', shipping_address: 'optional' } });
+    const t = await h.token(app, await h.createAccount());
+    const bearer = { authorization: `Bearer ${t.access_token}` };
+    const admin = { authorization: `KakaoAK ${app.admin_key}` };
+    const urlencoded = { 'content-type': 'application/x-www-form-urlencoded' };
+    const requests: InjectOptions[] = [
+      { method: 'GET', url: '/v2/user/me?property_keys=%5B%5B%5D%5D', headers: bearer },
+      { method: 'GET', url: '/v2/user/me?property_keys=%5B1%2C2%5D', headers: bearer },
+      { method: 'GET', url: '/v2/user/me?property_keys=' + 'x'.repeat(20000), headers: bearer },
+      { method: 'GET', url: '/v2/user/me?secure_resource=true&secure_resource=false&secure_resource=%5B%5D', headers: bearer },
+      { method: 'GET', url: '/v2/user/me?target_id_type=user_id&target_id=99999999999999999999999', headers: admin },
+      { method: 'GET', url: '/v2/user/me?target_id_type=user_id&target_id=-1', headers: admin },
+      { method: 'GET', url: '/v2/user/me?target_id_type=user_id&target_id=1e400', headers: admin },
+      { method: 'GET', url: '/v2/user/me?target_id_type=user_id&target_id[]=1', headers: admin },
+      { method: 'GET', url: '/v1/user/ids?from_id=99999999999999999999999999', headers: admin },
+      { method: 'GET', url: '/v1/user/ids?limit=1e3', headers: admin },
+      { method: 'GET', url: '/v1/user/ids?limit=5&limit=6&order=asc&order=desc', headers: admin },
+      { method: 'GET', url: '/v2/app/users?target_id_type=user_id&target_ids=%5B99999999999999999999999%5D', headers: admin },
+      { method: 'GET', url: '/v2/app/users?target_id_type=user_id&target_ids=%7B%7D', headers: admin },
+      { method: 'GET', url: '/v2/app/users?target_id_type=user_id&target_ids=%5B%5D', headers: admin },
+      { method: 'GET', url: '/v1/user/shipping_address?from_updated_at=1e309', headers: bearer },
+      { method: 'GET', url: '/v1/user/shipping_address?from_updated_at=-5&page_size=99999999999', headers: bearer },
+      { method: 'GET', url: '/v1/user/shipping_address?address_id=123456789012345678901234', headers: bearer },
+      { method: 'GET', url: '/v2/user/scopes?scopes=%5Bnull%5D', headers: bearer },
+      { method: 'GET', url: '/v2/user/service_terms?tags=%5B', headers: bearer },
+      { method: 'POST', url: '/v2/user/revoke/scopes', headers: { ...bearer, ...urlencoded }, payload: 'scopes=%7B%22a%22%3A1%7D' },
+      { method: 'POST', url: '/v1/user/update_profile', headers: { ...bearer, ...urlencoded }, payload: 'properties=%5B1%5D' },
+      { method: 'POST', url: '/v1/user/update_profile', headers: { ...bearer, ...urlencoded }, payload: 'properties=1e999' },
+      { method: 'POST', url: '/v1/user/update_profile', headers: { ...bearer, 'content-type': 'application/json' }, payload: '{"properties": ' },
+      { method: 'POST', url: '/v1/user/update_profile', headers: { ...bearer, 'content-type': 'application/json' }, payload: '[1,2,3]' },
+      { method: 'POST', url: '/v1/user/signup', headers: { ...bearer, 'content-type': 'application/json' }, payload: '{"properties": [1]}' },
+      { method: 'POST', url: '/v1/user/unlink', headers: { ...admin, ...urlencoded }, payload: 'target_id_type=user_id&target_id=abc' },
+      { method: 'POST', url: '/v1/user/logout', headers: { ...bearer, 'content-type': 'text/xml' }, payload: '<a/>' },
+      { method: 'POST', url: '/v2/user/upgrade/service_terms', headers: { ...bearer, ...urlencoded }, payload: 'tags=%5B%22a%22' },
+    ];
+    for (const req of requests) {
+      const res = await h.inject(req);
+      assert.ok(res.statusCode < 500, `${req.method} ${req.url} ${String(req.payload ?? '')} → ${res.statusCode} ${res.body}`);
+      if (res.statusCode !== 200) {
+        assert.equal(res.headers['content-type'], 'application/json;charset=UTF-8', `${req.url}`);
+        const body = res.json();
+        assert.ok(typeof body.code === 'number' && body.code < 0, `${req.url}: ${res.body}`);
+        assert.equal(typeof body.msg, 'string');
+      }
+    }
+    // A JSON body is read like a form
+    const json = await h.inject({
+      method: 'POST',
+      url: '/v2/user/revoke/scopes',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      payload: JSON.stringify({ scopes: '["shipping_address"]' }),
+    });
+    assert.equal(json.statusCode, 200, json.body);
+  });
+});

@@ -1,0 +1,251 @@
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertApiError, forEachStore } from './helpers/harness.js';
+
+forEachStore('User API: consents, service terms, shipping addresses, userinfo', (h) => {
+  it('/v2/user/scopes lists the catalog with using/agreed/revocable; filter and literal null', async () => {
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required', account_email: 'optional', friends: 'optional' } });
+    const person = await h.createAccount();
+    const t = await h.token(app, person, ['profile_nickname', 'account_email']);
+    const res = await h.kapi('GET', '/v2/user/scopes', t.access_token);
+    assert.equal(res.statusCode, 200);
+    const body = res.json();
+    assert.equal(body.id, t.user_id);
+    const byId = Object.fromEntries(body.scopes.map((s: { id: string }) => [s.id, s]));
+    assert.deepEqual(byId.profile_nickname, {
+      id: 'profile_nickname',
+      display_name: 'Nickname',
+      type: 'PRIVACY',
+      using: true,
+      agreed: true,
+      revocable: false,
+    });
+    assert.deepEqual(byId.account_email, { id: 'account_email', display_name: 'Email', type: 'PRIVACY', using: true, agreed: true, revocable: true });
+    assert.deepEqual(byId.friends, {
+      id: 'friends',
+      display_name: 'Friends List in Kakao Service(Including profile image, nickname, and favorites)',
+      type: 'SERVICE',
+      using: true,
+      agreed: false,
+    });
+    assert.equal(byId.talk_message.using, false);
+    assert.ok(body.scopes.every((s: Record<string, unknown>) => !('delegated' in s)));
+
+    const filtered = await h.kapi('GET', '/v2/user/scopes', t.access_token, { scopes: ['account_email', 'friends'] });
+    assert.deepEqual(filtered.json().scopes.map((s: { id: string }) => s.id), ['account_email', 'friends']);
+    const nul = await h.kapi('GET', '/v2/user/scopes', t.access_token, { scopes: 'null' });
+    assert.deepEqual(nul.json(), body);
+    assertApiError(await h.kapi('GET', '/v2/user/scopes', t.access_token, { scopes: ['nope'] }), 400, -2, 'scopes');
+    // Admin form
+    const admin = await h.kapiKey('GET', '/v2/user/scopes', app.admin_key, { target_id_type: 'user_id', target_id: t.user_id });
+    assert.deepEqual(admin.json(), body);
+  });
+
+  it('revoking a scope stops its data at once; required items cannot be revoked', async () => {
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required', account_email: 'optional' } });
+    const person = await h.createAccount({ email: 'r@example.com' });
+    const t = await h.token(app, person);
+    assert.equal((await h.kapi('GET', '/v2/user/me', t.access_token)).json().kakao_account.email, 'r@example.com');
+    const res = await h.kapi('POST', '/v2/user/revoke/scopes', t.access_token, { scopes: ['account_email'] });
+    assert.equal(res.statusCode, 200);
+    const email = res.json().scopes.find((s: { id: string }) => s.id === 'account_email');
+    assert.deepEqual(email, { id: 'account_email', display_name: 'Email', type: 'PRIVACY', using: true, agreed: false });
+    const ka = (await h.kapi('GET', '/v2/user/me', t.access_token)).json().kakao_account;
+    assert.equal(ka.email_needs_agreement, true);
+    assert.equal(ka.email, undefined);
+    assert.equal(ka.is_email_valid, undefined);
+    // Revoking again is harmless
+    assert.equal((await h.kapi('POST', '/v2/user/revoke/scopes', t.access_token, { scopes: ['account_email'] })).statusCode, 200);
+    const req = await h.kapi('POST', '/v2/user/revoke/scopes', t.access_token, { scopes: ['profile_nickname'] });
+    assertApiError(req, 400, -2, 'profile_nickname');
+    assert.equal((await h.kapi('GET', '/v2/user/me', t.access_token)).json().kakao_account.profile.nickname, 'Person ' + person.id);
+    assertApiError(await h.kapi('POST', '/v2/user/revoke/scopes', t.access_token, {}), 400, -2, 'scopes');
+    assertApiError(await h.kapi('POST', '/v2/user/revoke/scopes', t.access_token, { scopes: ['nope'] }), 400, -2, 'scopes');
+  });
+
+  it('revoking half of the older profile item keeps the other half', async () => {
+    const app = await h.createApp({ consent_items: { profile: 'optional' } });
+    const person = await h.createAccount({ nickname: 'Neo', profile_image_url: 'https://img.example.com/neo.png' });
+    const t = await h.token(app, person);
+    await h.kapi('POST', '/v2/user/revoke/scopes', t.access_token, { scopes: ['profile_image'] });
+    const ka = (await h.kapi('GET', '/v2/user/me', t.access_token)).json().kakao_account;
+    assert.equal(ka.profile_needs_agreement, true);
+    assert.equal(ka.profile_nickname_needs_agreement, false);
+    assert.deepEqual(ka.profile, { nickname: 'Neo', is_default_nickname: false });
+  });
+
+  it('service terms: list agreed or all, revoke optional ones, agree through KAPI', async () => {
+    const app = await h.createApp({
+      service_terms: [
+        { tag: 'tos', required: true },
+        { tag: 'marketing', required: false },
+        { tag: 'newsletter', required: false },
+      ],
+    });
+    const person = await h.createAccount();
+    const t = await h.control('POST', `/apps/${app.id}/users/${person.id}/tokens`, { terms: ['tos', 'marketing'] });
+    let res = await h.kapi('GET', '/v2/user/service_terms', t.access_token);
+    assert.equal(res.statusCode, 200);
+    let body = res.json();
+    assert.equal(body.id, t.user_id);
+    assert.deepEqual(body.service_terms.map((s: { tag: string }) => s.tag), ['tos', 'marketing']);
+    const tos = body.service_terms[0];
+    assert.deepEqual(Object.keys(tos), ['tag', 'required', 'agreed', 'revocable', 'agreed_at', 'agreed_by']);
+    assert.equal(tos.required, true);
+    assert.equal(tos.revocable, false);
+    assert.equal(tos.agreed_by, 'KAUTH');
+    assert.match(tos.agreed_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+
+    res = await h.kapi('GET', '/v2/user/service_terms', t.access_token, { result: 'app_service_terms' });
+    body = res.json();
+    assert.deepEqual(body.service_terms[2], { tag: 'newsletter', required: false, agreed: false, revocable: true });
+    res = await h.kapi('GET', `/v2/user/service_terms?tags=tos&tags=newsletter&result=app_service_terms`, t.access_token);
+    assert.deepEqual(res.json().service_terms.map((s: { tag: string }) => s.tag), ['tos', 'newsletter']);
+    res = await h.kapi('GET', '/v2/user/service_terms', t.access_token, { tags: 'tos,marketing,newsletter' });
+    assert.deepEqual(res.json().service_terms.map((s: { tag: string }) => s.tag), ['tos', 'marketing']);
+    assertApiError(await h.kapi('GET', '/v2/user/service_terms', t.access_token, { result: 'everything' }), 400, -2, 'result');
+    assertApiError(await h.kapi('GET', '/v2/user/service_terms', t.access_token, { tags: 'ghost' }), 400, -2, 'ghost');
+
+    // Revoke: tags in the query of a POST, as the SDKs send them
+    res = await h.kapi('POST', '/v2/user/revoke/service_terms?tags=marketing', t.access_token);
+    assert.deepEqual(res.json(), { id: t.user_id, revoked_service_terms: [{ tag: 'marketing', agreed: false }] });
+    res = await h.kapi('GET', '/v2/user/service_terms', t.access_token);
+    assert.deepEqual(res.json().service_terms.map((s: { tag: string }) => s.tag), ['tos']);
+    assertApiError(await h.kapi('POST', '/v2/user/revoke/service_terms', t.access_token, { tags: 'tos' }), 400, -2, 'tos');
+    assertApiError(await h.kapi('POST', '/v2/user/revoke/service_terms', t.access_token), 400, -2, 'tags');
+
+    // Upgrade: agreement given in the app's own UI
+    res = await h.kapi('POST', '/v2/user/upgrade/service_terms', t.access_token, { tags: 'marketing,newsletter' });
+    assert.equal(res.statusCode, 200);
+    const up = res.json();
+    assert.equal(up.id, t.user_id);
+    assert.deepEqual(up.service_terms.map((s: { tag: string; agreed: boolean; agreed_by: string }) => [s.tag, s.agreed, s.agreed_by]), [
+      ['marketing', true, 'KAPI'],
+      ['newsletter', true, 'KAPI'],
+    ]);
+    res = await h.kapiKey('GET', '/v2/user/service_terms', app.admin_key, { target_id_type: 'user_id', target_id: t.user_id });
+    assert.deepEqual(res.json().service_terms.map((s: { tag: string }) => s.tag), ['tos', 'marketing', 'newsletter']);
+    res = await h.kapiKey('POST', '/v2/user/revoke/service_terms', app.admin_key, {
+      target_id_type: 'user_id',
+      target_id: t.user_id,
+      tags: ['newsletter'],
+    });
+    assert.deepEqual(res.json().revoked_service_terms, [{ tag: 'newsletter', agreed: false }]);
+  });
+
+  it('shipping addresses: needs_agreement without consent, default first, paging by from_updated_at', async () => {
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required', shipping_address: 'optional' } });
+    const person = await h.createAccount();
+    const add = async (name: string, isDefault = false) => {
+      const row = await h.control('POST', `/accounts/${person.id}/shipping_addresses`, {
+        name,
+        is_default: isDefault,
+        base_address: `${name} base`,
+        detail_address: `${name} detail`,
+        receiver_name: 'Ryan',
+        receiver_phone_number1: '010-1234-5678',
+        zone_number: '06164',
+      });
+      await h.advanceClock(10);
+      return row.id as number;
+    };
+    const home = await add('home', true);
+    const office = await add('office');
+    const parents = await add('parents');
+    const gym = await add('gym');
+
+    const noConsent = await h.token(app, person, ['profile_nickname']);
+    let res = await h.kapi('GET', '/v1/user/shipping_address', noConsent.access_token);
+    assert.deepEqual(res.json(), { user_id: noConsent.user_id, shipping_addresses_needs_agreement: true });
+
+    const t = await h.token(app, person, ['shipping_address']);
+    res = await h.kapi('GET', '/v1/user/shipping_address', t.access_token);
+    const all = res.json();
+    assert.equal(all.user_id, t.user_id);
+    assert.equal(all.shipping_addresses_needs_agreement, false);
+    assert.deepEqual(all.shipping_addresses.map((a: { id: number }) => a.id), [home, gym, parents, office]);
+    const first = all.shipping_addresses[0];
+    assert.deepEqual(Object.keys(first), [
+      'id', 'name', 'is_default', 'updated_at', 'type', 'base_address', 'detail_address', 'receiver_name', 'receiver_phone_number1', 'zone_number',
+    ]);
+    assert.equal(first.is_default, true);
+    assert.equal(first.type, 'NEW');
+    assert.ok(Number.isInteger(first.updated_at) && first.updated_at > 1_500_000_000 && first.updated_at < 1e10);
+
+    // Page through two at a time, passing the last updated_at (decimal seconds accepted)
+    res = await h.kapi('GET', '/v1/user/shipping_address', t.access_token, { page_size: 2 });
+    const p1 = res.json().shipping_addresses;
+    assert.deepEqual(p1.map((a: { id: number }) => a.id), [home, gym]);
+    res = await h.kapi('GET', '/v1/user/shipping_address', t.access_token, { page_size: 2, from_updated_at: `${p1[1].updated_at}.0` });
+    const p2 = res.json().shipping_addresses;
+    assert.deepEqual(p2.map((a: { id: number }) => a.id), [parents, office]);
+    res = await h.kapi('GET', '/v1/user/shipping_address', t.access_token, { page_size: 2, from_updated_at: p2[1].updated_at });
+    assert.deepEqual(res.json().shipping_addresses, []);
+    // One at a time: the page after the default one continues with the newest other address
+    res = await h.kapi('GET', '/v1/user/shipping_address', t.access_token, { page_size: 1, from_updated_at: first.updated_at });
+    assert.deepEqual(res.json().shipping_addresses.map((a: { id: number }) => a.id), [gym]);
+    // One address by id
+    res = await h.kapi('GET', '/v1/user/shipping_address', t.access_token, { address_id: parents });
+    assert.deepEqual(res.json().shipping_addresses.map((a: { id: number }) => a.id), [parents]);
+    // Admin form
+    res = await h.kapiKey('GET', '/v1/user/shipping_address', app.admin_key, { target_id_type: 'user_id', target_id: t.user_id });
+    assert.deepEqual(res.json(), all);
+    assertApiError(await h.kapi('GET', '/v1/user/shipping_address', t.access_token, { page_size: 0 }), 400, -2, 'page_size');
+    assertApiError(await h.kapi('GET', '/v1/user/shipping_address', t.access_token, { from_updated_at: 'yesterday' }), 400, -2, 'from_updated_at');
+  });
+
+  it('shipping addresses of an app that does not use the item: -402 with the scopes', async () => {
+    const app = await h.createApp();
+    const t = await h.token(app, await h.createAccount(), ['profile_nickname']);
+    const res = await h.kapi('GET', '/v1/user/shipping_address', t.access_token);
+    assertApiError(res, 403, -402, 'insufficient scopes.');
+    assert.deepEqual(res.json(), {
+      msg: 'insufficient scopes.',
+      code: -402,
+      api_type: 'USER_SHIPPING_ADDRESS',
+      required_scopes: ['shipping_address'],
+      allowed_scopes: ['profile_nickname'],
+    });
+  });
+
+  it('OIDC userinfo returns the consented claims, and -402 without openid', async () => {
+    const app = await h.createApp({
+      oidc_enabled: true,
+      consent_items: { openid: 'required', profile_nickname: 'required', profile_image: 'optional', account_email: 'optional', birthday: 'optional', birthyear: 'optional', gender: 'optional', phone_number: 'optional' },
+    });
+    const person = await h.createAccount({
+      nickname: 'Jay',
+      email: 'jay@example.com',
+      profile_image_url: 'https://img.example.com/jay.png',
+      gender: 'female',
+      birthyear: '1995',
+      birthday: '1231',
+      phone_number: '+82 10-9876-5432',
+    });
+    const t = await h.token(app, person);
+    let res = await h.kapi('GET', '/v1/oidc/userinfo', t.access_token);
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), {
+      sub: String(t.user_id),
+      nickname: 'Jay',
+      picture: 'https://img.example.com/jay.png',
+      email: 'jay@example.com',
+      email_verified: true,
+      gender: 'female',
+      birthdate: '1995-12-31',
+      phone_number: '+82 10-9876-5432',
+      phone_number_verified: true,
+    });
+    res = await h.kapi('POST', '/v1/oidc/userinfo', t.access_token, {});
+    assert.equal(res.statusCode, 200);
+    await h.kapi('POST', '/v2/user/revoke/scopes', t.access_token, { scopes: ['birthyear', 'account_email', 'phone_number', 'gender', 'profile_image'] });
+    res = await h.kapi('GET', '/v1/oidc/userinfo', t.access_token);
+    assert.deepEqual(res.json(), { sub: String(t.user_id), nickname: 'Jay', birthdate: '0000-12-31' });
+
+    const plain = await h.token(await h.createApp(), person, ['profile_nickname']);
+    res = await h.kapi('GET', '/v1/oidc/userinfo', plain.access_token);
+    assertApiError(res, 403, -402);
+    assert.deepEqual(res.json().required_scopes, ['openid']);
+    assert.equal(res.json().api_type, 'OIDC_USERINFO');
+  });
+});
