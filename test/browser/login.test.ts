@@ -1,10 +1,12 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { createHash, X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { forEachStore, type Harness, type TestApp, type TestAccount } from '../helpers/harness.js';
 import { launchChromium } from '../helpers/browser.js';
+import { listenTls } from '../../src/core/tls.js';
 
 /**
  * Kakao Login in a real browser (Debian's Chromium): a tiny web app redirects to
@@ -24,6 +26,9 @@ class WebApp {
   callbacks: Callback[] = [];
   app?: TestApp;
 
+  /** Where the browser is sent to log in (the real host name when host-mapped). */
+  authorizeOrigin?: string;
+
   constructor(private readonly kapibara: () => string) {}
 
   async start(): Promise<void> {
@@ -42,7 +47,7 @@ class WebApp {
       const params = new URLSearchParams({ client_id: this.app!.rest_api_key, redirect_uri: this.callbackUrl, response_type: 'code', state: `st-${this.callbacks.length}` });
       const scope = url.searchParams.get('scope');
       if (scope) params.set('scope', scope);
-      res.writeHead(302, { location: `${this.kapibara()}/oauth/authorize?${params}` }).end();
+      res.writeHead(302, { location: `${this.authorizeOrigin ?? this.kapibara()}/oauth/authorize?${params}` }).end();
       return;
     }
     if (url.pathname === '/callback') {
@@ -89,6 +94,7 @@ forEachStore('Kakao Login in Chromium', (h: Harness) => {
 
   async function setup(): Promise<{ app: TestApp; person: TestAccount; page: Page }> {
     web.callbacks = [];
+    web.authorizeOrigin = undefined;
     web.app = await h.createApp({
       name: 'Browser Shop',
       redirect_uris: [web.callbackUrl],
@@ -188,5 +194,34 @@ forEachStore('Kakao Login in Chromium', (h: Harness) => {
     await page.waitForSelector('form#consent');
     assert.equal(await page.textContent('#signed-in-as'), 'Muzi');
     await page.context().close();
+  });
+
+  it('host-mapped: the browser goes to https://kauth.kakao.com, which reaches Kapibara over TLS', async () => {
+    const { app, person } = await setup();
+    const tls = await listenTls(h.app, { port: 0 });
+    // Chromium maps the host name to the TLS port (like a hosts-file entry plus a port) and
+    // trusts the certificate by its public key hash, as a developer's browser would after
+    // importing it.
+    const spki = createHash('sha256').update(new X509Certificate(tls.cert).publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+    const mapped = await launchChromium([`--host-resolver-rules=MAP kauth.kakao.com 127.0.0.1:${tls.port}`, `--ignore-certificate-errors-spki-list=${spki}`]);
+    try {
+      web.authorizeOrigin = 'https://kauth.kakao.com';
+      const page = await (await mapped.newContext()).newPage();
+      await page.goto(`${web.origin}/login`);
+      assert.equal(new URL(page.url()).origin, 'https://kauth.kakao.com');
+      await page.click(`button[data-account-id="${person.id}"]`);
+      await page.waitForSelector('form#consent');
+      const cookies = await page.context().cookies('https://kauth.kakao.com');
+      assert.deepEqual(cookies.map((c) => [c.name, c.httpOnly, c.secure]), [['kapibara_session', true, true]]);
+      await page.click('button[value="agree"]');
+      await page.waitForSelector('#result');
+      assert.equal(await page.textContent('#result'), 'Logged in');
+      assert.equal(web.callbacks[0].query.state, 'st-0');
+      const link = await h.control('GET', `/apps/${app.id}/users/${person.id}`);
+      assert.deepEqual(link.scopes, ['profile_nickname']);
+    } finally {
+      await mapped.close();
+      await tls.close();
+    }
   });
 });

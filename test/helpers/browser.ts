@@ -13,8 +13,11 @@ import { chromium, type Browser } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.KAPIBARA_CHROMIUM ?? '/usr/bin/chromium';
 
-/** Launches headless Chromium; fails (never skips) when it is not installed. */
-export async function launchChromium(): Promise<Browser> {
+/**
+ * Launches headless Chromium; fails (never skips) when it is not installed. `extraArgs`
+ * adds flags, e.g. `--host-resolver-rules=MAP kauth.kakao.com 127.0.0.1:8443`.
+ */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   assert.ok(
     existsSync(CHROMIUM_PATH),
     `Chromium is not installed at ${CHROMIUM_PATH}: install it with "apt-get install -y chromium" (scripts/test.js does this as root).`,
@@ -30,6 +33,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }
