@@ -591,6 +591,30 @@ forEachStore('Kakao Login', (h) => {
     assert.equal(callbackParams(await b.get(authorizeUrl(app, { prompt: 'none' }))).get('error'), 'login_required');
   });
 
+  it('a first login with scope= still asks for the app\'s required items', async () => {
+    const { app, person, b } = await setup();
+    const { consentShown } = await signIn(b, app, person, { scope: 'talk_message' }, { scope: ['talk_message'] });
+    assert.deepEqual(consentShown, { talk_message: false, profile_nickname: true });
+    const link = await h.control('GET', `/apps/${app.id}/users/${person.id}`);
+    assert.deepEqual(link.scopes.sort(), ['profile_nickname', 'talk_message']);
+  });
+
+  it('token: an app that turned Kakao Login off gets unauthorized KOE004', async () => {
+    const { app, code } = await codeFor();
+    await h.control('PATCH', `/apps/${app.id}`, { login_enabled: false });
+    assertOAuthError(await exchange(h, app, code), 403, 'unauthorized', 'KOE004');
+  });
+
+  it('logging in again replaces the previous login session', async () => {
+    const { app, person, b } = await setup();
+    await signIn(b, app, person, {}, {});
+    const first = b.cookie!;
+    await signIn(b, app, person, { prompt: 'login' });
+    assert.notEqual(b.cookie, first);
+    const stale = await h.inject({ method: 'GET', url: authorizeUrl(app, { prompt: 'none' }), headers: { cookie: first } });
+    assert.equal(callbackParams(stale).get('error'), 'login_required');
+  });
+
   it('manual-signup apps link the person without signing them up', async () => {
     const { app, person, b } = await setup({ manual_signup: true });
     await signIn(b, app, person, {}, {});

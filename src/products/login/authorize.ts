@@ -203,13 +203,16 @@ export interface PendingConsent {
 }
 
 /**
- * The items the consent page must show. First login: everything requested. Later logins:
+ * The items the consent page must show. First login: everything requested, and the app's
+ * required items even when `scope` leaves them out. Later logins:
  * with `scope`, the requested items not yet agreed (incremental consent); without it, only
  * required items added since. `openid` is never shown; it comes with the login.
  */
 export function pendingConsent(req: AuthorizeRequest, link: Link | undefined): PendingConsent {
   const app = req.app;
-  const scopes = requestedScopes(req)
+  // A first login always includes the app's required items: a link needs them.
+  const required = link ? [] : Object.keys(app.consentItems).filter((id) => app.consentItems[id] === 'required');
+  const scopes = [...new Set([...requestedScopes(req), ...required])]
     .filter((id) => id !== 'openid')
     .filter((id) => !link || !hasScope(link.scopes, id))
     .filter((id) => !link || req.requestedScopes || app.consentItems[id] === 'required')

@@ -60,6 +60,7 @@ async function browserRoutes(app: FastifyInstance): Promise<void> {
     const request = await readAuthorizeRequest(platform.db, form.request ?? '');
     try {
       const person = await logIn(platform, { accountId: form.account_id, email: form.email, password: form.password });
+      await endSession(req);
       setSession(req, reply, person.newSession!);
       return reply.redirect(`/oauth/authorize?${continueQuery(request.raw)}`, 303);
     } catch (err) {
@@ -73,6 +74,7 @@ async function browserRoutes(app: FastifyInstance): Promise<void> {
     const request = await readAuthorizeRequest(platform.db, form.request ?? '');
     try {
       const person = await signUp(platform, { email: form.email, password: form.password, nickname: form.nickname });
+      await endSession(req);
       setSession(req, reply, person.newSession!);
       return reply.redirect(`/oauth/authorize?${continueQuery(request.raw)}`, 303);
     } catch (err) {
@@ -104,11 +106,16 @@ async function browserRoutes(app: FastifyInstance): Promise<void> {
     if (!logoutRedirectUri || !target.logoutRedirectUris.includes(logoutRedirectUri)) {
       throw new LoginPageError('KOE007', `logout_redirect_uri mismatch: ${logoutRedirectUri ?? '(missing)'} is not registered for app ${target.id}.`);
     }
-    const session = readCookie(req, SESSION_COOKIE);
-    if (session) await deleteLoginSession(platform.db, session);
+    await endSession(req);
     reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`);
     return reply.redirect(redirectLocation(logoutRedirectUri, { state: one(query, 'state') }), 302);
   });
+
+  /** A new login replaces the browser's previous session, if any. */
+  async function endSession(req: FastifyRequest): Promise<void> {
+    const session = readCookie(req, SESSION_COOKIE);
+    if (session) await deleteLoginSession(platform.db, session);
+  }
 
   async function send(req: FastifyRequest, reply: FastifyReply, request: AuthorizeRequest, outcome: Outcome) {
     switch (outcome.kind) {
