@@ -41,7 +41,7 @@ const Paging = Type.Object({
   offset: Type.Optional(Type.Integer({ minimum: 0 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
 });
-const Limit = Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]));
+const Limit = Type.Optional(Type.Union([Type.Null(), Type.Integer({ minimum: 0 })]));
 
 const QuotaBody = Type.Object(
   { sender_daily: Limit, sender_monthly: Limit, receiver_daily: Limit, pair_daily: Limit },
