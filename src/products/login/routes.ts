@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
 import { originOf } from '../../core/platform.js';
 import {
   type AuthorizeRequest,
@@ -22,12 +23,12 @@ export default async function loginRoutes(app: FastifyInstance): Promise<void> {
   await app.register(browserRoutes);
   const kauth = { surface: 'kauth' as const };
 
-  app.post('/oauth/token', { config: kauth }, async (req, reply) => {
+  app.post('/oauth/token', { config: kauth, schema: { response: { 200: TokenResponseSchema } } }, async (req, reply) => {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     return exchangeToken(app.platform, formOf(req), originOf(req));
   });
 
-  app.post('/api/agt', { config: kauth }, async (req) => issueAgt(app.platform, formOf(req)));
+  app.post('/api/agt', { config: kauth, schema: { response: { 200: AgtResponseSchema } } }, async (req) => issueAgt(app.platform, formOf(req)));
 
   app.post('/oauth/tokeninfo', { config: kauth }, async (req) => idTokenInfo(app.platform, formOf(req).id_token));
 
@@ -35,6 +36,19 @@ export default async function loginRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/.well-known/jwks.json', { config: kauth }, async () => ({ keys: [app.platform.keys.publicJwk] }));
 }
+
+/** Kakao's field order; absent optional fields are left out. */
+const TokenResponseSchema = Type.Object({
+  token_type: Type.String(),
+  access_token: Type.String(),
+  id_token: Type.Optional(Type.String()),
+  expires_in: Type.Integer(),
+  refresh_token: Type.Optional(Type.String()),
+  refresh_token_expires_in: Type.Optional(Type.Integer()),
+  scope: Type.Optional(Type.String()),
+});
+
+const AgtResponseSchema = Type.Object({ agt: Type.String() });
 
 /** The browser side: pages, and the redirects back to the app (errors included). */
 async function browserRoutes(app: FastifyInstance): Promise<void> {

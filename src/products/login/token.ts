@@ -75,7 +75,7 @@ async function authorizationCodeGrant(platform: Platform, app: App, clientId: st
   if (withOpenid && app.oidcEnabled) {
     response.id_token = await idToken(platform, { issuer, clientId, link, accountId: code.accountId, authTime: code.authTime, nonce: code.nonce });
   }
-  return ordered(response);
+  return response;
 }
 
 /** The code must exist, belong to this app, be unexpired and unused (KOE320). */
@@ -130,29 +130,18 @@ async function refreshTokenGrant(platform: Platform, app: App, clientId: string,
   if (withOpenid) {
     response.id_token = await idToken(platform, { issuer, clientId, link, accountId: stored.account_id, authTime: stored.created_at });
   }
-  return ordered(response);
+  return response;
 }
 
+/** Absent optional fields are left out (the route's response schema fixes Kakao's field order). */
 function tokenResponse(tokens: IssuedTokens, scope: string | undefined): TokenResponse {
-  return {
-    token_type: 'bearer',
-    access_token: tokens.accessToken,
-    expires_in: tokens.expiresIn,
-    refresh_token: tokens.refreshToken,
-    refresh_token_expires_in: tokens.refreshTokenExpiresIn,
-    scope,
-  };
-}
-
-/** Kakao's field order, absent fields omitted. */
-function ordered(r: TokenResponse): TokenResponse {
-  const out: TokenResponse = { token_type: r.token_type, access_token: r.access_token } as TokenResponse;
-  if (r.id_token) out.id_token = r.id_token;
-  out.expires_in = r.expires_in;
-  if (r.refresh_token) out.refresh_token = r.refresh_token;
-  if (r.refresh_token_expires_in !== undefined) out.refresh_token_expires_in = r.refresh_token_expires_in;
-  if (r.scope) out.scope = r.scope;
-  return out;
+  const response: TokenResponse = { token_type: 'bearer', access_token: tokens.accessToken, expires_in: tokens.expiresIn };
+  if (tokens.refreshToken) {
+    response.refresh_token = tokens.refreshToken;
+    response.refresh_token_expires_in = tokens.refreshTokenExpiresIn;
+  }
+  if (scope) response.scope = scope;
+  return response;
 }
 
 /** Every scope the person agreed to, space-separated; `openid` only when this grant is OIDC. */
