@@ -284,7 +284,7 @@ forEachStore('Kakao Login', (h) => {
     const { params } = await signIn(b, app, person, { scope: 'openid profile_nickname', nonce: 'n-0S6_WzA2Mj', state: 'st8' }, {});
     assert.equal(params.get('state'), 'st8');
     const body = (await exchange(h, app, params.get('code')!)).json();
-    assert.deepEqual(Object.keys(body), ['token_type', 'access_token', 'id_token', 'expires_in', 'refresh_token', 'refresh_token_expires_in', 'scope']);
+    assert.deepEqual(Object.keys(body).sort(), ['access_token', 'expires_in', 'id_token', 'refresh_token', 'refresh_token_expires_in', 'scope', 'token_type']);
     assert.deepEqual(body.scope.split(' ').sort(), ['openid', 'profile_nickname']);
     const claims = decodeJwt(body.id_token);
     const link = await h.control('GET', `/apps/${app.id}/users/${person.id}`);

@@ -37,7 +37,7 @@ export default async function loginRoutes(app: FastifyInstance): Promise<void> {
   app.get('/.well-known/jwks.json', { config: kauth }, async () => ({ keys: [app.platform.keys.publicJwk] }));
 }
 
-/** Kakao's field order; absent optional fields are left out. */
+/** The token response; absent optional fields are left out. */
 const TokenResponseSchema = Type.Object({
   token_type: Type.String(),
   access_token: Type.String(),

@@ -133,7 +133,7 @@ async function refreshTokenGrant(platform: Platform, app: App, clientId: string,
   return response;
 }
 
-/** Absent optional fields are left out (the route's response schema fixes Kakao's field order). */
+/** Absent optional fields are left out, as Kakao does. */
 function tokenResponse(tokens: IssuedTokens, scope: string | undefined): TokenResponse {
   const response: TokenResponse = { token_type: 'bearer', access_token: tokens.accessToken, expires_in: tokens.expiresIn };
   if (tokens.refreshToken) {
