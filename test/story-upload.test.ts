@@ -249,6 +249,18 @@ forEachStore('Kakao Story: image upload and photo stories', (h) => {
     assert.equal((await h.inject({ method: 'GET', url: path.split('?')[0] })).statusCode, 404);
   });
 
+  it("deleting the app that posted a photo story keeps the story's photos", async () => {
+    const app = await storyApp(h);
+    const { token, person } = await storyUser(h, app);
+    const path = (await upload(h, token, [{ name: 'file', filename: 'a.png', data: await png(8, 8) }])).json()[0];
+    await h.kapi('POST', '/v1/api/story/post/photo', token, { image_url_list: [path] });
+    await h.control('DELETE', `/apps/${app.id}`);
+    const [story] = await h.control('GET', `/accounts/${person.id}/stories`);
+    assert.equal(story.app_id, null);
+    assert.equal(story.media.length, 1);
+    assert.equal((await h.inject({ method: 'GET', url: path.split('?')[0] })).statusCode, 200);
+  });
+
   it('unknown image paths are 404 in the Kakao error shape', async () => {
     for (const url of ['/dn/aaa/bbb/ccc/img.png', '/dn/aaa/bbb/ccc/img_q.jpg', '/dn/a-b/bbb/ccc/img.png']) {
       const res = await h.inject({ method: 'GET', url });

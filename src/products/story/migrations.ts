@@ -37,7 +37,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('story_images')
     .addColumn('key', 'text', (c) => c.primaryKey())
-    .addColumn('app_id', 'bigint', (c) => c.notNull().references('apps.id').onDelete('cascade'))
+    // An app's deletion leaves the photos of the stories it posted in place.
+    .addColumn('app_id', 'bigint', (c) => c.references('apps.id').onDelete('set null'))
     .addColumn('account_id', 'bigint', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
     .addColumn('ext', 'text', (c) => c.notNull())
     .addColumn('width', 'integer', (c) => c.notNull())

@@ -40,7 +40,8 @@ export interface StoriesTable {
 export interface StoryImagesTable {
   /** `a/b/c`: the three path segments. */
   key: string;
-  app_id: number;
+  /** The uploading app (null once that app is deleted: its uploads can no longer be posted). */
+  app_id: number | null;
   account_id: number;
   /** Extension of the original: jpg, png, gif, webp. */
   ext: string;
