@@ -395,6 +395,8 @@ forEachStore('Kakao Login', (h) => {
     const { app, b } = await setup();
     assertErrorPage(await b.get(authorizeUrl(app, { redirect_uri: 'http://evil.example/callback' })), 'KOE006');
     assertErrorPage(await b.get(`/oauth/authorize?client_id=${app.rest_api_key}&response_type=code`), 'KOE006');
+    await h.control('PATCH', `/apps/${app.id}`, { redirect_uris: ['not a url'] });
+    assertErrorPage(await b.get(authorizeUrl(app, { redirect_uri: 'not a url' })), 'KOE006');
   });
 
   it('response_type other than code redirects with KOE201 / KOE202', async () => {

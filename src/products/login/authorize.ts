@@ -121,8 +121,14 @@ function checkLoginEnabled(app: App): void {
  */
 function checkRedirectUri(app: App, keyType: KeyType, redirectUri: string | undefined): string {
   if (!redirectUri) throw new LoginPageError('KOE006', 'redirect_uri is required.');
-  if (isAllowedRedirectUri(app, keyType, redirectUri)) return redirectUri;
-  throw new LoginPageError('KOE006', `redirect_uri mismatch: ${redirectUri} is not registered for app ${app.id}.`);
+  if (!isAllowedRedirectUri(app, keyType, redirectUri)) {
+    throw new LoginPageError('KOE006', `redirect_uri mismatch: ${redirectUri} is not registered for app ${app.id}.`);
+  }
+  // A registered value that is not a URL cannot be redirected to either.
+  if (redirectUri !== 'JS-SDK' && !URL.canParse(redirectUri)) {
+    throw new LoginPageError('KOE006', `redirect_uri ${redirectUri} is not a valid URL; fix the app's redirect URIs.`);
+  }
+  return redirectUri;
 }
 
 export function isAllowedRedirectUri(app: App, keyType: KeyType, redirectUri: string): boolean {

@@ -117,7 +117,7 @@ async function browserRoutes(app: FastifyInstance): Promise<void> {
     const query = (req.query ?? {}) as Query;
     const { app: target } = await checkClient(platform.db, one(query, 'client_id'));
     const logoutRedirectUri = one(query, 'logout_redirect_uri');
-    if (!logoutRedirectUri || !target.logoutRedirectUris.includes(logoutRedirectUri)) {
+    if (!logoutRedirectUri || !target.logoutRedirectUris.includes(logoutRedirectUri) || !URL.canParse(logoutRedirectUri)) {
       throw new LoginPageError('KOE007', `logout_redirect_uri mismatch: ${logoutRedirectUri ?? '(missing)'} is not registered for app ${target.id}.`);
     }
     await endSession(req);
