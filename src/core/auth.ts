@@ -64,38 +64,44 @@ export async function userFromToken(platform: Platform, token: string): Promise<
   // An access token whose app link is gone (unlinked) no longer identifies anyone.
   if (row.l__user_id === null || row.l__user_id === undefined) throw invalidToken(TOKEN_UNKNOWN);
   return {
-    app: toApp(pick<AppsTable>(row, 'a__')),
-    account: toAccount(pick<AccountsTable>(row, 'c__')),
-    link: toLink(pick<AppUsersTable>(row, 'l__')),
+    app: toApp(pick<AppsTable>(row, 'a__', APP_COLUMNS)),
+    account: toAccount(pick<AccountsTable>(row, 'c__', ACCOUNT_COLUMNS)),
+    link: toLink(pick<AppUsersTable>(row, 'l__', LINK_COLUMNS)),
     tokenExpiresAt: expiresAt,
   };
 }
 
 /**
  * The hot path of every Bearer call: one indexed lookup (token hash → token, app, person,
- * link) instead of four. The SQL text is built once per store; the column lists come from
- * the table interfaces' column names so a new column is picked up by `toApp`/`toAccount`.
+ * link) instead of four. The SQL text is built once per store. The column lists are
+ * checked against the table interfaces: a column added to a table and not listed here
+ * is a compile error, so `toApp`/`toAccount`/`toLink` always get whole rows.
  */
-const TOKEN_COLUMNS: Array<keyof AccessTokensTable> = ['expires_at'];
-const APP_COLUMNS: Array<keyof AppsTable> = [
-  'id', 'name', 'rest_api_key', 'native_key', 'javascript_key', 'admin_key', 'client_secret', 'redirect_uris',
-  'logout_redirect_uris', 'web_domains', 'consent_items', 'service_terms', 'user_property_keys', 'login_enabled',
-  'oidc_enabled', 'manual_signup', 'created_at',
-];
-const ACCOUNT_COLUMNS: Array<keyof AccountsTable> = [
-  'id', 'email', 'password', 'nickname', 'profile_image_url', 'thumbnail_image_url', 'name', 'gender', 'birthyear',
-  'birthday', 'birthday_type', 'is_leap_month', 'phone_number', 'is_korean', 'email_verified', 'talk_user',
-  'story_user', 'created_at',
-];
-const LINK_COLUMNS: Array<keyof AppUsersTable> = [
-  'app_id', 'account_id', 'user_id', 'uuid', 'connected_at', 'signed_up_at', 'properties', 'scopes', 'terms',
-];
+function columnsOf<T>(all: Record<keyof T, true>): readonly string[] {
+  return Object.keys(all);
+}
+const TOKEN_COLUMNS: readonly string[] = ['expires_at' satisfies keyof AccessTokensTable];
+const APP_COLUMNS = columnsOf<AppsTable>({
+  id: true, name: true, rest_api_key: true, native_key: true, javascript_key: true, admin_key: true,
+  client_secret: true, redirect_uris: true, logout_redirect_uris: true, web_domains: true, consent_items: true,
+  service_terms: true, user_property_keys: true, login_enabled: true, oidc_enabled: true, manual_signup: true,
+  created_at: true,
+});
+const ACCOUNT_COLUMNS = columnsOf<AccountsTable>({
+  id: true, email: true, password: true, nickname: true, profile_image_url: true, thumbnail_image_url: true,
+  name: true, gender: true, birthyear: true, birthday: true, birthday_type: true, is_leap_month: true,
+  phone_number: true, is_korean: true, email_verified: true, talk_user: true, story_user: true, created_at: true,
+});
+const LINK_COLUMNS = columnsOf<AppUsersTable>({
+  app_id: true, account_id: true, user_id: true, uuid: true, connected_at: true, signed_up_at: true,
+  properties: true, scopes: true, terms: true,
+});
 const tokenSql = new WeakMap<object, string>();
 
 function tokenContextSql(db: Kysely<DB>, dialect: Platform['dialect']): string {
   let text = tokenSql.get(db);
   if (!text) {
-    const cols = (alias: string, prefix: string, names: string[]) => names.map((c) => `${alias}.${c} AS ${prefix}${c}`);
+    const cols = (alias: string, prefix: string, names: readonly string[]) => names.map((c) => `${alias}.${c} AS ${prefix}${c}`);
     text =
       `SELECT ${[
         ...cols('t', 't__', TOKEN_COLUMNS),
@@ -111,9 +117,10 @@ function tokenContextSql(db: Kysely<DB>, dialect: Platform['dialect']): string {
   return text;
 }
 
-function pick<T>(row: Record<string, unknown>, prefix: string): T {
+/** Splits the joined row back into one table's row (`prefix` + column → column). */
+function pick<T>(row: Record<string, unknown>, prefix: string, columns: readonly string[]): T {
   const out: Record<string, unknown> = {};
-  for (const key in row) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = row[key];
+  for (const column of columns) out[column] = row[prefix + column];
   return out as T;
 }
 

@@ -37,13 +37,36 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<DB>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
   }
   await migrateToLatest(db, dialect);
   return {
     db,
     dialect,
     close: () => db.destroy(),
+  };
+}
+
+/**
+ * Kysely prepares a statement for every query, and compiling one costs better-sqlite3 more
+ * than running a small indexed query (and leaves garbage for the collector). Queries are
+ * built from a fixed set of shapes, so keep the compiled statements (bounded) and reuse
+ * them; a statement still being iterated (`busy`) is never handed out twice.
+ */
+function reusingStatements(sqlite: Database.Database, max = 2000) {
+  const statements = new Map<string, Database.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string): Database.Statement {
+      const cached = statements.get(text);
+      if (cached && !cached.busy) return cached;
+      const statement = sqlite.prepare(text);
+      if (!cached) {
+        if (statements.size >= max) statements.delete(statements.keys().next().value as string);
+        statements.set(text, statement);
+      }
+      return statement;
+    },
   };
 }
 
