@@ -97,6 +97,7 @@ forEachStore('Kakao Story: linkinfo and link stories', (h) => {
     assertApiError(await h.kapi('GET', '/v1/api/story/linkinfo', token, { url: 'ftp://127.0.0.1/x' }), 400, -604);
     assertApiError(await h.kapi('GET', '/v1/api/story/linkinfo', token, { url: 'http://169.254.169.254/latest/meta-data' }), 400, -604);
     assertApiError(await h.kapi('GET', '/v1/api/story/linkinfo', token), 400, -2, 'url');
+    assertApiError(await h.kapi('GET', '/v1/api/story/linkinfo', token, { url: `${web.origin}/${'가'.repeat(1000)}` }), 400, -604, 'longer');
     assertApiError(await h.kapi('GET', '/v1/api/story/linkinfo', token, { url: `${web.origin}/slow` }), 400, -603);
   });
 

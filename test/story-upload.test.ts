@@ -189,6 +189,10 @@ forEachStore('Kakao Story: image upload and photo stories', (h) => {
     res = await h.inject({ method: 'POST', url: '/v1/api/story/upload/multi', headers: { authorization: `Bearer ${token}`, 'content-type': 'multipart/form-data; boundary=zzz' }, payload: '--zzz\r\nbroken' });
     assert.equal(res.statusCode, 400, res.body);
     assert.equal(res.json().code, -2);
+    const manyFields = Array.from({ length: 120 }, (_, i) => ({ name: `field${i}`, data: 'x' }));
+    assertApiError(await upload(h, token, [...manyFields, { name: 'file', filename: 'a.png', data: small }]), 400, -2, 'multipart');
+    res = await h.inject({ method: 'POST', url: '/v1/api/story/upload/multi', headers: { authorization: `Bearer ${token}`, 'content-type': 'multipart/form-data' }, payload: 'x' });
+    assertApiError(res, 400, -2);
     // Nothing was stored by the refused uploads: only the accepted ten and the GIF.
     const count = await h.store.db.selectFrom('story_images').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
     assert.equal(Number(count.n), 11);

@@ -144,7 +144,12 @@ export async function postStory(ctx: StoryContext, kind: StoryKind, input: PostI
       );
       return { id };
     } catch (err) {
-      if (attempt < 3 && /unique|duplicate/i.test(String((err as Error).message))) continue;
+      const msg = String((err as Error).message);
+      if (attempt < 3 && /unique|duplicate/i.test(msg)) continue;
+      // An image deleted (with its story) between our check and the insert.
+      if (/foreign key/i.test(msg) && mediaKeys.length > 0) {
+        throw invalidParam('invalid image_url_list: an image was deleted while the story was being posted.');
+      }
       throw err;
     }
   }
@@ -272,10 +277,13 @@ async function scrapedLinkInfo(ctx: StoryContext, text: string | undefined): Pro
 }
 
 export const MAX_LINK_IMAGES = 3;
+/** Scraped URLs are stored and indexed; longer ones are refused like any unusable page. */
+export const MAX_URL_BYTES = 2048;
 
 export async function linkInfo(ctx: StoryContext, url: string): Promise<LinkInfo> {
   requireStoryUser(ctx.user.account);
   const { db, clock } = ctx.platform;
+  if (Buffer.byteLength(url) > MAX_URL_BYTES) throw new KakaoApiError(-604, `failed to scrap the url: the url is longer than ${MAX_URL_BYTES} bytes`, 400);
   let page;
   try {
     page = await fetchPage(url, ctx.user.app.webDomains);
@@ -285,6 +293,9 @@ export async function linkInfo(ctx: StoryContext, url: string): Promise<LinkInfo
       throw new KakaoApiError(-604, `failed to scrap the url: ${err.message}`, 400);
     }
     throw err;
+  }
+  if (Buffer.byteLength(page.url) > MAX_URL_BYTES) {
+    throw new KakaoApiError(-604, `failed to scrap the url: it redirects to a url longer than ${MAX_URL_BYTES} bytes`, 400);
   }
   const og = readOpenGraph(page.html, page.url);
   const info: LinkInfo = {
