@@ -11,15 +11,12 @@ import {
   type CustomTemplate,
   DEFAULT_QUOTAS,
   type StoredMessage,
-  chatKeysOf,
   deleteTemplate,
-  directChatKey,
   findTemplate,
   insertTemplate,
   listChats,
   listMessages,
   listTemplates,
-  memoChatKey,
   quotaSettings,
   saveQuotaSettings,
   templateIdTaken,
@@ -74,12 +71,11 @@ function chatId(chat: ChatSummary): string {
   return chat.type === 'memo' ? 'memo' : String(chat.peerAccountId);
 }
 
-function messageJson(accountId: number, m: StoredMessage) {
-  const chat = m.chatKey.startsWith('memo:') ? 'memo' : String(m.chatKey.split(':').slice(1).map(Number).find((id) => id !== accountId));
+function messageJson(m: StoredMessage) {
   const out: Record<string, unknown> = {
     id: m.id,
-    chat_id: chat,
-    chat_type: m.chatKey.startsWith('memo:') ? 'memo' : 'direct',
+    chat_id: m.chatType === 'memo' ? 'memo' : String(m.peerAccountId),
+    chat_type: m.chatType,
     app_id: m.appId,
     sender_account_id: m.senderAccountId,
     template_type: m.templateType,
@@ -196,8 +192,9 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
         id: chatId(c),
         type: c.type,
         peer_account_id: c.peerAccountId,
+        message_count: c.messageCount,
         last_message_at: isoSeconds(c.lastMessageAt),
-        created_at: isoSeconds(c.createdAt),
+        first_message_at: isoSeconds(c.firstMessageAt),
       })),
     };
   });
@@ -205,18 +202,15 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
     const accountId = req.params.account_id;
     await mustAccount(accountId);
     const chat = req.params.chat;
-    let key: string;
-    if (chat === 'memo' || chat === String(accountId)) key = memoChatKey(accountId);
-    else if (/^\d+$/.test(chat)) key = directChatKey(accountId, Number(chat));
-    else throw new ControlError(400, 'chat must be "memo" or the account id of the friend');
-    const { total, messages } = await listMessages(db(), [key], req.query.offset ?? 0, req.query.limit ?? 20);
-    return { total_count: total, messages: messages.map((m) => messageJson(accountId, m)) };
+    if (chat !== 'memo' && !/^\d+$/.test(chat)) throw new ControlError(400, 'chat must be "memo" or the account id of the friend');
+    const peer = chat === 'memo' ? accountId : Number(chat);
+    const { total, messages } = await listMessages(db(), accountId, peer, req.query.offset ?? 0, req.query.limit ?? 20);
+    return { total_count: total, messages: messages.map(messageJson) };
   });
   app.get('/accounts/:account_id/messages', { config, schema: { params: AccountParams, querystring: Paging } }, async (req) => {
     const accountId = req.params.account_id;
     await mustAccount(accountId);
-    const keys = await chatKeysOf(db(), accountId);
-    const { total, messages } = await listMessages(db(), keys, req.query.offset ?? 0, req.query.limit ?? 20);
-    return { total_count: total, messages: messages.map((m) => messageJson(accountId, m)) };
+    const { total, messages } = await listMessages(db(), accountId, undefined, req.query.offset ?? 0, req.query.limit ?? 20);
+    return { total_count: total, messages: messages.map(messageJson) };
   });
 }

@@ -15,9 +15,7 @@ import {
   type NewMessage,
   addToCounters,
   deliver,
-  directChatKey,
   findTemplate,
-  memoChatKey,
   quotaSettings,
   readCounters,
 } from './store.js';
@@ -132,8 +130,7 @@ export async function scrapPage(requestUrl: string, webDomains: readonly string[
 export async function sendMemo(platform: Platform, ctx: UserContext, req: MessageRequest): Promise<{ result_code: number }> {
   if (!ctx.account.talkUser) throw notTalkUser();
   const message = await composeMessage(platform, ctx, req);
-  const me = ctx.account.id;
-  await deliver(platform.db, { key: memoChatKey(me), type: 'memo', members: [{ accountId: me, peerAccountId: me }] }, message, platform.clock.now());
+  await deliver(platform.db, 'memo', message, ctx.account.id, platform.clock.now());
   return { result_code: 0 };
 }
 
@@ -238,19 +235,7 @@ export async function sendToFriends(
     for (const key of [keys.senderMonth, keys.senderDay, keys.receiverDay(r.accountId), keys.pairDay(r.accountId)]) {
       increments.set(key, (increments.get(key) ?? 0) + 1);
     }
-    await deliver(
-      db,
-      {
-        key: directChatKey(sender, r.accountId),
-        type: 'direct',
-        members: [
-          { accountId: sender, peerAccountId: r.accountId },
-          { accountId: r.accountId, peerAccountId: sender },
-        ],
-      },
-      message,
-      now,
-    );
+    await deliver(db, 'direct', message, r.accountId, now);
     delivered.push(r.uuid);
   }
   await addToCounters(db, ctx.app.id, increments);

@@ -77,14 +77,6 @@ export async function deleteTemplate(db: Kysely<DB>, appId: number, id: number):
 
 export type ChatType = 'memo' | 'direct';
 
-export function memoChatKey(accountId: number): string {
-  return `memo:${accountId}`;
-}
-
-export function directChatKey(a: number, b: number): string {
-  return a < b ? `direct:${a}:${b}` : `direct:${b}:${a}`;
-}
-
 let lastMessageId = 0;
 /**
  * Message ids grow with time so that messages of the same millisecond keep their order:
@@ -104,80 +96,79 @@ export interface NewMessage {
   template: Record<string, unknown>;
 }
 
-/** Delivers a message into a chat and moves the chat to the top of each member's list. */
-export async function deliver(
-  db: Kysely<DB>,
-  chat: { key: string; type: ChatType; members: { accountId: number; peerAccountId: number }[] },
-  message: NewMessage,
-  now: number,
-): Promise<number> {
-  const id = nextMessageId();
-  await db
-    .insertInto('talk_messages')
-    .values({
-      id,
-      chat_key: chat.key,
-      app_id: message.appId,
-      sender_account_id: message.senderAccountId,
-      template_type: message.templateType,
-      template_id: message.templateId,
-      template: JSON.stringify(message.template),
-      created_at: now,
-    })
-    .execute();
-  await db
-    .insertInto('talk_chat_members')
-    .values(
-      chat.members.map((m) => ({
-        account_id: m.accountId,
-        chat_key: chat.key,
-        chat_type: chat.type,
-        peer_account_id: m.peerAccountId,
-        last_message_at: now,
-        created_at: now,
-      })),
-    )
-    .onConflict((oc) => oc.columns(['account_id', 'chat_key']).doUpdateSet({ last_message_at: now }))
-    .execute();
-  return id;
+/**
+ * Delivers a message: one statement, one row per person who sees it (the sender's memo
+ * chat; or the 1:1 chat on both sides). The send path stays one write.
+ */
+export async function deliver(db: Kysely<DB>, type: ChatType, message: NewMessage, receiverAccountId: number, now: number): Promise<void> {
+  const template = JSON.stringify(message.template);
+  const row = (account: number, peer: number) => ({
+    id: nextMessageId(),
+    account_id: account,
+    chat_type: type,
+    peer_account_id: peer,
+    app_id: message.appId,
+    sender_account_id: message.senderAccountId,
+    template_type: message.templateType,
+    template_id: message.templateId,
+    template,
+    created_at: now,
+  });
+  const sender = message.senderAccountId;
+  const rows = type === 'memo' ? [row(sender, sender)] : [row(sender, receiverAccountId), row(receiverAccountId, sender)];
+  await db.insertInto('talk_messages').values(rows).execute();
 }
 
 export interface ChatSummary {
-  key: string;
   type: ChatType;
   peerAccountId: number;
+  messageCount: number;
   lastMessageAt: number;
-  createdAt: number;
+  firstMessageAt: number;
 }
 
+/** A person's chats, latest activity first (control plane). */
 export async function listChats(db: Kysely<DB>, accountId: number, offset: number, limit: number): Promise<{ total: number; chats: ChatSummary[] }> {
   const [rows, count] = await Promise.all([
     db
-      .selectFrom('talk_chat_members')
-      .selectAll()
+      .selectFrom('talk_messages')
+      .select((eb) => [
+        'chat_type',
+        'peer_account_id',
+        eb.fn.countAll<number>().as('n'),
+        eb.fn.max('created_at').as('last_at'),
+        eb.fn.min('created_at').as('first_at'),
+        eb.fn.max('id').as('last_id'),
+      ])
       .where('account_id', '=', accountId)
-      .orderBy('last_message_at', 'desc')
-      .orderBy('chat_key', 'desc')
+      .groupBy(['chat_type', 'peer_account_id'])
+      .orderBy('last_at', 'desc')
+      .orderBy('last_id', 'desc')
       .limit(limit)
       .offset(offset)
       .execute(),
-    db.selectFrom('talk_chat_members').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', accountId).executeTakeFirstOrThrow(),
+    db
+      .selectFrom('talk_messages')
+      .select((eb) => eb.fn.count<number>('peer_account_id').distinct().as('n'))
+      .where('account_id', '=', accountId)
+      .executeTakeFirstOrThrow(),
   ]);
   return {
     total: Number(count.n),
     chats: rows.map((r) => ({
-      key: r.chat_key,
       type: r.chat_type as ChatType,
       peerAccountId: r.peer_account_id,
-      lastMessageAt: r.last_message_at,
-      createdAt: r.created_at,
+      messageCount: Number(r.n),
+      lastMessageAt: Number(r.last_at),
+      firstMessageAt: Number(r.first_at),
     })),
   };
 }
 
 export interface StoredMessage {
   id: number;
-  chatKey: string;
+  chatType: ChatType;
+  peerAccountId: number;
   appId: number;
   senderAccountId: number;
   templateType: string;
@@ -186,25 +177,24 @@ export interface StoredMessage {
   createdAt: number;
 }
 
-export async function listMessages(db: Kysely<DB>, chatKeys: string[], offset: number, limit: number): Promise<{ total: number; messages: StoredMessage[] }> {
-  if (chatKeys.length === 0) return { total: 0, messages: [] };
-  const [rows, count] = await Promise.all([
-    db
-      .selectFrom('talk_messages')
-      .selectAll()
-      .where('chat_key', 'in', chatKeys)
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit)
-      .offset(offset)
-      .execute(),
-    db.selectFrom('talk_messages').select((eb) => eb.fn.countAll<number>().as('n')).where('chat_key', 'in', chatKeys).executeTakeFirstOrThrow(),
+/** A person's messages, newest first: of one chat (`peer`), or of all their chats. */
+export async function listMessages(db: Kysely<DB>, accountId: number, peer: number | undefined, offset: number, limit: number): Promise<{ total: number; messages: StoredMessage[] }> {
+  let page = db.selectFrom('talk_messages').selectAll().where('account_id', '=', accountId);
+  let count = db.selectFrom('talk_messages').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', accountId);
+  if (peer !== undefined) {
+    page = page.where('peer_account_id', '=', peer);
+    count = count.where('peer_account_id', '=', peer);
+  }
+  const [rows, n] = await Promise.all([
+    page.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute(),
+    count.executeTakeFirstOrThrow(),
   ]);
   return {
-    total: Number(count.n),
+    total: Number(n.n),
     messages: rows.map((r) => ({
       id: r.id,
-      chatKey: r.chat_key,
+      chatType: r.chat_type as ChatType,
+      peerAccountId: r.peer_account_id,
       appId: r.app_id,
       senderAccountId: r.sender_account_id,
       templateType: r.template_type,
@@ -213,11 +203,6 @@ export async function listMessages(db: Kysely<DB>, chatKeys: string[], offset: n
       createdAt: r.created_at,
     })),
   };
-}
-
-export async function chatKeysOf(db: Kysely<DB>, accountId: number): Promise<string[]> {
-  const rows = await db.selectFrom('talk_chat_members').select('chat_key').where('account_id', '=', accountId).execute();
-  return rows.map((r) => r.chat_key);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -103,26 +103,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('pair_daily', 'integer')
     .execute();
 
-  await db.schema
-    .createTable('talk_chat_members')
-    .addColumn('account_id', 'bigint', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
-    .addColumn('chat_key', 'text', (c) => c.notNull())
-    .addColumn('chat_type', 'text', (c) => c.notNull())
-    .addColumn('peer_account_id', 'bigint', (c) => c.notNull())
-    .addColumn('last_message_at', 'bigint', (c) => c.notNull())
-    .addColumn('created_at', 'bigint', (c) => c.notNull())
-    .addPrimaryKeyConstraint('talk_chat_members_pk', ['account_id', 'chat_key'])
-    .execute();
-  await db.schema
-    .createIndex('talk_chat_members_recent')
-    .on('talk_chat_members')
-    .columns(['account_id', 'last_message_at', 'chat_key'])
-    .execute();
-
+  // One row per person who sees the message: a 1:1 message is in both people's chats.
   await db.schema
     .createTable('talk_messages')
     .addColumn('id', 'bigint', (c) => c.primaryKey())
-    .addColumn('chat_key', 'text', (c) => c.notNull())
+    .addColumn('account_id', 'bigint', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+    .addColumn('chat_type', 'text', (c) => c.notNull())
+    .addColumn('peer_account_id', 'bigint', (c) => c.notNull())
     .addColumn('app_id', 'bigint', (c) => c.notNull())
     .addColumn('sender_account_id', 'bigint', (c) => c.notNull())
     .addColumn('template_type', 'text', (c) => c.notNull())
@@ -130,7 +117,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('template', 'text', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('talk_messages_chat').on('talk_messages').columns(['chat_key', 'created_at', 'id']).execute();
+  await db.schema.createIndex('talk_messages_chat').on('talk_messages').columns(['account_id', 'peer_account_id', 'created_at', 'id']).execute();
+  await db.schema.createIndex('talk_messages_recent').on('talk_messages').columns(['account_id', 'created_at', 'id']).execute();
 
   await db.schema
     .createTable('talk_quota_counters')

@@ -86,21 +86,17 @@ export interface TalkMessageQuotasTable {
   pair_daily: number | null;
 }
 
-/** One row per person per chat, carrying the chat's latest activity for the chat list. */
-export interface TalkChatMembersTable {
-  account_id: number;
-  /** `memo:<account>` or `direct:<low account>:<high account>`. */
-  chat_key: string;
-  chat_type: string;
-  /** The other person (the person themselves for the memo chat). */
-  peer_account_id: number;
-  last_message_at: number;
-  created_at: number;
-}
-
+/**
+ * A delivered message as one person's Kakao Talk shows it: a memo is in the sender's memo
+ * chat (peer = the sender); a 1:1 message is stored once for each of the two people.
+ */
 export interface TalkMessagesTable {
   id: number;
-  chat_key: string;
+  account_id: number;
+  /** memo or direct. */
+  chat_type: string;
+  /** The other person of the chat (the person themselves in the memo chat). */
+  peer_account_id: number;
   app_id: number;
   sender_account_id: number;
   /** feed, list, location, commerce, text, calendar, scrap. */
@@ -129,7 +125,6 @@ export interface TalkTables {
   talk_stale_viewers: TalkStaleViewersTable;
   talk_templates: TalkTemplatesTable;
   talk_message_quotas: TalkMessageQuotasTable;
-  talk_chat_members: TalkChatMembersTable;
   talk_messages: TalkMessagesTable;
   talk_quota_counters: TalkQuotaCountersTable;
 }
@@ -145,7 +140,6 @@ export const talkStateTables: TableSpec[] = [
   { name: 'talk_profile_viewers', json: [] },
   { name: 'talk_templates', json: ['template'] },
   { name: 'talk_message_quotas', json: [] },
-  { name: 'talk_chat_members', json: [] },
   { name: 'talk_messages', json: ['template'] },
   { name: 'talk_quota_counters', json: [] },
 ];
