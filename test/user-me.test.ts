@@ -142,6 +142,23 @@ forEachStore('User API: /v2/user/me', (h) => {
     assert.deepEqual(me.properties, { nickname: 'Apeach' });
   });
 
+  it('accepts the token as an access_token query or form parameter (RFC 6750, as node-oauth sends it)', async () => {
+    const app = await h.createApp();
+    const t = await h.token(app, await h.createAccount({ nickname: 'Q' }));
+    let res = await h.inject({ method: 'GET', url: `/v2/user/me?access_token=${encodeURIComponent(t.access_token)}` });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.json().id, t.user_id);
+    res = await h.inject({
+      method: 'POST',
+      url: '/v2/user/me',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `access_token=${encodeURIComponent(t.access_token)}`,
+    });
+    assert.equal(res.json().id, t.user_id);
+    res = await h.inject({ method: 'GET', url: '/v2/user/me?access_token=nope' });
+    assertApiError(res, 401, -401, 'this access token does not exist');
+  });
+
   it('secure_resource=true gives https image URLs', async () => {
     const app = await h.createApp();
     const person = await h.createAccount({ ...RYAN, profile_image_url: 'http://images.example.com/p.jpg', thumbnail_image_url: null });

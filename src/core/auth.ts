@@ -41,6 +41,12 @@ function authorization(req: FastifyRequest): { scheme: string; value: string } |
 export async function requireUser(req: FastifyRequest): Promise<UserContext> {
   const platform = req.server.platform;
   const auth = authorization(req);
+  if (!auth) {
+    // RFC 6750 §2.3: the token as an `access_token` query parameter (node-oauth, and with
+    // it passport-kakao, sends it this way on GET), or as a form field.
+    const token = accessTokenParam(req);
+    if (token) return userFromToken(platform, token);
+  }
   if (!auth || auth.scheme !== 'bearer' || !auth.value) {
     if (auth?.scheme === 'kakaoak') {
       const found = await findAppByKey(platform.db, auth.value);
@@ -52,6 +58,14 @@ export async function requireUser(req: FastifyRequest): Promise<UserContext> {
     throw invalidToken(auth ? TOKEN_MALFORMED : TOKEN_UNKNOWN);
   }
   return userFromToken(platform, auth.value);
+}
+
+function accessTokenParam(req: FastifyRequest): string | undefined {
+  const fromQuery = (req.query as Record<string, unknown> | undefined)?.access_token;
+  if (typeof fromQuery === 'string' && fromQuery) return fromQuery;
+  const body = req.body;
+  const fromBody = body && typeof body === 'object' && !Buffer.isBuffer(body) ? (body as Record<string, unknown>).access_token : undefined;
+  return typeof fromBody === 'string' && fromBody ? fromBody : undefined;
 }
 
 export async function userFromToken(platform: Platform, token: string): Promise<UserContext> {
