@@ -416,6 +416,7 @@ export async function storiesJson(db: Kysely<DB>, origin: string, rows: store.St
   const out: StoryJson[] = [];
   for (const row of rows) {
     const c = counts.get(row.id)!;
+    // Field order as in the seed's samples; `permission` last.
     const json: StoryJson = {
       id: row.id,
       url: storyUrl(origin, row.id),
@@ -423,19 +424,24 @@ export async function storiesJson(db: Kysely<DB>, origin: string, rows: store.St
       created_at: isoSeconds(row.created_at),
       comment_count: c.comments,
       like_count: c.likes,
+      content: row.content === '' ? undefined : row.content,
+      media: row.media_type === 'PHOTO' ? (media.get(row.id) ?? []).map((m) => mediaJson(origin, m)) : undefined,
       permission: row.permission,
     };
-    const ordered: Record<string, unknown> = { ...json };
-    delete ordered.permission;
-    if (row.content !== '') ordered.content = row.content;
-    if (row.media_type === 'PHOTO') ordered.media = (media.get(row.id) ?? []).map((m) => mediaJson(origin, m));
+    if (json.content === undefined) delete json.content;
+    if (json.media === undefined) delete json.media;
     if (detail) {
       const [comments, likes] = await Promise.all([store.commentsOf(db, row.id), store.likesOf(db, row.id)]);
-      ordered.comments = comments.map((r) => ({ text: r.text, writer: actor(r) }));
-      ordered.likes = likes.map((r) => ({ emotion: r.emotion, actor: actor(r) }));
+      const { permission, ...rest } = json;
+      out.push({
+        ...rest,
+        comments: comments.map((r) => ({ text: r.text, writer: actor(r) })),
+        likes: likes.map((r) => ({ emotion: r.emotion, actor: actor(r) })),
+        permission,
+      });
+    } else {
+      out.push(json);
     }
-    ordered.permission = row.permission;
-    out.push(ordered as unknown as StoryJson);
   }
   return out;
 }
