@@ -164,9 +164,22 @@ export async function friendListCounts(db: Kysely<DB>, appId: number, accountId:
   if (state.stale_gen === null && state.total_count !== null && state.favorite_count !== null) {
     return { totalCount: Number(state.total_count), favoriteCount: Number(state.favorite_count) };
   }
-  if (state.stale_gen !== null) await discardLists(db, accountId, Number(state.stale_gen));
-  return buildFriendList(db, appId, accountId);
+  // One build per list at a time: concurrent requests for a stale list share it.
+  let inFlight = building.get(db);
+  if (!inFlight) building.set(db, (inFlight = new Map()));
+  const key = `${appId}:${accountId}`;
+  let build = inFlight.get(key);
+  if (!build) {
+    build = (async () => {
+      if (state.stale_gen !== null) await discardLists(db, accountId, Number(state.stale_gen));
+      return buildFriendList(db, appId, accountId);
+    })().finally(() => inFlight.delete(key));
+    inFlight.set(key, build);
+  }
+  return build;
 }
+
+const building = new WeakMap<Kysely<DB>, Map<string, Promise<FriendListCounts>>>();
 
 /** Drops every app's list of a person whose inputs changed; they are rebuilt on demand. */
 async function discardLists(db: Kysely<DB>, accountId: number, gen: number): Promise<void> {
