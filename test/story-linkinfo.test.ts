@@ -1,7 +1,7 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertApiError, forEachStore } from './helpers/harness.js';
-import { STORY_ID, site, storyApp, storyUser } from './fixtures/story.js';
+import { STORY_ID, png, site, storyApp, storyUser, upload } from './fixtures/story.js';
 
 const JSON_TYPE = 'application/json;charset=UTF-8';
 
@@ -136,6 +136,38 @@ forEachStore('Kakao Story: linkinfo and link stories', (h) => {
     assert.equal(stored.link_info.url, `${web.origin}/`);
     const page = await h.inject({ method: 'GET', url: new URL(first.url).pathname });
     assert.ok(page.body.includes('Kakao Developers_'));
+  });
+
+  it('mystories sample: a note, a photo and a link story, newest first, each in its documented shape', async () => {
+    const { token, person } = await setup();
+    const friend = await h.createAccount({ nickname: 'friend' });
+    await h.befriend(person, friend);
+    const note = (await h.kapi('POST', '/v1/api/story/post/note', token, { content: 'A Rainbow - William Wordsworth\n\n...' })).json().id;
+    await h.advanceClock(3);
+    const path = (await upload(h, token, [{ name: 'file', filename: 'img.png', data: await png(150, 150) }])).json()[0];
+    const photo = (await h.kapi('POST', '/v1/api/story/post/photo', token, { image_url_list: [path], content: 'This cafe is really awesome!' })).json().id;
+    await h.advanceClock(6);
+    const scraped = (await h.kapi('GET', '/v1/api/story/linkinfo', token, { url: `${web.origin}/1wwLqDl` })).json();
+    const link = (await h.kapi('POST', '/v1/api/story/post/link', token, { link_info: scraped, content: 'better than expected!' })).json().id;
+    await h.control('PUT', `/stories/${photo}/likes/${friend.id}`, { emotion: 'LIKE' });
+    await h.control('POST', `/stories/${photo}/comments`, { account_id: friend.id, text: 'where?' });
+
+    const res = await h.kapi('GET', '/v1/api/story/mystories', token);
+    assert.equal(res.statusCode, 200);
+    const [l, p, n] = res.json();
+    assert.deepEqual([l.id, p.id, n.id], [link, photo, note]);
+    assert.deepEqual(Object.keys(l), ['id', 'url', 'media_type', 'created_at', 'comment_count', 'like_count', 'content', 'permission']);
+    assert.equal(l.media_type, 'NOT_SUPPORTED');
+    assert.deepEqual(Object.keys(p), ['id', 'url', 'media_type', 'created_at', 'comment_count', 'like_count', 'content', 'media', 'permission']);
+    assert.deepEqual([p.media_type, p.comment_count, p.like_count], ['PHOTO', 1, 1]);
+    assert.match(p.media[0].original, /\/img\.png\?width=150&height=150$/);
+    for (const size of ['xlarge', 'large', 'medium', 'small']) assert.match(p.media[0][size], /\/img_(xl|l|m|s)\.jpg\?width=150&height=150$/);
+    assert.deepEqual([n.media_type, n.content], ['NOTE', 'A Rainbow - William Wordsworth\n\n...']);
+    assert.ok(l.created_at > p.created_at && p.created_at > n.created_at);
+    for (const s of [l, p, n]) assert.equal(new URL(s.url).pathname, `/story/${s.id.replace('.', '/')}`);
+    // The seed's `curl -G … -d "last_id={STORY_ID}"`.
+    const after = (await h.kapi('GET', '/v1/api/story/mystories', token, { last_id: link })).json();
+    assert.deepEqual(after.map((s: { id: string }) => s.id), [photo, note]);
   });
 
   it('post/link takes only a link_info this person scraped through this app', async () => {
