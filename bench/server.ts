@@ -30,3 +30,4 @@ if (kind === 'bare') {
   process.send!({ port: (app.server.address() as { port: number }).port });
 }
 process.on('disconnect', () => process.exit(0));
+process.on('SIGTERM', () => process.exit(0));

@@ -61,8 +61,7 @@ export async function main(argv: string[]): Promise<void> {
       const doc = readJson(positionals[0]);
       const store = await open(config);
       try {
-        if (command === 'import') await resetState(store.db);
-        const counts = await importState(store.db, doc, Date.now());
+        const counts = await importState(store.db, doc, Date.now(), { replace: command === 'import' });
         process.stdout.write(`${command === 'seed' ? 'seeded' : 'imported'}: ${JSON.stringify(counts)}\n`);
       } finally {
         await store.close();

@@ -77,6 +77,19 @@ forEachStore('control plane', (h) => {
     assert.equal(badRow.statusCode, 400);
   });
 
+  it('replacing the state with a document that fails changes nothing', async () => {
+    const app = await h.createApp({ name: 'Survivor' });
+    const res = await h.inject({
+      method: 'PUT',
+      url: '/_kapibara/v1/state',
+      payload: { accounts: [{ id: 1, email: 'a@example.com' }, { id: 2, email: 'a@example.com' }] },
+    });
+    assert.equal(res.statusCode, 400);
+    assert.match(res.json().error, /^accounts\[1\]/);
+    const apps = await h.control('GET', '/apps');
+    assert.deepEqual(apps.map((a: { id: number }) => a.id), [app.id]);
+  });
+
   it('moves the clock', async () => {
     const before = await h.control('GET', '/clock');
     const after = await h.control('POST', '/clock', { advance_seconds: 3600 });

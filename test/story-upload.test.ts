@@ -45,6 +45,23 @@ forEachStore('Kakao Story: image upload and photo stories', (h) => {
     await checkServed(paths[1], 'jpeg');
   });
 
+  it('uploaded images round-trip through state export and import (bytes as base64)', async () => {
+    const app = await storyApp(h);
+    const { token } = await storyUser(h, app);
+    const a = await png(40, 30);
+    const res = await upload(h, token, [{ name: 'file', filename: 'a.png', contentType: 'image/png', data: a }]);
+    assert.equal(res.statusCode, 200, res.body);
+    const [path] = res.json();
+    const state = await h.control('GET', '/state');
+    assert.equal(typeof state.story_image_files[0].bytes, 'string');
+    await h.control('POST', '/reset');
+    assert.equal((await fetchImage(path)).statusCode, 404);
+    await h.control('PUT', '/state', state);
+    const back = await checkServed(path, 'png');
+    assert.deepEqual(back.rawPayload, a);
+    assert.deepEqual(await h.control('GET', '/state'), state);
+  });
+
   it('PHP sample: file[0] and file[1]; Python sample: one `file`, then post/photo with the upload body as image_url_list', async () => {
     const app = await storyApp(h);
     const { token } = await storyUser(h, app);

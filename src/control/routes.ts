@@ -454,21 +454,17 @@ export default async function controlRoutes(root: FastifyInstance): Promise<void
 
   // Whole state
   app.get('/state', { config }, async () => exportState(app.platform.db));
-  app.put('/state', { config }, async (req) => {
-    await resetState(app.platform.db);
-    app.platform.clock.setOffset(0);
-    return { imported: await importDoc(req.body as StateDocument) };
-  });
-  app.post('/state', { config }, async (req) => ({ imported: await importDoc(req.body as StateDocument) }));
+  app.put('/state', { config }, async (req) => ({ imported: await importDoc(req.body as StateDocument, true) }));
+  app.post('/state', { config }, async (req) => ({ imported: await importDoc(req.body as StateDocument, false) }));
   app.post('/reset', { config }, async () => {
     await resetState(app.platform.db);
     app.platform.clock.setOffset(0);
     return { reset: true };
   });
 
-  async function importDoc(doc: StateDocument) {
+  async function importDoc(doc: StateDocument, replace: boolean) {
     try {
-      const counts = await importState(app.platform.db, doc, app.platform.clock.now());
+      const counts = await importState(app.platform.db, doc, app.platform.clock.now(), { replace });
       // The document may carry another signing key and clock offset: use what is stored now.
       app.platform.keys = await SigningKeys.load(app.platform.db);
       const offset = await app.platform.db.selectFrom('settings').select('value').where('key', '=', 'clock_offset_ms').executeTakeFirst();

@@ -44,6 +44,7 @@ export async function exportState(db: Kysely<DB>): Promise<StateDocument> {
     doc[spec.name] = rows.map((row: Record<string, unknown>) => {
       const out: Record<string, unknown> = { ...row };
       for (const col of spec.json) if (typeof out[col] === 'string') out[col] = JSON.parse(out[col] as string);
+      for (const col of spec.binary ?? []) if (out[col] instanceof Uint8Array) out[col] = Buffer.from(out[col] as Uint8Array).toString('base64');
       return out;
     });
   }
@@ -51,19 +52,29 @@ export async function exportState(db: Kysely<DB>): Promise<StateDocument> {
 }
 
 export async function resetState(db: Kysely<DB>): Promise<void> {
-  await db.transaction().execute(async (tx) => {
-    for (const spec of [...STATE_TABLES].reverse()) {
-      // The signing key survives a reset: tokens verified by clients keep a stable JWKS.
-      if (spec.name === 'settings') await tx.deleteFrom('settings').where('key', '!=', 'signing_key').execute();
-      else await tx.deleteFrom(spec.name as any).execute();
-    }
-  });
+  await db.transaction().execute((tx) => deleteAll(tx));
+}
+
+async function deleteAll(tx: Kysely<DB>): Promise<void> {
+  for (const spec of [...STATE_TABLES].reverse()) {
+    // The signing key survives a reset: tokens verified by clients keep a stable JWKS.
+    if (spec.name === 'settings') await tx.deleteFrom('settings').where('key', '!=', 'signing_key').execute();
+    else await tx.deleteFrom(spec.name as any).execute();
+  }
 }
 
 export class StateFormatError extends Error {}
 
-/** Adds the document's rows to the current state (call `resetState` first to replace it). */
-export async function importState(db: Kysely<DB>, doc: StateDocument, now: number): Promise<Record<string, number>> {
+/**
+ * Adds the document's rows to the current state, or with `replace` replaces all state with
+ * them. Either way it is one transaction: a document that fails leaves the state as it was.
+ */
+export async function importState(
+  db: Kysely<DB>,
+  doc: StateDocument,
+  now: number,
+  options: { replace?: boolean } = {},
+): Promise<Record<string, number>> {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new StateFormatError('state must be a JSON object');
   const known = new Set(STATE_TABLES.map((t) => t.name));
   for (const key of Object.keys(doc)) {
@@ -72,6 +83,7 @@ export async function importState(db: Kysely<DB>, doc: StateDocument, now: numbe
   }
   const counts: Record<string, number> = {};
   await db.transaction().execute(async (tx) => {
+    if (options.replace) await deleteAll(tx);
     for (const spec of STATE_TABLES) {
       const rows = (doc[spec.name] as Record<string, unknown>[] | undefined) ?? [];
       for (const [i, input] of rows.entries()) {
@@ -120,6 +132,10 @@ async function importRow(db: Kysely<DB>, spec: TableSpec, input: Record<string, 
     row.scopes ??= {};
   }
   for (const col of spec.json) if (row[col] !== undefined && typeof row[col] !== 'string') row[col] = JSON.stringify(row[col]);
+  for (const col of spec.binary ?? []) {
+    if (typeof row[col] !== 'string') throw new StateFormatError(`${spec.name}.${col} must be a base64 string`);
+    row[col] = Buffer.from(row[col] as string, 'base64');
+  }
   for (const [k, v] of Object.entries(row)) if (typeof v === 'boolean') row[k] = v ? 1 : 0;
   await db.insertInto(spec.name as any).values(row).execute();
 }

@@ -111,7 +111,7 @@ export const storyStateTables: TableSpec[] = [
   { name: 'story_profiles', json: [] },
   { name: 'stories', json: ['link_info'] },
   { name: 'story_images', json: [] },
-  { name: 'story_image_files', json: [] },
+  { name: 'story_image_files', json: [], binary: ['bytes'] },
   { name: 'story_media', json: [] },
   { name: 'story_comments', json: [] },
   { name: 'story_likes', json: [] },
