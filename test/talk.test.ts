@@ -234,6 +234,37 @@ forEachStore('Talk friends', (h) => {
   });
 });
 
+forEachStore('Talk control plane', (h) => {
+  it('reads and changes Talk settings and multi-profiles, rejecting bad input', async () => {
+    const a = await h.createAccount({ nickname: 'A' });
+    const b = await h.createAccount({ nickname: 'B' });
+    assert.deepEqual(await h.control('GET', `/accounts/${a.id}/talk`), { account_id: a.id, messages_blocked: false, country_iso: null, multi_profiles: [] });
+    const changed = await h.control('PATCH', `/accounts/${a.id}/talk`, { messages_blocked: true, country_iso: 'JP' });
+    assert.equal(changed.messages_blocked, true);
+    assert.equal(changed.country_iso, 'JP');
+    assert.equal((await h.control('PUT', `/accounts/${a.id}/talk`, { country_iso: null })).messages_blocked, true);
+    const p = await h.control('POST', `/accounts/${a.id}/talk/profiles`, { nickname: 'Work A', shown_to: [b.id] });
+    assert.deepEqual(p.shown_to, [b.id]);
+    assert.equal((await h.control('GET', `/accounts/${a.id}/talk/profiles`)).length, 1);
+    const status = async (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
+      (await h.inject({ method, url: `/_kapibara/v1${url}`, payload })).statusCode;
+    assert.equal(await status('GET', '/accounts/1/talk'), 404);
+    assert.equal(await status('PATCH', `/accounts/${a.id}/talk`, { country_iso: 'korea' }), 400);
+    assert.equal(await status('POST', `/accounts/${a.id}/talk/profiles`, { nickname: 'x', shown_to: [a.id] }), 400);
+    assert.equal(await status('POST', `/accounts/${a.id}/talk/profiles`, { nickname: 'x', shown_to: [424242] }), 400);
+    assert.equal(await status('POST', `/accounts/${a.id}/talk/profiles`, { shown_to: [] }), 400);
+    assert.equal(await status('PATCH', `/accounts/${b.id}/talk/profiles/${p.id}`, { nickname: 'y' }), 404);
+    assert.equal(await status('DELETE', `/accounts/${a.id}/talk/profiles/1`), 404);
+    // Talk state travels with exports.
+    const state = await h.control('GET', '/state');
+    assert.equal(state.talk_settings.length, 1);
+    assert.equal(state.talk_multi_profiles.length, 1);
+    assert.equal(state.talk_profile_viewers.length, 1);
+    await h.control('PUT', '/state', state);
+    assert.deepEqual((await h.control('GET', `/accounts/${a.id}/talk`)).multi_profiles[0].shown_to, [b.id]);
+  });
+});
+
 forEachStore('Talk profiles by user list', (h) => {
   it('reproduces seed 003: viewer and targets with the admin key, GET and POST', async () => {
     const app = await h.createApp();
