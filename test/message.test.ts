@@ -107,18 +107,26 @@ forEachStore('Send to friends', (h) => {
     const blocked = await member(h, app, { nickname: 'Blocked' });
     await h.befriend(me, blocked);
     await h.control('PUT', `/accounts/${blocked.id}/talk`, { messages_blocked: true });
-    const res = await send(me, [ryan.uuid, stranger.uuid, blocked.uuid, 'no-such-uuid', apeach.uuid]);
+    const res = await send(me, [ryan.uuid, stranger.uuid, blocked.uuid, apeach.uuid]);
     assert.equal(res.statusCode, 200, res.body);
     assert.deepEqual(res.json(), {
       successful_receiver_uuids: [ryan.uuid, apeach.uuid],
       failure_info: [
-        { code: -502, msg: 'the receiver is not a friend of the sender in this app.', receiver_uuids: [stranger.uuid, 'no-such-uuid'] },
+        { code: -502, msg: 'the receiver is not a friend of the sender in this app.', receiver_uuids: [stranger.uuid] },
         { code: -530, msg: 'the receiver has blocked messages.', receiver_uuids: [blocked.uuid] },
       ],
     });
     assertApiError(await send(me, [stranger.uuid]), 400, -502, 'not a friend');
     assertApiError(await send(me, [blocked.uuid]), 400, -530, 'blocked');
-    assertApiError(await send(me, [me.uuid]), 400, -502);
+    // uuids the app never issued, and the sender themselves, fail the whole request (-2).
+    const notAllowed = 'Constraints on the parameter [receiver_uuids] are unsatisfied. Not allowed to send a message to some of receivers.';
+    assertApiError(await send(me, [ryan.uuid, 'no-such-uuid']), 400, -2, notAllowed);
+    const otherApp = await h.createApp();
+    const elsewhere = await member(h, otherApp, { nickname: 'Elsewhere' });
+    await h.befriend(me, elsewhere);
+    assertApiError(await send(me, [elsewhere.uuid]), 400, -2, notAllowed);
+    assertApiError(await send(me, [ryan.uuid, me.uuid]), 400, -2, 'Cannot contain a receiver who is identical to the sender in multicast mode.');
+    assert.equal((await messagesOf(h, ryan)).total_count, 1);
     // A friend who has not agreed to `friends` is not visible to the app: -502 too.
     const shy = await member(h, app, { nickname: 'Shy' }, ['profile_nickname']);
     await h.befriend(me, shy);
@@ -132,25 +140,29 @@ forEachStore('Send to friends', (h) => {
     const onlyFriends = await member(h, app, {}, ['friends']);
     let res = await send(onlyFriends, ['x']);
     assertApiError(res, 403, -402);
-    assert.equal(res.json().api_type, 'TALK_FRIENDS_MESSAGE_DEFAULT_SEND');
+    assert.equal(res.json().api_type, 'TALK_MESSAGE_DEFAULT_SEND');
     assert.deepEqual(res.json().required_scopes, ['talk_message']);
     const onlyTalk = await member(h, app, {}, ['talk_message']);
     res = await send(onlyTalk, ['x'], '/v1/api/talk/friends/message/send', { template_id: 1 });
     assertApiError(res, 403, -402);
-    assert.equal(res.json().api_type, 'TALK_FRIENDS_MESSAGE_SEND');
+    assert.equal(res.json().api_type, 'TALK_MESSAGE_SEND');
     assert.deepEqual(res.json().required_scopes, ['friends']);
     const none = await member(h, app, {}, ['profile_nickname']);
     res = await send(none, ['x'], '/v1/api/talk/friends/message/scrap/send', { request_url: 'http://localhost:3000/' });
-    assert.equal(res.json().api_type, 'TALK_FRIENDS_MESSAGE_SCRAP_SEND');
+    assert.equal(res.json().api_type, 'TALK_MESSAGE_SCRAP_SEND');
     assert.deepEqual(res.json().required_scopes, ['talk_message', 'friends']);
   });
 
   it('rejects malformed receiver_uuids with -2', async () => {
     const { me, ryan } = await circle();
-    assertApiError(await h.kapi('POST', '/v1/api/talk/friends/message/default/send', me.token, { template_object: TEXT('x') }), 400, -2, 'receiver_uuids is required');
-    assertApiError(await send(me, '[]'), 400, -2, 'receiver_uuids');
-    assertApiError(await send(me, '["a",'), 400, -2, 'receiver_uuids');
-    assertApiError(await send(me, ['a', 'b', 'c', 'd', 'e', 'f']), 400, -2, 'at most 5');
+    const res = await h.kapi('POST', '/v1/api/talk/friends/message/default/send', me.token, { template_object: TEXT('x') });
+    assert.deepEqual(res.json(), { msg: 'The Parameter [receiver_uuids] cannot be null.', code: -2 });
+    assertApiError(await send(me, '[]'), 400, -2, 'The Parameter [receiver_uuids] cannot be empty.');
+    const invalid = 'Constraints on the parameter [receiver_uuids] are unsatisfied. The input receiver id(s) is invalid format.';
+    assertApiError(await send(me, '["a",'), 400, -2, invalid);
+    assertApiError(await send(me, ryan.uuid), 400, -2, invalid);
+    assertApiError(await send(me, '[1,2]'), 400, -2, invalid);
+    assertApiError(await send(me, ['a', 'b', 'c', 'd', 'e', 'f']), 400, -2, 'At most 5 receivers');
     assertApiError(await send(me, [ryan.uuid], undefined, { template_object: '{}' }), 400, -2, 'template_object.object_type');
     assert.equal((await messagesOf(h, ryan)).total_count, 0);
   });

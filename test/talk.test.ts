@@ -204,7 +204,7 @@ forEachStore('Talk friends', (h) => {
     const res = await friendsOf(me);
     assertApiError(res, 403, -402, 'insufficient scopes.');
     assert.deepEqual(res.json().required_scopes, ['friends']);
-    assert.equal(res.json().api_type, 'TALK_FRIENDS');
+    assert.equal(res.json().api_type, 'FRIENDS');
     const noTalk = await member(h, app, { talk_user: false });
     const r501 = await friendsOf(noTalk);
     assertApiError(r501, 400, -501);

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { KakaoApiError, invalidParam } from '../../core/errors.js';
 import type { UserContext } from '../../core/auth.js';
 import type { Platform } from '../../core/platform.js';
-import { jsonParam, listParam } from '../../core/params.js';
+import { jsonParam } from '../../core/params.js';
 import { hasScope } from '../../core/scopes.js';
 import { FetchRefused, fetchPage, readOpenGraph } from '../../core/fetcher.js';
 import { findLinkByUuid } from '../../store/links.js';
@@ -136,18 +136,23 @@ export async function sendMemo(platform: Platform, ctx: UserContext, req: Messag
 
 export const MAX_RECEIVERS = 5;
 
-/** `receiver_uuids`: a JSON array of 1 to 5 uuids (duplicates are sent once). */
+const RECEIVERS_CONSTRAINT = 'Constraints on the parameter [receiver_uuids] are unsatisfied.';
+
+/** `receiver_uuids`: a JSON array of 1 to 5 uuids (duplicates are sent once); Kakao's -2 messages. */
 export function parseReceivers(raw: string | undefined): string[] {
-  if (raw === undefined) throw invalidParam('receiver_uuids is required.');
-  let list: string[] | undefined;
+  if (raw === undefined) throw invalidParam('The Parameter [receiver_uuids] cannot be null.');
+  let list: unknown;
   try {
-    list = listParam(raw);
+    list = JSON.parse(raw);
   } catch {
-    throw invalidParam('invalid receiver_uuids: must be a JSON array of uuids.');
+    list = undefined;
   }
-  if (!list || list.length === 0) throw invalidParam('receiver_uuids is required.');
-  const unique = [...new Set(list)];
-  if (unique.length > MAX_RECEIVERS) throw invalidParam(`invalid receiver_uuids: at most ${MAX_RECEIVERS} receivers.`);
+  if (!Array.isArray(list) || list.some((u) => typeof u !== 'string' || u === '')) {
+    throw invalidParam(`${RECEIVERS_CONSTRAINT} The input receiver id(s) is invalid format.`);
+  }
+  if (list.length === 0) throw invalidParam('The Parameter [receiver_uuids] cannot be empty.');
+  const unique = [...new Set(list as string[])];
+  if (unique.length > MAX_RECEIVERS) throw invalidParam(`${RECEIVERS_CONSTRAINT} At most ${MAX_RECEIVERS} receivers are allowed.`);
   return unique;
 }
 
@@ -182,12 +187,21 @@ export async function sendToFriends(
   const message = await composeMessage(platform, ctx, req);
   const sender = ctx.account.id;
 
-  const failures = new Map<string, Failure>();
-  const receivers: { uuid: string; accountId: number }[] = [];
+  // uuids are app-specific: one this app never issued (or another app's) fails the request.
+  const links = [];
   for (const uuid of uuids) {
     const link = await findLinkByUuid(db, ctx.app.id, uuid);
-    const account = link && link.accountId !== sender ? await findAccountById(db, link.accountId) : undefined;
-    if (!link || !account || !account.talkUser || !hasScope(link.scopes, 'friends') || !(await areFriends(db, sender, link.accountId))) {
+    if (!link) throw invalidParam(`${RECEIVERS_CONSTRAINT} Not allowed to send a message to some of receivers.`);
+    if (link.accountId === sender) throw invalidParam('Cannot contain a receiver who is identical to the sender in multicast mode.');
+    links.push(link);
+  }
+
+  const failures = new Map<string, Failure>();
+  const receivers: { uuid: string; accountId: number }[] = [];
+  for (const link of links) {
+    const uuid = link.uuid;
+    const account = await findAccountById(db, link.accountId);
+    if (!account || !account.talkUser || !hasScope(link.scopes, 'friends') || !(await areFriends(db, sender, link.accountId))) {
       failures.set(uuid, NOT_FRIEND);
       continue;
     }

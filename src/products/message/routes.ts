@@ -38,21 +38,21 @@ const ROUTES: { kind: Kind; memo: string; friends: string; memoApi: string; frie
     memo: '/v2/api/talk/memo/default/send',
     friends: '/v1/api/talk/friends/message/default/send',
     memoApi: 'TALK_MEMO_DEFAULT_SEND',
-    friendsApi: 'TALK_FRIENDS_MESSAGE_DEFAULT_SEND',
+    friendsApi: 'TALK_MESSAGE_DEFAULT_SEND',
   },
   {
     kind: 'custom',
     memo: '/v2/api/talk/memo/send',
     friends: '/v1/api/talk/friends/message/send',
     memoApi: 'TALK_MEMO_SEND',
-    friendsApi: 'TALK_FRIENDS_MESSAGE_SEND',
+    friendsApi: 'TALK_MESSAGE_SEND',
   },
   {
     kind: 'scrap',
     memo: '/v2/api/talk/memo/scrap/send',
     friends: '/v1/api/talk/friends/message/scrap/send',
     memoApi: 'TALK_MEMO_SCRAP_SEND',
-    friendsApi: 'TALK_FRIENDS_MESSAGE_SCRAP_SEND',
+    friendsApi: 'TALK_MESSAGE_SCRAP_SEND',
   },
 ];
 

@@ -40,7 +40,7 @@ export default async function talkRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/v1/api/talk/friends', async (req) => {
     const ctx = await requireUser(req);
-    requireScopes(ctx, 'TALK_FRIENDS', ['friends']);
+    requireScopes(ctx, 'FRIENDS', ['friends']);
     const input = params(req, FriendsQuery);
     return friendsList(req.server.platform, ctx, {
       offset: input.offset,
