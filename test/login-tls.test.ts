@@ -1,0 +1,57 @@
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import https from 'node:https';
+import { X509Certificate } from 'node:crypto';
+import { forEachStore } from './helpers/harness.js';
+import { buildApp } from '../src/app.js';
+import { listenTls, loadTlsMaterial, TLS_HOST_NAMES } from '../src/core/tls.js';
+
+/** The TLS certificate for host-mapped clients: made once, kept in the store, served by --tls-port. */
+forEachStore('TLS for Kakao host names', (h) => {
+  it('creates one certificate for the Kakao hosts and loopback, and keeps it in the store', async () => {
+    const first = await loadTlsMaterial(h.store.db);
+    const again = await loadTlsMaterial(h.store.db);
+    assert.equal(again.cert, first.cert);
+    const x509 = new X509Certificate(first.cert);
+    for (const name of TLS_HOST_NAMES) assert.ok(x509.checkHost(name), `certificate covers ${name}`);
+    assert.ok(x509.checkIP('127.0.0.1'));
+    assert.equal(x509.checkHost('evil.example'), undefined);
+    assert.ok(x509.verify(x509.publicKey), 'self-signed');
+  });
+
+  it('a restarted server (a new app on the same store) serves the same certificate over HTTPS', async () => {
+    const before = await loadTlsMaterial(h.store.db);
+    const restarted = await buildApp({ store: h.store, clock: h.clock });
+    const tls = await listenTls(restarted, { port: 0 });
+    try {
+      assert.equal(tls.cert, before.cert);
+      const { status, body, peer } = await new Promise<{ status: number; body: string; peer: string }>((resolve, reject) => {
+        const req = https.request(
+          { host: '127.0.0.1', port: tls.port, path: '/.well-known/openid-configuration', servername: 'kauth.kakao.com', headers: { host: 'kauth.kakao.com' }, ca: before.cert },
+          (res) => {
+            const peer = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().fingerprint256;
+            let text = '';
+            res.on('data', (c) => (text += c));
+            res.on('end', () => resolve({ status: res.statusCode!, body: text, peer }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(status, 200);
+      assert.equal(JSON.parse(body).issuer, 'https://kauth.kakao.com');
+      assert.equal(peer, new X509Certificate(before.cert).fingerprint256);
+    } finally {
+      await tls.close();
+      await restarted.close();
+    }
+  });
+
+  it('replaces a certificate that is about to expire', async () => {
+    const first = await loadTlsMaterial(h.store.db);
+    const validTo = Date.parse(new X509Certificate(first.cert).validTo);
+    const renewed = await loadTlsMaterial(h.store.db, validTo - 24 * 3600 * 1000);
+    assert.notEqual(renewed.cert, first.cert);
+    assert.equal((await loadTlsMaterial(h.store.db, validTo - 24 * 3600 * 1000)).cert, renewed.cert);
+  });
+});
