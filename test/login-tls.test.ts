@@ -47,6 +47,14 @@ forEachStore('TLS for Kakao host names', (h) => {
     }
   });
 
+  it('keeps the certificate (and the signing key) through a control-plane reset', async () => {
+    const before = await loadTlsMaterial(h.store.db);
+    const jwks = (await h.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json();
+    await h.control('POST', '/reset');
+    assert.equal((await loadTlsMaterial(h.store.db)).cert, before.cert);
+    assert.deepEqual((await h.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json(), jwks);
+  });
+
   it('replaces a certificate that is about to expire', async () => {
     const first = await loadTlsMaterial(h.store.db);
     const validTo = Date.parse(new X509Certificate(first.cert).validTo);

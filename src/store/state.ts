@@ -35,6 +35,9 @@ export const STATE_TABLES: TableSpec[] = [
   ...storyStateTables,
 ];
 
+/** Settings that are the server's identity rather than state: kept by a reset. */
+const IDENTITY_SETTINGS = ['signing_key', 'tls_certificate'];
+
 export type StateDocument = { version?: number } & Record<string, unknown>;
 
 export async function exportState(db: Kysely<DB>): Promise<StateDocument> {
@@ -57,8 +60,8 @@ export async function resetState(db: Kysely<DB>): Promise<void> {
 
 async function deleteAll(tx: Kysely<DB>): Promise<void> {
   for (const spec of [...STATE_TABLES].reverse()) {
-    // The signing key survives a reset: tokens verified by clients keep a stable JWKS.
-    if (spec.name === 'settings') await tx.deleteFrom('settings').where('key', '!=', 'signing_key').execute();
+    // The server's identity survives a reset: clients keep a stable JWKS and a trusted TLS certificate.
+    if (spec.name === 'settings') await tx.deleteFrom('settings').where('key', 'not in', IDENTITY_SETTINGS).execute();
     else await tx.deleteFrom(spec.name as any).execute();
   }
 }
