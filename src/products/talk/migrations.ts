@@ -103,7 +103,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('pair_daily', 'integer')
     .execute();
 
-  // One row per person who sees the message: a 1:1 message is in both people's chats.
+  // One row per person who sees the message: a 1:1 message is in both people's chats. One
+  // index besides the key, so a send stays one cheap write; listing every chat of a person
+  // (control plane only) sorts that person's rows.
   await db.schema
     .createTable('talk_messages')
     .addColumn('id', 'bigint', (c) => c.primaryKey())
@@ -118,7 +120,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('talk_messages_chat').on('talk_messages').columns(['account_id', 'peer_account_id', 'created_at', 'id']).execute();
-  await db.schema.createIndex('talk_messages_recent').on('talk_messages').columns(['account_id', 'created_at', 'id']).execute();
 
   await db.schema
     .createTable('talk_quota_counters')
