@@ -4,9 +4,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ControlError } from '../core/errors.js';
 import { isKnownScope } from '../core/scopes.js';
 import { isoSeconds } from '../core/clock.js';
-import { type App, createApp, deleteApp, findAppById, listApps, updateApp } from '../store/apps.js';
+import { type App, appInputFromJson, createApp, deleteApp, findAppById, listApps, updateApp } from '../store/apps.js';
 import {
   type Account,
+  accountInputFromJson,
   addFriendship,
   createAccount,
   deleteAccount,
@@ -203,48 +204,7 @@ function appInput(body: Static<typeof AppBody>) {
   for (const scope of Object.keys(body.consent_items ?? {})) {
     if (!isKnownScope(scope)) throw new ControlError(400, `unknown consent item "${scope}"`);
   }
-  return {
-    id: body.id,
-    name: body.name,
-    keys: { rest_api: body.rest_api_key, native: body.native_key, javascript: body.javascript_key, admin: body.admin_key },
-    clientSecret: body.client_secret,
-    redirectUris: body.redirect_uris,
-    logoutRedirectUris: body.logout_redirect_uris,
-    webDomains: body.web_domains,
-    consentItems: body.consent_items,
-    serviceTerms: body.service_terms?.map((t) => ({
-      tag: t.tag,
-      title: t.title ?? t.tag,
-      required: t.required ?? false,
-      revocable: t.revocable ?? !(t.required ?? false),
-    })),
-    userPropertyKeys: body.user_property_keys,
-    loginEnabled: body.login_enabled,
-    oidcEnabled: body.oidc_enabled,
-    manualSignup: body.manual_signup,
-  };
-}
-
-function accountInput(body: Static<typeof AccountBody>) {
-  return {
-    id: body.id,
-    email: body.email,
-    password: body.password,
-    nickname: body.nickname,
-    profileImageUrl: body.profile_image_url,
-    thumbnailImageUrl: body.thumbnail_image_url,
-    name: body.name,
-    gender: body.gender,
-    birthyear: body.birthyear,
-    birthday: body.birthday,
-    birthdayType: body.birthday_type,
-    isLeapMonth: body.is_leap_month,
-    phoneNumber: body.phone_number,
-    isKorean: body.is_korean,
-    emailVerified: body.email_verified,
-    talkUser: body.talk_user,
-    storyUser: body.story_user,
-  };
+  return appInputFromJson(body);
 }
 
 /** Unique-constraint violations are the caller's mistake, never a 500. */
@@ -307,7 +267,7 @@ export default async function controlRoutes(root: FastifyInstance): Promise<void
   // Accounts (simulated people)
   app.post('/accounts', { config, schema: { body: AccountBody } }, async (req, reply) => {
     const { db, clock } = app.platform;
-    const created = await uniquely('account', () => createAccount(db, accountInput(req.body), clock.now()));
+    const created = await uniquely('account', () => createAccount(db, accountInputFromJson(req.body), clock.now()));
     return reply.status(201).send(accountJson(created));
   });
   app.get('/accounts', { config, schema: { querystring: Type.Object({ email: Type.Optional(Str) }) } }, async (req) => {
@@ -323,7 +283,7 @@ export default async function controlRoutes(root: FastifyInstance): Promise<void
   app.patch('/accounts/:account_id', { config, schema: { params: AccountIdParams, body: AccountBody } }, async (req) => {
     await mustAccount(req.params.account_id);
     const { id: _ignored, ...rest } = req.body;
-    const updated = await uniquely('account', () => updateAccount(app.platform.db, req.params.account_id, accountInput(rest)));
+    const updated = await uniquely('account', () => updateAccount(app.platform.db, req.params.account_id, accountInputFromJson(rest)));
     return accountJson(updated!);
   });
   app.delete('/accounts/:account_id', { config, schema: { params: AccountIdParams } }, async (req, reply) => {

@@ -26,6 +26,50 @@ export interface Account {
 
 export type AccountInput = Partial<Omit<Account, 'createdAt'>>;
 
+/** A person as JSON (control plane bodies, state-format rows); booleans may be 0/1. */
+export interface AccountJson {
+  id?: number;
+  email?: string;
+  password?: string;
+  nickname?: string;
+  profile_image_url?: string | null;
+  thumbnail_image_url?: string | null;
+  name?: string | null;
+  gender?: 'female' | 'male' | null;
+  birthyear?: string | null;
+  birthday?: string | null;
+  birthday_type?: 'SOLAR' | 'LUNAR' | null;
+  is_leap_month?: boolean | 0 | 1;
+  phone_number?: string | null;
+  is_korean?: boolean | 0 | 1 | null;
+  email_verified?: boolean | 0 | 1;
+  talk_user?: boolean | 0 | 1;
+  story_user?: boolean | 0 | 1;
+}
+
+export function accountInputFromJson(j: AccountJson): AccountInput {
+  const bool = (v: boolean | 0 | 1 | undefined) => (v === undefined ? undefined : Boolean(v));
+  return {
+    id: j.id,
+    email: j.email,
+    password: j.password,
+    nickname: j.nickname,
+    profileImageUrl: j.profile_image_url,
+    thumbnailImageUrl: j.thumbnail_image_url,
+    name: j.name,
+    gender: j.gender,
+    birthyear: j.birthyear,
+    birthday: j.birthday,
+    birthdayType: j.birthday_type,
+    isLeapMonth: bool(j.is_leap_month),
+    phoneNumber: j.phone_number,
+    isKorean: j.is_korean === undefined || j.is_korean === null ? j.is_korean : Boolean(j.is_korean),
+    emailVerified: bool(j.email_verified),
+    talkUser: bool(j.talk_user),
+    storyUser: bool(j.story_user),
+  };
+}
+
 export function toAccount(row: Selectable<AccountsTable>): Account {
   return {
     id: row.id,

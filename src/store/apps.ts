@@ -46,6 +46,55 @@ export interface AppInput {
   manualSignup?: boolean;
 }
 
+/**
+ * An app as JSON (control plane bodies, state-format rows): snake_case columns with
+ * structured values decoded. Booleans may be 0/1 as stored.
+ */
+export interface AppJson {
+  id?: number;
+  name?: string;
+  rest_api_key?: string;
+  native_key?: string;
+  javascript_key?: string;
+  admin_key?: string;
+  client_secret?: string | null;
+  redirect_uris?: string[];
+  logout_redirect_uris?: string[];
+  web_domains?: string[];
+  consent_items?: Record<string, ConsentSetting>;
+  service_terms?: { tag: string; title?: string; required?: boolean; revocable?: boolean }[];
+  user_property_keys?: string[];
+  login_enabled?: boolean | 0 | 1;
+  oidc_enabled?: boolean | 0 | 1;
+  manual_signup?: boolean | 0 | 1;
+}
+
+const optionalBool = (v: boolean | 0 | 1 | undefined) => (v === undefined ? undefined : Boolean(v));
+
+export function appInputFromJson(j: AppJson): AppInput {
+  return {
+    id: j.id,
+    name: j.name,
+    keys: { rest_api: j.rest_api_key, native: j.native_key, javascript: j.javascript_key, admin: j.admin_key },
+    clientSecret: j.client_secret,
+    redirectUris: j.redirect_uris,
+    logoutRedirectUris: j.logout_redirect_uris,
+    webDomains: j.web_domains,
+    consentItems: j.consent_items,
+    // A term is optional unless marked required, and only optional terms can be withdrawn by default.
+    serviceTerms: j.service_terms?.map((t) => ({
+      tag: t.tag,
+      title: t.title ?? t.tag,
+      required: t.required ?? false,
+      revocable: t.revocable ?? !(t.required ?? false),
+    })),
+    userPropertyKeys: j.user_property_keys,
+    loginEnabled: optionalBool(j.login_enabled),
+    oidcEnabled: optionalBool(j.oidc_enabled),
+    manualSignup: optionalBool(j.manual_signup),
+  };
+}
+
 export const DEFAULT_CONSENT_ITEMS: Record<string, ConsentSetting> = {
   profile_nickname: 'required',
   profile_image: 'optional',

@@ -1,9 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import { createApp, type AppInput } from './apps.js';
-import { createAccount, type AccountInput } from './accounts.js';
+import { type AppJson, appInputFromJson, createApp } from './apps.js';
+import { type AccountJson, accountInputFromJson, createAccount } from './accounts.js';
 import { numericId, randomToken } from '../core/ids.js';
-import { DEFAULT_CONSENT_ITEMS } from './apps.js';
 import type { TableSpec } from './state-tables.js';
 import { talkStateTables } from '../products/talk/tables.js';
 import { storyStateTables } from '../products/story/tables.js';
@@ -106,11 +105,11 @@ export async function importState(
 
 async function importRow(db: Kysely<DB>, spec: TableSpec, input: Record<string, unknown>, now: number): Promise<void> {
   if (spec.name === 'apps' && !('rest_api_key' in input && 'admin_key' in input)) {
-    await createApp(db, appInputFromRow(input), now);
+    await createApp(db, appInputFromJson(input as AppJson), now);
     return;
   }
   if (spec.name === 'accounts' && !('created_at' in input)) {
-    await createAccount(db, accountInputFromRow(input), now);
+    await createAccount(db, accountInputFromJson(input as AccountJson), now);
     return;
   }
   if (spec.name === 'settings') {
@@ -141,45 +140,4 @@ async function importRow(db: Kysely<DB>, spec: TableSpec, input: Record<string, 
   }
   for (const [k, v] of Object.entries(row)) if (typeof v === 'boolean') row[k] = v ? 1 : 0;
   await db.insertInto(spec.name as any).values(row).execute();
-}
-
-function appInputFromRow(r: Record<string, any>): AppInput {
-  return {
-    id: r.id,
-    name: r.name,
-    keys: { rest_api: r.rest_api_key, native: r.native_key, javascript: r.javascript_key, admin: r.admin_key },
-    clientSecret: r.client_secret,
-    redirectUris: r.redirect_uris,
-    logoutRedirectUris: r.logout_redirect_uris,
-    webDomains: r.web_domains,
-    consentItems: r.consent_items ?? DEFAULT_CONSENT_ITEMS,
-    serviceTerms: r.service_terms,
-    userPropertyKeys: r.user_property_keys,
-    loginEnabled: r.login_enabled === undefined ? undefined : Boolean(r.login_enabled),
-    oidcEnabled: r.oidc_enabled === undefined ? undefined : Boolean(r.oidc_enabled),
-    manualSignup: r.manual_signup === undefined ? undefined : Boolean(r.manual_signup),
-  };
-}
-
-function accountInputFromRow(r: Record<string, any>): AccountInput {
-  const bool = (v: unknown) => (v === undefined ? undefined : Boolean(v));
-  return {
-    id: r.id,
-    email: r.email,
-    password: r.password,
-    nickname: r.nickname,
-    profileImageUrl: r.profile_image_url,
-    thumbnailImageUrl: r.thumbnail_image_url,
-    name: r.name,
-    gender: r.gender,
-    birthyear: r.birthyear,
-    birthday: r.birthday,
-    birthdayType: r.birthday_type,
-    isLeapMonth: bool(r.is_leap_month),
-    phoneNumber: r.phone_number,
-    isKorean: r.is_korean === undefined ? undefined : r.is_korean === null ? null : Boolean(r.is_korean),
-    emailVerified: bool(r.email_verified),
-    talkUser: bool(r.talk_user),
-    storyUser: bool(r.story_user),
-  };
 }
