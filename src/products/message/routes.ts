@@ -15,6 +15,16 @@ const ScrapParams = Type.Object({ request_url: Str, template_id: Id, template_ar
 
 type Kind = MessageRequest['kind'];
 
+const MemoResponse = { response: { 200: Type.Object({ result_code: Type.Integer() }) } };
+const FriendsResponse = {
+  response: {
+    200: Type.Object({
+      successful_receiver_uuids: Type.Array(Type.String()),
+      failure_info: Type.Optional(Type.Array(Type.Object({ code: Type.Integer(), msg: Type.String(), receiver_uuids: Type.Array(Type.String()) }))),
+    }),
+  },
+};
+
 /** `args` is the older name of `template_args` on the memo page of seed 001. */
 function messageRequest(kind: Kind, raw: RawParams): { request: MessageRequest; receivers: string | undefined } {
   if (kind === 'default') {
@@ -58,13 +68,13 @@ const ROUTES: { kind: Kind; memo: string; friends: string; memoApi: string; frie
 
 export default async function messageRoutes(app: FastifyInstance): Promise<void> {
   for (const route of ROUTES) {
-    app.post(route.memo, async (req) => {
+    app.post(route.memo, { schema: MemoResponse }, async (req) => {
       const ctx = await requireUser(req);
       requireScopes(ctx, route.memoApi, ['talk_message']);
       const { request } = messageRequest(route.kind, rawParams(req));
       return sendMemo(req.server.platform, ctx, request);
     });
-    app.post(route.friends, async (req) => {
+    app.post(route.friends, { schema: FriendsResponse }, async (req) => {
       const ctx = await requireUser(req);
       requireScopes(ctx, route.friendsApi, ['talk_message', 'friends']);
       const { request, receivers } = messageRequest(route.kind, rawParams(req));

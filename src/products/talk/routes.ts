@@ -27,18 +27,50 @@ const ProfilesQuery = Type.Object({
   viewer_id_type: Type.Optional(Type.String()),
 });
 
+// Response schemas: serialization by schema, and a declared shape for every 200.
+const Opt = Type.Optional;
+const TalkProfileResponse = Type.Object({
+  id: Opt(Type.Integer()),
+  nickName: Opt(Type.String()),
+  profileImageURL: Opt(Type.String()),
+  thumbnailURL: Opt(Type.String()),
+  countryISO: Opt(Type.String()),
+});
+const FriendsResponse = Type.Object({
+  elements: Type.Array(
+    Type.Object({
+      profile_nickname: Type.String(),
+      profile_thumbnail_image: Type.String(),
+      id: Type.Integer(),
+      uuid: Type.String(),
+      favorite: Type.Boolean(),
+    }),
+  ),
+  total_count: Type.Integer(),
+  before_url: Opt(Type.String()),
+  after_url: Opt(Type.String()),
+  favorite_count: Type.Integer(),
+});
+const ProfileInfo = Type.Object({
+  user_id: Type.Integer(),
+  nickname: Opt(Type.String()),
+  profile_image_url: Opt(Type.String()),
+  thumbnail_image_url: Opt(Type.String()),
+});
+const ProfilesResponse = Type.Object({ viewer: Opt(ProfileInfo), targets: Type.Array(ProfileInfo) });
+
 export function isTrue(value: boolean | string | undefined): boolean {
   return value === true || value === 'true';
 }
 
 export default async function talkRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/v1/api/talk/profile', async (req) => {
+  app.get('/v1/api/talk/profile', { schema: { response: { 200: TalkProfileResponse } } }, async (req) => {
     const ctx = await requireUser(req);
     const input = params(req, ProfileQuery);
     return talkProfileWithCountry(req.server.platform, ctx, isTrue(input.secure_resource));
   });
 
-  app.get('/v1/api/talk/friends', async (req) => {
+  app.get('/v1/api/talk/friends', { schema: { response: { 200: FriendsResponse } } }, async (req) => {
     const ctx = await requireUser(req);
     requireScopes(ctx, 'FRIENDS', ['friends']);
     const input = params(req, FriendsQuery);
@@ -63,6 +95,6 @@ export default async function talkRoutes(app: FastifyInstance): Promise<void> {
       viewerIdType: input.viewer_id_type,
     });
   };
-  app.get('/v2/api/talk/profiles', profiles);
-  app.post('/v2/api/talk/profiles', profiles);
+  app.get('/v2/api/talk/profiles', { schema: { response: { 200: ProfilesResponse } } }, profiles);
+  app.post('/v2/api/talk/profiles', { schema: { response: { 200: ProfilesResponse } } }, profiles);
 }
