@@ -57,6 +57,24 @@ forEachStore('Send to me (memo)', (h) => {
     assert.equal((await messagesOf(h, me)).total_count, 0);
   });
 
+  it('stores every one of many concurrent sends (group commit), from several people', async () => {
+    const app = await h.createApp();
+    const people = [await member(h, app), await member(h, app), await member(h, app)];
+    const sends = [];
+    for (let i = 0; i < 60; i++) {
+      const p = people[i % 3];
+      sends.push(h.kapi('POST', '/v2/api/talk/memo/default/send', p.token, { template_object: TEXT(`m${i}`) }));
+    }
+    for (const res of await Promise.all(sends)) assert.deepEqual(res.json(), { result_code: 0 });
+    for (const [n, p] of people.entries()) {
+      const { total_count, messages } = await messagesOf(h, p, 'memo', '?limit=100');
+      assert.equal(total_count, 20);
+      // Concurrent requests have no order among themselves: every one is there, once.
+      const expected = Array.from({ length: 20 }, (_, k) => `m${3 * k + n}`).sort();
+      assert.deepEqual(messages.map((m: any) => m.template.text).sort(), expected);
+    }
+  });
+
   it('accepts parameters in the query string and JSON-valued fields', async () => {
     const app = await h.createApp();
     const me = await member(h, app);

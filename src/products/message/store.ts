@@ -1,6 +1,6 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import type { TalkTemplatesTable } from '../talk/tables.js';
+import type { TalkMessagesTable, TalkTemplatesTable } from '../talk/tables.js';
 
 /** Repository of Talk messaging: custom templates, chats and messages, quotas. */
 
@@ -97,12 +97,12 @@ export interface NewMessage {
 }
 
 /**
- * Delivers a message: one statement, one row per person who sees it (the sender's memo
- * chat; or the 1:1 chat on both sides). The send path stays one write.
+ * Delivers a message: one row per person who sees it (the sender's memo chat; or the 1:1
+ * chat on both sides). Resolves once the rows are stored.
  */
 export async function deliver(db: Kysely<DB>, type: ChatType, message: NewMessage, receiverAccountId: number, now: number): Promise<void> {
   const template = JSON.stringify(message.template);
-  const row = (account: number, peer: number) => ({
+  const row = (account: number, peer: number): MessageRow => ({
     id: nextMessageId(),
     account_id: account,
     chat_type: type,
@@ -116,8 +116,57 @@ export async function deliver(db: Kysely<DB>, type: ChatType, message: NewMessag
   });
   const sender = message.senderAccountId;
   const rows = type === 'memo' ? [row(sender, sender)] : [row(sender, receiverAccountId), row(receiverAccountId, sender)];
-  await db.insertInto('talk_messages').values(rows).execute();
+  let writer = writers.get(db);
+  if (!writer) writers.set(db, (writer = new MessageWriter(db)));
+  await writer.write(rows);
 }
+
+type MessageRow = Selectable<TalkMessagesTable>;
+
+/**
+ * Group commit: the messages of every send that arrives in the same turn of the event loop
+ * are stored by one multi-row INSERT (one commit), and each send answers once its rows are
+ * stored. Under load this turns many small commits into a few larger ones.
+ */
+class MessageWriter {
+  private queue: { rows: MessageRow[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private scheduled = false;
+
+  constructor(private readonly db: Kysely<DB>) {}
+
+  write(rows: MessageRow[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ rows, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    this.scheduled = false;
+    const rows = batch.flatMap((b) => b.rows);
+    try {
+      for (let i = 0; i < rows.length; i += 500) await this.db.insertInto('talk_messages').values(rows.slice(i, i + 500)).execute();
+      for (const b of batch) b.resolve();
+    } catch {
+      // One bad send must not fail the others: store each on its own and report its own error.
+      for (const b of batch) {
+        try {
+          await this.db.insertInto('talk_messages').values(b.rows).onConflict((oc) => oc.doNothing()).execute();
+          b.resolve();
+        } catch (err) {
+          b.reject(err);
+        }
+      }
+    }
+  }
+}
+
+const writers = new WeakMap<Kysely<DB>, MessageWriter>();
 
 export interface ChatSummary {
   type: ChatType;
