@@ -130,7 +130,7 @@ export async function scrapPage(requestUrl: string, webDomains: readonly string[
 export async function sendMemo(platform: Platform, ctx: UserContext, req: MessageRequest): Promise<{ result_code: number }> {
   if (!ctx.account.talkUser) throw notTalkUser();
   const message = await composeMessage(platform, ctx, req);
-  await deliver(platform.db, 'memo', message, ctx.account.id, platform.clock.now());
+  await deliver(platform.db, 'memo', message, [], platform.clock.now());
   return { result_code: 0 };
 }
 
@@ -231,7 +231,7 @@ export async function sendToFriends(
   const used = (key: string) => (counts.get(key) ?? 0) + (increments.get(key) ?? 0);
   const over = (key: string, max: number | null) => max !== null && used(key) + 1 > max;
 
-  const delivered: string[] = [];
+  const delivered: { uuid: string; accountId: number }[] = [];
   for (const r of receivers) {
     const failure = over(keys.senderMonth, limit('senderMonthly'))
       ? SENDER_MONTHLY
@@ -249,9 +249,9 @@ export async function sendToFriends(
     for (const key of [keys.senderMonth, keys.senderDay, keys.receiverDay(r.accountId), keys.pairDay(r.accountId)]) {
       increments.set(key, (increments.get(key) ?? 0) + 1);
     }
-    await deliver(db, 'direct', message, r.accountId, now);
-    delivered.push(r.uuid);
+    delivered.push(r);
   }
+  if (delivered.length > 0) await deliver(db, 'direct', message, delivered.map((r) => r.accountId), now);
   await addToCounters(db, ctx.app.id, increments);
 
   // Failures grouped by code, in the order of the request.
@@ -267,7 +267,7 @@ export async function sendToFriends(
     const first = groups.values().next().value!;
     throw new KakaoApiError(first.code, first.msg, 400);
   }
-  const body: Record<string, unknown> = { successful_receiver_uuids: delivered };
+  const body: Record<string, unknown> = { successful_receiver_uuids: delivered.map((r) => r.uuid) };
   if (groups.size > 0) body.failure_info = [...groups.values()];
   return body;
 }

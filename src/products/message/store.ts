@@ -97,10 +97,10 @@ export interface NewMessage {
 }
 
 /**
- * Delivers a message: one row per person who sees it (the sender's memo chat; or the 1:1
- * chat on both sides). Resolves once the rows are stored.
+ * Delivers a message: one row per person who sees it (the sender's memo chat; or each 1:1
+ * chat, on both sides). Resolves once the rows are stored.
  */
-export async function deliver(db: Kysely<DB>, type: ChatType, message: NewMessage, receiverAccountId: number, now: number): Promise<void> {
+export async function deliver(db: Kysely<DB>, type: ChatType, message: NewMessage, receiverAccountIds: number[], now: number): Promise<void> {
   const template = JSON.stringify(message.template);
   const row = (account: number, peer: number): MessageRow => ({
     id: nextMessageId(),
@@ -115,7 +115,7 @@ export async function deliver(db: Kysely<DB>, type: ChatType, message: NewMessag
     created_at: now,
   });
   const sender = message.senderAccountId;
-  const rows = type === 'memo' ? [row(sender, sender)] : [row(sender, receiverAccountId), row(receiverAccountId, sender)];
+  const rows = type === 'memo' ? [row(sender, sender)] : receiverAccountIds.flatMap((r) => [row(sender, r), row(r, sender)]);
   let writer = writers.get(db);
   if (!writer) writers.set(db, (writer = new MessageWriter(db)));
   await writer.write(rows);
