@@ -7,6 +7,7 @@ import { hasScope } from './scopes.js';
 import { rawParams, validateParams } from './params.js';
 import type { Platform } from './platform.js';
 import type { AccessTokensTable, AccountsTable, AppsTable, AppUsersTable, DB } from '../db/schema.js';
+import { changeStamp } from '../db/index.js';
 import { type App, type KeyType, findAppByKey, toApp } from '../store/apps.js';
 import { type Account, findAccountById, toAccount } from '../store/accounts.js';
 import { type Link, findLinkByUserId, toLink } from '../store/links.js';
@@ -70,19 +71,58 @@ function accessTokenParam(req: FastifyRequest): string | undefined {
 
 export async function userFromToken(platform: Platform, token: string): Promise<UserContext> {
   const { db, clock } = platform;
-  const result = await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(tokenContextSql(db, platform.dialect), [sha256(token)]));
-  const row = result.rows[0];
-  if (!row) throw invalidToken(TOKEN_UNKNOWN);
-  const expiresAt = row.t__expires_at as number;
-  if (expiresAt <= clock.now()) throw invalidToken(TOKEN_EXPIRED);
-  // An access token whose app link is gone (unlinked) no longer identifies anyone.
-  if (row.l__user_id === null || row.l__user_id === undefined) throw invalidToken(TOKEN_UNKNOWN);
+  const hash = sha256(token);
+  // Read the stamp before the query: an entry is only ever trusted at the stamp it was read at.
+  const stamp = changeStamp(db);
+  const cache = stamp === undefined ? undefined : contextCache(db);
+  let found = cache?.get(hash);
+  if (!found || found.stamp !== stamp) {
+    const result = await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(tokenContextSql(db, platform.dialect), [hash]));
+    found = { stamp: stamp ?? -1, context: contextFromRow(result.rows[0]) };
+    if (cache) {
+      if (cache.size >= CONTEXT_CACHE_SIZE) cache.clear();
+      cache.set(hash, found);
+    }
+  }
+  const ctx = found.context;
+  if (!ctx) throw invalidToken(TOKEN_UNKNOWN);
+  if (ctx.tokenExpiresAt <= clock.now()) throw invalidToken(TOKEN_EXPIRED);
+  // Callers may change what they get (a link's consents before saving it): hand out copies.
+  const { link } = ctx;
+  return {
+    app: { ...ctx.app },
+    account: { ...ctx.account },
+    link: { ...link, properties: { ...link.properties }, scopes: { ...link.scopes }, terms: { ...link.terms } },
+    tokenExpiresAt: ctx.tokenExpiresAt,
+  };
+}
+
+/** null: no such token, or its link is gone (unlinked), so it no longer identifies anyone. */
+function contextFromRow(row: Record<string, unknown> | undefined): UserContext | null {
+  if (!row || row.l__user_id === null || row.l__user_id === undefined) return null;
   return {
     app: toApp(pick<AppsTable>(row, 'a__', APP_COLUMNS)),
     account: toAccount(pick<AccountsTable>(row, 'c__', ACCOUNT_COLUMNS)),
     link: toLink(pick<AppUsersTable>(row, 'l__', LINK_COLUMNS)),
-    tokenExpiresAt: expiresAt,
+    tokenExpiresAt: row.t__expires_at as number,
   };
+}
+
+/**
+ * Resolved tokens of stores that have a change stamp (SQLite): token hash → what it
+ * resolved to, valid only while the database has not changed since. Bounded; cleared
+ * when full.
+ */
+const CONTEXT_CACHE_SIZE = 10_000;
+const contextCaches = new WeakMap<object, Map<string, { stamp: number; context: UserContext | null }>>();
+
+function contextCache(db: Kysely<DB>): Map<string, { stamp: number; context: UserContext | null }> {
+  let cache = contextCaches.get(db);
+  if (!cache) {
+    cache = new Map();
+    contextCaches.set(db, cache);
+  }
+  return cache;
 }
 
 /**

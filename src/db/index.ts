@@ -37,7 +37,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<DB>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
+    const database = reusingStatements(sqlite);
+    db = new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
+    stamps.set(db, database.changeStamp);
   }
   await migrateToLatest(db, dialect);
   return {
@@ -47,17 +49,36 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   };
 }
 
+const stamps = new WeakMap<object, () => number>();
+
+/**
+ * A number that changes whenever the database may have changed: after any statement other
+ * than a SELECT run through this store, or a commit by another connection to the same
+ * SQLite file (`PRAGMA data_version`). Hot paths may keep what they derived from the
+ * database in memory and trust it while the stamp is unchanged. Undefined on PostgreSQL,
+ * where other instances write unseen: there, always read the database.
+ */
+export function changeStamp(db: Kysely<DB>): number | undefined {
+  return stamps.get(db)?.();
+}
+
 /**
  * Kysely prepares a statement for every query, and compiling one costs better-sqlite3 more
  * than running a small indexed query (and leaves garbage for the collector). Queries are
  * built from a fixed set of shapes, so keep the compiled statements (bounded) and reuse
- * them; a statement still being iterated (`busy`) is never handed out twice.
+ * them; a statement still being iterated (`busy`) is never handed out twice. Kysely runs
+ * each statement right after preparing it, so preparing anything but a SELECT moves the
+ * change stamp.
  */
 function reusingStatements(sqlite: Database.Database, max = 2000) {
   const statements = new Map<string, Database.Statement>();
+  const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
+  let generation = 0;
+  let lastDataVersion = dataVersion.get() as number;
   return {
     close: () => sqlite.close(),
     prepare(text: string): Database.Statement {
+      if (!/^\s*select\b/i.test(text)) generation++;
       const cached = statements.get(text);
       if (cached && !cached.busy) return cached;
       const statement = sqlite.prepare(text);
@@ -66,6 +87,14 @@ function reusingStatements(sqlite: Database.Database, max = 2000) {
         statements.set(text, statement);
       }
       return statement;
+    },
+    changeStamp(): number {
+      const version = dataVersion.get() as number;
+      if (version !== lastDataVersion) {
+        lastDataVersion = version;
+        generation++;
+      }
+      return generation;
     },
   };
 }
