@@ -3,6 +3,7 @@ import type { UserContext } from '../../core/auth.js';
 import type { Platform } from '../../core/platform.js';
 import { hasScope } from '../../core/scopes.js';
 import { listParam } from '../../core/params.js';
+import { changeStamp } from '../../db/index.js';
 import type { App } from '../../store/apps.js';
 import { findLinkByUserId, type Link } from '../../store/links.js';
 import type { FriendLanguage } from './collation.js';
@@ -76,7 +77,15 @@ export async function friendsList(platform: Platform, ctx: UserContext, input: F
   if (friendOrder !== 'favorite' && friendOrder !== 'nickname') throw invalidParam('invalid friend_order: must be favorite or nickname.');
   if (!ctx.account.talkUser) throw notTalkUser();
 
+  // A page is derived from the database only: on a store with a change stamp (SQLite) it is
+  // kept in memory and served again while nothing has been written since.
   const { db } = platform;
+  const stamp = changeStamp(db);
+  const cacheKey = `${ctx.app.id}:${ctx.account.id}:${offset}:${limit}:${order}:${input.friendOrder ?? ''}:${input.language}:${input.secure}:${input.baseUrl}`;
+  const cache = stamp === undefined ? undefined : pageCache(db);
+  const hit = cache?.get(cacheKey);
+  if (hit && hit.stamp === stamp) return hit.body;
+
   const counts = await friendListCounts(db, ctx.app.id, ctx.account.id);
   const rows = await friendPage(
     db,
@@ -110,7 +119,20 @@ export async function friendsList(platform: Platform, ctx: UserContext, input: F
   if (offset > 0) body.before_url = pageUrl(Math.max(0, offset - limit));
   if (offset + limit < counts.totalCount) body.after_url = pageUrl(offset + limit);
   body.favorite_count = counts.favoriteCount;
+  if (cache && stamp !== undefined) {
+    if (cache.size >= PAGE_CACHE_SIZE) cache.clear();
+    cache.set(cacheKey, { stamp, body });
+  }
   return body;
+}
+
+const PAGE_CACHE_SIZE = 10_000;
+const pageCaches = new WeakMap<object, Map<string, { stamp: number; body: Record<string, unknown> }>>();
+
+function pageCache(db: object): Map<string, { stamp: number; body: Record<string, unknown> }> {
+  let cache = pageCaches.get(db);
+  if (!cache) pageCaches.set(db, (cache = new Map()));
+  return cache;
 }
 
 export interface ProfilesInput {
