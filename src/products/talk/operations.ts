@@ -40,8 +40,7 @@ export async function talkProfile(ctx: UserContext, secure: boolean): Promise<Re
     if (profile) body.profileImageURL = profile;
     if (thumbnail) body.thumbnailURL = thumbnail;
   }
-  const out: Record<string, unknown> = Object.keys(body).length > 0 ? { id: ctx.link.userId, ...body } : body;
-  return out;
+  return Object.keys(body).length > 0 ? { id: ctx.link.userId, ...body } : body;
 }
 
 export async function talkProfileWithCountry(platform: Platform, ctx: UserContext, secure: boolean): Promise<Record<string, unknown>> {
