@@ -53,8 +53,8 @@ const stamps = new WeakMap<object, () => number>();
 
 /**
  * A number that changes whenever the database may have changed: after any statement other
- * than a SELECT run through this store, or a commit by another connection to the same
- * SQLite file (`PRAGMA data_version`). Hot paths may keep what they derived from the
+ * than a SELECT run through this store, or (within a millisecond) a commit by another
+ * connection to the same SQLite file (`PRAGMA data_version`). Hot paths may keep what they derived from the
  * database in memory and trust it while the stamp is unchanged. Undefined on PostgreSQL,
  * where other instances write unseen: there, always read the database.
  */
@@ -75,6 +75,7 @@ function reusingStatements(sqlite: Database.Database, max = 2000) {
   const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
   let generation = 0;
   let lastDataVersion = dataVersion.get() as number;
+  let lastChecked = performance.now();
   return {
     close: () => sqlite.close(),
     prepare(text: string): Database.Statement {
@@ -89,10 +90,16 @@ function reusingStatements(sqlite: Database.Database, max = 2000) {
       return statement;
     },
     changeStamp(): number {
-      const version = dataVersion.get() as number;
-      if (version !== lastDataVersion) {
-        lastDataVersion = version;
-        generation++;
+      // Asking SQLite costs more than the rest of a cached lookup: other processes' commits
+      // are looked for at most once a millisecond.
+      const now = performance.now();
+      if (now - lastChecked >= 1) {
+        lastChecked = now;
+        const version = dataVersion.get() as number;
+        if (version !== lastDataVersion) {
+          lastDataVersion = version;
+          generation++;
+        }
       }
       return generation;
     },
