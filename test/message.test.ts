@@ -75,6 +75,14 @@ forEachStore('Send to me (memo)', (h) => {
     }
   });
 
+  it('answers -3 when the app turned the consent item off', async () => {
+    const app = await h.createApp({ name: 'Shop', consent_items: { profile_nickname: 'required', talk_message: 'disabled' } });
+    const me = await member(h, app);
+    const res = await h.kapi('POST', '/v2/api/talk/memo/default/send', me.token, { template_object: TEXT('x') });
+    assertApiError(res, 403, -3);
+    assert.deepEqual(res.json(), { msg: '[Shop] App disabled [talk_message] scopes for [TALK_MEMO_DEFAULT_SEND] API on developers.kakao.com. Enable it first.', code: -3 });
+  });
+
   it('accepts parameters in the query string and JSON-valued fields', async () => {
     const app = await h.createApp();
     const me = await member(h, app);

@@ -216,6 +216,11 @@ forEachStore('Talk friends', (h) => {
     assertApiError(await friendsOf(ok, { order: 'up' }), 400, -2, 'order');
     assertApiError(await friendsOf(ok, { friend_order: 'age' }), 400, -2, 'friend_order');
     assertApiError(await friendsOf(ok, { limit: 'ten' }), 400, -2, 'limit');
+    const disabledApp = await h.createApp({ name: 'NoFriends', consent_items: { profile_nickname: 'required', friends: 'disabled' } });
+    const off = await member(h, disabledApp, {});
+    const r3 = await friendsOf(off);
+    assertApiError(r3, 403, -3);
+    assert.deepEqual(r3.json(), { msg: '[NoFriends] App disabled [friends] scopes for [FRIENDS] API on developers.kakao.com. Enable it first.', code: -3 });
     const empty = await friendsOf(ok);
     assert.deepEqual(empty.json(), { elements: [], total_count: 0, favorite_count: 0 });
   });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { requireScopes, requireUser } from '../../core/auth.js';
+import { requireUser } from '../../core/auth.js';
+import { requireTalkScopes } from '../talk/operations.js';
 import { type RawParams, rawParams, validateParams } from '../../core/params.js';
 import { type MessageRequest, sendMemo, sendToFriends } from './operations.js';
 
@@ -70,13 +71,13 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
   for (const route of ROUTES) {
     app.post(route.memo, { schema: MemoResponse }, async (req) => {
       const ctx = await requireUser(req);
-      requireScopes(ctx, route.memoApi, ['talk_message']);
+      requireTalkScopes(ctx, route.memoApi, ['talk_message']);
       const { request } = messageRequest(route.kind, rawParams(req));
       return sendMemo(req.server.platform, ctx, request);
     });
     app.post(route.friends, { schema: FriendsResponse }, async (req) => {
       const ctx = await requireUser(req);
-      requireScopes(ctx, route.friendsApi, ['talk_message', 'friends']);
+      requireTalkScopes(ctx, route.friendsApi, ['talk_message', 'friends']);
       const { request, receivers } = messageRequest(route.kind, rawParams(req));
       return sendToFriends(req.server.platform, ctx, receivers, request);
     });

@@ -1,5 +1,5 @@
 import { KakaoApiError, invalidParam, notLinked } from '../../core/errors.js';
-import type { UserContext } from '../../core/auth.js';
+import { type UserContext, requireScopes } from '../../core/auth.js';
 import type { Platform } from '../../core/platform.js';
 import { hasScope } from '../../core/scopes.js';
 import { listParam } from '../../core/params.js';
@@ -16,6 +16,19 @@ export const NOT_TALK_USER = 'NotExistTalkUserException';
 
 export function notTalkUser(msg = NOT_TALK_USER): KakaoApiError {
   return new KakaoApiError(-501, msg, 400);
+}
+
+/**
+ * The scopes an API needs: -3 when the app turned a consent item off (Kakao's message),
+ * then -402 for those the person has not agreed to.
+ */
+export function requireTalkScopes(ctx: UserContext, apiType: string, scopes: string[]): void {
+  for (const scope of scopes) {
+    if (ctx.app.consentItems[scope] === 'disabled') {
+      throw new KakaoApiError(-3, `[${ctx.app.name}] App disabled [${scope}] scopes for [${apiType}] API on developers.kakao.com. Enable it first.`, 403);
+    }
+  }
+  requireScopes(ctx, apiType, scopes);
 }
 
 /** `secure_resource=true` asks for https image URLs. */

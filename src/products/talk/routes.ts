@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { ADMIN_ONLY, requireAppKey, requireScopes, requireUser } from '../../core/auth.js';
+import { ADMIN_ONLY, requireAppKey, requireUser } from '../../core/auth.js';
 import { params } from '../../core/params.js';
 import { originOf } from '../../core/platform.js';
 import { friendLanguage } from './collation.js';
-import { friendsList, talkProfileWithCountry, talkProfiles } from './operations.js';
+import { friendsList, requireTalkScopes, talkProfileWithCountry, talkProfiles } from './operations.js';
 
 /** Kakao Talk Social (seed 003): profile, friends, profiles by user list. */
 
@@ -72,7 +72,7 @@ export default async function talkRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/v1/api/talk/friends', { schema: { response: { 200: FriendsResponse } } }, async (req) => {
     const ctx = await requireUser(req);
-    requireScopes(ctx, 'FRIENDS', ['friends']);
+    requireTalkScopes(ctx, 'FRIENDS', ['friends']);
     const input = params(req, FriendsQuery);
     return friendsList(req.server.platform, ctx, {
       offset: input.offset,
