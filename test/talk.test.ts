@@ -1,15 +1,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertApiError, forEachStore, type Harness, type TestAccount, type TestApp } from './helpers/harness.js';
-
-const ALL = ['profile_nickname', 'profile_image', 'friends', 'talk_message'];
-
-/** A person linked to `app` who agreed to `scopes`. */
-async function member(h: Harness, app: TestApp, body: Record<string, unknown>, scopes = ALL): Promise<TestAccount & { token: string; user_id: number }> {
-  const account = await h.createAccount(body);
-  const t = await h.token(app, account, scopes);
-  return { ...account, token: t.access_token, user_id: t.user_id };
-}
+import { assertApiError, forEachStore, type TestAccount } from './helpers/harness.js';
+import { member } from './talk-helpers.js';
 
 forEachStore('Talk profile', (h) => {
   it('reproduces seed 001: nickName, 640px and 110px images, countryISO', async () => {
