@@ -7,7 +7,7 @@ import { hasScope } from './scopes.js';
 import { rawParams, validateParams } from './params.js';
 import type { Platform } from './platform.js';
 import type { AccessTokensTable, AccountsTable, AppsTable, AppUsersTable, DB } from '../db/schema.js';
-import { changeStamp } from '../db/index.js';
+import { changeStamp, postgresPool } from '../db/index.js';
 import { type App, type KeyType, findAppByKey, toApp } from '../store/apps.js';
 import { type Account, findAccountById, toAccount } from '../store/accounts.js';
 import { type Link, findLinkByUserId, toLink } from '../store/links.js';
@@ -77,8 +77,7 @@ export async function userFromToken(platform: Platform, token: string): Promise<
   const cache = stamp === undefined ? undefined : contextCache(db);
   let found = cache?.get(hash);
   if (!found || found.stamp !== stamp) {
-    const result = await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(tokenContextSql(db, platform.dialect), [hash]));
-    found = { stamp: stamp ?? -1, context: contextFromRow(result.rows[0]) };
+    found = { stamp: stamp ?? -1, context: contextFromRow(await queryTokenContext(platform, hash)) };
     if (cache) {
       if (cache.size >= CONTEXT_CACHE_SIZE) cache.clear();
       cache.set(hash, found);
@@ -95,6 +94,14 @@ export async function userFromToken(platform: Platform, token: string): Promise<
     link: { ...link, properties: { ...link.properties }, scopes: { ...link.scopes }, terms: { ...link.terms } },
     tokenExpiresAt: ctx.tokenExpiresAt,
   };
+}
+
+async function queryTokenContext(platform: Platform, hash: string): Promise<Record<string, unknown> | undefined> {
+  const { db } = platform;
+  const text = tokenContextSql(db, platform.dialect);
+  const pool = postgresPool(db);
+  if (pool) return (await pool.query({ name: 'kapibara_token_context', text, values: [hash] })).rows[0];
+  return (await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, [hash]))).rows[0];
 }
 
 /** null: no such token, or its link is gone (unlinked), so it no longer identifies anyone. */

@@ -29,6 +29,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     dialect = 'postgres';
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
     db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    pools.set(db, pool);
   } else {
     dialect = 'sqlite';
     const file = options.sqlitePath ?? ':memory:';
@@ -50,6 +51,16 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 }
 
 const stamps = new WeakMap<object, () => number>();
+const pools = new WeakMap<object, pg.Pool>();
+
+/**
+ * The PostgreSQL pool behind a store, for the few hot queries that run as named prepared
+ * statements (planned once per connection; Kysely sends every query unnamed, to be
+ * planned again each time). Undefined on SQLite.
+ */
+export function postgresPool(db: Kysely<DB>): pg.Pool | undefined {
+  return pools.get(db);
+}
 
 /**
  * A number that changes whenever the database may have changed: after any statement other
