@@ -63,6 +63,18 @@ forEachStore('User API: consents, service terms, shipping addresses, userinfo', 
     assertApiError(await h.kapi('POST', '/v2/user/revoke/scopes', t.access_token, { scopes: ['nope'] }), 400, -2, 'scopes');
   });
 
+  it('revoking the older profile item is refused when it carries a required item', async () => {
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required', profile_image: 'optional', account_email: 'optional' } });
+    const person = await h.createAccount();
+    const t = await h.token(app, person, ['profile', 'account_email']);
+    const res = await h.kapi('POST', '/v2/user/revoke/scopes', t.access_token, { scopes: ['account_email', 'profile'] });
+    assertApiError(res, 400, -2, '"profile" cannot be revoked (required consent item: profile_nickname)');
+    // Nothing was revoked
+    const ka = (await h.kapi('GET', '/v2/user/me', t.access_token)).json().kakao_account;
+    assert.equal(ka.email_needs_agreement, false);
+    assert.equal(ka.profile_nickname_needs_agreement, false);
+  });
+
   it('revoking half of the older profile item keeps the other half', async () => {
     const app = await h.createApp({ consent_items: { profile: 'optional' } });
     const person = await h.createAccount({ nickname: 'Neo', profile_image_url: 'https://img.example.com/neo.png' });

@@ -396,13 +396,16 @@ export async function revokeScopes(platform: Platform, subject: Subject, ids: st
     }
   }
   for (const id of ids) {
-    const drops = Object.entries(app.consentItems).filter(
-      ([scope, setting]) => setting === 'required' && hasScope(link.scopes, scope) && !hasScope(next, scope),
-    );
-    if (app.consentItems[id] === 'required' || drops.length > 0) {
-      const named = app.consentItems[id] === 'required' ? id : drops.map(([scope]) => scope).join(', ');
-      throw invalidParam(`invalid scopes: "${id}" cannot be revoked (required consent item: ${named}).`);
+    if (app.consentItems[id] === 'required') {
+      throw invalidParam(`invalid scopes: "${id}" cannot be revoked (required consent item: ${id}).`);
     }
+  }
+  // Only the combined `profile` can take a required item with it (its nickname or image half).
+  const dropped = Object.keys(app.consentItems).filter(
+    (scope) => app.consentItems[scope] === 'required' && hasScope(link.scopes, scope) && !hasScope(next, scope),
+  );
+  if (dropped.length > 0) {
+    throw invalidParam(`invalid scopes: "profile" cannot be revoked (required consent item: ${dropped.join(', ')}).`);
   }
   link.scopes = next;
   await saveLink(platform.db, link);
