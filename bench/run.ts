@@ -41,22 +41,24 @@ function stopTarget(t: Target): Promise<void> {
 export interface Measurement {
   rps: number;
   p99: number;
+  /** Mean latency, ms. */
+  mean: number;
   errors: number;
   non2xx: number;
 }
 
-async function measure(origin: string, spec: RequestSpec | RequestSpec[]): Promise<Measurement> {
+async function measure(origin: string, spec: RequestSpec | RequestSpec[], connections = CONNECTIONS): Promise<Measurement> {
   const specs = Array.isArray(spec) ? spec : [spec];
   const run = (duration: number) =>
     autocannon({
       url: origin,
-      connections: CONNECTIONS,
+      connections,
       duration,
       requests: specs.map((s) => ({ method: s.method, path: s.path, headers: s.headers, body: s.body })),
     });
   await run(Math.max(1, Math.round(SECONDS / 4))); // warm-up: JIT, caches, connections
   const r = await run(SECONDS);
-  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+  return { rps: r.requests.average, p99: r.latency.p99, mean: r.latency.mean, errors: r.errors + r.timeouts, non2xx: r.non2xx };
 }
 
 /** The exact bytes Kapibara answers, for the bare baseline to repeat. */
@@ -85,9 +87,11 @@ async function runScenario(s: Scenario, store: string, arg: string): Promise<Row
     const extra: Record<string, number> = {};
     if (prepared.compare) {
       for (const [name, spec] of Object.entries(prepared.compare)) {
-        const m = await measure(kapibara.origin, spec);
+        const m = await measure(kapibara.origin, spec, 1);
+        if (m.errors || m.non2xx) throw new Error(`${s.name} ${name}: ${m.errors} errors, ${m.non2xx} non-2xx answers`);
         extra[`${name}_rps`] = m.rps;
         extra[`${name}_p99`] = m.p99;
+        extra[`${name}_mean`] = m.mean;
       }
     }
     const sample = await capture(kapibara.origin, Array.isArray(prepared.request) ? prepared.request[0] : prepared.request);
@@ -112,7 +116,7 @@ try {
     for (const [store, arg] of [['sqlite', ''], ['postgres', pgUrl]] as const) {
       const row = await runScenario(s, store, arg);
       rows.push(row);
-      const note = s.describe ? ` ${s.describe(row.extra ?? {}, row.kapibara)}` : '';
+      const note = s.describe ? ` ${s.describe(row.extra ?? {})}` : '';
       console.log(
         `${s.name} [${store}]: ${row.kapibara.rps.toFixed(0)} req/s, p99 ${row.kapibara.p99} ms | bare ${row.bare.rps.toFixed(0)} req/s, p99 ${row.bare.p99} ms | throughput ratio ${row.ratio.toFixed(2)}×${s.target ? ` (target ≥ ${s.target}×)` : ''}${note}` +
           (row.kapibara.errors || row.kapibara.non2xx ? ` | errors ${row.kapibara.errors}, non-2xx ${row.kapibara.non2xx}` : ''),

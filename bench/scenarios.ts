@@ -12,6 +12,7 @@ export interface RequestSpec {
 
 export interface Prepared {
   request: RequestSpec;
+  /** More Kapibara-only measurements, each with one connection: latency without queueing. */
   compare?: Record<string, RequestSpec>;
 }
 
@@ -20,7 +21,7 @@ export interface Scenario {
   /** Throughput ratio to the bare server this scenario must reach. */
   target?: number;
   setup(origin: string): Promise<Prepared>;
-  describe?(extra: Record<string, number>, main: { rps: number; p99: number }): string;
+  describe?(extra: Record<string, number>): string;
 }
 
 export async function control<T = any>(origin: string, method: string, path: string, body?: unknown): Promise<T> {
@@ -73,3 +74,111 @@ const userMe: Scenario = {
 };
 
 export const scenarios: Scenario[] = [userMe];
+
+/**
+ * One app; `big` has `bigCount` friends and `small` has 10, all linked to the app with the
+ * `friends` consent, loaded in one state import. Friends are seeded with mixed-script
+ * nicknames so ordering does real collation work.
+ */
+async function friendsWorld(origin: string, bigCount: number) {
+  await control(origin, 'POST', '/reset');
+  const appId = 77;
+  const names = ['Ryan', '라이언', 'アピーチ', '9lives', '_under', 'Zed', '무지', 'emoji😀', 'Neo', '프로도'];
+  const accounts: Record<string, unknown>[] = [
+    { id: 1, email: 'big@bench.test', nickname: 'Big' },
+    { id: 2, email: 'small@bench.test', nickname: 'Small' },
+    { id: 3, email: 'hundred@bench.test', nickname: 'Hundred' },
+  ];
+  const friendships: Record<string, unknown>[] = [];
+  const links: Record<string, unknown>[] = [
+    { app_id: appId, account_id: 1, scopes: ['profile_nickname', 'friends', 'talk_message'] },
+    { app_id: appId, account_id: 2, scopes: ['profile_nickname', 'friends', 'talk_message'] },
+    { app_id: appId, account_id: 3, scopes: ['profile_nickname', 'friends', 'talk_message'] },
+  ];
+  for (let i = 0; i < bigCount; i++) {
+    const id = 1000 + i;
+    accounts.push({ id, email: `f${i}@bench.test`, nickname: `${names[i % names.length]} ${i}`, thumbnail_image_url: `https://kapibara.test/${i}_110.png` });
+    links.push({ app_id: appId, account_id: id, scopes: ['profile_nickname', 'friends'] });
+    friendships.push({ account_id: 1, friend_account_id: id, favorite: i % 50 === 0, created_at: 0 });
+    friendships.push({ account_id: id, friend_account_id: 1, favorite: false, created_at: 0 });
+    if (i < 10) {
+      friendships.push({ account_id: 2, friend_account_id: id, favorite: i === 0, created_at: 0 });
+      friendships.push({ account_id: id, friend_account_id: 2, favorite: false, created_at: 0 });
+    }
+    if (i < 100) {
+      friendships.push({ account_id: 3, friend_account_id: id, favorite: i % 50 === 0, created_at: 0 });
+      friendships.push({ account_id: id, friend_account_id: 3, favorite: false, created_at: 0 });
+    }
+  }
+  await control(origin, 'POST', '/state', {
+    apps: [{ id: appId, name: 'bench', redirect_uris: ['http://localhost:3000/cb'], web_domains: ['http://localhost:3000'], consent_items: { profile_nickname: 'required', friends: 'optional', talk_message: 'optional' } }],
+    accounts,
+    friendships,
+    app_users: links,
+  });
+  const token = async (accountId: number) =>
+    (await control(origin, 'POST', `/apps/${appId}/users/${accountId}/tokens`, {})).access_token as string;
+  return { big: await token(1), small: await token(2), hundred: await token(3) };
+}
+
+const FRIENDS_AT = 10_000;
+
+const friendsPage: Scenario = {
+  name: 'GET /v1/api/talk/friends',
+  async setup(origin) {
+    const { big, small, hundred } = await friendsWorld(origin, FRIENDS_AT);
+    const page = (token: string, offset: number): RequestSpec => ({
+      method: 'GET',
+      path: `/v1/api/talk/friends?limit=100&offset=${offset}`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    return {
+      request: page(big, 0),
+      compare: {
+        big_first: page(big, 0),
+        big_last: page(big, FRIENDS_AT - 100),
+        ten: page(small, 0),
+        hundred: page(hundred, 0),
+      },
+    };
+  },
+  describe(x) {
+    const ms = (k: string) => `${x[`${k}_mean`].toFixed(3)} ms`;
+    return (
+      `\n    latency, one connection: ${FRIENDS_AT} friends first page ${ms('big_first')}, last page ${ms('big_last')}; 10 friends ${ms('ten')}; 100 friends ${ms('hundred')}` +
+      `\n    ${FRIENDS_AT} vs 10 friends: ${(x.big_first_mean / x.ten_mean).toFixed(2)}× (target ≤ 1.3×; the pages hold 100 vs 10 friends); ` +
+      `${FRIENDS_AT} vs 100 friends (both full pages): ${(x.big_first_mean / x.hundred_mean).toFixed(2)}×`
+    );
+  },
+};
+
+const FEED = JSON.stringify({
+  object_type: 'feed',
+  content: {
+    title: 'Kapibara bench',
+    description: 'A feed message',
+    image_url: 'http://localhost:3000/img.png',
+    link: { web_url: 'http://localhost:3000', mobile_web_url: 'http://localhost:3000' },
+  },
+  social: { like_count: 10, comment_count: 2 },
+  buttons: [{ title: 'Open', link: { web_url: 'http://localhost:3000' } }],
+});
+
+const memoSend: Scenario = {
+  name: 'POST /v2/api/talk/memo/default/send',
+  target: 0.35,
+  async setup(origin) {
+    const { app, person } = await appAndPerson(origin, { profile_nickname: 'required', talk_message: 'optional' });
+    const t = await control(origin, 'POST', `/apps/${app.id}/users/${person.id}/tokens`, {});
+    return {
+      request: {
+        method: 'POST',
+        path: '/v2/api/talk/memo/default/send',
+        headers: { authorization: `Bearer ${t.access_token}`, 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' },
+        body: new URLSearchParams({ template_object: FEED }).toString(),
+      },
+    };
+  },
+};
+
+scenarios.push(friendsPage, memoSend);

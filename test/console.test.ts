@@ -46,4 +46,31 @@ forEachStore('web console', (h) => {
     const bad = await h.inject({ method: 'GET', url: '/_kapibara/avatars/ryan_99.png' });
     assert.equal(bad.statusCode, 400);
   });
+
+  it("shows a person's chats with rendered messages and their stories with friends' reactions", async () => {
+    const app = await h.createApp({ name: 'Messenger', consent_items: { profile_nickname: 'required', talk_message: 'optional', story_publish: 'optional', story_read: 'optional' } });
+    const ryan = await h.createAccount({ nickname: 'Ryan' });
+    const apeach = await h.createAccount({ nickname: 'Apeach' });
+    await h.befriend(ryan, apeach);
+    const t = await h.token(app, ryan);
+    const sent = await h.kapi('POST', '/v2/api/talk/memo/default/send', t.access_token, {
+      template_object: { object_type: 'text', text: 'Hello <b>me</b>', link: { web_url: 'http://localhost:3000/x' }, button_title: 'Open it' },
+    });
+    assert.equal(sent.statusCode, 200, sent.body);
+    const posted = await h.kapi('POST', '/v1/api/story/post/note', t.access_token, { content: 'A day at the river' });
+    assert.equal(posted.statusCode, 200, posted.body);
+    const storyId = posted.json().id;
+    await h.control('POST', `/stories/${storyId}/comments`, { account_id: apeach.id, text: 'Looks fun!' });
+    await h.control('PUT', `/stories/${storyId}/likes/${apeach.id}`, { emotion: 'COOL' });
+
+    const res = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${ryan.id}` });
+    assert.equal(res.statusCode, 200);
+    assert.ok(res.body.includes('Me (memo chat)'));
+    assert.ok(res.body.includes('Hello &lt;b&gt;me&lt;/b&gt;'), 'the message text, escaped');
+    assert.ok(res.body.includes('Open it'));
+    assert.ok(res.body.includes('via Messenger'));
+    assert.ok(res.body.includes('A day at the river'));
+    assert.ok(res.body.includes('Looks fun!'));
+    assert.ok(res.body.includes('Apeach: COOL'));
+  });
 });

@@ -4,9 +4,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { html, raw, type RawHtml } from '../core/html.js';
 import { isoSeconds } from '../core/clock.js';
 import { listApps } from '../store/apps.js';
-import { findAccountById, listAccounts } from '../store/accounts.js';
+import { type Account, findAccountById, listAccounts } from '../store/accounts.js';
 import { toLink } from '../store/links.js';
 import { consoleSections } from './sections.js';
+import { originOf } from '../core/platform.js';
 
 /**
  * The web console: what the platform holds and what each simulated person would see.
@@ -27,13 +28,18 @@ code{font-size:12px;background:#f3f3f3;padding:1px 4px;border-radius:4px;word-br
 .avatar{width:40px;height:40px;border-radius:14px;background:#ddd;display:inline-flex;align-items:center;justify-content:center;font-weight:700}
 .bubble{background:#fff7c2;border-radius:10px;padding:10px 12px;margin:8px 0;max-width:520px}
 .card{border:1px solid #eee;border-radius:10px;padding:10px;margin:8px 0;max-width:420px}
-.card img{max-width:100%;border-radius:6px}`;
+.card img{max-width:100%;max-height:220px;object-fit:cover;border-radius:6px}
+.avatar img{width:40px;height:40px;border-radius:14px}`;
 
 function page(title: string, body: RawHtml): string {
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${title} · Kapibara console</title><style>${raw(STYLE)}</style></head>
 <body><header><a href="${CONSOLE_PREFIX}">Kapibara console</a><span class="muted">simulated Kakao platform</span></header>
 <main>${body}</main></body></html>`.html;
+}
+
+function avatar(p: Account): RawHtml {
+  return html`<span class="avatar">${p.thumbnailImageUrl ? html`<img src="${p.thumbnailImageUrl}" alt="">` : p.nickname.slice(0, 1)}</span>`;
 }
 
 function checkOperator(req: FastifyRequest, reply: FastifyReply): boolean {
@@ -67,7 +73,7 @@ ${apps.map(
 )}</table></section>
 <section><h2>People</h2><table><tr><th></th><th>Nickname</th><th>Email / password</th><th>Kakao Talk</th><th>Kakao Story</th></tr>
 ${people.map(
-  (p) => html`<tr><td><span class="avatar">${p.nickname.slice(0, 1)}</span></td>
+  (p) => html`<tr><td>${avatar(p)}</td>
 <td><a href="${CONSOLE_PREFIX}/people/${p.id}">${p.nickname}</a><br><span class="muted">account ${p.id}</span></td>
 <td>${p.email}<br><span class="muted">${p.password}</span></td><td>${p.talkUser ? 'yes' : 'no'}</td><td>${p.storyUser ? 'yes' : 'no'}</td></tr>`,
 )}</table></section>`;
@@ -94,8 +100,8 @@ ${people.map(
     ]);
     const appName = new Map(apps.map((a) => [a.id, a.name]));
     const links = linkRows.map(toLink);
-    const extra = await Promise.all(consoleSections.map((s) => s(app.platform, person)));
-    const body = html`<h1><span class="avatar">${person.nickname.slice(0, 1)}</span> ${person.nickname}</h1>
+    const extra = await Promise.all(consoleSections.map((s) => s(app.platform, person, originOf(req))));
+    const body = html`<h1>${avatar(person)} ${person.nickname}</h1>
 <section><h2>Kakao account</h2><table>
 <tr><th>Email</th><td>${person.email}</td><th>Password</th><td>${person.password}</td></tr>
 <tr><th>Name</th><td>${person.name ?? '—'}</td><th>Gender</th><td>${person.gender ?? '—'}</td></tr>

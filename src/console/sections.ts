@@ -1,8 +1,90 @@
 import type { Platform } from '../core/platform.js';
 import type { Account } from '../store/accounts.js';
-import type { RawHtml } from '../core/html.js';
+import { html, type RawHtml } from '../core/html.js';
+import { isoSeconds } from '../core/clock.js';
+import { listChats, listMessages, type StoredMessage } from '../products/message/store.js';
+import { listStories } from '../products/story/store.js';
+import { storiesJson } from '../products/story/operations.js';
 
-/** What a product adds to a person's console page (their chats, their stories…). */
-export type ConsoleSection = (platform: Platform, person: Account) => Promise<RawHtml>;
+/** What a product adds to a person's console page: what they would see in Kakao Talk or Story. */
+export type ConsoleSection = (platform: Platform, person: Account, origin: string) => Promise<RawHtml>;
 
-export const consoleSections: ConsoleSection[] = [];
+const CHATS_SHOWN = 20;
+const MESSAGES_PER_CHAT = 10;
+const STORIES_SHOWN = 18;
+
+type Obj = Record<string, any>;
+
+function linkTargets(link: Obj | undefined): RawHtml {
+  if (!link) return html``;
+  const url = link.web_url ?? link.mobile_web_url;
+  return url ? html` <a href="${url}" class="muted">${url}</a>` : html``;
+}
+
+function contentCard(c: Obj | undefined): RawHtml {
+  if (!c) return html``;
+  return html`<div class="card">${c.image_url ? html`<img src="${c.image_url}" alt="">` : ''}
+<strong>${c.title ?? ''}</strong>${c.description ? html`<br>${c.description}` : ''}${linkTargets(c.link)}</div>`;
+}
+
+/** A message's final template, drawn roughly as Kakao Talk shows it. */
+export function renderTemplate(t: Obj): RawHtml {
+  const buttons: Obj[] = Array.isArray(t.buttons) ? t.buttons : t.button_title ? [{ title: t.button_title }] : [];
+  const social = t.social
+    ? html`<div class="muted">${Object.entries(t.social as Obj)
+        .map(([k, v]) => `${k.replace('_count', '')} ${v}`)
+        .join(' · ')}</div>`
+    : '';
+  const commerce = t.commerce
+    ? html`<div><strong>${t.commerce.product_name ?? ''}</strong> ${t.commerce.discount_price ?? t.commerce.regular_price}${t.commerce.currency_unit ?? '원'}
+${t.commerce.discount_price ? html` <s class="muted">${t.commerce.regular_price}</s>` : ''}${t.commerce.discount_rate ? html` ${t.commerce.discount_rate}%` : ''}</div>`
+    : '';
+  return html`<div class="bubble"><span class="pill">${t.object_type}</span>
+${t.header_title ? html`<div><strong>${t.header_title}</strong></div>` : ''}
+${t.text ? html`<div>${t.text}</div>` : ''}
+${t.address ? html`<div>📍 ${t.address_title ?? ''} ${t.address}</div>` : ''}
+${contentCard(t.content)}
+${Array.isArray(t.contents) ? t.contents.map((c: Obj) => contentCard(c)) : ''}
+${commerce}${social}
+${buttons.map((b) => html`<span class="pill">${b.title}</span>`)}</div>`;
+}
+
+const talkSection: ConsoleSection = async ({ db }, person) => {
+  if (!person.talkUser) return html`<section><h2>Kakao Talk</h2><p class="muted">Does not use Kakao Talk.</p></section>`;
+  const { total, chats } = await listChats(db, person.id, 0, CHATS_SHOWN);
+  const names = new Map(
+    (await db.selectFrom('accounts').select(['id', 'nickname']).where('id', 'in', [person.id, ...chats.map((c) => c.peerAccountId)]).execute()).map((r) => [
+      r.id,
+      r.nickname,
+    ]),
+  );
+  const apps = new Map((await db.selectFrom('apps').select(['id', 'name']).execute()).map((a) => [a.id, a.name]));
+  const rendered = await Promise.all(
+    chats.map(async (c) => {
+      const { messages } = await listMessages(db, person.id, c.peerAccountId, 0, MESSAGES_PER_CHAT);
+      const title = c.type === 'memo' ? 'Me (memo chat)' : names.get(c.peerAccountId) ?? `account ${c.peerAccountId}`;
+      return html`<h3>${title} <span class="muted">${c.messageCount} messages</span></h3>
+${messages.map(
+  (m: StoredMessage) => html`<div class="muted">${isoSeconds(m.createdAt)} · from ${names.get(m.senderAccountId) ?? m.senderAccountId} via ${apps.get(m.appId) ?? m.appId}</div>${renderTemplate(m.template)}`,
+)}`;
+    }),
+  );
+  return html`<section><h2>Kakao Talk chats (${total})</h2>${total === 0 ? html`<p class="muted">No messages yet.</p>` : rendered}</section>`;
+};
+
+const storySection: ConsoleSection = async ({ db }, person, origin) => {
+  if (!person.storyUser) return html`<section><h2>Kakao Story</h2><p class="muted">Does not use Kakao Story.</p></section>`;
+  const rows = await listStories(db, person.id, STORIES_SHOWN);
+  const stories = await storiesJson(db, origin, rows, true);
+  return html`<section><h2>Kakao Story (${stories.length}${stories.length === STORIES_SHOWN ? '+' : ''})</h2>
+${stories.length === 0 ? html`<p class="muted">No stories yet.</p>` : ''}
+${stories.map(
+  (s) => html`<div class="card"><div class="muted">${s.created_at} · ${s.permission} · <a href="${s.url}">${s.media_type}</a></div>
+${s.content ? html`<p>${s.content}</p>` : ''}${(s.media ?? []).map((m) => html`<img src="${m.small}" alt="" style="max-width:120px;margin:2px">`)}
+<div class="muted">${s.like_count} moods · ${s.comment_count} comments</div>
+${(s.likes ?? []).map((l) => html`<span class="pill">${l.actor.display_name}: ${l.emotion}</span>`)}
+${(s.comments ?? []).map((c) => html`<div>💬 <strong>${c.writer.display_name}</strong> ${c.text}</div>`)}</div>`,
+)}</section>`;
+};
+
+export const consoleSections: ConsoleSection[] = [talkSection, storySection];
