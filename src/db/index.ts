@@ -28,6 +28,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) {
     dialect = 'postgres';
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    // An idle connection the server dropped (restart, failover, a test database dropped while
+    // the pool shuts down) has already been discarded by the pool; the next query opens a new
+    // one. Without a listener the pool's 'error' event would crash the process.
+    pool.on('error', () => {});
     db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     pools.set(db, pool);
   } else {
