@@ -90,6 +90,16 @@ forEachStore('control plane', (h) => {
     assert.deepEqual(apps.map((a: { id: number }) => a.id), [app.id]);
   });
 
+  it('keeps null as null and does not coerce JSON bodies', async () => {
+    const person = await h.createAccount({ name: 'Named', thumbnail_image_url: 'https://example.com/t.png' });
+    const cleared = await h.control('PATCH', `/accounts/${person.id}`, { name: null, thumbnail_image_url: null });
+    assert.equal(cleared.name, null);
+    assert.equal(cleared.thumbnail_image_url, null);
+    const res = await h.inject({ method: 'POST', url: '/_kapibara/v1/accounts', payload: { talk_user: 'yes' } });
+    assert.equal(res.statusCode, 400);
+    assert.match(res.json().error, /talk_user/);
+  });
+
   it('moves the clock', async () => {
     const before = await h.control('GET', '/clock');
     const after = await h.control('POST', '/clock', { advance_seconds: 3600 });

@@ -82,6 +82,7 @@ forEachStore('error model (seed 002)', (h) => {
       ['GET', '/v2/user/me', { secure_resource: 'maybe' }, 'secure_resource'],
       ['GET', '/v2/user/service_terms', { result: 'all' }, 'result'],
       ['GET', '/v1/user/shipping_address', { page_size: 'ten' }, 'page_size'],
+      ['GET', '/v1/user/shipping_address', { page_size: '2.5' }, 'page_size'],
       ['GET', '/v2/user/scopes', { scopes: 'profile' }, 'scopes'],
       ['POST', '/v1/user/update_profile', { properties: '{"a":' }, 'properties'],
       ['GET', '/v2/user/service_terms', { tags: '["a"' }, 'tags'],
@@ -94,6 +95,8 @@ forEachStore('error model (seed 002)', (h) => {
     const admin: Array<[string, Record<string, unknown>, string]> = [
       ['/v1/user/ids', { order: 'random' }, 'order'],
       ['/v1/user/ids', { limit: 'all' }, 'limit'],
+      ['/v1/user/ids', { limit: '1e3' }, 'limit'],
+      ['/v1/user/ids', { from_id: '1.5' }, 'from_id'],
       ['/v2/app/users', { target_id_type: 'uuid', target_ids: '[1]' }, 'target_id_type'],
       ['/v2/app/users', { target_id_type: 'user_id', target_ids: '[1.5]' }, 'target_ids'],
     ];

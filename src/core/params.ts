@@ -34,6 +34,19 @@ export function rawParams(req: FastifyRequest): RawParams {
   return merged;
 }
 
+const INTEGER_TEXT = /^[+-]?\d+$/;
+const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+
+/**
+ * Conversion alone would read `1e3` or `1.5` as the integer 1; a number parameter must be
+ * written as one (decimal seconds such as `1538448856.0` are numbers, not integers).
+ */
+function numericTextOk(schema: TSchema | undefined, text: string): boolean {
+  if (schema?.type === 'integer') return INTEGER_TEXT.test(text);
+  if (schema?.type === 'number') return NUMBER_TEXT.test(text);
+  return true;
+}
+
 /** Validates already-merged raw values against a TypeBox object schema. */
 export function validateParams<T extends TSchema>(schema: T, raw: RawParams): Static<T> {
   const check = checker(schema);
@@ -45,6 +58,9 @@ export function validateParams<T extends TSchema>(schema: T, raw: RawParams): St
     if (Array.isArray(v) && props[key]?.type !== 'array') v = v[v.length - 1];
     // Some SDKs send the literal text `null` (or an empty string) for an absent value.
     if (v === 'null' || v === '') continue;
+    if (typeof v === 'string' && !numericTextOk(props[key], v)) {
+      throw invalidParam(`invalid ${key}: Expected ${props[key].type === 'integer' ? 'integer' : 'number'}.`);
+    }
     if (v !== undefined) value[key] = v;
   }
   const converted = Value.Convert(schema, value);
