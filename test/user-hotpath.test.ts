@@ -33,6 +33,31 @@ forEachStore('User API: hot path freshness', (h) => {
     assert.equal((await me()).statusCode, 401);
   });
 
+  it('a kept answer is never served past its token expiry or into a new year, and depends on the URL', async () => {
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required', age_range: 'optional', account_email: 'optional' } });
+    const now = new Date(h.clock.now());
+    // Born so that the person turns 20 at the next new year (in ages by year).
+    const person = await h.createAccount({ nickname: 'Clocked', birthyear: String(now.getUTCFullYear() - 19) });
+    const t = await h.token(app, person);
+    const me = (q = '') => h.kapi('GET', `/v2/user/me${q}`, t.access_token);
+    assert.equal((await me()).json().kakao_account.age_range, '15~19');
+    assert.equal((await me()).json().kakao_account.age_range, '15~19');
+    const only = (await me('?property_keys=%5B%22kakao_account.email%22%5D')).json();
+    assert.equal(only.kakao_account.profile, undefined, 'another URL is another answer');
+
+    // Time passes on its own (no write to the store): the token expires after 12 hours…
+    h.clock.advance(43_200 * 1000);
+    assert.equal((await me()).statusCode, 401);
+
+    // …and the admin form's kept answer turns over with the year.
+    const admin = () => h.kapiKey('GET', '/v2/user/me', app.admin_key, { target_id_type: 'user_id', target_id: t.user_id });
+    const before = (await admin()).json().kakao_account.age_range;
+    assert.equal((await admin()).json().kakao_account.age_range, before);
+    const nextYear = Date.UTC(new Date(h.clock.now()).getUTCFullYear() + 1, 0, 1, 0, 0, 1);
+    h.clock.advance(nextYear - h.clock.now());
+    assert.equal((await admin()).json().kakao_account.age_range, '20~29');
+  });
+
   it('a rejected change does not alter what later calls see', async () => {
     const app = await h.createApp({ user_property_keys: ['tier'] });
     const t = await h.token(app, await h.createAccount());

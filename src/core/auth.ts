@@ -7,7 +7,8 @@ import { hasScope } from './scopes.js';
 import { rawParams, validateParams } from './params.js';
 import type { Platform } from './platform.js';
 import type { AccessTokensTable, AccountsTable, AppsTable, AppUsersTable, DB } from '../db/schema.js';
-import { changeStamp, postgresPool } from '../db/index.js';
+import { postgresPool } from '../db/index.js';
+import { StampedCache } from '../db/stamped-cache.js';
 import { type App, type KeyType, findAppByKey, toApp } from '../store/apps.js';
 import { type Account, findAccountById, toAccount } from '../store/accounts.js';
 import { type Link, findLinkByUserId, toLink } from '../store/links.js';
@@ -72,18 +73,7 @@ function accessTokenParam(req: FastifyRequest): string | undefined {
 export async function userFromToken(platform: Platform, token: string): Promise<UserContext> {
   const { db, clock } = platform;
   const hash = sha256(token);
-  // Read the stamp before the query: an entry is only ever trusted at the stamp it was read at.
-  const stamp = changeStamp(db);
-  const cache = stamp === undefined ? undefined : contextCache(db);
-  let found = cache?.get(hash);
-  if (!found || found.stamp !== stamp) {
-    found = { stamp: stamp ?? -1, context: contextFromRow(await queryTokenContext(platform, hash)) };
-    if (cache) {
-      if (cache.size >= CONTEXT_CACHE_SIZE) cache.clear();
-      cache.set(hash, found);
-    }
-  }
-  const ctx = found.context;
+  const ctx = await resolvedTokens.get(db, hash, async () => contextFromRow(await queryTokenContext(platform, hash)));
   if (!ctx) throw invalidToken(TOKEN_UNKNOWN);
   if (ctx.tokenExpiresAt <= clock.now()) throw invalidToken(TOKEN_EXPIRED);
   // Callers may change what they get (a link's consents before saving it): hand out copies.
@@ -115,22 +105,8 @@ function contextFromRow(row: Record<string, unknown> | undefined): UserContext |
   };
 }
 
-/**
- * Resolved tokens of stores that have a change stamp (SQLite): token hash → what it
- * resolved to, valid only while the database has not changed since. Bounded; cleared
- * when full.
- */
-const CONTEXT_CACHE_SIZE = 10_000;
-const contextCaches = new WeakMap<object, Map<string, { stamp: number; context: UserContext | null }>>();
-
-function contextCache(db: Kysely<DB>): Map<string, { stamp: number; context: UserContext | null }> {
-  let cache = contextCaches.get(db);
-  if (!cache) {
-    cache = new Map();
-    contextCaches.set(db, cache);
-  }
-  return cache;
-}
+/** Resolved tokens (token hash → context, null for none) while the store is unchanged. */
+const resolvedTokens = new StampedCache<UserContext | null>();
 
 /**
  * The hot path of every Bearer call: one indexed lookup (token hash → token, app, person,
@@ -219,6 +195,8 @@ export interface TargetContext {
   link: Link;
   /** True for the admin form (`KakaoAK <ADMIN_KEY>` with `target_id_type=user_id&target_id=…`). */
   byAdmin: boolean;
+  /** When the access token expires (ms); absent for the admin form. */
+  tokenExpiresAt?: number;
 }
 
 const AdminTarget = Type.Object({

@@ -3,7 +3,7 @@ import { type UserContext, requireScopes } from '../../core/auth.js';
 import type { Platform } from '../../core/platform.js';
 import { hasScope } from '../../core/scopes.js';
 import { listParam } from '../../core/params.js';
-import { changeStamp } from '../../db/index.js';
+import { StampedCache } from '../../db/stamped-cache.js';
 import type { App } from '../../store/apps.js';
 import { findLinkByUserId, type Link } from '../../store/links.js';
 import type { FriendLanguage } from './collation.js';
@@ -92,11 +92,9 @@ export async function friendsList(platform: Platform, ctx: UserContext, input: F
   // A page is derived from the database only: on a store with a change stamp (SQLite) it is
   // kept in memory and served again while nothing has been written since.
   const { db } = platform;
-  const stamp = changeStamp(db);
   const cacheKey = `${ctx.app.id}:${ctx.account.id}:${offset}:${limit}:${order}:${input.friendOrder ?? ''}:${input.language}:${input.secure}:${input.baseUrl}`;
-  const cache = stamp === undefined ? undefined : pageCache(db);
-  const hit = cache?.get(cacheKey);
-  if (hit && hit.stamp === stamp) return hit.body;
+  const cached = friendPages.lookup(db, cacheKey);
+  if (cached.hit) return cached.value;
 
   const counts = await friendListCounts(db, ctx.app.id, ctx.account.id);
   const rows = await friendPage(
@@ -131,21 +129,11 @@ export async function friendsList(platform: Platform, ctx: UserContext, input: F
   if (offset > 0) body.before_url = pageUrl(Math.max(0, offset - limit));
   if (offset + limit < counts.totalCount) body.after_url = pageUrl(offset + limit);
   body.favorite_count = counts.favoriteCount;
-  if (cache && stamp !== undefined) {
-    if (cache.size >= PAGE_CACHE_SIZE) cache.clear();
-    cache.set(cacheKey, { stamp, body });
-  }
+  friendPages.store(db, cacheKey, cached.stamp, body);
   return body;
 }
 
-const PAGE_CACHE_SIZE = 10_000;
-const pageCaches = new WeakMap<object, Map<string, { stamp: number; body: Record<string, unknown> }>>();
-
-function pageCache(db: object): Map<string, { stamp: number; body: Record<string, unknown> }> {
-  let cache = pageCaches.get(db);
-  if (!cache) pageCaches.set(db, (cache = new Map()));
-  return cache;
-}
+const friendPages = new StampedCache<Record<string, unknown>>();
 
 export interface ProfilesInput {
   targetIds: string;
