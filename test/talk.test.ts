@@ -166,6 +166,29 @@ forEachStore('Talk friends', (h) => {
     assert.equal(res.json().after_url, 'http://kapi.kakao.com/v1/api/talk/friends?offset=3&limit=2&order=asc&friend_order=favorite');
   });
 
+  it('pages in every order, direction and language add up to the whole list', async () => {
+    const app = await h.createApp();
+    const me = await member(h, app, { nickname: 'Me' });
+    const nicknames = ['ryan', '가나', '😀smile', '#tag', 'Apeach', '9lives', 'さくら', '다람쥐', '10cm', '_under', 'カタカナ', 'Zed', 'Muzi'];
+    for (const [i, nickname] of nicknames.entries()) await h.befriend(me, await member(h, app, { nickname }), i % 3 === 0);
+    const en = { ka: 'sdk/2.7.2 os/javascript lang/en' };
+    for (const headers of [undefined, en]) {
+      for (const friend_order of ['favorite', 'nickname']) {
+        for (const order of ['asc', 'desc']) {
+          const whole = names(await friendsOf(me, { limit: 100, order, friend_order }, headers));
+          assert.equal(whole.length, nicknames.length);
+          for (const limit of [1, 4, 5]) {
+            const pages: string[] = [];
+            for (let offset = 0; offset < nicknames.length; offset += limit) {
+              pages.push(...names(await friendsOf(me, { offset, limit, order, friend_order }, headers)));
+            }
+            assert.deepEqual(pages, whole, `${friend_order} ${order} limit ${limit} ${headers ? 'en' : 'ko'}`);
+          }
+        }
+      }
+    }
+  });
+
   it('shows a multi-profile nickname to the friends it is shown to', async () => {
     const app = await h.createApp();
     const me = await member(h, app, { nickname: 'Me' });

@@ -4,6 +4,7 @@ import * as core from './001_core.js';
 import * as talk from '../../products/talk/migrations.js';
 import * as story from '../../products/story/migrations.js';
 import * as user from '../../products/user/migrations.js';
+import * as talkPositions from '../../products/talk/migration-positions.js';
 
 /**
  * One ordered list of migrations for both stores. Products keep their migrations beside
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '002_talk': talk,
   '003_story': story,
   '004_user': user,
+  '005_talk_friend_positions': talkPositions,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -3,7 +3,6 @@ import { type UserContext, requireScopes } from '../../core/auth.js';
 import type { Platform } from '../../core/platform.js';
 import { hasScope } from '../../core/scopes.js';
 import { listParam } from '../../core/params.js';
-import { StampedCache } from '../../db/stamped-cache.js';
 import type { App } from '../../store/apps.js';
 import { findLinkByUserId, type Link } from '../../store/links.js';
 import type { FriendLanguage } from './collation.js';
@@ -89,13 +88,7 @@ export async function friendsList(platform: Platform, ctx: UserContext, input: F
   if (friendOrder !== 'favorite' && friendOrder !== 'nickname') throw invalidParam('invalid friend_order: must be favorite or nickname.');
   if (!ctx.account.talkUser) throw notTalkUser();
 
-  // A page is derived from the database only: on a store with a change stamp (SQLite) it is
-  // kept in memory and served again while nothing has been written since.
   const { db } = platform;
-  const cacheKey = `${ctx.app.id}:${ctx.account.id}:${offset}:${limit}:${order}:${input.friendOrder ?? ''}:${input.language}:${input.secure}:${input.baseUrl}`;
-  const cached = friendPages.lookup(db, cacheKey);
-  if (cached.hit) return cached.value;
-
   const counts = await friendListCounts(db, ctx.app.id, ctx.account.id);
   const rows = await friendPage(
     db,
@@ -129,11 +122,8 @@ export async function friendsList(platform: Platform, ctx: UserContext, input: F
   if (offset > 0) body.before_url = pageUrl(Math.max(0, offset - limit));
   if (offset + limit < counts.totalCount) body.after_url = pageUrl(offset + limit);
   body.favorite_count = counts.favoriteCount;
-  friendPages.store(db, cacheKey, cached.stamp, body);
   return body;
 }
-
-const friendPages = new StampedCache<Record<string, unknown>>();
 
 export interface ProfilesInput {
   targetIds: string;

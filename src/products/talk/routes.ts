@@ -4,6 +4,7 @@ import { ADMIN_ONLY, requireAppKey, requireUser } from '../../core/auth.js';
 import { params } from '../../core/params.js';
 import { originOf } from '../../core/platform.js';
 import { friendLanguage } from './collation.js';
+import { KeptAnswers } from '../../core/kept-answers.js';
 import { friendsList, requireTalkScopes, talkProfileWithCountry, talkProfiles } from './operations.js';
 
 /** Kakao Talk Social (seed 003): profile, friends, profiles by user list. */
@@ -70,18 +71,26 @@ export default async function talkRoutes(app: FastifyInstance): Promise<void> {
     return talkProfileWithCountry(req.server.platform, ctx, isTrue(input.secure_resource));
   });
 
-  app.get('/v1/api/talk/friends', { schema: { response: { 200: FriendsResponse } } }, async (req) => {
-    const ctx = await requireUser(req);
-    requireTalkScopes(ctx, 'FRIENDS', ['friends']);
-    const input = params(req, FriendsQuery);
-    return friendsList(req.server.platform, ctx, {
-      offset: input.offset,
-      limit: input.limit,
-      order: input.order,
-      friendOrder: input.friend_order,
-      secure: isTrue(input.secure_resource),
-      language: friendLanguage(req.headers.ka),
-      baseUrl: `${originOf(req)}/v1/api/talk/friends`,
+  // A friends page depends on the credential, the URL, the language (KA), the origin
+  // (paging URLs) and the database.
+  const friendPages = new KeptAnswers();
+  app.get('/v1/api/talk/friends', { schema: { response: { 200: FriendsResponse } } }, async (req, reply) => {
+    const language = friendLanguage(req.headers.ka);
+    const baseUrl = `${originOf(req)}/v1/api/talk/friends`;
+    return friendPages.serve(req, reply, `${language} ${baseUrl}`, async () => {
+      const ctx = await requireUser(req);
+      requireTalkScopes(ctx, 'FRIENDS', ['friends']);
+      const input = params(req, FriendsQuery);
+      const payload = await friendsList(req.server.platform, ctx, {
+        offset: input.offset,
+        limit: input.limit,
+        order: input.order,
+        friendOrder: input.friend_order,
+        secure: isTrue(input.secure_resource),
+        language,
+        baseUrl,
+      });
+      return { payload, validUntil: ctx.tokenExpiresAt };
     });
   });
 

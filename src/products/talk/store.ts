@@ -225,12 +225,18 @@ async function buildFriendList(db: Kysely<DB>, appId: number, accountId: number)
       favorite: r.favorite,
       sort_ko: sortKey(nickname, 'ko'),
       sort_en: sortKey(nickname, 'en'),
+      pos_ko: 0,
+      pos_en: 0,
+      fav_pos_ko: 0,
+      fav_pos_en: 0,
       user_id: r.user_id,
       uuid: r.uuid,
       nickname,
       thumbnail_image_url: r.multi_id !== null ? r.multi_thumbnail : r.thumbnail_image_url,
     });
   }
+  assignPositions(friends, 'sort_ko', 'pos_ko', 'fav_pos_ko');
+  assignPositions(friends, 'sort_en', 'pos_en', 'fav_pos_en');
   const counts = { totalCount: friends.length, favoriteCount: friends.filter((f) => f.favorite === 1).length };
   await db.transaction().execute(async (tx) => {
     await tx.deleteFrom('talk_app_friends').where('account_id', '=', accountId).where('app_id', '=', appId).execute();
@@ -251,6 +257,24 @@ async function buildFriendList(db: Kysely<DB>, appId: number, accountId: number)
   return counts;
 }
 
+/**
+ * Numbers the list in ascending order of a sort key (ties by friend id), overall and within
+ * the favorite / other segments. Sort keys are ASCII, so this order is the stores' bytewise one.
+ */
+function assignPositions(
+  friends: Selectable<TalkAppFriendsTable>[],
+  key: 'sort_ko' | 'sort_en',
+  pos: 'pos_ko' | 'pos_en',
+  favPos: 'fav_pos_ko' | 'fav_pos_en',
+): void {
+  const ordered = [...friends].sort((a, b) => (a[key] < b[key] ? -1 : a[key] > b[key] ? 1 : a.friend_account_id - b.friend_account_id));
+  const segment = [0, 0];
+  ordered.forEach((f, i) => {
+    f[pos] = i;
+    f[favPos] = segment[f.favorite]++;
+  });
+}
+
 export interface FriendPageQuery {
   appId: number;
   accountId: number;
@@ -264,28 +288,36 @@ export interface FriendPageQuery {
 export type FriendRow = Pick<Selectable<TalkAppFriendsTable>, 'friend_account_id' | 'favorite' | 'user_id' | 'uuid' | 'nickname' | 'thumbnail_image_url'>;
 
 /**
- * One page of a materialized list: index range scans only. With favorites first, the
- * favorites segment and the others segment are each read in the requested direction.
+ * One page of a materialized list: a range of positions on an index, whatever the offset.
+ * With favorites first, the favorites segment and the others segment are each read in the
+ * requested direction.
  */
 export async function friendPage(db: Kysely<DB>, q: FriendPageQuery, counts: FriendListCounts): Promise<FriendRow[]> {
-  const key = q.language === 'en' ? 'sort_en' : 'sort_ko';
-  const dir = q.descending ? 'desc' : 'asc';
-  const scan = (favorite: 0 | 1 | undefined, offset: number, limit: number) => {
+  const lang = q.language === 'en' ? 'en' : 'ko';
+  // Rows [offset, offset + limit) of a segment of `size` rows in the requested direction.
+  const scan = async (favorite: 0 | 1 | undefined, size: number, offset: number, limit: number) => {
+    const column = favorite === undefined ? (`pos_${lang}` as const) : (`fav_pos_${lang}` as const);
+    const [from, to] = q.descending ? [size - offset - limit, size - offset] : [offset, offset + limit];
     let query = db
       .selectFrom('talk_app_friends')
       .select(['friend_account_id', 'favorite', 'user_id', 'uuid', 'nickname', 'thumbnail_image_url'])
       .where('account_id', '=', q.accountId)
       .where('app_id', '=', q.appId);
     if (favorite !== undefined) query = query.where('favorite', '=', favorite);
-    return query.orderBy(key, dir).orderBy('friend_account_id', dir).limit(limit).offset(offset).execute();
+    return query
+      .where(column, '>=', Math.max(0, from))
+      .where(column, '<', to)
+      .orderBy(column, q.descending ? 'desc' : 'asc')
+      .execute();
   };
   if (q.limit === 0 || q.offset >= counts.totalCount) return [];
-  if (!q.favoritesFirst) return scan(undefined, q.offset, q.limit);
+  if (!q.favoritesFirst) return scan(undefined, counts.totalCount, q.offset, q.limit);
   const favorites = counts.favoriteCount;
-  if (q.offset >= favorites) return scan(0, q.offset - favorites, q.limit);
-  const first = await scan(1, q.offset, Math.min(q.limit, favorites - q.offset));
+  const others = counts.totalCount - favorites;
+  if (q.offset >= favorites) return scan(0, others, q.offset - favorites, q.limit);
+  const first = await scan(1, favorites, q.offset, Math.min(q.limit, favorites - q.offset));
   const rest = q.limit - first.length;
-  return rest > 0 ? first.concat(await scan(0, 0, rest)) : first;
+  return rest > 0 ? first.concat(await scan(0, others, 0, rest)) : first;
 }
 
 /** Whether `accountId` and `friendId` are Kakao Talk friends. */

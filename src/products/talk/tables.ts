@@ -45,6 +45,12 @@ export interface TalkAppFriendsTable {
   sort_ko: string;
   /** Collation key, English order (special, numbers, English, Japanese, Korean, emoji). */
   sort_en: string;
+  /** Position (0-based) in the whole list in ascending Korean / English order. */
+  pos_ko: number;
+  pos_en: number;
+  /** Position within this row's segment (favorites, or the others), same orders. */
+  fav_pos_ko: number;
+  fav_pos_en: number;
   user_id: number;
   uuid: string;
   nickname: string;

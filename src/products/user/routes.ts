@@ -4,13 +4,12 @@ import { ADMIN_ONLY, requireAppKey, requireUser, requireUserOrAdmin } from '../.
 import { invalidParam } from '../../core/errors.js';
 import { jsonParam, listParam, params, rawParams } from '../../core/params.js';
 import { originOf } from '../../core/platform.js';
-import { StampedCache } from '../../db/stamped-cache.js';
+import { KeptAnswers } from '../../core/kept-answers.js';
 import * as ops from './operations.js';
 import { userResponseSchema, userListResponseSchema } from './schemas.js';
 
 /** User API routes (kapi): literal Kakao paths; each builds its caller and input, then calls an operation. */
 
-const JSON_TYPE = 'application/json;charset=UTF-8';
 const MAX_ID = Number.MAX_SAFE_INTEGER;
 const UserId = Type.Integer({ minimum: 1, maximum: MAX_ID });
 const PropertyKeys = Type.Array(Type.String(), { maxItems: 100 });
@@ -72,27 +71,20 @@ function requiredTags(req: FastifyRequest): string[] {
 export default async function userRoutes(app: FastifyInstance): Promise<void> {
   const { platform } = app;
 
-  // The hot path. A GET answer depends only on the credential, the URL, the database and
-  // the year (age_range): it is kept, serialized, while the store is unchanged (SQLite) and
-  // served again until the token expires.
-  const meAnswers = new StampedCache<{ body: string; validUntil: number; year: number }>();
+  // The hot path: the answer depends on the credential, the URL, the database and the year.
+  const meAnswers = new KeptAnswers();
   app.route({
     method: ['GET', 'POST'],
     url: '/v2/user/me',
     schema: { response: { 200: userResponseSchema } },
-    handler: async (req, reply) => {
-      const now = platform.clock.now();
-      const year = new Date(now).getUTCFullYear();
-      const key = req.method === 'GET' ? `${req.headers.authorization ?? ''} ${req.url}` : undefined;
-      const kept = key === undefined ? undefined : meAnswers.lookup(platform.db, key);
-      if (kept?.hit && kept.value.validUntil > now && kept.value.year === year) return reply.type(JSON_TYPE).send(kept.value.body);
-      const subject = await requireUserOrAdmin(req);
-      const body = reply.serialize(ops.userJson(subject, view(subject.app, params(req, MeParams)), now)) as string;
-      if (key !== undefined && kept && !kept.hit) {
-        meAnswers.store(platform.db, key, kept.stamp, { body, validUntil: subject.tokenExpiresAt ?? Infinity, year });
-      }
-      return reply.type(JSON_TYPE).send(body);
-    },
+    handler: (req, reply) =>
+      meAnswers.serve(req, reply, '', async () => {
+        const subject = await requireUserOrAdmin(req);
+        return {
+          payload: ops.userJson(subject, view(subject.app, params(req, MeParams)), platform.clock.now()),
+          validUntil: subject.tokenExpiresAt ?? Infinity,
+        };
+      }),
   });
 
   app.get('/v1/user/access_token_info', async (req) => {
