@@ -12,13 +12,17 @@ import { buildApp } from '../src/app.js';
 const [kind, arg] = process.argv.slice(2);
 
 if (kind === 'bare') {
-  const { status, headers, body } = JSON.parse(arg) as { status: number; headers: Record<string, string>; body: string };
-  const bytes = Buffer.from(body, 'base64');
+  // Answers keyed by `authorization + path` (the first is the default): the same bytes
+  // Kapibara gave for each request measured.
+  type Sample = { key: string; status: number; headers: Record<string, string>; body: string };
+  const samples = (JSON.parse(arg) as Sample[]).map((s) => ({ ...s, bytes: Buffer.from(s.body, 'base64') }));
+  const byKey = new Map(samples.map((s) => [s.key, s]));
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      res.writeHead(status, { ...headers, 'content-length': bytes.length });
-      res.end(bytes);
+      const s = byKey.get(`${req.headers.authorization ?? ''} ${req.url}`) ?? samples[0];
+      res.writeHead(s.status, { ...s.headers, 'content-length': s.bytes.length });
+      res.end(s.bytes);
     });
   });
   server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as { port: number }).port }));
