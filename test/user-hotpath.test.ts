@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { buildApp } from '../src/app.js';
+import { changeStamp } from '../src/db/index.js';
 import { forEachStore } from './helpers/harness.js';
 
 /**
@@ -56,6 +57,24 @@ forEachStore('User API: hot path freshness', (h) => {
     const nextYear = Date.UTC(new Date(h.clock.now()).getUTCFullYear() + 1, 0, 1, 0, 0, 1);
     h.clock.advance(nextYear - h.clock.now());
     assert.equal((await admin()).json().kakao_account.age_range, '20~29');
+  });
+
+  it('sending messages (an append-only log) leaves the change stamp alone; other writes move it', async () => {
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required', talk_message: 'optional' }, user_property_keys: ['tier'] });
+    const t = await h.token(app, await h.createAccount());
+    const stamp = () => changeStamp(h.store.db);
+    if (h.kind === 'postgres') {
+      assert.equal(stamp(), undefined, 'PostgreSQL keeps nothing: other instances write unseen');
+      return;
+    }
+    const before = stamp();
+    const sent = await h.kapi('POST', '/v2/api/talk/memo/default/send', t.access_token, {
+      template_object: { object_type: 'text', text: 'hi', link: { web_url: 'http://localhost:3000/' } },
+    });
+    assert.equal(sent.statusCode, 200, sent.body);
+    assert.equal(stamp(), before);
+    await h.kapi('POST', '/v1/user/update_profile', t.access_token, { properties: { tier: 'gold' } });
+    assert.notEqual(stamp(), before);
   });
 
   it('a rejected change does not alter what later calls see', async () => {

@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { DB } from './schema.js';
+import { talkLogTables } from '../products/talk/tables.js';
 import { migrateToLatest } from './migrations/index.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -85,6 +86,9 @@ export function changeStamp(db: Kysely<DB>): number | undefined {
  * each statement right after preparing it, so preparing anything but a SELECT moves the
  * change stamp.
  */
+/** Writes to these tables leave the change stamp alone (see `talkLogTables`). */
+const LOG_WRITE = new RegExp(`^\\s*(insert\\s+into|update|delete\\s+from)\\s+"?(${talkLogTables.join('|')})"?[\\s(]`, 'i');
+
 function reusingStatements(sqlite: Database.Database, max = 2000) {
   const statements = new Map<string, Database.Statement>();
   const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
@@ -94,7 +98,7 @@ function reusingStatements(sqlite: Database.Database, max = 2000) {
   return {
     close: () => sqlite.close(),
     prepare(text: string): Database.Statement {
-      if (!/^\s*select\b/i.test(text)) generation++;
+      if (!/^\s*select\b/i.test(text) && !LOG_WRITE.test(text)) generation++;
       const cached = statements.get(text);
       if (cached && !cached.busy) return cached;
       const statement = sqlite.prepare(text);

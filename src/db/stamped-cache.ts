@@ -11,7 +11,9 @@ export type Lookup<V> = { hit: true; value: V } | { hit: false; stamp: number | 
  * nothing is kept. Bounded: cleared when full.
  *
  * Read the stamp (`lookup`) before reading the database, and store what was read under
- * that stamp, so a value is never trusted past a write it did not see.
+ * that stamp, so a value is never trusted past a write it did not see. Writes to the
+ * append-only log tables (`talkLogTables`) do not move the stamp: keep nothing derived
+ * from them.
  */
 export class StampedCache<V> {
   private readonly maps = new WeakMap<object, Map<string, { stamp: number; value: V }>>();

@@ -82,10 +82,11 @@ class Checker {
     out[key] = value;
   }
 
-  url(src: Json, key: string, path: string, out: Json, required: boolean): void {
+  /** An http(s) URL field; returns it parsed (undefined when absent or still a `${KEY}`). */
+  url(src: Json, key: string, path: string, out: Json, required: boolean): URL | undefined {
     this.str(src, key, path, out, { required });
     const value = out[key];
-    if (typeof value !== 'string' || this.deferred(value)) return;
+    if (typeof value !== 'string' || this.deferred(value)) return undefined;
     let parsed: URL;
     try {
       parsed = new URL(value);
@@ -93,6 +94,7 @@ class Checker {
       throw invalidParam(`invalid ${path}.${key}: not a valid URL.`);
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalidParam(`invalid ${path}.${key}: must be an http or https URL.`);
+    return parsed;
   }
 
   /** A link: at least one target; web URLs only on the app's registered web domains. */
@@ -101,10 +103,9 @@ class Checker {
     const out: Json = {};
     for (const key of LINK_KEYS) {
       if (key === 'web_url' || key === 'mobile_web_url') {
-        this.url(src, key, path, out, false);
-        const url = out[key];
-        if (typeof url === 'string' && !this.deferred(url) && !isAllowedUrl(new URL(url), this.rules.webDomains)) {
-          throw invalidParam(`invalid ${path}.${key}: the domain of ${url} is not a registered web domain of this app.`);
+        const url = this.url(src, key, path, out, false);
+        if (url && !isAllowedUrl(url, this.rules.webDomains)) {
+          throw invalidParam(`invalid ${path}.${key}: the domain of ${out[key]} is not a registered web domain of this app.`);
         }
       } else {
         this.str(src, key, path, out);

@@ -149,3 +149,10 @@ export const talkStateTables: TableSpec[] = [
   { name: 'talk_messages', json: ['template'] },
   { name: 'talk_quota_counters', json: [] },
 ];
+
+/**
+ * Append-only logs that no kept value (StampedCache) is derived from: writes to them do not
+ * move the store's change stamp, so sending messages does not throw away cached tokens and
+ * pages. No trigger may write other tables from them.
+ */
+export const talkLogTables = ['talk_messages', 'talk_quota_counters'];
