@@ -18,10 +18,12 @@ function surfaceOf(req: FastifyRequest): Surface {
 
 /** The one place errors become responses; every other path throws typed errors. */
 export function installErrorHandling(app: FastifyInstance): void {
-  app.addHook('onSend', async (_req, reply, payload) => {
+  // Kakao writes `application/json;charset=UTF-8`. Callback style: this runs on every
+  // response, and an async hook costs a promise each time.
+  app.addHook('onSend', (_req, reply, payload, done) => {
     const type = reply.getHeader('content-type');
-    if (typeof type === 'string' && type.startsWith('application/json')) reply.header('content-type', JSON_TYPE);
-    return payload;
+    if (type !== JSON_TYPE && typeof type === 'string' && type.startsWith('application/json')) reply.header('content-type', JSON_TYPE);
+    done(null, payload);
   });
 
   app.setErrorHandler((err: FastifyError | KakaoApiError | OAuthError | ControlError, req, reply) => {
