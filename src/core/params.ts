@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { invalidParam } from './errors.js';
@@ -122,4 +122,3 @@ export function listParam(value: string | string[] | undefined): string[] | unde
   return out;
 }
 
-export const IntString = Type.Integer();

@@ -47,7 +47,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     db = new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
     stamps.set(db, database.changeStamp);
   }
-  await migrateToLatest(db, dialect);
+  await migrateToLatest(db);
   return {
     db,
     dialect,
@@ -125,10 +125,5 @@ function reusingStatements(sqlite: Database.Database, max = 2000) {
   };
 }
 
-/** Every table, in an order safe to delete from (children first). */
-export async function tableNames(db: Kysely<DB>): Promise<string[]> {
-  const tables = await db.introspection.getTables();
-  return tables.map((t) => t.name).filter((n) => !n.startsWith('kysely_'));
-}
 
 export { sql };

@@ -136,25 +136,23 @@ export class Harness {
 
   /** A kapi call with a Bearer token. */
   kapi(method: InjectOptions['method'], url: string, token: string, fields?: Form): Promise<LightMyRequestResponse> {
-    const isGet = method === 'GET' || method === 'DELETE';
-    const query = fields && isGet ? `${url.includes('?') ? '&' : '?'}${form(fields)}` : '';
-    return this.inject({
-      method,
-      url: url + query,
-      headers: { authorization: `Bearer ${token}`, ...(fields && !isGet ? { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' } : {}) },
-      payload: fields && !isGet ? form(fields) : undefined,
-    });
+    return this.kapiAs(`Bearer ${token}`, method, url, fields);
   }
 
   /** A kapi call with `Authorization: KakaoAK <key>`. */
   kapiKey(method: InjectOptions['method'], url: string, key: string, fields?: Form): Promise<LightMyRequestResponse> {
-    const isGet = method === 'GET' || method === 'DELETE';
-    const query = fields && isGet ? `${url.includes('?') ? '&' : '?'}${form(fields)}` : '';
+    return this.kapiAs(`KakaoAK ${key}`, method, url, fields);
+  }
+
+  /** Fields go in the query for GET and DELETE, form-encoded in the body otherwise. */
+  private kapiAs(authorization: string, method: InjectOptions['method'], url: string, fields?: Form): Promise<LightMyRequestResponse> {
+    const inQuery = method === 'GET' || method === 'DELETE';
+    const query = fields && inQuery ? `${url.includes('?') ? '&' : '?'}${form(fields)}` : '';
     return this.inject({
       method,
       url: url + query,
-      headers: { authorization: `KakaoAK ${key}`, ...(fields && !isGet ? { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' } : {}) },
-      payload: fields && !isGet ? form(fields) : undefined,
+      headers: { authorization, ...(fields && !inQuery ? { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' } : {}) },
+      payload: fields && !inQuery ? form(fields) : undefined,
     });
   }
 }

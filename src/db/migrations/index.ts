@@ -1,5 +1,4 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
-import type { Dialect } from '../index.js';
 import * as core from './001_core.js';
 import * as talk from '../../products/talk/migrations.js';
 import * as story from '../../products/story/migrations.js';
@@ -24,7 +23,7 @@ class StaticProvider implements MigrationProvider {
   }
 }
 
-export async function migrateToLatest(db: Kysely<any>, _dialect: Dialect): Promise<void> {
+export async function migrateToLatest(db: Kysely<any>): Promise<void> {
   const migrator = new Migrator({ db, provider: new StaticProvider() });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

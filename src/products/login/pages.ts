@@ -1,13 +1,11 @@
 import type { Account } from '../../store/accounts.js';
+import { escapeHtml } from '../../core/html.js';
 
 /**
  * The browser pages of Kakao Login, server-rendered: plain forms that work without
  * JavaScript, a little inline CSS, every value escaped.
  */
 
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 const STYLE = `
 body{font-family:system-ui,-apple-system,"Apple SD Gothic Neo",sans-serif;background:#f5f5f5;margin:0;color:#191919}
