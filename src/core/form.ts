@@ -1,0 +1,41 @@
+import { unescape } from 'node:querystring';
+
+/**
+ * `application/x-www-form-urlencoded` bodies (every kapi POST): fields by name, a repeated
+ * name giving an array in order. Values are decoded by the engine's own
+ * `decodeURIComponent`; malformed escapes (`%zz`, a lone `%`) are kept literally, as
+ * browsers and Node's `querystring` do, instead of failing the request. Message sends
+ * carry a whole percent-encoded JSON template, where this costs a fifth of what
+ * fast-querystring's byte-by-byte decoder does.
+ */
+export function parseForm(body: string): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = Object.create(null);
+  const length = body.length;
+  let start = 0;
+  while (start < length) {
+    let end = body.indexOf('&', start);
+    if (end < 0) end = length;
+    if (end > start) {
+      let eq = body.indexOf('=', start);
+      if (eq < 0 || eq > end) eq = end;
+      const name = decodePart(body.slice(start, eq));
+      const value = eq < end ? decodePart(body.slice(eq + 1, end)) : '';
+      const previous = fields[name];
+      if (previous === undefined) fields[name] = value;
+      else if (Array.isArray(previous)) previous.push(value);
+      else fields[name] = [previous, value];
+    }
+    start = end + 1;
+  }
+  return fields;
+}
+
+function decodePart(part: string): string {
+  const text = part.includes('+') ? part.replaceAll('+', ' ') : part;
+  if (!text.includes('%')) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return unescape(text);
+  }
+}
