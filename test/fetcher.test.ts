@@ -125,5 +125,17 @@ describe('page fetcher', () => {
     assert.ok(!isAllowedUrl(u('https://example.com.evil.net/'), ['https://example.com']));
     assert.ok(isAllowedUrl(u('http://example.com:8080/'), ['example.com']));
     assert.ok(!isAllowedUrl(u('http://127.0.0.1:8081/'), ['http://127.0.0.1:8080']));
+    // Case, spaces and paths in the registered entries; entries that are no URL are ignored.
+    assert.ok(isAllowedUrl(u('https://Example.COM/x'), [' HTTPS://example.com/ ', 'http://[bad']));
+    assert.ok(isAllowedUrl(u('https://shop.test/x'), ['shop.test/path']));
+    // A list is read again when it changes in place.
+    const domains = ['https://a.test'];
+    assert.ok(isAllowedUrl(u('https://a.test/'), domains));
+    assert.ok(!isAllowedUrl(u('https://b.test/'), domains));
+    domains[0] = 'https://b.test';
+    assert.ok(isAllowedUrl(u('https://b.test/'), domains));
+    assert.ok(!isAllowedUrl(u('https://a.test/'), domains));
+    domains.push('a.test');
+    assert.ok(isAllowedUrl(u('http://a.test:81/'), domains));
   });
 });

@@ -72,8 +72,9 @@ function accessTokenParam(req: FastifyRequest): string | undefined {
 
 export async function userFromToken(platform: Platform, token: string): Promise<UserContext> {
   const { db, clock } = platform;
-  const hash = sha256(token);
-  const ctx = await resolvedTokens.get(db, hash, async () => contextFromRow(await queryTokenContext(platform, hash)));
+  // Kept by the token itself (in memory only; the database holds hashes): a kept token
+  // costs no hashing.
+  const ctx = await resolvedTokens.get(db, token, async () => contextFromRow(await queryTokenContext(platform, sha256(token))));
   if (!ctx) throw invalidToken(TOKEN_UNKNOWN);
   if (ctx.tokenExpiresAt <= clock.now()) throw invalidToken(TOKEN_EXPIRED);
   // Callers may change what they get (a link's consents before saving it): hand out copies.
@@ -105,7 +106,7 @@ function contextFromRow(row: Record<string, unknown> | undefined): UserContext |
   };
 }
 
-/** Resolved tokens (token hash → context, null for none) while the store is unchanged. */
+/** Resolved tokens (token → context, null for none) while the store is unchanged. */
 const resolvedTokens = new StampedCache<UserContext | null>();
 
 /**

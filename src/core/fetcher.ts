@@ -54,9 +54,27 @@ function parseTarget(raw: string): URL {
  * subdomain is a different site.
  */
 export function isAllowedUrl(url: URL, allowedDomains: readonly string[]): boolean {
+  const { origins, hosts } = domainMatcher(allowedDomains);
   const host = url.hostname.toLowerCase();
-  const port = url.port || DEFAULT_PORT[url.protocol];
-  for (const domain of allowedDomains) {
+  return hosts.has(host) || origins.has(`${url.protocol}//${host}:${url.port || DEFAULT_PORT[url.protocol]}`);
+}
+
+interface DomainMatcher {
+  /** The list as it was read (a list changed in place is read again). */
+  source: string[];
+  /** `scheme://host:port`, the port always written. */
+  origins: Set<string>;
+  hosts: Set<string>;
+}
+
+/** An app's domain list is read once per list (a message template checks several links). */
+const matchers = new WeakMap<readonly string[], DomainMatcher>();
+
+function domainMatcher(domains: readonly string[]): DomainMatcher {
+  let matcher = matchers.get(domains);
+  if (matcher && matcher.source.length === domains.length && matcher.source.every((d, i) => d === domains[i])) return matcher;
+  matcher = { source: [...domains], origins: new Set(), hosts: new Set() };
+  for (const domain of domains) {
     const d = domain.trim().toLowerCase();
     if (!d) continue;
     if (d.includes('://')) {
@@ -66,12 +84,13 @@ export function isAllowedUrl(url: URL, allowedDomains: readonly string[]): boole
       } catch {
         continue;
       }
-      if (origin.protocol === url.protocol && origin.hostname === host && (origin.port || DEFAULT_PORT[origin.protocol]) === port) return true;
-    } else if (d.replace(/\/.*$/, '') === host) {
-      return true;
+      matcher.origins.add(`${origin.protocol}//${origin.hostname}:${origin.port || DEFAULT_PORT[origin.protocol]}`);
+    } else {
+      matcher.hosts.add(d.replace(/\/.*$/, ''));
     }
   }
-  return false;
+  matchers.set(domains, matcher);
+  return matcher;
 }
 
 export async function fetchPage(rawUrl: string, allowedDomains: readonly string[], opts: FetchOptions = {}): Promise<FetchedPage> {
