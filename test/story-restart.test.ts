@@ -1,14 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.js';
 import { openStore, type StoreOptions } from '../src/db/index.js';
-import { storeKinds } from './helpers/stores.js';
+import { storeKinds, withDurableStore } from './helpers/stores.js';
 import { png, multipart, STORY_CONSENTS } from './fixtures/story.js';
 
 /**
@@ -69,33 +64,6 @@ async function restartCheck(options: StoreOptions) {
 
 describe('Kakao Story uploads survive a real restart', () => {
   for (const kind of storeKinds()) {
-    it(`on ${kind}`, async () => {
-      if (kind === 'sqlite') {
-        const dir = mkdtempSync(join(tmpdir(), 'kapibara-story-'));
-        try {
-          await restartCheck({ sqlitePath: join(dir, 'kapibara.db') });
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
-        return;
-      }
-      const base = process.env.DATABASE_URL ?? process.env.KAPIBARA_TEST_PG_URL;
-      assert.ok(base, 'PostgreSQL restart test needs KAPIBARA_TEST_PG_URL or DATABASE_URL (scripts/test.js sets it)');
-      const name = `kapibara_story_${randomBytes(6).toString('hex')}`;
-      const admin = new pg.Client({ connectionString: base });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      const url = new URL(base);
-      url.pathname = `/${name}`;
-      try {
-        await restartCheck({ databaseUrl: url.toString() });
-      } finally {
-        const dropper = new pg.Client({ connectionString: base });
-        await dropper.connect();
-        await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await dropper.end();
-      }
-    });
+    it(`on ${kind}`, () => withDurableStore(kind, restartCheck));
   }
 });

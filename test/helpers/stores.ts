@@ -1,6 +1,9 @@
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { openStore, type Store } from '../../src/db/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore, type Store, type StoreOptions } from '../../src/db/index.js';
 import { startPgServer, type PgServer } from './pg-server.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -70,4 +73,26 @@ export async function freshPgDatabase(): Promise<{ url: string; drop(): Promise<
       }
     },
   };
+}
+
+/**
+ * Store options that outlive one open (a SQLite file in a temporary folder, or a new
+ * PostgreSQL database), for tests that close and reopen a store; removed afterwards.
+ */
+export async function withDurableStore(kind: StoreKind, run: (options: StoreOptions) => Promise<void>): Promise<void> {
+  if (kind === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'kapibara-test-'));
+    try {
+      await run({ sqlitePath: join(dir, 'kapibara.db') });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return;
+  }
+  const database = await freshPgDatabase();
+  try {
+    await run({ databaseUrl: database.url });
+  } finally {
+    await database.drop();
+  }
 }

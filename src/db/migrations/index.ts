@@ -4,6 +4,7 @@ import * as talk from '../../products/talk/migrations.js';
 import * as story from '../../products/story/migrations.js';
 import * as user from '../../products/user/migrations.js';
 import * as talkPositions from '../../products/talk/migration-positions.js';
+import * as messageRowid from '../../products/message/migration-rowid.js';
 
 /**
  * One ordered list of migrations for both stores. Products keep their migrations beside
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '003_story': story,
   '004_user': user,
   '005_talk_friend_positions': talkPositions,
+  '006_talk_message_rowid': messageRowid,
 };
 
 class StaticProvider implements MigrationProvider {
@@ -24,8 +26,13 @@ class StaticProvider implements MigrationProvider {
 }
 
 export async function migrateToLatest(db: Kysely<any>): Promise<void> {
+  await migrateTo(db);
+}
+
+/** Up to and including `target` (a name of the list; tests build older databases with it). */
+export async function migrateTo(db: Kysely<any>, target?: string): Promise<void> {
   const migrator = new Migrator({ db, provider: new StaticProvider() });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = target === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(target);
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);

@@ -1,0 +1,108 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { openStore, type StoreOptions } from '../src/db/index.js';
+import { migrateTo } from '../src/db/migrations/index.js';
+import { listMessages } from '../src/products/message/store.js';
+import { buildApp } from '../src/app.js';
+import { storeKinds, withDurableStore } from './helpers/stores.js';
+
+/**
+ * Upgrading a database made by an earlier Kapibara: its data survives every later
+ * migration. Built by running the migrations up to a past one, writing rows as that
+ * version did, then opening it as the server does.
+ */
+async function olderDatabase(options: StoreOptions, lastMigration: string): Promise<Kysely<any>> {
+  const db = options.databaseUrl
+    ? new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.databaseUrl, max: 2 }) }) })
+    : new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(options.sqlitePath!) }) });
+  await migrateTo(db, lastMigration);
+  return db;
+}
+
+describe('upgrading an existing database', () => {
+  for (const kind of storeKinds()) {
+    it(`Talk messages stored before 006_talk_message_rowid are kept, in order, on ${kind}`, async () => {
+      await withDurableStore(kind, async (options) => {
+        const old = await olderDatabase(options, '005_talk_friend_positions');
+        const now = Date.UTC(2026, 10, 1);
+        await old
+          .insertInto('accounts')
+          .values({ id: 7, email: 'old@kapibara.test', password: 'x', nickname: 'Old', is_leap_month: 0, email_verified: 1, talk_user: 1, story_user: 1, created_at: now })
+          .execute();
+        const rows = [1, 2, 3].map((i) => ({
+          id: 1_700_000_000_000_000 + i,
+          account_id: 7,
+          chat_type: 'memo',
+          peer_account_id: 7,
+          app_id: 1,
+          sender_account_id: 7,
+          template_type: 'text',
+          template_id: null,
+          template: JSON.stringify({ object_type: 'text', text: `message ${i}` }),
+          created_at: now + Math.min(i, 2),
+        }));
+        await old.insertInto('talk_messages').values(rows).execute();
+        await old.destroy();
+
+        const store = await openStore(options);
+        try {
+          const { total, messages } = await listMessages(store.db, 7, 7, 0, 10);
+          assert.equal(total, 3);
+          // Newest first; messages of the same millisecond by id.
+          assert.deepEqual(
+            messages.map((m) => m.template.text),
+            ['message 3', 'message 2', 'message 1'],
+          );
+          assert.deepEqual(
+            messages.map((m) => m.id),
+            [rows[2].id, rows[1].id, rows[0].id],
+          );
+          if (kind === 'sqlite') {
+            // The id is now the rowid: no separate primary-key index.
+            const ddl = await sql<{ sql: string }>`select sql from sqlite_master where name = 'talk_messages'`.execute(store.db);
+            assert.match(ddl.rows[0].sql, /"id" integer primary key/i);
+            const same = await sql<{ n: number }>`select count(*) as n from talk_messages where rowid = id`.execute(store.db);
+            assert.equal(same.rows[0].n, 3);
+          }
+          // A send after the upgrade is stored beside them, newest first.
+          const app = await buildApp({ store });
+          try {
+            const control = async (url: string, payload: object) => {
+              const res = await app.inject({ method: 'POST', url: `/_kapibara/v1${url}`, payload });
+              assert.ok(res.statusCode < 300, res.body);
+              return res.json();
+            };
+            const kakaoApp = await control('/apps', { consent_items: { profile_nickname: 'required', talk_message: 'optional' } });
+            const { access_token } = await control(`/apps/${kakaoApp.id}/users/7/tokens`, {});
+            const sent = await app.inject({
+              method: 'POST',
+              url: '/v2/api/talk/memo/default/send',
+              headers: { authorization: `Bearer ${access_token}` },
+              payload: { template_object: JSON.stringify({ object_type: 'text', text: 'after the upgrade', link: {} }) },
+            });
+            assert.equal(sent.statusCode, 400, 'a link with no target is refused');
+            const ok = await app.inject({
+              method: 'POST',
+              url: '/v2/api/talk/memo/default/send',
+              headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/x-www-form-urlencoded' },
+              payload: new URLSearchParams({
+                template_object: JSON.stringify({ object_type: 'text', text: 'after the upgrade', link: { android_execution_params: 'a=1' } }),
+              }).toString(),
+            });
+            assert.equal(ok.statusCode, 200, ok.body);
+            const after = await listMessages(store.db, 7, 7, 0, 10);
+            assert.equal(after.total, 4);
+            assert.equal(after.messages[0].template.text, 'after the upgrade');
+          } finally {
+            await app.close();
+          }
+        } finally {
+          await store.close();
+        }
+      });
+    });
+  }
+});
