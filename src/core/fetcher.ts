@@ -56,14 +56,18 @@ function parseTarget(raw: string): URL {
 export function isAllowedUrl(url: URL, allowedDomains: readonly string[]): boolean {
   const { origins, hosts } = domainMatcher(allowedDomains);
   const host = url.hostname.toLowerCase();
-  return hosts.has(host) || origins.has(`${url.protocol}//${host}:${url.port || DEFAULT_PORT[url.protocol]}`);
+  if (hosts.has(host)) return true;
+  const registered = origins.get(host);
+  if (!registered) return false;
+  const port = url.port || DEFAULT_PORT[url.protocol];
+  return registered.some((o) => o.protocol === url.protocol && o.port === port);
 }
 
 interface DomainMatcher {
   /** The list as it was read (a list changed in place is read again). */
   source: string[];
-  /** `scheme://host:port`, the port always written. */
-  origins: Set<string>;
+  /** Registered origins by host name, the port always written. */
+  origins: Map<string, { protocol: string; port: string }[]>;
   hosts: Set<string>;
 }
 
@@ -73,7 +77,7 @@ const matchers = new WeakMap<readonly string[], DomainMatcher>();
 function domainMatcher(domains: readonly string[]): DomainMatcher {
   let matcher = matchers.get(domains);
   if (matcher && matcher.source.length === domains.length && matcher.source.every((d, i) => d === domains[i])) return matcher;
-  matcher = { source: [...domains], origins: new Set(), hosts: new Set() };
+  matcher = { source: [...domains], origins: new Map(), hosts: new Set() };
   for (const domain of domains) {
     const d = domain.trim().toLowerCase();
     if (!d) continue;
@@ -84,7 +88,9 @@ function domainMatcher(domains: readonly string[]): DomainMatcher {
       } catch {
         continue;
       }
-      matcher.origins.add(`${origin.protocol}//${origin.hostname}:${origin.port || DEFAULT_PORT[origin.protocol]}`);
+      const list = matcher.origins.get(origin.hostname) ?? [];
+      list.push({ protocol: origin.protocol, port: origin.port || DEFAULT_PORT[origin.protocol] });
+      matcher.origins.set(origin.hostname, list);
     } else {
       matcher.hosts.add(d.replace(/\/.*$/, ''));
     }

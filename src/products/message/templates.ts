@@ -33,6 +33,9 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 const PLACEHOLDER = /\$\{[^{}]+\}/;
 
 class Checker {
+  /** The last URL parsed: a template's links usually repeat one URL field after field. */
+  private lastUrl: { text: string; parsed: URL } | undefined;
+
   constructor(readonly rules: TemplateRules) {}
 
   private deferred(value: unknown): boolean {
@@ -88,10 +91,15 @@ class Checker {
     const value = out[key];
     if (typeof value !== 'string' || this.deferred(value)) return undefined;
     let parsed: URL;
-    try {
-      parsed = new URL(value);
-    } catch {
-      throw invalidParam(`invalid ${path}.${key}: not a valid URL.`);
+    if (this.lastUrl?.text === value) {
+      parsed = this.lastUrl.parsed;
+    } else {
+      try {
+        parsed = new URL(value);
+      } catch {
+        throw invalidParam(`invalid ${path}.${key}: not a valid URL.`);
+      }
+      this.lastUrl = { text: value, parsed };
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalidParam(`invalid ${path}.${key}: must be an http or https URL.`);
     return parsed;
