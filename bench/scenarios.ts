@@ -18,7 +18,11 @@ export interface Prepared {
 
 export interface Scenario {
   name: string;
-  /** Throughput ratio to the bare server this scenario must reach. */
+  /**
+   * Throughput ratio to the bare server this scenario must reach on the embedded SQLite
+   * store (the default). PostgreSQL runs on the same two cores as the server and the load
+   * generator, so its figures are reported without a target.
+   */
   target?: number;
   setup(origin: string): Promise<Prepared>;
   describe?(extra: Record<string, number>): string;
