@@ -237,6 +237,24 @@ forEachStore('Send to friends', (h) => {
     assert.equal((await send(me2, [r2.uuid])).statusCode, 200);
   });
 
+  it('counts concurrent sends exactly: a quota is never overshot', async () => {
+    const { app, me, ryan, apeach } = await circle();
+    await setQuotas(app, { sender_daily: 5, pair_daily: 3 });
+    const sends = await Promise.all(Array.from({ length: 12 }, (_, i) => send(me, [i % 2 ? ryan.uuid : apeach.uuid])));
+    const bodies = () => sends.map((r) => r.body).join('\n');
+    // 5 a day from this sender, at most 3 of them to the same friend.
+    assert.equal(sends.filter((r) => r.statusCode === 200).length, 5, bodies());
+    for (const r of sends) if (r.statusCode !== 200) assert.ok([-532, -536].includes(r.json().code), r.body);
+    const toRyan = (await messagesOf(h, ryan, String(me.id))).total_count;
+    const toApeach = (await messagesOf(h, apeach, String(me.id))).total_count;
+    assert.equal(toRyan + toApeach, 5);
+    assert.ok(toRyan <= 3 && toApeach <= 3, `${toRyan} + ${toApeach}`);
+    // Refused sends left no count behind: one more a day lets exactly one more through.
+    await setQuotas(app, { sender_daily: 6 });
+    const more = await Promise.all([ryan, apeach, ryan, apeach].map((r) => send(me, [r.uuid])));
+    assert.equal(more.filter((r) => r.statusCode === 200).length, 1, more.map((r) => r.body).join('\n'));
+  });
+
   it('enforces the receiver daily (-533), pair daily (-536) and sender monthly (-531) quotas', async () => {
     const { app, me, ryan, apeach } = await circle();
     const muzi = await member(h, app, { nickname: 'Muzi' });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { buildApp } from '../src/app.js';
 import { changeStamp } from '../src/db/index.js';
+import { member } from './talk-helpers.js';
 import { forEachStore } from './helpers/harness.js';
 
 /**
@@ -60,7 +61,7 @@ forEachStore('User API: hot path freshness', (h) => {
   });
 
   it('sending messages (an append-only log) leaves the change stamp alone; other writes move it', async () => {
-    const app = await h.createApp({ consent_items: { profile_nickname: 'required', talk_message: 'optional' }, user_property_keys: ['tier'] });
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required', talk_message: 'optional', friends: 'optional' }, user_property_keys: ['tier'] });
     const t = await h.token(app, await h.createAccount());
     const stamp = () => changeStamp(h.store.db);
     if (h.kind === 'postgres') {
@@ -73,6 +74,17 @@ forEachStore('User API: hot path freshness', (h) => {
     });
     assert.equal(sent.statusCode, 200, sent.body);
     assert.equal(stamp(), before);
+    // Sending to a friend counts quotas in a transaction: its counters are log rows too.
+    const friend = await member(h, app, {}, ['profile_nickname', 'talk_message', 'friends']);
+    const me = await member(h, app, {}, ['profile_nickname', 'talk_message', 'friends']);
+    await h.befriend(me, friend);
+    const atFriends = stamp();
+    const toFriend = await h.kapi('POST', '/v1/api/talk/friends/message/default/send', me.token, {
+      template_object: { object_type: 'text', text: 'hi', link: { web_url: 'http://localhost:3000/' } },
+      receiver_uuids: [friend.uuid],
+    });
+    assert.deepEqual(toFriend.json(), { successful_receiver_uuids: [friend.uuid] });
+    assert.equal(stamp(), atFriends);
     await h.kapi('POST', '/v1/user/update_profile', t.access_token, { properties: { tier: 'gold' } });
     assert.notEqual(stamp(), before);
   });

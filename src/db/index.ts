@@ -86,6 +86,11 @@ export function changeStamp(db: Kysely<DB>): number | undefined {
  * each statement right after preparing it, so preparing anything but a SELECT moves the
  * change stamp.
  */
+/**
+ * Reads, and transaction control (a transaction's own writes move the stamp; no other
+ * query runs on the one connection until it ends), leave the change stamp alone.
+ */
+const READ_OR_TRANSACTION = /^\s*(select|begin|commit|rollback|savepoint|release)\b/i;
 /** Writes to these tables leave the change stamp alone (see `talkLogTables`). */
 const LOG_WRITE = new RegExp(`^\\s*(insert\\s+into|update|delete\\s+from)\\s+"?(${talkLogTables.join('|')})"?[\\s(]`, 'i');
 
@@ -98,7 +103,7 @@ function reusingStatements(sqlite: Database.Database, max = 2000) {
   return {
     close: () => sqlite.close(),
     prepare(text: string): Database.Statement {
-      if (!/^\s*select\b/i.test(text) && !LOG_WRITE.test(text)) generation++;
+      if (!READ_OR_TRANSACTION.test(text) && !LOG_WRITE.test(text)) generation++;
       const cached = statements.get(text);
       if (cached && !cached.busy) return cached;
       const statement = sqlite.prepare(text);

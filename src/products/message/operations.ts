@@ -13,11 +13,10 @@ import { type Json, normalizeTemplate, substitute } from './templates.js';
 import {
   DEFAULT_QUOTAS,
   type NewMessage,
-  addToCounters,
   deliver,
   findTemplate,
   quotaSettings,
-  readCounters,
+  reserveCounters,
 } from './store.js';
 
 /**
@@ -222,37 +221,39 @@ export async function sendToFriends(
     receiverDay: (r: number) => `r:${r}:${day}`,
     pairDay: (r: number) => `p:${sender}:${r}:${day}`,
   };
-  const counts = await readCounters(db, ctx.app.id, [
-    keys.senderDay,
-    keys.senderMonth,
-    ...receivers.flatMap((r) => [keys.receiverDay(r.accountId), keys.pairDay(r.accountId)]),
-  ]);
-  const increments = new Map<string, number>();
-  const used = (key: string) => (counts.get(key) ?? 0) + (increments.get(key) ?? 0);
-  const over = (key: string, max: number | null) => max !== null && used(key) + 1 > max;
-
   const delivered: { uuid: string; accountId: number }[] = [];
-  for (const r of receivers) {
-    const failure = over(keys.senderMonth, limit('senderMonthly'))
-      ? SENDER_MONTHLY
-      : over(keys.senderDay, limit('senderDaily'))
-        ? SENDER_DAILY
-        : over(keys.receiverDay(r.accountId), limit('receiverDaily'))
-          ? RECEIVER_DAILY
-          : over(keys.pairDay(r.accountId), limit('pairDaily'))
-            ? PAIR_DAILY
-            : undefined;
-    if (failure) {
-      failures.set(r.uuid, failure);
-      continue;
-    }
-    for (const key of [keys.senderMonth, keys.senderDay, keys.receiverDay(r.accountId), keys.pairDay(r.accountId)]) {
-      increments.set(key, (increments.get(key) ?? 0) + 1);
-    }
-    delivered.push(r);
-  }
+  // Checked and counted in one step, so concurrent sends never overshoot a quota.
+  if (receivers.length > 0) await reserveCounters(
+    db,
+    ctx.app.id,
+    [keys.senderDay, keys.senderMonth, ...receivers.flatMap((r) => [keys.receiverDay(r.accountId), keys.pairDay(r.accountId)])],
+    (counts) => {
+      const increments = new Map<string, number>();
+      const used = (key: string) => (counts.get(key) ?? 0) + (increments.get(key) ?? 0);
+      const over = (key: string, max: number | null) => max !== null && used(key) + 1 > max;
+      for (const r of receivers) {
+        const failure = over(keys.senderMonth, limit('senderMonthly'))
+          ? SENDER_MONTHLY
+          : over(keys.senderDay, limit('senderDaily'))
+            ? SENDER_DAILY
+            : over(keys.receiverDay(r.accountId), limit('receiverDaily'))
+              ? RECEIVER_DAILY
+              : over(keys.pairDay(r.accountId), limit('pairDaily'))
+                ? PAIR_DAILY
+                : undefined;
+        if (failure) {
+          failures.set(r.uuid, failure);
+          continue;
+        }
+        for (const key of [keys.senderMonth, keys.senderDay, keys.receiverDay(r.accountId), keys.pairDay(r.accountId)]) {
+          increments.set(key, (increments.get(key) ?? 0) + 1);
+        }
+        delivered.push(r);
+      }
+      return increments;
+    },
+  );
   if (delivered.length > 0) await deliver(db, 'direct', message, delivered.map((r) => r.accountId), now);
-  await addToCounters(db, ctx.app.id, increments);
 
   // Failures grouped by code, in the order of the request.
   const groups = new Map<number, { code: number; msg: string; receiver_uuids: string[] }>();

@@ -331,12 +331,34 @@ export async function saveQuotaSettings(db: Kysely<DB>, appId: number, q: QuotaL
     .execute();
 }
 
-export async function readCounters(db: Kysely<DB>, appId: number, keys: string[]): Promise<Map<string, number>> {
-  const rows = await db.selectFrom('talk_quota_counters').select(['counter_key', 'count']).where('app_id', '=', appId).where('counter_key', 'in', keys).execute();
-  return new Map(rows.map((r) => [r.counter_key, r.count]));
+/**
+ * Counts quota use without races. In one transaction the counters are locked (created at
+ * 0 when new) and read, `decide` picks the increments, and they are added; what it picked
+ * is returned. On PostgreSQL the upsert holds the rows' locks until commit, so concurrent
+ * sends, from this process or another instance, wait for each other (keys are locked in
+ * sorted order: no deadlocks); on SQLite the transaction has the one connection to itself.
+ */
+export async function reserveCounters(
+  db: Kysely<DB>,
+  appId: number,
+  keys: string[],
+  decide: (counts: Map<string, number>) => Map<string, number>,
+): Promise<Map<string, number>> {
+  const unique = [...new Set(keys)].sort();
+  return db.transaction().execute(async (trx) => {
+    const rows = await trx
+      .insertInto('talk_quota_counters')
+      .values(unique.map((counter_key) => ({ app_id: appId, counter_key, count: 0 })))
+      .onConflict((oc) => oc.columns(['app_id', 'counter_key']).doUpdateSet({ count: sql`talk_quota_counters.count` }))
+      .returning(['counter_key', 'count'])
+      .execute();
+    const increments = decide(new Map(rows.map((r) => [r.counter_key, Number(r.count)])));
+    await addToCounters(trx, appId, increments);
+    return increments;
+  });
 }
 
-export async function addToCounters(db: Kysely<DB>, appId: number, increments: Map<string, number>): Promise<void> {
+async function addToCounters(db: Kysely<DB>, appId: number, increments: Map<string, number>): Promise<void> {
   if (increments.size === 0) return;
   await db
     .insertInto('talk_quota_counters')
