@@ -79,14 +79,6 @@ export function changeStamp(db: Kysely<DB>): number | undefined {
 }
 
 /**
- * Kysely prepares a statement for every query, and compiling one costs better-sqlite3 more
- * than running a small indexed query (and leaves garbage for the collector). Queries are
- * built from a fixed set of shapes, so keep the compiled statements (bounded) and reuse
- * them; a statement still being iterated (`busy`) is never handed out twice. Kysely runs
- * each statement right after preparing it, so preparing anything but a SELECT moves the
- * change stamp.
- */
-/**
  * Reads, and transaction control (a transaction's own writes move the stamp; no other
  * query runs on the one connection until it ends), leave the change stamp alone.
  */
@@ -94,6 +86,14 @@ const READ_OR_TRANSACTION = /^\s*(select|begin|commit|rollback|savepoint|release
 /** Writes to these tables leave the change stamp alone (see `talkLogTables`). */
 const LOG_WRITE = new RegExp(`^\\s*(insert\\s+into|update|delete\\s+from)\\s+"?(${talkLogTables.join('|')})"?[\\s(]`, 'i');
 
+/**
+ * Kysely prepares a statement for every query, and compiling one costs better-sqlite3 more
+ * than running a small indexed query (and leaves garbage for the collector). Queries are
+ * built from a fixed set of shapes, so keep the compiled statements (bounded) and reuse
+ * them; a statement still being iterated (`busy`) is never handed out twice. Kysely runs
+ * each statement right after preparing it, so preparing any other statement than those
+ * above moves the change stamp.
+ */
 function reusingStatements(sqlite: Database.Database, max = 2000) {
   const statements = new Map<string, Database.Statement>();
   const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();

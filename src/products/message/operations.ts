@@ -222,12 +222,10 @@ export async function sendToFriends(
     pairDay: (r: number) => `p:${sender}:${r}:${day}`,
   };
   const delivered: { uuid: string; accountId: number }[] = [];
+  const counterKeys = [keys.senderDay, keys.senderMonth, ...receivers.flatMap((r) => [keys.receiverDay(r.accountId), keys.pairDay(r.accountId)])];
   // Checked and counted in one step, so concurrent sends never overshoot a quota.
-  if (receivers.length > 0) await reserveCounters(
-    db,
-    ctx.app.id,
-    [keys.senderDay, keys.senderMonth, ...receivers.flatMap((r) => [keys.receiverDay(r.accountId), keys.pairDay(r.accountId)])],
-    (counts) => {
+  if (receivers.length > 0) {
+    await reserveCounters(db, ctx.app.id, counterKeys, (counts) => {
       const increments = new Map<string, number>();
       const used = (key: string) => (counts.get(key) ?? 0) + (increments.get(key) ?? 0);
       const over = (key: string, max: number | null) => max !== null && used(key) + 1 > max;
@@ -251,8 +249,8 @@ export async function sendToFriends(
         delivered.push(r);
       }
       return increments;
-    },
-  );
+    });
+  }
   if (delivered.length > 0) await deliver(db, 'direct', message, delivered.map((r) => r.accountId), now);
 
   // Failures grouped by code, in the order of the request.
