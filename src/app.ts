@@ -2,36 +2,58 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import cors from '@fastify/cors';
-import { openStore, type Store, type StoreOptions } from './db/index.js';
+import type { Store, StoreOptions } from './db/index.js';
 import { Clock } from './core/clock.js';
 import { SigningKeys } from './core/keys.js';
-import { installErrorHandling } from './core/http.js';
+import { type Surface, type SurfacePrefix, clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './core/http.js';
 import { installValidation } from './core/validation.js';
 import { parseForm } from './core/form.js';
+import { ScopeCatalog } from './core/scopes.js';
+import { registerRoutes } from './core/route.js';
+import type { Plugin, Product } from './core/product.js';
 import type { PlatformConfig } from './core/platform.js';
+import { storeDirectory } from './store/directory.js';
+import { products as defaultProducts } from './products/index.js';
+import { openStore, stateTables } from './kapibara.js';
 import controlRoutes, { CONTROL_PREFIX } from './control/routes.js';
 import consoleRoutes, { CONSOLE_PREFIX } from './console/routes.js';
 import avatarRoutes, { AVATAR_PREFIX } from './console/avatars.js';
-import loginRoutes from './products/login/routes.js';
-import userRoutes from './products/user/routes.js';
-import talkRoutes from './products/talk/routes.js';
-import messageRoutes from './products/message/routes.js';
-import storyRoutes from './products/story/routes.js';
 
 export interface AppOptions extends StoreOptions, PlatformConfig {
   /** An already-open store (tests share one per file); otherwise one is opened. */
   store?: Store;
   clock?: Clock;
   logger?: FastifyServerOptions['logger'];
+  /** The products to serve (default: all of src/products/index.ts). */
+  products?: readonly Product[];
+}
+
+/** Kapibara's own paths; each product adds the prefixes of its surfaces. */
+const SHELL_SURFACES: SurfacePrefix[] = [
+  { prefix: CONTROL_PREFIX, surface: 'control' },
+  { prefix: CONSOLE_PREFIX, surface: 'page' },
+  { prefix: AVATAR_PREFIX, surface: 'page' },
+];
+
+/** Registers `plugin` so that every route in it belongs to `surface`. */
+function onSurface(surface: Surface, plugin: Plugin) {
+  return async (app: FastifyInstance) => {
+    app.addHook('onRoute', (options) => {
+      options.config = { ...(options.config ?? {}), surface };
+    });
+    await plugin(app);
+  };
 }
 
 /** The one factory used by the server, the CLI and the tests. */
 export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
-  const store = options.store ?? (await openStore(options));
+  const products = options.products ?? defaultProducts;
+  const store = options.store ?? (await openStore(options, products));
   const clock = options.clock ?? new Clock();
   const offset = await store.db.selectFrom('settings').select('value').where('key', '=', 'clock_offset_ms').executeTakeFirst();
   if (offset) clock.setOffset(Number(offset.value));
   const keys = await SigningKeys.load(store.db);
+  const surfaces = [...SHELL_SURFACES, ...products.flatMap((p) => p.surfaces ?? [])];
 
   const app = Fastify({
     logger: options.logger ?? false,
@@ -39,17 +61,23 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // Kakao ids and keys are case-sensitive but paths are matched as documented.
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: 12 * 1024 * 1024,
+    frameworkErrors: frameworkErrorHandler(surfaces),
+    clientErrorHandler: clientErrorHandler(surfaces),
   });
   app.decorate('platform', {
+    store,
     db: store.db,
     dialect: store.dialect,
     clock,
     keys,
     config: { publicUrl: options.publicUrl, operatorToken: options.operatorToken },
+    scopes: new ScopeCatalog(products.flatMap((p) => p.consentItems ?? [])),
+    directory: storeDirectory(store),
+    tables: stateTables(products),
   });
   if (!options.store) app.addHook('onClose', async () => store.close());
 
-  installErrorHandling(app);
+  installErrorHandling(app, surfaces);
   installValidation(app);
   await app.register(formbody, { parser: parseForm });
   await app.register(multipart, { limits: { fileSize: 20 * 1024 * 1024, files: 50, fields: 100 } });
@@ -57,13 +85,12 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   // Authorization, so every call is preflighted): answer for any origin, as kapi does.
   await app.register(cors, { origin: true, credentials: true, maxAge: 3600 });
 
-  await app.register(loginRoutes);
-  await app.register(userRoutes);
-  await app.register(talkRoutes);
-  await app.register(messageRoutes);
-  await app.register(storyRoutes);
-  await app.register(controlRoutes, { prefix: CONTROL_PREFIX });
-  await app.register(consoleRoutes, { prefix: CONSOLE_PREFIX });
-  await app.register(avatarRoutes, { prefix: AVATAR_PREFIX });
+  for (const product of products) {
+    if (product.routes) registerRoutes(app, product.routes);
+    if (product.pages) await app.register(onSurface('page', product.pages));
+  }
+  await app.register(onSurface('control', (scope) => controlRoutes(scope, products)), { prefix: CONTROL_PREFIX });
+  await app.register(onSurface('page', (scope) => consoleRoutes(scope, products)), { prefix: CONSOLE_PREFIX });
+  await app.register(onSurface('page', avatarRoutes), { prefix: AVATAR_PREFIX });
   return app;
 }

@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { parseServerConfig, isLoopback, type ServerConfig } from './config.js';
-import { openStore, type Store } from './db/index.js';
+import type { Store } from './db/index.js';
+import { openStore, stateTables } from './kapibara.js';
 import { buildApp } from './app.js';
 import { Clock } from './core/clock.js';
 import { exportState, importState, resetState, type StateDocument } from './store/state.js';
@@ -61,7 +62,7 @@ export async function main(argv: string[]): Promise<void> {
       const doc = readJson(positionals[0]);
       const store = await open(config);
       try {
-        const counts = await importState(store.db, doc, Date.now(), { replace: command === 'import' });
+        const counts = await importState(store.db, stateTables(), doc, Date.now(), { replace: command === 'import' });
         process.stdout.write(`${command === 'seed' ? 'seeded' : 'imported'}: ${JSON.stringify(counts)}\n`);
       } finally {
         await store.close();
@@ -71,7 +72,7 @@ export async function main(argv: string[]): Promise<void> {
     case 'export': {
       const store = await open(config);
       try {
-        const text = JSON.stringify(await exportState(store.db), null, 2) + '\n';
+        const text = JSON.stringify(await exportState(store.db, stateTables()), null, 2) + '\n';
         if (out) writeFileSync(out, text);
         else process.stdout.write(text);
       } finally {
@@ -90,7 +91,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     case 'reset': {
       const store = await open(config);
-      await resetState(store.db);
+      await resetState(store.db, stateTables());
       await store.close();
       process.stdout.write('all state deleted\n');
       return;

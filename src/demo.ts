@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { DB } from './db/schema.js';
 import { createApp } from './store/apps.js';
-import { addFriendship, createAccount, type AccountInput } from './store/accounts.js';
+import { createAccount, type AccountInput } from './store/accounts.js';
+import { addFriendship } from './store/friendships.js';
 import { avatarUrl } from './console/avatars.js';
 
 /** Fixed so that docs and examples can name them. */

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import { openStore, type StoreOptions } from '../src/db/index.js';
+import type { StoreOptions } from '../src/db/index.js';
 import { migrateTo } from '../src/db/migrations/index.js';
+import { openStore, storeSchema } from '../src/kapibara.js';
 import { listMessages } from '../src/products/message/store.js';
 import { buildApp } from '../src/app.js';
 import { storeKinds, withDurableStore } from './helpers/stores.js';
@@ -18,7 +19,7 @@ async function olderDatabase(options: StoreOptions, lastMigration: string): Prom
   const db = options.databaseUrl
     ? new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.databaseUrl, max: 2 }) }) })
     : new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(options.sqlitePath!) }) });
-  await migrateTo(db, lastMigration);
+  await migrateTo(db, storeSchema().migrations, lastMigration);
   return db;
 }
 

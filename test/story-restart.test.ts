@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.js';
-import { openStore, type StoreOptions } from '../src/db/index.js';
+import type { StoreOptions } from '../src/db/index.js';
+import { openStore } from '../src/kapibara.js';
 import { storeKinds, withDurableStore } from './helpers/stores.js';
 import { png, multipart, STORY_CONSENTS } from './fixtures/story.js';
 

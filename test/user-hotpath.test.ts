@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { buildApp } from '../src/app.js';
-import { changeStamp } from '../src/db/index.js';
 import { member } from './talk-helpers.js';
 import { forEachStore } from './helpers/harness.js';
 
@@ -63,7 +62,7 @@ forEachStore('User API: hot path freshness', (h) => {
   it('sending messages (an append-only log) leaves the change stamp alone; other writes move it', async () => {
     const app = await h.createApp({ consent_items: { profile_nickname: 'required', talk_message: 'optional', friends: 'optional' }, user_property_keys: ['tier'] });
     const t = await h.token(app, await h.createAccount());
-    const stamp = () => changeStamp(h.store.db);
+    const stamp = () => h.store.changeStamp();
     if (h.kind === 'postgres') {
       assert.equal(stamp(), undefined, 'PostgreSQL keeps nothing: other instances write unseen');
       return;

@@ -6,8 +6,10 @@ import { isoSeconds } from '../core/clock.js';
 import { listApps } from '../store/apps.js';
 import { type Account, findAccountById, listAccounts } from '../store/accounts.js';
 import { toLink } from '../store/links.js';
-import { consoleSections } from './sections.js';
+import { listFriends } from '../store/friendships.js';
 import { originOf } from '../core/platform.js';
+import { HTML_TYPE } from '../core/http.js';
+import type { Product } from '../core/product.js';
 
 /**
  * The web console: what the platform holds and what each simulated person would see.
@@ -50,16 +52,15 @@ function checkOperator(req: FastifyRequest, reply: FastifyReply): boolean {
     reply.header('set-cookie', `kapibara_operator=${token}; Path=${CONSOLE_PREFIX}; HttpOnly; SameSite=Lax`);
     return true;
   }
-  reply.status(401).type('text/html; charset=utf-8').send(page('Operator token required', html`<section><h1>Operator token required</h1>
+  reply.status(401).type(HTML_TYPE).send(page('Operator token required', html`<section><h1>Operator token required</h1>
 <p>This Kapibara is not bound to loopback. Open the console as <code>${CONSOLE_PREFIX}?token=&lt;operator token&gt;</code>.</p></section>`));
   return false;
 }
 
-export default async function consoleRoutes(root: FastifyInstance): Promise<void> {
+export default async function consoleRoutes(root: FastifyInstance, products: readonly Product[]): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  const config = { surface: 'control' as const };
 
-  app.get('/', { config }, async (req, reply) => {
+  app.get('/', {}, async (req, reply) => {
     if (!checkOperator(req, reply)) return reply;
     const { db } = app.platform;
     const [apps, people] = await Promise.all([listApps(db), listAccounts(db)]);
@@ -77,30 +78,25 @@ ${people.map(
 <td><a href="${CONSOLE_PREFIX}/people/${p.id}">${p.nickname}</a><br><span class="muted">account ${p.id}</span></td>
 <td>${p.email}<br><span class="muted">${p.password}</span></td><td>${p.talkUser ? 'yes' : 'no'}</td><td>${p.storyUser ? 'yes' : 'no'}</td></tr>`,
 )}</table></section>`;
-    return reply.type('text/html; charset=utf-8').send(page('Overview', body));
+    return reply.type(HTML_TYPE).send(page('Overview', body));
   });
 
-  app.get('/people/:account_id', { config, schema: { params: Type.Object({ account_id: Type.Integer() }) } }, async (req, reply) => {
+  app.get('/people/:account_id', { schema: { params: Type.Object({ account_id: Type.Integer() }) } }, async (req, reply) => {
     if (!checkOperator(req, reply)) return reply;
     const { db } = app.platform;
     const person = await findAccountById(db, req.params.account_id);
     if (!person) {
-      return reply.status(404).type('text/html; charset=utf-8').send(page('Not found', html`<section><h1>No person with account id ${req.params.account_id}</h1></section>`));
+      return reply.status(404).type(HTML_TYPE).send(page('Not found', html`<section><h1>No person with account id ${req.params.account_id}</h1></section>`));
     }
     const [friends, linkRows, apps] = await Promise.all([
-      db
-        .selectFrom('friendships')
-        .innerJoin('accounts', 'accounts.id', 'friendships.friend_account_id')
-        .select(['accounts.id', 'accounts.nickname', 'friendships.favorite'])
-        .where('friendships.account_id', '=', person.id)
-        .orderBy('accounts.nickname')
-        .execute(),
+      listFriends(db, person.id),
       db.selectFrom('app_users').selectAll().where('account_id', '=', person.id).execute(),
       listApps(db),
     ]);
     const appName = new Map(apps.map((a) => [a.id, a.name]));
     const links = linkRows.map(toLink);
-    const extra = await Promise.all(consoleSections.map((s) => s(app.platform, person, originOf(req))));
+    const sections = products.flatMap((p) => (p.console ? [p.console] : []));
+    const extra = await Promise.all(sections.map((section) => section(app.platform, person, originOf(req))));
     const body = html`<h1>${avatar(person)} ${person.nickname}</h1>
 <section><h2>Kakao account</h2><table>
 <tr><th>Email</th><td>${person.email}</td><th>Password</th><td>${person.password}</td></tr>
@@ -116,9 +112,9 @@ ${people.map(
           )}</table>`
     }</section>
 <section><h2>Friends (${friends.length})</h2>${friends.map(
-      (f) => html`<span class="pill"><a href="${CONSOLE_PREFIX}/people/${f.id}">${f.nickname}</a>${f.favorite ? ' ★' : ''}</span>`,
+      (f) => html`<span class="pill"><a href="${CONSOLE_PREFIX}/people/${f.accountId}">${f.nickname}</a>${f.favorite ? ' ★' : ''}</span>`,
     )}</section>
 ${extra}`;
-    return reply.type('text/html; charset=utf-8').send(page(person.nickname, body));
+    return reply.type(HTML_TYPE).send(page(person.nickname, body));
   });
 }

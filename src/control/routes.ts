@@ -2,30 +2,18 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Static, Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ControlError } from '../core/errors.js';
-import { isKnownScope } from '../core/scopes.js';
+import type { ScopeCatalog } from '../core/scopes.js';
 import { isoSeconds } from '../core/clock.js';
-import { type App, appInputFromJson, createApp, deleteApp, findAppById, listApps, updateApp } from '../store/apps.js';
-import {
-  type Account,
-  accountInputFromJson,
-  addFriendship,
-  createAccount,
-  deleteAccount,
-  findAccountById,
-  findAccountByEmail,
-  listAccounts,
-  removeFriendship,
-  updateAccount,
-} from '../store/accounts.js';
+import type { Product } from '../core/product.js';
+import { type App, appInputFromJson, createApp, deleteApp, listApps, updateApp } from '../store/apps.js';
+import { type Account, accountInputFromJson, createAccount, deleteAccount, findAccountByEmail, listAccounts, updateAccount } from '../store/accounts.js';
+import { addFriendship, listFriends, removeFriendship } from '../store/friendships.js';
+import { mustAccount as findAccountOr404, mustApp as findAppOr404, uniquely } from './lookups.js';
 import { deleteLink, findLink, saveLink, type Link } from '../store/links.js';
 import { issueTokens } from '../store/tokens.js';
 import { exportState, importState, resetState, StateFormatError, type StateDocument } from '../store/state.js';
-import { configuredScopes, grantConsent } from '../products/login/grants.js';
-import { numericId } from '../core/ids.js';
+import { configuredScopes, grantConsent } from '../store/grants.js';
 import { SigningKeys } from '../core/keys.js';
-import talkControlRoutes from '../products/talk/control.js';
-import messageControlRoutes from '../products/message/control.js';
-import storyControlRoutes from '../products/story/control.js';
 
 /**
  * The control plane: what tests and the console use to set up and inspect the platform.
@@ -122,23 +110,6 @@ const ClockBody = Type.Object(
   { additionalProperties: false },
 );
 
-const ShippingAddressBody = Type.Object(
-  {
-    id: Type.Optional(Type.Integer()),
-    name: Str,
-    is_default: OptBool,
-    type: Type.Optional(Type.Union([Type.Literal('NEW'), Type.Literal('OLD')])),
-    base_address: Str,
-    detail_address: OptStr,
-    receiver_name: OptStr,
-    receiver_phone_number1: OptStr,
-    receiver_phone_number2: OptStr,
-    zone_number: OptStr,
-    zip_code: OptStr,
-  },
-  { additionalProperties: false },
-);
-
 const AppIdParams = Type.Object({ app_id: Type.Integer() });
 const AccountIdParams = Type.Object({ account_id: Type.Integer() });
 const LinkParams = Type.Object({ app_id: Type.Integer(), account_id: Type.Integer() });
@@ -200,22 +171,11 @@ function linkJson(link: Link) {
   };
 }
 
-function appInput(body: Static<typeof AppBody>) {
+function appInput(scopes: ScopeCatalog, body: Static<typeof AppBody>) {
   for (const scope of Object.keys(body.consent_items ?? {})) {
-    if (!isKnownScope(scope)) throw new ControlError(400, `unknown consent item "${scope}"`);
+    if (!scopes.has(scope)) throw new ControlError(400, `unknown consent item "${scope}"`);
   }
   return appInputFromJson(body);
-}
-
-/** Unique-constraint violations are the caller's mistake, never a 500. */
-async function uniquely<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    const msg = String((err as Error).message ?? err);
-    if (/unique|duplicate/i.test(msg)) throw new ControlError(409, `${what} already exists (a key, id or email is taken)`);
-    throw err;
-  }
 }
 
 function checkOperator(req: FastifyRequest): void {
@@ -226,67 +186,61 @@ function checkOperator(req: FastifyRequest): void {
   if (given !== token) throw new ControlError(401, 'operator token required: Authorization: Bearer <operator token>');
 }
 
-export default async function controlRoutes(root: FastifyInstance): Promise<void> {
+/**
+ * The control plane's shell: the operator token, the core aggregates (apps, people,
+ * friendships, links, tokens), the clock and the whole state; each product adds its own
+ * routes (`control` of its module). Every route here is on the `control` surface.
+ */
+export default async function controlRoutes(root: FastifyInstance, products: readonly Product[]): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  const config = { surface: 'control' as const };
   app.addHook('onRequest', async (req) => checkOperator(req));
-  await app.register(talkControlRoutes);
-  await app.register(messageControlRoutes);
-  await app.register(storyControlRoutes);
+  for (const product of products) if (product.control) await app.register(product.control);
 
-  async function mustApp(id: number): Promise<App> {
-    const found = await findAppById(app.platform.db, id);
-    if (!found) throw new ControlError(404, `app ${id} not found`);
-    return found;
-  }
-  async function mustAccount(id: number): Promise<Account> {
-    const found = await findAccountById(app.platform.db, id);
-    if (!found) throw new ControlError(404, `account ${id} not found`);
-    return found;
-  }
+  const mustApp = (id: number) => findAppOr404(app.platform.db, id);
+  const mustAccount = (id: number) => findAccountOr404(app.platform.db, id);
 
   // Apps
-  app.post('/apps', { config, schema: { body: AppBody } }, async (req, reply) => {
+  app.post('/apps', { schema: { body: AppBody } }, async (req, reply) => {
     const { db, clock } = app.platform;
-    const created = await uniquely('app', () => createApp(db, appInput(req.body), clock.now()));
+    const created = await uniquely('app', () => createApp(db, appInput(app.platform.scopes, req.body), clock.now()));
     return reply.status(201).send(appJson(created));
   });
-  app.get('/apps', { config }, async () => (await listApps(app.platform.db)).map(appJson));
-  app.get('/apps/:app_id', { config, schema: { params: AppIdParams } }, async (req) => appJson(await mustApp(req.params.app_id)));
-  app.patch('/apps/:app_id', { config, schema: { params: AppIdParams, body: AppBody } }, async (req) => {
+  app.get('/apps', {}, async () => (await listApps(app.platform.db)).map(appJson));
+  app.get('/apps/:app_id', { schema: { params: AppIdParams } }, async (req) => appJson(await mustApp(req.params.app_id)));
+  app.patch('/apps/:app_id', { schema: { params: AppIdParams, body: AppBody } }, async (req) => {
     await mustApp(req.params.app_id);
     const { id: _ignored, ...rest } = req.body;
-    const updated = await uniquely('app', () => updateApp(app.platform.db, req.params.app_id, appInput(rest)));
+    const updated = await uniquely('app', () => updateApp(app.platform.db, req.params.app_id, appInput(app.platform.scopes, rest)));
     return appJson(updated!);
   });
-  app.delete('/apps/:app_id', { config, schema: { params: AppIdParams } }, async (req, reply) => {
+  app.delete('/apps/:app_id', { schema: { params: AppIdParams } }, async (req, reply) => {
     if (!(await deleteApp(app.platform.db, req.params.app_id))) throw new ControlError(404, `app ${req.params.app_id} not found`);
     return reply.status(204).send();
   });
 
   // Accounts (simulated people)
-  app.post('/accounts', { config, schema: { body: AccountBody } }, async (req, reply) => {
+  app.post('/accounts', { schema: { body: AccountBody } }, async (req, reply) => {
     const { db, clock } = app.platform;
     const created = await uniquely('account', () => createAccount(db, accountInputFromJson(req.body), clock.now()));
     return reply.status(201).send(accountJson(created));
   });
-  app.get('/accounts', { config, schema: { querystring: Type.Object({ email: Type.Optional(Str) }) } }, async (req) => {
+  app.get('/accounts', { schema: { querystring: Type.Object({ email: Type.Optional(Str) }) } }, async (req) => {
     if (req.query.email) {
       const found = await findAccountByEmail(app.platform.db, req.query.email);
       return found ? [accountJson(found)] : [];
     }
     return (await listAccounts(app.platform.db)).map(accountJson);
   });
-  app.get('/accounts/:account_id', { config, schema: { params: AccountIdParams } }, async (req) =>
+  app.get('/accounts/:account_id', { schema: { params: AccountIdParams } }, async (req) =>
     accountJson(await mustAccount(req.params.account_id)),
   );
-  app.patch('/accounts/:account_id', { config, schema: { params: AccountIdParams, body: AccountBody } }, async (req) => {
+  app.patch('/accounts/:account_id', { schema: { params: AccountIdParams, body: AccountBody } }, async (req) => {
     await mustAccount(req.params.account_id);
     const { id: _ignored, ...rest } = req.body;
     const updated = await uniquely('account', () => updateAccount(app.platform.db, req.params.account_id, accountInputFromJson(rest)));
     return accountJson(updated!);
   });
-  app.delete('/accounts/:account_id', { config, schema: { params: AccountIdParams } }, async (req, reply) => {
+  app.delete('/accounts/:account_id', { schema: { params: AccountIdParams } }, async (req, reply) => {
     if (!(await deleteAccount(app.platform.db, req.params.account_id))) {
       throw new ControlError(404, `account ${req.params.account_id} not found`);
     }
@@ -294,7 +248,7 @@ export default async function controlRoutes(root: FastifyInstance): Promise<void
   });
 
   // Friendships (mutual)
-  app.post('/friendships', { config, schema: { body: FriendshipBody } }, async (req, reply) => {
+  app.post('/friendships', { schema: { body: FriendshipBody } }, async (req, reply) => {
     const { account_id: a, friend_account_id: b } = req.body;
     if (a === b) throw new ControlError(400, 'a person cannot be their own friend');
     await mustAccount(a);
@@ -305,55 +259,26 @@ export default async function controlRoutes(root: FastifyInstance): Promise<void
     });
     return reply.status(201).send({ account_id: a, friend_account_id: b });
   });
-  app.delete('/friendships', { config, schema: { body: FriendshipBody } }, async (req, reply) => {
+  app.delete('/friendships', { schema: { body: FriendshipBody } }, async (req, reply) => {
     await removeFriendship(app.platform.db, req.body.account_id, req.body.friend_account_id);
     return reply.status(204).send();
   });
-  app.get('/accounts/:account_id/friends', { config, schema: { params: AccountIdParams } }, async (req) => {
+  app.get('/accounts/:account_id/friends', { schema: { params: AccountIdParams } }, async (req) => {
     await mustAccount(req.params.account_id);
-    const rows = await app.platform.db
-      .selectFrom('friendships')
-      .innerJoin('accounts', 'accounts.id', 'friendships.friend_account_id')
-      .select(['accounts.id', 'accounts.nickname', 'friendships.favorite'])
-      .where('friendships.account_id', '=', req.params.account_id)
-      .orderBy('accounts.nickname')
-      .execute();
-    return rows.map((r) => ({ account_id: r.id, nickname: r.nickname, favorite: r.favorite === 1 }));
-  });
-
-  // Shipping addresses
-  app.post('/accounts/:account_id/shipping_addresses', { config, schema: { params: AccountIdParams, body: ShippingAddressBody } }, async (req, reply) => {
-    await mustAccount(req.params.account_id);
-    const b = req.body;
-    const row = {
-      id: b.id ?? numericId(),
-      account_id: req.params.account_id,
-      name: b.name,
-      is_default: (b.is_default ? 1 : 0) as 0 | 1,
-      updated_at: app.platform.clock.now(),
-      type: b.type ?? 'NEW',
-      base_address: b.base_address,
-      detail_address: b.detail_address ?? null,
-      receiver_name: b.receiver_name ?? null,
-      receiver_phone_number1: b.receiver_phone_number1 ?? null,
-      receiver_phone_number2: b.receiver_phone_number2 ?? null,
-      zone_number: b.zone_number ?? null,
-      zip_code: b.zip_code ?? null,
-    };
-    await uniquely('shipping address', () => app.platform.db.insertInto('shipping_addresses').values(row).execute());
-    return reply.status(201).send({ ...row, is_default: row.is_default === 1 });
+    const friends = await listFriends(app.platform.db, req.params.account_id);
+    return friends.map((f) => ({ account_id: f.accountId, nickname: f.nickname, favorite: f.favorite }));
   });
 
   // App–person links: consents, properties, signup state
-  app.get('/apps/:app_id/users/:account_id', { config, schema: { params: LinkParams } }, async (req) => {
+  app.get('/apps/:app_id/users/:account_id', { schema: { params: LinkParams } }, async (req) => {
     const link = await findLink(app.platform.db, req.params.app_id, req.params.account_id);
     if (!link) throw new ControlError(404, `account ${req.params.account_id} is not linked to app ${req.params.app_id}`);
     return linkJson(link);
   });
-  app.put('/apps/:app_id/users/:account_id', { config, schema: { params: LinkParams, body: LinkBody } }, async (req) => {
+  app.put('/apps/:app_id/users/:account_id', { schema: { params: LinkParams, body: LinkBody } }, async (req) => {
     const target = await mustApp(req.params.app_id);
     await mustAccount(req.params.account_id);
-    for (const s of req.body.scopes ?? []) if (!isKnownScope(s)) throw new ControlError(400, `unknown scope "${s}"`);
+    for (const s of req.body.scopes ?? []) if (!app.platform.scopes.has(s)) throw new ControlError(400, `unknown scope "${s}"`);
     const { db, clock } = app.platform;
     const link = await grantConsent(db, target, req.params.account_id, { scopes: [], terms: [] }, clock.now());
     if (req.body.replace) {
@@ -367,17 +292,17 @@ export default async function controlRoutes(root: FastifyInstance): Promise<void
     await saveLink(db, link);
     return linkJson(link);
   });
-  app.delete('/apps/:app_id/users/:account_id', { config, schema: { params: LinkParams } }, async (req, reply) => {
+  app.delete('/apps/:app_id/users/:account_id', { schema: { params: LinkParams } }, async (req, reply) => {
     await deleteLink(app.platform.db, req.params.app_id, req.params.account_id);
     return reply.status(204).send();
   });
 
   // Tokens without a browser: consent (by default to every configured item) and issue.
-  app.post('/apps/:app_id/users/:account_id/tokens', { config, schema: { params: LinkParams, body: TokenBody } }, async (req) => {
+  app.post('/apps/:app_id/users/:account_id/tokens', { schema: { params: LinkParams, body: TokenBody } }, async (req) => {
     const target = await mustApp(req.params.app_id);
     await mustAccount(req.params.account_id);
     const scopes = req.body?.scopes ?? configuredScopes(target);
-    for (const s of scopes) if (!isKnownScope(s)) throw new ControlError(400, `unknown scope "${s}"`);
+    for (const s of scopes) if (!app.platform.scopes.has(s)) throw new ControlError(400, `unknown scope "${s}"`);
     const terms = req.body?.terms ?? target.serviceTerms.map((t) => t.tag);
     const { db, clock } = app.platform;
     const link = await grantConsent(db, target, req.params.account_id, { scopes, terms }, clock.now());
@@ -394,8 +319,8 @@ export default async function controlRoutes(root: FastifyInstance): Promise<void
   });
 
   // Clock
-  app.get('/clock', { config }, async () => clockJson());
-  app.post('/clock', { config, schema: { body: ClockBody } }, async (req) => {
+  app.get('/clock', {}, async () => clockJson());
+  app.post('/clock', { schema: { body: ClockBody } }, async (req) => {
     const { clock } = app.platform;
     if (req.body.offset_ms !== undefined) clock.setOffset(req.body.offset_ms);
     if (req.body.now !== undefined) clock.advance(Date.parse(req.body.now) - clock.now());
@@ -413,18 +338,20 @@ export default async function controlRoutes(root: FastifyInstance): Promise<void
   }
 
   // Whole state
-  app.get('/state', { config }, async () => exportState(app.platform.db));
-  app.put('/state', { config }, async (req) => ({ imported: await importDoc(req.body as StateDocument, true) }));
-  app.post('/state', { config }, async (req) => ({ imported: await importDoc(req.body as StateDocument, false) }));
-  app.post('/reset', { config }, async () => {
-    await resetState(app.platform.db);
+  app.get('/state', {}, async () => exportState(app.platform.db, app.platform.tables));
+  app.put('/state', {}, async (req) => ({ imported: await importDoc(req.body as StateDocument, true) }));
+  app.post('/state', {}, async (req) => ({ imported: await importDoc(req.body as StateDocument, false) }));
+  app.post('/reset', {}, async () => {
+    await resetState(app.platform.db, app.platform.tables);
+    app.platform.store.registry.clear();
     app.platform.clock.setOffset(0);
     return { reset: true };
   });
 
   async function importDoc(doc: StateDocument, replace: boolean) {
     try {
-      const counts = await importState(app.platform.db, doc, app.platform.clock.now(), { replace });
+      const counts = await importState(app.platform.db, app.platform.tables, doc, app.platform.clock.now(), { replace });
+      app.platform.store.registry.clear();
       // The document may carry another signing key and clock offset: use what is stored now.
       app.platform.keys = await SigningKeys.load(app.platform.db);
       const offset = await app.platform.db.selectFrom('settings').select('value').where('key', '=', 'clock_offset_ms').executeTakeFirst();

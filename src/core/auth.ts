@@ -1,34 +1,68 @@
 import type { FastifyRequest } from 'fastify';
-import { type Kysely, CompiledQuery } from 'kysely';
 import { Type } from '@sinclair/typebox';
-import { KakaoApiError, TOKEN_EXPIRED, TOKEN_UNKNOWN, insufficientScopes, invalidToken, keyNotAllowed, notLinked } from './errors.js';
-import { sha256 } from './ids.js';
+import { KakaoApiError, TOKEN_EXPIRED, TOKEN_UNKNOWN, consentItemDisabled, insufficientScopes, invalidToken, keyNotAllowed, notLinked } from './errors.js';
 import { hasScope } from './scopes.js';
 import { rawParams, validateParams } from './params.js';
-import type { Platform } from './platform.js';
-import type { AccessTokensTable, AccountsTable, AppsTable, AppUsersTable, DB } from '../db/schema.js';
-import { postgresPool } from '../db/index.js';
-import { StampedCache } from '../db/stamped-cache.js';
-import { type App, type KeyType, findAppByKey, toApp } from '../store/apps.js';
-import { type Account, findAccountById, toAccount } from '../store/accounts.js';
-import { type Link, findLinkByUserId, toLink } from '../store/links.js';
+import { originOf, type Platform } from './platform.js';
+import type { Account, App, KeyType, Link } from './model.js';
 
 /** seed 002's sample -401 message, for an Authorization header that carries no usable token. */
 export const TOKEN_MALFORMED = 'InvalidTokenException';
 
-/** A kapi call made with a person's access token. */
-export interface UserContext {
+/**
+ * Who is calling, as every operation sees it: the platform, the origin the client reached
+ * (for absolute URLs), the `KA` header (SDK, language), and the caller's identity. The
+ * route declaration (`core/route.ts`) builds it from the auth kind it declares.
+ */
+export interface Call {
+  platform: Platform;
+  origin: string;
+  /** The `KA` header the SDKs send (`sdk/… lang/ko-KR …`), if any. */
+  ka?: string;
+}
+
+/** A call made with an app key (`Authorization: KakaoAK <key>`). */
+export interface AppCall extends Call {
+  app: App;
+  keyType: KeyType;
+  key: string;
+}
+
+/** A call about one person: with their access token, or with the app's admin key naming them. */
+export interface PersonCall extends Call {
+  app: App;
+  account: Account;
+  link: Link;
+  /** True for the admin form (`KakaoAK <ADMIN_KEY>` with `target_id_type=user_id&target_id=…`). */
+  byAdmin: boolean;
+  /** When the access token expires (ms); absent for the admin form. */
+  tokenExpiresAt?: number;
+}
+
+/** A call made with a person's access token. */
+export interface UserCall extends PersonCall {
+  byAdmin: false;
+  tokenExpiresAt: number;
+}
+
+/** The person and app behind an access token, as the directory resolves it. */
+export interface TokenOwner {
   app: App;
   account: Account;
   link: Link;
   tokenExpiresAt: number;
 }
 
-/** A kapi call made with an app key (`Authorization: KakaoAK <key>`). */
-export interface AppKeyContext {
-  app: App;
-  keyType: KeyType;
-  key: string;
+/**
+ * How core finds callers without knowing the repositories: implemented over the store by
+ * `store/directory.ts` and handed to the platform by `buildApp`.
+ */
+export interface Directory {
+  /** null: no such token, or its link is gone. Hands out a copy the caller may change. */
+  tokenOwner(token: string): Promise<TokenOwner | null>;
+  appByKey(key: string): Promise<{ app: App; keyType: KeyType } | undefined>;
+  /** The person `userId` of `appId` (admin-key calls), if linked. */
+  linkedPerson(appId: number, userId: number): Promise<{ account: Account; link: Link } | undefined>;
 }
 
 function authorization(req: FastifyRequest): { scheme: string; value: string } | undefined {
@@ -39,19 +73,25 @@ function authorization(req: FastifyRequest): { scheme: string; value: string } |
   return { scheme: header.slice(0, space).toLowerCase(), value: header.slice(space + 1).trim() };
 }
 
+/** What every call carries whoever makes it. */
+export function baseCall(req: FastifyRequest): Call {
+  const ka = req.headers.ka;
+  return { platform: req.server.platform, origin: originOf(req), ka: typeof ka === 'string' ? ka : undefined };
+}
+
 /** Resolves `Authorization: Bearer <access token>`; -401 when missing, unknown or expired. */
-export async function requireUser(req: FastifyRequest): Promise<UserContext> {
+export async function requireUser(req: FastifyRequest): Promise<UserCall> {
   const platform = req.server.platform;
   const auth = authorization(req);
   if (!auth) {
     // RFC 6750 §2.3: the token as an `access_token` query parameter (node-oauth, and with
     // it passport-kakao, sends it this way on GET), or as a form field.
     const token = accessTokenParam(req);
-    if (token) return userFromToken(platform, token);
+    if (token) return userCall(req, token);
   }
   if (!auth || auth.scheme !== 'bearer' || !auth.value) {
     if (auth?.scheme === 'kakaoak') {
-      const found = await findAppByKey(platform.db, auth.value);
+      const found = await platform.directory.appByKey(auth.value);
       if (found) throw keyNotAllowed(auth.value);
       throw invalidToken(TOKEN_UNKNOWN);
     }
@@ -59,7 +99,7 @@ export async function requireUser(req: FastifyRequest): Promise<UserContext> {
     // empty Bearer): the platform's generic message, as in seed 002's sample.
     throw invalidToken(auth ? TOKEN_MALFORMED : TOKEN_UNKNOWN);
   }
-  return userFromToken(platform, auth.value);
+  return userCall(req, auth.value);
 }
 
 function accessTokenParam(req: FastifyRequest): string | undefined {
@@ -70,134 +110,46 @@ function accessTokenParam(req: FastifyRequest): string | undefined {
   return typeof fromBody === 'string' && fromBody ? fromBody : undefined;
 }
 
-export async function userFromToken(platform: Platform, token: string): Promise<UserContext> {
-  const { db, clock } = platform;
-  // Kept by the token itself (in memory only; the database holds hashes): a kept token
-  // costs no hashing.
-  const ctx = await resolvedTokens.get(db, token, async () => contextFromRow(await queryTokenContext(platform, sha256(token))));
-  if (!ctx) throw invalidToken(TOKEN_UNKNOWN);
-  if (ctx.tokenExpiresAt <= clock.now()) throw invalidToken(TOKEN_EXPIRED);
-  // Callers may change what they get (a link's consents before saving it): hand out copies.
-  const { link } = ctx;
-  return {
-    app: { ...ctx.app },
-    account: { ...ctx.account },
-    link: { ...link, properties: { ...link.properties }, scopes: { ...link.scopes }, terms: { ...link.terms } },
-    tokenExpiresAt: ctx.tokenExpiresAt,
-  };
-}
-
-async function queryTokenContext(platform: Platform, hash: string): Promise<Record<string, unknown> | undefined> {
-  const { db } = platform;
-  const text = tokenContextSql(db, platform.dialect);
-  const pool = postgresPool(db);
-  if (pool) return (await pool.query({ name: 'kapibara_token_context', text, values: [hash] })).rows[0];
-  return (await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, [hash]))).rows[0];
-}
-
-/** null: no such token, or its link is gone (unlinked), so it no longer identifies anyone. */
-function contextFromRow(row: Record<string, unknown> | undefined): UserContext | null {
-  if (!row || row.l__user_id === null || row.l__user_id === undefined) return null;
-  return {
-    app: toApp(pick<AppsTable>(row, 'a__', APP_COLUMNS)),
-    account: toAccount(pick<AccountsTable>(row, 'c__', ACCOUNT_COLUMNS)),
-    link: toLink(pick<AppUsersTable>(row, 'l__', LINK_COLUMNS)),
-    tokenExpiresAt: row.t__expires_at as number,
-  };
-}
-
-/** Resolved tokens (token → context, null for none) while the store is unchanged. */
-const resolvedTokens = new StampedCache<UserContext | null>();
-
-/**
- * The hot path of every Bearer call: one indexed lookup (token hash → token, app, person,
- * link) instead of four. The SQL text is built once per store. The column lists are
- * checked against the table interfaces: a column added to a table and not listed here
- * is a compile error, so `toApp`/`toAccount`/`toLink` always get whole rows.
- */
-function columnsOf<T>(all: Record<keyof T, true>): readonly string[] {
-  return Object.keys(all);
-}
-const TOKEN_COLUMNS: readonly string[] = ['expires_at' satisfies keyof AccessTokensTable];
-const APP_COLUMNS = columnsOf<AppsTable>({
-  id: true, name: true, rest_api_key: true, native_key: true, javascript_key: true, admin_key: true,
-  client_secret: true, redirect_uris: true, logout_redirect_uris: true, web_domains: true, consent_items: true,
-  service_terms: true, user_property_keys: true, login_enabled: true, oidc_enabled: true, manual_signup: true,
-  created_at: true,
-});
-const ACCOUNT_COLUMNS = columnsOf<AccountsTable>({
-  id: true, email: true, password: true, nickname: true, profile_image_url: true, thumbnail_image_url: true,
-  name: true, gender: true, birthyear: true, birthday: true, birthday_type: true, is_leap_month: true,
-  phone_number: true, is_korean: true, email_verified: true, talk_user: true, story_user: true, created_at: true,
-});
-const LINK_COLUMNS = columnsOf<AppUsersTable>({
-  app_id: true, account_id: true, user_id: true, uuid: true, connected_at: true, signed_up_at: true,
-  properties: true, scopes: true, terms: true,
-});
-const tokenSql = new WeakMap<object, string>();
-
-function tokenContextSql(db: Kysely<DB>, dialect: Platform['dialect']): string {
-  let text = tokenSql.get(db);
-  if (!text) {
-    const cols = (alias: string, prefix: string, names: readonly string[]) => names.map((c) => `${alias}.${c} AS ${prefix}${c}`);
-    text =
-      `SELECT ${[
-        ...cols('t', 't__', TOKEN_COLUMNS),
-        ...cols('a', 'a__', APP_COLUMNS),
-        ...cols('c', 'c__', ACCOUNT_COLUMNS),
-        ...cols('l', 'l__', LINK_COLUMNS),
-      ].join(', ')} FROM access_tokens t` +
-      ' JOIN apps a ON a.id = t.app_id JOIN accounts c ON c.id = t.account_id' +
-      ' LEFT JOIN app_users l ON l.app_id = t.app_id AND l.account_id = t.account_id' +
-      ` WHERE t.token_hash = ${dialect === 'postgres' ? '$1' : '?'}`;
-    tokenSql.set(db, text);
-  }
-  return text;
-}
-
-/** Splits the joined row back into one table's row (`prefix` + column → column). */
-function pick<T>(row: Record<string, unknown>, prefix: string, columns: readonly string[]): T {
-  const out: Record<string, unknown> = {};
-  for (const column of columns) out[column] = row[prefix + column];
-  return out as T;
+async function userCall(req: FastifyRequest, token: string): Promise<UserCall> {
+  const platform = req.server.platform;
+  const owner = await platform.directory.tokenOwner(token);
+  if (!owner) throw invalidToken(TOKEN_UNKNOWN);
+  if (owner.tokenExpiresAt <= platform.clock.now()) throw invalidToken(TOKEN_EXPIRED);
+  return { ...baseCall(req), ...owner, byAdmin: false };
 }
 
 /**
  * Resolves `Authorization: KakaoAK <app key>` and checks the key type may call the API
  * (-3 otherwise, as in seed 002). A Bearer token where an app key is required is -401.
  */
-export async function requireAppKey(req: FastifyRequest, allowed: readonly KeyType[]): Promise<AppKeyContext> {
+export async function requireAppKey(req: FastifyRequest, allowed: readonly KeyType[]): Promise<AppCall> {
   const auth = authorization(req);
   if (!auth || auth.scheme !== 'kakaoak' || !auth.value) {
     throw new KakaoApiError(-401, 'invalid authorization: this api needs "Authorization: KakaoAK ${APP_KEY}".', 401, {}, {
       'www-authenticate': 'KakaoAK error=invalid_key',
     });
   }
-  const found = await findAppByKey(req.server.platform.db, auth.value);
+  const found = await req.server.platform.directory.appByKey(auth.value);
   if (!found) {
     throw new KakaoApiError(-401, 'invalid app key.', 401, {}, { 'www-authenticate': 'KakaoAK error=invalid_key' });
   }
   if (!allowed.includes(found.keyType)) throw keyNotAllowed(auth.value);
-  return { app: found.app, keyType: found.keyType, key: auth.value };
+  return { ...baseCall(req), app: found.app, keyType: found.keyType, key: auth.value };
 }
 
 export const ADMIN_ONLY: readonly KeyType[] = ['admin'];
+export const ANY_KEY: readonly KeyType[] = ['rest_api', 'native', 'javascript', 'admin'];
 
-/** -402 unless the person agreed to every scope in `required`. */
-export function requireScopes(ctx: UserContext, apiType: string, required: string[]): void {
-  const missing = required.filter((s) => !hasScope(ctx.link.scopes, s));
-  if (missing.length > 0) throw insufficientScopes(apiType, missing, Object.keys(ctx.link.scopes));
-}
-
-/** A kapi call about one person: made with their access token, or with the admin key naming them. */
-export interface TargetContext {
-  app: App;
-  account: Account;
-  link: Link;
-  /** True for the admin form (`KakaoAK <ADMIN_KEY>` with `target_id_type=user_id&target_id=…`). */
-  byAdmin: boolean;
-  /** When the access token expires (ms); absent for the admin form. */
-  tokenExpiresAt?: number;
+/**
+ * The scopes an API needs: -3 when the app turned a consent item off (Kakao's message),
+ * then -402 for those the person has not agreed to.
+ */
+export function requireScopes(call: PersonCall, apiType: string, required: readonly string[]): void {
+  for (const scope of required) {
+    if (call.app.consentItems[scope] === 'disabled') throw consentItemDisabled(call.app.name, scope, apiType);
+  }
+  const missing = required.filter((s) => !hasScope(call.link.scopes, s));
+  if (missing.length > 0) throw insufficientScopes(apiType, missing, Object.keys(call.link.scopes));
 }
 
 const AdminTarget = Type.Object({
@@ -211,14 +163,12 @@ const AdminTarget = Type.Object({
  * `target_id` of the key's app (-101 when that id is not linked to the app). Other key
  * types are -3.
  */
-export async function requireUserOrAdmin(req: FastifyRequest): Promise<TargetContext> {
+export async function requireUserOrAdmin(req: FastifyRequest): Promise<PersonCall> {
   const auth = authorization(req);
-  if (auth?.scheme !== 'kakaoak') return { ...(await requireUser(req)), byAdmin: false };
-  const { app } = await requireAppKey(req, ADMIN_ONLY);
+  if (auth?.scheme !== 'kakaoak') return requireUser(req);
+  const call = await requireAppKey(req, ADMIN_ONLY);
   const target = validateParams(AdminTarget, rawParams(req));
-  const db = req.server.platform.db;
-  const link = await findLinkByUserId(db, app.id, target.target_id);
-  const account = link && (await findAccountById(db, link.accountId));
-  if (!link || !account) throw notLinked();
-  return { app, account, link, byAdmin: true };
+  const person = await req.server.platform.directory.linkedPerson(call.app.id, target.target_id);
+  if (!person) throw notLinked();
+  return { ...baseCall(req), app: call.app, account: person.account, link: person.link, byAdmin: true };
 }

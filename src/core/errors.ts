@@ -83,3 +83,35 @@ export class ControlError extends Error {
     super(message);
   }
 }
+
+/** -3: the app turned off a consent item this API needs (Kakao's message). */
+export function consentItemDisabled(appName: string, scope: string, apiType: string): KakaoApiError {
+  return new KakaoApiError(-3, `[${appName}] App disabled [${scope}] scopes for [${apiType}] API on developers.kakao.com. Enable it first.`, 403);
+}
+
+export const NOT_TALK_USER = 'NotExistTalkUserException';
+
+/** -501: the person does not use Kakao Talk. */
+export function notTalkUser(msg = NOT_TALK_USER): KakaoApiError {
+  return new KakaoApiError(-501, msg, 400);
+}
+
+/**
+ * Errors of the `page` surface (pages a browser opens): a rendered HTML page with its
+ * status, or a redirect back to the app. Products render the page; core sends it.
+ */
+export class PageError extends Error {
+  constructor(
+    readonly status: number,
+    readonly html: string,
+    message = 'page error',
+  ) {
+    super(message);
+  }
+}
+
+export class RedirectError extends Error {
+  constructor(readonly location: string) {
+    super(`redirect to ${location}`);
+  }
+}

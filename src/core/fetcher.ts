@@ -1,4 +1,5 @@
 import { Parser } from 'htmlparser2';
+import { KakaoApiError, invalidParam } from './errors.js';
 
 /**
  * The only way Kapibara fetches outside URLs (message scrap, story linkinfo). A URL is
@@ -275,4 +276,27 @@ export function readOpenGraph(html: string, pageUrl: string): OpenGraph {
   og.title ??= titleText.trim() || undefined;
   og.description ??= metaDescription;
   return og;
+}
+
+/**
+ * Kakao's errors for a page the platform could not scrap (messaging's scrap templates,
+ * Story's linkinfo, and later sharing): -603 when it did not answer in time, -604 when it
+ * failed; a URL that is not allowed or not http(s) is -2 naming `param` where the API
+ * treats it as a bad parameter (messaging), -604 otherwise (linkinfo).
+ */
+export function scrapRefusal(err: FetchRefused, url: string, param?: string): KakaoApiError {
+  if (param && err.reason === 'not_allowed') return invalidParam(`invalid ${param}: ${err.message}.`);
+  if (param && err.reason === 'bad_url') return invalidParam(`invalid ${param}: ${url} is not an http or https URL.`);
+  if (err.reason === 'timeout') return new KakaoApiError(-603, `scrap timeout: ${err.message}.`, 400);
+  return new KakaoApiError(-604, `scrap failed: ${err.message}.`, 400);
+}
+
+/** Fetches a page for an app (its registered web domains only), with Kakao's errors. */
+export async function scrapForApp(url: string, webDomains: readonly string[], param?: string): Promise<FetchedPage> {
+  try {
+    return await fetchPage(url, webDomains);
+  } catch (err) {
+    if (err instanceof FetchRefused) throw scrapRefusal(err, url, param);
+    throw err;
+  }
 }

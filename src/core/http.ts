@@ -1,8 +1,20 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ControlError, KakaoApiError, OAuthError } from './errors.js';
+import { ControlError, KakaoApiError, OAuthError, PageError, RedirectError } from './errors.js';
+import { errorPage } from './pages.js';
 
-/** Which error shape a route speaks: the OAuth one (kauth) or `{code,msg}` (kapi, dapi). */
-export type Surface = 'kauth' | 'kapi' | 'control';
+/**
+ * The surfaces a route can belong to, each with its own error shape (DESIGN.md): kauth's
+ * OAuth JSON, kapi's `{code,msg}`, the control plane's `{error}`, and HTML pages (or a
+ * redirect) for what a browser opens. Declared with every route; for requests that match no
+ * route (404s, and requests refused before routing) the longest matching path prefix
+ * decides, and kapi otherwise.
+ */
+export type Surface = 'kauth' | 'kapi' | 'control' | 'page';
+
+export interface SurfacePrefix {
+  prefix: string;
+  surface: Surface;
+}
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -10,49 +22,139 @@ declare module 'fastify' {
   }
 }
 
-const JSON_TYPE = 'application/json;charset=UTF-8';
+/** Kakao writes JSON as `application/json;charset=UTF-8`. */
+export const JSON_TYPE = 'application/json;charset=UTF-8';
+export const HTML_TYPE = 'text/html; charset=utf-8';
 
-function surfaceOf(req: FastifyRequest): Surface {
-  return req.routeOptions.config?.surface ?? 'kapi';
+/** Which surface a URL path belongs to when no route says so. */
+export function surfaceForPath(prefixes: readonly SurfacePrefix[], url: string): Surface {
+  const path = url.split('?')[0];
+  let best: SurfacePrefix | undefined;
+  for (const p of prefixes) if (path.startsWith(p.prefix) && (!best || p.prefix.length > best.prefix.length)) best = p;
+  return best?.surface ?? 'kapi';
+}
+
+/** A short reason phrase for a client error without a message of its own. */
+function describe(fe: FastifyError): string {
+  if (fe.validation) {
+    return `invalid ${fe.validationContext ?? 'parameter'}: ${fe.validation
+      .map((v) => `${v.instancePath.replace(/^\//, '') || (v.params as { missingProperty?: string }).missingProperty || ''} ${v.message}`)
+      .join(', ')}`;
+  }
+  return fe.message;
 }
 
 /** The one place errors become responses; every other path throws typed errors. */
-export function installErrorHandling(app: FastifyInstance): void {
-  // Kakao writes `application/json;charset=UTF-8`. Callback style: this runs on every
-  // response, and an async hook costs a promise each time.
+export function installErrorHandling(app: FastifyInstance, prefixes: readonly SurfacePrefix[]): void {
+  const surfaceOf = (req: FastifyRequest): Surface => req.routeOptions.config?.surface ?? surfaceForPath(prefixes, req.url);
+
+  // Callback style: this runs on every response, and an async hook costs a promise each time.
   app.addHook('onSend', (_req, reply, payload, done) => {
     const type = reply.getHeader('content-type');
     if (type !== JSON_TYPE && typeof type === 'string' && type.startsWith('application/json')) reply.header('content-type', JSON_TYPE);
     done(null, payload);
   });
 
-  app.setErrorHandler((err: FastifyError | KakaoApiError | OAuthError | ControlError, req, reply) => {
+  app.setErrorHandler((err: FastifyError | KakaoApiError | OAuthError | ControlError | PageError | RedirectError, req, reply) => {
     if (err instanceof KakaoApiError) return sendApiError(reply, err);
     if (err instanceof ControlError) return reply.status(err.status).type(JSON_TYPE).send({ error: err.message });
     if (err instanceof OAuthError) return reply.status(err.status).type(JSON_TYPE).send(err.body());
+    if (err instanceof PageError) return sendPage(reply, err.status, err.html);
+    if (err instanceof RedirectError) return reply.header('cache-control', 'no-store').redirect(err.location, 302);
     const fe = err as FastifyError;
     const surface = surfaceOf(req);
-    // Schema validation, malformed bodies, unsupported content types: the client's fault.
+    // Schema validation, malformed bodies, unsupported content types, bodies too large: the client's fault.
     if (fe.validation || (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500)) {
-      const what = fe.validation
-        ? `invalid ${fe.validationContext ?? 'parameter'}: ${fe.validation.map((v) => `${v.instancePath.replace(/^\//, '') || (v.params as { missingProperty?: string }).missingProperty || ''} ${v.message}`).join(', ')}`
-        : fe.message;
-      if (surface === 'kauth') {
-        return reply.status(400).type(JSON_TYPE).send({ error: 'invalid_request', error_description: what, error_code: 'KOE001' });
-      }
-      if (surface === 'control') return reply.status(fe.statusCode ?? 400).type(JSON_TYPE).send({ error: what });
-      return sendApiError(reply, new KakaoApiError(-2, what, 400));
+      return sendClientError(reply, surface, fe.validation ? 400 : fe.statusCode!, describe(fe));
     }
     req.log.error({ err }, 'unhandled error');
-    if (surface === 'kauth') {
-      return reply.status(500).type(JSON_TYPE).send({ error: 'server_error', error_description: 'internal error', error_code: 'KOE003' });
-    }
-    return sendApiError(reply, new KakaoApiError(-1, 'internal error', 500));
+    return sendServerError(reply, surface);
   });
 
   app.setNotFoundHandler((req, reply) => {
-    reply.status(404).type(JSON_TYPE).send({ msg: `no such api: ${req.method} ${req.url.split('?')[0]}`, code: -1 });
+    const what = `${req.method} ${req.url.split('?')[0]}`;
+    switch (surfaceOf(req)) {
+      case 'control':
+        return reply.status(404).type(JSON_TYPE).send({ error: `no such control-plane endpoint: ${what}` });
+      case 'kauth':
+        return reply.status(404).type(JSON_TYPE).send({ error: 'not_found', error_description: `no such endpoint: ${what}`, error_code: 'KOE101' });
+      case 'page':
+        return sendPage(reply, 404, errorPage('404', `There is no page at ${what}.`));
+      default:
+        return reply.status(404).type(JSON_TYPE).send({ msg: `no such api: ${what}`, code: -1 });
+    }
   });
+}
+
+/** Errors raised before a request reaches a route (bad URL, parameter too long): by path. */
+export function frameworkErrorHandler(prefixes: readonly SurfacePrefix[]) {
+  return (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+    return sendClientError(reply, surfaceForPath(prefixes, req.url ?? '/'), status, err.message);
+  };
+}
+
+/**
+ * Requests Node's HTTP parser refuses (headers too large, bytes that are no HTTP): the
+ * answer is written to the socket directly, in the shape of the surface the request line
+ * names when it can be read.
+ */
+export function clientErrorHandler(prefixes: readonly SurfacePrefix[]) {
+  return (err: Error & { code?: string; rawPacket?: unknown }, socket: import('node:net').Socket): void => {
+    if (!socket.writable) {
+      socket.destroy(err);
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'HPE_URI_TOO_LONG' ? 414 : 400;
+    const reason = status === 431 ? 'request header fields too large' : status === 414 ? 'URI too long' : 'malformed HTTP request';
+    const packet = Buffer.isBuffer(err.rawPacket) ? err.rawPacket.toString('latin1', 0, 8192) : '';
+    const line = /^[A-Z]+ (\S+) HTTP/.exec(packet);
+    const surface = surfaceForPath(prefixes, line?.[1] ?? '/');
+    const { type, body } = clientErrorBody(surface, status, reason);
+    const bytes = Buffer.from(body);
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 414 ? 'URI Too Long' : 'Bad Request'}\r\n` +
+        `Content-Type: ${type}\r\nContent-Length: ${bytes.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  };
+}
+
+function clientErrorBody(surface: Surface, status: number, what: string): { type: string; body: string } {
+  switch (surface) {
+    case 'kauth':
+      return { type: JSON_TYPE, body: JSON.stringify({ error: 'invalid_request', error_description: what, error_code: 'KOE001' }) };
+    case 'control':
+      return { type: JSON_TYPE, body: JSON.stringify({ error: what }) };
+    case 'page':
+      return { type: HTML_TYPE, body: errorPage(String(status), what) };
+    default:
+      return { type: JSON_TYPE, body: JSON.stringify(new KakaoApiError(-2, what, status).body()) };
+  }
+}
+
+function sendClientError(reply: FastifyReply, surface: Surface, status: number, what: string) {
+  // kauth and kapi answer a bad request with 400 whatever Fastify called it (a body too
+  // large keeps its 413 everywhere); the control plane keeps Fastify's status.
+  const wireStatus = surface === 'control' || surface === 'page' || status === 413 ? status : 400;
+  const { type, body } = clientErrorBody(surface, wireStatus, what);
+  return reply.status(wireStatus).type(type).send(body);
+}
+
+function sendServerError(reply: FastifyReply, surface: Surface) {
+  switch (surface) {
+    case 'kauth':
+      return reply.status(500).type(JSON_TYPE).send({ error: 'server_error', error_description: 'internal error', error_code: 'KOE003' });
+    case 'control':
+      return reply.status(500).type(JSON_TYPE).send({ error: 'internal error' });
+    case 'page':
+      return sendPage(reply, 500, errorPage('500', 'Something went wrong on Kapibara’s side.'));
+    default:
+      return sendApiError(reply, new KakaoApiError(-1, 'internal error', 500));
+  }
+}
+
+export function sendPage(reply: FastifyReply, status: number, html: string) {
+  return reply.status(status).header('cache-control', 'no-store').type(HTML_TYPE).send(html);
 }
 
 function sendApiError(reply: FastifyReply, err: KakaoApiError) {

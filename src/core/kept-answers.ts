@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Store } from '../db/index.js';
 import { StampedCache } from '../db/stamped-cache.js';
-
-const JSON_TYPE = 'application/json;charset=UTF-8';
+import { JSON_TYPE } from './http.js';
 
 export interface Answer {
   /** The 200 body; serialized with the route's response schema. */
@@ -15,21 +15,26 @@ export interface Answer {
  * (SQLite; see StampedCache) and served again to the same request until `validUntil` or
  * the turn of the year (age ranges). An answer must depend on nothing but the credential,
  * the URL, what `varies` names (headers such as KA or Host), the database and the year.
- * Errors are never kept: they are thrown by `compute` as usual.
+ * Errors are never kept: they are thrown by `compute` as usual. One instance per route and
+ * store (a route declared with `keep`, see core/route.ts).
  */
 export class KeptAnswers {
-  private readonly cache = new StampedCache<{ body: string; validUntil: number; year: number }>();
+  private readonly cache: StampedCache<{ body: string; validUntil: number; year: number }>;
+
+  constructor(store: Store) {
+    this.cache = new StampedCache(store);
+  }
 
   async serve(req: FastifyRequest, reply: FastifyReply, varies: string, compute: () => Promise<Answer>): Promise<FastifyReply> {
-    const { db, clock } = req.server.platform;
+    const { clock } = req.server.platform;
     const now = clock.now();
     const year = new Date(now).getUTCFullYear();
     const key = req.method === 'GET' ? `${req.headers.authorization ?? ''}\n${req.url}\n${varies}` : undefined;
-    const kept = key === undefined ? undefined : this.cache.lookup(db, key);
+    const kept = key === undefined ? undefined : this.cache.lookup(key);
     if (kept?.hit && kept.value.validUntil > now && kept.value.year === year) return reply.type(JSON_TYPE).send(kept.value.body);
     const answer = await compute();
     const body = reply.serialize(answer.payload) as string;
-    if (key !== undefined && kept && !kept.hit) this.cache.store(db, key, kept.stamp, { body, validUntil: answer.validUntil, year });
+    if (key !== undefined && kept && !kept.hit) this.cache.store(key, kept.stamp, { body, validUntil: answer.validUntil, year });
     return reply.type(JSON_TYPE).send(body);
   }
 }

@@ -1,20 +1,29 @@
 import type { Kysely } from 'kysely';
 import type { FastifyRequest } from 'fastify';
 import type { DB } from '../db/schema.js';
-import type { Dialect } from '../db/index.js';
+import type { Dialect, Store } from '../db/index.js';
 import type { Clock } from './clock.js';
 import type { SigningKeys } from './keys.js';
+import type { ScopeCatalog } from './scopes.js';
+import type { Directory } from './auth.js';
+import type { TableSpec } from '../db/tables.js';
 
 /**
- * What every operation gets: the store, the clock and the signing keys. Built once by
- * `buildApp` and reachable from a request as `req.server.platform`.
+ * What every operation gets: the store, the clock, the signing keys, the consent items the
+ * products define and the directory of callers. Built once by `buildApp` and reachable from
+ * a request as `req.server.platform` (operations get it inside their `Call`).
  */
 export interface Platform {
+  store: Store;
   db: Kysely<DB>;
   dialect: Dialect;
   clock: Clock;
   keys: SigningKeys;
   config: PlatformConfig;
+  scopes: ScopeCatalog;
+  directory: Directory;
+  /** Every table of the state format (export, import, reset), parents first. */
+  tables: readonly TableSpec[];
 }
 
 export interface PlatformConfig {

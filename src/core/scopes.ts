@@ -11,31 +11,27 @@ export interface ScopeInfo {
   type: ScopeType;
 }
 
-export const SCOPES: readonly ScopeInfo[] = [
-  { id: 'profile', display_name: 'Profile Info(nickname/profile image)', type: 'PRIVACY' },
-  { id: 'profile_nickname', display_name: 'Nickname', type: 'PRIVACY' },
-  { id: 'profile_image', display_name: 'Profile image', type: 'PRIVACY' },
-  { id: 'account_email', display_name: 'Email', type: 'PRIVACY' },
-  { id: 'name', display_name: 'Name', type: 'PRIVACY' },
-  { id: 'gender', display_name: 'Gender', type: 'PRIVACY' },
-  { id: 'age_range', display_name: 'Age range', type: 'PRIVACY' },
-  { id: 'birthday', display_name: 'Birthday', type: 'PRIVACY' },
-  { id: 'birthyear', display_name: 'Birthyear', type: 'PRIVACY' },
-  { id: 'phone_number', display_name: 'Phone number', type: 'PRIVACY' },
-  { id: 'is_korean', display_name: 'Nationality', type: 'PRIVACY' },
-  { id: 'shipping_address', display_name: 'Shipping address', type: 'PRIVACY' },
-  { id: 'openid', display_name: 'OpenID Connect', type: 'SERVICE' },
-  { id: 'friends', display_name: 'Friends List in Kakao Service(Including profile image, nickname, and favorites)', type: 'SERVICE' },
-  { id: 'talk_message', display_name: 'Sending message in KakaoTalk', type: 'SERVICE' },
-  { id: 'story_read', display_name: 'Reading Kakao Story', type: 'SERVICE' },
-  { id: 'story_publish', display_name: 'Posting to Kakao Story', type: 'SERVICE' },
-  { id: 'story_permalink', display_name: 'Kakao Story permalink', type: 'SERVICE' },
-];
+/**
+ * The consent items every product declares (`consentItems` of its module), in the order
+ * `/v2/user/scopes` lists them. Built once per app from the product list.
+ */
+export class ScopeCatalog {
+  readonly all: readonly ScopeInfo[];
+  private readonly byId: ReadonlyMap<string, ScopeInfo>;
 
-export const SCOPE_BY_ID: ReadonlyMap<string, ScopeInfo> = new Map(SCOPES.map((s) => [s.id, s]));
+  constructor(items: readonly ScopeInfo[]) {
+    this.all = items;
+    this.byId = new Map(items.map((s) => [s.id, s]));
+    if (this.byId.size !== items.length) throw new Error('a consent item is declared twice');
+  }
 
-export function isKnownScope(id: string): boolean {
-  return SCOPE_BY_ID.has(id);
+  get(id: string): ScopeInfo | undefined {
+    return this.byId.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
 }
 
 /**

@@ -2,10 +2,12 @@
  * Table types. Conventions shared by every table so one schema serves SQLite and
  * PostgreSQL: ids and timestamps are integers (bigint; timestamps in epoch milliseconds of
  * the platform clock), booleans are 0/1 integers, structured values are JSON text.
- * Each product adds its own tables in `src/products/<product>/tables.ts`.
+ *
+ * These are the core aggregates' tables. Each product declares its own in
+ * `src/products/<product>/tables.ts` and adds them to `DB` by declaration merging:
+ *
+ *   declare module '../../db/schema.js' { interface DB extends TalkTables {} }
  */
-import type { TalkTables } from '../products/talk/tables.js';
-import type { StoryTables } from '../products/story/tables.js';
 
 export type Bool = 0 | 1;
 
@@ -94,57 +96,12 @@ export interface RefreshTokensTable {
   created_at: number;
 }
 
-export interface AuthCodesTable {
-  code_hash: string;
-  app_id: number;
-  account_id: number;
-  redirect_uri: string;
-  /** JSON string[]: scopes newly granted or re-confirmed in this authorization. */
-  scopes: string;
-  code_challenge: string | null;
-  code_challenge_method: string | null;
-  nonce: string | null;
-  auth_time: number;
-  expires_at: number;
-  used: Bool;
-}
-
-export interface LoginSessionsTable {
-  session_hash: string;
-  account_id: number;
-  created_at: number;
-  expires_at: number;
-}
-
-export interface AgtsTable {
-  agt_hash: string;
-  app_id: number;
-  account_id: number;
-  expires_at: number;
-}
-
 export interface FriendshipsTable {
   account_id: number;
   friend_account_id: number;
   /** Whether account_id marked friend_account_id as a favorite. */
   favorite: Bool;
   created_at: number;
-}
-
-export interface ShippingAddressesTable {
-  id: number;
-  account_id: number;
-  name: string;
-  is_default: Bool;
-  updated_at: number;
-  type: string;
-  base_address: string;
-  detail_address: string | null;
-  receiver_name: string | null;
-  receiver_phone_number1: string | null;
-  receiver_phone_number2: string | null;
-  zone_number: string | null;
-  zip_code: string | null;
 }
 
 export interface SettingsTable {
@@ -158,12 +115,9 @@ export interface CoreTables {
   app_users: AppUsersTable;
   access_tokens: AccessTokensTable;
   refresh_tokens: RefreshTokensTable;
-  auth_codes: AuthCodesTable;
-  login_sessions: LoginSessionsTable;
-  agts: AgtsTable;
   friendships: FriendshipsTable;
-  shipping_addresses: ShippingAddressesTable;
   settings: SettingsTable;
 }
 
-export interface DB extends CoreTables, TalkTables, StoryTables {}
+/** Every table: the core ones, and what each product merges in. */
+export interface DB extends CoreTables {}

@@ -1,28 +1,9 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AccountsTable, DB } from '../db/schema.js';
 import { numericId } from '../core/ids.js';
+import type { Account } from '../core/model.js';
 
-/** A simulated Kakao account: a person who can sign in to apps. */
-export interface Account {
-  id: number;
-  email: string;
-  password: string;
-  nickname: string;
-  profileImageUrl: string | null;
-  thumbnailImageUrl: string | null;
-  name: string | null;
-  gender: 'female' | 'male' | null;
-  birthyear: string | null;
-  birthday: string | null;
-  birthdayType: 'SOLAR' | 'LUNAR' | null;
-  isLeapMonth: boolean;
-  phoneNumber: string | null;
-  isKorean: boolean | null;
-  emailVerified: boolean;
-  talkUser: boolean;
-  storyUser: boolean;
-  createdAt: number;
-}
+export type { Account };
 
 export type AccountInput = Partial<Omit<Account, 'createdAt'>>;
 
@@ -182,31 +163,4 @@ export function ageRange(birthyear: string | null, nowMs: number): string | unde
   if (age >= 90) return '90~';
   const decade = Math.floor(age / 10) * 10;
   return `${decade}~${decade + 9}`;
-}
-
-/** Friendships are mutual: one row in each direction, each with its own favorite flag. */
-export async function addFriendship(db: Kysely<DB>, a: number, b: number, now: number, favorite = { ab: false, ba: false }): Promise<void> {
-  const rows = [
-    { account_id: a, friend_account_id: b, favorite: (favorite.ab ? 1 : 0) as 0 | 1, created_at: now },
-    { account_id: b, friend_account_id: a, favorite: (favorite.ba ? 1 : 0) as 0 | 1, created_at: now },
-  ];
-  for (const row of rows) {
-    await db
-      .insertInto('friendships')
-      .values(row)
-      .onConflict((oc) => oc.columns(['account_id', 'friend_account_id']).doUpdateSet({ favorite: row.favorite }))
-      .execute();
-  }
-}
-
-export async function removeFriendship(db: Kysely<DB>, a: number, b: number): Promise<void> {
-  await db
-    .deleteFrom('friendships')
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('account_id', '=', a), eb('friend_account_id', '=', b)]),
-        eb.and([eb('account_id', '=', b), eb('friend_account_id', '=', a)]),
-      ]),
-    )
-    .execute();
 }

@@ -1,34 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AppsTable, DB } from '../db/schema.js';
 import type { ConsentSetting } from '../core/scopes.js';
+import type { App, KeyType, ServiceTerm } from '../core/model.js';
 import { appKey, numericId } from '../core/ids.js';
 
-export interface ServiceTerm {
-  tag: string;
-  title: string;
-  required: boolean;
-  /** Whether a person may withdraw agreement later through the API. */
-  revocable: boolean;
-}
-
-export type KeyType = 'rest_api' | 'native' | 'javascript' | 'admin';
-
-export interface App {
-  id: number;
-  name: string;
-  keys: Record<KeyType, string>;
-  clientSecret: string | null;
-  redirectUris: string[];
-  logoutRedirectUris: string[];
-  webDomains: string[];
-  consentItems: Record<string, ConsentSetting>;
-  serviceTerms: ServiceTerm[];
-  userPropertyKeys: string[];
-  loginEnabled: boolean;
-  oidcEnabled: boolean;
-  manualSignup: boolean;
-  createdAt: number;
-}
+export type { App, KeyType, ServiceTerm };
 
 export interface AppInput {
   id?: number;

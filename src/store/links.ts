@@ -1,25 +1,9 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AppUsersTable, DB } from '../db/schema.js';
 import { numericId, randomToken } from '../core/ids.js';
+import type { Link, TermAgreement } from '../core/model.js';
 
-export interface TermAgreement {
-  agreed_at: number;
-  agreed_by: 'KAUTH' | 'KAPI';
-}
-
-/** The connection between an app and a Kakao account, with what the person agreed to. */
-export interface Link {
-  appId: number;
-  accountId: number;
-  userId: number;
-  uuid: string;
-  connectedAt: number;
-  signedUpAt: number | null;
-  properties: Record<string, string>;
-  /** scope id → agreed at (ms) */
-  scopes: Record<string, number>;
-  terms: Record<string, TermAgreement>;
-}
+export type { Link, TermAgreement };
 
 export function toLink(row: Selectable<AppUsersTable>): Link {
   return {

@@ -3,9 +3,7 @@ import type { DB } from '../db/schema.js';
 import { type AppJson, appInputFromJson, createApp } from './apps.js';
 import { type AccountJson, accountInputFromJson, createAccount } from './accounts.js';
 import { numericId, randomToken } from '../core/ids.js';
-import type { TableSpec } from './state-tables.js';
-import { talkStateTables } from '../products/talk/tables.js';
-import { storyStateTables } from '../products/story/tables.js';
+import type { TableSpec } from '../db/tables.js';
 
 /**
  * Export, import and reset of all state, in one JSON format (docs/state-format.md):
@@ -14,8 +12,11 @@ import { storyStateTables } from '../products/story/tables.js';
  * any column that has a default, so a hand-written seed file stays short.
  */
 
-/** Parents first; each product's tables (children of the core ones) follow the core ones. */
-export const STATE_TABLES: TableSpec[] = [
+/**
+ * The core tables, parents first. Every function here takes the whole list: these, then
+ * each product's `tables` (children of the core ones) in product order.
+ */
+export const CORE_TABLES: readonly TableSpec[] = [
   { name: 'settings', json: [] },
   {
     name: 'apps',
@@ -24,14 +25,8 @@ export const STATE_TABLES: TableSpec[] = [
   { name: 'accounts', json: [] },
   { name: 'app_users', json: ['properties', 'scopes', 'terms'] },
   { name: 'friendships', json: [] },
-  { name: 'shipping_addresses', json: [] },
   { name: 'access_tokens', json: [] },
   { name: 'refresh_tokens', json: [] },
-  { name: 'auth_codes', json: ['scopes'] },
-  { name: 'login_sessions', json: [] },
-  { name: 'agts', json: [] },
-  ...talkStateTables,
-  ...storyStateTables,
 ];
 
 /** Settings that are the server's identity rather than state: kept by a reset. */
@@ -39,9 +34,9 @@ const IDENTITY_SETTINGS = ['signing_key', 'tls_certificate'];
 
 export type StateDocument = { version?: number } & Record<string, unknown>;
 
-export async function exportState(db: Kysely<DB>): Promise<StateDocument> {
+export async function exportState(db: Kysely<DB>, tables: readonly TableSpec[]): Promise<StateDocument> {
   const doc: StateDocument = { version: 1 };
-  for (const spec of STATE_TABLES) {
+  for (const spec of tables) {
     const rows = await db.selectFrom(spec.name as any).selectAll().execute();
     doc[spec.name] = rows.map((row: Record<string, unknown>) => {
       const out: Record<string, unknown> = { ...row };
@@ -53,12 +48,12 @@ export async function exportState(db: Kysely<DB>): Promise<StateDocument> {
   return doc;
 }
 
-export async function resetState(db: Kysely<DB>): Promise<void> {
-  await db.transaction().execute((tx) => deleteAll(tx));
+export async function resetState(db: Kysely<DB>, tables: readonly TableSpec[]): Promise<void> {
+  await db.transaction().execute((tx) => deleteAll(tx, tables));
 }
 
-async function deleteAll(tx: Kysely<DB>): Promise<void> {
-  for (const spec of [...STATE_TABLES].reverse()) {
+async function deleteAll(tx: Kysely<DB>, tables: readonly TableSpec[]): Promise<void> {
+  for (const spec of [...tables].reverse()) {
     // The server's identity survives a reset: clients keep a stable JWKS and a trusted TLS certificate.
     if (spec.name === 'settings') await tx.deleteFrom('settings').where('key', 'not in', IDENTITY_SETTINGS).execute();
     else await tx.deleteFrom(spec.name as any).execute();
@@ -73,20 +68,21 @@ export class StateFormatError extends Error {}
  */
 export async function importState(
   db: Kysely<DB>,
+  tables: readonly TableSpec[],
   doc: StateDocument,
   now: number,
   options: { replace?: boolean } = {},
 ): Promise<Record<string, number>> {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new StateFormatError('state must be a JSON object');
-  const known = new Set(STATE_TABLES.map((t) => t.name));
+  const known = new Set(tables.map((t) => t.name));
   for (const key of Object.keys(doc)) {
     if (key !== 'version' && !known.has(key as TableSpec['name'])) throw new StateFormatError(`unknown table "${key}"`);
     if (key !== 'version' && !Array.isArray(doc[key])) throw new StateFormatError(`"${key}" must be an array of rows`);
   }
   const counts: Record<string, number> = {};
   await db.transaction().execute(async (tx) => {
-    if (options.replace) await deleteAll(tx);
-    for (const spec of STATE_TABLES) {
+    if (options.replace) await deleteAll(tx, tables);
+    for (const spec of tables) {
       const rows = (doc[spec.name] as Record<string, unknown>[] | undefined) ?? [];
       for (const [i, input] of rows.entries()) {
         if (typeof input !== 'object' || input === null) throw new StateFormatError(`${spec.name}[${i}] must be an object`);

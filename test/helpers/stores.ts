@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, type Store, type StoreOptions } from '../../src/db/index.js';
+import type { Store, StoreOptions } from '../../src/db/index.js';
+import { openStore } from '../../src/kapibara.js';
 import { startPgServer, type PgServer } from './pg-server.js';
 
 export type StoreKind = 'sqlite' | 'postgres';

@@ -1,37 +1,27 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import * as core from './001_core.js';
-import * as talk from '../../products/talk/migrations.js';
-import * as story from '../../products/story/migrations.js';
-import * as user from '../../products/user/migrations.js';
-import * as talkPositions from '../../products/talk/migration-positions.js';
-import * as messageRowid from '../../products/message/migration-rowid.js';
 
 /**
- * One ordered list of migrations for both stores. Products keep their migrations beside
- * their code; a new migration gets a new, later name here and is never edited once shipped.
+ * Migrations are one list for both stores, ordered by name: the core one here, each
+ * product's in its own module (`migrations` of `src/products/<p>/index.ts`). A new
+ * migration gets a new, later name and is never edited once shipped.
  */
-const migrations: Record<string, Migration> = {
-  '001_core': core,
-  '002_talk': talk,
-  '003_story': story,
-  '004_user': user,
-  '005_talk_friend_positions': talkPositions,
-  '006_talk_message_rowid': messageRowid,
-};
+export const coreMigrations: Record<string, Migration> = { '001_core': core };
 
 class StaticProvider implements MigrationProvider {
+  constructor(private readonly migrations: Record<string, Migration>) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return migrations;
+    return this.migrations;
   }
 }
 
-export async function migrateToLatest(db: Kysely<any>): Promise<void> {
-  await migrateTo(db);
+export async function migrateToLatest(db: Kysely<any>, migrations: Record<string, Migration>): Promise<void> {
+  await migrateTo(db, migrations);
 }
 
 /** Up to and including `target` (a name of the list; tests build older databases with it). */
-export async function migrateTo(db: Kysely<any>, target?: string): Promise<void> {
-  const migrator = new Migrator({ db, provider: new StaticProvider() });
+export async function migrateTo(db: Kysely<any>, migrations: Record<string, Migration>, target?: string): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticProvider(migrations) });
   const { error, results } = target === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(target);
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');

@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { OAuthError } from '../../core/errors.js';
-import { hasScope, isKnownScope, SCOPE_BY_ID } from '../../core/scopes.js';
-import { type App, type KeyType, type ServiceTerm, findAppByKey } from '../../store/apps.js';
-import type { Link } from '../../store/links.js';
-import type { ConsentItem } from './pages.js';
+import { OAuthError, PageError, RedirectError } from '../../core/errors.js';
+import { type ScopeCatalog, hasScope } from '../../core/scopes.js';
+import type { App, KeyType, Link, ServiceTerm } from '../../core/model.js';
+import { findClient } from './client.js';
+import { type ConsentItem, errorPage, jsSdkResultPage } from './pages.js';
 
 /**
  * GET /oauth/authorize, as a list of small steps. The first three (client, Kakao Login
@@ -37,26 +37,36 @@ export interface AuthorizeRequest extends RedirectTarget {
   agt?: string;
   /** `service_terms`: limits which terms are shown. */
   serviceTermTags?: string[];
+  /** The consent items the platform knows (titles for the consent page). */
+  catalog: ScopeCatalog;
 }
 
 /** An error shown as a page with a KOE code and HTTP 400 (never redirected). */
-export class LoginPageError extends Error {
+export class LoginPageError extends PageError {
   constructor(
     readonly errorCode: string,
     readonly description: string,
   ) {
-    super(description);
+    super(400, errorPage(errorCode, description), description);
   }
 }
 
-/** An error sent back to the app's redirect URI as `error`, `error_description`, `state`. */
-export class AuthorizeRedirectError extends Error {
-  constructor(
-    readonly target: RedirectTarget,
-    readonly oauth: OAuthError,
-  ) {
-    super(oauth.description);
+/**
+ * Back to the app's redirect URI with `code` and `state`, or with `error`,
+ * `error_description`, `error_code` and `state`. The JavaScript SDK's `JS-SDK` target gets a
+ * result page instead of a redirect.
+ */
+export function resultFor(redirectUri: string, params: Record<string, string | undefined>): { page: string } | { location: string } {
+  if (redirectUri === 'JS-SDK') {
+    return { page: jsSdkResultPage(Object.fromEntries(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined))) };
   }
+  return { location: redirectLocation(redirectUri, params) };
+}
+
+/** An OAuth error sent back to the app (as a redirect, or the JS-SDK result page). */
+export function authorizeRedirectError(target: RedirectTarget, oauth: OAuthError): PageError | RedirectError {
+  const result = resultFor(target.redirectUri, { error: oauth.error, error_description: oauth.description, error_code: oauth.errorCode, state: target.state });
+  return 'page' in result ? new PageError(200, result.page, oauth.description) : new RedirectError(result.location);
 }
 
 export type Query = Record<string, string | string[] | undefined>;
@@ -73,12 +83,12 @@ export function splitList(value: string | undefined): string[] {
   return value ? value.split(/[\s,]+/).filter(Boolean) : [];
 }
 
-export async function readAuthorizeRequest(db: Kysely<DB>, raw: string): Promise<AuthorizeRequest> {
+export async function readAuthorizeRequest(db: Kysely<DB>, scopes: ScopeCatalog, raw: string): Promise<AuthorizeRequest> {
   const query = Object.fromEntries(new URLSearchParams(raw)) as Query;
-  const { app, keyType, clientId } = await checkClient(db, one(query, 'client_id'));
+  const { app, keyType, clientId } = await checkPageClient(db, one(query, 'client_id'));
   checkLoginEnabled(app);
   const target: RedirectTarget = { redirectUri: checkRedirectUri(app, keyType, one(query, 'redirect_uri')), state: one(query, 'state') };
-  const fail = (err: OAuthError) => new AuthorizeRedirectError(target, err);
+  const fail = (err: OAuthError) => authorizeRedirectError(target, err);
   try {
     checkResponseType(one(query, 'response_type'));
     const pkce = checkPkceParams(one(query, 'code_challenge'), one(query, 'code_challenge_method'));
@@ -88,13 +98,14 @@ export async function readAuthorizeRequest(db: Kysely<DB>, raw: string): Promise
       app,
       clientId,
       keyType,
-      requestedScopes: checkScopes(app, one(query, 'scope')),
+      requestedScopes: checkScopes(app, scopes, one(query, 'scope')),
       prompts: checkPrompt(one(query, 'prompt')),
       loginHint: one(query, 'login_hint'),
       nonce: one(query, 'nonce'),
       ...pkce,
       agt: one(query, 'agt'),
       serviceTermTags: one(query, 'service_terms') === undefined ? undefined : splitList(one(query, 'service_terms')),
+      catalog: scopes,
     };
   } catch (err) {
     if (err instanceof OAuthError) throw fail(err);
@@ -102,12 +113,12 @@ export async function readAuthorizeRequest(db: Kysely<DB>, raw: string): Promise
   }
 }
 
-/** client_id: any of the app's keys except the admin key (KOE101). */
-export async function checkClient(db: Kysely<DB>, clientId: string | undefined) {
+/** client_id on a page: any of the app's keys except the admin key (KOE101 page otherwise). */
+export async function checkPageClient(db: Kysely<DB>, clientId: string | undefined) {
   if (!clientId) throw new LoginPageError('KOE101', 'client_id is required.');
-  const found = await findAppByKey(db, clientId);
-  if (!found || found.keyType === 'admin') throw new LoginPageError('KOE101', `invalid client_id: ${clientId}`);
-  return { app: found.app, keyType: found.keyType, clientId };
+  const found = await findClient(db, clientId);
+  if (!found) throw new LoginPageError('KOE101', `invalid client_id: ${clientId}`);
+  return found;
 }
 
 /** KOE004: the app has Kakao Login turned off. */
@@ -162,11 +173,11 @@ function checkPkceParams(challenge: string | undefined, method: string | undefin
 }
 
 /** `scope`: known consent items the app has enabled; `openid` needs OIDC on (KOE205). */
-function checkScopes(app: App, scope: string | undefined): string[] | undefined {
+function checkScopes(app: App, catalog: ScopeCatalog, scope: string | undefined): string[] | undefined {
   if (scope === undefined) return undefined;
   const ids = [...new Set(splitList(scope))];
   for (const id of ids) {
-    if (!isKnownScope(id)) throw new OAuthError('invalid_scope', `invalid scope: ${id} is not a consent item.`, 'KOE205');
+    if (!catalog.has(id)) throw new OAuthError('invalid_scope', `invalid scope: ${id} is not a consent item.`, 'KOE205');
     if (id === 'openid') {
       if (!app.oidcEnabled || app.consentItems.openid === 'disabled') {
         throw new OAuthError('invalid_scope', 'invalid scope: openid (OpenID Connect is not enabled for this app).', 'KOE205');
@@ -222,7 +233,7 @@ export function pendingConsent(req: AuthorizeRequest, link: Link | undefined): P
     .filter((id) => id !== 'openid')
     .filter((id) => !link || !hasScope(link.scopes, id))
     .filter((id) => !link || req.requestedScopes || app.consentItems[id] === 'required')
-    .map((id) => ({ id, title: SCOPE_BY_ID.get(id)?.display_name ?? id, required: app.consentItems[id] === 'required' }));
+    .map((id) => ({ id, title: req.catalog.get(id)?.display_name ?? id, required: app.consentItems[id] === 'required' }));
   const terms = app.serviceTerms
     .filter((t) => req.serviceTermTags === undefined || req.serviceTermTags.includes(t.tag))
     .filter((t) => !link || !link.terms[t.tag])

@@ -2,11 +2,11 @@ import type { Platform } from '../../core/platform.js';
 import { OAuthError } from '../../core/errors.js';
 import { findAccountById, findAccountByEmail, createAccount, type Account } from '../../store/accounts.js';
 import { findLink } from '../../store/links.js';
-import { grantConsent } from './grants.js';
+import { grantConsent } from '../../store/grants.js';
 import {
   type AuthorizeRequest,
   type PendingConsent,
-  AuthorizeRedirectError,
+  authorizeRedirectError,
   chosenGrant,
   codeScopes,
   pendingConsent,
@@ -20,8 +20,8 @@ import { consumeAgt, createCode, createLoginSession, findLoginSession } from './
  * Operations return outcomes; the routes turn them into pages and redirects.
  */
 
-/** The person signed in to Kapibara in this browser, and since when. */
-export interface Person {
+/** The person signed in to Kapibara in this browser (not an API caller: see core/auth `Call`), and since when. */
+export interface SignedIn {
   account: Account;
   authTime: number;
   /** Set when this step started a new login session: the cookie value to send. */
@@ -30,11 +30,11 @@ export interface Person {
 
 export type Outcome =
   | { kind: 'login'; signup: boolean }
-  | { kind: 'consent'; person: Person; pending: PendingConsent }
+  | { kind: 'consent'; person: SignedIn; pending: PendingConsent }
   | { kind: 'redirect'; redirectUri: string; params: Record<string, string | undefined>; newSession?: string };
 
 /** Identifies the person: an AGT first, then the login session unless a prompt forces a login. */
-export async function identify(platform: Platform, req: AuthorizeRequest, sessionValue: string | undefined): Promise<Person | undefined> {
+export async function identify(platform: Platform, req: AuthorizeRequest, sessionValue: string | undefined): Promise<SignedIn | undefined> {
   const { db, clock } = platform;
   if (req.agt) {
     const accountId = await consumeAgt(db, req.agt, req.app.id, clock.now());
@@ -46,7 +46,7 @@ export async function identify(platform: Platform, req: AuthorizeRequest, sessio
 }
 
 /** The person of an existing login session, if it is still valid. */
-export async function sessionPerson(platform: Platform, sessionValue: string | undefined): Promise<Person | undefined> {
+export async function sessionPerson(platform: Platform, sessionValue: string | undefined): Promise<SignedIn | undefined> {
   if (!sessionValue) return undefined;
   const session = await findLoginSession(platform.db, sessionValue, platform.clock.now());
   const account = session && (await findAccountById(platform.db, session.accountId));
@@ -54,7 +54,7 @@ export async function sessionPerson(platform: Platform, sessionValue: string | u
 }
 
 /** What GET /oauth/authorize shows or does for this person (or nobody yet). */
-export async function decide(platform: Platform, req: AuthorizeRequest, person: Person | undefined): Promise<Outcome> {
+export async function decide(platform: Platform, req: AuthorizeRequest, person: SignedIn | undefined): Promise<Outcome> {
   if (!person) {
     if (req.prompts.has('none')) throw redirectError(req, 'login_required', 'user authentication is required (prompt=none).');
     return { kind: 'login', signup: req.prompts.has('create') };
@@ -70,7 +70,7 @@ export async function decide(platform: Platform, req: AuthorizeRequest, person: 
 export async function answerConsent(
   platform: Platform,
   req: AuthorizeRequest,
-  person: Person,
+  person: SignedIn,
   answer: { agree: boolean; scopes: string[]; terms: string[] },
 ): Promise<Outcome> {
   if (!answer.agree) throw redirectError(req, 'access_denied', 'User denied access');
@@ -79,7 +79,7 @@ export async function answerConsent(
 }
 
 /** Records the consent (linking on first consent) and sends a fresh code back to the app. */
-async function approve(platform: Platform, req: AuthorizeRequest, person: Person, grant: { scopes: string[]; terms: string[] }): Promise<Outcome> {
+async function approve(platform: Platform, req: AuthorizeRequest, person: SignedIn, grant: { scopes: string[]; terms: string[] }): Promise<Outcome> {
   const { db, clock } = platform;
   const openid = requestedScopes(req).includes('openid') ? ['openid'] : [];
   const link = await grantConsent(db, req.app, person.account.id, { scopes: [...grant.scopes, ...openid], terms: grant.terms, by: 'KAUTH' }, clock.now());
@@ -100,36 +100,40 @@ async function approve(platform: Platform, req: AuthorizeRequest, person: Person
   return { kind: 'redirect', redirectUri: req.redirectUri, params: { code, state: req.state }, newSession: person.newSession };
 }
 
-function redirectError(req: AuthorizeRequest, error: string, description: string): AuthorizeRedirectError {
-  return new AuthorizeRedirectError(req, new OAuthError(error, description));
+function redirectError(req: AuthorizeRequest, error: string, description: string) {
+  return authorizeRedirectError(req, new OAuthError(error, description));
 }
 
-export class LoginFailed extends Error {}
+/** A login or sign-up form that cannot go on: shown again with this message. */
+export interface Refused {
+  refused: string;
+}
+const refuse = (message: string): Refused => ({ refused: message });
 
 /** The login form: a picked simulated person, or email + password. */
-export async function logIn(platform: Platform, form: { accountId?: string; email?: string; password?: string }): Promise<Person> {
+export async function logIn(platform: Platform, form: { accountId?: string; email?: string; password?: string }): Promise<SignedIn | Refused> {
   const { db, clock } = platform;
   let account: Account | undefined;
   if (form.accountId !== undefined) {
     account = /^\d+$/.test(form.accountId) ? await findAccountById(db, Number(form.accountId)) : undefined;
-    if (!account) throw new LoginFailed('That person does not exist any more. Pick another one.');
+    if (!account) return refuse('That person does not exist any more. Pick another one.');
   } else {
-    if (!form.email || !form.password) throw new LoginFailed('Enter your email and password.');
+    if (!form.email || !form.password) return refuse('Enter your email and password.');
     account = await findAccountByEmail(db, form.email.trim());
-    if (!account || account.password !== form.password) throw new LoginFailed('Incorrect email or password. Check and try again.');
+    if (!account || account.password !== form.password) return refuse('Incorrect email or password. Check and try again.');
   }
   return { account, authTime: clock.now(), newSession: await createLoginSession(db, account.id, clock.now()) };
 }
 
 /** prompt=create: a new simulated person, signed in at once. */
-export async function signUp(platform: Platform, form: { email?: string; password?: string; nickname?: string }): Promise<Person> {
+export async function signUp(platform: Platform, form: { email?: string; password?: string; nickname?: string }): Promise<SignedIn | Refused> {
   const { db, clock } = platform;
   const email = form.email?.trim();
   const nickname = form.nickname?.trim();
-  if (!email || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new LoginFailed('Enter a valid email address.');
-  if (!form.password) throw new LoginFailed('Choose a password.');
-  if (!nickname) throw new LoginFailed('Choose a nickname.');
-  if (await findAccountByEmail(db, email)) throw new LoginFailed('An account with this email already exists. Log in instead.');
+  if (!email || !/^[^@\s]+@[^@\s]+$/.test(email)) return refuse('Enter a valid email address.');
+  if (!form.password) return refuse('Choose a password.');
+  if (!nickname) return refuse('Choose a nickname.');
+  if (await findAccountByEmail(db, email)) return refuse('An account with this email already exists. Log in instead.');
   const account = await createAccount(db, { email, password: form.password, nickname }, clock.now());
   return { account, authTime: clock.now(), newSession: await createLoginSession(db, account.id, clock.now()) };
 }

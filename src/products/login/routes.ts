@@ -1,41 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { originOf } from '../../core/platform.js';
-import {
-  type AuthorizeRequest,
-  type Query,
-  AuthorizeRedirectError,
-  LoginPageError,
-  checkClient,
-  continueQuery,
-  one,
-  readAuthorizeRequest,
-  redirectLocation,
-} from './authorize.js';
-import { type Outcome, LoginFailed, answerConsent, decide, identify, logIn, sessionPerson, signUp } from './flow.js';
-import { consentPage, errorPage, jsSdkResultPage, loginPage, signupPage } from './pages.js';
+import { route } from '../../core/route.js';
+import { sendPage } from '../../core/http.js';
+import type { RawParams } from '../../core/params.js';
+import { type AuthorizeRequest, type Query, LoginPageError, checkPageClient, continueQuery, one, readAuthorizeRequest, redirectLocation, resultFor } from './authorize.js';
+import { type Outcome, type Refused, type SignedIn, answerConsent, decide, identify, logIn, sessionPerson, signUp } from './flow.js';
+import { consentPage, loginPage, signupPage } from './pages.js';
 import { accountsForLoginPage, deleteLoginSession } from './store.js';
 import { exchangeToken, issueAgt, type Form } from './token.js';
 import { discoveryDocument, idTokenInfo } from './oidc.js';
-
-/** Kakao Login (kauth): literal Kakao paths, plus the login and consent pages' form targets. */
-export default async function loginRoutes(app: FastifyInstance): Promise<void> {
-  await app.register(browserRoutes);
-  const kauth = { surface: 'kauth' as const };
-
-  app.post('/oauth/token', { config: kauth, schema: { response: { 200: TokenResponseSchema } } }, async (req, reply) => {
-    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-    return exchangeToken(app.platform, formOf(req), originOf(req));
-  });
-
-  app.post('/api/agt', { config: kauth, schema: { response: { 200: AgtResponseSchema } } }, async (req) => issueAgt(app.platform, formOf(req)));
-
-  app.post('/oauth/tokeninfo', { config: kauth }, async (req) => idTokenInfo(app.platform, formOf(req).id_token));
-
-  app.get('/.well-known/openid-configuration', { config: kauth }, async (req) => discoveryDocument(originOf(req)));
-
-  app.get('/.well-known/jwks.json', { config: kauth }, async () => ({ keys: [app.platform.keys.publicJwk] }));
-}
 
 /** The token response; absent optional fields are left out. */
 const TokenResponseSchema = Type.Object({
@@ -50,72 +23,93 @@ const TokenResponseSchema = Type.Object({
 
 const AgtResponseSchema = Type.Object({ agt: Type.String() });
 
-/** The browser side: pages, and the redirects back to the app (errors included). */
-async function browserRoutes(app: FastifyInstance): Promise<void> {
-  const platform = app.platform;
+/** Form fields (body, or query for POST params sent there), one value each. */
+function formOf(raw: RawParams): Form {
+  const out: Form = {};
+  for (const key of Object.keys(raw)) out[key] = one(raw, key);
+  return out;
+}
 
-  app.setErrorHandler(async (err, _req, reply) => {
-    if (err instanceof LoginPageError) return sendPage(reply, 400, errorPage(err.errorCode, err.description));
-    if (err instanceof AuthorizeRedirectError) {
-      const { error, description, errorCode } = err.oauth;
-      return sendRedirect(reply, err.target.redirectUri, { error, error_description: description, error_code: errorCode, state: err.target.state });
-    }
-    throw err;
-  });
+/** Kakao Login (kauth, wire facts §2): literal Kakao paths, OAuth errors. */
+export const loginRoutes = [
+  route({
+    method: 'POST',
+    url: '/oauth/token',
+    surface: 'kauth',
+    auth: 'none',
+    response: TokenResponseSchema,
+    headers: { 'cache-control': 'no-store', pragma: 'no-cache' },
+    handler: (call, raw) => exchangeToken(call.platform, formOf(raw), call.origin),
+  }),
+  route({
+    method: 'POST',
+    url: '/api/agt',
+    surface: 'kauth',
+    auth: 'none',
+    response: AgtResponseSchema,
+    handler: (call, raw) => issueAgt(call.platform, formOf(raw)),
+  }),
+  route({ method: 'POST', url: '/oauth/tokeninfo', surface: 'kauth', auth: 'none', handler: (call, raw) => idTokenInfo(call.platform, formOf(raw).id_token) }),
+  route({ method: 'GET', url: '/.well-known/openid-configuration', surface: 'kauth', auth: 'none', handler: (call) => discoveryDocument(call.origin) }),
+  route({ method: 'GET', url: '/.well-known/jwks.json', surface: 'kauth', auth: 'none', handler: (call) => ({ keys: [call.platform.keys.publicJwk] }) }),
+];
+
+/** How many simulated people the login page lists (the rest sign in with email). */
+const LOGIN_PAGE_PEOPLE = 50;
+const SESSION_COOKIE = 'kapibara_session';
+
+/**
+ * The browser side (surface `page`): the login, sign-up and consent pages and the redirects
+ * back to the app. Errors are thrown as page errors or redirects (authorize.ts) and sent by
+ * the one error handler; a form that cannot go on (`Refused`) is shown again.
+ */
+export async function loginPages(app: FastifyInstance): Promise<void> {
+  const platform = app.platform;
+  const request = (raw: string) => readAuthorizeRequest(platform.db, platform.scopes, raw);
 
   app.get('/oauth/authorize', async (req, reply) => {
-    const request = await readAuthorizeRequest(platform.db, rawQuery(req));
-    const person = await identify(platform, request, readCookie(req, SESSION_COOKIE));
-    return send(req, reply, request, await decide(platform, request, person));
+    const authorize = await request(rawQuery(req));
+    const person = await identify(platform, authorize, readCookie(req, SESSION_COOKIE));
+    return send(req, reply, authorize, await decide(platform, authorize, person));
   });
 
   app.post('/oauth/authorize/login', async (req, reply) => {
-    const form = formOf(req);
-    const request = await readAuthorizeRequest(platform.db, form.request ?? '');
-    try {
-      const person = await logIn(platform, { accountId: form.account_id, email: form.email, password: form.password });
-      await endSession(req);
-      setSession(req, reply, person.newSession!);
-      return reply.redirect(`/oauth/authorize?${continueQuery(request.raw)}`, 303);
-    } catch (err) {
-      if (!(err instanceof LoginFailed)) throw err;
-      return sendLoginPage(reply, request, 401, { email: form.email, error: err.message });
-    }
+    const form = bodyForm(req);
+    const authorize = await request(form.request ?? '');
+    const person = await logIn(platform, { accountId: form.account_id, email: form.email, password: form.password });
+    if (isRefused(person)) return sendLoginPage(reply, authorize, 401, { email: form.email, error: person.refused });
+    return startSession(req, reply, authorize, person);
   });
 
   app.post('/oauth/authorize/signup', async (req, reply) => {
-    const form = formOf(req);
-    const request = await readAuthorizeRequest(platform.db, form.request ?? '');
-    try {
-      const person = await signUp(platform, { email: form.email, password: form.password, nickname: form.nickname });
-      await endSession(req);
-      setSession(req, reply, person.newSession!);
-      return reply.redirect(`/oauth/authorize?${continueQuery(request.raw)}`, 303);
-    } catch (err) {
-      if (!(err instanceof LoginFailed)) throw err;
-      const page = signupPage({ appName: request.app.name, request: request.raw, email: form.email, nickname: form.nickname, error: err.message });
+    const form = bodyForm(req);
+    const authorize = await request(form.request ?? '');
+    const person = await signUp(platform, { email: form.email, password: form.password, nickname: form.nickname });
+    if (isRefused(person)) {
+      const page = signupPage({ appName: authorize.app.name, request: authorize.raw, email: form.email, nickname: form.nickname, error: person.refused });
       return sendPage(reply, 400, page);
     }
+    return startSession(req, reply, authorize, person);
   });
 
   app.post('/oauth/authorize/consent', async (req, reply) => {
-    const form = formOf(req);
+    const form = bodyForm(req);
     const body = (req.body ?? {}) as Query;
-    const request = await readAuthorizeRequest(platform.db, form.request ?? '');
+    const authorize = await request(form.request ?? '');
     const person = await sessionPerson(platform, readCookie(req, SESSION_COOKIE));
     // The session ended while the consent page was open: log in again.
-    if (!person) return sendLoginPage(reply, request, 200, { error: 'Your login session ended. Log in again.' });
-    const outcome = await answerConsent(platform, request, person, {
+    if (!person) return sendLoginPage(reply, authorize, 200, { error: 'Your login session ended. Log in again.' });
+    const outcome = await answerConsent(platform, authorize, person, {
       agree: form.action === 'agree',
       scopes: list(body.scope),
       terms: list(body.service_terms),
     });
-    return send(req, reply, request, outcome);
+    return send(req, reply, authorize, outcome);
   });
 
   app.get('/oauth/logout', async (req, reply) => {
     const query = (req.query ?? {}) as Query;
-    const { app: target } = await checkClient(platform.db, one(query, 'client_id'));
+    const { app: target } = await checkPageClient(platform.db, one(query, 'client_id'));
     const logoutRedirectUri = one(query, 'logout_redirect_uri');
     if (!logoutRedirectUri || !target.logoutRedirectUris.includes(logoutRedirectUri) || !URL.canParse(logoutRedirectUri)) {
       throw new LoginPageError('KOE007', `logout_redirect_uri mismatch: ${logoutRedirectUri ?? '(missing)'} is not registered for app ${target.id}.`);
@@ -125,55 +119,51 @@ async function browserRoutes(app: FastifyInstance): Promise<void> {
     return reply.redirect(redirectLocation(logoutRedirectUri, { state: one(query, 'state') }), 302);
   });
 
-  /** A new login replaces the browser's previous session, if any. */
+  /** A new login replaces the browser's previous session, if any; then on with the request. */
+  async function startSession(req: FastifyRequest, reply: FastifyReply, authorize: AuthorizeRequest, person: SignedIn) {
+    await endSession(req);
+    setSession(req, reply, person.newSession!);
+    return reply.redirect(`/oauth/authorize?${continueQuery(authorize.raw)}`, 303);
+  }
+
   async function endSession(req: FastifyRequest): Promise<void> {
     const session = readCookie(req, SESSION_COOKIE);
     if (session) await deleteLoginSession(platform.db, session);
   }
 
-  async function send(req: FastifyRequest, reply: FastifyReply, request: AuthorizeRequest, outcome: Outcome) {
+  async function send(req: FastifyRequest, reply: FastifyReply, authorize: AuthorizeRequest, outcome: Outcome) {
     switch (outcome.kind) {
       case 'login':
-        if (outcome.signup) return sendPage(reply, 200, signupPage({ appName: request.app.name, request: request.raw, email: request.loginHint }));
-        return sendLoginPage(reply, request, 200, { email: request.loginHint });
+        if (outcome.signup) return sendPage(reply, 200, signupPage({ appName: authorize.app.name, request: authorize.raw, email: authorize.loginHint }));
+        return sendLoginPage(reply, authorize, 200, { email: authorize.loginHint });
       case 'consent': {
         if (outcome.person.newSession) setSession(req, reply, outcome.person.newSession);
         const page = consentPage({
-          appName: request.app.name,
-          request: request.raw,
+          appName: authorize.app.name,
+          request: authorize.raw,
           nickname: outcome.person.account.nickname,
           scopes: outcome.pending.scopes,
           terms: outcome.pending.terms,
         });
         return sendPage(reply, 200, page);
       }
-      case 'redirect':
+      case 'redirect': {
         if (outcome.newSession) setSession(req, reply, outcome.newSession);
-        return sendRedirect(reply, outcome.redirectUri, outcome.params);
+        const result = resultFor(outcome.redirectUri, outcome.params);
+        if ('page' in result) return sendPage(reply, 200, result.page);
+        return reply.header('cache-control', 'no-store').redirect(result.location, 302);
+      }
     }
   }
 
-  async function sendLoginPage(reply: FastifyReply, request: AuthorizeRequest, status: number, extra: { email?: string; error?: string }) {
+  async function sendLoginPage(reply: FastifyReply, authorize: AuthorizeRequest, status: number, extra: { email?: string; error?: string }) {
     const accounts = await accountsForLoginPage(platform.db, LOGIN_PAGE_PEOPLE);
-    return sendPage(reply, status, loginPage({ appName: request.app.name, request: request.raw, accounts, ...extra }));
+    return sendPage(reply, status, loginPage({ appName: authorize.app.name, request: authorize.raw, accounts, ...extra }));
   }
 }
 
-/** How many simulated people the login page lists (the rest sign in with email). */
-const LOGIN_PAGE_PEOPLE = 50;
-const SESSION_COOKIE = 'kapibara_session';
-
-function sendPage(reply: FastifyReply, status: number, html: string) {
-  return reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
-}
-
-/** Back to the app; the JavaScript SDK's `JS-SDK` target gets a result page instead. */
-function sendRedirect(reply: FastifyReply, redirectUri: string, params: Record<string, string | undefined>) {
-  if (redirectUri === 'JS-SDK') {
-    const result = Object.fromEntries(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
-    return sendPage(reply, 200, jsSdkResultPage(result));
-  }
-  return reply.header('cache-control', 'no-store').redirect(redirectLocation(redirectUri, params), 302);
+function isRefused(value: SignedIn | Refused): value is Refused {
+  return 'refused' in value;
 }
 
 function setSession(req: FastifyRequest, reply: FastifyReply, value: string): void {
@@ -194,8 +184,8 @@ function rawQuery(req: FastifyRequest): string {
   return i < 0 ? '' : req.url.slice(i + 1);
 }
 
-/** Form fields (body, or query for POST params sent there), one value each. */
-function formOf(req: FastifyRequest): Form {
+/** The login forms' fields: query, then body (body wins), one value each. */
+function bodyForm(req: FastifyRequest): Form {
   const out: Form = {};
   const sources = [(req.query ?? {}) as Query, (req.body && typeof req.body === 'object' ? req.body : {}) as Query];
   for (const source of sources) for (const key of Object.keys(source)) out[key] = one(source, key) ?? out[key];

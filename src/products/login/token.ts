@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Platform } from '../../core/platform.js';
-import { OAuthError, KakaoApiError } from '../../core/errors.js';
-import { userFromToken } from '../../core/auth.js';
+import { OAuthError, TOKEN_EXPIRED, TOKEN_UNKNOWN } from '../../core/errors.js';
 import { sha256 } from '../../core/ids.js';
-import { type App, findAppByKey } from '../../store/apps.js';
+import type { App } from '../../core/model.js';
+import { findClient } from './client.js';
 import { findAccountById } from '../../store/accounts.js';
 import { type Link, findLink } from '../../store/links.js';
 import { deleteRefreshToken, findRefreshToken, issueTokens, REFRESH_ROTATION_WINDOW_S, type IssuedTokens } from '../../store/tokens.js';
@@ -38,7 +38,7 @@ export async function exchangeToken(platform: Platform, form: Form, issuer: stri
   if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
     throw new OAuthError('invalid_request', `unsupported grant_type: ${grantType}`, 'KOE001');
   }
-  const { app, clientId } = await checkClient(platform, form.client_id);
+  const { app, clientId } = await checkTokenClient(platform, form.client_id);
   checkClientSecret(app, form.client_secret);
   // android_key_hash, ios_bundle_id and client_origin are accepted: no platforms are registered.
   if (grantType === 'authorization_code') return authorizationCodeGrant(platform, app, clientId, form, issuer);
@@ -46,10 +46,10 @@ export async function exchangeToken(platform: Platform, form: Form, issuer: stri
 }
 
 /** client_id: an app key other than the admin key, of an app with Kakao Login on. */
-export async function checkClient(platform: Platform, clientId: string | undefined): Promise<{ app: App; clientId: string }> {
+export async function checkTokenClient(platform: Platform, clientId: string | undefined): Promise<{ app: App; clientId: string }> {
   if (!clientId) throw new OAuthError('invalid_request', 'client_id is required.', 'KOE001');
-  const found = await findAppByKey(platform.db, clientId);
-  if (!found || found.keyType === 'admin') throw new OAuthError('invalid_client', `invalid client_id: ${clientId}`, 'KOE101', 401);
+  const found = await findClient(platform.db, clientId);
+  if (!found) throw new OAuthError('invalid_client', `invalid client_id: ${clientId}`, 'KOE101', 401);
   if (!found.app.loginEnabled) throw new OAuthError('unauthorized', `Kakao Login is disabled for app ${found.app.id}.`, 'KOE004', 403);
   return { app: found.app, clientId };
 }
@@ -153,17 +153,13 @@ function scopeString(link: Link, withOpenid: boolean): string {
 
 /** POST /api/agt: a short-lived, single-use token that identifies the person to /oauth/authorize. */
 export async function issueAgt(platform: Platform, form: Form): Promise<{ agt: string }> {
-  const { app } = await checkClient(platform, form.client_id);
+  const { app } = await checkTokenClient(platform, form.client_id);
   const accessToken = required(form, 'access_token');
-  let accountId: number;
-  try {
-    const ctx = await userFromToken(platform, accessToken);
-    if (ctx.app.id !== app.id) throw new OAuthError('invalid_grant', 'access_token was issued to another app.', 'KOE001');
-    accountId = ctx.account.id;
-  } catch (err) {
-    if (err instanceof KakaoApiError) throw new OAuthError('invalid_grant', `invalid access_token: ${err.msg}`, 'KOE001', 401);
-    throw err;
-  }
+  const owner = await platform.directory.tokenOwner(accessToken);
+  if (!owner) throw new OAuthError('invalid_grant', `invalid access_token: ${TOKEN_UNKNOWN}`, 'KOE001', 401);
+  if (owner.tokenExpiresAt <= platform.clock.now()) throw new OAuthError('invalid_grant', `invalid access_token: ${TOKEN_EXPIRED}`, 'KOE001', 401);
+  if (owner.app.id !== app.id) throw new OAuthError('invalid_grant', 'access_token was issued to another app.', 'KOE001');
+  const accountId = owner.account.id;
   if (!(await findAccountById(platform.db, accountId))) throw new OAuthError('invalid_grant', 'invalid access_token.', 'KOE001', 401);
   return { agt: await createAgt(platform.db, app.id, accountId, platform.clock.now()) };
 }

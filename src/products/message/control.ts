@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { mustApp, mustAccount } from '../../control/lookups.js';
 import { ControlError, KakaoApiError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
-import { findAppById } from '../../store/apps.js';
-import { findAccountById } from '../../store/accounts.js';
 import { normalizeTemplate } from './templates.js';
 import {
   type ChatSummary,
@@ -29,7 +28,6 @@ import {
  * Kakao Talk shows (chats and messages, newest first).
  */
 
-const config = { surface: 'control' as const };
 const AppParams = Type.Object({ app_id: Type.Integer() });
 const TemplateParams = Type.Object({ app_id: Type.Integer(), template_id: Type.Integer() });
 const AccountParams = Type.Object({ account_id: Type.Integer() });
@@ -101,14 +99,6 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const db = () => app.platform.db;
 
-  async function mustApp(id: number) {
-    const found = await findAppById(db(), id);
-    if (!found) throw new ControlError(404, `app ${id} not found`);
-    return found;
-  }
-  async function mustAccount(id: number) {
-    if (!(await findAccountById(db(), id))) throw new ControlError(404, `account ${id} not found`);
-  }
 
   // Message quotas (per app; null: the platform default)
   async function quotaJson(appId: number) {
@@ -121,12 +111,12 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
       pair_daily: effective('pairDaily'),
     };
   }
-  app.get('/apps/:app_id/message_quotas', { config, schema: { params: AppParams } }, async (req) => {
-    await mustApp(req.params.app_id);
+  app.get('/apps/:app_id/message_quotas', { schema: { params: AppParams } }, async (req) => {
+    await mustApp(db(), req.params.app_id);
     return quotaJson(req.params.app_id);
   });
-  app.put('/apps/:app_id/message_quotas', { config, schema: { params: AppParams, body: QuotaBody } }, async (req) => {
-    await mustApp(req.params.app_id);
+  app.put('/apps/:app_id/message_quotas', { schema: { params: AppParams, body: QuotaBody } }, async (req) => {
+    await mustApp(db(), req.params.app_id);
     const current = await quotaSettings(db(), req.params.app_id);
     const pick = (v: number | null | undefined, old: number | null) => (v === undefined ? old : v);
     await saveQuotaSettings(db(), req.params.app_id, {
@@ -139,17 +129,17 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
   });
 
   // Custom templates
-  app.get('/apps/:app_id/templates', { config, schema: { params: AppParams } }, async (req) => {
-    await mustApp(req.params.app_id);
+  app.get('/apps/:app_id/templates', { schema: { params: AppParams } }, async (req) => {
+    await mustApp(db(), req.params.app_id);
     return (await listTemplates(db(), req.params.app_id)).map(templateJson);
   });
-  app.get('/apps/:app_id/templates/:template_id', { config, schema: { params: TemplateParams } }, async (req) => {
+  app.get('/apps/:app_id/templates/:template_id', { schema: { params: TemplateParams } }, async (req) => {
     const found = await findTemplate(db(), req.params.app_id, req.params.template_id);
     if (!found) throw new ControlError(404, `template ${req.params.template_id} of app ${req.params.app_id} not found`);
     return templateJson(found);
   });
-  app.post('/apps/:app_id/templates', { config, schema: { params: AppParams, body: TemplateBody } }, async (req, reply) => {
-    const target = await mustApp(req.params.app_id);
+  app.post('/apps/:app_id/templates', { schema: { params: AppParams, body: TemplateBody } }, async (req, reply) => {
+    const target = await mustApp(db(), req.params.app_id);
     const objectType = checkTemplate(req.body.template, target.webDomains);
     let id = req.body.id;
     if (id !== undefined && (await templateIdTaken(db(), id))) throw new ControlError(409, `template id ${id} is taken`);
@@ -161,8 +151,8 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
     );
     return reply.status(201).send(templateJson(created));
   });
-  app.put('/apps/:app_id/templates/:template_id', { config, schema: { params: TemplateParams, body: TemplateBody } }, async (req) => {
-    const target = await mustApp(req.params.app_id);
+  app.put('/apps/:app_id/templates/:template_id', { schema: { params: TemplateParams, body: TemplateBody } }, async (req) => {
+    const target = await mustApp(db(), req.params.app_id);
     const found = await findTemplate(db(), target.id, req.params.template_id);
     if (!found) throw new ControlError(404, `template ${req.params.template_id} of app ${target.id} not found`);
     const objectType = checkTemplate(req.body.template, target.webDomains);
@@ -173,7 +163,7 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
     );
     return templateJson(updated);
   });
-  app.delete('/apps/:app_id/templates/:template_id', { config, schema: { params: TemplateParams } }, async (req, reply) => {
+  app.delete('/apps/:app_id/templates/:template_id', { schema: { params: TemplateParams } }, async (req, reply) => {
     if (!(await deleteTemplate(db(), req.params.app_id, req.params.template_id))) {
       throw new ControlError(404, `template ${req.params.template_id} of app ${req.params.app_id} not found`);
     }
@@ -181,9 +171,9 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
   });
 
   // What a person's Kakao Talk shows: chats (latest activity first) and messages (newest first)
-  app.get('/accounts/:account_id/chats', { config, schema: { params: AccountParams, querystring: Paging } }, async (req) => {
+  app.get('/accounts/:account_id/chats', { schema: { params: AccountParams, querystring: Paging } }, async (req) => {
     const accountId = req.params.account_id;
-    await mustAccount(accountId);
+    await mustAccount(db(), accountId);
     const offset = req.query.offset ?? 0;
     const { total, chats } = await listChats(db(), accountId, offset, req.query.limit ?? 20);
     return {
@@ -198,18 +188,18 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
       })),
     };
   });
-  app.get('/accounts/:account_id/chats/:chat/messages', { config, schema: { params: ChatParams, querystring: Paging } }, async (req) => {
+  app.get('/accounts/:account_id/chats/:chat/messages', { schema: { params: ChatParams, querystring: Paging } }, async (req) => {
     const accountId = req.params.account_id;
-    await mustAccount(accountId);
+    await mustAccount(db(), accountId);
     const chat = req.params.chat;
     if (chat !== 'memo' && !/^\d+$/.test(chat)) throw new ControlError(400, 'chat must be "memo" or the account id of the friend');
     const peer = chat === 'memo' ? accountId : Number(chat);
     const { total, messages } = await listMessages(db(), accountId, peer, req.query.offset ?? 0, req.query.limit ?? 20);
     return { total_count: total, messages: messages.map(messageJson) };
   });
-  app.get('/accounts/:account_id/messages', { config, schema: { params: AccountParams, querystring: Paging } }, async (req) => {
+  app.get('/accounts/:account_id/messages', { schema: { params: AccountParams, querystring: Paging } }, async (req) => {
     const accountId = req.params.account_id;
-    await mustAccount(accountId);
+    await mustAccount(db(), accountId);
     const { total, messages } = await listMessages(db(), accountId, undefined, req.query.offset ?? 0, req.query.limit ?? 20);
     return { total_count: total, messages: messages.map(messageJson) };
   });

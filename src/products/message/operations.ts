@@ -1,14 +1,14 @@
 import { Type } from '@sinclair/typebox';
-import { KakaoApiError, invalidParam } from '../../core/errors.js';
-import type { UserContext } from '../../core/auth.js';
+import { KakaoApiError, invalidParam, notTalkUser } from '../../core/errors.js';
+import type { UserCall } from '../../core/auth.js';
 import type { Platform } from '../../core/platform.js';
 import { jsonParam } from '../../core/params.js';
 import { hasScope } from '../../core/scopes.js';
-import { FetchRefused, fetchPage, readOpenGraph } from '../../core/fetcher.js';
+import { readOpenGraph, scrapForApp } from '../../core/fetcher.js';
 import { findLinkByUuid } from '../../store/links.js';
 import { findAccountById } from '../../store/accounts.js';
-import { notTalkUser } from '../talk/operations.js';
-import { areFriends, getTalkSettings } from '../talk/store.js';
+import { talkSettings } from '../talk/index.js';
+import { areFriends } from '../../store/friendships.js';
 import { type Json, normalizeTemplate, substitute } from './templates.js';
 import {
   DEFAULT_QUOTAS,
@@ -33,7 +33,7 @@ export type MessageRequest =
   | { kind: 'scrap'; requestUrl: string | undefined; templateId: number | undefined; templateArgs: string | undefined };
 
 /** Builds the final message: validated template, defaults applied, arguments substituted. */
-export async function composeMessage(platform: Platform, ctx: UserContext, req: MessageRequest): Promise<NewMessage> {
+export async function composeMessage(platform: Platform, ctx: UserCall, req: MessageRequest): Promise<NewMessage> {
   const rules = { webDomains: ctx.app.webDomains };
   const base = { appId: ctx.app.id, senderAccountId: ctx.account.id };
   if (req.kind === 'default') {
@@ -60,7 +60,7 @@ export async function composeMessage(platform: Platform, ctx: UserContext, req: 
 
 async function customMessage(
   platform: Platform,
-  ctx: UserContext,
+  ctx: UserCall,
   templateId: number,
   args: Record<string, unknown>,
   base: { appId: number; senderAccountId: number },
@@ -75,29 +75,9 @@ async function customMessage(
   return { ...base, templateType: template.object_type as string, templateId, template };
 }
 
-/** Maps the fetcher's refusals to the platform's errors (documented in docs/messages.md). */
-function scrapError(err: FetchRefused, url: string): KakaoApiError {
-  switch (err.reason) {
-    case 'not_allowed':
-      return invalidParam(`invalid request_url: ${err.message}.`);
-    case 'bad_url':
-      return invalidParam(`invalid request_url: ${url} is not an http or https URL.`);
-    case 'timeout':
-      return new KakaoApiError(-603, `scrap timeout: ${err.message}.`, 400);
-    default:
-      return new KakaoApiError(-604, `scrap failed: ${err.message}.`, 400);
-  }
-}
-
 /** Fetches the page (registered web domains only) and reads its Open Graph data. */
 export async function scrapPage(requestUrl: string, webDomains: readonly string[]): Promise<{ args: Record<string, string>; template: Json }> {
-  let page;
-  try {
-    page = await fetchPage(requestUrl, webDomains);
-  } catch (err) {
-    if (err instanceof FetchRefused) throw scrapError(err, requestUrl);
-    throw err;
-  }
+  const page = await scrapForApp(requestUrl, webDomains, 'request_url');
   const og = readOpenGraph(page.html, page.url);
   const image = og.images[0];
   const host = new URL(requestUrl).host;
@@ -126,10 +106,10 @@ export async function scrapPage(requestUrl: string, webDomains: readonly string[
 }
 
 /** Send to me: the message lands in the person's own chat. */
-export async function sendMemo(platform: Platform, ctx: UserContext, req: MessageRequest): Promise<{ result_code: number }> {
+export async function sendMemo(platform: Platform, ctx: UserCall, req: MessageRequest): Promise<{ result_code: number }> {
   if (!ctx.account.talkUser) throw notTalkUser();
   const message = await composeMessage(platform, ctx, req);
-  await deliver(platform.db, 'memo', message, [], platform.clock.now());
+  await deliver(platform.store, 'memo', message, [], platform.clock.now());
   return { result_code: 0 };
 }
 
@@ -176,7 +156,7 @@ function kstPeriods(now: number): { day: string; month: string } {
 /** Send to friends: per receiver checks, quotas, delivery; partial success is 200. */
 export async function sendToFriends(
   platform: Platform,
-  ctx: UserContext,
+  ctx: UserCall,
   receiverUuids: string | undefined,
   req: MessageRequest,
 ): Promise<Record<string, unknown>> {
@@ -204,7 +184,7 @@ export async function sendToFriends(
       failures.set(uuid, NOT_FRIEND);
       continue;
     }
-    if ((await getTalkSettings(db, link.accountId)).messagesBlocked) {
+    if ((await talkSettings(db, link.accountId)).messagesBlocked) {
       failures.set(uuid, BLOCKED);
       continue;
     }
@@ -225,7 +205,7 @@ export async function sendToFriends(
   const counterKeys = [keys.senderDay, keys.senderMonth, ...receivers.flatMap((r) => [keys.receiverDay(r.accountId), keys.pairDay(r.accountId)])];
   // Checked and counted in one step, so concurrent sends never overshoot a quota.
   if (receivers.length > 0) {
-    await reserveCounters(db, ctx.app.id, counterKeys, (counts) => {
+    await reserveCounters(platform.store, ctx.app.id, counterKeys, (counts) => {
       const increments = new Map<string, number>();
       const used = (key: string) => (counts.get(key) ?? 0) + (increments.get(key) ?? 0);
       const over = (key: string, max: number | null) => max !== null && used(key) + 1 > max;
@@ -251,7 +231,7 @@ export async function sendToFriends(
       return increments;
     });
   }
-  if (delivered.length > 0) await deliver(db, 'direct', message, delivered.map((r) => r.accountId), now);
+  if (delivered.length > 0) await deliver(platform.store, 'direct', message, delivered.map((r) => r.accountId), now);
 
   // Failures grouped by code, in the order of the request.
   const groups = new Map<number, { code: number; msg: string; receiver_uuids: string[] }>();

@@ -1,8 +1,7 @@
-import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { requireUser } from '../../core/auth.js';
-import { requireTalkScopes } from '../talk/operations.js';
-import { type RawParams, rawParams, validateParams } from '../../core/params.js';
+import type { RawParams } from '../../core/params.js';
+import { validateParams } from '../../core/params.js';
+import { route } from '../../core/route.js';
 import { type MessageRequest, sendMemo, sendToFriends } from './operations.js';
 
 /** Kakao Talk messaging (seed 001, seed 002 Message table): literal Kakao paths. */
@@ -16,15 +15,11 @@ const ScrapParams = Type.Object({ request_url: Str, template_id: Id, template_ar
 
 type Kind = MessageRequest['kind'];
 
-const MemoResponse = { response: { 200: Type.Object({ result_code: Type.Integer() }) } };
-const FriendsResponse = {
-  response: {
-    200: Type.Object({
-      successful_receiver_uuids: Type.Array(Type.String()),
-      failure_info: Type.Optional(Type.Array(Type.Object({ code: Type.Integer(), msg: Type.String(), receiver_uuids: Type.Array(Type.String()) }))),
-    }),
-  },
-};
+const MemoResponse = Type.Object({ result_code: Type.Integer() });
+const FriendsResponse = Type.Object({
+  successful_receiver_uuids: Type.Array(Type.String()),
+  failure_info: Type.Optional(Type.Array(Type.Object({ code: Type.Integer(), msg: Type.String(), receiver_uuids: Type.Array(Type.String()) }))),
+});
 
 /** `args` is the older name of `template_args` on the memo page of seed 001. */
 function messageRequest(kind: Kind, raw: RawParams): { request: MessageRequest; receivers: string | undefined } {
@@ -43,7 +38,7 @@ function messageRequest(kind: Kind, raw: RawParams): { request: MessageRequest; 
   };
 }
 
-const ROUTES: { kind: Kind; memo: string; friends: string; memoApi: string; friendsApi: string }[] = [
+const KINDS: { kind: Kind; memo: string; friends: string; memoApi: string; friendsApi: string }[] = [
   {
     kind: 'default',
     memo: '/v2/api/talk/memo/default/send',
@@ -67,19 +62,26 @@ const ROUTES: { kind: Kind; memo: string; friends: string; memoApi: string; frie
   },
 ];
 
-export default async function messageRoutes(app: FastifyInstance): Promise<void> {
-  for (const route of ROUTES) {
-    app.post(route.memo, { schema: MemoResponse }, async (req) => {
-      const ctx = await requireUser(req);
-      requireTalkScopes(ctx, route.memoApi, ['talk_message']);
-      const { request } = messageRequest(route.kind, rawParams(req));
-      return sendMemo(req.server.platform, ctx, request);
-    });
-    app.post(route.friends, { schema: FriendsResponse }, async (req) => {
-      const ctx = await requireUser(req);
-      requireTalkScopes(ctx, route.friendsApi, ['talk_message', 'friends']);
-      const { request, receivers } = messageRequest(route.kind, rawParams(req));
-      return sendToFriends(req.server.platform, ctx, receivers, request);
-    });
-  }
-}
+export const messageRoutes = KINDS.flatMap((k) => [
+  route({
+    method: 'POST',
+    url: k.memo,
+    auth: 'user',
+    apiType: k.memoApi,
+    scopes: ['talk_message'],
+    response: MemoResponse,
+    handler: (call, _input, { raw }) => sendMemo(call.platform, call, messageRequest(k.kind, raw).request),
+  }),
+  route({
+    method: 'POST',
+    url: k.friends,
+    auth: 'user',
+    apiType: k.friendsApi,
+    scopes: ['talk_message', 'friends'],
+    response: FriendsResponse,
+    handler: (call, _input, { raw }) => {
+      const { request, receivers } = messageRequest(k.kind, raw);
+      return sendToFriends(call.platform, call, receivers, request);
+    },
+  }),
+]);

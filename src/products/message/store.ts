@@ -1,7 +1,9 @@
-import { CompiledQuery, type Kysely, type Selectable, sql } from 'kysely';
-import { postgresPool } from '../../db/index.js';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import type { TalkMessagesTable, TalkTemplatesTable } from '../talk/tables.js';
+import type { Store } from '../../db/index.js';
+import { LogTable, appendLogKey } from '../../db/log.js';
+import { registryKey } from '../../db/registry.js';
+import type { TalkMessagesTable, TalkTemplatesTable } from './tables.js';
 
 /** Repository of Talk messaging: custom templates, chats and messages, quotas. */
 
@@ -78,16 +80,18 @@ export async function deleteTemplate(db: Kysely<DB>, appId: number, id: number):
 
 export type ChatType = 'memo' | 'direct';
 
-let lastMessageId = 0;
 /**
  * Message ids grow with time so that messages of the same millisecond keep their order:
- * wall-clock microseconds, bumped past the last id issued by this process.
+ * wall-clock microseconds, bumped past the last id this store's writer issued.
  */
-export function nextMessageId(): number {
-  const candidate = Date.now() * 1000;
-  lastMessageId = Math.max(candidate, lastMessageId + 1);
-  return lastMessageId;
+class MessageIds {
+  private last = 0;
+  next(): number {
+    this.last = Math.max(Date.now() * 1000, this.last + 1);
+    return this.last;
+  }
 }
+const MESSAGE_IDS = registryKey('talk message ids', () => new MessageIds(), { durable: true });
 
 export interface NewMessage {
   appId: number;
@@ -101,10 +105,11 @@ export interface NewMessage {
  * Delivers a message: one row per person who sees it (the sender's memo chat; or each 1:1
  * chat, on both sides). Resolves once the rows are stored.
  */
-export async function deliver(db: Kysely<DB>, type: ChatType, message: NewMessage, receiverAccountIds: number[], now: number): Promise<void> {
+export async function deliver(store: Store, type: ChatType, message: NewMessage, receiverAccountIds: number[], now: number): Promise<void> {
   const template = JSON.stringify(message.template);
+  const ids = store.registry.get(MESSAGE_IDS);
   const row = (account: number, peer: number): MessageRow => ({
-    id: nextMessageId(),
+    id: ids.next(),
     account_id: account,
     chat_type: type,
     peer_account_id: peer,
@@ -117,9 +122,7 @@ export async function deliver(db: Kysely<DB>, type: ChatType, message: NewMessag
   });
   const sender = message.senderAccountId;
   const rows = type === 'memo' ? [row(sender, sender)] : receiverAccountIds.flatMap((r) => [row(sender, r), row(r, sender)]);
-  let writer = writers.get(db);
-  if (!writer) writers.set(db, (writer = new MessageWriter(db)));
-  await writer.write(rows);
+  await store.registry.get(MESSAGE_LOG).append(rows);
 }
 
 type MessageRow = Selectable<TalkMessagesTable>;
@@ -137,73 +140,11 @@ const MESSAGE_COLUMNS = Object.keys({
   template: true,
   created_at: true,
 } satisfies Record<keyof MessageRow, true>) as (keyof MessageRow)[];
-const COLUMN_LIST = MESSAGE_COLUMNS.map((c) => `"${c}"`).join(', ');
 
-/**
- * One multi-row INSERT, its text written directly: Kysely's builder spends more per row
- * than SQLite spends storing it, and the text depends only on the row count, so SQLite
- * reuses the prepared statement. The statement starts `insert into "talk_messages"`, which
- * the store recognises as a log write that leaves the change stamp alone.
- */
-function insertMessages(rows: MessageRow[], postgres: boolean): CompiledQuery {
-  const values: unknown[] = [];
-  const tuples: string[] = [];
-  for (const row of rows) {
-    const marks: string[] = [];
-    for (const column of MESSAGE_COLUMNS) {
-      values.push(row[column]);
-      marks.push(postgres ? `$${values.length}` : '?');
-    }
-    tuples.push(`(${marks.join(', ')})`);
-  }
-  return CompiledQuery.raw(`insert into "talk_messages" (${COLUMN_LIST}) values ${tuples.join(', ')}`, values);
-}
-
-/**
- * Group commit: the messages of every send that arrives in the same turn of the event loop
- * are stored by one multi-row INSERT (one commit), and each send answers once its rows are
- * stored. Under load this turns many small commits into a few larger ones.
- */
-class MessageWriter {
-  private queue: { rows: MessageRow[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
-  private scheduled = false;
-
-  constructor(private readonly db: Kysely<DB>) {}
-
-  write(rows: MessageRow[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ rows, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
-    });
-  }
-
-  private async flush(): Promise<void> {
-    const batch = this.queue;
-    this.queue = [];
-    this.scheduled = false;
-    const rows = batch.flatMap((b) => b.rows);
-    try {
-      const postgres = postgresPool(this.db) !== undefined;
-      for (let i = 0; i < rows.length; i += 500) await this.db.executeQuery(insertMessages(rows.slice(i, i + 500), postgres));
-      for (const b of batch) b.resolve();
-    } catch {
-      // One bad send must not fail the others: store each on its own and report its own error.
-      for (const b of batch) {
-        try {
-          await this.db.insertInto('talk_messages').values(b.rows).onConflict((oc) => oc.doNothing()).execute();
-          b.resolve();
-        } catch (err) {
-          b.reject(err);
-        }
-      }
-    }
-  }
-}
-
-const writers = new WeakMap<Kysely<DB>, MessageWriter>();
+/** Delivered messages: an append-only log, stored by group commit (see AppendLog). */
+const MESSAGE_LOG = appendLogKey<MessageRow>('talk_messages', MESSAGE_COLUMNS);
+/** Quota counters: a log table too, written only inside `reserveCounters`. */
+const COUNTERS = registryKey('talk quota counters writer', (store) => new LogTable(store, 'talk_quota_counters'), { durable: true });
 
 export interface ChatSummary {
   type: ChatType;
@@ -339,30 +280,32 @@ export async function saveQuotaSettings(db: Kysely<DB>, appId: number, q: QuotaL
  * sorted order: no deadlocks); on SQLite the transaction has the one connection to itself.
  */
 export async function reserveCounters(
-  db: Kysely<DB>,
+  store: Store,
   appId: number,
   keys: string[],
   decide: (counts: Map<string, number>) => Map<string, number>,
 ): Promise<Map<string, number>> {
   const unique = [...new Set(keys)].sort();
-  return db.transaction().execute(async (trx) => {
-    const rows = await trx
-      .insertInto('talk_quota_counters')
-      .values(unique.map((counter_key) => ({ app_id: appId, counter_key, count: 0 })))
-      .onConflict((oc) => oc.columns(['app_id', 'counter_key']).doUpdateSet({ count: sql`talk_quota_counters.count` }))
-      .returning(['counter_key', 'count'])
-      .execute();
+  const counters = store.registry.get(COUNTERS);
+  return store.db.transaction().execute(async (trx) => {
+    const { rows } = await counters.write(
+      trx,
+      trx
+        .insertInto('talk_quota_counters')
+        .values(unique.map((counter_key) => ({ app_id: appId, counter_key, count: 0 })))
+        .onConflict((oc) => oc.columns(['app_id', 'counter_key']).doUpdateSet({ count: sql`talk_quota_counters.count` }))
+        .returning(['counter_key', 'count']),
+    );
     const increments = decide(new Map(rows.map((r) => [r.counter_key, Number(r.count)])));
-    await addToCounters(trx, appId, increments);
+    if (increments.size > 0) {
+      await counters.write(
+        trx,
+        trx
+          .insertInto('talk_quota_counters')
+          .values([...increments].map(([counter_key, count]) => ({ app_id: appId, counter_key, count })))
+          .onConflict((oc) => oc.columns(['app_id', 'counter_key']).doUpdateSet({ count: sql`talk_quota_counters.count + excluded.count` })),
+      );
+    }
     return increments;
   });
-}
-
-async function addToCounters(db: Kysely<DB>, appId: number, increments: Map<string, number>): Promise<void> {
-  if (increments.size === 0) return;
-  await db
-    .insertInto('talk_quota_counters')
-    .values([...increments].map(([counter_key, count]) => ({ app_id: appId, counter_key, count })))
-    .onConflict((oc) => oc.columns(['app_id', 'counter_key']).doUpdateSet({ count: sql`talk_quota_counters.count + excluded.count` }))
-    .execute();
 }

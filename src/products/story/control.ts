@@ -3,10 +3,10 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import { mustAccount } from '../../control/lookups.js';
 import { ControlError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
 import { originOf } from '../../core/platform.js';
-import { findAccountById } from '../../store/accounts.js';
 import * as store from './store.js';
 import { EMOTIONS, ReactionRefused, addComment, permalink, setMood, storiesJson } from './operations.js';
 
@@ -62,15 +62,11 @@ async function controlStory(db: Kysely<DB>, origin: string, row: store.StoryRow)
 
 export default async function storyControlRoutes(root: FastifyInstance): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  const config = { surface: 'control' as const };
 
   async function mustStory(id: string): Promise<store.StoryRow> {
     const row = store.parseStoryId(id) ? await store.findStory(app.platform.db, id) : undefined;
     if (!row) throw new ControlError(404, `story ${id} not found`);
     return row;
-  }
-  async function mustAccount(id: number): Promise<void> {
-    if (!(await findAccountById(app.platform.db, id))) throw new ControlError(404, `account ${id} not found`);
   }
   async function profileJson(accountId: number, origin: string) {
     const p = await store.ensureProfile(app.platform.db, accountId, app.platform.clock.now());
@@ -85,21 +81,21 @@ export default async function storyControlRoutes(root: FastifyInstance): Promise
     };
   }
 
-  app.get('/accounts/:account_id/story-profile', { config, schema: { params: AccountParams } }, async (req) => {
-    await mustAccount(req.params.account_id);
+  app.get('/accounts/:account_id/story-profile', { schema: { params: AccountParams } }, async (req) => {
+    await mustAccount(app.platform.db, req.params.account_id);
     return profileJson(req.params.account_id, originOf(req));
   });
 
-  app.put('/accounts/:account_id/story-profile', { config, schema: { params: AccountParams, body: ProfileBody } }, async (req) => {
-    await mustAccount(req.params.account_id);
+  app.put('/accounts/:account_id/story-profile', { schema: { params: AccountParams, body: ProfileBody } }, async (req) => {
+    await mustAccount(app.platform.db, req.params.account_id);
     await store.ensureProfile(app.platform.db, req.params.account_id, app.platform.clock.now());
     await store.updateProfile(app.platform.db, req.params.account_id, req.body);
     return profileJson(req.params.account_id, originOf(req));
   });
 
   /** Every story of a person, newest first, with comments and moods (all of them: no paging here). */
-  app.get('/accounts/:account_id/stories', { config, schema: { params: AccountParams } }, async (req) => {
-    await mustAccount(req.params.account_id);
+  app.get('/accounts/:account_id/stories', { schema: { params: AccountParams } }, async (req) => {
+    await mustAccount(app.platform.db, req.params.account_id);
     const { db } = app.platform;
     const rows = await db.selectFrom('stories').selectAll().where('account_id', '=', req.params.account_id).orderBy('seq', 'desc').execute();
     const out = [];
@@ -108,8 +104,8 @@ export default async function storyControlRoutes(root: FastifyInstance): Promise
   });
 
   /** A story the person wrote in the Kakao Story app itself (not through an app). */
-  app.post('/accounts/:account_id/stories', { config, schema: { params: AccountParams, body: StoryBody } }, async (req, reply) => {
-    await mustAccount(req.params.account_id);
+  app.post('/accounts/:account_id/stories', { schema: { params: AccountParams, body: StoryBody } }, async (req, reply) => {
+    await mustAccount(app.platform.db, req.params.account_id);
     const { db, clock } = app.platform;
     const now = clock.now();
     const profile = await store.ensureProfile(db, req.params.account_id, now);
@@ -138,13 +134,13 @@ export default async function storyControlRoutes(root: FastifyInstance): Promise
     return reply.status(201).send(await controlStory(db, originOf(req), (await store.findStory(db, id))!));
   });
 
-  app.get('/stories/:story_id', { config, schema: { params: StoryParams } }, async (req) =>
+  app.get('/stories/:story_id', { schema: { params: StoryParams } }, async (req) =>
     controlStory(app.platform.db, originOf(req), await mustStory(req.params.story_id)),
   );
 
-  app.post('/stories/:story_id/comments', { config, schema: { params: StoryParams, body: CommentBody } }, async (req, reply) => {
+  app.post('/stories/:story_id/comments', { schema: { params: StoryParams, body: CommentBody } }, async (req, reply) => {
     const story = await mustStory(req.params.story_id);
-    await mustAccount(req.body.account_id);
+    await mustAccount(app.platform.db, req.body.account_id);
     try {
       const id = await addComment(app.platform.db, story, req.body.account_id, req.body.text, app.platform.clock.now());
       return reply.status(201).send({ id, story_id: story.id, account_id: req.body.account_id, text: req.body.text });
@@ -154,7 +150,7 @@ export default async function storyControlRoutes(root: FastifyInstance): Promise
     }
   });
 
-  app.delete('/stories/:story_id/comments/:comment_id', { config, schema: { params: CommentParams } }, async (req, reply) => {
+  app.delete('/stories/:story_id/comments/:comment_id', { schema: { params: CommentParams } }, async (req, reply) => {
     await mustStory(req.params.story_id);
     if (!(await store.deleteComment(app.platform.db, req.params.story_id, req.params.comment_id))) {
       throw new ControlError(404, `comment ${req.params.comment_id} not found on story ${req.params.story_id}`);
@@ -162,9 +158,9 @@ export default async function storyControlRoutes(root: FastifyInstance): Promise
     return reply.status(204).send();
   });
 
-  app.put('/stories/:story_id/likes/:account_id', { config, schema: { params: LikeParams, body: LikeBody } }, async (req) => {
+  app.put('/stories/:story_id/likes/:account_id', { schema: { params: LikeParams, body: LikeBody } }, async (req) => {
     const story = await mustStory(req.params.story_id);
-    await mustAccount(req.params.account_id);
+    await mustAccount(app.platform.db, req.params.account_id);
     try {
       await setMood(app.platform.db, story, req.params.account_id, req.body.emotion, app.platform.clock.now());
     } catch (err) {
@@ -174,7 +170,7 @@ export default async function storyControlRoutes(root: FastifyInstance): Promise
     return { story_id: story.id, account_id: req.params.account_id, emotion: req.body.emotion };
   });
 
-  app.delete('/stories/:story_id/likes/:account_id', { config, schema: { params: LikeParams } }, async (req, reply) => {
+  app.delete('/stories/:story_id/likes/:account_id', { schema: { params: LikeParams } }, async (req, reply) => {
     await mustStory(req.params.story_id);
     if (!(await store.deleteLike(app.platform.db, req.params.story_id, req.params.account_id))) {
       throw new ControlError(404, `account ${req.params.account_id} left no mood on story ${req.params.story_id}`);

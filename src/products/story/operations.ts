@@ -5,22 +5,16 @@ import { KakaoApiError, invalidParam } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
 import { numericId } from '../../core/ids.js';
 import { hasScope } from '../../core/scopes.js';
-import { requireScopes, type UserContext } from '../../core/auth.js';
+import { requireScopes, type UserCall } from '../../core/auth.js';
 import type { Platform } from '../../core/platform.js';
 import type { Account } from '../../store/accounts.js';
-import { FetchRefused, fetchPage, readOpenGraph } from '../../core/fetcher.js';
+import { readOpenGraph, scrapForApp } from '../../core/fetcher.js';
 import { jsonParam } from '../../core/params.js';
 import * as store from './store.js';
+import { areFriends } from '../../store/friendships.js';
 import { MAX_IMAGES, VARIANTS, isGif, processImage, tooManyImages, type ReceivedFile } from './images.js';
 
 /** The Kakao Story operations: `(platform, context, input) → result`, no HTTP in here. */
-
-export interface StoryContext {
-  platform: Platform;
-  user: UserContext;
-  /** Origin for the absolute URLs Kapibara serves (story pages, images, permalinks). */
-  origin: string;
-}
 
 export const MAX_CONTENT_CHARS = 2048;
 export const STORIES_PAGE_SIZE = 18;
@@ -44,8 +38,8 @@ function requireStoryUser(account: Account): void {
 
 // Profile
 
-export function isStoryUser(ctx: StoryContext): { isStoryUser: boolean } {
-  return { isStoryUser: ctx.user.account.storyUser };
+export function isStoryUser(ctx: UserCall): { isStoryUser: boolean } {
+  return { isStoryUser: ctx.account.storyUser };
 }
 
 export interface StoryProfileJson {
@@ -59,8 +53,8 @@ export interface StoryProfileJson {
 }
 
 /** Each field only with its consent item, as the seed's samples show (`{}` with none). */
-export async function storyProfile(ctx: StoryContext): Promise<StoryProfileJson> {
-  const { account, link } = ctx.user;
+export async function storyProfile(ctx: UserCall): Promise<StoryProfileJson> {
+  const { account, link } = ctx;
   requireStoryUser(account);
   const { db, clock } = ctx.platform;
   const profile = await store.ensureProfile(db, account.id, clock.now());
@@ -103,9 +97,9 @@ export interface PostInput {
 
 const API_TYPES: Record<StoryKind, string> = { note: 'STORY_POST_NOTE', photo: 'STORY_POST_PHOTO', link: 'STORY_POST_LINK' };
 
-export async function postStory(ctx: StoryContext, kind: StoryKind, input: PostInput): Promise<{ id: string }> {
-  requireScopes(ctx.user, API_TYPES[kind], ['story_publish']);
-  requireStoryUser(ctx.user.account);
+export async function postStory(ctx: UserCall, kind: StoryKind, input: PostInput): Promise<{ id: string }> {
+  requireScopes(ctx, API_TYPES[kind], ['story_publish']);
+  requireStoryUser(ctx.account);
   const { db, clock } = ctx.platform;
   const permission = readPermission(input.permission);
   const content = input.content ?? '';
@@ -117,7 +111,7 @@ export async function postStory(ctx: StoryContext, kind: StoryKind, input: PostI
   const linkInfo = kind === 'link' ? await scrapedLinkInfo(ctx, input.link_info) : undefined;
 
   const now = clock.now();
-  const profile = await store.ensureProfile(db, ctx.user.account.id, now);
+  const profile = await store.ensureProfile(db, ctx.account.id, now);
   for (let attempt = 0; ; attempt++) {
     const seq = store.newSeq(now);
     const id = `${profile.handle}.${store.activityId(seq)}`;
@@ -126,8 +120,8 @@ export async function postStory(ctx: StoryContext, kind: StoryKind, input: PostI
         db,
         {
           id,
-          account_id: ctx.user.account.id,
-          app_id: ctx.user.app.id,
+          account_id: ctx.account.id,
+          app_id: ctx.app.id,
           seq,
           media_type: kind === 'note' ? 'NOTE' : kind === 'photo' ? 'PHOTO' : 'NOT_SUPPORTED',
           content,
@@ -194,7 +188,7 @@ export function readUrlList(value: string | string[] | undefined): string[] | un
 const UPLOAD_PATH = /^\/dn\/([0-9A-Za-z]+\/[0-9A-Za-z]+\/[0-9A-Za-z]+)\/img\.(jpg|png|gif|webp)$/;
 
 /** Only paths this person uploaded through this app, exactly as upload/multi returned them. */
-async function uploadedImages(ctx: StoryContext, value: string | string[] | undefined): Promise<string[]> {
+async function uploadedImages(ctx: UserCall, value: string | string[] | undefined): Promise<string[]> {
   const list = readUrlList(value);
   if (!list || list.length === 0) throw invalidParam('image_url_list is required.');
   if (list.length > MAX_IMAGES) throw tooManyImages(`too many images. up to ${MAX_IMAGES} images can be posted in a story.`);
@@ -213,7 +207,7 @@ async function uploadedImages(ctx: StoryContext, value: string | string[] | unde
   const found = new Map((await store.findImages(ctx.platform.db, wanted.map((w) => w.key))).map((r) => [r.key, r]));
   for (const w of wanted) {
     const image = found.get(w.key);
-    const mine = image && image.app_id === ctx.user.app.id && image.account_id === ctx.user.account.id && image.ext === w.ext;
+    const mine = image && image.app_id === ctx.app.id && image.account_id === ctx.account.id && image.ext === w.ext;
     const sameSize = image && (w.width === undefined || w.width === String(image.width)) && (w.height === undefined || w.height === String(image.height));
     if (!mine || !sameSize) {
       throw invalidParam(`invalid image_url_list: ${w.text} is not an image this user uploaded (or it was deleted).`);
@@ -251,10 +245,10 @@ const LinkInfoParam = Type.Object({
  * (`url`, `requested_url`, `host`) and only its images; the texts may be edited, as the
  * seed's own sample does with the title.
  */
-async function scrapedLinkInfo(ctx: StoryContext, text: string | undefined): Promise<LinkInfo> {
+async function scrapedLinkInfo(ctx: UserCall, text: string | undefined): Promise<LinkInfo> {
   const given = jsonParam('link_info', text, LinkInfoParam);
   if (!given) throw invalidParam('link_info is required.');
-  const scraps = await store.findScraps(ctx.platform.db, ctx.user.app.id, ctx.user.account.id, given.url);
+  const scraps = await store.findScraps(ctx.platform.db, ctx.app.id, ctx.account.id, given.url);
   const scraped = scraps
     .map((s) => JSON.parse(s.info) as LinkInfo)
     .find(
@@ -280,22 +274,13 @@ export const MAX_LINK_IMAGES = 3;
 /** Scraped URLs are stored and indexed; longer ones are refused like any unusable page. */
 export const MAX_URL_BYTES = 2048;
 
-export async function linkInfo(ctx: StoryContext, url: string): Promise<LinkInfo> {
-  requireStoryUser(ctx.user.account);
+export async function linkInfo(ctx: UserCall, url: string): Promise<LinkInfo> {
+  requireStoryUser(ctx.account);
   const { db, clock } = ctx.platform;
-  if (Buffer.byteLength(url) > MAX_URL_BYTES) throw new KakaoApiError(-604, `failed to scrap the url: the url is longer than ${MAX_URL_BYTES} bytes`, 400);
-  let page;
-  try {
-    page = await fetchPage(url, ctx.user.app.webDomains);
-  } catch (err) {
-    if (err instanceof FetchRefused) {
-      if (err.reason === 'timeout') throw new KakaoApiError(-603, `timeout while scraping the url: ${err.message}`, 400);
-      throw new KakaoApiError(-604, `failed to scrap the url: ${err.message}`, 400);
-    }
-    throw err;
-  }
+  if (Buffer.byteLength(url) > MAX_URL_BYTES) throw new KakaoApiError(-604, `scrap failed: the url is longer than ${MAX_URL_BYTES} bytes`, 400);
+  const page = await scrapForApp(url, ctx.app.webDomains);
   if (Buffer.byteLength(page.url) > MAX_URL_BYTES) {
-    throw new KakaoApiError(-604, `failed to scrap the url: it redirects to a url longer than ${MAX_URL_BYTES} bytes`, 400);
+    throw new KakaoApiError(-604, `scrap failed: it redirects to a url longer than ${MAX_URL_BYTES} bytes`, 400);
   }
   const og = readOpenGraph(page.html, page.url);
   const info: LinkInfo = {
@@ -308,14 +293,14 @@ export async function linkInfo(ctx: StoryContext, url: string): Promise<LinkInfo
     section: og.section ?? '',
     type: og.type ?? '',
   };
-  await store.saveScrap(db, ctx.user.app.id, ctx.user.account.id, url, info.url, JSON.stringify(info), clock.now());
+  await store.saveScrap(db, ctx.app.id, ctx.account.id, url, info.url, JSON.stringify(info), clock.now());
   return info;
 }
 
 // Uploads
 
-export async function uploadImages(ctx: StoryContext, files: ReceivedFile[]): Promise<string[]> {
-  requireStoryUser(ctx.user.account);
+export async function uploadImages(ctx: UserCall, files: ReceivedFile[]): Promise<string[]> {
+  requireStoryUser(ctx.account);
   if (files.length > 1 && files.some(isGif)) throw tooManyImages('a GIF image can only be uploaded alone.');
   const { db, clock } = ctx.platform;
   const now = clock.now();
@@ -324,8 +309,8 @@ export async function uploadImages(ctx: StoryContext, files: ReceivedFile[]): Pr
   const images = processed.map((p) => ({
     row: {
       key: `${store.randomBase62(6)}/${store.randomBase62(10)}/${store.randomBase62(22)}`,
-      app_id: ctx.user.app.id,
-      account_id: ctx.user.account.id,
+      app_id: ctx.app.id,
+      account_id: ctx.account.id,
       ext: p.ext,
       width: p.width,
       height: p.height,
@@ -447,39 +432,39 @@ export async function storiesJson(db: Kysely<DB>, origin: string, rows: store.St
 }
 
 /** A story of the signed-in person, or -605. */
-async function myStory(ctx: StoryContext, id: string): Promise<store.StoryRow> {
+async function myStory(ctx: UserCall, id: string): Promise<store.StoryRow> {
   if (!store.parseStoryId(id)) throw storyNotFound();
   const row = await store.findStory(ctx.platform.db, id);
-  if (!row || row.account_id !== ctx.user.account.id) throw storyNotFound();
+  if (!row || row.account_id !== ctx.account.id) throw storyNotFound();
   return row;
 }
 
-export async function getMyStory(ctx: StoryContext, id: string): Promise<StoryJson> {
-  requireScopes(ctx.user, 'STORY_READ_MY_STORY', ['story_read']);
-  requireStoryUser(ctx.user.account);
+export async function getMyStory(ctx: UserCall, id: string): Promise<StoryJson> {
+  requireScopes(ctx, 'STORY_READ_MY_STORY', ['story_read']);
+  requireStoryUser(ctx.account);
   const row = await myStory(ctx, id);
   return (await storiesJson(ctx.platform.db, ctx.origin, [row], true))[0];
 }
 
-export async function listMyStories(ctx: StoryContext, lastId: string | undefined): Promise<StoryJson[]> {
-  requireScopes(ctx.user, 'STORY_READ_MY_STORIES', ['story_read']);
-  requireStoryUser(ctx.user.account);
+export async function listMyStories(ctx: UserCall, lastId: string | undefined): Promise<StoryJson[]> {
+  requireScopes(ctx, 'STORY_READ_MY_STORIES', ['story_read']);
+  requireStoryUser(ctx.account);
   const { db, clock } = ctx.platform;
   let before: number | undefined;
   if (lastId !== undefined) {
     const parsed = store.parseStoryId(lastId);
-    const profile = await store.ensureProfile(db, ctx.user.account.id, clock.now());
+    const profile = await store.ensureProfile(db, ctx.account.id, clock.now());
     // A cursor keeps working after its story was deleted: the position is in the id.
     if (!parsed || parsed.handle !== profile.handle) throw storyNotFound();
     before = parsed.seq;
   }
-  const rows = await store.listStories(db, ctx.user.account.id, STORIES_PAGE_SIZE, before);
+  const rows = await store.listStories(db, ctx.account.id, STORIES_PAGE_SIZE, before);
   return storiesJson(db, ctx.origin, rows, false);
 }
 
-export async function deleteMyStory(ctx: StoryContext, id: string): Promise<void> {
-  requireScopes(ctx.user, 'STORY_DELETE_MY_STORY', ['story_read']);
-  requireStoryUser(ctx.user.account);
+export async function deleteMyStory(ctx: UserCall, id: string): Promise<void> {
+  requireScopes(ctx, 'STORY_DELETE_MY_STORY', ['story_read']);
+  requireStoryUser(ctx.account);
   await myStory(ctx, id);
   if (!(await store.deleteStory(ctx.platform.db, id))) throw storyNotFound();
 }
@@ -493,13 +478,7 @@ export async function checkCanReact(db: Kysely<DB>, story: store.StoryRow, accou
   if (accountId === story.account_id) return;
   if (story.permission === 'ONLY_ME') throw new ReactionRefused('the story is private (ONLY_ME): only its owner sees it');
   if (story.permission === 'PUBLIC') return;
-  const friend = await db
-    .selectFrom('friendships')
-    .select('account_id')
-    .where('account_id', '=', story.account_id)
-    .where('friend_account_id', '=', accountId)
-    .executeTakeFirst();
-  if (!friend) throw new ReactionRefused(`account ${accountId} is not a friend of the story's owner (the story is FRIEND only)`);
+  if (!(await areFriends(db, story.account_id, accountId))) throw new ReactionRefused(`account ${accountId} is not a friend of the story's owner (the story is FRIEND only)`);
 }
 
 export async function addComment(db: Kysely<DB>, story: store.StoryRow, accountId: number, text: string, now: number): Promise<number> {

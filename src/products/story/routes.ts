@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { requireUser } from '../../core/auth.js';
 import { originOf } from '../../core/platform.js';
-import { params, rawParams } from '../../core/params.js';
+import { route } from '../../core/route.js';
+import { HTML_TYPE, JSON_TYPE } from '../../core/http.js';
 import * as ops from './operations.js';
 import { receiveFiles } from './images.js';
 import { storyPage, profilePage } from './pages.js';
 
-/** Story routes: literal Kakao paths, plus the pages and images Kapibara serves for them. */
+/** Story routes (seed 000): literal Kakao paths, plus the pages and images Kapibara serves for them. */
 
 const PostParams = Type.Object({
   content: Type.Optional(Type.String()),
@@ -23,51 +23,46 @@ const IdParams = Type.Object({ id: Type.String() });
 const ListParams = Type.Object({ last_id: Type.Optional(Type.String()) });
 const UrlParams = Type.Object({ url: Type.String() });
 
-async function context(req: FastifyRequest): Promise<ops.StoryContext> {
-  return { platform: req.server.platform, user: await requireUser(req), origin: originOf(req) };
-}
+export const storyRoutes = [
+  route({ method: 'GET', url: '/v1/api/story/isstoryuser', auth: 'user', handler: (call) => ops.isStoryUser(call) }),
+  route({ method: 'GET', url: '/v1/api/story/profile', auth: 'user', handler: (call) => ops.storyProfile(call) }),
+  ...(['note', 'photo', 'link'] as const).map((kind) =>
+    route({
+      method: 'POST',
+      url: `/v1/api/story/post/${kind}`,
+      auth: 'user',
+      params: PostParams,
+      handler: (call, input, { raw }) => ops.postStory(call, kind, { ...input, image_url_list: raw.image_url_list }),
+    }),
+  ),
+  route({ method: 'GET', url: '/v1/api/story/mystory', auth: 'user', params: IdParams, handler: (call, input) => ops.getMyStory(call, input.id) }),
+  route({
+    method: 'GET',
+    url: '/v1/api/story/mystories',
+    auth: 'user',
+    params: ListParams,
+    handler: (call, input) => ops.listMyStories(call, input.last_id),
+  }),
+  route({
+    method: 'DELETE',
+    url: '/v1/api/story/delete/mystory',
+    auth: 'user',
+    params: IdParams,
+    response: 'empty',
+    handler: (call, input) => ops.deleteMyStory(call, input.id),
+  }),
+  route({
+    method: 'POST',
+    url: '/v1/api/story/upload/multi',
+    auth: 'user',
+    body: receiveFiles,
+    handler: (call, _input, { body }) => ops.uploadImages(call, body),
+  }),
+  route({ method: 'GET', url: '/v1/api/story/linkinfo', auth: 'user', params: UrlParams, handler: (call, input) => ops.linkInfo(call, input.url) }),
+];
 
-export default async function storyRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/v1/api/story/isstoryuser', async (req) => ops.isStoryUser(await context(req)));
-
-  app.get('/v1/api/story/profile', async (req) => ops.storyProfile(await context(req)));
-
-  for (const kind of ['note', 'photo', 'link'] as const) {
-    app.post(`/v1/api/story/post/${kind}`, async (req) => {
-      const ctx = await context(req);
-      const input = params(req, PostParams);
-      return ops.postStory(ctx, kind, { ...input, image_url_list: rawParams(req).image_url_list });
-    });
-  }
-
-  app.get('/v1/api/story/mystory', async (req) => {
-    const ctx = await context(req);
-    return ops.getMyStory(ctx, params(req, IdParams).id);
-  });
-
-  app.get('/v1/api/story/mystories', async (req) => {
-    const ctx = await context(req);
-    return ops.listMyStories(ctx, params(req, ListParams).last_id);
-  });
-
-  app.delete('/v1/api/story/delete/mystory', async (req, reply) => {
-    const ctx = await context(req);
-    await ops.deleteMyStory(ctx, params(req, IdParams).id);
-    // 200 with no body, still typed as JSON (seed: Content-Length: 0).
-    return reply.status(200).header('content-type', 'application/json;charset=UTF-8').send('');
-  });
-
-  app.post('/v1/api/story/upload/multi', async (req) => {
-    const ctx = await context(req);
-    return ops.uploadImages(ctx, await receiveFiles(req));
-  });
-
-  app.get('/v1/api/story/linkinfo', async (req) => {
-    const ctx = await context(req);
-    return ops.linkInfo(ctx, params(req, UrlParams).url);
-  });
-
-  // What Kapibara serves at the URLs it returns: uploaded images, story pages, permalinks.
+/** What Kapibara serves at the URLs it returns: uploaded images, story pages, permalinks. */
+export async function storyPages(app: FastifyInstance): Promise<void> {
   app.get<{ Params: { a: string; b: string; c: string; file: string } }>('/dn/:a/:b/:c/:file', async (req, reply) => {
     const { a, b, c, file } = req.params;
     const found = /^[0-9A-Za-z]+$/.test(a + b + c) ? await ops.imageFile(req.server.platform.db, `${a}/${b}/${c}`, file) : undefined;
@@ -81,16 +76,17 @@ export default async function storyRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: { handle: string; activity: string } }>('/story/:handle/:activity', async (req, reply) => {
     const html = await storyPage(req.server.platform.db, originOf(req), `${req.params.handle}.${req.params.activity}`);
     if (html === undefined) return notFound(req, reply);
-    return reply.type('text/html; charset=utf-8').send(html);
+    return reply.type(HTML_TYPE).send(html);
   });
 
   app.get<{ Params: { handle: string } }>('/story/:handle', async (req, reply) => {
     const html = await profilePage(req.server.platform.db, originOf(req), req.params.handle);
     if (html === undefined) return notFound(req, reply);
-    return reply.type('text/html; charset=utf-8').send(html);
+    return reply.type(HTML_TYPE).send(html);
   });
 }
 
+/** Images and story URLs live on Kakao's API hosts: an unknown one answers as kapi does. */
 function notFound(req: FastifyRequest, reply: FastifyReply) {
-  return reply.status(404).type('application/json;charset=UTF-8').send({ msg: `no such resource: ${req.url.split('?')[0]}`, code: -1 });
+  return reply.status(404).type(JSON_TYPE).send({ msg: `no such resource: ${req.url.split('?')[0]}`, code: -1 });
 }

@@ -1,5 +1,5 @@
 /** Tables of the Story product (see src/db/schema.ts for the shared conventions). */
-import type { TableSpec } from '../../store/state-tables.js';
+import type { TableSpec } from '../../db/tables.js';
 import type { Bool } from '../../db/schema.js';
 
 /** A person's Kakao Story identity: the handle in story ids and URLs, and Story-only profile values. */
@@ -106,8 +106,12 @@ export interface StoryTables {
   story_scraps: StoryScrapsTable;
 }
 
+declare module '../../db/schema.js' {
+  interface DB extends StoryTables {}
+}
+
 /** This product's tables in export/import/reset order (parents first). */
-export const storyStateTables: TableSpec[] = [
+export const storyTables: TableSpec[] = [
   { name: 'story_profiles', json: [] },
   { name: 'stories', json: ['link_info'] },
   { name: 'story_images', json: [] },

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { mustAccount } from '../../control/lookups.js';
+import { findAccountById } from '../../store/accounts.js';
 import { ControlError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
-import { findAccountById } from '../../store/accounts.js';
 import {
   type MultiProfile,
   deleteMultiProfile,
@@ -19,7 +20,6 @@ import {
  * a person's Talk settings (messages blocked, countryISO) and multi-profiles.
  */
 
-const config = { surface: 'control' as const };
 const AccountParams = Type.Object({ account_id: Type.Integer() });
 const ProfileParams = Type.Object({ account_id: Type.Integer(), profile_id: Type.Integer() });
 const OptUrl = Type.Optional(Type.Union([Type.String(), Type.Null()]));
@@ -57,9 +57,6 @@ export function multiProfileJson(p: MultiProfile) {
 export default async function talkControlRoutes(root: FastifyInstance): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
 
-  async function mustAccount(id: number): Promise<void> {
-    if (!(await findAccountById(app.platform.db, id))) throw new ControlError(404, `account ${id} not found`);
-  }
 
   async function talkJson(accountId: number) {
     const settings = await getTalkSettings(app.platform.db, accountId);
@@ -71,13 +68,13 @@ export default async function talkControlRoutes(root: FastifyInstance): Promise<
     };
   }
 
-  app.get('/accounts/:account_id/talk', { config, schema: { params: AccountParams } }, async (req) => {
-    await mustAccount(req.params.account_id);
+  app.get('/accounts/:account_id/talk', { schema: { params: AccountParams } }, async (req) => {
+    await mustAccount(app.platform.db, req.params.account_id);
     return talkJson(req.params.account_id);
   });
 
   const updateSettings = async (req: { params: { account_id: number }; body: { messages_blocked?: boolean; country_iso?: string | null } }) => {
-    await mustAccount(req.params.account_id);
+    await mustAccount(app.platform.db, req.params.account_id);
     const current = await getTalkSettings(app.platform.db, req.params.account_id);
     await saveTalkSettings(app.platform.db, req.params.account_id, {
       messagesBlocked: req.body.messages_blocked ?? current.messagesBlocked,
@@ -85,8 +82,8 @@ export default async function talkControlRoutes(root: FastifyInstance): Promise<
     });
     return talkJson(req.params.account_id);
   };
-  app.put('/accounts/:account_id/talk', { config, schema: { params: AccountParams, body: SettingsBody } }, updateSettings);
-  app.patch('/accounts/:account_id/talk', { config, schema: { params: AccountParams, body: SettingsBody } }, updateSettings);
+  app.put('/accounts/:account_id/talk', { schema: { params: AccountParams, body: SettingsBody } }, updateSettings);
+  app.patch('/accounts/:account_id/talk', { schema: { params: AccountParams, body: SettingsBody } }, updateSettings);
 
   async function checkViewers(owner: number, viewers: number[] | undefined): Promise<void> {
     for (const v of viewers ?? []) {
@@ -95,14 +92,14 @@ export default async function talkControlRoutes(root: FastifyInstance): Promise<
     }
   }
 
-  app.get('/accounts/:account_id/talk/profiles', { config, schema: { params: AccountParams } }, async (req) => {
-    await mustAccount(req.params.account_id);
+  app.get('/accounts/:account_id/talk/profiles', { schema: { params: AccountParams } }, async (req) => {
+    await mustAccount(app.platform.db, req.params.account_id);
     return (await listMultiProfiles(app.platform.db, req.params.account_id)).map(multiProfileJson);
   });
 
-  app.post('/accounts/:account_id/talk/profiles', { config, schema: { params: AccountParams, body: ProfileBody } }, async (req, reply) => {
+  app.post('/accounts/:account_id/talk/profiles', { schema: { params: AccountParams, body: ProfileBody } }, async (req, reply) => {
     const owner = req.params.account_id;
-    await mustAccount(owner);
+    await mustAccount(app.platform.db, owner);
     if (!req.body.nickname) throw new ControlError(400, 'nickname is required');
     await checkViewers(owner, req.body.shown_to);
     const id = await saveMultiProfile(
@@ -120,7 +117,7 @@ export default async function talkControlRoutes(root: FastifyInstance): Promise<
     return reply.status(201).send(multiProfileJson((await findMultiProfile(app.platform.db, owner, id))!));
   });
 
-  app.patch('/accounts/:account_id/talk/profiles/:profile_id', { config, schema: { params: ProfileParams, body: ProfileBody } }, async (req) => {
+  app.patch('/accounts/:account_id/talk/profiles/:profile_id', { schema: { params: ProfileParams, body: ProfileBody } }, async (req) => {
     const { account_id: owner, profile_id: id } = req.params;
     if (!(await findMultiProfile(app.platform.db, owner, id))) throw new ControlError(404, `multi-profile ${id} of account ${owner} not found`);
     await checkViewers(owner, req.body.shown_to);
@@ -139,7 +136,7 @@ export default async function talkControlRoutes(root: FastifyInstance): Promise<
     return multiProfileJson((await findMultiProfile(app.platform.db, owner, id))!);
   });
 
-  app.delete('/accounts/:account_id/talk/profiles/:profile_id', { config, schema: { params: ProfileParams } }, async (req, reply) => {
+  app.delete('/accounts/:account_id/talk/profiles/:profile_id', { schema: { params: ProfileParams } }, async (req, reply) => {
     const { account_id: owner, profile_id: id } = req.params;
     if (!(await deleteMultiProfile(app.platform.db, owner, id))) throw new ControlError(404, `multi-profile ${id} of account ${owner} not found`);
     return reply.status(204).send();

@@ -1,5 +1,6 @@
-import { KakaoApiError, invalidParam, notLinked } from '../../core/errors.js';
-import { type UserContext, requireScopes } from '../../core/auth.js';
+import { invalidParam, notLinked, notTalkUser } from '../../core/errors.js';
+import type { UserCall } from '../../core/auth.js';
+import { withScheme } from '../../core/urls.js';
 import type { Platform } from '../../core/platform.js';
 import { hasScope } from '../../core/scopes.js';
 import { listParam } from '../../core/params.js';
@@ -11,29 +12,11 @@ import { friendListCounts, friendPage, getTalkSettings, profilesSeenBy, type Tal
 /** Kakao Talk Social operations: inputs in, wire-shaped results out. */
 
 export const NOT_TALK_USER_PROFILE = 'given account is not connected to any talk user.';
-export const NOT_TALK_USER = 'NotExistTalkUserException';
-
-export function notTalkUser(msg = NOT_TALK_USER): KakaoApiError {
-  return new KakaoApiError(-501, msg, 400);
-}
-
-/**
- * The scopes an API needs: -3 when the app turned a consent item off (Kakao's message),
- * then -402 for those the person has not agreed to.
- */
-export function requireTalkScopes(ctx: UserContext, apiType: string, scopes: string[]): void {
-  for (const scope of scopes) {
-    if (ctx.app.consentItems[scope] === 'disabled') {
-      throw new KakaoApiError(-3, `[${ctx.app.name}] App disabled [${scope}] scopes for [${apiType}] API on developers.kakao.com. Enable it first.`, 403);
-    }
-  }
-  requireScopes(ctx, apiType, scopes);
-}
 
 /** `secure_resource=true` asks for https image URLs. */
-export function imageUrl(url: string | null | undefined, secure: boolean): string | undefined {
+function imageUrl(url: string | null | undefined, secure: boolean): string | undefined {
   if (!url) return undefined;
-  return secure && url.startsWith('http://') ? `https://${url.slice(7)}` : url;
+  return secure ? withScheme(url, 'https') : url;
 }
 
 /**
@@ -41,7 +24,7 @@ export function imageUrl(url: string | null | undefined, secure: boolean): strin
  * its consent (seed 003). `id` accompanies any profile field; `countryISO` (seed 001) when
  * the person has one.
  */
-export async function talkProfile(ctx: UserContext, secure: boolean): Promise<Record<string, unknown>> {
+export async function talkProfile(ctx: UserCall, secure: boolean): Promise<Record<string, unknown>> {
   if (!ctx.account.talkUser) throw notTalkUser(NOT_TALK_USER_PROFILE);
   const scopes = ctx.link.scopes;
   const body: Record<string, unknown> = {};
@@ -55,7 +38,7 @@ export async function talkProfile(ctx: UserContext, secure: boolean): Promise<Re
   return Object.keys(body).length > 0 ? { id: ctx.link.userId, ...body } : body;
 }
 
-export async function talkProfileWithCountry(platform: Platform, ctx: UserContext, secure: boolean): Promise<Record<string, unknown>> {
+export async function talkProfileWithCountry(platform: Platform, ctx: UserCall, secure: boolean): Promise<Record<string, unknown>> {
   const body = await talkProfile(ctx, secure);
   const settings = await getTalkSettings(platform.db, ctx.account.id);
   if (settings.countryIso) body.countryISO = settings.countryIso;
@@ -77,7 +60,7 @@ export const FRIENDS_DEFAULT_LIMIT = 10;
 export const FRIENDS_MAX_LIMIT = 100;
 
 /** GET /v1/api/talk/friends (seed 003, wire facts §4.2). */
-export async function friendsList(platform: Platform, ctx: UserContext, input: FriendsInput): Promise<Record<string, unknown>> {
+export async function friendsList(platform: Platform, ctx: UserCall, input: FriendsInput): Promise<Record<string, unknown>> {
   const offset = input.offset ?? 0;
   const limit = input.limit ?? FRIENDS_DEFAULT_LIMIT;
   const order = input.order ?? 'asc';
@@ -89,7 +72,7 @@ export async function friendsList(platform: Platform, ctx: UserContext, input: F
   if (!ctx.account.talkUser) throw notTalkUser();
 
   const { db } = platform;
-  const counts = await friendListCounts(db, ctx.app.id, ctx.account.id);
+  const counts = await friendListCounts(platform.store, ctx.app.id, ctx.account.id);
   const rows = await friendPage(
     db,
     {

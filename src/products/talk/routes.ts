@@ -1,11 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { ADMIN_ONLY, requireAppKey, requireUser } from '../../core/auth.js';
-import { params } from '../../core/params.js';
-import { originOf } from '../../core/platform.js';
+import { ADMIN_ONLY } from '../../core/auth.js';
+import { route } from '../../core/route.js';
 import { friendLanguage } from './collation.js';
-import { KeptAnswers } from '../../core/kept-answers.js';
-import { friendsList, requireTalkScopes, talkProfileWithCountry, talkProfiles } from './operations.js';
+import { friendsList, talkProfileWithCountry, talkProfiles } from './operations.js';
 
 /** Kakao Talk Social (seed 003): profile, friends, profiles by user list. */
 
@@ -60,50 +57,56 @@ const ProfileInfo = Type.Object({
 });
 const ProfilesResponse = Type.Object({ viewer: Opt(ProfileInfo), targets: Type.Array(ProfileInfo) });
 
-export function isTrue(value: boolean | string | undefined): boolean {
+function isTrue(value: boolean | string | undefined): boolean {
   return value === true || value === 'true';
 }
 
-export default async function talkRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/v1/api/talk/profile', { schema: { response: { 200: TalkProfileResponse } } }, async (req) => {
-    const ctx = await requireUser(req);
-    const input = params(req, ProfileQuery);
-    return talkProfileWithCountry(req.server.platform, ctx, isTrue(input.secure_resource));
-  });
+const friendsUrl = (origin: string) => `${origin}/v1/api/talk/friends`;
 
+export const talkRoutes = [
+  route({
+    method: 'GET',
+    url: '/v1/api/talk/profile',
+    auth: 'user',
+    params: ProfileQuery,
+    response: TalkProfileResponse,
+    handler: (call, input) => talkProfileWithCountry(call.platform, call, isTrue(input.secure_resource)),
+  }),
   // A friends page depends on the credential, the URL, the language (KA), the origin
   // (paging URLs) and the database.
-  const friendPages = new KeptAnswers();
-  app.get('/v1/api/talk/friends', { schema: { response: { 200: FriendsResponse } } }, async (req, reply) => {
-    const language = friendLanguage(req.headers.ka);
-    const baseUrl = `${originOf(req)}/v1/api/talk/friends`;
-    return friendPages.serve(req, reply, `${language} ${baseUrl}`, async () => {
-      const ctx = await requireUser(req);
-      requireTalkScopes(ctx, 'FRIENDS', ['friends']);
-      const input = params(req, FriendsQuery);
-      const payload = await friendsList(req.server.platform, ctx, {
+  route({
+    method: 'GET',
+    url: '/v1/api/talk/friends',
+    auth: 'user',
+    apiType: 'FRIENDS',
+    scopes: ['friends'],
+    params: FriendsQuery,
+    response: FriendsResponse,
+    keep: { varies: (call) => `${friendLanguage(call.ka)} ${friendsUrl(call.origin)}`, validUntil: (call) => call.tokenExpiresAt },
+    handler: (call, input) =>
+      friendsList(call.platform, call, {
         offset: input.offset,
         limit: input.limit,
         order: input.order,
         friendOrder: input.friend_order,
         secure: isTrue(input.secure_resource),
-        language,
-        baseUrl,
-      });
-      return { payload, validUntil: ctx.tokenExpiresAt };
-    });
-  });
-
-  const profiles = async (req: FastifyRequest) => {
-    const { app: target } = await requireAppKey(req, ADMIN_ONLY);
-    const input = params(req, ProfilesQuery);
-    return talkProfiles(req.server.platform, target, {
-      targetIds: input.target_ids,
-      targetIdType: input.target_id_type,
-      viewerId: input.viewer_id,
-      viewerIdType: input.viewer_id_type,
-    });
-  };
-  app.get('/v2/api/talk/profiles', { schema: { response: { 200: ProfilesResponse } } }, profiles);
-  app.post('/v2/api/talk/profiles', { schema: { response: { 200: ProfilesResponse } } }, profiles);
-}
+        language: friendLanguage(call.ka),
+        baseUrl: friendsUrl(call.origin),
+      }),
+  }),
+  route({
+    method: ['GET', 'POST'],
+    url: '/v2/api/talk/profiles',
+    auth: 'app-key',
+    keys: ADMIN_ONLY,
+    params: ProfilesQuery,
+    response: ProfilesResponse,
+    handler: (call, input) =>
+      talkProfiles(call.platform, call.app, {
+        targetIds: input.target_ids,
+        targetIdType: input.target_id_type,
+        viewerId: input.viewer_id,
+        viewerIdType: input.viewer_id_type,
+      }),
+  }),
+];

@@ -1,5 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import type { Store } from '../../db/index.js';
+import { registryKey } from '../../db/registry.js';
 import type { TalkAppFriendsTable, TalkMultiProfilesTable } from './tables.js';
 import { numericId } from '../../core/ids.js';
 import { hasScope } from '../../core/scopes.js';
@@ -153,7 +155,8 @@ export interface FriendListCounts {
  * The counts of the friends list `app` sees for `accountId`, building the materialized list
  * first when it is missing or its inputs changed. Steady state: one indexed lookup.
  */
-export async function friendListCounts(db: Kysely<DB>, appId: number, accountId: number): Promise<FriendListCounts> {
+export async function friendListCounts(owner: Store, appId: number, accountId: number): Promise<FriendListCounts> {
+  const { db } = owner;
   const state = await db
     .selectNoFrom((eb) => [
       eb.selectFrom('talk_stale_viewers').select('gen').where('account_id', '=', accountId).as('stale_gen'),
@@ -165,8 +168,7 @@ export async function friendListCounts(db: Kysely<DB>, appId: number, accountId:
     return { totalCount: Number(state.total_count), favoriteCount: Number(state.favorite_count) };
   }
   // One build per list at a time: concurrent requests for a stale list share it.
-  let inFlight = building.get(db);
-  if (!inFlight) building.set(db, (inFlight = new Map()));
+  const inFlight = owner.registry.get(BUILDS);
   const key = `${appId}:${accountId}`;
   let build = inFlight.get(key);
   if (!build) {
@@ -179,7 +181,8 @@ export async function friendListCounts(db: Kysely<DB>, appId: number, accountId:
   return build;
 }
 
-const building = new WeakMap<Kysely<DB>, Map<string, Promise<FriendListCounts>>>();
+/** Friends lists being built, per store (app:account → the build). */
+const BUILDS = registryKey('talk friends list builds', () => new Map<string, Promise<FriendListCounts>>(), { durable: true });
 
 /** Drops every app's list of a person whose inputs changed; they are rebuilt on demand. */
 async function discardLists(db: Kysely<DB>, accountId: number, gen: number): Promise<void> {
@@ -320,13 +323,3 @@ export async function friendPage(db: Kysely<DB>, q: FriendPageQuery, counts: Fri
   return rest > 0 ? first.concat(await scan(0, others, 0, rest)) : first;
 }
 
-/** Whether `accountId` and `friendId` are Kakao Talk friends. */
-export async function areFriends(db: Kysely<DB>, accountId: number, friendId: number): Promise<boolean> {
-  const row = await db
-    .selectFrom('friendships')
-    .select('favorite')
-    .where('account_id', '=', accountId)
-    .where('friend_account_id', '=', friendId)
-    .executeTakeFirst();
-  return row !== undefined;
-}

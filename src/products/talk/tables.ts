@@ -1,9 +1,9 @@
 /**
- * Tables of Kakao Talk (profiles, friends, chats) and of Kakao Talk messaging (custom
- * templates, delivered messages, quotas). See src/db/schema.ts for the shared conventions.
+ * Tables of Kakao Talk: settings, multi-profiles and the materialized friends lists.
+ * See src/db/schema.ts for the shared conventions.
  */
 import type { Bool } from '../../db/schema.js';
-import type { TableSpec } from '../../store/state-tables.js';
+import type { TableSpec } from '../../db/tables.js';
 
 /** A person's Kakao Talk settings (absent row: defaults). */
 export interface TalkSettingsTable {
@@ -71,57 +71,6 @@ export interface TalkStaleViewersTable {
   gen: number;
 }
 
-/** A custom message template made by the app's developer (Message Template Builder). */
-export interface TalkTemplatesTable {
-  id: number;
-  app_id: number;
-  name: string;
-  object_type: string;
-  /** JSON template object with `${KEY}` placeholders. */
-  template: string;
-  created_at: number;
-  updated_at: number;
-}
-
-/** Per-app message quota overrides (null: the platform default). */
-export interface TalkMessageQuotasTable {
-  app_id: number;
-  sender_daily: number | null;
-  sender_monthly: number | null;
-  receiver_daily: number | null;
-  pair_daily: number | null;
-}
-
-/**
- * A delivered message as one person's Kakao Talk shows it: a memo is in the sender's memo
- * chat (peer = the sender); a 1:1 message is stored once for each of the two people.
- */
-export interface TalkMessagesTable {
-  id: number;
-  account_id: number;
-  /** memo or direct. */
-  chat_type: string;
-  /** The other person of the chat (the person themselves in the memo chat). */
-  peer_account_id: number;
-  app_id: number;
-  sender_account_id: number;
-  /** feed, list, location, commerce, text, calendar, scrap. */
-  template_type: string;
-  /** The custom template used, if any. */
-  template_id: number | null;
-  /** JSON: the final template (defaults applied, arguments substituted). */
-  template: string;
-  created_at: number;
-}
-
-/** Messages counted against quotas, per app and period. */
-export interface TalkQuotaCountersTable {
-  app_id: number;
-  /** `s:<sender>:<day>`, `sm:<sender>:<month>`, `r:<receiver>:<day>`, `p:<sender>:<receiver>:<day>`. */
-  counter_key: string;
-  count: number;
-}
-
 export interface TalkTables {
   talk_settings: TalkSettingsTable;
   talk_multi_profiles: TalkMultiProfilesTable;
@@ -129,10 +78,10 @@ export interface TalkTables {
   talk_app_friends: TalkAppFriendsTable;
   talk_friend_lists: TalkFriendListsTable;
   talk_stale_viewers: TalkStaleViewersTable;
-  talk_templates: TalkTemplatesTable;
-  talk_message_quotas: TalkMessageQuotasTable;
-  talk_messages: TalkMessagesTable;
-  talk_quota_counters: TalkQuotaCountersTable;
+}
+
+declare module '../../db/schema.js' {
+  interface DB extends TalkTables {}
 }
 
 /**
@@ -140,19 +89,8 @@ export interface TalkTables {
  * friends lists are derived data and are not exported; they follow accounts and apps by
  * cascade and are rebuilt on demand.
  */
-export const talkStateTables: TableSpec[] = [
+export const talkTables: TableSpec[] = [
   { name: 'talk_settings', json: [] },
   { name: 'talk_multi_profiles', json: [] },
   { name: 'talk_profile_viewers', json: [] },
-  { name: 'talk_templates', json: ['template'] },
-  { name: 'talk_message_quotas', json: [] },
-  { name: 'talk_messages', json: ['template'] },
-  { name: 'talk_quota_counters', json: [] },
 ];
-
-/**
- * Append-only logs that no kept value (StampedCache) is derived from: writes to them do not
- * move the store's change stamp, so sending messages does not throw away cached tokens and
- * pages. No trigger may write other tables from them.
- */
-export const talkLogTables = ['talk_messages', 'talk_quota_counters'];

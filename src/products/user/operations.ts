@@ -5,7 +5,9 @@
  */
 import { KakaoApiError, insufficientScopes, invalidParam } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
-import { SCOPES, SCOPE_BY_ID, type ScopeInfo, hasScope } from '../../core/scopes.js';
+import { type ScopeCatalog, type ScopeInfo, hasScope } from '../../core/scopes.js';
+import type { PersonCall } from '../../core/auth.js';
+import { withScheme } from '../../core/urls.js';
 import type { Platform } from '../../core/platform.js';
 import type { App, ServiceTerm } from '../../store/apps.js';
 import { type Account, ageRange } from '../../store/accounts.js';
@@ -19,13 +21,6 @@ import {
   listShippingAddresses,
   pageUserIds,
 } from './store.js';
-
-/** Who a call is about: the token's person, or the admin key's target. */
-export interface Subject {
-  app: App;
-  account: Account;
-  link: Link;
-}
 
 // ---------------------------------------------------------------------------------------
 // /v2/user/me and /v2/app/users
@@ -82,9 +77,9 @@ export function checkPropertyKeys(app: App, keys: string[] | undefined): Readonl
   return new Set(keys);
 }
 
+/** `secure_resource=true` asks for https image URLs; without it they are http. */
 function imageUrl(url: string, secure: boolean): string {
-  if (secure) return url.startsWith('http://') ? `https://${url.slice(7)}` : url;
-  return url.startsWith('https://') ? `http://${url.slice(8)}` : url;
+  return withScheme(url, secure ? 'https' : 'http');
 }
 
 function isEnabled(app: App, scope: string): boolean {
@@ -96,7 +91,7 @@ function isEnabled(app: App, scope: string): boolean {
  * The `/v2/user/me` object. An item appears (with its `*_needs_agreement` flag) when the
  * app has it enabled or the person agreed to it; its value appears only with consent.
  */
-export function userJson(subject: Subject, view: UserView, now: number): Record<string, unknown> {
+export function userJson(subject: Pick<PersonCall, 'app' | 'account' | 'link'>, view: UserView, now: number): Record<string, unknown> {
   const { app, account, link } = subject;
   const { keys, secure } = view;
   const want = (key: string) => keys === undefined || keys.has(key);
@@ -202,7 +197,7 @@ export async function appUsers(platform: Platform, app: App, userIds: number[], 
 // ---------------------------------------------------------------------------------------
 // Tokens and the link
 
-export function accessTokenInfo(platform: Platform, subject: Subject, tokenExpiresAt: number) {
+export function accessTokenInfo(platform: Platform, subject: PersonCall, tokenExpiresAt: number) {
   return {
     id: subject.link.userId,
     // Whole seconds left, rounded up: a token issued with expires_in 43199 reads 43199 at once.
@@ -212,13 +207,13 @@ export function accessTokenInfo(platform: Platform, subject: Subject, tokenExpir
 }
 
 /** Logout: every token the app holds for the person stops working; the link stays. */
-export async function logout(platform: Platform, subject: Subject) {
+export async function logout(platform: Platform, subject: PersonCall) {
   await revokeTokens(platform.db, subject.app.id, subject.account.id);
   return { id: subject.link.userId };
 }
 
 /** Unlink: the link, its properties, consents and every token are gone. */
-export async function unlink(platform: Platform, subject: Subject) {
+export async function unlink(platform: Platform, subject: PersonCall) {
   await deleteLink(platform.db, subject.app.id, subject.account.id);
   return { id: subject.link.userId };
 }
@@ -275,7 +270,7 @@ function applyProperties(link: Link, values: Record<string, string | null>): voi
   link.properties = next;
 }
 
-export async function updateProfile(platform: Platform, subject: Subject, properties: Record<string, unknown>) {
+export async function updateProfile(platform: Platform, subject: PersonCall, properties: Record<string, unknown>) {
   const values = checkProperties(subject.app, properties);
   applyProperties(subject.link, values);
   await saveLink(platform.db, subject.link);
@@ -283,7 +278,7 @@ export async function updateProfile(platform: Platform, subject: Subject, proper
 }
 
 /** Manual signup: completes the link for apps that turned automatic signup off. */
-export async function signup(platform: Platform, subject: Subject, properties: Record<string, unknown> | undefined) {
+export async function signup(platform: Platform, subject: PersonCall, properties: Record<string, unknown> | undefined) {
   if (subject.link.signedUpAt !== null) throw new KakaoApiError(-102, 'AlreadyRegisteredUserException', 400);
   const values = properties ? checkProperties(subject.app, properties) : {};
   applyProperties(subject.link, values);
@@ -321,7 +316,7 @@ function addressJson(row: ShippingAddressRow): Record<string, unknown> {
  * Without consent, an app that uses the item learns it needs agreement (200); an app that
  * does not use the item gets -402, like every API whose scope is missing.
  */
-export async function shippingAddresses(platform: Platform, subject: Subject, input: ShippingInput) {
+export async function shippingAddresses(platform: Platform, subject: PersonCall, input: ShippingInput) {
   const { app, link, account } = subject;
   if (!hasScope(link.scopes, 'shipping_address')) {
     if (!isEnabled(app, 'shipping_address')) {
@@ -364,16 +359,16 @@ function scopeJson(app: App, link: Link, info: ScopeInfo): Record<string, unknow
   return out;
 }
 
-function checkScopeIds(ids: string[]): void {
-  for (const id of ids) if (!SCOPE_BY_ID.has(id)) throw invalidParam(`invalid scopes: unknown scope "${id}".`);
+function checkScopeIds(catalog: ScopeCatalog, ids: string[]): void {
+  for (const id of ids) if (!catalog.has(id)) throw invalidParam(`invalid scopes: unknown scope "${id}".`);
 }
 
-export function scopes(subject: Subject, filter: string[] | undefined) {
-  if (filter) checkScopeIds(filter);
+export function scopes(subject: PersonCall, filter: string[] | undefined) {
+  if (filter) checkScopeIds(subject.platform.scopes, filter);
   const wanted = filter ? new Set(filter) : undefined;
   return {
     id: subject.link.userId,
-    scopes: SCOPES.filter((s) => !wanted || wanted.has(s.id)).map((s) => scopeJson(subject.app, subject.link, s)),
+    scopes: subject.platform.scopes.all.filter((s) => !wanted || wanted.has(s.id)).map((s) => scopeJson(subject.app, subject.link, s)),
   };
 }
 
@@ -382,8 +377,8 @@ export function scopes(subject: Subject, filter: string[] | undefined) {
  * withdrawal would drop a required item (the combined `profile`). Not-agreed items are a
  * no-op, so a retried call succeeds.
  */
-export async function revokeScopes(platform: Platform, subject: Subject, ids: string[]) {
-  checkScopeIds(ids);
+export async function revokeScopes(platform: Platform, subject: PersonCall, ids: string[]) {
+  checkScopeIds(platform.scopes, ids);
   const { app, link } = subject;
   const next = { ...link.scopes };
   for (const id of ids) {
@@ -442,12 +437,12 @@ function termJson(link: Link, term: ServiceTerm): Record<string, unknown> {
   return out;
 }
 
-export function serviceTerms(subject: Subject, tags: string[] | undefined, result: 'agreed_service_terms' | 'app_service_terms') {
+export function serviceTerms(subject: PersonCall, tags: string[] | undefined, result: 'agreed_service_terms' | 'app_service_terms') {
   const terms = termsOf(subject.app, tags).filter((t) => result === 'app_service_terms' || subject.link.terms[t.tag] !== undefined);
   return { id: subject.link.userId, service_terms: terms.map((t) => termJson(subject.link, t)) };
 }
 
-export async function revokeServiceTerms(platform: Platform, subject: Subject, tags: string[]) {
+export async function revokeServiceTerms(platform: Platform, subject: PersonCall, tags: string[]) {
   const terms = termsOf(subject.app, tags);
   for (const term of terms) {
     if (!term.revocable || term.required) throw invalidParam(`invalid tags: "${term.tag}" cannot be revoked.`);
@@ -460,7 +455,7 @@ export async function revokeServiceTerms(platform: Platform, subject: Subject, t
 }
 
 /** Agreement given through the app's own UI, recorded as `agreed_by: KAPI`. */
-export async function upgradeServiceTerms(platform: Platform, subject: Subject, tags: string[]) {
+export async function upgradeServiceTerms(platform: Platform, subject: PersonCall, tags: string[]) {
   const terms = termsOf(subject.app, tags);
   const now = platform.clock.now();
   const next = { ...subject.link.terms };
@@ -476,7 +471,7 @@ export async function upgradeServiceTerms(platform: Platform, subject: Subject, 
 export const USERINFO_API_TYPE = 'OIDC_USERINFO';
 
 /** Standard OIDC claims, each only with its consent item (no `openid` consent: -402). */
-export function oidcUserinfo(subject: Subject) {
+export function oidcUserinfo(subject: PersonCall) {
   const { account, link } = subject;
   const agreed = (scope: string) => hasScope(link.scopes, scope);
   if (!agreed('openid')) throw insufficientScopes(USERINFO_API_TYPE, ['openid'], Object.keys(link.scopes));

@@ -1,10 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { ADMIN_ONLY, requireAppKey, requireUser, requireUserOrAdmin } from '../../core/auth.js';
+import { ADMIN_ONLY } from '../../core/auth.js';
 import { invalidParam } from '../../core/errors.js';
-import { jsonParam, listParam, params, rawParams } from '../../core/params.js';
-import { originOf } from '../../core/platform.js';
-import { KeptAnswers } from '../../core/kept-answers.js';
+import type { App } from '../../core/model.js';
+import { type RawParams, jsonParam, listParam } from '../../core/params.js';
+import { route } from '../../core/route.js';
 import * as ops from './operations.js';
 import { userResponseSchema, userListResponseSchema } from './schemas.js';
 
@@ -46,7 +45,7 @@ const TermsParams = Type.Object({
   result: Type.Optional(Type.Union([Type.Literal('agreed_service_terms'), Type.Literal('app_service_terms')])),
 });
 
-function view(app: ops.Subject['app'], p: { property_keys?: string; secure_resource?: boolean }): ops.UserView {
+function view(app: App, p: { property_keys?: string; secure_resource?: boolean }): ops.UserView {
   return {
     keys: ops.checkPropertyKeys(app, jsonParam('property_keys', p.property_keys, PropertyKeys)),
     secure: p.secure_resource === true,
@@ -54,127 +53,124 @@ function view(app: ops.Subject['app'], p: { property_keys?: string; secure_resou
 }
 
 /** `tags`: repeated, comma-joined or a JSON array, in the query or the form. */
-function tagsParam(req: FastifyRequest): string[] | undefined {
+function tagsParam(raw: RawParams): string[] | undefined {
   try {
-    return listParam(rawParams(req).tags);
+    return listParam(raw.tags);
   } catch {
     throw invalidParam('invalid tags: not a valid JSON array.');
   }
 }
 
-function requiredTags(req: FastifyRequest): string[] {
-  const tags = tagsParam(req);
+function requiredTags(raw: RawParams): string[] {
+  const tags = tagsParam(raw);
   if (!tags || tags.length === 0) throw invalidParam('tags is required.');
   return tags;
 }
 
-export default async function userRoutes(app: FastifyInstance): Promise<void> {
-  const { platform } = app;
-
+export const userRoutes = [
   // The hot path: the answer depends on the credential, the URL, the database and the year.
-  const meAnswers = new KeptAnswers();
-  app.route({
+  route({
     method: ['GET', 'POST'],
     url: '/v2/user/me',
-    schema: { response: { 200: userResponseSchema } },
-    handler: (req, reply) =>
-      meAnswers.serve(req, reply, '', async () => {
-        const subject = await requireUserOrAdmin(req);
-        return {
-          payload: ops.userJson(subject, view(subject.app, params(req, MeParams)), platform.clock.now()),
-          validUntil: subject.tokenExpiresAt ?? Infinity,
-        };
-      }),
-  });
-
-  app.get('/v1/user/access_token_info', async (req) => {
-    const ctx = await requireUser(req);
-    return ops.accessTokenInfo(platform, ctx, ctx.tokenExpiresAt);
-  });
-
-  app.post('/v1/user/logout', async (req) => ops.logout(platform, await requireUserOrAdmin(req)));
-  app.post('/v1/user/unlink', async (req) => ops.unlink(platform, await requireUserOrAdmin(req)));
-
-  app.route({
+    auth: 'user-or-admin',
+    params: MeParams,
+    response: userResponseSchema,
+    keep: { varies: () => '', validUntil: (call) => call.tokenExpiresAt ?? Infinity },
+    handler: (call, input) => ops.userJson(call, view(call.app, input), call.platform.clock.now()),
+  }),
+  route({
+    method: 'GET',
+    url: '/v1/user/access_token_info',
+    auth: 'user',
+    handler: (call) => ops.accessTokenInfo(call.platform, call, call.tokenExpiresAt),
+  }),
+  route({ method: 'POST', url: '/v1/user/logout', auth: 'user-or-admin', handler: (call) => ops.logout(call.platform, call) }),
+  route({ method: 'POST', url: '/v1/user/unlink', auth: 'user-or-admin', handler: (call) => ops.unlink(call.platform, call) }),
+  route({
     method: ['GET', 'POST'],
     url: '/v2/app/users',
-    schema: { response: { 200: userListResponseSchema } },
-    handler: async (req) => {
-      const { app: target } = await requireAppKey(req, ADMIN_ONLY);
-      const p = params(req, AppUsersParams);
-      const ids = jsonParam('target_ids', p.target_ids, TargetIds)!;
-      return ops.appUsers(platform, target, ids, view(target, p));
+    auth: 'app-key',
+    keys: ADMIN_ONLY,
+    params: AppUsersParams,
+    response: userListResponseSchema,
+    handler: (call, input) => ops.appUsers(call.platform, call.app, jsonParam('target_ids', input.target_ids, TargetIds)!, view(call.app, input)),
+  }),
+  route({
+    method: 'GET',
+    url: '/v1/user/ids',
+    auth: 'app-key',
+    keys: ADMIN_ONLY,
+    params: UserIdsParams,
+    handler: (call, input) =>
+      ops.userIds(
+        call.platform,
+        call.app,
+        { limit: input.limit ?? 100, order: input.order ?? 'asc', fromId: input.from_id },
+        { origin: call.origin, appKey: call.key },
+      ),
+  }),
+  route({
+    method: 'POST',
+    url: '/v1/user/update_profile',
+    auth: 'user-or-admin',
+    params: PropertiesParams,
+    handler: (call, input) => {
+      const properties = jsonParam('properties', input.properties, PropertiesObject);
+      if (!properties) throw invalidParam('properties is required.');
+      return ops.updateProfile(call.platform, call, properties);
     },
-  });
-
-  app.get('/v1/user/ids', async (req) => {
-    const { app: target, key } = await requireAppKey(req, ADMIN_ONLY);
-    const p = params(req, UserIdsParams);
-    return ops.userIds(
-      platform,
-      target,
-      { limit: p.limit ?? 100, order: p.order ?? 'asc', fromId: p.from_id },
-      { origin: originOf(req), appKey: key },
-    );
-  });
-
-  app.post('/v1/user/update_profile', async (req) => {
-    const subject = await requireUserOrAdmin(req);
-    const p = params(req, PropertiesParams);
-    const properties = jsonParam('properties', p.properties, PropertiesObject);
-    if (!properties) throw invalidParam('properties is required.');
-    return ops.updateProfile(platform, subject, properties);
-  });
-
-  app.post('/v1/user/signup', async (req) => {
-    const subject = await requireUser(req);
-    const p = params(req, SignupParams);
-    return ops.signup(platform, subject, jsonParam('properties', p.properties, PropertiesObject));
-  });
-
-  app.get('/v1/user/shipping_address', async (req) => {
-    const subject = await requireUserOrAdmin(req);
-    const p = params(req, ShippingParams);
-    return ops.shippingAddresses(platform, subject, {
-      addressId: p.address_id,
-      fromUpdatedAt: p.from_updated_at,
-      pageSize: p.page_size ?? 10,
-    });
-  });
-
-  app.get('/v2/user/scopes', async (req) => {
-    const subject = await requireUserOrAdmin(req);
-    const p = params(req, ScopesParams);
-    return ops.scopes(subject, jsonParam('scopes', p.scopes, ScopeIds));
-  });
-
-  app.post('/v2/user/revoke/scopes', async (req) => {
-    const subject = await requireUserOrAdmin(req);
-    const p = params(req, RevokeScopesParams);
-    const ids = jsonParam('scopes', p.scopes, ScopeIds);
-    if (!ids || ids.length === 0) throw invalidParam('scopes is required.');
-    return ops.revokeScopes(platform, subject, ids);
-  });
-
-  app.get('/v2/user/service_terms', async (req) => {
-    const subject = await requireUserOrAdmin(req);
-    const p = params(req, TermsParams);
-    return ops.serviceTerms(subject, tagsParam(req), p.result ?? 'agreed_service_terms');
-  });
-
-  app.post('/v2/user/revoke/service_terms', async (req) => {
-    const subject = await requireUserOrAdmin(req);
-    return ops.revokeServiceTerms(platform, subject, requiredTags(req));
-  });
-
-  app.post('/v2/user/upgrade/service_terms', async (req) => {
-    const subject = await requireUserOrAdmin(req);
-    return ops.upgradeServiceTerms(platform, subject, requiredTags(req));
-  });
-
-  app.route({
-    method: ['GET', 'POST'],
-    url: '/v1/oidc/userinfo',
-    handler: async (req) => ops.oidcUserinfo(await requireUser(req)),
-  });
-}
+  }),
+  route({
+    method: 'POST',
+    url: '/v1/user/signup',
+    auth: 'user',
+    params: SignupParams,
+    handler: (call, input) => ops.signup(call.platform, call, jsonParam('properties', input.properties, PropertiesObject)),
+  }),
+  route({
+    method: 'GET',
+    url: '/v1/user/shipping_address',
+    auth: 'user-or-admin',
+    params: ShippingParams,
+    handler: (call, input) =>
+      ops.shippingAddresses(call.platform, call, { addressId: input.address_id, fromUpdatedAt: input.from_updated_at, pageSize: input.page_size ?? 10 }),
+  }),
+  route({
+    method: 'GET',
+    url: '/v2/user/scopes',
+    auth: 'user-or-admin',
+    params: ScopesParams,
+    handler: (call, input) => ops.scopes(call, jsonParam('scopes', input.scopes, ScopeIds)),
+  }),
+  route({
+    method: 'POST',
+    url: '/v2/user/revoke/scopes',
+    auth: 'user-or-admin',
+    params: RevokeScopesParams,
+    handler: (call, input) => {
+      const ids = jsonParam('scopes', input.scopes, ScopeIds);
+      if (!ids || ids.length === 0) throw invalidParam('scopes is required.');
+      return ops.revokeScopes(call.platform, call, ids);
+    },
+  }),
+  route({
+    method: 'GET',
+    url: '/v2/user/service_terms',
+    auth: 'user-or-admin',
+    params: TermsParams,
+    handler: (call, input, { raw }) => ops.serviceTerms(call, tagsParam(raw), input.result ?? 'agreed_service_terms'),
+  }),
+  route({
+    method: 'POST',
+    url: '/v2/user/revoke/service_terms',
+    auth: 'user-or-admin',
+    handler: (call, _input, { raw }) => ops.revokeServiceTerms(call.platform, call, requiredTags(raw)),
+  }),
+  route({
+    method: 'POST',
+    url: '/v2/user/upgrade/service_terms',
+    auth: 'user-or-admin',
+    handler: (call, _input, { raw }) => ops.upgradeServiceTerms(call.platform, call, requiredTags(raw)),
+  }),
+  route({ method: ['GET', 'POST'], url: '/v1/oidc/userinfo', auth: 'user', handler: (call) => ops.oidcUserinfo(call) }),
+];

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { DB, ShippingAddressesTable } from '../../db/schema.js';
+import type { DB } from '../../db/schema.js';
+import type { ShippingAddressesTable } from './tables.js';
 import { type Account, toAccount } from '../../store/accounts.js';
 import { type Link, toLink } from '../../store/links.js';
 

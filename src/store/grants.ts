@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../../db/schema.js';
-import type { App } from '../../store/apps.js';
-import { type Link, createLink, findLink, saveLink } from '../../store/links.js';
+import type { DB } from '../db/schema.js';
+import type { App } from './apps.js';
+import { type Link, createLink, findLink, saveLink } from './links.js';
 
 /**
  * Records what a person agreed to for an app, linking them first when this is their first

@@ -1,17 +1,12 @@
-import type { Platform } from '../core/platform.js';
-import type { Account } from '../store/accounts.js';
-import { html, type RawHtml } from '../core/html.js';
-import { isoSeconds } from '../core/clock.js';
-import { listChats, listMessages, type StoredMessage } from '../products/message/store.js';
-import { listStories } from '../products/story/store.js';
-import { storiesJson } from '../products/story/operations.js';
+import type { ConsoleSection } from '../../core/product.js';
+import { html, type RawHtml } from '../../core/html.js';
+import { isoSeconds } from '../../core/clock.js';
+import { listChats, listMessages, type StoredMessage } from './store.js';
 
-/** What a product adds to a person's console page: what they would see in Kakao Talk or Story. */
-export type ConsoleSection = (platform: Platform, person: Account, origin: string) => Promise<RawHtml>;
+/** The console's Kakao Talk section: a person's chats and their messages, rendered. */
 
 const CHATS_SHOWN = 20;
 const MESSAGES_PER_CHAT = 10;
-const STORIES_SHOWN = 18;
 
 type Obj = Record<string, any>;
 
@@ -49,7 +44,7 @@ ${commerce}${social}
 ${buttons.map((b) => html`<span class="pill">${b.title}</span>`)}</div>`;
 }
 
-const talkSection: ConsoleSection = async ({ db }, person) => {
+export const talkChatsSection: ConsoleSection = async ({ db }, person) => {
   if (!person.talkUser) return html`<section><h2>Kakao Talk</h2><p class="muted">Does not use Kakao Talk.</p></section>`;
   const { total, chats } = await listChats(db, person.id, 0, CHATS_SHOWN);
   const names = new Map(
@@ -72,19 +67,3 @@ ${messages.map(
   return html`<section><h2>Kakao Talk chats (${total})</h2>${total === 0 ? html`<p class="muted">No messages yet.</p>` : rendered}</section>`;
 };
 
-const storySection: ConsoleSection = async ({ db }, person, origin) => {
-  if (!person.storyUser) return html`<section><h2>Kakao Story</h2><p class="muted">Does not use Kakao Story.</p></section>`;
-  const rows = await listStories(db, person.id, STORIES_SHOWN);
-  const stories = await storiesJson(db, origin, rows, true);
-  return html`<section><h2>Kakao Story (${stories.length}${stories.length === STORIES_SHOWN ? '+' : ''})</h2>
-${stories.length === 0 ? html`<p class="muted">No stories yet.</p>` : ''}
-${stories.map(
-  (s) => html`<div class="card"><div class="muted">${s.created_at} · ${s.permission} · <a href="${s.url}">${s.media_type}</a></div>
-${s.content ? html`<p>${s.content}</p>` : ''}${(s.media ?? []).map((m) => html`<img src="${m.small}" alt="" style="max-width:120px;margin:2px">`)}
-<div class="muted">${s.like_count} moods · ${s.comment_count} comments</div>
-${(s.likes ?? []).map((l) => html`<span class="pill">${l.actor.display_name}: ${l.emotion}</span>`)}
-${(s.comments ?? []).map((c) => html`<div>💬 <strong>${c.writer.display_name}</strong> ${c.text}</div>`)}</div>`,
-)}</section>`;
-};
-
-export const consoleSections: ConsoleSection[] = [talkSection, storySection];

@@ -1,0 +1,117 @@
+import { CompiledQuery, type Compilable, type Kysely, type QueryResult } from 'kysely';
+import type { Store } from './index.js';
+import { registryKey, type RegistryKey } from './registry.js';
+
+/**
+ * Writers for append-only log tables (declared `log: true` by their product): the tables no
+ * kept value is derived from, so their writes leave the store's change stamp alone and
+ * sending a message does not throw away cached tokens and pages. Every write to such a
+ * table goes through one of these; no trigger may write other tables from them.
+ */
+export class LogTable {
+  constructor(
+    protected readonly store: Store,
+    readonly table: string,
+  ) {
+    if (!store.logTables.has(table)) throw new Error(`${table} is not declared as a log table`);
+  }
+
+  /** Runs one write to this table (on `db`, which may be a transaction) without moving the stamp. */
+  async write<R>(db: Kysely<any>, query: Compilable<R> | CompiledQuery<R>): Promise<QueryResult<R>> {
+    const compiled = 'compile' in query ? query.compile() : query;
+    this.store.markUnstamped(compiled.sql);
+    return db.executeQuery(compiled);
+  }
+}
+
+/**
+ * Group commit: the rows of every `append` made in the same turn of the event loop are
+ * stored by one multi-row INSERT (one commit), its text written directly (Kysely's builder
+ * spends more per row than SQLite spends storing it, and the text depends only on the row
+ * count, so the prepared statement is reused). Each caller's promise settles once its own
+ * rows are stored, or with its own error: a failed batch is retried row set by row set, so
+ * one bad append neither fails nor hides the others.
+ */
+export class AppendLog<Row extends Record<string, unknown>> extends LogTable {
+  private queue: { rows: Row[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private scheduled = false;
+  private readonly columnList: string;
+
+  constructor(
+    store: Store,
+    table: string,
+    private readonly columns: readonly (keyof Row & string)[],
+    private readonly maxRowsPerInsert = 500,
+  ) {
+    super(store, table);
+    this.columnList = columns.map((c) => `"${c}"`).join(', ');
+  }
+
+  append(rows: Row[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.queue.push({ rows, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private insert(rows: Row[]): CompiledQuery {
+    const postgres = this.store.dialect === 'postgres';
+    const values: unknown[] = [];
+    const tuples: string[] = [];
+    for (const row of rows) {
+      const marks: string[] = [];
+      for (const column of this.columns) {
+        values.push(row[column]);
+        marks.push(postgres ? `$${values.length}` : '?');
+      }
+      tuples.push(`(${marks.join(', ')})`);
+    }
+    return CompiledQuery.raw(`insert into "${this.table}" (${this.columnList}) values ${tuples.join(', ')}`, values);
+  }
+
+  /** One statement when the rows fit in one, else one transaction: all stored, or none. */
+  private async insertAll(rows: Row[]): Promise<void> {
+    if (rows.length <= this.maxRowsPerInsert) {
+      await this.write(this.store.db, this.insert(rows));
+      return;
+    }
+    await this.store.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < rows.length; i += this.maxRowsPerInsert) {
+        await this.write(trx, this.insert(rows.slice(i, i + this.maxRowsPerInsert)));
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    this.scheduled = false;
+    try {
+      await this.insertAll(batch.flatMap((b) => b.rows));
+      for (const b of batch) b.resolve();
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0].reject(err);
+        return;
+      }
+      // One bad append must not fail the others: store each on its own and report its own error.
+      for (const b of batch) {
+        try {
+          await this.insertAll(b.rows);
+          b.resolve();
+        } catch (own) {
+          b.reject(own);
+        }
+      }
+    }
+  }
+}
+
+/** A registry key for one log writer per store (durable: its queue is not a cache). */
+export function appendLogKey<Row extends Record<string, unknown>>(table: string, columns: readonly (keyof Row & string)[]): RegistryKey<AppendLog<Row>> {
+  return registryKey(`log writer: ${table}`, (store) => new AppendLog<Row>(store, table, columns), { durable: true });
+}

@@ -1,0 +1,14 @@
+import type { DB } from './schema.js';
+
+/**
+ * A table as the state format and the store see it: its name, which columns hold JSON text
+ * (written as JSON values), which hold bytes (written as base64 strings), and whether it is
+ * an append-only log (`log`: its writes go through a `LogTable` writer and leave the change
+ * stamp alone, so nothing kept in memory may be derived from it).
+ */
+export interface TableSpec {
+  name: keyof DB & string;
+  json: string[];
+  binary?: string[];
+  log?: boolean;
+}

@@ -1,0 +1,14 @@
+import type { Product } from '../core/product.js';
+import { user } from './user/index.js';
+import { login } from './login/index.js';
+import { talk } from './talk/index.js';
+import { message } from './message/index.js';
+import { story } from './story/index.js';
+
+/**
+ * The products Kapibara emulates, each one module (src/products/<p>/index.ts). Everything
+ * central (routes, migrations, state export/import/reset, control plane, console, consent
+ * items) loops over this list. The order is that of `/v2/user/scopes` and of the state
+ * format's tables.
+ */
+export const products: readonly Product[] = [user, login, talk, message, story];

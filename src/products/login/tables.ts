@@ -1,0 +1,52 @@
+/**
+ * Tables of Kakao Login: authorization codes, login sessions of the browser pages, and
+ * AGTs. Created by the core migration (001_core), before login had a module of its own;
+ * shipped migrations are never edited. See src/db/schema.ts for the shared conventions.
+ */
+import type { Bool } from '../../db/schema.js';
+import type { TableSpec } from '../../db/tables.js';
+
+export interface AuthCodesTable {
+  code_hash: string;
+  app_id: number;
+  account_id: number;
+  redirect_uri: string;
+  /** JSON string[]: scopes newly granted or re-confirmed in this authorization. */
+  scopes: string;
+  code_challenge: string | null;
+  code_challenge_method: string | null;
+  nonce: string | null;
+  auth_time: number;
+  expires_at: number;
+  used: Bool;
+}
+
+export interface LoginSessionsTable {
+  session_hash: string;
+  account_id: number;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface AgtsTable {
+  agt_hash: string;
+  app_id: number;
+  account_id: number;
+  expires_at: number;
+}
+
+export interface LoginTables {
+  auth_codes: AuthCodesTable;
+  login_sessions: LoginSessionsTable;
+  agts: AgtsTable;
+}
+
+declare module '../../db/schema.js' {
+  interface DB extends LoginTables {}
+}
+
+export const loginTables: TableSpec[] = [
+  { name: 'auth_codes', json: ['scopes'] },
+  { name: 'login_sessions', json: [] },
+  { name: 'agts', json: [] },
+];

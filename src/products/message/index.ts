@@ -1,0 +1,17 @@
+import type { Product } from '../../core/product.js';
+import * as migration006 from './migration-rowid.js';
+import { messageTables } from './tables.js';
+import { messageRoutes } from './routes.js';
+import messageControlRoutes from './control.js';
+import { talkChatsSection } from './console.js';
+
+/** Kakao Talk messaging (seed 001): send to me and to friends; custom templates; quotas; chats. */
+export const message: Product = {
+  name: 'message',
+  routes: messageRoutes,
+  control: messageControlRoutes,
+  migrations: { '006_talk_message_rowid': migration006 },
+  tables: messageTables,
+  console: talkChatsSection,
+  consentItems: [{ id: 'talk_message', display_name: 'Sending message in KakaoTalk', type: 'SERVICE' }],
+};

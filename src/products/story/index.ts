@@ -1,0 +1,22 @@
+import type { Product } from '../../core/product.js';
+import * as migration003 from './migrations.js';
+import { storyTables } from './tables.js';
+import { storyPages, storyRoutes } from './routes.js';
+import storyControlRoutes from './control.js';
+import { storySection } from './console.js';
+
+/** Kakao Story (seed 000): profile, posting, my stories, uploads, link info; story pages and images. */
+export const story: Product = {
+  name: 'story',
+  routes: storyRoutes,
+  pages: storyPages,
+  control: storyControlRoutes,
+  migrations: { '003_story': migration003 },
+  tables: storyTables,
+  console: storySection,
+  consentItems: [
+    { id: 'story_read', display_name: 'Reading Kakao Story', type: 'SERVICE' },
+    { id: 'story_publish', display_name: 'Posting to Kakao Story', type: 'SERVICE' },
+    { id: 'story_permalink', display_name: 'Kakao Story permalink', type: 'SERVICE' },
+  ],
+};
