@@ -1,0 +1,95 @@
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { forEachStore } from './helpers/harness.js';
+
+/**
+ * Every answer has the shape of the surface it was meant for (DESIGN.md): kapi `{msg,code}`,
+ * kauth `{error,error_description,error_code}`, control `{error}`, pages HTML. That holds
+ * for errors raised before any route runs too: 404s, parser failures, bad URLs, requests
+ * Node's HTTP parser refuses.
+ */
+
+const JSON_TYPE = 'application/json;charset=UTF-8';
+
+/** Sends raw bytes to a listening server; resolves with the status line, headers and body. */
+function rawRequest(origin: string, bytes: string): Promise<{ status: number; type: string; body: string }> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(bytes));
+    let text = '';
+    socket.on('data', (d) => (text += d.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [head, ...rest] = text.split('\r\n\r\n');
+      const status = Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1]);
+      const type = /\r\ncontent-type: ([^\r]+)/i.exec(head)?.[1] ?? '';
+      resolve({ status, type, body: rest.join('\r\n\r\n') });
+    });
+  });
+}
+
+forEachStore('error shapes by surface', (h) => {
+  it('a 415 or bad form on the login page is an HTML page, not a kapi body', async () => {
+    for (const [type, payload] of [
+      ['text/plain', 'hello'],
+      ['application/json', '{"broken'],
+    ]) {
+      const res = await h.inject({ method: 'POST', url: '/oauth/authorize/login', headers: { 'content-type': type }, payload });
+      assert.ok(res.statusCode === 415 || res.statusCode === 400, `${type}: ${res.statusCode}`);
+      assert.match(String(res.headers['content-type']), /^text\/html/, `${type}: ${res.body}`);
+      assert.match(res.body, /<strong id="error-code">/);
+    }
+  });
+
+  it('unknown paths answer in their surface: control, kauth, page and kapi', async () => {
+    const control = await h.inject({ method: 'GET', url: '/_kapibara/v1/no/such/thing' });
+    assert.deepEqual([control.statusCode, control.headers['content-type'], control.json()], [404, JSON_TYPE, { error: 'no such control-plane endpoint: GET /_kapibara/v1/no/such/thing' }]);
+    const kauth = await h.inject({ method: 'GET', url: '/oauth/nothing' });
+    assert.equal(kauth.statusCode, 404);
+    assert.deepEqual(Object.keys(kauth.json()).sort(), ['error', 'error_code', 'error_description']);
+    const page = await h.inject({ method: 'GET', url: '/_kapibara/console/nowhere' });
+    assert.equal(page.statusCode, 404);
+    assert.match(String(page.headers['content-type']), /^text\/html/);
+    const kapi = await h.inject({ method: 'GET', url: '/v2/user/nothing' });
+    assert.deepEqual([kapi.statusCode, kapi.json()], [404, { msg: 'no such api: GET /v2/user/nothing', code: -1 }]);
+  });
+
+  it('a path parameter too long and a malformed URL are refused in the surface shape', async () => {
+    const long = await h.inject({ method: 'GET', url: `/_kapibara/v1/apps/${'9'.repeat(200)}` });
+    assert.equal(long.statusCode, 414);
+    assert.equal(typeof long.json().error, 'string');
+    const badUrl = await h.inject({ method: 'GET', url: '/_kapibara/v1/accounts/%zz' });
+    assert.equal(badUrl.statusCode, 400);
+    assert.deepEqual(Object.keys(badUrl.json()), ['error']);
+    const badKapi = await h.inject({ method: 'GET', url: '/v1/api/story/%zz' });
+    assert.equal(badKapi.statusCode, 400);
+    assert.equal(badKapi.json().code, -2);
+  });
+
+  it('a body too large is 413 on every surface, in its shape', async () => {
+    const big = 'x'.repeat(13 * 1024 * 1024);
+    const kapi = await h.inject({ method: 'POST', url: '/v1/user/logout', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `a=${big}` });
+    assert.deepEqual([kapi.statusCode, kapi.json().code], [413, -2]);
+    const kauth = await h.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `a=${big}` });
+    assert.deepEqual([kauth.statusCode, kauth.json().error], [413, 'invalid_request']);
+    const control = await h.inject({ method: 'POST', url: '/_kapibara/v1/apps', headers: { 'content-type': 'application/json' }, payload: `{"name":"${big}"}` });
+    assert.equal(control.statusCode, 413);
+    assert.deepEqual(Object.keys(control.json()), ['error']);
+  });
+
+  it('requests the HTTP parser refuses get the shape of the path they name', async () => {
+    const origin = await h.listen();
+    const huge = 'x'.repeat(20 * 1024);
+    const control = await rawRequest(origin, `GET /_kapibara/v1/apps HTTP/1.1\r\nHost: localhost\r\nX-Big: ${huge}\r\n\r\n`);
+    assert.equal(control.status, 431);
+    assert.equal(control.type, JSON_TYPE);
+    assert.deepEqual(Object.keys(JSON.parse(control.body)), ['error']);
+    const kapi = await rawRequest(origin, `GET /v2/user/me HTTP/1.1\r\nHost: localhost\r\nX-Big: ${huge}\r\n\r\n`);
+    assert.equal(kapi.status, 431);
+    assert.equal(JSON.parse(kapi.body).code, -2);
+    const garbage = await rawRequest(origin, 'GET /v2/user/me HTTP/1.1\r\nHost: localhost\r\nBad Header\r\n\r\n');
+    assert.equal(garbage.status, 400);
+    assert.equal(JSON.parse(garbage.body).code, -2);
+  });
+});
