@@ -377,7 +377,7 @@ export interface StoryJson {
   created_at: string;
   comment_count: number;
   like_count: number;
-  content?: string;
+  content: string;
   media?: StoryMediaJson[];
   comments?: { text: string; writer: StoryActorJson }[];
   likes?: { emotion: string; actor: StoryActorJson }[];
@@ -424,11 +424,12 @@ export async function storiesJson(db: Kysely<DB>, origin: string, rows: store.St
       created_at: isoSeconds(row.created_at),
       comment_count: c.comments,
       like_count: c.likes,
-      content: row.content === '' ? undefined : row.content,
+      // Always present, "" when none: Kakao's SDK models require it (a photo story
+      // without text would break the parse of a whole list).
+      content: row.content,
       media: row.media_type === 'PHOTO' ? (media.get(row.id) ?? []).map((m) => mediaJson(origin, m)) : undefined,
       permission: row.permission,
     };
-    if (json.content === undefined) delete json.content;
     if (json.media === undefined) delete json.media;
     if (detail) {
       const [comments, likes] = await Promise.all([store.commentsOf(db, row.id), store.likesOf(db, row.id)]);
