@@ -8,6 +8,7 @@ import { SigningKeys } from './core/keys.js';
 import { installErrorHandling } from './core/http.js';
 import { installValidation } from './core/validation.js';
 import { parseForm } from './core/form.js';
+import { installGetForms } from './core/get-form.js';
 import type { PlatformConfig } from './core/platform.js';
 import controlRoutes, { CONTROL_PREFIX } from './control/routes.js';
 import consoleRoutes, { CONSOLE_PREFIX } from './console/routes.js';
@@ -52,6 +53,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   installErrorHandling(app);
   installValidation(app);
   await app.register(formbody, { parser: parseForm });
+  installGetForms(app);
   await app.register(multipart, { limits: { fileSize: 20 * 1024 * 1024, files: 50, fields: 100 } });
   // Browser apps call kapi from their own origin (the JavaScript SDK sends KA and
   // Authorization, so every call is preflighted): answer for any origin, as kapi does.

@@ -36,6 +36,105 @@ function decodeJwt(jwt: string): Record<string, any> {
 }
 
 // ---------------------------------------------------------------------------------------
+// 2. Form fields in a GET's body; POST parameters in the query
+
+forEachStore('issue 9.2: a GET with a form body, POST params in the query', (h) => {
+  async function seedPeople() {
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required', profile_image: 'optional', friends: 'optional', talk_message: 'optional' } });
+    const images = (n: string) => ({ profile_image_url: `http://yyy.kakao.com/dn/${n}/img_640x640.jpg`, thumbnail_image_url: `http://yyy.kakao.com/${n}/img_110x110.jpg` });
+    const viewer = await member(h, app, { nickname: 'xxx', ...images('x') });
+    const a = await member(h, app, { nickname: 'yyy', ...images('y') });
+    const b = await member(h, app, { nickname: 'zzz', ...images('z') });
+    return { app, viewer, a, b };
+  }
+
+  function expectedProfiles(viewer: { user_id: number }, a: { user_id: number }, b: { user_id: number }) {
+    const info = (id: number, n: string, nick: string) => ({
+      user_id: id,
+      nickname: nick,
+      profile_image_url: `http://yyy.kakao.com/dn/${n}/img_640x640.jpg`,
+      thumbnail_image_url: `http://yyy.kakao.com/${n}/img_110x110.jpg`,
+    });
+    return { viewer: info(viewer.user_id, 'x', 'xxx'), targets: [info(a.user_id, 'y', 'yyy'), info(b.user_id, 'z', 'zzz')] };
+  }
+
+  it("seed 003's curl -X GET … -d viewer_id=… -d target_ids=[…] for /v2/api/talk/profiles", async () => {
+    const { app, viewer, a, b } = await seedPeople();
+    const body = `viewer_id=${viewer.user_id}&viewer_id_type=user_id&target_ids=[${a.user_id},${b.user_id}]&target_id_type=user_id`;
+    const res = await h.inject({
+      method: 'GET',
+      url: '/v2/api/talk/profiles',
+      headers: { authorization: `KakaoAK ${app.admin_key}`, 'content-type': FORM_TYPE },
+      payload: body,
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.headers['content-type'], JSON_TYPE);
+    assert.deepEqual(res.json(), expectedProfiles(viewer, a, b));
+
+    // The same bytes over a real socket, as curl sends them.
+    const origin = await h.listen();
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${origin}/v2/api/talk/profiles`, {
+        method: 'GET',
+        headers: { authorization: `KakaoAK ${app.admin_key}`, 'content-type': FORM_TYPE, 'content-length': Buffer.byteLength(body) },
+      }, (r) => {
+        let text = '';
+        r.on('data', (c) => (text += c));
+        r.on('end', () => resolve({ status: r.statusCode!, body: text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    assert.equal(answer.status, 200, answer.body);
+    assert.deepEqual(JSON.parse(answer.body), expectedProfiles(viewer, a, b));
+
+    // A missing parameter is still named.
+    const missing = await h.inject({
+      method: 'GET',
+      url: '/v2/api/talk/profiles',
+      headers: { authorization: `KakaoAK ${app.admin_key}`, 'content-type': FORM_TYPE },
+      payload: 'target_id_type=user_id',
+    });
+    assertApiError(missing, 400, -2);
+    assert.equal(missing.body, JSON.stringify({ msg: 'target_ids is required.', code: -2 }));
+  });
+
+  it('a GET body wins over the query and is never answered from a kept answer of the bare URL', async () => {
+    const { viewer, a, b } = await seedPeople();
+    await h.befriend(viewer, a);
+    await h.befriend(viewer, b);
+    const bare = await h.inject({ method: 'GET', url: '/v1/api/talk/friends?limit=1', headers: bearer(viewer.token) });
+    assert.equal(bare.json().elements.length, 1);
+    const withBody = await h.inject({
+      method: 'GET',
+      url: '/v1/api/talk/friends?limit=1',
+      headers: bearer(viewer.token, { 'content-type': FORM_TYPE }),
+      payload: 'limit=2',
+    });
+    assert.equal(withBody.statusCode, 200, withBody.body);
+    assert.equal(withBody.json().elements.length, 2);
+    // An empty body with the form content type (the JavaScript SDK on every GET) changes nothing.
+    const sdk = await h.inject({ method: 'GET', url: '/v1/api/talk/friends?limit=1', headers: bearer(viewer.token, { 'content-type': 'application/x-www-form-urlencoded' }) });
+    assert.equal(sdk.body, bare.body);
+  });
+
+  it('POST parameters in the query string (profiles by user list, memo send)', async () => {
+    const { app, viewer, a, b } = await seedPeople();
+    const query = new URLSearchParams({ viewer_id: String(viewer.user_id), viewer_id_type: 'user_id', target_ids: `[${a.user_id},${b.user_id}]`, target_id_type: 'user_id' });
+    const res = await h.inject({ method: 'POST', url: `/v2/api/talk/profiles?${query}`, headers: { authorization: `KakaoAK ${app.admin_key}` } });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.headers['content-type'], JSON_TYPE);
+    assert.deepEqual(res.json(), expectedProfiles(viewer, a, b));
+
+    const template = JSON.stringify({ object_type: 'text', text: 'in the query', link: { android_execution_params: 'a=1' } });
+    const memo = await h.inject({ method: 'POST', url: `/v2/api/talk/memo/default/send?${new URLSearchParams({ template_object: template })}`, headers: bearer(viewer.token) });
+    assert.equal(memo.statusCode, 200, memo.body);
+    assert.equal(memo.body, JSON.stringify({ result_code: 0 }));
+    assert.equal((await messagesOf(h, viewer, 'memo')).messages[0].template.text, 'in the query');
+  });
+});
+
+// ---------------------------------------------------------------------------------------
 // 3. Story content is always present
 
 forEachStore('issue 9.3: Story content is always present', (h) => {
