@@ -36,6 +36,217 @@ function decodeJwt(jwt: string): Record<string, any> {
 }
 
 // ---------------------------------------------------------------------------------------
+// 1. Talk images are https only; Kapibara's own URLs follow the request's origin
+
+forEachStore('issue 9.1: Talk profile and friend images are https only', (h) => {
+  it('GET /v1/api/talk/profile answers https image URLs without secure_resource (seed 003)', async () => {
+    const app = await h.createApp();
+    const person = await member(h, app, {
+      nickname: 'Ryan',
+      profile_image_url: 'http://xxx.kakao.co.kr/.../aaa.jpg',
+      thumbnail_image_url: 'http://xxx.kakao.co.kr/.../bbb.jpg',
+    });
+    for (const query of ['', '?secure_resource=false', '?secure_resource=true']) {
+      const res = await h.inject({ method: 'GET', url: `/v1/api/talk/profile${query}`, headers: bearer(person.token) });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.headers['content-type'], JSON_TYPE);
+      assert.equal(
+        res.body,
+        JSON.stringify({
+          id: person.user_id,
+          nickName: 'Ryan',
+          profileImageURL: 'https://xxx.kakao.co.kr/.../aaa.jpg',
+          thumbnailURL: 'https://xxx.kakao.co.kr/.../bbb.jpg',
+        }),
+      );
+    }
+  });
+
+  it('GET /v1/api/talk/friends answers https profile_thumbnail_image without secure_resource', async () => {
+    const app = await h.createApp();
+    const me = await member(h, app, { nickname: 'Me' });
+    const friend = await member(h, app, { nickname: 'Apeach', thumbnail_image_url: 'http://xxx.kakao.co.kr/.../aaa.jpg' });
+    await h.befriend(me, friend, true);
+    const res = await h.inject({ method: 'GET', url: '/v1/api/talk/friends', headers: bearer(me.token) });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.headers['content-type'], JSON_TYPE);
+    assert.deepEqual(res.json(), {
+      elements: [{ profile_nickname: 'Apeach', profile_thumbnail_image: 'https://xxx.kakao.co.kr/.../aaa.jpg', id: friend.user_id, uuid: friend.uuid, favorite: true }],
+      total_count: 1,
+      favorite_count: 1,
+    });
+  });
+});
+
+forEachStore('issue 9.1: absolute URLs Kapibara makes use the request origin', (h) => {
+  /** Two people with Kapibara avatars: one stored as a path (as the demo seeds now), one as an earlier version stored it. */
+  async function peopleWithAvatars(app: TestApp) {
+    const ryan = await member(h, app, {
+      nickname: 'Ryan',
+      profile_image_url: '/_kapibara/avatars/ryan_640.png?initial=R',
+      thumbnail_image_url: '/_kapibara/avatars/ryan_110.png?initial=R',
+    }, ['profile_nickname', 'profile_image', 'friends', 'story_read', 'story_publish']);
+    const apeach = await member(h, app, {
+      nickname: 'Apeach',
+      profile_image_url: 'http://localhost:9876/_kapibara/avatars/apeach_640.png?initial=A',
+      thumbnail_image_url: 'http://localhost:9876/_kapibara/avatars/apeach_110.png?initial=A',
+    });
+    await h.befriend(ryan, apeach);
+    return { ryan, apeach };
+  }
+
+  it('Talk profile, friends (with paging URLs) and profiles by user list, as https://kapi.kakao.com', async () => {
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required', profile_image: 'optional', friends: 'optional' } });
+    const { ryan, apeach } = await peopleWithAvatars(app);
+    const extra = await member(h, app, { nickname: 'Con' });
+    await h.befriend(ryan, extra);
+
+    let res = await h.inject({ method: 'GET', url: '/v1/api/talk/profile', headers: bearer(ryan.token, AS_HTTPS_KAPI) });
+    assert.equal(res.headers['content-type'], JSON_TYPE);
+    assert.equal(
+      res.body,
+      JSON.stringify({
+        id: ryan.user_id,
+        nickName: 'Ryan',
+        profileImageURL: 'https://kapi.kakao.com/_kapibara/avatars/ryan_640.png?initial=R',
+        thumbnailURL: 'https://kapi.kakao.com/_kapibara/avatars/ryan_110.png?initial=R',
+      }),
+    );
+
+    res = await h.inject({ method: 'GET', url: '/v1/api/talk/friends?limit=1&secure_resource=true', headers: bearer(ryan.token, AS_HTTPS_KAPI) });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json(), {
+      elements: [
+        {
+          profile_nickname: 'Apeach',
+          profile_thumbnail_image: 'https://kapi.kakao.com/_kapibara/avatars/apeach_110.png?initial=A',
+          id: apeach.user_id,
+          uuid: apeach.uuid,
+          favorite: false,
+        },
+      ],
+      total_count: 2,
+      after_url: 'https://kapi.kakao.com/v1/api/talk/friends?offset=1&limit=1&order=asc&secure_resource=true',
+      favorite_count: 0,
+    });
+
+    // The same person reached over plain http on another address: that origin.
+    res = await h.inject({ method: 'GET', url: '/v1/api/talk/profile', headers: bearer(apeach.token, { host: '127.0.0.1:9999' }) });
+    assert.equal(res.json().thumbnailURL, 'http://127.0.0.1:9999/_kapibara/avatars/apeach_110.png?initial=A');
+
+    // Admin: profiles by user list (the seed shows the platform's http CDN URLs kept as they are).
+    res = await h.inject({
+      method: 'GET',
+      url: `/v2/api/talk/profiles?target_ids=[${apeach.user_id}]&target_id_type=user_id`,
+      headers: { authorization: `KakaoAK ${app.admin_key}`, ...AS_HTTPS_KAPI },
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json(), {
+      targets: [
+        {
+          user_id: apeach.user_id,
+          nickname: 'Apeach',
+          profile_image_url: 'https://kapi.kakao.com/_kapibara/avatars/apeach_640.png?initial=A',
+          thumbnail_image_url: 'https://kapi.kakao.com/_kapibara/avatars/apeach_110.png?initial=A',
+        },
+      ],
+    });
+  });
+
+  it('/v2/user/me and OIDC userinfo, as https://kapi.kakao.com and then as another host (answers kept per origin)', async () => {
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required', profile_image: 'optional', openid: 'optional' }, oidc_enabled: true });
+    const { ryan } = await peopleWithAvatars(app);
+    const token = (await h.token(app, ryan, ['profile_nickname', 'profile_image', 'openid'])).access_token;
+    const me = async (headers: Record<string, string>) => {
+      const res = await h.inject({ method: 'GET', url: '/v2/user/me?property_keys=["kakao_account.profile","properties.profile_image"]', headers: bearer(token, headers) });
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json();
+    };
+    const secure = await me(AS_HTTPS_KAPI);
+    assert.deepEqual(secure.properties, { profile_image: 'https://kapi.kakao.com/_kapibara/avatars/ryan_640.png?initial=R' });
+    assert.deepEqual(secure.kakao_account.profile, {
+      nickname: 'Ryan',
+      thumbnail_image_url: 'https://kapi.kakao.com/_kapibara/avatars/ryan_110.png?initial=R',
+      profile_image_url: 'https://kapi.kakao.com/_kapibara/avatars/ryan_640.png?initial=R',
+      is_default_image: false,
+      is_default_nickname: false,
+    });
+    const local = await me({ host: 'localhost:4321' });
+    assert.equal(local.kakao_account.profile.profile_image_url, 'http://localhost:4321/_kapibara/avatars/ryan_640.png?initial=R');
+    assert.equal((await me(AS_HTTPS_KAPI)).kakao_account.profile.profile_image_url, 'https://kapi.kakao.com/_kapibara/avatars/ryan_640.png?initial=R');
+
+    const info = await h.inject({ method: 'GET', url: '/v1/oidc/userinfo', headers: bearer(token, AS_HTTPS_KAPI) });
+    assert.deepEqual(info.json(), { sub: String(ryan.user_id), nickname: 'Ryan', picture: 'https://kapi.kakao.com/_kapibara/avatars/ryan_640.png?initial=R' });
+  });
+
+  it('Story: profile, story and image URLs, and actor thumbnails, as https://kapi.kakao.com', async () => {
+    const app = await storyApp(h);
+    const { ryan } = await peopleWithAvatars(app);
+    const token = (await h.token(app, ryan)).access_token;
+    const profile = await h.inject({ method: 'GET', url: '/v1/api/story/profile', headers: bearer(token, AS_HTTPS_KAPI) });
+    assert.equal(profile.statusCode, 200, profile.body);
+    const p = profile.json();
+    assert.equal(p.profileImageURL, 'https://kapi.kakao.com/_kapibara/avatars/ryan_640.png?initial=R');
+    assert.equal(p.thumbnailURL, 'https://kapi.kakao.com/_kapibara/avatars/ryan_110.png?initial=R');
+    assert.match(p.permalink, /^https:\/\/kapi\.kakao\.com\/story\/[0-9A-Za-z]{7}$/);
+
+    const uploaded = await upload(h, token, [{ name: 'file', filename: 'a.jpg', data: await jpeg(64, 48) }]);
+    const path = uploaded.json()[0];
+    const posted = await h.kapi('POST', '/v1/api/story/post/photo', token, { image_url_list: [path] });
+    assert.equal(posted.statusCode, 200, posted.body);
+    const id = posted.json().id;
+    await h.control('POST', `/stories/${id}/comments`, { account_id: ryan.id, text: 'mine' });
+    const story = (await h.inject({ method: 'GET', url: `/v1/api/story/mystory?id=${id}`, headers: bearer(token, AS_HTTPS_KAPI) })).json();
+    assert.equal(story.url, `https://kapi.kakao.com/story/${id.replace('.', '/')}`);
+    const key = path.split('/img.')[0];
+    assert.equal(story.media[0].original, `https://kapi.kakao.com${key}/img.jpg?width=64&height=48`);
+    assert.equal(story.media[0].small, `https://kapi.kakao.com${key}/img_s.jpg?width=64&height=48`);
+    assert.deepEqual(story.comments, [
+      { text: 'mine', writer: { display_name: 'Ryan', profile_thumbnail_url: 'https://kapi.kakao.com/_kapibara/avatars/ryan_110.png?initial=R' } },
+    ]);
+  });
+
+  it('the demo people: avatars stored as paths, answered on the TLS listener as https://kapi.kakao.com, and served there', async () => {
+    assert.equal(await seedDemo(h.store.db, h.clock.now()), true);
+    const stored = await h.control('GET', '/accounts?email=ryan%40kapibara.test');
+    assert.equal(stored[0].profile_image_url, '/_kapibara/avatars/ryan_640.png?initial=R');
+    assert.equal(stored[0].thumbnail_image_url, '/_kapibara/avatars/ryan_110.png?initial=R');
+    const { access_token } = await h.control('POST', `/apps/${DEMO_APP_ID}/users/1001/tokens`, { scopes: ['profile_nickname', 'profile_image'] });
+
+    const tls = await listenTls(h.app, { port: 0 });
+    try {
+      const get = (path: string, headers: Record<string, string> = {}) =>
+        new Promise<{ status: number; type: string; body: Buffer }>((resolve, reject) => {
+          const req = https.request(
+            { host: '127.0.0.1', port: tls.port, path, servername: 'kapi.kakao.com', headers: { host: 'kapi.kakao.com', ...headers }, ca: tls.cert },
+            (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (c) => chunks.push(c));
+              res.on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type']), body: Buffer.concat(chunks) }));
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        });
+      const res = await get('/v1/api/talk/profile', { authorization: `Bearer ${access_token}` });
+      assert.equal(res.status, 200, res.body.toString());
+      assert.equal(res.type, JSON_TYPE);
+      assert.deepEqual(JSON.parse(res.body.toString()), {
+        id: JSON.parse(res.body.toString()).id,
+        nickName: 'Ryan',
+        profileImageURL: 'https://kapi.kakao.com/_kapibara/avatars/ryan_640.png?initial=R',
+        thumbnailURL: 'https://kapi.kakao.com/_kapibara/avatars/ryan_110.png?initial=R',
+      });
+      const image = await get(new URL(JSON.parse(res.body.toString()).thumbnailURL).pathname + '?initial=R');
+      assert.equal(image.status, 200);
+      assert.equal(image.type, 'image/png');
+    } finally {
+      await tls.close();
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------
 // 2. Form fields in a GET's body; POST parameters in the query
 
 forEachStore('issue 9.2: a GET with a form body, POST params in the query', (h) => {

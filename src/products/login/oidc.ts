@@ -1,8 +1,10 @@
 import type { Platform } from '../../core/platform.js';
 import { OAuthError } from '../../core/errors.js';
 import { hasScope } from '../../core/scopes.js';
+import { publicUrl } from '../../core/own-urls.js';
 import { findAccountById } from '../../store/accounts.js';
 import type { Link } from '../../store/links.js';
+import type { App } from '../../store/apps.js';
 import { ACCESS_TOKEN_TTL_S } from '../../store/tokens.js';
 
 /** OpenID Connect: discovery, the ID token and its verification (wire facts §2.6). */
@@ -50,7 +52,7 @@ export async function idToken(platform: Platform, input: IdTokenInput): Promise<
   if (input.nonce !== undefined) claims.nonce = input.nonce;
   const agreed = input.link.scopes;
   if (account && hasScope(agreed, 'profile_nickname')) claims.nickname = account.nickname;
-  if (account?.profileImageUrl && hasScope(agreed, 'profile_image')) claims.picture = account.profileImageUrl;
+  if (account?.profileImageUrl && hasScope(agreed, 'profile_image')) claims.picture = publicUrl(account.profileImageUrl, input.issuer);
   if (account && hasScope(agreed, 'account_email')) claims.email = account.email;
   return platform.keys.sign(claims);
 }

@@ -10,6 +10,7 @@ import type { Platform } from '../../core/platform.js';
 import type { Account } from '../../store/accounts.js';
 import { FetchRefused, fetchPage, readOpenGraph } from '../../core/fetcher.js';
 import { jsonParam } from '../../core/params.js';
+import { publicUrl } from '../../core/own-urls.js';
 import * as store from './store.js';
 import { MAX_IMAGES, VARIANTS, isGif, processImage, tooManyImages, type ReceivedFile } from './images.js';
 
@@ -69,9 +70,9 @@ export async function storyProfile(ctx: StoryContext): Promise<StoryProfileJson>
   if (hasScope(link.scopes, 'profile_image')) {
     const image = profile.profile_image_url ?? account.profileImageUrl;
     const thumbnail = profile.thumbnail_url ?? account.thumbnailImageUrl;
-    if (image) out.profileImageURL = image;
-    if (thumbnail) out.thumbnailURL = thumbnail;
-    if (profile.bg_image_url) out.bgImageURL = profile.bg_image_url;
+    if (image) out.profileImageURL = publicUrl(image, ctx.origin);
+    if (thumbnail) out.thumbnailURL = publicUrl(thumbnail, ctx.origin);
+    if (profile.bg_image_url) out.bgImageURL = publicUrl(profile.bg_image_url, ctx.origin);
   }
   if (hasScope(link.scopes, 'story_permalink')) out.permalink = permalink(ctx.origin, profile.handle);
   if (hasScope(link.scopes, 'birthday') && account.birthday) {
@@ -384,10 +385,13 @@ export interface StoryJson {
   permission: string;
 }
 
-function actor(r: { nickname: string; story_nickname: string | null; thumbnail: string | null; story_thumbnail: string | null }): StoryActorJson {
+function actor(
+  r: { nickname: string; story_nickname: string | null; thumbnail: string | null; story_thumbnail: string | null },
+  origin: string,
+): StoryActorJson {
   const out: StoryActorJson = { display_name: r.story_nickname ?? r.nickname };
   const thumb = r.story_thumbnail ?? r.thumbnail;
-  if (thumb) out.profile_thumbnail_url = thumb;
+  if (thumb) out.profile_thumbnail_url = publicUrl(thumb, origin);
   return out;
 }
 
@@ -436,8 +440,8 @@ export async function storiesJson(db: Kysely<DB>, origin: string, rows: store.St
       const { permission, ...rest } = json;
       out.push({
         ...rest,
-        comments: comments.map((r) => ({ text: r.text, writer: actor(r) })),
-        likes: likes.map((r) => ({ emotion: r.emotion, actor: actor(r) })),
+        comments: comments.map((r) => ({ text: r.text, writer: actor(r, origin) })),
+        likes: likes.map((r) => ({ emotion: r.emotion, actor: actor(r, origin) })),
         permission,
       });
     } else {

@@ -67,8 +67,9 @@ export function isTrue(value: boolean | string | undefined): boolean {
 export default async function talkRoutes(app: FastifyInstance): Promise<void> {
   app.get('/v1/api/talk/profile', { schema: { response: { 200: TalkProfileResponse } } }, async (req) => {
     const ctx = await requireUser(req);
-    const input = params(req, ProfileQuery);
-    return talkProfileWithCountry(req.server.platform, ctx, isTrue(input.secure_resource));
+    // secure_resource is accepted (clients send it) and changes nothing: images are https.
+    params(req, ProfileQuery);
+    return talkProfileWithCountry(req.server.platform, ctx, originOf(req));
   });
 
   // A friends page depends on the credential, the URL, the language (KA), the origin
@@ -76,7 +77,8 @@ export default async function talkRoutes(app: FastifyInstance): Promise<void> {
   const friendPages = new KeptAnswers();
   app.get('/v1/api/talk/friends', { schema: { response: { 200: FriendsResponse } } }, async (req, reply) => {
     const language = friendLanguage(req.headers.ka);
-    const baseUrl = `${originOf(req)}/v1/api/talk/friends`;
+    const origin = originOf(req);
+    const baseUrl = `${origin}/v1/api/talk/friends`;
     return friendPages.serve(req, reply, `${language} ${baseUrl}`, async () => {
       const ctx = await requireUser(req);
       requireTalkScopes(ctx, 'FRIENDS', ['friends']);
@@ -88,6 +90,7 @@ export default async function talkRoutes(app: FastifyInstance): Promise<void> {
         friendOrder: input.friend_order,
         secure: isTrue(input.secure_resource),
         language,
+        origin,
         baseUrl,
       });
       return { payload, validUntil: ctx.tokenExpiresAt };
@@ -97,12 +100,8 @@ export default async function talkRoutes(app: FastifyInstance): Promise<void> {
   const profiles = async (req: FastifyRequest) => {
     const { app: target } = await requireAppKey(req, ADMIN_ONLY);
     const input = params(req, ProfilesQuery);
-    return talkProfiles(req.server.platform, target, {
-      targetIds: input.target_ids,
-      targetIdType: input.target_id_type,
-      viewerId: input.viewer_id,
-      viewerIdType: input.viewer_id_type,
-    });
+    const query = { targetIds: input.target_ids, targetIdType: input.target_id_type, viewerId: input.viewer_id, viewerIdType: input.viewer_id_type };
+    return talkProfiles(req.server.platform, target, query, originOf(req));
   };
   app.get('/v2/api/talk/profiles', { schema: { response: { 200: ProfilesResponse } } }, profiles);
   app.post('/v2/api/talk/profiles', { schema: { response: { 200: ProfilesResponse } } }, profiles);

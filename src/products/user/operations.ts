@@ -7,6 +7,7 @@ import { KakaoApiError, insufficientScopes, invalidParam } from '../../core/erro
 import { isoSeconds } from '../../core/clock.js';
 import { SCOPES, SCOPE_BY_ID, type ScopeInfo, hasScope } from '../../core/scopes.js';
 import type { Platform } from '../../core/platform.js';
+import { ownUrl, publicUrl } from '../../core/own-urls.js';
 import type { App, ServiceTerm } from '../../store/apps.js';
 import { type Account, ageRange } from '../../store/accounts.js';
 import { type Link, deleteLink, saveLink } from '../../store/links.js';
@@ -66,6 +67,8 @@ export interface UserView {
   keys?: ReadonlySet<string>;
   /** `secure_resource=true`: image URLs use https; otherwise http, as Kakao does. */
   secure: boolean;
+  /** The request's origin: Kapibara's own images are served there, in its scheme. */
+  origin: string;
 }
 
 /** Checks `property_keys` against what Kakao documents (and the app's own property keys). */
@@ -82,7 +85,9 @@ export function checkPropertyKeys(app: App, keys: string[] | undefined): Readonl
   return new Set(keys);
 }
 
-function imageUrl(url: string, secure: boolean): string {
+function imageUrl(url: string, secure: boolean, origin: string): string {
+  const own = ownUrl(url, origin);
+  if (own) return own;
   if (secure) return url.startsWith('http://') ? `https://${url.slice(7)}` : url;
   return url.startsWith('https://') ? `http://${url.slice(8)}` : url;
 }
@@ -98,7 +103,7 @@ function isEnabled(app: App, scope: string): boolean {
  */
 export function userJson(subject: Subject, view: UserView, now: number): Record<string, unknown> {
   const { app, account, link } = subject;
-  const { keys, secure } = view;
+  const { keys, secure, origin } = view;
   const want = (key: string) => keys === undefined || keys.has(key);
   const agreed = (scope: string) => hasScope(link.scopes, scope);
   const listed = (scope: string) => isEnabled(app, scope) || link.scopes[scope] !== undefined;
@@ -109,8 +114,8 @@ export function userJson(subject: Subject, view: UserView, now: number): Record<
 
   // An empty URL counts as none (older seeds and form tools write "" for "no picture").
   const hasImage = Boolean(account.profileImageUrl);
-  const profileUrl = imageUrl(account.profileImageUrl || DEFAULT_PROFILE_IMAGE, secure);
-  const thumbnailUrl = imageUrl(account.thumbnailImageUrl || account.profileImageUrl || DEFAULT_THUMBNAIL_IMAGE, secure);
+  const profileUrl = imageUrl(account.profileImageUrl || DEFAULT_PROFILE_IMAGE, secure, origin);
+  const thumbnailUrl = imageUrl(account.thumbnailImageUrl || account.profileImageUrl || DEFAULT_THUMBNAIL_IMAGE, secure, origin);
 
   const properties: Record<string, string> = {};
   if (agreed('profile_nickname') && want('properties.nickname')) properties.nickname = account.nickname;
@@ -476,14 +481,14 @@ export async function upgradeServiceTerms(platform: Platform, subject: Subject, 
 export const USERINFO_API_TYPE = 'OIDC_USERINFO';
 
 /** Standard OIDC claims, each only with its consent item (no `openid` consent: -402). */
-export function oidcUserinfo(subject: Subject) {
+export function oidcUserinfo(subject: Subject, origin: string) {
   const { account, link } = subject;
   const agreed = (scope: string) => hasScope(link.scopes, scope);
   if (!agreed('openid')) throw insufficientScopes(USERINFO_API_TYPE, ['openid'], Object.keys(link.scopes));
   const out: Record<string, unknown> = { sub: String(link.userId) };
   if (agreed('name') && account.name !== null) out.name = account.name;
   if (agreed('profile_nickname')) out.nickname = account.nickname;
-  if (agreed('profile_image')) out.picture = account.profileImageUrl || DEFAULT_PROFILE_IMAGE;
+  if (agreed('profile_image')) out.picture = publicUrl(account.profileImageUrl || DEFAULT_PROFILE_IMAGE, origin);
   if (agreed('account_email')) {
     out.email = account.email;
     out.email_verified = account.emailVerified;

@@ -46,10 +46,11 @@ const TermsParams = Type.Object({
   result: Type.Optional(Type.Union([Type.Literal('agreed_service_terms'), Type.Literal('app_service_terms')])),
 });
 
-function view(app: ops.Subject['app'], p: { property_keys?: string; secure_resource?: boolean }): ops.UserView {
+function view(app: ops.Subject['app'], p: { property_keys?: string; secure_resource?: boolean }, origin: string): ops.UserView {
   return {
     keys: ops.checkPropertyKeys(app, jsonParam('property_keys', p.property_keys, PropertyKeys)),
     secure: p.secure_resource === true,
+    origin,
   };
 }
 
@@ -71,17 +72,18 @@ function requiredTags(req: FastifyRequest): string[] {
 export default async function userRoutes(app: FastifyInstance): Promise<void> {
   const { platform } = app;
 
-  // The hot path: the answer depends on the credential, the URL, the database and the year.
+  // The hot path: the answer depends on the credential, the URL, the origin (Kapibara's own
+  // images), the database and the year.
   const meAnswers = new KeptAnswers();
   app.route({
     method: ['GET', 'POST'],
     url: '/v2/user/me',
     schema: { response: { 200: userResponseSchema } },
     handler: (req, reply) =>
-      meAnswers.serve(req, reply, '', async () => {
+      meAnswers.serve(req, reply, originOf(req), async () => {
         const subject = await requireUserOrAdmin(req);
         return {
-          payload: ops.userJson(subject, view(subject.app, params(req, MeParams)), platform.clock.now()),
+          payload: ops.userJson(subject, view(subject.app, params(req, MeParams), originOf(req)), platform.clock.now()),
           validUntil: subject.tokenExpiresAt ?? Infinity,
         };
       }),
@@ -103,7 +105,7 @@ export default async function userRoutes(app: FastifyInstance): Promise<void> {
       const { app: target } = await requireAppKey(req, ADMIN_ONLY);
       const p = params(req, AppUsersParams);
       const ids = jsonParam('target_ids', p.target_ids, TargetIds)!;
-      return ops.appUsers(platform, target, ids, view(target, p));
+      return ops.appUsers(platform, target, ids, view(target, p, originOf(req)));
     },
   });
 
@@ -175,6 +177,6 @@ export default async function userRoutes(app: FastifyInstance): Promise<void> {
   app.route({
     method: ['GET', 'POST'],
     url: '/v1/oidc/userinfo',
-    handler: async (req) => ops.oidcUserinfo(await requireUser(req)),
+    handler: async (req) => ops.oidcUserinfo(await requireUser(req), originOf(req)),
   });
 }
