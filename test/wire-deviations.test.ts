@@ -381,3 +381,68 @@ forEachStore('issue 9.3: Story content is always present', (h) => {
   });
 });
 
+// ---------------------------------------------------------------------------------------
+// 5. Custom templates belong to their app
+
+const TEXT = (text: string) => ({ object_type: 'text', text, link: { web_url: 'https://developers.kakao.com' } });
+
+forEachStore('issue 9.5: custom templates are scoped per app', (h) => {
+  it('two apps each have template 123456; each sends its own; a repeat in one app is 409', async () => {
+    const domains = [...SEED_DOMAINS, 'developers.kakao.com'];
+    const one = await h.createApp({ web_domains: domains });
+    const two = await h.createApp({ web_domains: domains });
+    const a = await h.inject({ method: 'POST', url: `/_kapibara/v1/apps/${one.id}/templates`, payload: { id: 123456, name: 'seed', template: TEXT('from app one') } });
+    assert.equal(a.statusCode, 201, a.body);
+    const b = await h.inject({ method: 'POST', url: `/_kapibara/v1/apps/${two.id}/templates`, payload: { id: 123456, template: TEXT('from app two') } });
+    assert.equal(b.statusCode, 201, b.body);
+    assert.equal(b.json().id, 123456);
+    assert.equal(b.json().app_id, two.id);
+
+    const again = await h.inject({ method: 'POST', url: `/_kapibara/v1/apps/${one.id}/templates`, payload: { id: 123456, template: TEXT('again') } });
+    assert.equal(again.statusCode, 409);
+    assert.deepEqual(again.json(), { error: `template id 123456 is taken in app ${one.id}` });
+
+    const meOne = await member(h, one);
+    const meTwo = await member(h, two);
+    for (const [me, text] of [[meOne, 'from app one'], [meTwo, 'from app two']] as const) {
+      const res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: 123456 });
+      assert.equal(res.body, JSON.stringify({ result_code: 0 }));
+      assert.equal((await messagesOf(h, me, 'memo')).messages[0].template.text, text);
+    }
+    // Editing or deleting one app's template leaves the other's alone.
+    await h.control('PUT', `/apps/${one.id}/templates/123456`, { template: TEXT('edited in one') });
+    assert.equal((await h.control('GET', `/apps/${two.id}/templates/123456`)).template.text, 'from app two');
+    await h.control('DELETE', `/apps/${two.id}/templates/123456`);
+    assert.equal((await h.control('GET', `/apps/${one.id}/templates/123456`)).template.text, 'edited in one');
+    const gone = await h.kapi('POST', '/v2/api/talk/memo/send', meTwo.token, { template_id: 123456 });
+    assertApiError(gone, 400, -2);
+    assert.equal(gone.body, JSON.stringify({ msg: 'invalid template_id: template 123456 does not exist in this app.', code: -2 }));
+
+    // State export/import keeps both apps' templates apart.
+    await h.control('POST', `/apps/${two.id}/templates`, { id: 123456, template: TEXT('two again') });
+    const state = await h.control('GET', '/state');
+    await h.control('PUT', '/state', state);
+    assert.equal((await h.control('GET', `/apps/${one.id}/templates/123456`)).template.text, 'edited in one');
+    assert.equal((await h.control('GET', `/apps/${two.id}/templates/123456`)).template.text, 'two again');
+  });
+
+  it('ids are issued when none is given, and another app\'s template is simply not found', async () => {
+    const domains = ['developers.kakao.com'];
+    const mine = await h.createApp({ web_domains: domains });
+    const theirs = await h.createApp({ web_domains: domains });
+    const issued = await h.control('POST', `/apps/${theirs.id}/templates`, { template: TEXT('theirs') });
+    assert.ok(Number.isSafeInteger(issued.id) && issued.id >= 10_000, `issued id ${issued.id}`);
+    assert.equal(issued.name, `template ${issued.id}`);
+    const other = await h.control('POST', `/apps/${mine.id}/templates`, { template: TEXT('mine') });
+    assert.notEqual(other.id, issued.id);
+
+    const me = await member(h, mine);
+    const res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: issued.id });
+    assertApiError(res, 400, -2);
+    assert.equal(res.body, JSON.stringify({ msg: `invalid template_id: template ${issued.id} does not exist in this app.`, code: -2 }));
+    const control = await h.inject({ method: 'GET', url: `/_kapibara/v1/apps/${mine.id}/templates/${issued.id}` });
+    assert.equal(control.statusCode, 404);
+    assert.deepEqual(control.json(), { error: `template ${issued.id} of app ${mine.id} not found` });
+  });
+});
+
