@@ -382,6 +382,145 @@ forEachStore('issue 9.3: Story content is always present', (h) => {
 });
 
 // ---------------------------------------------------------------------------------------
+// 4. OpenID Connect
+
+forEachStore('issue 9.4: OpenID Connect', (h) => {
+  async function oidcApp(extra: Record<string, unknown> = {}) {
+    return h.createApp({ oidc_enabled: true, consent_items: { profile_nickname: 'required', openid: 'optional' }, ...extra });
+  }
+
+  /** Login page → person → consent (agreeing to `scopes`) → the code. */
+  async function loginCode(app: TestApp, person: TestAccount, scopes: string[]): Promise<string> {
+    const authorize = `/oauth/authorize?${new URLSearchParams({ client_id: app.rest_api_key, redirect_uri: CALLBACK, response_type: 'code', scope: scopes.join(' ') })}`;
+    const page = await h.inject({ method: 'GET', url: authorize });
+    const request = (text: string) => /name="request" value="([^"]*)"/.exec(text)![1].replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    const post = (url: string, fields: URLSearchParams, cookie?: string) =>
+      h.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) }, payload: fields.toString() });
+    const loggedIn = await post('/oauth/authorize/login', new URLSearchParams({ request: request(page.body), account_id: String(person.id) }));
+    assert.equal(loggedIn.statusCode, 303, loggedIn.body);
+    const cookie = String(loggedIn.headers['set-cookie']).split(';')[0];
+    let next = await h.inject({ method: 'GET', url: String(loggedIn.headers.location), headers: { cookie } });
+    if (next.statusCode === 200) {
+      const fields = new URLSearchParams({ request: request(next.body), action: 'agree' });
+      for (const s of scopes) fields.append('scope', s);
+      next = await post('/oauth/authorize/consent', fields, cookie);
+    }
+    assert.equal(next.statusCode, 302, next.body);
+    return new URL(String(next.headers.location)).searchParams.get('code')!;
+  }
+
+  function token(fields: Record<string, string>, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+    return h.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': FORM_TYPE, ...headers }, payload: form(fields) });
+  }
+
+  it('the ID token of a refresh keeps the original auth_time (login time), rotated refresh tokens too', async () => {
+    const app = await oidcApp();
+    const person = await h.createAccount({ nickname: 'Ryan' });
+    const loginAt = Math.floor(h.clock.now() / 1000);
+    const code = await loginCode(app, person, ['openid', 'profile_nickname']);
+    await h.advanceClock(120);
+    const exchanged = await token({ grant_type: 'authorization_code', client_id: app.rest_api_key, redirect_uri: CALLBACK, code });
+    assert.equal(exchanged.statusCode, 200, exchanged.body);
+    const first = decodeJwt(exchanged.json().id_token);
+    assert.ok(Math.abs(first.auth_time - loginAt) <= 1, `auth_time ${first.auth_time} is the login time ${loginAt}`);
+
+    await h.advanceClock(3600);
+    const refreshed = await token({ grant_type: 'refresh_token', client_id: app.rest_api_key, refresh_token: exchanged.json().refresh_token });
+    assert.equal(refreshed.statusCode, 200, refreshed.body);
+    assert.deepEqual(Object.keys(refreshed.json()), ['token_type', 'access_token', 'expires_in', 'id_token']);
+    const second = decodeJwt(refreshed.json().id_token);
+    assert.equal(second.auth_time, first.auth_time);
+    assert.equal(second.iat, Math.floor(h.clock.now() / 1000));
+
+    // In its last month the refresh token is replaced; the new one keeps the auth_time.
+    await h.advanceClock(31 * 24 * 3600);
+    const rotated = await token({ grant_type: 'refresh_token', client_id: app.rest_api_key, refresh_token: exchanged.json().refresh_token });
+    assert.equal(rotated.statusCode, 200, rotated.body);
+    assert.ok(rotated.json().refresh_token);
+    assert.equal(decodeJwt(rotated.json().id_token).auth_time, first.auth_time);
+    await h.advanceClock(3600);
+    const again = await token({ grant_type: 'refresh_token', client_id: app.rest_api_key, refresh_token: rotated.json().refresh_token });
+    assert.equal(again.statusCode, 200, again.body);
+    assert.equal(decodeJwt(again.json().id_token).auth_time, first.auth_time);
+  });
+
+  it('control-plane tokens with openid come with an id_token (nonce optional) that verifies and survives refresh', async () => {
+    const app = await oidcApp();
+    const person = await h.createAccount({ nickname: 'Ryan' });
+    const mintedAt = Math.floor(h.clock.now() / 1000);
+    const minted = await h.control('POST', `/apps/${app.id}/users/${person.id}/tokens`, { scopes: ['profile_nickname', 'openid'], nonce: 'n-42' });
+    assert.deepEqual(Object.keys(minted), ['token_type', 'access_token', 'id_token', 'expires_in', 'refresh_token', 'refresh_token_expires_in', 'scope', 'user_id']);
+    const claims = decodeJwt(minted.id_token);
+    assert.deepEqual(Object.keys(claims), ['aud', 'sub', 'auth_time', 'iss', 'exp', 'iat', 'nonce', 'nickname']);
+    assert.equal(claims.aud, app.rest_api_key);
+    assert.equal(claims.sub, String(minted.user_id));
+    assert.equal(claims.nonce, 'n-42');
+    assert.equal(claims.nickname, 'Ryan');
+    assert.ok(Math.abs(claims.auth_time - mintedAt) <= 1);
+    const discovery = (await h.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).json();
+    assert.equal(claims.iss, discovery.issuer);
+    const info = await h.inject({ method: 'POST', url: '/oauth/tokeninfo', headers: { 'content-type': FORM_TYPE }, payload: form({ id_token: minted.id_token }) });
+    assert.equal(info.statusCode, 200, info.body);
+    assert.deepEqual(info.json(), claims);
+
+    await h.advanceClock(600);
+    const refreshed = await token({ grant_type: 'refresh_token', client_id: app.rest_api_key, refresh_token: minted.refresh_token });
+    assert.equal(decodeJwt(refreshed.json().id_token).auth_time, claims.auth_time);
+
+    // Without openid in the scopes, or with OIDC off for the app: no id_token, as at /oauth/token.
+    const plain = await h.control('POST', `/apps/${app.id}/users/${person.id}/tokens`, { scopes: ['profile_nickname'] });
+    assert.equal('id_token' in plain, false);
+    const off = await h.createApp({ consent_items: { profile_nickname: 'required', openid: 'optional' } });
+    assert.equal('id_token' in (await h.control('POST', `/apps/${off.id}/users/${person.id}/tokens`, { scopes: ['openid'] })), false);
+  });
+
+  it('HTTP Basic client authentication is not read, and the error says so', async () => {
+    const app = await oidcApp();
+    const person = await h.createAccount({ nickname: 'Ryan' });
+    const basic = (id: string, secret = '') => ({ authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` });
+
+    // Authlib / requests-oauthlib default: credentials only in the header.
+    let code = await loginCode(app, person, ['openid', 'profile_nickname']);
+    let res = await token({ grant_type: 'authorization_code', redirect_uri: CALLBACK, code }, basic(app.rest_api_key));
+    assert.equal(res.statusCode, 400);
+    assert.equal(res.headers['content-type'], JSON_TYPE);
+    assert.equal(
+      res.body,
+      JSON.stringify({
+        error: 'invalid_request',
+        error_description:
+          'client_id is required. Client credentials in the Authorization header (HTTP Basic, client_secret_basic) are not read: send client_id (and client_secret) as form fields (client_secret_post).',
+        error_code: 'KOE001',
+      }),
+    );
+    // The code was not spent: the same exchange with form fields works, the header ignored.
+    res = await token({ grant_type: 'authorization_code', client_id: app.rest_api_key, redirect_uri: CALLBACK, code }, basic(app.rest_api_key));
+    assert.equal(res.statusCode, 200, res.body);
+    assert.ok(res.json().id_token);
+
+    // An app with the client secret on: a secret only in the header is named as the problem.
+    await h.control('PATCH', `/apps/${app.id}`, { client_secret: 'shh-secret' });
+    code = await loginCode(app, person, ['openid', 'profile_nickname']);
+    res = await token({ grant_type: 'authorization_code', client_id: app.rest_api_key, redirect_uri: CALLBACK, code }, basic(app.rest_api_key, 'shh-secret'));
+    assert.equal(res.statusCode, 401);
+    assert.equal(
+      res.body,
+      JSON.stringify({
+        error: 'invalid_client',
+        error_description:
+          'client_secret is required: the app has the client secret enabled. Client credentials in the Authorization header (HTTP Basic, client_secret_basic) are not read: send client_id (and client_secret) as form fields (client_secret_post).',
+        error_code: 'KOE010',
+      }),
+    );
+    res = await token({ grant_type: 'authorization_code', client_id: app.rest_api_key, client_secret: 'shh-secret', redirect_uri: CALLBACK, code });
+    assert.equal(res.statusCode, 200, res.body);
+    // Discovery names the one method that is read.
+    const discovery = (await h.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).json();
+    assert.deepEqual(discovery.token_endpoint_auth_methods_supported, ['client_secret_post']);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
 // 5. Custom templates belong to their app
 
 const TEXT = (text: string) => ({ object_type: 'text', text, link: { web_url: 'https://developers.kakao.com' } });
@@ -446,3 +585,93 @@ forEachStore('issue 9.5: custom templates are scoped per app', (h) => {
   });
 });
 
+// ---------------------------------------------------------------------------------------
+// Upgrading a 006 database (migrations 007 and 008)
+
+async function olderDatabase(options: StoreOptions, lastMigration: string): Promise<Kysely<any>> {
+  const db = options.databaseUrl
+    ? new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.databaseUrl, max: 2 }) }) })
+    : new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(options.sqlitePath!) }) });
+  await migrateTo(db, lastMigration);
+  return db;
+}
+
+describe('upgrading a 006 database: templates per app (007), refresh tokens with auth_time (008)', () => {
+  for (const kind of storeKinds()) {
+    it(`keeps templates and refresh tokens, then takes a second app's template 123456, on ${kind}`, async () => {
+      await withDurableStore(kind, async (options) => {
+        const old = await olderDatabase(options, '006_talk_message_rowid');
+        const now = Date.UTC(2026, 10, 1);
+        const keys = (n: string) => ({ rest_api_key: `rest${n}`.padEnd(32, '0'), native_key: `native${n}`.padEnd(32, '0'), javascript_key: `js${n}`.padEnd(32, '0'), admin_key: `admin${n}`.padEnd(32, '0') });
+        const appRow = (id: number) => ({
+          id,
+          name: `Old ${id}`,
+          ...keys(String(id)),
+          client_secret: null,
+          redirect_uris: '[]',
+          logout_redirect_uris: '[]',
+          web_domains: JSON.stringify(['https://developers.kakao.com']),
+          consent_items: JSON.stringify({ profile_nickname: 'required', talk_message: 'optional', openid: 'optional' }),
+          service_terms: '[]',
+          user_property_keys: '[]',
+          login_enabled: 1,
+          manual_signup: 0,
+          oidc_enabled: 1,
+          created_at: now,
+        });
+        await old.insertInto('apps').values([appRow(11), appRow(12)]).execute();
+        await old
+          .insertInto('accounts')
+          .values({ id: 7, email: 'old@kapibara.test', password: 'x', nickname: 'Old', is_leap_month: 0, email_verified: 1, talk_user: 1, story_user: 1, created_at: now })
+          .execute();
+        const template = JSON.stringify(TEXT('made before the upgrade'));
+        await old.insertInto('talk_templates').values({ id: 123456, app_id: 11, name: 'old', object_type: 'text', template, created_at: now, updated_at: now }).execute();
+        await old.destroy();
+
+        const store = await openStore(options);
+        const app = await buildApp({ store });
+        try {
+          const call = async (method: 'GET' | 'POST', url: string, payload?: object) => {
+            const res = await app.inject({ method, url: `/_kapibara/v1${url}`, payload });
+            assert.ok(res.statusCode < 300, `${url}: ${res.statusCode} ${res.body}`);
+            return res.json();
+          };
+          const kept = await call('GET', '/apps/11/templates/123456');
+          assert.deepEqual(
+            { id: kept.id, app_id: kept.app_id, name: kept.name, template: kept.template },
+            { id: 123456, app_id: 11, name: 'old', template: TEXT('made before the upgrade') },
+          );
+          const second = await call('POST', '/apps/12/templates', { id: 123456, template: TEXT('the second app') });
+          assert.equal(second.app_id, 12);
+          const taken = await app.inject({ method: 'POST', url: '/_kapibara/v1/apps/11/templates', payload: { id: 123456, template: TEXT('x') } });
+          assert.equal(taken.statusCode, 409, taken.body);
+
+          // A refresh token stored before 008 (no auth_time) still refreshes, with an ID token.
+          const minted = await call('POST', '/apps/11/users/7/tokens', { scopes: ['profile_nickname', 'openid'] });
+          await store.db.updateTable('refresh_tokens').set({ auth_time: null }).execute();
+          const created = (await store.db.selectFrom('refresh_tokens').select('created_at').executeTakeFirstOrThrow()).created_at;
+          const refreshed = await app.inject({
+            method: 'POST',
+            url: '/oauth/token',
+            headers: { 'content-type': FORM_TYPE },
+            payload: form({ grant_type: 'refresh_token', client_id: keys('11').rest_api_key, refresh_token: minted.refresh_token }),
+          });
+          assert.equal(refreshed.statusCode, 200, refreshed.body);
+          assert.equal(decodeJwt(refreshed.json().id_token).auth_time, Math.floor(created / 1000));
+
+          const me = await call('POST', '/apps/12/users/7/tokens', { scopes: ['profile_nickname', 'talk_message'] });
+          const sent = await app.inject({
+            method: 'POST',
+            url: '/v2/api/talk/memo/send',
+            headers: { authorization: `Bearer ${me.access_token}`, 'content-type': FORM_TYPE },
+            payload: form({ template_id: 123456 }),
+          });
+          assert.equal(sent.body, JSON.stringify({ result_code: 0 }));
+        } finally {
+          await app.close();
+          await store.close();
+        }
+      });
+    });
+  }
+});

@@ -21,6 +21,8 @@ import { deleteLink, findLink, saveLink, type Link } from '../store/links.js';
 import { issueTokens } from '../store/tokens.js';
 import { exportState, importState, resetState, StateFormatError, type StateDocument } from '../store/state.js';
 import { configuredScopes, grantConsent } from '../products/login/grants.js';
+import { mintedIdToken } from '../products/login/oidc.js';
+import { originOf } from '../core/platform.js';
 import { numericId } from '../core/ids.js';
 import { SigningKeys } from '../core/keys.js';
 import talkControlRoutes from '../products/talk/control.js';
@@ -99,7 +101,7 @@ const LinkBody = Type.Object(
 );
 
 const TokenBody = Type.Object(
-  { scopes: Type.Optional(Type.Array(Str)), terms: Type.Optional(Type.Array(Str)) },
+  { scopes: Type.Optional(Type.Array(Str)), terms: Type.Optional(Type.Array(Str)), nonce: Type.Optional(Str) },
   { additionalProperties: false },
 );
 
@@ -382,9 +384,11 @@ export default async function controlRoutes(root: FastifyInstance): Promise<void
     const { db, clock } = app.platform;
     const link = await grantConsent(db, target, req.params.account_id, { scopes, terms }, clock.now());
     const tokens = await issueTokens(db, target.id, req.params.account_id, clock.now());
+    const idToken = await mintedIdToken(app.platform, { app: target, link, scopes, issuer: originOf(req), nonce: req.body?.nonce });
     return {
       token_type: 'bearer',
       access_token: tokens.accessToken,
+      id_token: idToken,
       expires_in: tokens.expiresIn,
       refresh_token: tokens.refreshToken,
       refresh_token_expires_in: tokens.refreshTokenExpiresIn,

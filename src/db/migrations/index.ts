@@ -6,6 +6,7 @@ import * as user from '../../products/user/migrations.js';
 import * as talkPositions from '../../products/talk/migration-positions.js';
 import * as messageRowid from '../../products/message/migration-rowid.js';
 import * as templatesPerApp from '../../products/message/migration-templates-per-app.js';
+import * as refreshAuthTime from './008_refresh_token_auth_time.js';
 
 /**
  * One ordered list of migrations for both stores. Products keep their migrations beside
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '005_talk_friend_positions': talkPositions,
   '006_talk_message_rowid': messageRowid,
   '007_talk_templates_per_app': templatesPerApp,
+  '008_refresh_token_auth_time': refreshAuthTime,
 };
 
 class StaticProvider implements MigrationProvider {

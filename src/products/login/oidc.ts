@@ -67,3 +67,17 @@ export async function idTokenInfo(platform: Platform, token: string | undefined)
     throw new OAuthError('invalid_request', `${reason}: ${(err as Error).message}`, 'KOE001');
   }
 }
+
+/**
+ * The ID token of tokens minted without a browser (the control plane): what a login right
+ * now with these scopes would carry, `aud` being the REST API key. None without `openid`
+ * in the scopes or with OpenID Connect off for the app, as at /oauth/token.
+ */
+export async function mintedIdToken(
+  platform: Platform,
+  input: { app: App; link: Link; scopes: string[]; issuer: string; nonce?: string },
+): Promise<string | undefined> {
+  if (!input.scopes.includes('openid') || !input.app.oidcEnabled) return undefined;
+  const { app, link, issuer, nonce } = input;
+  return idToken(platform, { issuer, clientId: app.keys.rest_api, link, accountId: link.accountId, authTime: platform.clock.now(), nonce });
+}

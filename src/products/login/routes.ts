@@ -25,7 +25,7 @@ export default async function loginRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/oauth/token', { config: kauth, schema: { response: { 200: TokenResponseSchema } } }, async (req, reply) => {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-    return exchangeToken(app.platform, formOf(req), originOf(req));
+    return exchangeToken(app.platform, formOf(req), originOf(req), req.headers.authorization);
   });
 
   app.post('/api/agt', { config: kauth, schema: { response: { 200: AgtResponseSchema } } }, async (req) => issueAgt(app.platform, formOf(req)));
