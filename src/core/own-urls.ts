@@ -20,7 +20,7 @@ export function ownUrl(url: string, origin: string): string | undefined {
 }
 
 /** `url` as a client should see it: Kapibara's own on the request origin, others unchanged. */
-export function publicUrl(url: string, origin: string): string {
+export function urlForClient(url: string, origin: string): string {
   return ownUrl(url, origin) ?? url;
 }
 

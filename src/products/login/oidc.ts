@@ -1,7 +1,7 @@
 import type { Platform } from '../../core/platform.js';
 import { OAuthError } from '../../core/errors.js';
 import { hasScope } from '../../core/scopes.js';
-import { publicUrl } from '../../core/own-urls.js';
+import { urlForClient } from '../../core/own-urls.js';
 import { findAccountById } from '../../store/accounts.js';
 import type { Link } from '../../store/links.js';
 import type { App } from '../../store/apps.js';
@@ -52,7 +52,7 @@ export async function idToken(platform: Platform, input: IdTokenInput): Promise<
   if (input.nonce !== undefined) claims.nonce = input.nonce;
   const agreed = input.link.scopes;
   if (account && hasScope(agreed, 'profile_nickname')) claims.nickname = account.nickname;
-  if (account?.profileImageUrl && hasScope(agreed, 'profile_image')) claims.picture = publicUrl(account.profileImageUrl, input.issuer);
+  if (account?.profileImageUrl && hasScope(agreed, 'profile_image')) claims.picture = urlForClient(account.profileImageUrl, input.issuer);
   if (account && hasScope(agreed, 'account_email')) claims.email = account.email;
   return platform.keys.sign(claims);
 }

@@ -10,7 +10,7 @@ import type { Platform } from '../../core/platform.js';
 import type { Account } from '../../store/accounts.js';
 import { FetchRefused, fetchPage, readOpenGraph } from '../../core/fetcher.js';
 import { jsonParam } from '../../core/params.js';
-import { publicUrl } from '../../core/own-urls.js';
+import { urlForClient } from '../../core/own-urls.js';
 import * as store from './store.js';
 import { MAX_IMAGES, VARIANTS, isGif, processImage, tooManyImages, type ReceivedFile } from './images.js';
 
@@ -70,9 +70,9 @@ export async function storyProfile(ctx: StoryContext): Promise<StoryProfileJson>
   if (hasScope(link.scopes, 'profile_image')) {
     const image = profile.profile_image_url ?? account.profileImageUrl;
     const thumbnail = profile.thumbnail_url ?? account.thumbnailImageUrl;
-    if (image) out.profileImageURL = publicUrl(image, ctx.origin);
-    if (thumbnail) out.thumbnailURL = publicUrl(thumbnail, ctx.origin);
-    if (profile.bg_image_url) out.bgImageURL = publicUrl(profile.bg_image_url, ctx.origin);
+    if (image) out.profileImageURL = urlForClient(image, ctx.origin);
+    if (thumbnail) out.thumbnailURL = urlForClient(thumbnail, ctx.origin);
+    if (profile.bg_image_url) out.bgImageURL = urlForClient(profile.bg_image_url, ctx.origin);
   }
   if (hasScope(link.scopes, 'story_permalink')) out.permalink = permalink(ctx.origin, profile.handle);
   if (hasScope(link.scopes, 'birthday') && account.birthday) {
@@ -391,7 +391,7 @@ function actor(
 ): StoryActorJson {
   const out: StoryActorJson = { display_name: r.story_nickname ?? r.nickname };
   const thumb = r.story_thumbnail ?? r.thumbnail;
-  if (thumb) out.profile_thumbnail_url = publicUrl(thumb, origin);
+  if (thumb) out.profile_thumbnail_url = urlForClient(thumb, origin);
   return out;
 }
 

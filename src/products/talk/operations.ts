@@ -3,7 +3,7 @@ import { type UserContext, requireScopes } from '../../core/auth.js';
 import type { Platform } from '../../core/platform.js';
 import { hasScope } from '../../core/scopes.js';
 import { listParam } from '../../core/params.js';
-import { httpsUrl, publicUrl } from '../../core/own-urls.js';
+import { httpsUrl, urlForClient } from '../../core/own-urls.js';
 import type { App } from '../../store/apps.js';
 import { findLinkByUserId, type Link } from '../../store/links.js';
 import type { FriendLanguage } from './collation.js';
@@ -183,8 +183,8 @@ function profileInfo(link: Link, profile: (TalkProfile & { talkUser: boolean }) 
   if (!profile || !profile.talkUser) return info;
   if (hasScope(link.scopes, 'profile_nickname')) info.nickname = profile.nickname;
   if (hasScope(link.scopes, 'profile_image')) {
-    if (profile.profileImageUrl) info.profile_image_url = publicUrl(profile.profileImageUrl, origin);
-    if (profile.thumbnailImageUrl) info.thumbnail_image_url = publicUrl(profile.thumbnailImageUrl, origin);
+    if (profile.profileImageUrl) info.profile_image_url = urlForClient(profile.profileImageUrl, origin);
+    if (profile.thumbnailImageUrl) info.thumbnail_image_url = urlForClient(profile.thumbnailImageUrl, origin);
   }
   return info;
 }

@@ -7,7 +7,7 @@ import { KakaoApiError, insufficientScopes, invalidParam } from '../../core/erro
 import { isoSeconds } from '../../core/clock.js';
 import { SCOPES, SCOPE_BY_ID, type ScopeInfo, hasScope } from '../../core/scopes.js';
 import type { Platform } from '../../core/platform.js';
-import { ownUrl, publicUrl } from '../../core/own-urls.js';
+import { ownUrl, urlForClient } from '../../core/own-urls.js';
 import type { App, ServiceTerm } from '../../store/apps.js';
 import { type Account, ageRange } from '../../store/accounts.js';
 import { type Link, deleteLink, saveLink } from '../../store/links.js';
@@ -488,7 +488,7 @@ export function oidcUserinfo(subject: Subject, origin: string) {
   const out: Record<string, unknown> = { sub: String(link.userId) };
   if (agreed('name') && account.name !== null) out.name = account.name;
   if (agreed('profile_nickname')) out.nickname = account.nickname;
-  if (agreed('profile_image')) out.picture = publicUrl(account.profileImageUrl || DEFAULT_PROFILE_IMAGE, origin);
+  if (agreed('profile_image')) out.picture = urlForClient(account.profileImageUrl || DEFAULT_PROFILE_IMAGE, origin);
   if (agreed('account_email')) {
     out.email = account.email;
     out.email_verified = account.emailVerified;
