@@ -11,6 +11,7 @@ import { parseForm } from './core/form.js';
 import { ScopeCatalog } from './core/scopes.js';
 import { registerRoutes } from './core/route.js';
 import type { Plugin, Product } from './core/product.js';
+import { installGetForms } from './core/get-form.js';
 import type { PlatformConfig } from './core/platform.js';
 import { storeDirectory } from './store/directory.js';
 import { products as defaultProducts } from './products/index.js';
@@ -80,6 +81,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   installErrorHandling(app, surfaces);
   installValidation(app);
   await app.register(formbody, { parser: parseForm });
+  installGetForms(app);
   await app.register(multipart, { limits: { fileSize: 20 * 1024 * 1024, files: 50, fields: 100 } });
   // Browser apps call kapi from their own origin (the JavaScript SDK sends KA and
   // Authorization, so every call is preflighted): answer for any origin, as kapi does.

@@ -26,9 +26,9 @@ const PEOPLE: AccountInput[] = [
 
 /**
  * Creates the demo app and people on first start (when the store has no apps). Their
- * profile pictures are served by this Kapibara at `origin`.
+ * profile pictures are served by this Kapibara, on whatever origin a client reaches it.
  */
-export async function seedDemo(db: Kysely<DB>, now: number, origin: string): Promise<boolean> {
+export async function seedDemo(db: Kysely<DB>, now: number): Promise<boolean> {
   const any = await db.selectFrom('apps').select('id').limit(1).executeTakeFirst();
   if (any) return false;
   await db.transaction().execute(async (tx) => {
@@ -69,8 +69,8 @@ export async function seedDemo(db: Kysely<DB>, now: number, origin: string): Pro
         {
           ...person,
           password: 'kapibara',
-          profileImageUrl: avatarUrl(origin, name, 640, person.nickname!),
-          thumbnailImageUrl: avatarUrl(origin, name, 110, person.nickname!),
+          profileImageUrl: avatarUrl(name, 640, person.nickname!),
+          thumbnailImageUrl: avatarUrl(name, 110, person.nickname!),
         },
         now,
       );

@@ -68,8 +68,8 @@ describe('kapibara command', () => {
       const people = await (await fetch(`${first.origin}/_kapibara/v1/accounts`)).json();
       assert.ok(people.length >= 5);
       assert.ok(people.some((p: { talk_user: boolean }) => !p.talk_user));
-      // Demo profile pictures are served by this server.
-      const picture = await fetch(people[0].profile_image_url);
+      // Demo profile pictures are served by this server (stored as paths on it).
+      const picture = await fetch(new URL(people[0].profile_image_url, first.origin));
       assert.equal(picture.status, 200);
       assert.equal(picture.headers.get('content-type'), 'image/png');
       const friends = await (await fetch(`${first.origin}/_kapibara/v1/accounts/1001/friends`)).json();

@@ -85,7 +85,7 @@ forEachStore('Kakao Story: image upload and photo stories', (h) => {
     assert.match(res.json().id, STORY_ID);
     const story = (await h.kapi('GET', '/v1/api/story/mystory', token, { id: res.json().id })).json();
     assert.equal(story.media_type, 'PHOTO');
-    assert.equal(story.content, undefined);
+    assert.equal(story.content, '');
     assert.equal(story.media.length, 1);
     const media = story.media[0];
     assert.deepEqual(Object.keys(media), ['original', 'xlarge', 'large', 'medium', 'small']);

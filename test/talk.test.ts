@@ -4,7 +4,7 @@ import { assertApiError, forEachStore, type TestAccount } from './helpers/harnes
 import { member } from './talk-helpers.js';
 
 forEachStore('Talk profile', (h) => {
-  it('reproduces seed 001: nickName, 640px and 110px images, countryISO', async () => {
+  it('reproduces seed 001: nickName, 640px and 110px images, countryISO; images https only (seed 003)', async () => {
     const app = await h.createApp();
     const person = await member(h, app, {
       nickname: '홍길동',
@@ -18,8 +18,8 @@ forEachStore('Talk profile', (h) => {
     assert.deepEqual(res.json(), {
       id: person.user_id,
       nickName: '홍길동',
-      profileImageURL: 'http://xxx.kakao.co.kr/.../aaa.jpg',
-      thumbnailURL: 'http://xxx.kakao.co.kr/.../bbb.jpg',
+      profileImageURL: 'https://xxx.kakao.co.kr/.../aaa.jpg',
+      thumbnailURL: 'https://xxx.kakao.co.kr/.../bbb.jpg',
       countryISO: 'KR',
     });
     const secure = await h.kapi('GET', '/v1/api/talk/profile', person.token, { secure_resource: true });

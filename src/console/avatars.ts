@@ -14,8 +14,9 @@ export const AVATAR_PREFIX = '/_kapibara/avatars';
 const SIZES = new Set([110, 640]);
 const cache = new Map<string, Buffer>();
 
-export function avatarUrl(origin: string, name: string, size: 110 | 640, initial: string): string {
-  return `${origin}${AVATAR_PREFIX}/${encodeURIComponent(name)}_${size}.png?initial=${encodeURIComponent(initial.slice(0, 1))}`;
+/** A path: made absolute on each request's origin where it is answered (core/own-urls.ts). */
+export function avatarUrl(name: string, size: 110 | 640, initial: string): string {
+  return `${AVATAR_PREFIX}/${encodeURIComponent(name)}_${size}.png?initial=${encodeURIComponent(initial.slice(0, 1))}`;
 }
 
 async function draw(name: string, size: number, initial: string): Promise<Buffer> {

@@ -10,9 +10,8 @@ import { type Account, accountInputFromJson, createAccount, deleteAccount, findA
 import { addFriendship, listFriends, removeFriendship } from '../store/friendships.js';
 import { mustAccount as findAccountOr404, mustApp as findAppOr404, uniquely } from './lookups.js';
 import { deleteLink, findLink, saveLink, type Link } from '../store/links.js';
-import { issueTokens } from '../store/tokens.js';
 import { exportState, importState, resetState, StateFormatError, type StateDocument } from '../store/state.js';
-import { configuredScopes, grantConsent } from '../store/grants.js';
+import { grantConsent } from '../store/grants.js';
 import { SigningKeys } from '../core/keys.js';
 
 /**
@@ -83,11 +82,6 @@ const LinkBody = Type.Object(
     /** Replace the agreed scopes instead of adding to them. */
     replace: OptBool,
   },
-  { additionalProperties: false },
-);
-
-const TokenBody = Type.Object(
-  { scopes: Type.Optional(Type.Array(Str)), terms: Type.Optional(Type.Array(Str)) },
   { additionalProperties: false },
 );
 
@@ -295,27 +289,6 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
   app.delete('/apps/:app_id/users/:account_id', { schema: { params: LinkParams } }, async (req, reply) => {
     await deleteLink(app.platform.db, req.params.app_id, req.params.account_id);
     return reply.status(204).send();
-  });
-
-  // Tokens without a browser: consent (by default to every configured item) and issue.
-  app.post('/apps/:app_id/users/:account_id/tokens', { schema: { params: LinkParams, body: TokenBody } }, async (req) => {
-    const target = await mustApp(req.params.app_id);
-    await mustAccount(req.params.account_id);
-    const scopes = req.body?.scopes ?? configuredScopes(target);
-    for (const s of scopes) if (!app.platform.scopes.has(s)) throw new ControlError(400, `unknown scope "${s}"`);
-    const terms = req.body?.terms ?? target.serviceTerms.map((t) => t.tag);
-    const { db, clock } = app.platform;
-    const link = await grantConsent(db, target, req.params.account_id, { scopes, terms }, clock.now());
-    const tokens = await issueTokens(db, target.id, req.params.account_id, clock.now());
-    return {
-      token_type: 'bearer',
-      access_token: tokens.accessToken,
-      expires_in: tokens.expiresIn,
-      refresh_token: tokens.refreshToken,
-      refresh_token_expires_in: tokens.refreshTokenExpiresIn,
-      scope: Object.keys(link.scopes).join(' '),
-      user_id: link.userId,
-    };
   });
 
   // Clock

@@ -19,6 +19,8 @@ export interface Call {
   origin: string;
   /** The `KA` header the SDKs send (`sdk/… lang/ko-KR …`), if any. */
   ka?: string;
+  /** The Authorization header as sent (routes with auth `none` that check credentials themselves). */
+  authorization?: string;
 }
 
 /** A call made with an app key (`Authorization: KakaoAK <key>`). */
@@ -76,7 +78,7 @@ function authorization(req: FastifyRequest): { scheme: string; value: string } |
 /** What every call carries whoever makes it. */
 export function baseCall(req: FastifyRequest): Call {
   const ka = req.headers.ka;
-  return { platform: req.server.platform, origin: originOf(req), ka: typeof ka === 'string' ? ka : undefined };
+  return { platform: req.server.platform, origin: originOf(req), ka: typeof ka === 'string' ? ka : undefined, authorization: req.headers.authorization };
 }
 
 /** Resolves `Authorization: Bearer <access token>`; -401 when missing, unknown or expired. */

@@ -94,6 +94,8 @@ export interface RefreshTokensTable {
   account_id: number;
   expires_at: number;
   created_at: number;
+  /** When the person authenticated (ms); null for tokens stored before migration 008. */
+  auth_time: number | null;
 }
 
 export interface FriendshipsTable {

@@ -16,8 +16,9 @@ export interface IssuedTokens {
 }
 
 /**
- * Issues an access token; with `refresh` unset, also a new refresh token. Tokens are
- * returned once and stored only as SHA-256 hashes.
+ * Issues an access token; with `refresh` unset, also a new refresh token, which keeps
+ * `authTime` (when the person authenticated; default now) for the ID tokens of later
+ * refreshes. Tokens are returned once and stored only as SHA-256 hashes.
  */
 export async function issueTokens(
   db: Kysely<DB>,
@@ -25,6 +26,7 @@ export async function issueTokens(
   accountId: number,
   now: number,
   refresh?: { hash: string; expiresAt: number },
+  authTime = now,
 ): Promise<IssuedTokens> {
   const accessToken = randomToken(40);
   let refreshToken: string | undefined;
@@ -36,7 +38,7 @@ export async function issueTokens(
     refreshExpiresAt = now + REFRESH_TOKEN_TTL_S * 1000;
     await db
       .insertInto('refresh_tokens')
-      .values({ token_hash: refreshHash, app_id: appId, account_id: accountId, expires_at: refreshExpiresAt, created_at: now })
+      .values({ token_hash: refreshHash, app_id: appId, account_id: accountId, expires_at: refreshExpiresAt, created_at: now, auth_time: authTime })
       .execute();
   }
   await db

@@ -1,12 +1,16 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import * as core from './001_core.js';
+import * as refreshAuthTime from './008_refresh_token_auth_time.js';
 
 /**
  * Migrations are one list for both stores, ordered by name: the core one here, each
  * product's in its own module (`migrations` of `src/products/<p>/index.ts`). A new
  * migration gets a new, later name and is never edited once shipped.
  */
-export const coreMigrations: Record<string, Migration> = { '001_core': core };
+export const coreMigrations: Record<string, Migration> = {
+  '001_core': core,
+  '008_refresh_token_auth_time': refreshAuthTime,
+};
 
 class StaticProvider implements MigrationProvider {
   constructor(private readonly migrations: Record<string, Migration>) {}

@@ -1,6 +1,7 @@
 import type { Product } from '../../core/product.js';
 import { loginTables } from './tables.js';
 import { loginPages, loginRoutes } from './routes.js';
+import loginControlRoutes from './control.js';
 
 /**
  * Kakao Login (kauth, seed 002 and wire facts §2): authorize with the login, sign-up and
@@ -10,6 +11,7 @@ export const login: Product = {
   name: 'login',
   routes: loginRoutes,
   pages: loginPages,
+  control: loginControlRoutes,
   tables: loginTables,
   consentItems: [{ id: 'openid', display_name: 'OpenID Connect', type: 'SERVICE' }],
   surfaces: [

@@ -1,8 +1,10 @@
 import type { Platform } from '../../core/platform.js';
 import { OAuthError } from '../../core/errors.js';
 import { hasScope } from '../../core/scopes.js';
+import { urlForClient } from '../../core/own-urls.js';
 import { findAccountById } from '../../store/accounts.js';
 import type { Link } from '../../store/links.js';
+import type { App } from '../../store/apps.js';
 import { ACCESS_TOKEN_TTL_S } from '../../store/tokens.js';
 
 /** OpenID Connect: discovery, the ID token and its verification (wire facts §2.6). */
@@ -50,7 +52,7 @@ export async function idToken(platform: Platform, input: IdTokenInput): Promise<
   if (input.nonce !== undefined) claims.nonce = input.nonce;
   const agreed = input.link.scopes;
   if (account && hasScope(agreed, 'profile_nickname')) claims.nickname = account.nickname;
-  if (account?.profileImageUrl && hasScope(agreed, 'profile_image')) claims.picture = account.profileImageUrl;
+  if (account?.profileImageUrl && hasScope(agreed, 'profile_image')) claims.picture = urlForClient(account.profileImageUrl, input.issuer);
   if (account && hasScope(agreed, 'account_email')) claims.email = account.email;
   return platform.keys.sign(claims);
 }
@@ -64,4 +66,18 @@ export async function idTokenInfo(platform: Platform, token: string | undefined)
     const reason = (err as { code?: string }).code === 'ERR_JWT_EXPIRED' ? 'id_token expired' : 'invalid id_token';
     throw new OAuthError('invalid_request', `${reason}: ${(err as Error).message}`, 'KOE001');
   }
+}
+
+/**
+ * The ID token of tokens minted without a browser (the control plane): what a login right
+ * now with these scopes would carry, `aud` being the REST API key. None without `openid`
+ * in the scopes or with OpenID Connect off for the app, as at /oauth/token.
+ */
+export async function mintedIdToken(
+  platform: Platform,
+  input: { app: App; link: Link; scopes: string[]; issuer: string; nonce?: string },
+): Promise<string | undefined> {
+  if (!input.scopes.includes('openid') || !input.app.oidcEnabled) return undefined;
+  const { app, link, issuer, nonce } = input;
+  return idToken(platform, { issuer, clientId: app.keys.rest_api, link, accountId: link.accountId, authTime: platform.clock.now(), nonce });
 }

@@ -39,7 +39,7 @@ export const loginRoutes = [
     auth: 'none',
     response: TokenResponseSchema,
     headers: { 'cache-control': 'no-store', pragma: 'no-cache' },
-    handler: (call, raw) => exchangeToken(call.platform, formOf(raw), call.origin),
+    handler: (call, raw) => exchangeToken(call.platform, formOf(raw), call.origin, call.authorization),
   }),
   route({
     method: 'POST',

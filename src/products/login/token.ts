@@ -33,17 +33,31 @@ function required(form: Form, name: string): string {
   return value;
 }
 
-export async function exchangeToken(platform: Platform, form: Form, issuer: string): Promise<TokenResponse> {
+/**
+ * `authorization`: the request's Authorization header. Kakao reads client credentials from
+ * form fields only (client_secret_post, the one method its discovery document lists);
+ * HTTP Basic (client_secret_basic, the default of many OAuth libraries) is not read, and
+ * when the form lacks what the header would have carried the error says so.
+ */
+export async function exchangeToken(platform: Platform, form: Form, issuer: string, authorization?: string): Promise<TokenResponse> {
   const grantType = required(form, 'grant_type');
   if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
     throw new OAuthError('invalid_request', `unsupported grant_type: ${grantType}`, 'KOE001');
   }
+  const basic = authorization !== undefined && /^basic\s/i.test(authorization);
+  if (basic && !form.client_id) throw new OAuthError('invalid_request', `client_id is required. ${BASIC_NOT_READ}`, 'KOE001');
   const { app, clientId } = await checkTokenClient(platform, form.client_id);
+  if (basic && app.clientSecret !== null && !form.client_secret) {
+    throw new OAuthError('invalid_client', `client_secret is required: the app has the client secret enabled. ${BASIC_NOT_READ}`, 'KOE010', 401);
+  }
   checkClientSecret(app, form.client_secret);
   // android_key_hash, ios_bundle_id and client_origin are accepted: no platforms are registered.
   if (grantType === 'authorization_code') return authorizationCodeGrant(platform, app, clientId, form, issuer);
   return refreshTokenGrant(platform, app, clientId, form, issuer);
 }
+
+export const BASIC_NOT_READ =
+  'Client credentials in the Authorization header (HTTP Basic, client_secret_basic) are not read: send client_id (and client_secret) as form fields (client_secret_post).';
 
 /** client_id: an app key other than the admin key, of an app with Kakao Login on. */
 export async function checkTokenClient(platform: Platform, clientId: string | undefined): Promise<{ app: App; clientId: string }> {
@@ -69,7 +83,7 @@ async function authorizationCodeGrant(platform: Platform, app: App, clientId: st
   if (!(await consumeCode(db, code.hash))) throw new OAuthError('invalid_grant', 'authorization code already used.', 'KOE320');
   const link = await findLink(db, app.id, code.accountId);
   if (!link) throw new OAuthError('invalid_grant', 'authorization code not found: the person is no longer linked to the app.', 'KOE320');
-  const tokens = await issueTokens(db, app.id, code.accountId, clock.now());
+  const tokens = await issueTokens(db, app.id, code.accountId, clock.now(), undefined, code.authTime);
   const withOpenid = code.scopes.includes('openid');
   const response = tokenResponse(tokens, scopeString(link, withOpenid));
   if (withOpenid && app.oidcEnabled) {
@@ -118,9 +132,11 @@ async function refreshTokenGrant(platform: Platform, app: App, clientId: string,
   const link = await findLink(db, app.id, stored.account_id);
   if (!link) throw new OAuthError('invalid_grant', 'refresh_token not found: the person is no longer linked to the app.', 'KOE322');
   const rotate = stored.expires_at - now < REFRESH_ROTATION_WINDOW_S * 1000;
+  // The ID token of a refresh keeps the original authentication time (OIDC Core 12.2).
+  const authTime = stored.auth_time ?? stored.created_at;
   let tokens: IssuedTokens;
   if (rotate) {
-    tokens = await issueTokens(db, app.id, stored.account_id, now);
+    tokens = await issueTokens(db, app.id, stored.account_id, now, undefined, authTime);
     await deleteRefreshToken(db, stored.token_hash);
   } else {
     tokens = await issueTokens(db, app.id, stored.account_id, now, { hash: sha256(value), expiresAt: stored.expires_at });
@@ -128,7 +144,7 @@ async function refreshTokenGrant(platform: Platform, app: App, clientId: string,
   const withOpenid = link.scopes.openid !== undefined && app.oidcEnabled;
   const response = tokenResponse(tokens, rotate ? scopeString(link, withOpenid) : undefined);
   if (withOpenid) {
-    response.id_token = await idToken(platform, { issuer, clientId, link, accountId: stored.account_id, authTime: stored.created_at });
+    response.id_token = await idToken(platform, { issuer, clientId, link, accountId: stored.account_id, authTime });
   }
   return response;
 }

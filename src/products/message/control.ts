@@ -18,7 +18,7 @@ import {
   listTemplates,
   quotaSettings,
   saveQuotaSettings,
-  templateIdTaken,
+  templateIdUsed,
   updateTemplate,
 } from './store.js';
 
@@ -141,15 +141,20 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
   app.post('/apps/:app_id/templates', { schema: { params: AppParams, body: TemplateBody } }, async (req, reply) => {
     const target = await mustApp(db(), req.params.app_id);
     const objectType = checkTemplate(req.body.template, target.webDomains);
-    let id = req.body.id;
-    if (id !== undefined && (await templateIdTaken(db(), id))) throw new ControlError(409, `template id ${id} is taken`);
-    while (id === undefined || (await templateIdTaken(db(), id))) id = 10_000 + Math.floor(Math.random() * 990_000);
-    const created = await insertTemplate(
-      db(),
-      { id, appId: target.id, name: req.body.name ?? `template ${id}`, objectType, template: req.body.template },
-      app.platform.clock.now(),
-    );
-    return reply.status(201).send(templateJson(created));
+    const insert = (id: number) =>
+      insertTemplate(db(), { id, appId: target.id, name: req.body.name ?? `template ${id}`, objectType, template: req.body.template }, app.platform.clock.now());
+    const given = req.body.id;
+    if (given !== undefined) {
+      const created = await insert(given);
+      if (!created) throw new ControlError(409, `template id ${given} is taken in app ${target.id}`);
+      return reply.status(201).send(templateJson(created));
+    }
+    // Issued ids are new to every app; a concurrent create of the same id just draws again.
+    for (;;) {
+      const id = 10_000 + Math.floor(Math.random() * 990_000);
+      const created = (await templateIdUsed(db(), id)) ? undefined : await insert(id);
+      if (created) return reply.status(201).send(templateJson(created));
+    }
   });
   app.put('/apps/:app_id/templates/:template_id', { schema: { params: TemplateParams, body: TemplateBody } }, async (req) => {
     const target = await mustApp(db(), req.params.app_id);

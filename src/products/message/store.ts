@@ -42,11 +42,17 @@ export async function listTemplates(db: Kysely<DB>, appId: number): Promise<Cust
   return rows.map(toTemplate);
 }
 
-export async function templateIdTaken(db: Kysely<DB>, id: number): Promise<boolean> {
+/** Whether any app has a template `id` (ids Kapibara issues are unique across apps, as Kakao's). */
+export async function templateIdUsed(db: Kysely<DB>, id: number): Promise<boolean> {
   return (await db.selectFrom('talk_templates').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
 }
 
-export async function insertTemplate(db: Kysely<DB>, t: Omit<CustomTemplate, 'createdAt' | 'updatedAt'>, now: number): Promise<CustomTemplate> {
+/** Template ids belong to their app; undefined when the app already has this id. */
+export async function insertTemplate(
+  db: Kysely<DB>,
+  t: Omit<CustomTemplate, 'createdAt' | 'updatedAt'>,
+  now: number,
+): Promise<CustomTemplate | undefined> {
   const row = {
     id: t.id,
     app_id: t.appId,
@@ -56,8 +62,12 @@ export async function insertTemplate(db: Kysely<DB>, t: Omit<CustomTemplate, 'cr
     created_at: now,
     updated_at: now,
   };
-  await db.insertInto('talk_templates').values(row).execute();
-  return toTemplate(row);
+  const result = await db
+    .insertInto('talk_templates')
+    .values(row)
+    .onConflict((oc) => oc.columns(['app_id', 'id']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0 ? toTemplate(row) : undefined;
 }
 
 export async function updateTemplate(db: Kysely<DB>, t: CustomTemplate, now: number): Promise<CustomTemplate> {

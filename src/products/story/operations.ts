@@ -10,6 +10,7 @@ import type { Platform } from '../../core/platform.js';
 import type { Account } from '../../store/accounts.js';
 import { readOpenGraph, scrapForApp } from '../../core/fetcher.js';
 import { jsonParam } from '../../core/params.js';
+import { urlForClient } from '../../core/own-urls.js';
 import * as store from './store.js';
 import { areFriends } from '../../store/friendships.js';
 import { MAX_IMAGES, VARIANTS, isGif, processImage, tooManyImages, type ReceivedFile } from './images.js';
@@ -63,9 +64,9 @@ export async function storyProfile(ctx: UserCall): Promise<StoryProfileJson> {
   if (hasScope(link.scopes, 'profile_image')) {
     const image = profile.profile_image_url ?? account.profileImageUrl;
     const thumbnail = profile.thumbnail_url ?? account.thumbnailImageUrl;
-    if (image) out.profileImageURL = image;
-    if (thumbnail) out.thumbnailURL = thumbnail;
-    if (profile.bg_image_url) out.bgImageURL = profile.bg_image_url;
+    if (image) out.profileImageURL = urlForClient(image, ctx.origin);
+    if (thumbnail) out.thumbnailURL = urlForClient(thumbnail, ctx.origin);
+    if (profile.bg_image_url) out.bgImageURL = urlForClient(profile.bg_image_url, ctx.origin);
   }
   if (hasScope(link.scopes, 'story_permalink')) out.permalink = permalink(ctx.origin, profile.handle);
   if (hasScope(link.scopes, 'birthday') && account.birthday) {
@@ -362,17 +363,20 @@ export interface StoryJson {
   created_at: string;
   comment_count: number;
   like_count: number;
-  content?: string;
+  content: string;
   media?: StoryMediaJson[];
   comments?: { text: string; writer: StoryActorJson }[];
   likes?: { emotion: string; actor: StoryActorJson }[];
   permission: string;
 }
 
-function actor(r: { nickname: string; story_nickname: string | null; thumbnail: string | null; story_thumbnail: string | null }): StoryActorJson {
+function actor(
+  r: { nickname: string; story_nickname: string | null; thumbnail: string | null; story_thumbnail: string | null },
+  origin: string,
+): StoryActorJson {
   const out: StoryActorJson = { display_name: r.story_nickname ?? r.nickname };
   const thumb = r.story_thumbnail ?? r.thumbnail;
-  if (thumb) out.profile_thumbnail_url = thumb;
+  if (thumb) out.profile_thumbnail_url = urlForClient(thumb, origin);
   return out;
 }
 
@@ -409,19 +413,20 @@ export async function storiesJson(db: Kysely<DB>, origin: string, rows: store.St
       created_at: isoSeconds(row.created_at),
       comment_count: c.comments,
       like_count: c.likes,
-      content: row.content === '' ? undefined : row.content,
+      // Always present, "" when none: Kakao's SDK models require it (a photo story
+      // without text would break the parse of a whole list).
+      content: row.content,
       media: row.media_type === 'PHOTO' ? (media.get(row.id) ?? []).map((m) => mediaJson(origin, m)) : undefined,
       permission: row.permission,
     };
-    if (json.content === undefined) delete json.content;
     if (json.media === undefined) delete json.media;
     if (detail) {
       const [comments, likes] = await Promise.all([store.commentsOf(db, row.id), store.likesOf(db, row.id)]);
       const { permission, ...rest } = json;
       out.push({
         ...rest,
-        comments: comments.map((r) => ({ text: r.text, writer: actor(r) })),
-        likes: likes.map((r) => ({ emotion: r.emotion, actor: actor(r) })),
+        comments: comments.map((r) => ({ text: r.text, writer: actor(r, origin) })),
+        likes: likes.map((r) => ({ emotion: r.emotion, actor: actor(r, origin) })),
         permission,
       });
     } else {

@@ -1,9 +1,9 @@
 import { invalidParam, notLinked, notTalkUser } from '../../core/errors.js';
 import type { UserCall } from '../../core/auth.js';
-import { withScheme } from '../../core/urls.js';
 import type { Platform } from '../../core/platform.js';
 import { hasScope } from '../../core/scopes.js';
 import { listParam } from '../../core/params.js';
+import { httpsUrl, urlForClient } from '../../core/own-urls.js';
 import type { App } from '../../store/apps.js';
 import { findLinkByUserId, type Link } from '../../store/links.js';
 import type { FriendLanguage } from './collation.js';
@@ -13,10 +13,13 @@ import { friendListCounts, friendPage, getTalkSettings, profilesSeenBy, type Tal
 
 export const NOT_TALK_USER_PROFILE = 'given account is not connected to any talk user.';
 
-/** `secure_resource=true` asks for https image URLs. */
-function imageUrl(url: string | null | undefined, secure: boolean): string | undefined {
+/**
+ * Talk profile and friend images are https only (seed 003), whatever `secure_resource`
+ * says; Kapibara's own images are on the origin the request came in on.
+ */
+export function talkImageUrl(url: string | null | undefined, origin: string): string | undefined {
   if (!url) return undefined;
-  return secure ? withScheme(url, 'https') : url;
+  return httpsUrl(url, origin);
 }
 
 /**
@@ -24,22 +27,22 @@ function imageUrl(url: string | null | undefined, secure: boolean): string | und
  * its consent (seed 003). `id` accompanies any profile field; `countryISO` (seed 001) when
  * the person has one.
  */
-export async function talkProfile(ctx: UserCall, secure: boolean): Promise<Record<string, unknown>> {
+export async function talkProfile(ctx: UserCall, origin: string): Promise<Record<string, unknown>> {
   if (!ctx.account.talkUser) throw notTalkUser(NOT_TALK_USER_PROFILE);
   const scopes = ctx.link.scopes;
   const body: Record<string, unknown> = {};
   if (hasScope(scopes, 'profile_nickname')) body.nickName = ctx.account.nickname;
   if (hasScope(scopes, 'profile_image')) {
-    const profile = imageUrl(ctx.account.profileImageUrl, secure);
-    const thumbnail = imageUrl(ctx.account.thumbnailImageUrl, secure);
+    const profile = talkImageUrl(ctx.account.profileImageUrl, origin);
+    const thumbnail = talkImageUrl(ctx.account.thumbnailImageUrl, origin);
     if (profile) body.profileImageURL = profile;
     if (thumbnail) body.thumbnailURL = thumbnail;
   }
   return Object.keys(body).length > 0 ? { id: ctx.link.userId, ...body } : body;
 }
 
-export async function talkProfileWithCountry(platform: Platform, ctx: UserCall, secure: boolean): Promise<Record<string, unknown>> {
-  const body = await talkProfile(ctx, secure);
+export async function talkProfileWithCountry(platform: Platform, ctx: UserCall, origin: string): Promise<Record<string, unknown>> {
+  const body = await talkProfile(ctx, origin);
   const settings = await getTalkSettings(platform.db, ctx.account.id);
   if (settings.countryIso) body.countryISO = settings.countryIso;
   return body;
@@ -50,8 +53,11 @@ export interface FriendsInput {
   limit?: number;
   order?: string;
   friendOrder?: string;
+  /** `secure_resource=true` is carried into the paging URLs (images are https anyway). */
   secure: boolean;
   language: FriendLanguage;
+  /** The request's origin, for Kapibara's own images. */
+  origin: string;
   /** Absolute URL of this endpoint, for before_url/after_url. */
   baseUrl: string;
 }
@@ -95,7 +101,7 @@ export async function friendsList(platform: Platform, ctx: UserCall, input: Frie
   const body: Record<string, unknown> = {
     elements: rows.map((r) => ({
       profile_nickname: r.nickname,
-      profile_thumbnail_image: imageUrl(r.thumbnail_image_url, input.secure) ?? '',
+      profile_thumbnail_image: talkImageUrl(r.thumbnail_image_url, input.origin) ?? '',
       id: r.user_id,
       uuid: r.uuid,
       favorite: r.favorite === 1,
@@ -116,7 +122,7 @@ export interface ProfilesInput {
 }
 
 /** GET|POST /v2/api/talk/profiles with the admin key (seed 003). */
-export async function talkProfiles(platform: Platform, app: App, input: ProfilesInput): Promise<Record<string, unknown>> {
+export async function talkProfiles(platform: Platform, app: App, input: ProfilesInput, origin: string): Promise<Record<string, unknown>> {
   const { db } = platform;
   if (input.targetIdType !== 'user_id') throw invalidParam('invalid target_id_type: must be user_id.');
   if (input.viewerIdType !== undefined && input.viewerIdType !== 'user_id') throw invalidParam('invalid viewer_id_type: must be user_id.');
@@ -147,19 +153,20 @@ export async function talkProfiles(platform: Platform, app: App, input: Profiles
   const body: Record<string, unknown> = {};
   if (viewer) {
     const own = await profilesSeenBy(db, [viewer.accountId], undefined);
-    body.viewer = profileInfo(viewer, own.get(viewer.accountId));
+    body.viewer = profileInfo(viewer, own.get(viewer.accountId), origin);
   }
-  body.targets = targets.map((t) => profileInfo(t, seen.get(t.accountId)));
+  body.targets = targets.map((t) => profileInfo(t, seen.get(t.accountId), origin));
   return body;
 }
 
-function profileInfo(link: Link, profile: (TalkProfile & { talkUser: boolean }) | undefined): Record<string, unknown> {
+/** The seed's sample shows http image URLs here: others' URLs are kept as stored. */
+function profileInfo(link: Link, profile: (TalkProfile & { talkUser: boolean }) | undefined, origin: string): Record<string, unknown> {
   const info: Record<string, unknown> = { user_id: link.userId };
   if (!profile || !profile.talkUser) return info;
   if (hasScope(link.scopes, 'profile_nickname')) info.nickname = profile.nickname;
   if (hasScope(link.scopes, 'profile_image')) {
-    if (profile.profileImageUrl) info.profile_image_url = profile.profileImageUrl;
-    if (profile.thumbnailImageUrl) info.thumbnail_image_url = profile.thumbnailImageUrl;
+    if (profile.profileImageUrl) info.profile_image_url = urlForClient(profile.profileImageUrl, origin);
+    if (profile.thumbnailImageUrl) info.thumbnail_image_url = urlForClient(profile.thumbnailImageUrl, origin);
   }
   return info;
 }

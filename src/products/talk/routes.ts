@@ -70,7 +70,8 @@ export const talkRoutes = [
     auth: 'user',
     params: ProfileQuery,
     response: TalkProfileResponse,
-    handler: (call, input) => talkProfileWithCountry(call.platform, call, isTrue(input.secure_resource)),
+    // secure_resource is accepted (clients send it) and changes nothing: images are https.
+    handler: (call) => talkProfileWithCountry(call.platform, call, call.origin),
   }),
   // A friends page depends on the credential, the URL, the language (KA), the origin
   // (paging URLs) and the database.
@@ -91,6 +92,7 @@ export const talkRoutes = [
         friendOrder: input.friend_order,
         secure: isTrue(input.secure_resource),
         language: friendLanguage(call.ka),
+        origin: call.origin,
         baseUrl: friendsUrl(call.origin),
       }),
   }),
@@ -102,11 +104,11 @@ export const talkRoutes = [
     params: ProfilesQuery,
     response: ProfilesResponse,
     handler: (call, input) =>
-      talkProfiles(call.platform, call.app, {
-        targetIds: input.target_ids,
-        targetIdType: input.target_id_type,
-        viewerId: input.viewer_id,
-        viewerIdType: input.viewer_id_type,
-      }),
+      talkProfiles(
+        call.platform,
+        call.app,
+        { targetIds: input.target_ids, targetIdType: input.target_id_type, viewerId: input.viewer_id, viewerIdType: input.viewer_id_type },
+        call.origin,
+      ),
   }),
 ];

@@ -7,8 +7,8 @@ import { KakaoApiError, insufficientScopes, invalidParam } from '../../core/erro
 import { isoSeconds } from '../../core/clock.js';
 import { type ScopeCatalog, type ScopeInfo, hasScope } from '../../core/scopes.js';
 import type { PersonCall } from '../../core/auth.js';
-import { withScheme } from '../../core/urls.js';
 import type { Platform } from '../../core/platform.js';
+import { ownUrl, urlForClient, withScheme } from '../../core/own-urls.js';
 import type { App, ServiceTerm } from '../../store/apps.js';
 import { type Account, ageRange } from '../../store/accounts.js';
 import { type Link, deleteLink, saveLink } from '../../store/links.js';
@@ -61,6 +61,8 @@ export interface UserView {
   keys?: ReadonlySet<string>;
   /** `secure_resource=true`: image URLs use https; otherwise http, as Kakao does. */
   secure: boolean;
+  /** The request's origin: Kapibara's own images are served there, in its scheme. */
+  origin: string;
 }
 
 /** Checks `property_keys` against what Kakao documents (and the app's own property keys). */
@@ -77,9 +79,9 @@ export function checkPropertyKeys(app: App, keys: string[] | undefined): Readonl
   return new Set(keys);
 }
 
-/** `secure_resource=true` asks for https image URLs; without it they are http. */
-function imageUrl(url: string, secure: boolean): string {
-  return withScheme(url, secure ? 'https' : 'http');
+/** Kapibara's own images on the request origin; others' on https with `secure_resource=true`, else http. */
+function imageUrl(url: string, secure: boolean, origin: string): string {
+  return ownUrl(url, origin) ?? withScheme(url, secure ? 'https' : 'http');
 }
 
 function isEnabled(app: App, scope: string): boolean {
@@ -93,7 +95,7 @@ function isEnabled(app: App, scope: string): boolean {
  */
 export function userJson(subject: Pick<PersonCall, 'app' | 'account' | 'link'>, view: UserView, now: number): Record<string, unknown> {
   const { app, account, link } = subject;
-  const { keys, secure } = view;
+  const { keys, secure, origin } = view;
   const want = (key: string) => keys === undefined || keys.has(key);
   const agreed = (scope: string) => hasScope(link.scopes, scope);
   const listed = (scope: string) => isEnabled(app, scope) || link.scopes[scope] !== undefined;
@@ -104,8 +106,8 @@ export function userJson(subject: Pick<PersonCall, 'app' | 'account' | 'link'>, 
 
   // An empty URL counts as none (older seeds and form tools write "" for "no picture").
   const hasImage = Boolean(account.profileImageUrl);
-  const profileUrl = imageUrl(account.profileImageUrl || DEFAULT_PROFILE_IMAGE, secure);
-  const thumbnailUrl = imageUrl(account.thumbnailImageUrl || account.profileImageUrl || DEFAULT_THUMBNAIL_IMAGE, secure);
+  const profileUrl = imageUrl(account.profileImageUrl || DEFAULT_PROFILE_IMAGE, secure, origin);
+  const thumbnailUrl = imageUrl(account.thumbnailImageUrl || account.profileImageUrl || DEFAULT_THUMBNAIL_IMAGE, secure, origin);
 
   const properties: Record<string, string> = {};
   if (agreed('profile_nickname') && want('properties.nickname')) properties.nickname = account.nickname;
@@ -471,14 +473,14 @@ export async function upgradeServiceTerms(platform: Platform, subject: PersonCal
 export const USERINFO_API_TYPE = 'OIDC_USERINFO';
 
 /** Standard OIDC claims, each only with its consent item (no `openid` consent: -402). */
-export function oidcUserinfo(subject: PersonCall) {
+export function oidcUserinfo(subject: PersonCall, origin: string) {
   const { account, link } = subject;
   const agreed = (scope: string) => hasScope(link.scopes, scope);
   if (!agreed('openid')) throw insufficientScopes(USERINFO_API_TYPE, ['openid'], Object.keys(link.scopes));
   const out: Record<string, unknown> = { sub: String(link.userId) };
   if (agreed('name') && account.name !== null) out.name = account.name;
   if (agreed('profile_nickname')) out.nickname = account.nickname;
-  if (agreed('profile_image')) out.picture = account.profileImageUrl || DEFAULT_PROFILE_IMAGE;
+  if (agreed('profile_image')) out.picture = urlForClient(account.profileImageUrl || DEFAULT_PROFILE_IMAGE, origin);
   if (agreed('account_email')) {
     out.email = account.email;
     out.email_verified = account.emailVerified;

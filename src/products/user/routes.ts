@@ -45,10 +45,11 @@ const TermsParams = Type.Object({
   result: Type.Optional(Type.Union([Type.Literal('agreed_service_terms'), Type.Literal('app_service_terms')])),
 });
 
-function view(app: App, p: { property_keys?: string; secure_resource?: boolean }): ops.UserView {
+function view(app: App, p: { property_keys?: string; secure_resource?: boolean }, origin: string): ops.UserView {
   return {
     keys: ops.checkPropertyKeys(app, jsonParam('property_keys', p.property_keys, PropertyKeys)),
     secure: p.secure_resource === true,
+    origin,
   };
 }
 
@@ -68,15 +69,16 @@ function requiredTags(raw: RawParams): string[] {
 }
 
 export const userRoutes = [
-  // The hot path: the answer depends on the credential, the URL, the database and the year.
+  // The hot path: the answer depends on the credential, the URL, the origin (Kapibara's own
+  // images), the database and the year.
   route({
     method: ['GET', 'POST'],
     url: '/v2/user/me',
     auth: 'user-or-admin',
     params: MeParams,
     response: userResponseSchema,
-    keep: { varies: () => '', validUntil: (call) => call.tokenExpiresAt ?? Infinity },
-    handler: (call, input) => ops.userJson(call, view(call.app, input), call.platform.clock.now()),
+    keep: { varies: (call) => call.origin, validUntil: (call) => call.tokenExpiresAt ?? Infinity },
+    handler: (call, input) => ops.userJson(call, view(call.app, input, call.origin), call.platform.clock.now()),
   }),
   route({
     method: 'GET',
@@ -93,7 +95,7 @@ export const userRoutes = [
     keys: ADMIN_ONLY,
     params: AppUsersParams,
     response: userListResponseSchema,
-    handler: (call, input) => ops.appUsers(call.platform, call.app, jsonParam('target_ids', input.target_ids, TargetIds)!, view(call.app, input)),
+    handler: (call, input) => ops.appUsers(call.platform, call.app, jsonParam('target_ids', input.target_ids, TargetIds)!, view(call.app, input, call.origin)),
   }),
   route({
     method: 'GET',
@@ -172,5 +174,5 @@ export const userRoutes = [
     auth: 'user-or-admin',
     handler: (call, _input, { raw }) => ops.upgradeServiceTerms(call.platform, call, requiredTags(raw)),
   }),
-  route({ method: ['GET', 'POST'], url: '/v1/oidc/userinfo', auth: 'user', handler: (call) => ops.oidcUserinfo(call) }),
+  route({ method: ['GET', 'POST'], url: '/v1/oidc/userinfo', auth: 'user', handler: (call) => ops.oidcUserinfo(call, call.origin) }),
 ];

@@ -1,0 +1,45 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ControlError } from '../../core/errors.js';
+import { originOf } from '../../core/platform.js';
+import { mustAccount, mustApp } from '../../control/lookups.js';
+import { configuredScopes, grantConsent } from '../../store/grants.js';
+import { issueTokens } from '../../store/tokens.js';
+import { mintedIdToken } from './oidc.js';
+
+/** Kakao Login control-plane routes, mounted under /_kapibara/v1: tokens without a browser. */
+
+const Str = Type.String();
+const LinkParams = Type.Object({ app_id: Type.Integer(), account_id: Type.Integer() });
+const TokenBody = Type.Object(
+  { scopes: Type.Optional(Type.Array(Str)), terms: Type.Optional(Type.Array(Str)), nonce: Type.Optional(Str) },
+  { additionalProperties: false },
+);
+
+export default async function loginControlRoutes(root: FastifyInstance): Promise<void> {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+
+  // Tokens without a browser: consent (by default to every configured item) and issue.
+  app.post('/apps/:app_id/users/:account_id/tokens', { schema: { params: LinkParams, body: TokenBody } }, async (req) => {
+    const target = await mustApp(app.platform.db, req.params.app_id);
+    await mustAccount(app.platform.db, req.params.account_id);
+    const scopes = req.body?.scopes ?? configuredScopes(target);
+    for (const s of scopes) if (!app.platform.scopes.has(s)) throw new ControlError(400, `unknown scope "${s}"`);
+    const terms = req.body?.terms ?? target.serviceTerms.map((t) => t.tag);
+    const { db, clock } = app.platform;
+    const link = await grantConsent(db, target, req.params.account_id, { scopes, terms }, clock.now());
+    const tokens = await issueTokens(db, target.id, req.params.account_id, clock.now());
+    const idToken = await mintedIdToken(app.platform, { app: target, link, scopes, issuer: originOf(req), nonce: req.body?.nonce });
+    return {
+      token_type: 'bearer',
+      access_token: tokens.accessToken,
+      id_token: idToken,
+      expires_in: tokens.expiresIn,
+      refresh_token: tokens.refreshToken,
+      refresh_token_expires_in: tokens.refreshTokenExpiresIn,
+      scope: Object.keys(link.scopes).join(' '),
+      user_id: link.userId,
+    };
+  });
+}
