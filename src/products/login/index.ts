@@ -2,6 +2,7 @@ import type { Product } from '../../core/product.js';
 import { loginTables } from './tables.js';
 import { loginPages, loginRoutes } from './routes.js';
 import loginControlRoutes from './control.js';
+import { continueLoginPages } from './continue.js';
 
 /**
  * Kakao Login (kauth, seed 002 and wire facts §2): authorize with the login, sign-up and
@@ -10,7 +11,10 @@ import loginControlRoutes from './control.js';
 export const login: Product = {
   name: 'login',
   routes: loginRoutes,
-  pages: loginPages,
+  pages: async (app) => {
+    await loginPages(app);
+    await continueLoginPages(app);
+  },
   control: loginControlRoutes,
   tables: loginTables,
   consentItems: [{ id: 'openid', display_name: 'OpenID Connect', type: 'SERVICE' }],
@@ -20,5 +24,9 @@ export const login: Product = {
     { prefix: '/.well-known/', surface: 'kauth' },
     { prefix: '/oauth/authorize', surface: 'page' },
     { prefix: '/oauth/logout', surface: 'page' },
+    { prefix: '/login', surface: 'page' },
   ],
 };
+
+/** What other Kakao pages may use of Kakao Login: who is signed in in this browser, and where to sign in first. */
+export { signedIn, loginUrl } from './continue.js';
