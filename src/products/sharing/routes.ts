@@ -139,7 +139,11 @@ export async function sharingPages(app: FastifyInstance): Promise<void> {
     const person = await signedIn(platform, req);
     if (!person) {
       if (!shortKey) return failure(reply, 400, -2, 'short_key is required.');
-      return reply.header('cache-control', 'no-store').redirect(loginUrl(`/picker/link?${new URLSearchParams({ short_key: shortKey })}`), 303);
+      const resume = `/picker/link?${new URLSearchParams({ short_key: shortKey })}`;
+      // A form posted from the app's site carries no SameSite=Lax session cookie: look again
+      // on a top-level GET, which does, before asking the person to sign in.
+      if (req.method === 'POST') return reply.header('cache-control', 'no-store').redirect(resume, 303);
+      return reply.header('cache-control', 'no-store').redirect(loginUrl(resume), 303);
     }
     let picker: Picker;
     try {
