@@ -1,70 +1,10 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { LightMyRequestResponse } from 'fastify';
-import { type Harness, type TestAccount, type TestApp, forEachStore } from './helpers/harness.js';
-import { SEED_SITE, SEED_TEMPLATES, sharingApp } from './fixtures/sharing.js';
+import { type TestAccount, type TestApp, forEachStore } from './helpers/harness.js';
+import { SEED_SITE, SEED_TEMPLATES, eventually, sharingWorld, webhookReceiver } from './fixtures/sharing.js';
 
 const HTML_TYPE = 'text/html; charset=utf-8';
-
-/** A real local HTTP receiver for the success webhook. */
-export async function webhookReceiver(answer: (url: string) => { status: number; delayMs?: number; location?: string } = () => ({ status: 200 })) {
-  const calls: { method: string; url: string; headers: IncomingHttpHeaders; body: string }[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      calls.push({ method: req.method!, url: req.url!, headers: req.headers, body });
-      const a = answer(req.url!);
-      setTimeout(() => {
-        res.writeHead(a.status, a.location ? { location: a.location } : {});
-        res.end();
-      }, a.delayMs ?? 0);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  return {
-    origin,
-    calls,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
-
-/** Waits (without a time assertion) until `check` holds. */
-export async function eventually<T>(check: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; ; i++) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (i > 500) throw new Error('condition never held');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-export interface SharingWorld {
-  app: TestApp;
-  sender: TestAccount;
-  ryan: TestAccount;
-  apeach: TestAccount;
-  offline: TestAccount;
-  group: { id: number; title: string };
-}
-
-/** A sender with two Kakao Talk friends, one friend without Kakao Talk, and a group chat of the three. */
-export async function sharingWorld(h: Harness, appExtra: Record<string, unknown> = {}): Promise<SharingWorld> {
-  const app = await sharingApp(h, appExtra);
-  const sender = await h.createAccount({ nickname: 'Muzi', email: 'muzi@kapibara.test' });
-  const ryan = await h.createAccount({ nickname: 'Ryan', email: 'ryan@kapibara.test' });
-  const apeach = await h.createAccount({ nickname: 'Apeach', email: 'apeach@kapibara.test' });
-  const offline = await h.createAccount({ nickname: 'Offline', email: 'offline@kapibara.test', talk_user: false });
-  for (const f of [ryan, apeach, offline]) await h.befriend(sender, f);
-  const group = await h.control('POST', '/group_chats', { title: 'Dessert club', member_account_ids: [sender.id, ryan.id, apeach.id] });
-  return { app, sender, ryan, apeach, offline, group };
-}
 
 function cookieOf(res: LightMyRequestResponse): string {
   const set = res.headers['set-cookie'];

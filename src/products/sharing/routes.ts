@@ -123,7 +123,7 @@ function fromOwnPage(req: FastifyRequest): boolean {
 }
 
 function page(reply: FastifyReply, status: number, policy: string, html: string) {
-  reply.header('content-security-policy', policy).header('x-frame-options', 'DENY').header('referrer-policy', 'no-referrer');
+  reply.header('content-security-policy', policy).header('x-frame-options', 'DENY').header('referrer-policy', 'same-origin');
   return sendPage(reply, status, html);
 }
 
