@@ -1,6 +1,6 @@
 import { Kysely, type Migration, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import Database from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DB } from './schema.js';
 import { migrateToLatest } from './migrations/index.js';
 import { StoreRegistry } from './registry.js';
@@ -61,12 +61,14 @@ const STARTUP_LOCK = 0x6b61706962617261 % Number.MAX_SAFE_INTEGER;
 // int8 (bigint) columns hold ids and millisecond timestamps, all below 2^53. Set per pool,
 // not on pg's global type table.
 const BIGINT_OID = 20;
-const pgTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === BIGINT_OID && format !== 'binary') return (v: string) => Number(v);
-    return pg.types.getTypeParser(oid, format as 'text');
-  },
-} as unknown as pg.CustomTypesConfig;
+function pgTypes(driver: typeof pg): pg.CustomTypesConfig {
+  return {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === BIGINT_OID && format !== 'binary') return (v: string) => Number(v);
+      return driver.types.getTypeParser(oid, format as 'text');
+    },
+  } as unknown as pg.CustomTypesConfig;
+}
 
 export async function openStore(options: StoreOptions, schema: StoreSchema): Promise<Store> {
   const logTables = new Set(schema.logTables);
@@ -74,8 +76,10 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
   let store: Store;
   let changes: PgChanges | undefined;
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10, types: pgTypes });
-    changes = new PgChanges(options.databaseUrl, unstamped);
+    // The driver is loaded only for PostgreSQL stores (a SQLite server starts without it).
+    const driver = (await import('pg')).default;
+    const pool = new driver.Pool({ connectionString: options.databaseUrl, max: 10, types: pgTypes(driver) });
+    changes = new PgChanges(driver, options.databaseUrl, unstamped);
     changes.watch(pool);
     const stamps = changes;
     // An idle connection the server dropped (restart, failover, a test database dropped while

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { sql, type Kysely } from 'kysely';
 
 /**
@@ -30,6 +30,7 @@ export class PgChanges {
   private waiting: { after: number; resolve: () => void }[] = [];
 
   constructor(
+    private readonly driver: typeof pg,
     private readonly connectionString: string,
     private readonly unstamped: ReadonlySet<string>,
   ) {}
@@ -90,7 +91,7 @@ export class PgChanges {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.connectionString });
+    const client = new this.driver.Client({ connectionString: this.connectionString });
     client.on('notification', () => {
       this.generation++;
     });
