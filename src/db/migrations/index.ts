@@ -5,6 +5,7 @@ import * as story from '../../products/story/migrations.js';
 import * as user from '../../products/user/migrations.js';
 import * as talkPositions from '../../products/talk/migration-positions.js';
 import * as messageRowid from '../../products/message/migration-rowid.js';
+import * as loginCodeTokens from '../../products/login/migration-code-tokens.js';
 
 /**
  * One ordered list of migrations for both stores. Products keep their migrations beside
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '004_user': user,
   '005_talk_friend_positions': talkPositions,
   '006_talk_message_rowid': messageRowid,
+  '007_login_code_tokens': loginCodeTokens,
 };
 
 class StaticProvider implements MigrationProvider {
