@@ -7,6 +7,7 @@ import { Clock } from './core/clock.js';
 import { SigningKeys } from './core/keys.js';
 import { installErrorHandling } from './core/http.js';
 import { installValidation } from './core/validation.js';
+import { installJsonParsing } from './core/json.js';
 import { parseForm } from './core/form.js';
 import type { PlatformConfig } from './core/platform.js';
 import controlRoutes, { CONTROL_PREFIX } from './control/routes.js';
@@ -51,6 +52,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   installErrorHandling(app);
   installValidation(app);
+  installJsonParsing(app);
   await app.register(formbody, { parser: parseForm });
   await app.register(multipart, { limits: { fileSize: 20 * 1024 * 1024, files: 50, fields: 100 } });
   // Browser apps call kapi from their own origin (the JavaScript SDK sends KA and
