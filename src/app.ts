@@ -3,7 +3,7 @@ import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import cors from '@fastify/cors';
 import { openStore, type Store, type StoreOptions } from './db/index.js';
-import { Clock } from './core/clock.js';
+import { Clock, storedClockOffset } from './core/clock.js';
 import { SigningKeys } from './core/keys.js';
 import { installErrorHandling } from './core/http.js';
 import { installValidation } from './core/validation.js';
@@ -31,7 +31,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   const store = options.store ?? (await openStore(options));
   const clock = options.clock ?? new Clock();
   const offset = await store.db.selectFrom('settings').select('value').where('key', '=', 'clock_offset_ms').executeTakeFirst();
-  if (offset) clock.setOffset(Number(offset.value));
+  if (offset) clock.setOffset(storedClockOffset(offset.value) ?? 0);
   const keys = await SigningKeys.load(store.db);
 
   const app = Fastify({

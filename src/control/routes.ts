@@ -3,7 +3,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ControlError } from '../core/errors.js';
 import { isKnownScope } from '../core/scopes.js';
-import { isoSeconds } from '../core/clock.js';
+import { ClockRangeError, changedOffset, isoSeconds, storedClockOffset } from '../core/clock.js';
 import { type App, appInputFromJson, createApp, deleteApp, findAppById, listApps, updateApp } from '../store/apps.js';
 import {
   type Account,
@@ -397,9 +397,12 @@ export default async function controlRoutes(root: FastifyInstance): Promise<void
   app.get('/clock', { config }, async () => clockJson());
   app.post('/clock', { config, schema: { body: ClockBody } }, async (req) => {
     const { clock } = app.platform;
-    if (req.body.offset_ms !== undefined) clock.setOffset(req.body.offset_ms);
-    if (req.body.now !== undefined) clock.advance(Date.parse(req.body.now) - clock.now());
-    if (req.body.advance_seconds !== undefined) clock.advance(req.body.advance_seconds * 1000);
+    try {
+      clock.setOffset(changedOffset(clock, req.body));
+    } catch (err) {
+      if (err instanceof ClockRangeError) throw new ControlError(400, err.message);
+      throw err;
+    }
     await app.platform.db
       .insertInto('settings')
       .values({ key: 'clock_offset_ms', value: String(clock.offset) })
@@ -428,7 +431,7 @@ export default async function controlRoutes(root: FastifyInstance): Promise<void
       // The document may carry another signing key and clock offset: use what is stored now.
       app.platform.keys = await SigningKeys.load(app.platform.db);
       const offset = await app.platform.db.selectFrom('settings').select('value').where('key', '=', 'clock_offset_ms').executeTakeFirst();
-      app.platform.clock.setOffset(offset ? Number(offset.value) : 0);
+      app.platform.clock.setOffset(storedClockOffset(offset?.value) ?? 0);
       return counts;
     } catch (err) {
       if (err instanceof StateFormatError) throw new ControlError(400, err.message);

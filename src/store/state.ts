@@ -3,6 +3,7 @@ import type { DB } from '../db/schema.js';
 import { type AppJson, appInputFromJson, createApp } from './apps.js';
 import { type AccountJson, accountInputFromJson, createAccount } from './accounts.js';
 import { numericId, randomToken } from '../core/ids.js';
+import { storedClockOffset } from '../core/clock.js';
 import type { TableSpec } from './state-tables.js';
 import { talkStateTables } from '../products/talk/tables.js';
 import { storyStateTables } from '../products/story/tables.js';
@@ -113,7 +114,11 @@ async function importRow(db: Kysely<DB>, spec: TableSpec, input: Record<string, 
     return;
   }
   if (spec.name === 'settings') {
-    const { key, value } = input as { key: string; value: string };
+    const { key, value } = input as { key: unknown; value: unknown };
+    if (typeof key !== 'string' || typeof value !== 'string') throw new StateFormatError('settings rows are { "key": string, "value": string }');
+    if (key === 'clock_offset_ms' && storedClockOffset(value) === undefined) {
+      throw new StateFormatError(`settings.clock_offset_ms: ${value} ms would move the clock past what a date can hold`);
+    }
     await db
       .insertInto('settings')
       .values({ key, value })
