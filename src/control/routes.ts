@@ -168,7 +168,6 @@ export function accountJson(a: Account) {
   return {
     id: a.id,
     email: a.email,
-    password: a.password,
     nickname: a.nickname,
     profile_image_url: a.profileImageUrl,
     thumbnail_image_url: a.thumbnailImageUrl,

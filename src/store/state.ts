@@ -4,6 +4,7 @@ import { type AppJson, appInputFromJson, createApp } from './apps.js';
 import { type AccountJson, accountInputFromJson, createAccount } from './accounts.js';
 import { numericId, randomToken } from '../core/ids.js';
 import { storedClockOffset } from '../core/clock.js';
+import { passwordForStorage } from '../core/passwords.js';
 import type { TableSpec } from './state-tables.js';
 import { talkStateTables } from '../products/talk/tables.js';
 import { storyStateTables } from '../products/story/tables.js';
@@ -127,6 +128,11 @@ async function importRow(db: Kysely<DB>, spec: TableSpec, input: Record<string, 
     return;
   }
   const row: Record<string, unknown> = { ...input };
+  if (spec.name === 'accounts') {
+    // An export carries the hash; a hand-written row may carry the plaintext: stored hashed.
+    if (row.password !== undefined && typeof row.password !== 'string') throw new StateFormatError('accounts.password must be a string');
+    row.password = await passwordForStorage(row.password as string | undefined);
+  }
   if (spec.name === 'app_users') {
     row.user_id ??= numericId();
     row.uuid ??= randomToken(12);

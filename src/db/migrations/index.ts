@@ -6,6 +6,7 @@ import * as user from '../../products/user/migrations.js';
 import * as talkPositions from '../../products/talk/migration-positions.js';
 import * as messageRowid from '../../products/message/migration-rowid.js';
 import * as loginCodeTokens from '../../products/login/migration-code-tokens.js';
+import * as passwordHashes from './008_password_hashes.js';
 
 /**
  * One ordered list of migrations for both stores. Products keep their migrations beside
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '005_talk_friend_positions': talkPositions,
   '006_talk_message_rowid': messageRowid,
   '007_login_code_tokens': loginCodeTokens,
+  '008_password_hashes': passwordHashes,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -2,6 +2,7 @@ import type { Platform } from '../../core/platform.js';
 import { OAuthError } from '../../core/errors.js';
 import { findAccountById, findAccountByEmail, createAccount, type Account } from '../../store/accounts.js';
 import { findLink } from '../../store/links.js';
+import { verifyPassword } from '../../core/passwords.js';
 import { grantConsent } from './grants.js';
 import {
   type AuthorizeRequest,
@@ -116,7 +117,7 @@ export async function logIn(platform: Platform, form: { accountId?: string; emai
   } else {
     if (!form.email || !form.password) throw new LoginFailed('Enter your email and password.');
     account = await findAccountByEmail(db, form.email.trim());
-    if (!account || account.password !== form.password) throw new LoginFailed('Incorrect email or password. Check and try again.');
+    if (!account || !(await verifyPassword(account.passwordHash, form.password))) throw new LoginFailed('Incorrect email or password. Check and try again.');
   }
   return { account, authTime: clock.now(), newSession: await createLoginSession(db, account.id, clock.now()) };
 }
