@@ -347,3 +347,84 @@ forEachStore('Security: passwords at rest (issue 14 item 15)', (h) => {
     assert.equal(res.statusCode, 303, res.body.slice(0, 300));
   });
 });
+
+forEachStore('Security: control-plane field limits (issue 14 item 14)', (h) => {
+  const long = (n: number) => 'x'.repeat(n);
+
+  async function refused(method: 'POST' | 'PATCH' | 'PUT', url: string, body: unknown, field: RegExp) {
+    const res = await h.inject({ method, url: `/_kapibara/v1${url}`, payload: body as object });
+    assert.equal(res.statusCode, 400, `${method} ${url} ${JSON.stringify(body).slice(0, 80)}: ${res.body.slice(0, 200)}`);
+    assert.deepEqual(Object.keys(res.json()), ['error']);
+    assert.match(res.json().error, field);
+  }
+
+  it('a 12 MB nickname, and every other over-long field, is a 400 naming the field; nothing is stored', async () => {
+    const app = await h.createApp();
+    const person = await h.createAccount();
+    await refused('POST', '/accounts', { nickname: long(12 * 1024 * 1024 - 100) }, /nickname/);
+    for (const [field, max] of [['email', 254], ['password', 128], ['nickname', 50], ['name', 50], ['phone_number', 32], ['profile_image_url', 2048], ['thumbnail_image_url', 2048]] as const) {
+      await refused('POST', '/accounts', { [field]: long(max + 1) }, new RegExp(field));
+      await refused('PATCH', `/accounts/${person.id}`, { [field]: long(max + 1) }, new RegExp(field));
+    }
+    for (const [field, max] of [['name', 100], ['rest_api_key', 128], ['native_key', 128], ['javascript_key', 128], ['admin_key', 128], ['client_secret', 128]] as const) {
+      await refused('POST', '/apps', { [field]: long(max + 1) }, new RegExp(field));
+      await refused('PATCH', `/apps/${app.id}`, { [field]: long(max + 1) }, new RegExp(field));
+    }
+    for (const field of ['redirect_uris', 'logout_redirect_uris', 'web_domains']) {
+      await refused('POST', '/apps', { [field]: [`http://localhost/${long(2048)}`] }, new RegExp(field));
+      await refused('POST', '/apps', { [field]: Array.from({ length: 11 }, (_, i) => `http://localhost/${i}`) }, new RegExp(field));
+    }
+    await refused('POST', '/apps', { service_terms: [{ tag: long(65) }] }, /service_terms/);
+    await refused('POST', '/apps', { service_terms: [{ tag: 't', title: long(201) }] }, /service_terms/);
+    await refused('POST', '/apps', { user_property_keys: [long(65)] }, /user_property_keys/);
+    await refused('PUT', `/apps/${app.id}/users/${person.id}`, { properties: { k: long(1025) } }, /properties/);
+    await refused('PUT', `/apps/${app.id}/users/${person.id}`, { scopes: Array.from({ length: 65 }, () => 'profile_nickname') }, /scopes/);
+    await refused('POST', `/accounts/${person.id}/shipping_addresses`, { name: long(51), base_address: 'a' }, /name/);
+    await refused('POST', `/accounts/${person.id}/shipping_addresses`, { name: 'n', base_address: long(201) }, /base_address/);
+    await refused('POST', `/accounts/${person.id}/shipping_addresses`, { name: 'n', base_address: 'a', zip_code: long(17) }, /zip_code/);
+    await refused('POST', `/accounts/${person.id}/talk/profiles`, { nickname: long(51) }, /nickname/);
+    await refused('PUT', `/accounts/${person.id}/story-profile`, { bg_image_url: long(2049) }, /bg_image_url/);
+    await refused('POST', `/apps/${app.id}/templates`, { name: long(101), template: { object_type: 'text', text: 'x', link: {} } }, /name/);
+    await refused('POST', `/apps/${app.id}/templates`, { template: { object_type: 'text', text: long(10_000), link: { web_url: 'http://localhost:3000' } } }, /template/);
+    await refused('PUT', '/state', { version: 1, accounts: [{ nickname: long(51) }] }, /accounts.nickname/);
+
+    const stored = await h.store.db.selectFrom('accounts').select(({ fn }) => fn.max(fn('length', ['nickname'])).as('longest')).executeTakeFirstOrThrow();
+    assert.ok(Number(stored.longest) <= 50, `longest stored nickname: ${stored.longest}`);
+  });
+
+  it('values at the limits are accepted', async () => {
+    const created = await h.control('POST', '/accounts', { nickname: long(50), email: `${long(240)}@example.com`, password: long(128), name: long(50) });
+    assert.equal(created.nickname.length, 50);
+    const app = await h.control('POST', '/apps', {
+      name: long(100),
+      redirect_uris: Array.from({ length: 10 }, (_, i) => `http://localhost:3000/${i}/${long(2000)}`),
+      web_domains: ['http://localhost:3000'],
+    });
+    assert.equal(app.redirect_uris.length, 10);
+  });
+
+  it('ids beyond 2^53 are a 400, never a database error', async () => {
+    for (const url of ['/accounts/99999999999999999999', '/apps/9007199254740993', '/apps/1/users/99999999999999999999999']) {
+      const res = await h.inject({ method: 'GET', url: `/_kapibara/v1${url}` });
+      assert.equal(res.statusCode, 400, `${url}: ${res.body}`);
+      assert.deepEqual(Object.keys(res.json()), ['error']);
+    }
+    await refused('POST', '/friendships', { account_id: 1e300, friend_account_id: 1 }, /account_id/);
+  });
+
+  it('the sign-up page refuses an over-long nickname or password', async () => {
+    const app = await h.createApp();
+    const query = new URLSearchParams({ client_id: app.rest_api_key, redirect_uri: CALLBACK, response_type: 'code', prompt: 'create' });
+    const page = await h.inject({ method: 'GET', url: `/oauth/authorize?${query}` });
+    const base = hiddenFields(page.body, 'id="signup"');
+    for (const [fields, message] of [
+      [{ email: 'new@example.com', password: 'pw', nickname: long(51) }, /nickname of at most 50/],
+      [{ email: 'new@example.com', password: long(129), nickname: 'New' }, /password of at most 128/],
+    ] as const) {
+      const res = await h.inject({ method: 'POST', url: '/oauth/authorize/signup', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ ...base, ...fields }).toString() });
+      assert.equal(res.statusCode, 400, res.body.slice(0, 200));
+      assert.match(res.body, message);
+    }
+    assert.equal((await h.control('GET', '/accounts?email=new@example.com')).length, 0);
+  });
+});

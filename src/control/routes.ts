@@ -23,6 +23,7 @@ import { exportState, importState, resetState, StateFormatError, type StateDocum
 import { configuredScopes, grantConsent } from '../products/login/grants.js';
 import { numericId } from '../core/ids.js';
 import { SigningKeys } from '../core/keys.js';
+import { Id, LIMITS as L, Text } from './limits.js';
 import talkControlRoutes from '../products/talk/control.js';
 import messageControlRoutes from '../products/message/control.js';
 import storyControlRoutes from '../products/story/control.js';
@@ -34,28 +35,32 @@ import storyControlRoutes from '../products/story/control.js';
  */
 export const CONTROL_PREFIX = '/_kapibara/v1';
 
-const Str = Type.String();
-const OptStr = Type.Optional(Type.Union([Type.String(), Type.Null()]));
+const OptText = (max: number) => Type.Optional(Type.Union([Text(max), Type.Null()]));
+const Urls = Type.Array(Text(L.url), { maxItems: L.urlsPerApp });
+const Scopes = Type.Array(Text(L.scope), { maxItems: L.scopesPerRequest });
 const OptBool = Type.Optional(Type.Boolean());
 const ConsentSetting = Type.Union([Type.Literal('required'), Type.Literal('optional'), Type.Literal('disabled')]);
 
 export const AppBody = Type.Object(
   {
     id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
-    name: Type.Optional(Str),
-    rest_api_key: Type.Optional(Str),
-    native_key: Type.Optional(Str),
-    javascript_key: Type.Optional(Str),
-    admin_key: Type.Optional(Str),
-    client_secret: OptStr,
-    redirect_uris: Type.Optional(Type.Array(Str)),
-    logout_redirect_uris: Type.Optional(Type.Array(Str)),
-    web_domains: Type.Optional(Type.Array(Str)),
-    consent_items: Type.Optional(Type.Record(Type.String(), ConsentSetting)),
+    name: Type.Optional(Text(L.appName)),
+    rest_api_key: Type.Optional(Text(L.appKey)),
+    native_key: Type.Optional(Text(L.appKey)),
+    javascript_key: Type.Optional(Text(L.appKey)),
+    admin_key: Type.Optional(Text(L.appKey)),
+    client_secret: OptText(L.clientSecret),
+    redirect_uris: Type.Optional(Urls),
+    logout_redirect_uris: Type.Optional(Urls),
+    web_domains: Type.Optional(Urls),
+    consent_items: Type.Optional(Type.Record(Text(L.scope), ConsentSetting, { maxProperties: L.consentItems })),
     service_terms: Type.Optional(
-      Type.Array(Type.Object({ tag: Str, title: Type.Optional(Str), required: OptBool, revocable: OptBool })),
+      Type.Array(
+        Type.Object({ tag: Text(L.termTag), title: Type.Optional(Text(L.termTitle)), required: OptBool, revocable: OptBool }),
+        { maxItems: L.serviceTerms },
+      ),
     ),
-    user_property_keys: Type.Optional(Type.Array(Str)),
+    user_property_keys: Type.Optional(Type.Array(Text(L.propertyKey), { maxItems: L.userPropertyKeys })),
     login_enabled: OptBool,
     oidc_enabled: OptBool,
     manual_signup: OptBool,
@@ -66,18 +71,18 @@ export const AppBody = Type.Object(
 export const AccountBody = Type.Object(
   {
     id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
-    email: Type.Optional(Str),
-    password: Type.Optional(Str),
-    nickname: Type.Optional(Str),
-    profile_image_url: OptStr,
-    thumbnail_image_url: OptStr,
-    name: OptStr,
+    email: Type.Optional(Text(L.email)),
+    password: Type.Optional(Text(L.password)),
+    nickname: Type.Optional(Text(L.nickname)),
+    profile_image_url: OptText(L.url),
+    thumbnail_image_url: OptText(L.url),
+    name: OptText(L.personName),
     gender: Type.Optional(Type.Union([Type.Literal('female'), Type.Literal('male'), Type.Null()])),
     birthyear: Type.Optional(Type.Union([Type.String({ pattern: '^\\d{4}$' }), Type.Null()])),
     birthday: Type.Optional(Type.Union([Type.String({ pattern: '^\\d{4}$' }), Type.Null()])),
     birthday_type: Type.Optional(Type.Union([Type.Literal('SOLAR'), Type.Literal('LUNAR'), Type.Null()])),
     is_leap_month: OptBool,
-    phone_number: OptStr,
+    phone_number: OptText(L.phoneNumber),
     is_korean: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
     email_verified: OptBool,
     talk_user: OptBool,
@@ -88,9 +93,9 @@ export const AccountBody = Type.Object(
 
 const LinkBody = Type.Object(
   {
-    scopes: Type.Optional(Type.Array(Str)),
-    terms: Type.Optional(Type.Array(Str)),
-    properties: Type.Optional(Type.Record(Type.String(), Type.String())),
+    scopes: Type.Optional(Scopes),
+    terms: Type.Optional(Type.Array(Text(L.termTag), { maxItems: L.serviceTerms })),
+    properties: Type.Optional(Type.Record(Text(L.propertyKey), Text(L.propertyValue), { maxProperties: L.userPropertyKeys + 3 })),
     signed_up: OptBool,
     /** Replace the agreed scopes instead of adding to them. */
     replace: OptBool,
@@ -99,14 +104,14 @@ const LinkBody = Type.Object(
 );
 
 const TokenBody = Type.Object(
-  { scopes: Type.Optional(Type.Array(Str)), terms: Type.Optional(Type.Array(Str)) },
+  { scopes: Type.Optional(Scopes), terms: Type.Optional(Type.Array(Text(L.termTag), { maxItems: L.serviceTerms })) },
   { additionalProperties: false },
 );
 
 const FriendshipBody = Type.Object(
   {
-    account_id: Type.Integer(),
-    friend_account_id: Type.Integer(),
+    account_id: Id,
+    friend_account_id: Id,
     favorite: OptBool,
     friend_favorite: OptBool,
   },
@@ -117,31 +122,31 @@ const ClockBody = Type.Object(
   {
     advance_seconds: Type.Optional(Type.Number()),
     offset_ms: Type.Optional(Type.Number()),
-    now: Type.Optional(Type.String({ format: 'date-time' })),
+    now: Type.Optional(Type.String({ format: 'date-time', maxLength: L.dateTime })),
   },
   { additionalProperties: false },
 );
 
 const ShippingAddressBody = Type.Object(
   {
-    id: Type.Optional(Type.Integer()),
-    name: Str,
+    id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+    name: Text(L.addressName),
     is_default: OptBool,
     type: Type.Optional(Type.Union([Type.Literal('NEW'), Type.Literal('OLD')])),
-    base_address: Str,
-    detail_address: OptStr,
-    receiver_name: OptStr,
-    receiver_phone_number1: OptStr,
-    receiver_phone_number2: OptStr,
-    zone_number: OptStr,
-    zip_code: OptStr,
+    base_address: Text(L.address),
+    detail_address: OptText(L.address),
+    receiver_name: OptText(L.personName),
+    receiver_phone_number1: OptText(L.phoneNumber),
+    receiver_phone_number2: OptText(L.phoneNumber),
+    zone_number: OptText(L.zoneOrZipCode),
+    zip_code: OptText(L.zoneOrZipCode),
   },
   { additionalProperties: false },
 );
 
-const AppIdParams = Type.Object({ app_id: Type.Integer() });
-const AccountIdParams = Type.Object({ account_id: Type.Integer() });
-const LinkParams = Type.Object({ app_id: Type.Integer(), account_id: Type.Integer() });
+const AppIdParams = Type.Object({ app_id: Id });
+const AccountIdParams = Type.Object({ account_id: Id });
+const LinkParams = Type.Object({ app_id: Id, account_id: Id });
 
 export function appJson(app: App) {
   return {
@@ -269,7 +274,7 @@ export default async function controlRoutes(root: FastifyInstance): Promise<void
     const created = await uniquely('account', () => createAccount(db, accountInputFromJson(req.body), clock.now()));
     return reply.status(201).send(accountJson(created));
   });
-  app.get('/accounts', { config, schema: { querystring: Type.Object({ email: Type.Optional(Str) }) } }, async (req) => {
+  app.get('/accounts', { config, schema: { querystring: Type.Object({ email: Type.Optional(Text(L.email)) }) } }, async (req) => {
     if (req.query.email) {
       const found = await findAccountByEmail(app.platform.db, req.query.email);
       return found ? [accountJson(found)] : [];

@@ -5,6 +5,7 @@ import { type AccountJson, accountInputFromJson, createAccount } from './account
 import { numericId, randomToken } from '../core/ids.js';
 import { storedClockOffset } from '../core/clock.js';
 import { passwordForStorage } from '../core/passwords.js';
+import { columnTooLong } from '../control/limits.js';
 import type { TableSpec } from './state-tables.js';
 import { talkStateTables } from '../products/talk/tables.js';
 import { storyStateTables } from '../products/story/tables.js';
@@ -106,6 +107,8 @@ export async function importState(
 }
 
 async function importRow(db: Kysely<DB>, spec: TableSpec, input: Record<string, unknown>, now: number): Promise<void> {
+  const tooLong = columnTooLong(spec.name, input);
+  if (tooLong) throw new StateFormatError(tooLong);
   if (spec.name === 'apps' && !('rest_api_key' in input && 'admin_key' in input)) {
     await createApp(db, appInputFromJson(input as AppJson), now);
     return;

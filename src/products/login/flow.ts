@@ -3,6 +3,7 @@ import { OAuthError } from '../../core/errors.js';
 import { findAccountById, findAccountByEmail, createAccount, type Account } from '../../store/accounts.js';
 import { findLink } from '../../store/links.js';
 import { verifyPassword } from '../../core/passwords.js';
+import { LIMITS } from '../../control/limits.js';
 import { grantConsent } from './grants.js';
 import {
   type AuthorizeRequest,
@@ -116,6 +117,8 @@ export async function logIn(platform: Platform, form: { accountId?: string; emai
     if (!account) throw new LoginFailed('That person does not exist any more. Pick another one.');
   } else {
     if (!form.email || !form.password) throw new LoginFailed('Enter your email and password.');
+    // Nobody has a password that long: no lookup, no hashing.
+    if (form.email.length > LIMITS.email || form.password.length > LIMITS.password) throw new LoginFailed('Incorrect email or password. Check and try again.');
     account = await findAccountByEmail(db, form.email.trim());
     if (!account || !(await verifyPassword(account.passwordHash, form.password))) throw new LoginFailed('Incorrect email or password. Check and try again.');
   }
@@ -127,9 +130,11 @@ export async function signUp(platform: Platform, form: { email?: string; passwor
   const { db, clock } = platform;
   const email = form.email?.trim();
   const nickname = form.nickname?.trim();
-  if (!email || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new LoginFailed('Enter a valid email address.');
+  if (!email || email.length > LIMITS.email || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new LoginFailed('Enter a valid email address.');
   if (!form.password) throw new LoginFailed('Choose a password.');
+  if (form.password.length > LIMITS.password) throw new LoginFailed(`Choose a password of at most ${LIMITS.password} characters.`);
   if (!nickname) throw new LoginFailed('Choose a nickname.');
+  if (nickname.length > LIMITS.nickname) throw new LoginFailed(`Choose a nickname of at most ${LIMITS.nickname} characters.`);
   if (await findAccountByEmail(db, email)) throw new LoginFailed('An account with this email already exists. Log in instead.');
   const account = await createAccount(db, { email, password: form.password, nickname }, clock.now());
   return { account, authTime: clock.now(), newSession: await createLoginSession(db, account.id, clock.now()) };
