@@ -5,7 +5,7 @@ import { originOf } from '../../core/platform.js';
 import { params, rawParams } from '../../core/params.js';
 import * as ops from './operations.js';
 import { receiveFiles } from './images.js';
-import { storyPage, profilePage } from './pages.js';
+import { notFoundPage, storyPage, profilePage } from './pages.js';
 
 /** Story routes: literal Kakao paths, plus the pages and images Kapibara serves for them. */
 
@@ -80,15 +80,20 @@ export default async function storyRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: { handle: string; activity: string } }>('/story/:handle/:activity', async (req, reply) => {
     const html = await storyPage(req.server.platform.db, originOf(req), `${req.params.handle}.${req.params.activity}`);
-    if (html === undefined) return notFound(req, reply);
+    if (html === undefined) return pageNotFound(reply);
     return reply.type('text/html; charset=utf-8').send(html);
   });
 
   app.get<{ Params: { handle: string } }>('/story/:handle', async (req, reply) => {
     const html = await profilePage(req.server.platform.db, originOf(req), req.params.handle);
-    if (html === undefined) return notFound(req, reply);
+    if (html === undefined) return pageNotFound(reply);
     return reply.type('text/html; charset=utf-8').send(html);
   });
+}
+
+/** Story pages are opened by browsers: their 404 is a page too. */
+function pageNotFound(reply: FastifyReply) {
+  return reply.status(404).type('text/html; charset=utf-8').send(notFoundPage());
 }
 
 function notFound(req: FastifyRequest, reply: FastifyReply) {
