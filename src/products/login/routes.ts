@@ -204,5 +204,5 @@ function formOf(req: FastifyRequest): Form {
 
 function list(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
+  return (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
 }
