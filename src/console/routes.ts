@@ -80,7 +80,7 @@ ${people.map(
     return reply.type('text/html; charset=utf-8').send(page('Overview', body));
   });
 
-  app.get('/people/:account_id', { config, schema: { params: Type.Object({ account_id: Type.Integer() }) } }, async (req, reply) => {
+  app.get('/people/:account_id', { config, schema: { params: Type.Object({ account_id: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) }) } }, async (req, reply) => {
     if (!checkOperator(req, reply)) return reply;
     const { db } = app.platform;
     const person = await findAccountById(db, req.params.account_id);

@@ -207,7 +207,7 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
     const accountId = req.params.account_id;
     await mustAccount(accountId);
     const chat = req.params.chat;
-    if (chat !== 'memo' && !/^\d+$/.test(chat)) throw new ControlError(400, 'chat must be "memo" or the account id of the friend');
+    if (chat !== 'memo' && !(/^\d{1,16}$/.test(chat) && Number.isSafeInteger(Number(chat)))) throw new ControlError(400, 'chat must be "memo" or the account id of the friend');
     const peer = chat === 'memo' ? accountId : Number(chat);
     const { total, messages } = await listMessages(db(), accountId, peer, req.query.offset ?? 0, req.query.limit ?? 20);
     return { total_count: total, messages: messages.map(messageJson) };
