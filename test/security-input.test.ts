@@ -404,7 +404,7 @@ forEachStore('Security: control-plane field limits (issue 14 item 14)', (h) => {
   });
 
   it('ids beyond 2^53 are a 400, never a database error', async () => {
-    for (const url of ['/accounts/99999999999999999999', '/apps/9007199254740993', '/apps/1/users/99999999999999999999999']) {
+    for (const url of ['/accounts/99999999999999999999', '/apps/9007199254740993', '/apps/1/users/99999999999999999999999', '/apps/Infinity/templates/1', '/accounts/-Infinity', '/accounts/1e400/talk']) {
       const res = await h.inject({ method: 'GET', url: `/_kapibara/v1${url}` });
       assert.equal(res.statusCode, 400, `${url}: ${res.body}`);
       assert.deepEqual(Object.keys(res.json()), ['error']);
