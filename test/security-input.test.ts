@@ -1,6 +1,12 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { LightMyRequestResponse } from 'fastify';
 import { forEachStore, form, type Harness, type TestApp, type TestAccount } from './helpers/harness.js';
 import { buildApp } from '../src/app.js';
@@ -225,6 +231,20 @@ forEachStore('Security: nested JSON (issue 14 item 9)', (h) => {
     assert.ok(res.statusCode === 201 || res.statusCode === 400, res.body);
     assert.doesNotMatch(res.body, /nested deeper/);
   });
+});
+
+it('kapibara import/seed of a file nested deeper than 64 levels is refused with a message, not a stack overflow', async () => {
+  const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+  const run = `import(${JSON.stringify(cli)}).then((m) => m.main(process.argv.slice(1))).catch((e) => { console.error(e.message); process.exit(1); })`;
+  const dir = mkdtempSync(join(tmpdir(), 'kapibara-deep-'));
+  try {
+    const file = join(dir, 'deep.json');
+    writeFileSync(file, `{"version":1,"settings":[{"key":"k","value":${nestedArrays(20_000)}}]}`);
+    const result = promisify(execFile)(process.execPath, ['--input-type=module', '-e', run, 'seed', file, '--data', dir]);
+    await assert.rejects(result, (err: { stderr: string }) => /JSON nested deeper than 64 levels/.test(err.stderr));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 forEachStore('Security: the clock (issue 14 item 10)', (h) => {
