@@ -1,6 +1,7 @@
 import type { Product } from '../../core/product.js';
 import * as migration006 from './migration-rowid.js';
 import * as migration007 from './migration-templates-per-app.js';
+import * as migration009 from './migration-ids.js';
 import * as migration010 from './migration-group-chats.js';
 import { messageTables } from './tables.js';
 import { messageRoutes } from './routes.js';
@@ -15,6 +16,7 @@ export const message: Product = {
   migrations: {
     '006_talk_message_rowid': migration006,
     '007_talk_templates_per_app': migration007,
+    '009_talk_message_ids': migration009,
     '010_message_group_chats': migration010,
   },
   tables: messageTables,

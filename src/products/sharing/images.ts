@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { randomInt } from 'node:crypto';
-import sharp from 'sharp';
+import { loadSharp } from '../../core/lazy.js';
 import { KakaoApiError, invalidParam } from '../../core/errors.js';
 import { FetchRefused, fetchBytes } from '../../core/fetcher.js';
 import type { AppCall } from '../../core/auth.js';
@@ -88,6 +88,7 @@ function imageKey(): string {
 
 async function decode(image: ReceivedImage, appId: number, now: number): Promise<ImageRow> {
   if (image.bytes.length > MAX_IMAGE_BYTES) throw tooLarge();
+  const sharp = await loadSharp();
   let meta;
   try {
     meta = await sharp(image.bytes, { failOn: 'error' }).metadata();
