@@ -31,7 +31,7 @@ export interface AppOptions extends StoreOptions, PlatformConfig {
 }
 
 /** Kapibara's own paths; each product adds the prefixes of its surfaces. */
-const SHELL_SURFACES: SurfacePrefix[] = [
+export const SHELL_SURFACES: SurfacePrefix[] = [
   { prefix: CONTROL_PREFIX, surface: 'control' },
   { prefix: CONSOLE_PREFIX, surface: 'page' },
   { prefix: AVATAR_PREFIX, surface: 'page' },

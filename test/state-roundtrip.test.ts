@@ -2,7 +2,7 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { forEachStore, form, type Harness, type TestApp, type TestAccount } from './helpers/harness.js';
-import { png, site, upload } from './fixtures/story.js';
+import { multipart, png, site, upload } from './fixtures/story.js';
 import { DEMO_APP_ID, seedDemo } from '../src/demo.js';
 import { stateTables } from '../src/kapibara.js';
 
@@ -110,6 +110,32 @@ async function richState(h: Harness) {
   const cookie = String(login.headers['set-cookie']).split(';')[0];
   await h.inject({ method: 'GET', url: String(login.headers.location), headers: { cookie } });
   ok(await h.inject({ method: 'POST', url: '/api/agt', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form({ client_id: app.rest_api_key, access_token: tRyan }) }), 'agt');
+
+  // Kakao Talk sharing: a group chat, the webhook, a validation, an image, a share sent through the sharer (its webhook call fails: nothing listens).
+  const club = await h.control('POST', '/group_chats', { title: 'Club', member_account_ids: [ryan.id, apeach.id] });
+  await h.control('PUT', `/apps/${app.id}/sharing_webhook`, { url: 'http://127.0.0.1:9/hook', method: 'POST' });
+  ok(await h.kapiKey('GET', '/v2/api/kakaolink/talk/template/default', app.javascript_key, { link_ver: '4.0', template_object: { object_type: 'text', text: 'shared', link } }), 'sharing validation');
+  const sharedImage = multipart([{ name: 'file', filename: 's.png', data: await png(8, 8) }]);
+  ok(await h.inject({ method: 'POST', url: '/v2/api/talk/message/image/upload', headers: { authorization: `KakaoAK ${app.javascript_key}`, 'content-type': sharedImage.contentType }, payload: sharedImage.payload }), 'sharing image');
+  const picker = await h.inject({
+    method: 'POST',
+    url: '/picker/link',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    payload: new URLSearchParams({ app_key: app.javascript_key, validation_action: 'default', validation_params: JSON.stringify({ link_ver: '4.0', template_object: { object_type: 'text', text: 'to the club', link } }), lcba: '{"k":"v"}' }).toString(),
+  });
+  ok(picker, 'sharer');
+  const hiddenField = (name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(picker.body)![1];
+  const shared = await h.inject({
+    method: 'POST',
+    url: '/picker/send',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    payload: new URLSearchParams({ short_key: hiddenField('short_key'), _csrf: hiddenField('_csrf'), receiver: `g${club.id}` }).toString(),
+  });
+  ok(shared, 'share sent');
+  for (let i = 0; (await h.control('GET', `/apps/${app.id}/sharing_webhook/calls`)).calls.length === 0; i++) {
+    assert.ok(i < 500, 'the webhook call is recorded');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 
   await h.advanceClock(3600);
   return { app, tRyan, tApeach, stories: [note.id, photo.id, linkStory.id, inApp.id], image: uploaded };

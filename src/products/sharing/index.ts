@@ -20,5 +20,6 @@ export const sharing: Product = {
   surfaces: [
     { prefix: '/picker/', surface: 'page' },
     { prefix: '/talk/friends/picker/', surface: 'page' },
+    { prefix: '/_kapibara/sharing/', surface: 'kapi' },
   ],
 };

@@ -211,7 +211,8 @@ export async function sharingPages(app: FastifyInstance): Promise<void> {
     return failure(reply, 200, code, msg);
   });
 
-  app.get<{ Params: { key: string; file: string } }>(`${IMAGE_PATH}/:key/:file`, async (req, reply) => {
+  // Images are kapi's (Kakao serves them on its CDN): a missing one answers in kapi's shape.
+  app.get<{ Params: { key: string; file: string } }>(`${IMAGE_PATH}/:key/:file`, { config: { surface: 'kapi' } }, async (req, reply) => {
     const found = await servedImage({ platform }, req.params.key, req.params.file);
     if (!found) return reply.status(404).type(JSON_TYPE).send({ msg: `no such image: ${req.url.split('?')[0]}`, code: -1 });
     return reply
