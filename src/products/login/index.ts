@@ -1,6 +1,7 @@
 import type { Product } from '../../core/product.js';
 import { loginTables } from './tables.js';
 import { loginPages, loginRoutes } from './routes.js';
+import { accountsPages } from './accounts.js';
 import loginControlRoutes from './control.js';
 
 /**
@@ -10,7 +11,10 @@ import loginControlRoutes from './control.js';
 export const login: Product = {
   name: 'login',
   routes: loginRoutes,
-  pages: loginPages,
+  pages: async (app) => {
+    await loginPages(app);
+    await accountsPages(app);
+  },
   control: loginControlRoutes,
   tables: loginTables,
   consentItems: [{ id: 'openid', display_name: 'OpenID Connect', type: 'SERVICE' }],
@@ -20,5 +24,10 @@ export const login: Product = {
     { prefix: '/.well-known/', surface: 'kauth' },
     { prefix: '/oauth/authorize', surface: 'page' },
     { prefix: '/oauth/logout', surface: 'page' },
+    { prefix: '/login', surface: 'page' },
   ],
 };
+
+/** What Kakao's other pages use of the login session: who is signed in, the sign-in page, AGTs. */
+export { loginUrlFor, personByAgt, sessionValueOf, signedInPerson } from './accounts.js';
+export type { SignedIn } from './flow.js';

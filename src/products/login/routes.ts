@@ -56,7 +56,7 @@ export const loginRoutes = [
 
 /** How many simulated people the login page lists (the rest sign in with email). */
 const LOGIN_PAGE_PEOPLE = 50;
-const SESSION_COOKIE = 'kapibara_session';
+export const SESSION_COOKIE = 'kapibara_session';
 
 /**
  * The browser side (surface `page`): the login, sign-up and consent pages and the redirects
@@ -166,12 +166,12 @@ function isRefused(value: SignedIn | Refused): value is Refused {
   return 'refused' in value;
 }
 
-function setSession(req: FastifyRequest, reply: FastifyReply, value: string): void {
+export function setSession(req: FastifyRequest, reply: FastifyReply, value: string): void {
   const secure = req.protocol === 'https' ? '; Secure' : '';
   reply.header('set-cookie', `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax${secure}`);
 }
 
-function readCookie(req: FastifyRequest, name: string): string | undefined {
+export function readCookie(req: FastifyRequest, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
     if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim() || undefined;
