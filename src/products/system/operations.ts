@@ -38,12 +38,12 @@ const firstSeen = new WeakMap<Platform, number>();
 export function ipList(platform: Platform, ruleType: string | undefined, listenerAddress: string) {
   if (ruleType !== undefined && ruleType !== 'inbound' && ruleType !== 'outbound') throw invalidParam(`invalid rule_type: ${ruleType} (inbound or outbound).`);
   if (!firstSeen.has(platform)) firstSeen.set(platform, platform.clock.now());
-  const body: { inbound?: { type: string; ip: string }[]; outbound?: { domain: string; ip: string }[]; updatedDate: string } = {
+  const addresses = machineAddresses();
+  return {
+    ...(ruleType !== 'outbound' ? { inbound: INBOUND_TYPES.flatMap((type) => addresses.map((ip) => ({ type, ip }))) } : {}),
+    ...(ruleType !== 'inbound' ? { outbound: KAKAO_DOMAINS.map((domain) => ({ domain, ip: listenerAddress })) } : {}),
     updatedDate: new Date(firstSeen.get(platform)!).toISOString().slice(0, 10),
   };
-  if (ruleType !== 'outbound') body.inbound = INBOUND_TYPES.flatMap((type) => machineAddresses().map((ip) => ({ type, ip })));
-  if (ruleType !== 'inbound') body.outbound = KAKAO_DOMAINS.map((domain) => ({ domain, ip: listenerAddress }));
-  return body;
 }
 
 export type HealthStatus = 'NORMAL' | 'OUTAGE';
