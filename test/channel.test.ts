@@ -260,3 +260,23 @@ forEachStore('Kakao Talk Channel: customer files', (h) => {
     exact(await h.kapiKey('GET', '/v1/talkchannel/target_user_file', app.admin_key, { channel_public_id: '_frxjem' }), 400, { msg: 'channel(_frxjem) is banned.', code: -544 });
   });
 });
+
+forEachStore('Kakao Talk Channel: console', (h) => {
+  it('the channels page shows each channel, its followers and its customer files; a person page their channels', async () => {
+    const { app, ryan } = await setup(h);
+    await relate(h, '_frxjem', ryan, 'ADDED');
+    const res = await jsonPost(h, '/v1/talkchannel/create/target_user_file', app.admin_key, { channel_public_id: '_frxjem', file_name: 'VIP 고객', schema: { tier: 'string' } });
+    assert.equal(res.statusCode, 200, res.body);
+    const page = await h.inject({ method: 'GET', url: '/_kapibara/console/channels' });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /<section data-channel="_frxjem"><h2>Alpha/);
+    assert.match(page.body, /1 followers/);
+    assert.match(page.body, new RegExp(`people/${ryan.id}">Ryan</a></td><td>ADDED`));
+    assert.match(page.body, /<strong>VIP 고객<\/strong>/);
+    const overview = await h.inject({ method: 'GET', url: '/_kapibara/console' });
+    assert.match(overview.body, /href="\/_kapibara\/console\/channels">Kakao Talk Channels</);
+    const person = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${ryan.id}` });
+    assert.match(person.body, /Kakao Talk Channels \(1\)/);
+    assert.match(person.body, /Alpha <code>_frxjem<\/code><\/td><td>ADDED/);
+  });
+});

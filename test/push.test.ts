@@ -169,3 +169,16 @@ forEachStore('Push', (h) => {
     exact(await h.kapiKey('POST', '/v2/push/send', 'nope', {}), 401, { msg: 'invalid app key.', code: -401 });
   });
 });
+
+forEachStore('Push: console', (h) => {
+  it('the push page shows each device with its notifications as a phone would', async () => {
+    const app = await h.createApp({ name: 'Push app' });
+    await h.kapiKey('POST', '/v2/push/register', app.admin_key, { uuid: '1234', device_id: 'iphone', push_type: 'apns', push_token: APNS_TOKEN });
+    await h.kapiKey('POST', '/v2/push/send', app.admin_key, { uuids: '["1234"]', push_message: JSON.stringify({ for_apns: { message: '주문이 도착했어요', badge: 2, custom_field: { order: '77' } } }) });
+    const page = await h.inject({ method: 'GET', url: '/_kapibara/console/push' });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /<div class="card" data-device="iphone"><strong>uuid 1234 · iphone<\/strong> <span class="pill">apns<\/span>/);
+    assert.match(page.body, /Push app · \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ · badge 2<\/div>\n주문이 도착했어요/);
+    assert.match(page.body, /<span class="pill">order: 77<\/span>/);
+  });
+});
