@@ -64,8 +64,9 @@ forEachStore('Push', (h) => {
     await h.advanceClock(29 * 86400);
     assert.equal((await register(app, { uuid: '1', device_id: 'new', push_type: 'apns', push_token: 'b'.repeat(64) })).body, '30');
     await h.advanceClock(86400 + 1);
+    const fresh = (await h.control('GET', `/apps/${app.id}/push/tokens`)).find((d: any) => d.device_id === 'new');
     exact(await h.kapiKey('GET', '/v2/push/tokens', app.admin_key, { uuid: '1' }), 200, [
-      { uuid: '1', device_id: 'new', push_type: 'apns', push_token: 'b'.repeat(64), created_at: (await h.control('GET', `/apps/${app.id}/push/tokens`))[1].created_at, updated_at: (await h.control('GET', `/apps/${app.id}/push/tokens`))[1].updated_at },
+      { uuid: '1', device_id: 'new', push_type: 'apns', push_token: 'b'.repeat(64), created_at: fresh.created_at, updated_at: fresh.updated_at },
     ]);
     const res = await send(app, ['1'], { for_apns: { message: 'hello', badge: 1 } });
     assert.equal(res.statusCode, 200, res.body);
