@@ -3,6 +3,7 @@ import { loginTables } from './tables.js';
 import { loginPages, loginRoutes } from './routes.js';
 import { accountsPages } from './accounts.js';
 import loginControlRoutes from './control.js';
+import * as migration050 from './migration-code-tokens.js';
 
 /**
  * Kakao Login (kauth, seed 002 and wire facts §2): authorize with the login, sign-up and
@@ -16,6 +17,7 @@ export const login: Product = {
     await accountsPages(app);
   },
   control: loginControlRoutes,
+  migrations: { '050_login_code_tokens': migration050 },
   tables: loginTables,
   consentItems: [{ id: 'openid', display_name: 'OpenID Connect', type: 'SERVICE' }],
   surfaces: [
