@@ -17,15 +17,16 @@ import { filesJson } from './operations.js';
  */
 
 const PUBLIC_ID = '^_[A-Za-z0-9]{3,16}$';
-const SEARCH_ID = '^@\\S{1,40}$';
+const SEARCH_ID = '^@[^\\s\\u0000-\\u001f\\u007f]{1,40}$';
+const TEXT = '^[^\\u0000-\\u001f\\u007f]*$';
 
 const ChannelBody = Type.Object(
   {
-    app_id: Type.Integer(),
-    name: Type.String({ minLength: 1, maxLength: 100 }),
+    app_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+    name: Type.String({ minLength: 1, maxLength: 100, pattern: TEXT }),
     search_id: Type.String({ pattern: SEARCH_ID }),
     public_id: Type.Optional(Type.String({ pattern: PUBLIC_ID })),
-    profile_image_url: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    profile_image_url: Type.Optional(Type.Union([Type.String({ maxLength: 2048, pattern: TEXT }), Type.Null()])),
     banned: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
@@ -34,7 +35,7 @@ const ChannelPatch = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     search_id: Type.Optional(Type.String({ pattern: SEARCH_ID })),
-    profile_image_url: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    profile_image_url: Type.Optional(Type.Union([Type.String({ maxLength: 2048, pattern: TEXT }), Type.Null()])),
     banned: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
@@ -43,9 +44,9 @@ const RelationBody = Type.Object(
   { relation: Type.Union([Type.Literal('ADDED'), Type.Literal('BLOCKED'), Type.Literal('NONE')]) },
   { additionalProperties: false },
 );
-const ChannelParams = Type.Object({ public_id: Type.String() });
-const ChannelAppParams = Type.Object({ public_id: Type.String(), app_id: Type.Integer() });
-const ChannelAccountParams = Type.Object({ public_id: Type.String(), account_id: Type.Integer() });
+const ChannelParams = Type.Object({ public_id: Type.String({ maxLength: 64, pattern: TEXT }) });
+const ChannelAppParams = Type.Object({ public_id: Type.String({ maxLength: 64, pattern: TEXT }), app_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
+const ChannelAccountParams = Type.Object({ public_id: Type.String({ maxLength: 64, pattern: TEXT }), account_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
 
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 /** Kakao's channel profile ids look like `_xcLqmC`: an underscore and six letters. */

@@ -71,7 +71,7 @@ function relationText(relation: store.Relation): string {
 }
 
 async function mustChannel(req: FastifyRequest, publicId: string): Promise<store.ChannelRow> {
-  const channel = publicId.startsWith('_') ? await store.findChannelByPublicId(req.server.platform.db, publicId) : undefined;
+  const channel = /^_[A-Za-z0-9]{1,64}$/.test(publicId) ? await store.findChannelByPublicId(req.server.platform.db, publicId) : undefined;
   if (!channel) throw new PageError(404, errorPage('404', `There is no Kakao Talk Channel ${publicId}.`));
   return channel;
 }
@@ -145,7 +145,8 @@ export async function channelPages(app: FastifyInstance): Promise<void> {
     const relation = (await store.relationOf(platform.db, channel.id, person.account.id))?.relation ?? 'NONE';
     const text = (form.text ?? '').trim();
     if (relation === 'BLOCKED') return sendChatPage(req, reply, channel, person, 403, 'You blocked this channel: unblock it (add it again) to chat.');
-    if (!text || text.length > CHAT_TEXT_MAX) return sendChatPage(req, reply, channel, person, 400, `Write a message of 1 to ${CHAT_TEXT_MAX} characters.`);
+    // eslint-disable-next-line no-control-regex
+    if (!text || text.length > CHAT_TEXT_MAX || /[\u0000-\u0008\u000b-\u001f\u007f]/.test(text)) return sendChatPage(req, reply, channel, person, 400, `Write a message of 1 to ${CHAT_TEXT_MAX} characters, without control characters.`);
     await store.addChatMessage(platform.db, numericId(), channel.id, person.account.id, text, platform.clock.now());
     return reply.header('cache-control', 'no-store').redirect(`/${channel.public_id}/chat`, 303);
   });

@@ -30,11 +30,16 @@ export async function deleteChannel(db: Kysely<DB>, id: number): Promise<boolean
   return Number(res.numDeletedRows) > 0;
 }
 
+/** PostgreSQL refuses NUL in text: such an id can match nothing. */
+const storable = (text: string) => !text.includes('\u0000');
+
 export async function findChannelByPublicId(db: Kysely<DB>, publicId: string): Promise<ChannelRow | undefined> {
+  if (!storable(publicId)) return undefined;
   return db.selectFrom('channels').selectAll().where('public_id', '=', publicId).executeTakeFirst();
 }
 
-export async function findChannelsByPublicIds(db: Kysely<DB>, publicIds: readonly string[]): Promise<ChannelRow[]> {
+export async function findChannelsByPublicIds(db: Kysely<DB>, publicIds: string[]): Promise<ChannelRow[]> {
+  publicIds = publicIds.filter(storable);
   if (publicIds.length === 0) return [];
   return db.selectFrom('channels').selectAll().where('public_id', 'in', publicIds).execute();
 }
@@ -159,6 +164,7 @@ export async function countFiles(db: Kysely<DB>, channelId: number): Promise<num
 }
 
 export async function findFileByName(db: Kysely<DB>, channelId: number, fileName: string): Promise<FileRow | undefined> {
+  if (!storable(fileName)) return undefined;
   return db.selectFrom('channel_files').selectAll().where('channel_id', '=', channelId).where('file_name', '=', fileName).executeTakeFirst();
 }
 

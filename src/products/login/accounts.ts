@@ -91,6 +91,10 @@ export async function accountsPages(app: FastifyInstance): Promise<void> {
   app.post(ACCOUNTS_LOGIN_PATH, async (req, reply) => {
     const form = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, string | undefined>;
     const continueTo = safeContinue(form.continue);
+    // PostgreSQL refuses NUL in text: such an email or id matches nobody.
+    if ([form.account_id, form.email, form.password].some((v) => typeof v === 'string' && v.includes('\u0000'))) {
+      return sendPage(reply, 401, await signInPage(platform, continueTo, 'Incorrect email or password. Check and try again.', undefined));
+    }
     const person = await logIn(platform, { accountId: form.account_id, email: form.email, password: form.password });
     if ('refused' in person) return sendPage(reply, 401, await signInPage(platform, continueTo, person.refused, form.email));
     const previous = readCookie(req, SESSION_COOKIE);

@@ -37,11 +37,13 @@ const wireType = (type: 'apns' | 'fcm', version: ApiVersion) => (type === 'fcm' 
 
 function checkToken(type: 'apns' | 'fcm', token: string): void {
   if (type === 'apns' && !/^[0-9a-fA-F]{64,200}$/.test(token)) throw invalidParam('invalid push_token: an APNs device token is 64 (or more) hexadecimal characters.');
-  if (type === 'fcm' && (token.length === 0 || token.length > 4096 || /\s/.test(token))) throw invalidParam('invalid push_token: not an FCM registration token.');
+  // eslint-disable-next-line no-control-regex
+  if (type === 'fcm' && (token.length === 0 || token.length > 4096 || /[\s\u0000-\u001f\u007f]/.test(token))) throw invalidParam('invalid push_token: not an FCM registration token.');
 }
 
-export const RegisterParams = Type.Object({ uuid: Type.String(), device_id: Type.String({ minLength: 1, maxLength: 200 }), push_type: Type.String(), push_token: Type.String() });
-export const DeregisterParams = Type.Object({ uuid: Type.String(), device_id: Type.String({ minLength: 1 }), push_type: Type.String() });
+const DeviceId = Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]+$' });
+export const RegisterParams = Type.Object({ uuid: Type.String(), device_id: DeviceId, push_type: Type.String(), push_token: Type.String() });
+export const DeregisterParams = Type.Object({ uuid: Type.String(), device_id: DeviceId, push_type: Type.String() });
 export const TokensParams = Type.Object({ uuid: Type.Optional(Type.String()), uuids: Type.Optional(Type.String()) });
 export const SendParams = Type.Object({ uuids: Type.String(), push_message: Type.String() });
 
