@@ -1,13 +1,13 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
-import cors from '@fastify/cors';
 import { openStore, type Store, type StoreOptions } from './db/index.js';
 import { Clock } from './core/clock.js';
 import { SigningKeys } from './core/keys.js';
 import { installErrorHandling } from './core/http.js';
 import { installValidation } from './core/validation.js';
 import { parseForm } from './core/form.js';
+import { installSecurity, serverLimitOptions, trustedProxies, type SecurityOptions } from './core/security.js';
 import type { PlatformConfig } from './core/platform.js';
 import controlRoutes, { CONTROL_PREFIX } from './control/routes.js';
 import consoleRoutes, { CONSOLE_PREFIX } from './console/routes.js';
@@ -18,7 +18,7 @@ import talkRoutes from './products/talk/routes.js';
 import messageRoutes from './products/message/routes.js';
 import storyRoutes from './products/story/routes.js';
 
-export interface AppOptions extends StoreOptions, PlatformConfig {
+export interface AppOptions extends StoreOptions, PlatformConfig, SecurityOptions {
   /** An already-open store (tests share one per file); otherwise one is opened. */
   store?: Store;
   clock?: Clock;
@@ -35,7 +35,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   const app = Fastify({
     logger: options.logger ?? false,
-    trustProxy: true,
+    trustProxy: trustedProxies(options),
+    ...serverLimitOptions(options),
     // Kakao ids and keys are case-sensitive but paths are matched as documented.
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: 12 * 1024 * 1024,
@@ -53,9 +54,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   installValidation(app);
   await app.register(formbody, { parser: parseForm });
   await app.register(multipart, { limits: { fileSize: 20 * 1024 * 1024, files: 50, fields: 100 } });
-  // Browser apps call kapi from their own origin (the JavaScript SDK sends KA and
-  // Authorization, so every call is preflighted): answer for any origin, as kapi does.
-  await app.register(cors, { origin: true, credentials: true, maxAge: 3600 });
+  // Host names, control-plane guard, CORS, page headers, connection limits (docs/security.md).
+  await installSecurity(app, options);
 
   await app.register(loginRoutes);
   await app.register(userRoutes);
