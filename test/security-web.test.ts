@@ -227,6 +227,100 @@ forEachStore('security: forwarded headers (item 3)', (h) => {
   });
 });
 
+forEachStore('security: login pages (items 4, 5, 6)', (h) => {
+  it('the JS-SDK result page posts only to the app’s registered web domains', async () => {
+    const app = await h.createApp({ web_domains: ['http://localhost:3000', 'shop.example'] });
+    const person = await h.createAccount();
+    const b = new Browser(h);
+    const url = `/oauth/authorize?client_id=${app.javascript_key}&redirect_uri=JS-SDK&response_type=code&ka=${encodeURIComponent('sdk/2.7.2 os/javascript origin/http%3A%2F%2Fshop.example%3A8443')}`;
+    const login = await b.get(url);
+    const loggedIn = await b.post('/oauth/authorize/login', { request: hidden(login.body, 'request'), csrf_token: hidden(login.body, 'csrf_token'), account_id: String(person.id) });
+    const consent = await b.get(String(loggedIn.headers.location));
+    const result = await b.post('/oauth/authorize/consent', { request: hidden(consent.body, 'request'), csrf_token: hidden(consent.body, 'csrf_token'), action: 'agree' });
+    assert.equal(result.statusCode, 200);
+    assert.doesNotMatch(result.body, /'\*'/);
+    const data = JSON.parse(/<script type="application\/json" id="kakao-result">([^<]*)<\/script>/.exec(result.body)![1]);
+    assert.match(data.result.code, /^[A-Za-z0-9_-]+$/);
+    assert.deepEqual(data.origins.sort(), ['http://localhost:3000', 'http://shop.example', 'http://shop.example:8443', 'https://shop.example']);
+    assert.match(String(result.headers['content-security-policy']), /script-src 'sha256-[^']+'/);
+  });
+
+  it('the consent form is refused without its token, with another browser’s token, or from another origin', async () => {
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required', account_email: 'optional', talk_message: 'optional' } });
+    const person = await h.createAccount();
+    const b = new Browser(h);
+    const consent = await atConsent(h, b, app, person, 'profile_nickname,account_email,talk_message');
+    const request = hidden(consent.body, 'request');
+    const token = hidden(consent.body, 'csrf_token');
+    const answer = { request, action: 'agree', scope: ['account_email', 'talk_message'] };
+
+    const attempts: [string, Record<string, string | string[]>, Record<string, string>][] = [
+      ['no token', answer, {}],
+      ['a forged token', { ...answer, csrf_token: 'A'.repeat(43) }, {}],
+      ['the right token from a page on another loopback port', { ...answer, csrf_token: token }, { origin: 'http://127.0.0.1:8080' }],
+      ['the right token, Fetch Metadata same-site', { ...answer, csrf_token: token }, { 'sec-fetch-site': 'same-site' }],
+    ];
+    for (const [what, fields, headers] of attempts) {
+      const res = await b.post('/oauth/authorize/consent', fields, headers);
+      assert.equal(res.statusCode, 403, what);
+      assert.match(res.body, /id="form-refused"/, what);
+      assert.equal(res.headers.location, undefined, what);
+    }
+    // Another browser (its own form cookie) cannot use this browser's token, even with this session.
+    const other = new Browser(h);
+    await other.get(authorizeUrl(app));
+    other.cookies.set('kapibara_session', b.cookies.get('kapibara_session')!);
+    assert.equal((await other.post('/oauth/authorize/consent', { ...answer, csrf_token: token })).statusCode, 403);
+    // The token is bound to the pending request: another request (here another state) is refused.
+    const widened = new URLSearchParams(request);
+    widened.set('state', 'attacker');
+    assert.equal((await b.post('/oauth/authorize/consent', { ...answer, request: widened.toString(), csrf_token: token })).statusCode, 403);
+    const link = await h.inject({ method: 'GET', url: `/_kapibara/v1/apps/${app.id}/users/${person.id}` });
+    assert.equal(link.statusCode, 404, 'nothing was agreed');
+
+    // The page's own submission, from Kapibara's origin, goes through.
+    const ok = await b.post('/oauth/authorize/consent', { ...answer, csrf_token: token }, { origin: 'http://localhost', 'sec-fetch-site': 'same-origin' });
+    assert.equal(ok.statusCode, 302, ok.body);
+    assert.match(String(ok.headers.location), /^http:\/\/localhost:3000\/callback\?code=/);
+  });
+
+  it('the login and sign-up forms are refused without their token or from another origin', async () => {
+    const app = await h.createApp();
+    const person = await h.createAccount();
+    const b = new Browser(h);
+    const login = await b.get(authorizeUrl(app));
+    const request = hidden(login.body, 'request');
+    assert.equal((await b.post('/oauth/authorize/login', { request, account_id: String(person.id) })).statusCode, 403);
+    const foreign = await b.post('/oauth/authorize/login', { request, csrf_token: hidden(login.body, 'csrf_token'), account_id: String(person.id) }, { origin: 'http://127.0.0.1:8080' });
+    assert.equal(foreign.statusCode, 403);
+    assert.equal(b.cookies.get('kapibara_session'), undefined, 'not signed in');
+    const signup = await b.post('/oauth/authorize/signup', { request, email: 'new@example.com', password: 'pw', nickname: 'New' });
+    assert.equal(signup.statusCode, 403);
+    assert.equal((await h.control('GET', '/accounts?email=new@example.com')).length, 0);
+  });
+
+  it('every login, consent and result page refuses framing and has a strict CSP; so does every other page', async () => {
+    const app = await h.createApp();
+    const person = await h.createAccount();
+    const b = new Browser(h);
+    const login = await b.get(authorizeUrl(app));
+    const consent = await atConsent(h, b, app, person, 'profile_nickname');
+    const signup = await b.get(authorizeUrl(app, { prompt: 'create' }));
+    const error = await b.get('/oauth/authorize?client_id=nope');
+    for (const [what, res] of Object.entries({ login, consent, signup, error })) {
+      assert.equal(res.headers['x-frame-options'], 'DENY', what);
+      const csp = String(res.headers['content-security-policy']);
+      for (const directive of ["default-src 'none'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"]) assert.ok(csp.includes(directive), `${what}: ${csp}`);
+      assert.match(csp, /style-src 'sha256-/);
+      assert.doesNotMatch(csp, /unsafe-inline/);
+    }
+    assert.match(String(login.headers['content-security-policy']), /form-action 'self' http:\/\/localhost:3000/);
+    const consolePage = await h.inject({ method: 'GET', url: '/_kapibara/console' });
+    assert.equal(consolePage.headers['x-frame-options'], 'DENY');
+    assert.equal(consolePage.headers['content-security-policy'], "frame-ancestors 'none'");
+  });
+});
+
 /** Sends `bytes` one at a time until the server answers or closes; returns what it said and how much was sent. */
 async function trickle(port: number, bytes: string): Promise<{ answer: string; sent: number }> {
   const socket = net.connect(port, '127.0.0.1');

@@ -5,6 +5,7 @@ import { hasScope, isKnownScope, SCOPE_BY_ID } from '../../core/scopes.js';
 import { type App, type KeyType, type ServiceTerm, findAppByKey } from '../../store/apps.js';
 import type { Link } from '../../store/links.js';
 import type { ConsentItem } from './pages.js';
+import { jsResultOrigins } from '../../core/security.js';
 
 /**
  * GET /oauth/authorize, as a list of small steps. The first three (client, Kakao Login
@@ -19,6 +20,8 @@ const PROMPTS: readonly Prompt[] = ['login', 'none', 'select_account', 'create']
 export interface RedirectTarget {
   redirectUri: string;
   state?: string;
+  /** With `JS-SDK`: the origins the result page may post the result to. */
+  resultOrigins?: string[];
 }
 
 export interface AuthorizeRequest extends RedirectTarget {
@@ -77,7 +80,9 @@ export async function readAuthorizeRequest(db: Kysely<DB>, raw: string): Promise
   const query = Object.fromEntries(new URLSearchParams(raw)) as Query;
   const { app, keyType, clientId } = await checkClient(db, one(query, 'client_id'));
   checkLoginEnabled(app);
-  const target: RedirectTarget = { redirectUri: checkRedirectUri(app, keyType, one(query, 'redirect_uri')), state: one(query, 'state') };
+  const redirectUri = checkRedirectUri(app, keyType, one(query, 'redirect_uri'));
+  const target: RedirectTarget = { redirectUri, state: one(query, 'state') };
+  if (redirectUri === 'JS-SDK') target.resultOrigins = jsResultOrigins(app.webDomains, one(query, 'ka'));
   const fail = (err: OAuthError) => new AuthorizeRedirectError(target, err);
   try {
     checkResponseType(one(query, 'response_type'));

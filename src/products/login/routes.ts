@@ -4,6 +4,7 @@ import { originOf } from '../../core/platform.js';
 import {
   type AuthorizeRequest,
   type Query,
+  type RedirectTarget,
   AuthorizeRedirectError,
   LoginPageError,
   checkClient,
@@ -13,7 +14,8 @@ import {
   redirectLocation,
 } from './authorize.js';
 import { type Outcome, LoginFailed, answerConsent, decide, identify, logIn, sessionPerson, signUp } from './flow.js';
-import { consentPage, errorPage, jsSdkResultPage, loginPage, signupPage } from './pages.js';
+import { consentPage, errorPage, formRefusedPage, jsSdkResultPage, loginPage, loginPagePolicy, signupPage } from './pages.js';
+import { FormRefused, checkForm, formToken, redirectSource } from '../../core/security.js';
 import { accountsForLoginPage, deleteLoginSession } from './store.js';
 import { exchangeToken, issueAgt, type Form } from './token.js';
 import { discoveryDocument, idTokenInfo } from './oidc.js';
@@ -54,11 +56,12 @@ const AgtResponseSchema = Type.Object({ agt: Type.String() });
 async function browserRoutes(app: FastifyInstance): Promise<void> {
   const platform = app.platform;
 
-  app.setErrorHandler(async (err, _req, reply) => {
+  app.setErrorHandler(async (err, req, reply) => {
+    if (err instanceof FormRefused) return sendPage(reply, 403, formRefusedPage(err.message, formOf(req).request));
     if (err instanceof LoginPageError) return sendPage(reply, 400, errorPage(err.errorCode, err.description));
     if (err instanceof AuthorizeRedirectError) {
       const { error, description, errorCode } = err.oauth;
-      return sendRedirect(reply, err.target.redirectUri, { error, error_description: description, error_code: errorCode, state: err.target.state });
+      return sendRedirect(reply, err.target, { error, error_description: description, error_code: errorCode, state: err.target.state });
     }
     throw err;
   });
@@ -71,6 +74,7 @@ async function browserRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/oauth/authorize/login', async (req, reply) => {
     const form = formOf(req);
+    await checkForm(req, { purpose: 'login', request: form.request ?? '' }, form.csrf_token);
     const request = await readAuthorizeRequest(platform.db, form.request ?? '');
     try {
       const person = await logIn(platform, { accountId: form.account_id, email: form.email, password: form.password });
@@ -79,12 +83,13 @@ async function browserRoutes(app: FastifyInstance): Promise<void> {
       return reply.redirect(`/oauth/authorize?${continueQuery(request.raw)}`, 303);
     } catch (err) {
       if (!(err instanceof LoginFailed)) throw err;
-      return sendLoginPage(reply, request, 401, { email: form.email, error: err.message });
+      return sendLoginPage(req, reply, request, 401, { email: form.email, error: err.message });
     }
   });
 
   app.post('/oauth/authorize/signup', async (req, reply) => {
     const form = formOf(req);
+    await checkForm(req, { purpose: 'signup', request: form.request ?? '' }, form.csrf_token);
     const request = await readAuthorizeRequest(platform.db, form.request ?? '');
     try {
       const person = await signUp(platform, { email: form.email, password: form.password, nickname: form.nickname });
@@ -93,18 +98,21 @@ async function browserRoutes(app: FastifyInstance): Promise<void> {
       return reply.redirect(`/oauth/authorize?${continueQuery(request.raw)}`, 303);
     } catch (err) {
       if (!(err instanceof LoginFailed)) throw err;
-      const page = signupPage({ appName: request.app.name, request: request.raw, email: form.email, nickname: form.nickname, error: err.message });
-      return sendPage(reply, 400, page);
+      const csrfToken = await formToken(req, reply, { purpose: 'signup', request: request.raw });
+      const page = signupPage({ appName: request.app.name, request: request.raw, csrfToken, email: form.email, nickname: form.nickname, error: err.message });
+      return sendPage(reply, 400, page, pagePolicy(request));
     }
   });
 
   app.post('/oauth/authorize/consent', async (req, reply) => {
     const form = formOf(req);
     const body = (req.body ?? {}) as Query;
+    const session = readCookie(req, SESSION_COOKIE);
+    await checkForm(req, { purpose: 'consent', request: form.request ?? '', session }, form.csrf_token);
     const request = await readAuthorizeRequest(platform.db, form.request ?? '');
-    const person = await sessionPerson(platform, readCookie(req, SESSION_COOKIE));
+    const person = await sessionPerson(platform, session);
     // The session ended while the consent page was open: log in again.
-    if (!person) return sendLoginPage(reply, request, 200, { error: 'Your login session ended. Log in again.' });
+    if (!person) return sendLoginPage(req, reply, request, 200, { error: 'Your login session ended. Log in again.' });
     const outcome = await answerConsent(platform, request, person, {
       agree: form.action === 'agree',
       scopes: list(body.scope),
@@ -134,28 +142,34 @@ async function browserRoutes(app: FastifyInstance): Promise<void> {
   async function send(req: FastifyRequest, reply: FastifyReply, request: AuthorizeRequest, outcome: Outcome) {
     switch (outcome.kind) {
       case 'login':
-        if (outcome.signup) return sendPage(reply, 200, signupPage({ appName: request.app.name, request: request.raw, email: request.loginHint }));
-        return sendLoginPage(reply, request, 200, { email: request.loginHint });
+        if (outcome.signup) {
+          const csrfToken = await formToken(req, reply, { purpose: 'signup', request: request.raw });
+          return sendPage(reply, 200, signupPage({ appName: request.app.name, request: request.raw, csrfToken, email: request.loginHint }), pagePolicy(request));
+        }
+        return sendLoginPage(req, reply, request, 200, { email: request.loginHint });
       case 'consent': {
         if (outcome.person.newSession) setSession(req, reply, outcome.person.newSession);
+        const session = outcome.person.newSession ?? readCookie(req, SESSION_COOKIE);
         const page = consentPage({
           appName: request.app.name,
           request: request.raw,
+          csrfToken: await formToken(req, reply, { purpose: 'consent', request: request.raw, session }),
           nickname: outcome.person.account.nickname,
           scopes: outcome.pending.scopes,
           terms: outcome.pending.terms,
         });
-        return sendPage(reply, 200, page);
+        return sendPage(reply, 200, page, pagePolicy(request));
       }
       case 'redirect':
         if (outcome.newSession) setSession(req, reply, outcome.newSession);
-        return sendRedirect(reply, outcome.redirectUri, outcome.params);
+        return sendRedirect(reply, { redirectUri: outcome.redirectUri, resultOrigins: request.resultOrigins }, outcome.params);
     }
   }
 
-  async function sendLoginPage(reply: FastifyReply, request: AuthorizeRequest, status: number, extra: { email?: string; error?: string }) {
+  async function sendLoginPage(req: FastifyRequest, reply: FastifyReply, request: AuthorizeRequest, status: number, extra: { email?: string; error?: string }) {
     const accounts = await accountsForLoginPage(platform.db, LOGIN_PAGE_PEOPLE);
-    return sendPage(reply, status, loginPage({ appName: request.app.name, request: request.raw, accounts, ...extra }));
+    const csrfToken = await formToken(req, reply, { purpose: 'login', request: request.raw });
+    return sendPage(reply, status, loginPage({ appName: request.app.name, request: request.raw, accounts, csrfToken, ...extra }), pagePolicy(request));
   }
 }
 
@@ -163,15 +177,22 @@ async function browserRoutes(app: FastifyInstance): Promise<void> {
 const LOGIN_PAGE_PEOPLE = 50;
 const SESSION_COOKIE = 'kapibara_session';
 
-function sendPage(reply: FastifyReply, status: number, html: string) {
-  return reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
+/** Every page has a strict CSP (forms may go to Kapibara and on to the app's redirect URI) and refuses framing. */
+function sendPage(reply: FastifyReply, status: number, html: string, policy = loginPagePolicy([])) {
+  return reply.status(status).header('cache-control', 'no-store').header('content-security-policy', policy).type('text/html; charset=utf-8').send(html);
+}
+
+function pagePolicy(request: AuthorizeRequest): string {
+  const target = redirectSource(request.redirectUri);
+  return loginPagePolicy(target ? [target] : []);
 }
 
 /** Back to the app; the JavaScript SDK's `JS-SDK` target gets a result page instead. */
-function sendRedirect(reply: FastifyReply, redirectUri: string, params: Record<string, string | undefined>) {
+function sendRedirect(reply: FastifyReply, target: RedirectTarget, params: Record<string, string | undefined>) {
+  const { redirectUri } = target;
   if (redirectUri === 'JS-SDK') {
     const result = Object.fromEntries(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
-    return sendPage(reply, 200, jsSdkResultPage(result));
+    return sendPage(reply, 200, jsSdkResultPage(result, target.resultOrigins ?? []), loginPagePolicy([], true));
   }
   return reply.header('cache-control', 'no-store').redirect(redirectLocation(redirectUri, params), 302);
 }
