@@ -4,6 +4,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp, type AppOptions } from '../src/app.js';
+import { parseServerConfig } from '../src/config.js';
 import { forEachStore, type Harness, type TestApp, type TestAccount } from './helpers/harness.js';
 
 /**
@@ -99,6 +100,15 @@ forEachStore('security: control plane and CORS (item 1)', (h) => {
     // Fetch Metadata without an Origin (a no-cors GET from another site) is refused as well.
     const noCors = await h.inject({ method: 'GET', url: '/_kapibara/v1/state', headers: { 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'no-cors' } });
     assert.equal(noCors.statusCode, 403);
+    // The same routes spelled another way are guarded too.
+    for (const url of ['/%5Fkapibara/v1/reset', '/_kapibara/%761/reset', '/_kapibara/v1/reset/']) {
+      const res = await h.inject({ method: 'POST', url, headers: { origin: EVIL } });
+      assert.equal(res.statusCode, 403, url);
+      const simple = await h.inject({ method: 'POST', url });
+      assert.equal(simple.statusCode, 403, url);
+      const preflight = await h.inject({ method: 'OPTIONS', url, headers: { origin: EVIL, 'access-control-request-method': 'POST' } });
+      assert.equal(preflight.headers['access-control-allow-origin'], undefined, url);
+    }
     assert.deepEqual((await h.control('GET', '/apps')).map((a: TestApp) => a.id), [app.id]);
   });
 
@@ -383,4 +393,20 @@ forEachStore('security: slow and greedy clients (item 13)', (h) => {
       }
     });
   });
+});
+
+it('security flags and environment variables are parsed (flags win; lists are comma-separated or repeated)', () => {
+  const { config } = parseServerConfig(
+    ['--allowed-host', 'a.example,b.example', '--allowed-host', '*.teams.example', '--trust-proxy', '10.0.0.0/8', '--request-timeout', '5', '--max-connections-per-client', '0'],
+    { KAPIBARA_TRUST_PROXY: '192.168.0.1', KAPIBARA_HEADERS_TIMEOUT: '2.5' },
+  );
+  assert.deepEqual(config.security, {
+    allowedHosts: ['a.example', 'b.example', '*.teams.example'],
+    trustProxy: ['10.0.0.0/8'],
+    limits: { requestTimeoutMs: 5000, headersTimeoutMs: 2500, maxConnectionsPerClient: 0 },
+  });
+  const fromEnv = parseServerConfig([], { KAPIBARA_ALLOWED_HOSTS: 'sandbox.internal, other.internal', KAPIBARA_TRUST_PROXY: 'loopback' }).config.security;
+  assert.deepEqual([fromEnv.allowedHosts, fromEnv.trustProxy], [['sandbox.internal', 'other.internal'], ['loopback']]);
+  assert.throws(() => parseServerConfig(['--request-timeout', '0'], {}), /invalid request timeout/);
+  assert.throws(() => parseServerConfig(['--max-connections-per-client=1.5'], {}), /invalid max connections per client/);
 });

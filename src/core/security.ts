@@ -136,10 +136,31 @@ function isJsonType(type: string | undefined): boolean {
  * be one that a page cannot send cross-origin without a CORS preflight (which Kapibara
  * refuses here): a JSON body, or the X-Kapibara-Control header.
  */
+/**
+ * The path the router matched: the raw URL could spell the same route differently
+ * (`/%5Fkapibara/v1/reset`). Unmatched paths and the catch-all OPTIONS route (CORS
+ * preflights) are judged by the decoded URL.
+ */
+function routedPath(req: FastifyRequest): string {
+  const route = req.routeOptions.url;
+  if (route !== undefined && !route.includes('*')) return route;
+  const raw = req.url.split('?')[0];
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function isGuarded(path: string): boolean {
+  return under(path, CONTROL_PATH) || under(path, CONSOLE_PATH);
+}
+
 function installControlGuard(app: FastifyInstance): void {
   app.addHook('onRequest', (req, reply, done) => {
-    const control = under(req.url, CONTROL_PATH);
-    if (!control && !under(req.url, CONSOLE_PATH)) return done();
+    const path = routedPath(req);
+    if (!isGuarded(path)) return done();
+    const control = under(path, CONTROL_PATH);
     let refusal: string | undefined;
     if (!isFromOwnPage(req)) {
       // A person following a link to the console from another site still gets there.
@@ -162,16 +183,12 @@ function installControlGuard(app: FastifyInstance): void {
 /**
  * Browser apps call kapi and kauth's JSON endpoints from their own origin (the JavaScript
  * SDK sends Authorization and KA, so every call is preflighted): those answer any origin,
- * for the methods the SDK uses. Never under /_kapibara, and never on a page or a redirect
+ * for the methods the SDK uses. Never the control plane or console (the guard above
+ * refuses their preflights; page headers strip the rest), and never a page or a redirect
  * (navigations need no CORS; reading a login page cross-origin would reveal its form token).
  */
 async function installCors(app: FastifyInstance): Promise<void> {
-  await app.register(cors, {
-    delegator: (req, cb) => {
-      if (under(req.url ?? '', '/_kapibara')) return cb(null, { origin: false });
-      cb(null, { origin: true, credentials: true, methods: ['GET', 'HEAD', 'POST', 'DELETE'], maxAge: 3600 });
-    },
-  });
+  await app.register(cors, { origin: true, credentials: true, methods: ['GET', 'HEAD', 'POST', 'DELETE'], maxAge: 3600 });
 }
 
 const CORS_HEADERS = ['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-expose-headers'];
@@ -222,10 +239,10 @@ export function redirectSource(redirectUri: string): string | undefined {
  * and redirects are never readable cross-origin.
  */
 function installPageHeaders(app: FastifyInstance): void {
-  app.addHook('onSend', (_req, reply, payload, done) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     const type = reply.getHeader('content-type');
     const html = typeof type === 'string' && type.startsWith('text/html');
-    if (html || (reply.statusCode >= 300 && reply.statusCode < 400)) for (const h of CORS_HEADERS) reply.removeHeader(h);
+    if (html || (reply.statusCode >= 300 && reply.statusCode < 400) || isGuarded(routedPath(req))) for (const h of CORS_HEADERS) reply.removeHeader(h);
     if (html) {
       if (!framable.has(reply)) {
         reply.header('x-frame-options', 'DENY');
