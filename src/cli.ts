@@ -135,6 +135,9 @@ async function start(config: ServerConfig): Promise<void> {
           `Login URL:      ${base}/oauth/authorize?client_id=${demo.rest_api_key}&redirect_uri=${encodeURIComponent(JSON.parse(demo.redirect_uris)[0] ?? '')}&response_type=code`,
         ].join('\n')
       : '',
+    isLoopback(config.host)
+      ? ''
+      : `Host names:     loopback, IP addresses, *.kakao.com${config.publicUrl ? ', the public URL host' : ''}${config.security.allowedHosts?.length ? `, ${config.security.allowedHosts.join(', ')}` : ''} (--allowed-host adds more)`,
     `Console:        ${base}/_kapibara/console`,
     `Control plane:  ${base}/_kapibara/v1`,
     tls

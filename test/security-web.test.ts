@@ -5,6 +5,9 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp, type AppOptions } from '../src/app.js';
 import { parseServerConfig } from '../src/config.js';
+import { webDomainSources } from '../src/core/security.js';
+import { listenTls } from '../src/core/tls.js';
+import { connect as connectTls } from 'node:tls';
 import { forEachStore, type Harness, type TestApp, type TestAccount } from './helpers/harness.js';
 
 /**
@@ -409,4 +412,40 @@ it('security flags and environment variables are parsed (flags win; lists are co
   assert.deepEqual([fromEnv.allowedHosts, fromEnv.trustProxy], [['sandbox.internal', 'other.internal'], ['loopback']]);
   assert.throws(() => parseServerConfig(['--request-timeout', '0'], {}), /invalid request timeout/);
   assert.throws(() => parseServerConfig(['--max-connections-per-client=1.5'], {}), /invalid max connections per client/);
+});
+
+it('a framable page lists the app’s web domains as frame ancestors (origins as written, bare hosts on any scheme and port)', () => {
+  assert.deepEqual(webDomainSources(['http://localhost:3000/', 'Shop.example', 'not a domain']), [
+    'http://localhost:3000',
+    'https://shop.example:*',
+    'http://shop.example:*',
+  ]);
+});
+
+forEachStore('security: the TLS listener (item 13)', (h) => {
+  it('has the same timeouts and the same cap on connections per client', async () => {
+    await withApp(h, { limits: { headersTimeoutMs: 150, requestTimeoutMs: 300, maxConnectionsPerClient: 1 } }, async (app) => {
+      const tls = await listenTls(app, { port: 0 });
+      try {
+        assert.equal(tls.server.headersTimeout, 150);
+        assert.equal(tls.server.requestTimeout, 300);
+        const first = await new Promise<net.Socket>((resolve) => {
+          const s = net.connect(tls.port, '127.0.0.1', () => resolve(s));
+        });
+        try {
+          // The second connection is closed before its TLS handshake.
+          const second = await new Promise<string>((resolve) => {
+            const s = connectTls({ port: tls.port, host: '127.0.0.1', ca: tls.cert, servername: 'localhost' }, () => resolve('handshake'));
+            s.on('error', () => resolve('closed'));
+            s.on('close', () => resolve('closed'));
+          });
+          assert.equal(second, 'closed');
+        } finally {
+          first.destroy();
+        }
+      } finally {
+        await tls.close();
+      }
+    });
+  });
 });

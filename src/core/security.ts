@@ -199,12 +199,25 @@ const CORS_HEADERS = ['access-control-allow-origin', 'access-control-allow-crede
 const framable = new WeakSet<FastifyReply>();
 
 /**
- * Lets this page be framed by `origins` only (an SDK's proxy page framed by the app's
- * registered web domains); every other page refuses framing.
+ * Lets this page be framed by `origins` only; every other page refuses framing. An SDK's
+ * proxy page (SDK v1's kapi and kauth iframes) passes `webDomainSources(app.webDomains)`.
  */
 export function allowFramingBy(reply: FastifyReply, origins: readonly string[]): void {
   framable.add(reply);
   reply.header('content-security-policy', `frame-ancestors ${origins.length ? origins.join(' ') : "'none'"}`);
+}
+
+/**
+ * The `frame-ancestors` sources for an app's registered web domains: an origin as written,
+ * a bare host name on any scheme and port (as the fetcher and link checks read it).
+ */
+export function webDomainSources(webDomains: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const domain of webDomains) {
+    if (/^https?:\/\//i.test(domain) && URL.canParse(domain)) out.add(new URL(domain).origin);
+    else if (/^[a-z0-9.-]+$/i.test(domain)) for (const scheme of ['https', 'http']) out.add(`${scheme}://${domain.toLowerCase()}:*`);
+  }
+  return [...out];
 }
 
 /** A CSP source for an inline `<style>` or `<script>` with exactly this text. */
