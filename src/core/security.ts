@@ -131,12 +131,6 @@ function isJsonType(type: string | undefined): boolean {
 }
 
 /**
- * The control plane and console are for the developer's tools and Kapibara's own pages:
- * a request another origin's page sent is refused, and a state-changing control call must
- * be one that a page cannot send cross-origin without a CORS preflight (which Kapibara
- * refuses here): a JSON body, or the X-Kapibara-Control header.
- */
-/**
  * The path the router matched: the raw URL could spell the same route differently
  * (`/%5Fkapibara/v1/reset`). Unmatched paths and the catch-all OPTIONS route (CORS
  * preflights) are judged by the decoded URL.
@@ -156,6 +150,12 @@ function isGuarded(path: string): boolean {
   return under(path, CONTROL_PATH) || under(path, CONSOLE_PATH);
 }
 
+/**
+ * The control plane and console are for the developer's tools and Kapibara's own pages:
+ * a request another origin's page sent is refused, and a state-changing control call must
+ * be one that a page cannot send cross-origin without a CORS preflight (which Kapibara
+ * refuses here): a JSON body, or the X-Kapibara-Control header.
+ */
 function installControlGuard(app: FastifyInstance): void {
   app.addHook('onRequest', (req, reply, done) => {
     const path = routedPath(req);
