@@ -15,15 +15,31 @@ forEachStore('Kakao Talk Channel pages', (h) => {
     return { app, person };
   }
 
+  /** The cookies a response sets, as a Cookie header (with those already held). */
+  function cookies(res: { headers: Record<string, unknown> }, held = ''): string {
+    const jar = new Map(held ? held.split('; ').map((c) => [c.split('=')[0], c] as [string, string]) : []);
+    const set = res.headers['set-cookie'];
+    for (const c of Array.isArray(set) ? set : set ? [String(set)] : []) jar.set(c.split('=')[0], c.split(';')[0]);
+    return [...jar.values()].join('; ');
+  }
+
+  /** The sign-in page, then its form (with the page's token and cookie). */
   async function signIn(personId: number, continueTo: string): Promise<{ cookie: string; location: string }> {
-    const res = await h.inject({ method: 'POST', url: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ account_id: String(personId), continue: continueTo }).toString() });
+    const page = await h.inject({ method: 'GET', url: `/login?continue=${encodeURIComponent(continueTo)}` });
+    const held = cookies(page);
+    const res = await h.inject({
+      method: 'POST',
+      url: '/login',
+      headers: { cookie: held, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ account_id: String(personId), continue: continueTo, csrf_token: csrf(page.body) }).toString(),
+    });
     assert.equal(res.statusCode, 303, res.body);
-    const cookie = String(res.headers['set-cookie']).split(';')[0];
-    assert.match(cookie, /^kapibara_session=/);
+    const cookie = cookies(res, held);
+    assert.match(cookie, /kapibara_session=/);
     return { cookie, location: String(res.headers.location) };
   }
 
-  const csrf = (body: string) => /name="_csrf" value="([^"]+)"/.exec(body)![1];
+  const csrf = (body: string) => /name="csrf_token" value="([^"]+)"/.exec(body)![1];
   const post = (url: string, cookie: string, fields: Record<string, string>) =>
     h.inject({ method: 'POST', url, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString() });
 
@@ -38,9 +54,20 @@ forEachStore('Kakao Talk Channel pages', (h) => {
     assert.equal((await signIn(person.id, '/_shop01/friend?app_key=k&api_ver=1.0')).location, '/_shop01/friend?app_key=k&api_ver=1.0');
     assert.equal((await signIn(person.id, 'https://evil.example/')).location, '/');
     assert.equal((await signIn(person.id, '//evil.example/')).location, '/');
-    const wrong = await h.inject({ method: 'POST', url: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'email=jay@example.com&password=no&continue=/x' });
+    const form = await h.inject({ method: 'GET', url: '/login?continue=/x' });
+    const wrong = await h.inject({
+      method: 'POST',
+      url: '/login',
+      headers: { cookie: cookies(form), 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ email: 'jay@example.com', password: 'no', continue: '/x', csrf_token: csrf(form.body) }).toString(),
+    });
     assert.equal(wrong.statusCode, 401);
     assert.match(wrong.body, /Incorrect email or password/);
+    // Without the page's token (another site's form, a login CSRF): refused, nobody signed in.
+    const forged = await h.inject({ method: 'POST', url: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `account_id=${person.id}&continue=/x` });
+    assert.equal(forged.statusCode, 403);
+    assert.equal(forged.headers['set-cookie'], undefined);
+    assert.match(String(forged.headers['content-security-policy']), /frame-ancestors 'none'/);
   });
 
   it('an unknown channel is a 404 page; the chat refuses messages while the channel is blocked', async () => {
@@ -53,7 +80,7 @@ forEachStore('Kakao Talk Channel pages', (h) => {
     await h.control('PUT', `/channels/_shop01/relations/${person.id}`, { relation: 'BLOCKED' });
     const chat = await h.inject({ method: 'GET', url: '/_shop01/chat', headers: { cookie } });
     assert.equal(chat.statusCode, 200);
-    const refused = await post('/_shop01/chat', cookie, { _csrf: csrf(chat.body), text: 'hello' });
+    const refused = await post('/_shop01/chat', cookies(chat, cookie), { csrf_token: csrf(chat.body), text: 'hello' });
     assert.equal(refused.statusCode, 403);
     assert.match(refused.body, /You blocked this channel/);
     assert.deepEqual(await h.control('GET', '/channels/_shop01/chats'), []);
@@ -67,11 +94,11 @@ forEachStore('Kakao Talk Channel pages', (h) => {
     assert.equal(page.statusCode, 200, page.body);
     assert.equal(page.headers['x-frame-options'], 'DENY');
     const fields = Object.fromEntries(query);
-    let res = await post('/talk/channel/follow', cookie, { ...fields, _csrf: csrf(page.body), action: 'cancel' });
+    let res = await post('/talk/channel/follow', cookies(page, cookie), { ...fields, csrf_token: csrf(page.body), action: 'cancel' });
     assert.equal(res.statusCode, 302);
     assert.equal(res.headers.location, 'http://localhost:3000/channel-done?status=fail&channel_public_id=_shop01&trans_id=t1&state=s');
     assert.equal((await h.control('GET', `/channels/_shop01/relations/${person.id}`)).relation, 'NONE');
-    res = await post('/talk/channel/follow', cookie, { ...fields, _csrf: csrf(page.body), action: 'follow' });
+    res = await post('/talk/channel/follow', cookies(page, cookie), { ...fields, csrf_token: csrf(page.body), action: 'follow' });
     assert.equal(res.headers.location, 'http://localhost:3000/channel-done?status=success&channel_public_id=_shop01&trans_id=t1&state=s');
     assert.equal((await h.control('GET', `/channels/_shop01/relations/${person.id}`)).relation, 'ADDED');
     // Already added: straight back with success.

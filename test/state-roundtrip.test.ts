@@ -117,8 +117,10 @@ async function richState(h: Harness) {
   await h.control('PUT', `/channels/_rtrip1/apps/${other.id}`);
   await h.control('PUT', `/channels/_rtrip1/relations/${apeach.id}`, { relation: 'BLOCKED' });
   const chat = await h.inject({ method: 'GET', url: '/_rtrip1/chat', headers: { cookie } });
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(chat.body)![1];
-  const sent = await h.inject({ method: 'POST', url: '/_rtrip1/chat', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: form({ _csrf: csrf, text: 'hello channel' }) });
+  const csrf = /name="csrf_token" value="([^"]+)"/.exec(chat.body)![1];
+  const formCookie = String(chat.headers['set-cookie'] ?? '').split(';')[0];
+  const chatCookie = [cookie, formCookie].filter(Boolean).join('; ');
+  const sent = await h.inject({ method: 'POST', url: '/_rtrip1/chat', headers: { cookie: chatCookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: form({ csrf_token: csrf, text: 'hello channel' }) });
   assert.equal(sent.statusCode, 303, sent.body);
   await h.control('PUT', `/channels/_rtrip1/relations/${ryan.id}`, { relation: 'ADDED' });
   const json = { authorization: `KakaoAK ${app.admin_key}`, 'content-type': 'application/json' };

@@ -1,9 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PageError } from '../../core/errors.js';
 import { sendPage } from '../../core/http.js';
 import { escapeHtml } from '../../core/html.js';
-import { errorPage, layout } from '../../core/pages.js';
+import { PAGE_STYLE, errorPage, layout } from '../../core/pages.js';
+import { FormRefused, checkForm, formToken, jsResultOrigins, redirectSource, strictPagePolicy } from '../../core/security.js';
 import { isoSeconds } from '../../core/clock.js';
 import { numericId } from '../../core/ids.js';
 import type { App } from '../../core/model.js';
@@ -22,24 +22,32 @@ export const FOLLOW_PATH = '/talk/channel/follow';
 const CHAT_SHOWN = 100;
 const CHAT_TEXT_MAX = 1000;
 
-/** Decision pages may not be framed (clickjacking): the legacy header and CSP. */
-function noFraming(reply: FastifyReply): void {
-  reply.header('x-frame-options', 'DENY').header('content-security-policy', "frame-ancestors 'none'");
+/**
+ * Every channel page has a strict policy: its own inline style (and script), forms only to
+ * Kapibara (and on to a follow request's redirect URI), no framing (core/security.ts).
+ */
+function policy(p: { scripts?: string[]; formTargets?: string[] } = {}): string {
+  return strictPagePolicy({ styles: [PAGE_STYLE], scripts: p.scripts, formAction: ["'self'", ...(p.formTargets ?? [])] });
 }
 
-/** The CSRF token of a form: bound to the browser's login session, so another site cannot know it. */
-function csrfToken(session: string, purpose: string): string {
-  return createHash('sha256').update(`kapibara-channel-csrf\n${purpose}\n${session}`).digest('base64url');
+function send(reply: FastifyReply, status: number, html: string, pagePolicy = policy()) {
+  return sendPage(reply.header('content-security-policy', pagePolicy), status, html);
 }
 
-function checkCsrf(req: FastifyRequest, purpose: string, given: string | undefined): void {
-  const session = sessionValueOf(req);
-  const expected = session ? Buffer.from(csrfToken(session, purpose)) : undefined;
-  const actual = Buffer.from(given ?? '');
-  const origin = req.headers.origin;
-  const sameOrigin = origin === undefined || origin === `${req.protocol}://${req.host}`;
-  if (!expected || !sameOrigin || actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
-    throw new PageError(403, errorPage('403', 'This form was not sent from its own page (CSRF check failed). Open the page again and retry.'));
+/** A decision form's token: bound to this browser, the login session, the form's purpose and its channel. */
+function tokenFor(req: FastifyRequest, reply: FastifyReply, purpose: string, channel: store.ChannelRow): Promise<string> {
+  return formToken(req, reply, { purpose, request: channel.public_id, session: sessionValueOf(req) });
+}
+
+/** The form came from Kapibara's own page in this browser, for this session (403 otherwise). */
+async function checkToken(req: FastifyRequest, purpose: string, channel: store.ChannelRow, token: string | undefined): Promise<void> {
+  try {
+    await checkForm(req, { purpose, request: channel.public_id, session: sessionValueOf(req) }, token);
+  } catch (err) {
+    if (err instanceof FormRefused) {
+      throw new PageError(403, errorPage('403', `${err.message} Open the channel page again and retry.`), err.message, { 'content-security-policy': policy() });
+    }
+    throw err;
   }
 }
 
@@ -104,21 +112,20 @@ export async function channelPages(app: FastifyInstance): Promise<void> {
     const channel = await mustChannel(req, req.params.public_id);
     const person = await personOr(req, reply, `/${channel.public_id}/friend`);
     if (!person) return reply;
-    checkCsrf(req, `friend:${channel.public_id}`, formFields(req)._csrf);
+    await checkToken(req, 'channel-friend', channel, formFields(req).csrf_token);
     await store.setRelation(platform.db, channel.id, person.account.id, 'ADDED', platform.clock.now());
     return sendFriendPage(req, reply, channel, person, true);
   });
 
   async function sendFriendPage(req: FastifyRequest, reply: FastifyReply, channel: store.ChannelRow, person: SignedIn, justAdded: boolean) {
     const relation = (await store.relationOf(platform.db, channel.id, person.account.id))?.relation ?? 'NONE';
-    const token = csrfToken(sessionValueOf(req) ?? person.newSession ?? '', `friend:${channel.public_id}`);
+    const token = await tokenFor(req, reply, 'channel-friend', channel);
     const action =
       relation === 'ADDED'
         ? `<p class="sub" id="added">${justAdded ? 'Channel added.' : ''}</p><div class="actions"><a href="/${escapeHtml(channel.public_id)}/chat" id="chat-link">Chat with the channel</a></div>`
-        : `<form method="post" action="/${escapeHtml(channel.public_id)}/friend" id="add-channel">${hidden('_csrf', token)}
+        : `<form method="post" action="/${escapeHtml(channel.public_id)}/friend" id="add-channel">${hidden('csrf_token', token)}
 <div class="actions"><button class="primary" type="submit" id="add-button">${relation === 'BLOCKED' ? 'Unblock and add channel' : 'Add channel'}</button></div></form>`;
-    noFraming(reply);
-    return sendPage(
+    return send(
       reply,
       200,
       layout(
@@ -141,7 +148,7 @@ export async function channelPages(app: FastifyInstance): Promise<void> {
     const person = await personOr(req, reply, `/${channel.public_id}/chat`);
     if (!person) return reply;
     const form = formFields(req);
-    checkCsrf(req, `chat:${channel.public_id}`, form._csrf);
+    await checkToken(req, 'channel-chat', channel, form.csrf_token);
     const relation = (await store.relationOf(platform.db, channel.id, person.account.id))?.relation ?? 'NONE';
     const text = (form.text ?? '').trim();
     if (relation === 'BLOCKED') return sendChatPage(req, reply, channel, person, 403, 'You blocked this channel: unblock it (add it again) to chat.');
@@ -154,10 +161,9 @@ export async function channelPages(app: FastifyInstance): Promise<void> {
   async function sendChatPage(req: FastifyRequest, reply: FastifyReply, channel: store.ChannelRow, person: SignedIn, status: number, error?: string) {
     const messages = await store.chatMessages(platform.db, channel.id, person.account.id, CHAT_SHOWN);
     const relation = (await store.relationOf(platform.db, channel.id, person.account.id))?.relation ?? 'NONE';
-    const token = csrfToken(sessionValueOf(req) ?? '', `chat:${channel.public_id}`);
+    const token = await tokenFor(req, reply, 'channel-chat', channel);
     const list = messages.map((m) => `<li data-message-id="${m.id}"><span>${escapeHtml(m.text)}</span> <small class="tag">${isoSeconds(m.createdAt)}</small></li>`).join('');
-    noFraming(reply);
-    return sendPage(
+    return send(
       reply,
       status,
       layout(
@@ -165,7 +171,7 @@ export async function channelPages(app: FastifyInstance): Promise<void> {
         `${channelHeader(channel)}<p class="sub">Chat as <strong id="signed-in-as">${escapeHtml(person.account.nickname)}</strong> · <span id="relation" data-relation="${relation}">${escapeHtml(relationText(relation))}</span>${relation === 'ADDED' ? '' : ` <a href="/${escapeHtml(channel.public_id)}/friend">Add channel</a>`}</p>
 ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <ul id="messages">${list || '<li class="sub">No messages yet.</li>'}</ul>
-<form method="post" action="/${escapeHtml(channel.public_id)}/chat" id="chat-form">${hidden('_csrf', token)}
+<form method="post" action="/${escapeHtml(channel.public_id)}/chat" id="chat-form">${hidden('csrf_token', token)}
 <label for="text">Message</label><input type="text" id="text" name="text" maxlength="${CHAT_TEXT_MAX}" required>
 <div class="actions"><button class="primary" type="submit">Send</button></div></form>`,
       ),
@@ -186,23 +192,24 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
     if (!person) return reply.header('cache-control', 'no-store').redirect(loginUrlFor(req.url), 302);
     const relation = (await store.relationOf(platform.db, channel.id, person.account.id))?.relation ?? 'NONE';
     if (relation === 'ADDED') return sendFollowResult(reply, target, channel, q, 'success');
-    const token = csrfToken(sessionValueOf(req) ?? '', `follow:${channel.public_id}`);
+    const token = await tokenFor(req, reply, 'channel-follow', channel);
     const carried = Object.entries(q)
       .filter((e): e is [string, string] => e[1] !== undefined && e[0] !== 'agt')
       .map(([k, v]) => hidden(k, v))
       .join('');
-    noFraming(reply);
-    return sendPage(
+    return send(
       reply,
       200,
       layout(
         `${channel.name} - follow`,
         `${channelHeader(channel)}<p class="sub"><strong>${escapeHtml(target.name)}</strong> asks you to add this channel. Signed in as <strong id="signed-in-as">${escapeHtml(person.account.nickname)}</strong>.</p>
 <p id="relation" data-relation="${relation}">${escapeHtml(relationText(relation))}</p>
-<form method="post" action="${FOLLOW_PATH}" id="follow">${carried}${hidden('_csrf', token)}
+<form method="post" action="${FOLLOW_PATH}" id="follow">${carried}${hidden('csrf_token', token)}
 <div class="actions"><button class="secondary" type="submit" name="action" value="cancel">Cancel</button>
 <button class="primary" type="submit" name="action" value="follow" id="follow-button">Add channel</button></div></form>`,
       ),
+      // The answer to the form is a redirect to the app's redirect_uri, when the request names one.
+      policy({ formTargets: q.redirect_uri ? [redirectSource(q.redirect_uri)].filter((t): t is string => t !== undefined) : [] }),
     );
   });
   app.post(FOLLOW_PATH, async (req, reply) => {
@@ -210,7 +217,7 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
     const { app: target, channel } = await followRequest(form);
     const person = await signedInPerson(platform, req);
     if (!person) return reply.header('cache-control', 'no-store').redirect(loginUrlFor(`${FOLLOW_PATH}?${followQuery(form)}`), 303);
-    checkCsrf(req, `follow:${channel.public_id}`, form._csrf);
+    await checkToken(req, 'channel-follow', channel, form.csrf_token);
     if (form.action !== 'follow') return sendFollowResult(reply, target, channel, form, 'fail');
     await store.setRelation(platform.db, channel.id, person.account.id, 'ADDED', platform.clock.now());
     return sendFollowResult(reply, target, channel, form, 'success');
@@ -243,20 +250,21 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
       return reply.header('cache-control', 'no-store').redirect(url.toString(), 302);
     }
     const result = JSON.stringify({ status, channelPublicId: channel.public_id, ...(q.trans_id ? { transId: q.trans_id } : {}) }).replace(/</g, '\\u003c');
-    const origins = JSON.stringify(target.webDomains.flatMap((d) => (URL.canParse(d) ? [new URL(d).origin] : []))).replace(/</g, '\\u003c');
-    noFraming(reply);
-    return sendPage(
+    const origins = JSON.stringify(jsResultOrigins(target.webDomains, q.ka)).replace(/</g, '\\u003c');
+    const script = `(function(){var r=${result},o=${origins};if(window.opener)for(var i=0;i<o.length;i++){try{window.opener.postMessage(r,o[i]);}catch(e){}}})();`;
+    return send(
       reply,
       200,
       layout(
         'Kakao Talk Channel',
         `${channelHeader(channel)}<p id="follow-result" data-status="${status}">${status === 'success' ? 'Channel added.' : 'Channel not added.'}</p>
-<script>(function(){var r=${result},o=${origins};if(window.opener)for(var i=0;i<o.length;i++){try{window.opener.postMessage(r,o[i]);}catch(e){}}})();</script>`,
+<script>${script}</script>`,
       ),
+      policy({ scripts: [script] }),
     );
   }
 }
 
 function followQuery(q: Record<string, string | undefined>): string {
-  return new URLSearchParams(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined && e[0] !== '_csrf' && e[0] !== 'action')).toString();
+  return new URLSearchParams(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined && e[0] !== 'csrf_token' && e[0] !== 'action')).toString();
 }
