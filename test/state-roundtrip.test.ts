@@ -1,7 +1,7 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
-import { forEachStore, form, type Harness, type TestApp, type TestAccount } from './helpers/harness.js';
+import { cookiesOf, csrfTokenOf, forEachStore, form, type Harness, type TestApp, type TestAccount } from './helpers/harness.js';
 import { png, site, upload } from './fixtures/story.js';
 import { DEMO_APP_ID, seedDemo } from '../src/demo.js';
 import { stateTables } from '../src/kapibara.js';
@@ -105,9 +105,9 @@ async function richState(h: Harness) {
   for (const m of authorize.body.slice(start, authorize.body.indexOf('</form>', start)).matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
     if (m[1] !== 'account_id') fields[m[1]] = m[2].replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
   }
-  const login = await h.inject({ method: 'POST', url: '/oauth/authorize/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString() });
+  const login = await h.inject({ method: 'POST', url: '/oauth/authorize/login', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookiesOf(authorize) }, payload: new URLSearchParams(fields).toString() });
   assert.equal(login.statusCode, 303, login.body);
-  const cookie = String(login.headers['set-cookie']).split(';')[0];
+  const cookie = cookiesOf(authorize, login);
   await h.inject({ method: 'GET', url: String(login.headers.location), headers: { cookie } });
   ok(await h.inject({ method: 'POST', url: '/api/agt', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form({ client_id: app.rest_api_key, access_token: tRyan }) }), 'agt');
 

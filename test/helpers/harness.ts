@@ -1,7 +1,7 @@
 import { after, before, beforeEach, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import { type AppOptions, buildApp } from '../../src/app.js';
 import { Clock } from '../../src/core/clock.js';
 import type { Store } from '../../src/db/index.js';
 import { freshStore, storeKinds, type StoreKind } from './stores.js';
@@ -14,10 +14,10 @@ import { freshStore, storeKinds, type StoreKind } from './stores.js';
  *     it('reads /v2/user/me', async () => { const t = await h.signIn(); ... });
  *   });
  */
-export function forEachStore(title: string, body: (h: Harness) => void): void {
+export function forEachStore(title: string, body: (h: Harness) => void, options: Partial<AppOptions> = {}): void {
   for (const kind of storeKinds()) {
     describe(`${title} [${kind}]`, () => {
-      const h = new Harness(kind);
+      const h = new Harness(kind, options);
       before(async () => h.start());
       beforeEach(async () => h.reset());
       after(async () => h.stop());
@@ -76,11 +76,14 @@ export class Harness {
   store!: Store;
   readonly clock = new Clock();
 
-  constructor(readonly kind: StoreKind) {}
+  constructor(
+    readonly kind: StoreKind,
+    private readonly options: Partial<AppOptions> = {},
+  ) {}
 
   async start(): Promise<void> {
     this.store = await freshStore(this.kind);
-    this.app = await buildApp({ store: this.store, clock: this.clock });
+    this.app = await buildApp({ ...this.options, store: this.store, clock: this.clock });
     await this.app.ready();
   }
 
@@ -173,4 +176,23 @@ export function assertApiError(res: LightMyRequestResponse, status: number, code
     if (typeof msgIncludes === 'string') assert.ok(body.msg.includes(msgIncludes), `msg "${body.msg}" lacks "${msgIncludes}"`);
     else assert.match(body.msg, msgIncludes);
   }
+}
+
+/** The cookies a browser would send after these answers (later ones win), as a Cookie header. */
+export function cookiesOf(...responses: LightMyRequestResponse[]): string {
+  const jar = new Map<string, string>();
+  for (const res of responses) {
+    const set = res.headers['set-cookie'];
+    for (const line of Array.isArray(set) ? set : set ? [set] : []) {
+      const [pair] = line.split(';');
+      const eq = pair.indexOf('=');
+      jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+    }
+  }
+  return [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+}
+
+/** The CSRF token of a Kakao Login page's forms (core/security.ts). */
+export function csrfTokenOf(html: string): string {
+  return /name="csrf_token" value="([^"]*)"/.exec(html)?.[1] ?? '';
 }
