@@ -102,7 +102,7 @@ for (const kind of storeKinds()) {
       it(`docs/${doc}`, async () => {
         const { seed, examples } = parseDoc(readFileSync(join(process.cwd(), 'docs', doc), 'utf8'));
         assert.ok(examples.length > 0);
-        assert.equal((await app.inject({ method: 'POST', url: '/_kapibara/v1/reset' })).statusCode, 200);
+        assert.equal((await app.inject({ method: 'POST', url: '/_kapibara/v1/reset', headers: { 'x-kapibara-control': '1' } })).statusCode, 200);
         const imported = await app.inject({ method: 'POST', url: '/_kapibara/v1/state', payload: seed as object });
         assert.equal(imported.statusCode, 200, imported.body);
         const captured = new Map<string, unknown>();
