@@ -1,7 +1,7 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
-import { type TestAccount, type TestApp, forEachStore } from './helpers/harness.js';
+import { type TestAccount, type TestApp, cookiesOf, csrfTokenOf, forEachStore } from './helpers/harness.js';
 import { SEED_SITE, SEED_TEMPLATES, eventually, sharingWorld, webhookReceiver } from './fixtures/sharing.js';
 
 const HTML_TYPE = 'text/html; charset=utf-8';
@@ -58,8 +58,8 @@ forEachStore('Kakao Talk sharing: the web sharer', (h) => {
     const signed = await h.inject({
       method: 'POST',
       url: '/login',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({ continue: next, account_id: String(person.id) }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookiesOf(page) },
+      payload: new URLSearchParams({ continue: next, csrf_token: csrfTokenOf(page.body), account_id: String(person.id) }).toString(),
     });
     assert.equal(signed.statusCode, 303, signed.body);
     assert.equal(signed.headers.location, next);

@@ -4,7 +4,8 @@ import { OAuthError, PageError, RedirectError } from '../../core/errors.js';
 import { type ScopeCatalog, hasScope } from '../../core/scopes.js';
 import type { App, KeyType, Link, ServiceTerm } from '../../core/model.js';
 import { findClient } from './client.js';
-import { type ConsentItem, errorPage, jsSdkResultPage } from './pages.js';
+import { type ConsentItem, errorPage, jsSdkResultPage, loginPagePolicy } from './pages.js';
+import { jsResultOrigins } from '../../core/security.js';
 
 /**
  * GET /oauth/authorize, as a list of small steps. The first three (client, Kakao Login
@@ -19,6 +20,8 @@ const PROMPTS: readonly Prompt[] = ['login', 'none', 'select_account', 'create']
 export interface RedirectTarget {
   redirectUri: string;
   state?: string;
+  /** With `JS-SDK`: the origins the result page may post the result to. */
+  resultOrigins?: string[];
 }
 
 export interface AuthorizeRequest extends RedirectTarget {
@@ -47,7 +50,7 @@ export class LoginPageError extends PageError {
     readonly errorCode: string,
     readonly description: string,
   ) {
-    super(400, errorPage(errorCode, description), description);
+    super(400, errorPage(errorCode, description), description, { 'content-security-policy': loginPagePolicy([]) });
   }
 }
 
@@ -56,17 +59,18 @@ export class LoginPageError extends PageError {
  * `error_description`, `error_code` and `state`. The JavaScript SDK's `JS-SDK` target gets a
  * result page instead of a redirect.
  */
-export function resultFor(redirectUri: string, params: Record<string, string | undefined>): { page: string } | { location: string } {
-  if (redirectUri === 'JS-SDK') {
-    return { page: jsSdkResultPage(Object.fromEntries(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined))) };
+export function resultFor(target: RedirectTarget, params: Record<string, string | undefined>): { page: string } | { location: string } {
+  if (target.redirectUri === 'JS-SDK') {
+    const result = Object.fromEntries(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
+    return { page: jsSdkResultPage(result, target.resultOrigins ?? []) };
   }
-  return { location: redirectLocation(redirectUri, params) };
+  return { location: redirectLocation(target.redirectUri, params) };
 }
 
 /** An OAuth error sent back to the app (as a redirect, or the JS-SDK result page). */
 export function authorizeRedirectError(target: RedirectTarget, oauth: OAuthError): PageError | RedirectError {
-  const result = resultFor(target.redirectUri, { error: oauth.error, error_description: oauth.description, error_code: oauth.errorCode, state: target.state });
-  return 'page' in result ? new PageError(200, result.page, oauth.description) : new RedirectError(result.location);
+  const result = resultFor(target, { error: oauth.error, error_description: oauth.description, error_code: oauth.errorCode, state: target.state });
+  return 'page' in result ? new PageError(200, result.page, oauth.description, { 'content-security-policy': loginPagePolicy([], true) }) : new RedirectError(result.location);
 }
 
 export type Query = Record<string, string | string[] | undefined>;
@@ -88,7 +92,9 @@ export async function readAuthorizeRequest(db: Kysely<DB>, scopes: ScopeCatalog,
   const query = Object.fromEntries(new URLSearchParams(raw)) as Query;
   const { app, keyType, clientId } = await checkPageClient(db, one(query, 'client_id'));
   checkLoginEnabled(app);
-  const target: RedirectTarget = { redirectUri: checkRedirectUri(app, keyType, one(query, 'redirect_uri')), state: one(query, 'state') };
+  const redirectUri = checkRedirectUri(app, keyType, one(query, 'redirect_uri'));
+  const target: RedirectTarget = { redirectUri, state: one(query, 'state') };
+  if (redirectUri === 'JS-SDK') target.resultOrigins = jsResultOrigins(app.webDomains, one(query, 'ka'));
   const fail = (err: OAuthError) => authorizeRedirectError(target, err);
   try {
     checkResponseType(one(query, 'response_type'));

@@ -1,8 +1,8 @@
 import type { Product } from '../../core/product.js';
 import { loginTables } from './tables.js';
 import { loginPages, loginRoutes } from './routes.js';
+import { accountsPages } from './accounts.js';
 import loginControlRoutes from './control.js';
-import { continueLoginPages } from './continue.js';
 import * as migration050 from './migration-code-tokens.js';
 
 /**
@@ -14,7 +14,7 @@ export const login: Product = {
   routes: loginRoutes,
   pages: async (app) => {
     await loginPages(app);
-    await continueLoginPages(app);
+    await accountsPages(app);
   },
   control: loginControlRoutes,
   migrations: { '050_login_code_tokens': migration050 },
@@ -30,5 +30,6 @@ export const login: Product = {
   ],
 };
 
-/** What other Kakao pages may use of Kakao Login: who is signed in in this browser, and where to sign in first. */
-export { signedIn, loginUrl } from './continue.js';
+/** What Kakao's other pages use of the login session: who is signed in, the sign-in page, AGTs. */
+export { loginUrlFor, personByAgt, sessionValueOf, signedInPerson } from './accounts.js';
+export type { SignedIn } from './flow.js';

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { KakaoApiError } from '../../core/errors.js';
 import { JSON_TYPE, sendPage } from '../../core/http.js';
 import { route } from '../../core/route.js';
-import { loginUrl, signedIn } from '../login/index.js';
+import { loginUrlFor, sessionValueOf, signedInPerson } from '../login/index.js';
 import { IMAGE_PATH, receiveImages, removeImage, scrapImage, servedImage, uploadImages } from './images.js';
 import { PICKER_POLICY, PLAIN_POLICY, SENT_POLICY, failurePage, pickerPage, sentPage } from './picker.js';
 import { type Picker, type SharerFields, SendRefused, ShareGone, openPicker, openShare, sendShare } from './share.js';
@@ -135,6 +135,13 @@ function failure(reply: FastifyReply, status: number, code: number | string, msg
 export async function sharingPages(app: FastifyInstance): Promise<void> {
   const platform = app.platform;
 
+  /** The person signed in to Kakao in this browser, and the login session the picker's form is bound to. */
+  async function signedIn(_platform: typeof platform, req: FastifyRequest) {
+    const session = sessionValueOf(req);
+    const person = await signedInPerson(platform, req);
+    return person && session ? { ...person, session } : undefined;
+  }
+
   async function showPicker(req: FastifyRequest, reply: FastifyReply, shortKey: string | undefined, error?: string) {
     const person = await signedIn(platform, req);
     if (!person) {
@@ -143,7 +150,7 @@ export async function sharingPages(app: FastifyInstance): Promise<void> {
       // A form posted from the app's site carries no SameSite=Lax session cookie: look again
       // on a top-level GET, which does, before asking the person to sign in.
       if (req.method === 'POST') return reply.header('cache-control', 'no-store').redirect(resume, 303);
-      return reply.header('cache-control', 'no-store').redirect(loginUrl(resume), 303);
+      return reply.header('cache-control', 'no-store').redirect(loginUrlFor(resume), 303);
     }
     let picker: Picker;
     try {
