@@ -84,8 +84,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   installGetForms(app);
   await app.register(multipart, { limits: { fileSize: 20 * 1024 * 1024, files: 50, fields: 100 } });
   // Browser apps call kapi from their own origin (the JavaScript SDK sends KA and
-  // Authorization, so every call is preflighted): answer for any origin, as kapi does.
-  await app.register(cors, { origin: true, credentials: true, maxAge: 3600 });
+  // Authorization, so every call is preflighted): answer for any origin, as kapi does, for
+  // every method kapi uses (DELETE: image delete, story delete).
+  await app.register(cors, { origin: true, credentials: true, methods: ['GET', 'HEAD', 'POST', 'DELETE'], maxAge: 3600 });
 
   for (const product of products) {
     if (product.routes) registerRoutes(app, product.routes);
