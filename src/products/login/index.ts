@@ -2,6 +2,8 @@ import type { Product } from '../../core/product.js';
 import { loginTables } from './tables.js';
 import { loginPages, loginRoutes } from './routes.js';
 import loginControlRoutes from './control.js';
+import { sdkLoginRoutes } from './sdk-results.js';
+import * as migration030 from './migration-auth-transactions.js';
 
 /**
  * Kakao Login (kauth, seed 002 and wire facts §2): authorize with the login, sign-up and
@@ -9,7 +11,8 @@ import loginControlRoutes from './control.js';
  */
 export const login: Product = {
   name: 'login',
-  routes: loginRoutes,
+  routes: [...loginRoutes, ...sdkLoginRoutes],
+  migrations: { '030_login_auth_transactions': migration030 },
   pages: loginPages,
   control: loginControlRoutes,
   tables: loginTables,
@@ -17,6 +20,7 @@ export const login: Product = {
   surfaces: [
     { prefix: '/oauth/', surface: 'kauth' },
     { prefix: '/api/agt', surface: 'kauth' },
+    { prefix: '/apiweb/', surface: 'kauth' },
     { prefix: '/.well-known/', surface: 'kauth' },
     { prefix: '/oauth/authorize', surface: 'page' },
     { prefix: '/oauth/logout', surface: 'page' },

@@ -149,7 +149,7 @@ export async function loginPages(app: FastifyInstance): Promise<void> {
       }
       case 'redirect': {
         if (outcome.newSession) setSession(req, reply, outcome.newSession);
-        const result = resultFor(outcome.redirectUri, outcome.params);
+        const result = resultFor(authorize, outcome.params);
         if ('page' in result) return sendPage(reply, 200, result.page);
         return reply.header('cache-control', 'no-store').redirect(result.location, 302);
       }
