@@ -43,14 +43,14 @@ x.onload=function(){done(x.status,x.responseText);};
 x.onerror=function(){done(0,'');};
 x.send(body);
 }
-function parsed(text){try{return JSON.parse(text);}catch(e){return undefined;}}
+function parsed(text){if(text==='')return {};try{return JSON.parse(text);}catch(e){return undefined;}}
 `;
 
 /**
  * /cors/: runs `request(config)` for SDK v1's Kakao.API.request, Link.uploadImage and mobile
  * share validation. Only paths on this origin; only the headers the SDK sends; the KA
  * header's `origin/` is set to the framing page's real origin. 200 resolves with the parsed
- * body; anything else fails with `{status, responseText}` (the SDK reads `responseText`).
+ * body (`{}` when empty); anything else fails with `{status, responseText}` (the SDK reads `responseText`).
  */
 export const CORS_PROXY_SCRIPT = `(function(){${RPC}
 var HEADERS=['KA','Authorization','Cache-Control','Pragma'];
