@@ -17,6 +17,8 @@ export class AppSite {
   origin = '';
   /** The `<script src>` of the page. */
   sdkSrc = '';
+  /** A whole page to serve at /page instead (the documented examples). */
+  html?: string;
   private readonly officialSdk = readFileSync(OFFICIAL_SDK_V1);
 
   async start(): Promise<void> {
@@ -29,6 +31,10 @@ export class AppSite {
     const url = new URL(req.url ?? '/', this.origin);
     if (url.pathname === '/kakao-1.39.14.js') {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(this.officialSdk);
+      return;
+    }
+    if ((url.pathname === '/' || url.pathname === '/page') && this.html !== undefined) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(this.html);
       return;
     }
     if (url.pathname === '/' || url.pathname === '/page') {
