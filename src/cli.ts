@@ -110,7 +110,7 @@ async function start(config: ServerConfig): Promise<void> {
   const address = await app.listen({ port: config.port, host: config.host });
   const tls = config.tlsPort === undefined ? undefined : await listenTls(app, { port: config.tlsPort, host: config.host });
   const base = config.publicUrl ?? address.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
-  const seeded = config.demo ? await seedDemo(store.db, clock.now()) : false;
+  const seeded = config.demo ? await store.exclusively(() => seedDemo(store.db, clock.now())) : false;
   const demo = await store.db.selectFrom('apps').selectAll().where('id', '=', DEMO_APP_ID).executeTakeFirst();
   const lines = [
     `Kapibara listening on ${address} (${store.dialect === 'sqlite' ? `SQLite: ${config.sqlitePath}` : 'PostgreSQL'})`,
