@@ -142,4 +142,51 @@ forEachStore('Official SDK v1.39.14 in Chromium, host-mapped', (h: Harness) => {
     assert.equal(transport.statusCode, 400);
     assert.match(transport.body, /only the postMessage transport \(xdm_p=1\) is served/);
   });
+
+  it('Kakao.Story.share opens story.kakao.com/s/share: sign in there, preview, post as a link story', async () => {
+    const { app, person, context, page } = await open();
+    const article = `${site.origin}/article`;
+    const popupPromise = context.waitForEvent('page');
+    await page.evaluate((url) => window.Kakao.Story.share({ url, text: 'Look at this' }), article);
+    const popup = await popupPromise;
+    await popup.waitForLoadState();
+    const shareUrl = new URL(popup.url());
+    assert.equal(shareUrl.origin + shareUrl.pathname, 'https://story.kakao.com/s/share');
+    assert.equal(shareUrl.searchParams.get('url'), article);
+    assert.equal(shareUrl.searchParams.get('app_key'), app.javascript_key);
+    // story.kakao.com shares no cookie with kauth: the person signs in here.
+    await popup.click(`button[data-account-id="${person.id}"]`);
+    await popup.waitForSelector('form#share');
+    assert.equal(await popup.textContent('#preview-title'), 'Capybaras at the hot spring');
+    assert.equal(await popup.inputValue('#text'), 'Look at this');
+    await popup.selectOption('#permission', 'F');
+    await popup.click('form#share button[type=submit]');
+    await popup.waitForSelector('#posted');
+    const id = await popup.getAttribute('#posted', 'data-story-id');
+    const tokens = await h.token(app, person);
+    const story = await h.kapi('GET', '/v1/api/story/mystory', tokens.access_token, { id: id! });
+    assert.equal(story.statusCode, 200, story.body);
+    const body = story.json();
+    assert.equal(body.content, 'Look at this');
+    assert.equal(body.permission, 'FRIEND');
+    assert.equal(body.media_type, 'NOT_SUPPORTED');
+    await context.close();
+  });
+
+  it('the Story share page refuses a missing or unknown app key and a cross-site form', async () => {
+    const missing = await h.inject({ method: 'GET', url: '/s/share?url=https%3A%2F%2Fexample.com' });
+    assert.equal(missing.statusCode, 400);
+    assert.match(missing.body, /app_key is required: call Kakao.init/);
+    const unknown = await h.inject({ method: 'GET', url: '/s/share?url=https%3A%2F%2Fexample.com&app_key=nope' });
+    assert.equal(unknown.statusCode, 400);
+    assert.match(unknown.body, /invalid app_key: nope is not the JavaScript key of an app/);
+    const app = await h.createApp({ web_domains: [site.origin] });
+    const forged = await h.inject({
+      method: 'POST',
+      url: '/s/share',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+      payload: new URLSearchParams({ url: `${site.origin}/article`, app_key: app.javascript_key, text: 'x' }).toString(),
+    });
+    assert.equal(forged.statusCode, 403);
+  });
 });

@@ -33,6 +33,12 @@ export class AppSite {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(this.officialSdk);
       return;
     }
+    if (url.pathname === '/article') {
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        .end(`<!doctype html><html><head><meta property="og:title" content="Capybaras at the hot spring"><meta property="og:description" content="A long soak"><meta property="og:type" content="article"><title>Article</title></head><body>Article</body></html>`);
+      return;
+    }
     if ((url.pathname === '/' || url.pathname === '/page') && this.html !== undefined) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(this.html);
       return;

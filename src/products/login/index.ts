@@ -26,3 +26,7 @@ export const login: Product = {
     { prefix: '/oauth/logout', surface: 'page' },
   ],
 };
+
+/** What Kakao's other pages (Kakao Story's share page) use of Kakao Login: who is signed in, and signing in. */
+export { sessionPerson, logIn } from './flow.js';
+export { accountsForLoginPage } from './store.js';
