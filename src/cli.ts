@@ -8,6 +8,7 @@ import { Clock } from './core/clock.js';
 import { exportState, importState, resetState, type StateDocument } from './store/state.js';
 import { seedDemo, DEMO_APP_ID } from './demo.js';
 import { listenTls, loadTlsMaterial, TLS_HOST_NAMES } from './core/tls.js';
+import { JSON_TOO_DEEP, jsonTooDeep } from './core/json.js';
 
 const USAGE = `usage: kapibara <command> [options]
 
@@ -41,7 +42,9 @@ async function open(config: ServerConfig): Promise<Store> {
 function readJson(file: string | undefined): StateDocument {
   if (!file) throw new Error('a JSON file is required');
   try {
-    return JSON.parse(readFileSync(file, 'utf8'));
+    const text = readFileSync(file, 'utf8');
+    if (jsonTooDeep(text)) throw new Error(JSON_TOO_DEEP);
+    return JSON.parse(text);
   } catch (err) {
     throw new Error(`cannot read ${file}: ${(err as Error).message}`);
   }

@@ -4,6 +4,7 @@ import { loginPages, loginRoutes } from './routes.js';
 import loginControlRoutes from './control.js';
 import { sdkLoginRoutes } from './sdk-results.js';
 import * as migration030 from './migration-auth-transactions.js';
+import * as migration050 from './migration-code-tokens.js';
 
 /**
  * Kakao Login (kauth, seed 002 and wire facts §2): authorize with the login, sign-up and
@@ -12,9 +13,9 @@ import * as migration030 from './migration-auth-transactions.js';
 export const login: Product = {
   name: 'login',
   routes: [...loginRoutes, ...sdkLoginRoutes],
-  migrations: { '030_login_auth_transactions': migration030 },
   pages: loginPages,
   control: loginControlRoutes,
+  migrations: { '030_login_auth_transactions': migration030, '050_login_code_tokens': migration050 },
   tables: loginTables,
   consentItems: [{ id: 'openid', display_name: 'OpenID Connect', type: 'SERVICE' }],
   surfaces: [
