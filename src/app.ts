@@ -1,7 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
-import cors from '@fastify/cors';
 import type { Store, StoreOptions } from './db/index.js';
 import { Clock, storedClockOffset } from './core/clock.js';
 import { SigningKeys } from './core/keys.js';
@@ -13,6 +12,7 @@ import { ScopeCatalog } from './core/scopes.js';
 import { registerRoutes } from './core/route.js';
 import type { Plugin, Product } from './core/product.js';
 import { installGetForms } from './core/get-form.js';
+import { installSecurity, serverLimitOptions, trustedProxies, type SecurityOptions } from './core/security.js';
 import type { PlatformConfig } from './core/platform.js';
 import { storeDirectory } from './store/directory.js';
 import { products as defaultProducts } from './products/index.js';
@@ -21,7 +21,7 @@ import controlRoutes, { CONTROL_PREFIX } from './control/routes.js';
 import consoleRoutes, { CONSOLE_PREFIX } from './console/routes.js';
 import avatarRoutes, { AVATAR_PREFIX } from './console/avatars.js';
 
-export interface AppOptions extends StoreOptions, PlatformConfig {
+export interface AppOptions extends StoreOptions, PlatformConfig, SecurityOptions {
   /** An already-open store (tests share one per file); otherwise one is opened. */
   store?: Store;
   clock?: Clock;
@@ -32,9 +32,9 @@ export interface AppOptions extends StoreOptions, PlatformConfig {
 
 /** Kapibara's own paths; each product adds the prefixes of its surfaces. */
 const SHELL_SURFACES: SurfacePrefix[] = [
-  { prefix: CONTROL_PREFIX, surface: 'control' },
+  { prefix: '/_kapibara/', surface: 'control' },
   { prefix: CONSOLE_PREFIX, surface: 'page' },
-  { prefix: AVATAR_PREFIX, surface: 'page' },
+  { prefix: AVATAR_PREFIX, surface: 'kapi' },
 ];
 
 /** Registers `plugin` so that its routes belong to `surface` (unless one declares its own). */
@@ -59,7 +59,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   const app = Fastify({
     logger: options.logger ?? false,
-    trustProxy: true,
+    trustProxy: trustedProxies(options),
+    ...serverLimitOptions(options),
     // Kakao ids and keys are case-sensitive but paths are matched as documented.
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: 12 * 1024 * 1024,
@@ -85,10 +86,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(formbody, { parser: parseForm });
   installGetForms(app);
   await app.register(multipart, { limits: { fileSize: 20 * 1024 * 1024, files: 50, fields: 100 } });
-  // Browser apps call kapi from their own origin (the JavaScript SDK sends KA and
-  // Authorization, so every call is preflighted): answer for any origin, as kapi does, for
-  // every method kapi uses (DELETE: image delete, story delete).
-  await app.register(cors, { origin: true, credentials: true, methods: ['GET', 'HEAD', 'POST', 'DELETE'], maxAge: 3600 });
+  // Host names, control-plane guard, CORS, page headers, connection limits (docs/security.md).
+  await installSecurity(app, options);
 
   for (const product of products) {
     if (product.routes) registerRoutes(app, product.routes);
@@ -96,6 +95,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   }
   await app.register(onSurface('control', (scope) => controlRoutes(scope, products)), { prefix: CONTROL_PREFIX });
   await app.register(onSurface('page', (scope) => consoleRoutes(scope, products)), { prefix: CONSOLE_PREFIX });
-  await app.register(onSurface('page', avatarRoutes), { prefix: AVATAR_PREFIX });
+  // Avatars are images an API answer links to: their errors are kapi's, as /dn/ images'.
+  await app.register(avatarRoutes, { prefix: AVATAR_PREFIX });
   return app;
 }

@@ -262,7 +262,7 @@ function expectedSurface(path: string, routed: { url?: string; surface?: string 
   if (routed?.url === undefined) {
     if (/^\/_kapibara\/v1(\/|$)/.test(path)) return 'control';
     if (/^\/_kapibara\/console(\/|$)/.test(path) || /^\/oauth\/(authorize|logout)(\/|$)/.test(path)) return 'page';
-    if (/^\/oauth\//.test(path)) return 'kauth';
+    if (/^\/(oauth\/|\.well-known\/|api\/agt)/.test(path)) return 'kauth';
     return 'kapi';
   }
   return 'kapi';

@@ -17,6 +17,24 @@ forEachStore('kauth for the JavaScript SDKs', (h: Harness) => {
     return { app, person };
   }
 
+  /** The form token a page's forms carry (core/security.ts). */
+  function token(html: string): string {
+    const m = html.match(/name="csrf_token" value="([^"]*)"/);
+    assert.ok(m, 'the page carries a form token');
+    return m[1];
+  }
+
+  /** Logs `person` in on the login page and answers the consent page. */
+  async function answer(browser: FormBrowser, origin: string, query: URLSearchParams, personId: number, action: 'agree' | 'cancel') {
+    const page = await browser.request('GET', `${origin}/oauth/authorize?${query}`);
+    assert.equal(page.status, 200);
+    const picked = await browser.request('POST', `${origin}/oauth/authorize/login`, { request: query.toString(), csrf_token: token(page.body), account_id: String(personId) });
+    assert.equal(picked.status, 303, picked.body);
+    const consent = await browser.request('GET', new URL(String(picked.headers.location), origin).toString());
+    assert.match(consent.body, /id="consent"/);
+    return browser.request('POST', `${origin}/oauth/authorize/consent`, { request: query.toString(), csrf_token: token(consent.body), action });
+  }
+
   function poll(query: Record<string, string>) {
     return h.inject({ method: 'GET', url: `/apiweb/code.json?${new URLSearchParams(query)}` });
   }
@@ -33,13 +51,7 @@ forEachStore('kauth for the JavaScript SDKs', (h: Harness) => {
     const browser = new FormBrowser();
     const origin = await h.listen();
     const query = new URLSearchParams({ client_id: app.javascript_key, redirect_uri: 'JS-SDK', response_type: 'code', auth_tran_id: tran, state: 's1' });
-    const res = await browser.request('GET', `${origin}/oauth/authorize?${query}`);
-    assert.equal(res.status, 200);
-    const picked = await browser.request('POST', `${origin}/oauth/authorize/login`, { request: query.toString(), account_id: String(person.id) });
-    assert.equal(picked.status, 303);
-    const consent = await browser.request('GET', new URL(String(picked.headers.location), origin).toString());
-    assert.match(consent.body, /id="consent"/);
-    const agreed = await browser.request('POST', `${origin}/oauth/authorize/consent`, { request: query.toString(), action: 'agree' });
+    const agreed = await answer(browser, origin, query, person.id, 'agree');
     assert.equal(agreed.status, 200);
     const code = agreed.body.match(/data-field="code">([^<]+)</)![1];
 
@@ -70,9 +82,7 @@ forEachStore('kauth for the JavaScript SDKs', (h: Harness) => {
     const browser = new FormBrowser();
     const origin = await h.listen();
     const query = new URLSearchParams({ client_id: app.javascript_key, redirect_uri: 'JS-SDK', response_type: 'code', auth_tran_id: tran });
-    await browser.request('GET', `${origin}/oauth/authorize?${query}`);
-    await browser.request('POST', `${origin}/oauth/authorize/login`, { request: query.toString(), account_id: String(person.id) });
-    await browser.request('POST', `${origin}/oauth/authorize/consent`, { request: query.toString(), action: 'cancel' });
+    await answer(browser, origin, query, person.id, 'cancel');
     assert.deepEqual((await poll({ client_id: app.javascript_key, auth_tran_id: tran })).json(), {
       status: 'error',
       error_code: '500',
@@ -87,9 +97,7 @@ forEachStore('kauth for the JavaScript SDKs', (h: Harness) => {
     const browser = new FormBrowser();
     const origin = await h.listen();
     const query = new URLSearchParams({ client_id: app.javascript_key, redirect_uri: 'JS-SDK', response_type: 'code', auth_tran_id: tran });
-    await browser.request('GET', `${origin}/oauth/authorize?${query}`);
-    await browser.request('POST', `${origin}/oauth/authorize/login`, { request: query.toString(), account_id: String(person.id) });
-    await browser.request('POST', `${origin}/oauth/authorize/consent`, { request: query.toString(), action: 'agree' });
+    await answer(browser, origin, query, person.id, 'agree');
     await h.advanceClock(601);
     assert.equal((await poll({ client_id: app.javascript_key, auth_tran_id: tran })).json().error_code, '300');
   });

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
+import { limitListener, listenerOptions } from './security.js';
 
 /**
  * TLS for clients that insist on https and the real Kakao host names (hard-coded server
@@ -84,7 +85,8 @@ export interface TlsListener {
 export async function listenTls(app: FastifyInstance, options: { port: number; host?: string }): Promise<TlsListener> {
   await app.ready();
   const material = await loadTlsMaterial(app.platform.db);
-  const server = createServer({ cert: material.cert, key: material.key }, (req, res) => app.routing(req, res));
+  const server = createServer({ cert: material.cert, key: material.key, ...listenerOptions(app) }, (req, res) => app.routing(req, res));
+  limitListener(app, server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());

@@ -65,6 +65,12 @@ export function form(fields: Form): string {
   return params.toString();
 }
 
+/**
+ * Sent with every control call: a body-less POST or DELETE needs it (a JSON body alone
+ * would do), so that no web page can make the call without a CORS preflight.
+ */
+export const CONTROL_HEADERS = { 'x-kapibara-control': '1' };
+
 export class Harness {
   app!: FastifyInstance;
   store!: Store;
@@ -84,7 +90,7 @@ export class Harness {
   }
 
   async reset(): Promise<void> {
-    const res = await this.app.inject({ method: 'POST', url: '/_kapibara/v1/reset' });
+    const res = await this.app.inject({ method: 'POST', url: '/_kapibara/v1/reset', headers: CONTROL_HEADERS });
     assert.equal(res.statusCode, 200, res.body);
   }
 
@@ -103,7 +109,7 @@ export class Harness {
 
   /** A control-plane call that must succeed; returns its JSON. */
   async control<T = any>(method: InjectOptions['method'], path: string, body?: unknown): Promise<T> {
-    const res = await this.app.inject({ method, url: `/_kapibara/v1${path}`, payload: body as InjectOptions['payload'] });
+    const res = await this.app.inject({ method, url: `/_kapibara/v1${path}`, headers: CONTROL_HEADERS, payload: body as InjectOptions['payload'] });
     assert.ok(res.statusCode < 300, `control ${method} ${path} → ${res.statusCode} ${res.body}`);
     return (res.body ? res.json() : undefined) as T;
   }

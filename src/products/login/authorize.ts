@@ -4,9 +4,9 @@ import { OAuthError, PageError, RedirectError } from '../../core/errors.js';
 import { type ScopeCatalog, hasScope } from '../../core/scopes.js';
 import type { App, KeyType, Link, ServiceTerm } from '../../core/model.js';
 import { findClient } from './client.js';
-import { type ConsentItem, errorPage, jsSdkResultPage } from './pages.js';
-import { kakaojsResultPage } from './sdk-results.js';
-import { isAllowedUrl } from '../../core/fetcher.js';
+import { type ConsentItem, errorPage, jsSdkResultPage, loginPagePolicy } from './pages.js';
+import { jsResultOrigins } from '../../core/security.js';
+import { kakaojsPagePolicy, kakaojsResultPage } from './sdk-results.js';
 
 /**
  * GET /oauth/authorize, as a list of small steps. The first three (client, Kakao Login
@@ -21,15 +21,10 @@ const PROMPTS: readonly Prompt[] = ['login', 'none', 'select_account', 'create']
 export interface RedirectTarget {
   redirectUri: string;
   state?: string;
-  /** With `kakaojs` (SDK v1's popup login): where its result page hands the result. */
-  kakaojs?: KakaojsTarget;
-}
-
-/** SDK v1's login widget frame in the opener (`proxy`), and the origins it may be loaded for. */
-export interface KakaojsTarget {
-  proxy?: string;
-  clientId: string;
-  origins: string[];
+  /** With `JS-SDK` and `kakaojs`: the origins the result page may hand the result to. */
+  resultOrigins?: string[];
+  /** With `kakaojs` (SDK v1's popup login): the SDK's login widget frame in the opener, by name. */
+  kakaojs?: { proxy?: string; clientId: string };
 }
 
 export interface AuthorizeRequest extends RedirectTarget {
@@ -60,7 +55,7 @@ export class LoginPageError extends PageError {
     readonly errorCode: string,
     readonly description: string,
   ) {
-    super(400, errorPage(errorCode, description), description);
+    super(400, errorPage(errorCode, description), description, { 'content-security-policy': loginPagePolicy([]) });
   }
 }
 
@@ -69,17 +64,19 @@ export class LoginPageError extends PageError {
  * `error_description`, `error_code` and `state`. The JavaScript SDK's `JS-SDK` target gets a
  * result page instead of a redirect.
  */
-export function resultFor(target: RedirectTarget, params: Record<string, string | undefined>): { page: string } | { location: string } {
+export function resultFor(target: RedirectTarget, params: Record<string, string | undefined>): { page: string; policy: string } | { location: string } {
   const defined = () => Object.fromEntries(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
-  if (target.redirectUri === 'JS-SDK') return { page: jsSdkResultPage(defined()) };
-  if (target.redirectUri === 'kakaojs' && target.kakaojs) return { page: kakaojsResultPage({ result: defined(), ...target.kakaojs }) };
+  if (target.redirectUri === 'JS-SDK') return { page: jsSdkResultPage(defined(), target.resultOrigins ?? []), policy: loginPagePolicy([], true) };
+  if (target.redirectUri === 'kakaojs' && target.kakaojs) {
+    return { page: kakaojsResultPage({ result: defined(), ...target.kakaojs, origins: target.resultOrigins ?? [] }), policy: kakaojsPagePolicy() };
+  }
   return { location: redirectLocation(target.redirectUri, params) };
 }
 
 /** An OAuth error sent back to the app (as a redirect, or the JS-SDK result page). */
 export function authorizeRedirectError(target: RedirectTarget, oauth: OAuthError): PageError | RedirectError {
   const result = resultFor(target, { error: oauth.error, error_description: oauth.description, error_code: oauth.errorCode, state: target.state });
-  return 'page' in result ? new PageError(200, result.page, oauth.description) : new RedirectError(result.location);
+  return 'page' in result ? new PageError(200, result.page, oauth.description, { 'content-security-policy': result.policy }) : new RedirectError(result.location);
 }
 
 export type Query = Record<string, string | string[] | undefined>;
@@ -101,10 +98,10 @@ export async function readAuthorizeRequest(db: Kysely<DB>, scopes: ScopeCatalog,
   const query = Object.fromEntries(new URLSearchParams(raw)) as Query;
   const { app, keyType, clientId } = await checkPageClient(db, one(query, 'client_id'));
   checkLoginEnabled(app);
-  const target: RedirectTarget = { redirectUri: checkRedirectUri(app, keyType, one(query, 'redirect_uri')), state: one(query, 'state') };
-  if (target.redirectUri === 'kakaojs') {
-    target.kakaojs = { proxy: one(query, 'proxy'), clientId, origins: sdkPageOrigins(app.webDomains, [one(query, 'origin'), kaOrigin(one(query, 'ka'))]) };
-  }
+  const redirectUri = checkRedirectUri(app, keyType, one(query, 'redirect_uri'));
+  const target: RedirectTarget = { redirectUri, state: one(query, 'state') };
+  if (redirectUri === 'JS-SDK' || redirectUri === 'kakaojs') target.resultOrigins = jsResultOrigins(app.webDomains, one(query, 'ka'));
+  if (redirectUri === 'kakaojs') target.kakaojs = { proxy: one(query, 'proxy'), clientId };
   const fail = (err: OAuthError) => authorizeRedirectError(target, err);
   try {
     checkResponseType(one(query, 'response_type'));
@@ -145,25 +142,6 @@ export function kaOrigin(ka: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * The origins an SDK result may be handed to: the app's web domains written as origins (a
- * bare host stands for its http and https origins), plus the page origins the SDK reported
- * (`origin`, `ka`) when they are registered.
- */
-function sdkPageOrigins(webDomains: readonly string[], reported: (string | undefined)[]): string[] {
-  const out = new Set<string>();
-  for (const domain of webDomains) {
-    if (/^https?:\/\//i.test(domain) && URL.canParse(domain)) out.add(new URL(domain).origin);
-    else if (/^[a-z0-9.-]+$/i.test(domain)) for (const scheme of ['https', 'http']) out.add(`${scheme}://${domain.toLowerCase()}`);
-  }
-  for (const value of reported) {
-    if (!value || !URL.canParse(value)) continue;
-    const url = new URL(value);
-    if ((url.protocol === 'http:' || url.protocol === 'https:') && isAllowedUrl(url, webDomains)) out.add(url.origin);
-  }
-  return [...out];
 }
 
 /** client_id on a page: any of the app's keys except the admin key (KOE101 page otherwise). */

@@ -2,7 +2,8 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import type { Platform } from '../../core/platform.js';
 import { OAuthError } from '../../core/errors.js';
 import { escapeHtml } from '../../core/html.js';
-import { layout } from '../../core/pages.js';
+import { PAGE_STYLE, layout } from '../../core/pages.js';
+import { strictPagePolicy } from '../../core/security.js';
 import { checkTokenClient } from './token.js';
 import { type AuthorizeRequest, kaOrigin, one } from './authorize.js';
 import { isAllowedUrl } from '../../core/fetcher.js';
@@ -125,6 +126,11 @@ export function kakaojsResultPage(input: { result: Record<string, string>; proxy
     `<h1>Kakao Login</h1><p class="sub" id="status">${escapeHtml(summary)} Returning to the app…</p>
 <script type="application/json" id="kakao-result">${json}</script><script>${KAKAOJS_RESULT_SCRIPT}</script>`,
   );
+}
+
+/** The kakaojs page's CSP: its style and script by hash, XHR to this origin only (the token exchange), no forms, no framing. */
+export function kakaojsPagePolicy(): string {
+  return `${strictPagePolicy({ styles: [PAGE_STYLE], scripts: [KAKAOJS_RESULT_SCRIPT] })}; connect-src 'self'`;
 }
 
 /** kauth routes the JavaScript SDK polls. */

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PageError } from '../../core/errors.js';
 import { errorPage } from '../../core/pages.js';
 import { HTML_TYPE } from '../../core/http.js';
+import { allowFramingBy, cspHash } from '../../core/security.js';
 import { registeredWebOrigin } from './origins.js';
 import { CORS_PROXY_SCRIPT, LOGIN_WIDGET_SCRIPT } from './xdm.js';
 
@@ -32,13 +33,11 @@ async function bundle(name: keyof typeof BUNDLES): Promise<{ body: Buffer; etag:
   return entry;
 }
 
-function cspHash(text: string): string {
-  return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
-}
-
 /** A page that only an app's page on `origin` may frame; it runs one constant script. */
 function sendFramedProxy(reply: FastifyReply, origin: string, channel: string, script: string) {
   const data = JSON.stringify({ remote: origin, channel }).replace(/</g, '\\u003c');
+  // Framable by that origin only (core/security.ts), with the page's full policy.
+  allowFramingBy(reply, [origin]);
   const policy = [`default-src 'none'`, `script-src ${cspHash(script)}`, `connect-src 'self'`, `base-uri 'none'`, `form-action 'none'`, `frame-ancestors ${origin}`].join('; ');
   return reply
     .status(200)

@@ -1,8 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { KakaoApiError, PageError } from '../../core/errors.js';
 import { escapeHtml } from '../../core/html.js';
 import { sendPage } from '../../core/http.js';
-import { errorPage, layout } from '../../core/pages.js';
+import { PAGE_STYLE, errorPage, layout } from '../../core/pages.js';
+import { FormRefused, checkForm, formToken, strictPagePolicy } from '../../core/security.js';
 import { originOf } from '../../core/platform.js';
 import { findAppByKey } from '../../store/apps.js';
 import { accountsForLoginPage, logIn, sessionPerson } from '../login/index.js';
@@ -57,12 +58,24 @@ async function readShare(req: FastifyRequest, source: Fields) {
   return { app: found.app, share: { url, text: field(source, 'text'), appKey } satisfies ShareRequest };
 }
 
-/** Forms of this page must come from this page: same origin, as Fetch Metadata and Origin tell. */
-function checkSameOrigin(req: FastifyRequest): void {
-  const site = req.headers['sec-fetch-site'];
-  const origin = req.headers.origin;
-  if (site !== undefined && site !== 'same-origin') throw new PageError(403, errorPage('403', 'This form was sent by another site’s page.'), 'cross-site form');
-  if (origin !== undefined && origin !== originOf(req)) throw new PageError(403, errorPage('403', `This form was sent by ${origin}, not by Kakao Story’s page.`), 'cross-site form');
+/** The pages' CSP: their style, forms to this page only, no framing (core/security.ts). */
+const POLICY = strictPagePolicy({ styles: [PAGE_STYLE], formAction: ["'self'"] });
+
+function send(reply: FastifyReply, status: number, html: string) {
+  return sendPage(reply.header('content-security-policy', POLICY), status, html);
+}
+
+/**
+ * A form of these pages must come from them, in this browser: Origin and Fetch Metadata,
+ * and the form token bound to the share (and, for posting, the login session).
+ */
+async function checkShareForm(req: FastifyRequest, purpose: string, share: ShareRequest, session: string | undefined, token: string | undefined): Promise<void> {
+  try {
+    await checkForm(req, { purpose, request: shareQuery(share), session }, token);
+  } catch (err) {
+    if (err instanceof FormRefused) throw new PageError(403, errorPage('403', err.message), err.message, { 'content-security-policy': POLICY });
+    throw err;
+  }
 }
 
 function shareQuery(s: ShareRequest): string {
@@ -76,11 +89,13 @@ export async function storySharePages(app: FastifyInstance): Promise<void> {
 
   app.get('/s/share', async (req, reply) => {
     const { app: target, share } = await readShare(req, (req.query ?? {}) as Fields);
-    const person = await sessionPerson(platform, readCookie(req, SESSION_COOKIE));
-    if (!person) return sendPage(reply, 200, await signInPage(share));
+    const session = readCookie(req, SESSION_COOKIE);
+    const person = await sessionPerson(platform, session);
+    if (!person) return send(reply, 200, await signInPage(share, await formToken(req, reply, { purpose: 'story-share-login', request: shareQuery(share) })));
     try {
       const info = await previewSharedLink(platform, target, person.account, share.url);
-      return sendPage(reply, 200, confirmPage(share, person.account.nickname, target.name, info));
+      const token = await formToken(req, reply, { purpose: 'story-share', request: shareQuery(share), session });
+      return send(reply, 200, confirmPage(share, person.account.nickname, target.name, info, token));
     } catch (err) {
       if (err instanceof KakaoApiError) throw fail(`This link cannot be shared: ${err.msg}`);
       throw err;
@@ -88,35 +103,41 @@ export async function storySharePages(app: FastifyInstance): Promise<void> {
   });
 
   app.post('/s/share/login', async (req, reply) => {
-    checkSameOrigin(req);
     const body = (req.body ?? {}) as Fields;
     const { share } = await readShare(req, body);
+    await checkShareForm(req, 'story-share-login', share, undefined, field(body, 'csrf_token'));
     const person = await logIn(platform, { accountId: field(body, 'account_id'), email: field(body, 'email'), password: field(body, 'password') });
-    if ('refused' in person) return sendPage(reply, 401, await signInPage(share, person.refused));
+    if ('refused' in person) {
+      return send(reply, 401, await signInPage(share, await formToken(req, reply, { purpose: 'story-share-login', request: shareQuery(share) }), person.refused));
+    }
     const secure = req.protocol === 'https' ? '; Secure' : '';
     reply.header('set-cookie', `${SESSION_COOKIE}=${person.newSession}; Path=/; HttpOnly; SameSite=Lax${secure}`);
     return reply.redirect(`/s/share?${shareQuery(share)}`, 303);
   });
 
   app.post('/s/share', async (req, reply) => {
-    checkSameOrigin(req);
     const body = (req.body ?? {}) as Fields;
     const { app: target, share } = await readShare(req, body);
-    const person = await sessionPerson(platform, readCookie(req, SESSION_COOKIE));
-    if (!person) return sendPage(reply, 200, await signInPage(share, 'Your Kakao session ended. Log in again.'));
+    const session = readCookie(req, SESSION_COOKIE);
+    // The form token covers the share as shown; the text is the person's to edit.
+    await checkShareForm(req, 'story-share', { ...share, text: field(body, 'shown_text') }, session, field(body, 'csrf_token'));
+    const person = await sessionPerson(platform, session);
+    if (!person) {
+      return send(reply, 200, await signInPage(share, await formToken(req, reply, { purpose: 'story-share-login', request: shareQuery(share) }), 'Your Kakao session ended. Log in again.'));
+    }
     try {
       const { id } = await postSharedLink(platform, target, person.account, { url: share.url, text: share.text ?? '', permission: field(body, 'permission') });
       const link = storyUrl(originOf(req), id);
-      return sendPage(reply, 200, layout('Kakao Story', `<h1>Shared on Kakao Story</h1><p class="sub" id="posted" data-story-id="${escapeHtml(id)}">Posted as ${escapeHtml(person.account.nickname)}.</p><p><a href="${escapeHtml(link)}">See the story</a></p>`));
+      return send(reply, 200, layout('Kakao Story', `<h1>Shared on Kakao Story</h1><p class="sub" id="posted" data-story-id="${escapeHtml(id)}">Posted as ${escapeHtml(person.account.nickname)}.</p><p><a href="${escapeHtml(link)}">See the story</a></p>`));
     } catch (err) {
       if (err instanceof KakaoApiError) throw fail(`This link cannot be shared: ${err.msg}`);
       throw err;
     }
   });
 
-  async function signInPage(share: ShareRequest, error?: string): Promise<string> {
+  async function signInPage(share: ShareRequest, csrfToken: string, error?: string): Promise<string> {
     const people = await accountsForLoginPage(platform.db, PEOPLE);
-    const carried = hidden('url', share.url) + hidden('text', share.text) + hidden('app_key', share.appKey);
+    const carried = hidden('url', share.url) + hidden('text', share.text) + hidden('app_key', share.appKey) + hidden('csrf_token', csrfToken);
     const buttons = people
       .map(
         (a) => `<form method="post" action="/s/share/login">${carried}${hidden('account_id', String(a.id))}
@@ -136,12 +157,12 @@ export async function storySharePages(app: FastifyInstance): Promise<void> {
   }
 }
 
-function confirmPage(share: ShareRequest, nickname: string, appName: string, info: { url: string; title: string; description: string; host: string; image: string[] }): string {
+function confirmPage(share: ShareRequest, nickname: string, appName: string, info: { url: string; title: string; description: string; host: string; image: string[] }, csrfToken: string): string {
   return layout(
     'Share on Kakao Story',
     `<h1>Share on Kakao Story</h1><p class="sub">as <strong id="signed-in-as">${escapeHtml(nickname)}</strong>, from ${escapeHtml(appName)}</p>
 <div class="person" id="preview"><span><strong id="preview-title">${escapeHtml(info.title || info.url)}</strong><br><small>${escapeHtml(info.description)}</small></span><small>${escapeHtml(info.host)}</small></div>
-<form method="post" action="/s/share" id="share">${hidden('url', share.url)}${hidden('app_key', share.appKey)}
+<form method="post" action="/s/share" id="share">${hidden('url', share.url)}${hidden('app_key', share.appKey)}${hidden('shown_text', share.text)}${hidden('csrf_token', csrfToken)}
 <label for="text">Write something</label><input type="text" id="text" name="text" value="${escapeHtml(share.text ?? '')}">
 <label for="permission">Who can see it</label><select id="permission" name="permission"><option value="A">Everyone</option><option value="F">Friends</option><option value="M">Only me</option></select>
 <div class="actions"><button class="primary" type="submit">Post</button></div></form>`,
