@@ -262,7 +262,9 @@ function expectedSurface(path: string, routed: { url?: string; surface?: string 
   if (routed?.url === undefined) {
     if (/^\/_kapibara\/v1(\/|$)/.test(path)) return 'control';
     if (/^\/_kapibara\/console(\/|$)/.test(path) || /^\/oauth\/(authorize|logout)(\/|$)/.test(path)) return 'page';
-    if (/^\/(oauth\/|\.well-known\/|api\/agt)/.test(path)) return 'kauth';
+    // The browser SDK's files and proxy pages, Kakao Story's share page (their products' `surfaces`).
+    if (/^\/(sdk\/js\/|cors|public\/widget\/|s\/)/.test(path)) return 'page';
+    if (/^\/(oauth\/|\.well-known\/|api\/agt|apiweb\/)/.test(path)) return 'kauth';
     return 'kapi';
   }
   return 'kapi';
