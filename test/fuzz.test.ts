@@ -268,9 +268,10 @@ function expectedSurface(path: string, routed: { url?: string; surface?: string;
     if (routed?.seen !== undefined) return surfaceForPath(PREFIXES, routed.seen);
     if (/^\/_kapibara\/v1(\/|$)/.test(path)) return 'control';
     if (/^\/_kapibara\/console(\/|$)/.test(path) || /^\/oauth\/(authorize|logout)(\/|$)/.test(path)) return 'page';
-    // The page surface prefixes of the channel and login modules: the Kakao Account sign-in page, the follow-channel page.
+    // The page surface prefixes of the channel, login, browser SDK and Story share modules.
     if (/^\/login/.test(path) || /^\/talk\/channel\/follow/.test(path)) return 'page';
-    if (/^\/(oauth\/|\.well-known\/|api\/agt)/.test(path)) return 'kauth';
+    if (/^\/(sdk\/js\/|cors|public\/widget\/|s\/)/.test(path)) return 'page';
+    if (/^\/(oauth\/|\.well-known\/|api\/agt|apiweb\/)/.test(path)) return 'kauth';
     return 'kapi';
   }
   return 'kapi';

@@ -13,7 +13,7 @@ import { limitListener, listenerOptions } from './security.js';
  * PostgreSQL) serve the same certificate that developers trusted.
  */
 
-export const TLS_HOST_NAMES = ['kauth.kakao.com', 'kapi.kakao.com', 'dapi.kakao.com', 'sharer.kakao.com', 'localhost'] as const;
+export const TLS_HOST_NAMES = ['kauth.kakao.com', 'kapi.kakao.com', 'dapi.kakao.com', 'sharer.kakao.com', 'story.kakao.com', 'localhost'] as const;
 const TLS_IPS = ['127.0.0.1', '::1'];
 const SETTING_KEY = 'tls_certificate';
 /** Renewed this long before it expires. */
@@ -29,7 +29,7 @@ export interface TlsMaterial {
 /** The stored certificate, or a new one when none is stored (or it is about to expire). */
 export async function loadTlsMaterial(db: Kysely<DB>, now = Date.now()): Promise<TlsMaterial> {
   const stored = await readStored(db);
-  if (stored && Date.parse(new X509Certificate(stored.cert).validTo) - RENEW_BEFORE_MS > now) return stored;
+  if (stored && Date.parse(new X509Certificate(stored.cert).validTo) - RENEW_BEFORE_MS > now && coversHostNames(stored.cert)) return stored;
   const material = await createCertificate(new Date(now));
   const value = JSON.stringify(material);
   if (stored) {
@@ -39,6 +39,12 @@ export async function loadTlsMaterial(db: Kysely<DB>, now = Date.now()): Promise
   await db.insertInto('settings').values({ key: SETTING_KEY, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
   // Another instance may have stored one first: everyone serves the same certificate.
   return (await readStored(db))!;
+}
+
+/** A certificate made before a host name was added to the list is made again. */
+function coversHostNames(cert: string): boolean {
+  const x509 = new X509Certificate(cert);
+  return TLS_HOST_NAMES.every((name) => x509.checkHost(name) !== undefined);
 }
 
 async function readStored(db: Kysely<DB>): Promise<TlsMaterial | undefined> {

@@ -8,6 +8,7 @@ import { channel } from './channel/index.js';
 import { push } from './push/index.js';
 import { system } from './system/index.js';
 import { sharing } from './sharing/index.js';
+import { sdk } from './sdk/index.js';
 
 /**
  * The products Kapibara emulates, each one module (src/products/<p>/index.ts). Everything
@@ -15,4 +16,4 @@ import { sharing } from './sharing/index.js';
  * items) loops over this list. The order is that of `/v2/user/scopes` and of the state
  * format's tables.
  */
-export const products: readonly Product[] = [user, login, talk, message, story, channel, push, system, sharing];
+export const products: readonly Product[] = [user, login, talk, message, story, channel, push, system, sharing, sdk];

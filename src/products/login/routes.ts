@@ -161,8 +161,8 @@ export async function loginPages(app: FastifyInstance): Promise<void> {
       }
       case 'redirect': {
         if (outcome.newSession) setSession(req, reply, outcome.newSession);
-        const result = resultFor({ redirectUri: outcome.redirectUri, resultOrigins: authorize.resultOrigins }, outcome.params);
-        if ('page' in result) return sendPage(reply, 200, result.page, loginPagePolicy([], true));
+        const result = resultFor(authorize, outcome.params);
+        if ('page' in result) return sendPage(reply, 200, result.page, result.policy);
         return reply.header('cache-control', 'no-store').redirect(result.location, 302);
       }
     }
