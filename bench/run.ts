@@ -1,18 +1,25 @@
 /**
  * `npm run bench`: requests/s and p99 latency of Kapibara's hot paths on SQLite and on
- * PostgreSQL, each against a bare node:http server returning the same bytes, measured in the
- * same run with the same load generator (autocannon, in this process; servers run in child
- * processes). Prints ratios; writes the figures to bench/results.json (not committed).
+ * PostgreSQL, each against a bare node:http server (bench/bare.ts: loads nothing of
+ * Kapibara) returning byte-identical answers, checked before measuring; two instances on one
+ * PostgreSQL database against one; and cold start. Measured in the same run with the same
+ * load generator (autocannon, in this process; servers run in child processes). Every figure
+ * has a target and prints met / NOT met; bench/results.json gets the figures (not committed).
  * Options: BENCH_SECONDS (default 10: the measured seconds of each side, split in rounds),
  * BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default 32), BENCH_ONLY=name,name.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Agent, request } from 'node:http';
 import { startPgServer } from '../test/helpers/pg-server.js';
-import { scenarios, type Scenario, type RequestSpec } from './scenarios.js';
+import { control, memoSend, scenarios, userMe, type RequestSpec, type Scenario, type StoreKind } from './scenarios.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -26,7 +33,9 @@ interface Target {
 
 async function startTarget(kind: string, arg = ''): Promise<Target> {
   const execArgv = process.env.BENCH_PROFILE && kind !== 'bare' ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = fork(fileURLToPath(new URL('./server.js', import.meta.url)), [kind, arg], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
+  const script = kind === 'bare' ? './bare.js' : './server.js';
+  const args = kind === 'bare' ? [arg] : [kind, arg];
+  const child = fork(fileURLToPath(new URL(script, import.meta.url)), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve(m.port));
     child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
@@ -133,17 +142,55 @@ async function latency(origin: string, spec: RequestSpec, seconds: number): Prom
   return { rps: 1000 / mean, p99: samples[Math.floor(samples.length * 0.99)], mean, errors: 0, non2xx: 0 };
 }
 
+/** Headers that are the transport's, not the answer's: everything else must match to the byte. */
+const TRANSPORT = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
+
+interface Answer {
+  status: number;
+  headers: [string, string][];
+  body: Buffer;
+}
+
+/** One answer exactly as it went over the wire (node:http, so header names and order are kept). */
+function rawAnswer(origin: string, spec: RequestSpec): Promise<Answer> {
+  const url = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, method: spec.method, path: spec.path, headers: spec.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const headers: [string, string][] = [];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) {
+          if (!TRANSPORT.has(res.rawHeaders[i].toLowerCase())) headers.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
+        }
+        resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks) });
+      });
+    });
+    req.on('error', reject);
+    req.end(spec.body);
+  });
+}
+
 /** The exact bytes Kapibara answers, for the bare baseline to repeat. */
 async function capture(origin: string, spec: RequestSpec) {
-  const res = await fetch(origin + spec.path, { method: spec.method, headers: spec.headers, body: spec.body });
-  const body = Buffer.from(await res.arrayBuffer());
-  if (res.status !== 200) throw new Error(`${spec.method} ${spec.path} → ${res.status} ${body.toString()}`);
-  return {
-    key: `${spec.headers?.authorization ?? ''} ${spec.path}`,
-    status: res.status,
-    headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' },
-    body: body.toString('base64'),
-  };
+  const answer = await rawAnswer(origin, spec);
+  if (answer.status !== 200) throw new Error(`${spec.method} ${spec.path} → ${answer.status} ${answer.body.toString()}`);
+  return { key: `${spec.headers?.authorization ?? ''} ${spec.path}`, status: answer.status, headers: answer.headers, body: answer.body.toString('base64'), spec };
+}
+
+/**
+ * Refuses to measure unless the bare server answers each request with Kapibara's bytes:
+ * status, every header but the transport's (names, values, order) and body. A send whose
+ * answer does not depend on what it stores (memo send) is compared after a second send.
+ */
+async function checkIdentical(kapibara: string, bare: string, samples: Awaited<ReturnType<typeof capture>>[]) {
+  for (const sample of samples) {
+    const [k, b] = [await rawAnswer(kapibara, sample.spec), await rawAnswer(bare, sample.spec)];
+    const text = (a: Answer) => JSON.stringify([a.status, a.headers]) + a.body.toString('base64');
+    if (text(k) !== text(b)) {
+      throw new Error(`bare baseline differs from Kapibara for ${sample.spec.method} ${sample.spec.path}:\n  kapibara ${JSON.stringify([k.status, k.headers, k.body.toString()])}\n  bare     ${JSON.stringify([b.status, b.headers, b.body.toString()])}`);
+    }
+  }
 }
 
 interface Row {
@@ -163,8 +210,9 @@ async function runScenario(s: Scenario, store: string, arg: string): Promise<Row
     const main = Array.isArray(prepared.request) ? prepared.request[0] : prepared.request;
     const samples = [await capture(kapibara.origin, main)];
     for (const spec of Object.values(prepared.compare ?? {})) samples.push(await capture(kapibara.origin, spec));
-    const bare = await startTarget('bare', JSON.stringify(samples));
+    const bare = await startTarget('bare', JSON.stringify(samples.map(({ spec: _spec, ...sample }) => sample)));
     try {
+      await checkIdentical(kapibara.origin, bare.origin, samples);
       const { kapibara: k, bare: b, ratio, ratios } = await compareThroughput(kapibara.origin, bare.origin, prepared.request);
       const extra: Record<string, number> = {};
       ratios.forEach((r, i) => (extra[`round_ratio_${i}`] = r));
@@ -185,24 +233,185 @@ async function runScenario(s: Scenario, store: string, arg: string): Promise<Row
 }
 
 const ratiosOf = (row: Row) => Object.entries(row.extra ?? {}).filter(([k]) => k.startsWith('round_ratio_')).map(([, v]) => v);
+const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
+const verdicts: { figure: string; met: boolean }[] = [];
 
-const pg = process.env.DATABASE_URL ? undefined : await startPgServer();
-const pgUrl = process.env.DATABASE_URL ?? pg!.url;
+/** A fresh database on the bench's PostgreSQL server. */
+async function freshDatabase(base: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `kapibara_bench_${randomBytes(5).toString('hex')}`;
+  const run = async (text: string) => {
+    const client = new pg.Client({ connectionString: base });
+    await client.connect();
+    try {
+      await client.query(text);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`CREATE DATABASE ${name}`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/**
+ * Two instances on one PostgreSQL database against one, in alternating rounds (one, both,
+ * both, one): the load generator's connections split over the two. For a send, every
+ * acknowledged (2xx) message must be stored: counted through the control plane after.
+ */
+async function twoInstances(s: Scenario, base: string): Promise<{ ratio: number; ratios: number[]; acknowledged: number; stored: number; one: number; both: number }> {
+  const database = await freshDatabase(base);
+  const a = await startTarget('postgres', database.url);
+  const b = await startTarget('postgres', database.url);
+  try {
+    const prepared = await s.setup(a.origin);
+    const spec = Array.isArray(prepared.request) ? prepared.request[0] : prepared.request;
+    let acknowledged = 0;
+    const run = async (origins: string[], seconds: number) => {
+      const results = await Promise.all(
+        origins.map((origin) =>
+          autocannon({ url: origin, connections: Math.max(1, Math.round(CONNECTIONS / origins.length)), duration: seconds, requests: [{ method: spec.method, path: spec.path, headers: spec.headers, body: spec.body }] }),
+        ),
+      );
+      for (const r of results) acknowledged += r['2xx'];
+      return results.reduce((sum, r) => sum + r.requests.total / r.duration, 0);
+    };
+    const warm = Math.max(1, Math.round(SECONDS / 4));
+    await run([a.origin], warm);
+    await run([a.origin, b.origin], warm);
+    const round = Math.max(1, Math.round(SECONDS / ROUNDS));
+    const ones: number[] = [];
+    const boths: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      if (i % 2 === 0) {
+        ones.push(await run([a.origin], round));
+        boths.push(await run([a.origin, b.origin], round));
+      } else {
+        boths.push(await run([a.origin, b.origin], round));
+        ones.push(await run([a.origin], round));
+      }
+    }
+    const ratios = boths.map((x, i) => x / ones[i]).sort((x, y) => x - y);
+    let stored = acknowledged;
+    if (spec.method === 'POST') {
+      const people = await control<{ id: number }[]>(a.origin, 'GET', '/accounts');
+      stored = 0;
+      for (const p of people) stored += (await control<{ total_count: number }>(a.origin, 'GET', `/accounts/${p.id}/messages?limit=1`)).total_count;
+    }
+    const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+    return { ratio: ratios[Math.floor(ratios.length / 2)], ratios, acknowledged, stored, one: mean(ones), both: mean(boths) };
+  } finally {
+    await stopTarget(a);
+    await stopTarget(b);
+    await database.drop();
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Milliseconds from spawning `args` (with PORT in its environment) to its first 200 on `path`. */
+async function spawnToFirst200(args: string[], path: string, env: Record<string, string> = {}): Promise<number> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, args.map((a) => a.replace('$PORT', String(port))), { stdio: 'ignore', env: { ...process.env, ...env, PORT: String(port) } });
+  try {
+    for (;;) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode === 200));
+        });
+        req.on('error', () => resolve(false));
+        req.end();
+      });
+      if (ok) return performance.now() - started;
+      if (performance.now() - started > 30_000) throw new Error(`${args.join(' ')} did not answer within 30 s`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  } finally {
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+
+/** Cold start of `kapibara start` on SQLite, fresh and existing data folder, against a bare node:http process. */
+async function coldStart() {
+  const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+  const bare = ['-e', "require('node:http').createServer((q, r) => r.end('{}')).listen(Number(process.env.PORT), '127.0.0.1')"];
+  const fresh: number[] = [];
+  const existing: number[] = [];
+  const baseline: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const dir = mkdtempSync(join(tmpdir(), 'kapibara-cold-'));
+    try {
+      const args = [cli, 'start', '--port', '$PORT', '--data', dir];
+      fresh.push(await spawnToFirst200(args, '/.well-known/openid-configuration'));
+      existing.push(await spawnToFirst200(args, '/.well-known/openid-configuration'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    baseline.push(await spawnToFirst200(bare, '/'));
+  }
+  return { fresh: median(fresh), existing: median(existing), baseline: median(baseline) };
+}
+
+const pg_ = process.env.DATABASE_URL ? undefined : await startPgServer();
+const pgUrl = process.env.DATABASE_URL ?? pg_!.url;
 const rows: Row[] = [];
+const other: Record<string, unknown> = {};
 try {
   for (const s of scenarios) {
     if (ONLY && !ONLY.includes(s.name)) continue;
-    for (const [store, arg] of [['sqlite', ''], ['postgres', pgUrl]] as const) {
+    for (const [store, arg] of [['sqlite', ''], ['postgres', pgUrl]] as [StoreKind, string][]) {
       const row = await runScenario(s, store, arg);
       rows.push(row);
-      const note = s.describe ? ` ${s.describe(row.extra ?? {})}` : '';
+      const target = s.targets[store];
+      verdicts.push({ figure: `${s.name} [${store}] ≥ ${target}×`, met: row.ratio >= target });
+      const notes = s.describe?.(row.extra ?? {}, store) ?? [];
+      for (const n of notes) if (n.met !== undefined) verdicts.push({ figure: `${s.name} [${store}]: ${n.text.split(':')[0]}`, met: n.met });
       console.log(
-        `${s.name} [${store}]: ${row.kapibara.rps.toFixed(0)} req/s, p99 ${row.kapibara.p99} ms | bare ${row.bare.rps.toFixed(0)} req/s, p99 ${row.bare.p99} ms | throughput ratio ${row.ratio.toFixed(2)}× (median of rounds: ${ratiosOf(row).map((r) => r.toFixed(2)).join(', ')})${s.target && store === 'sqlite' ? ` (target ≥ ${s.target}×: ${row.ratio >= s.target ? 'met' : 'NOT met'})` : ''}${note}` +
-          (row.kapibara.errors || row.kapibara.non2xx ? ` | errors ${row.kapibara.errors}, non-2xx ${row.kapibara.non2xx}` : ''),
+        `${s.name} [${store}]: ${row.kapibara.rps.toFixed(0)} req/s, p99 ${row.kapibara.p99} ms | bare ${row.bare.rps.toFixed(0)} req/s, p99 ${row.bare.p99} ms | throughput ratio ${row.ratio.toFixed(2)}× (median of rounds: ${ratiosOf(row).map((r) => r.toFixed(2)).join(', ')}) (target ≥ ${target}×: ${verdict(row.ratio >= target)})` +
+          (row.kapibara.errors || row.kapibara.non2xx ? ` | errors ${row.kapibara.errors}, non-2xx ${row.kapibara.non2xx}` : '') +
+          notes.map((n) => `\n    ${n.text}${n.met === undefined ? '' : ` (${verdict(n.met)})`}`).join(''),
       );
     }
   }
+  for (const [s, target] of [[userMe, 1.6], [memoSend, 1.3]] as [Scenario, number][]) {
+    const name = `two instances on one PostgreSQL: ${s.name}`;
+    if (ONLY && !ONLY.includes(name) && !ONLY.includes('two instances')) continue;
+    const r = await twoInstances(s, pgUrl);
+    other[name] = r;
+    const lost = r.acknowledged - r.stored;
+    verdicts.push({ figure: `${name} ≥ ${target}× one`, met: r.ratio >= target }, { figure: `${name}: 0 acknowledged writes lost`, met: lost === 0 });
+    console.log(
+      `${name}: both ${r.both.toFixed(0)} req/s vs one ${r.one.toFixed(0)} req/s = ${r.ratio.toFixed(2)}× (median of rounds: ${r.ratios.map((x) => x.toFixed(2)).join(', ')}) (target ≥ ${target}×: ${verdict(r.ratio >= target)})` +
+        (s === memoSend ? `; acknowledged ${r.acknowledged}, stored ${r.stored}, lost ${lost} (target 0: ${verdict(lost === 0)})` : ''),
+    );
+  }
+  if (!ONLY || ONLY.includes('cold start')) {
+    const c = await coldStart();
+    other['cold start'] = c;
+    verdicts.push({ figure: 'cold start, SQLite, existing data ≤ 300 ms', met: c.existing <= 300 });
+    console.log(
+      `cold start (spawn to first 200, median of 3), SQLite: existing data ${c.existing.toFixed(0)} ms (target ≤ 300 ms: ${verdict(c.existing <= 300)}), fresh data folder ${c.fresh.toFixed(0)} ms; bare node:http process ${c.baseline.toFixed(0)} ms (existing ${(c.existing / c.baseline).toFixed(2)}× bare)`,
+    );
+  }
 } finally {
-  await pg?.stop();
+  await pg_?.stop();
 }
-writeFileSync(new URL('../../bench/results.json', import.meta.url), JSON.stringify({ seconds: SECONDS, connections: CONNECTIONS, rows }, null, 2) + '\n');
+const missed = verdicts.filter((v) => !v.met);
+console.log(`\n${verdicts.length - missed.length} of ${verdicts.length} targets met${missed.length ? `; NOT met: ${missed.map((v) => v.figure).join('; ')}` : ''}`);
+writeFileSync(new URL('../../bench/results.json', import.meta.url), JSON.stringify({ seconds: SECONDS, connections: CONNECTIONS, rows, other, verdicts }, null, 2) + '\n');

@@ -3,10 +3,11 @@ import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import cors from '@fastify/cors';
 import type { Store, StoreOptions } from './db/index.js';
-import { Clock } from './core/clock.js';
+import { Clock, storedClockOffset } from './core/clock.js';
 import { SigningKeys } from './core/keys.js';
 import { type Surface, type SurfacePrefix, clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './core/http.js';
 import { installValidation } from './core/validation.js';
+import { installJsonParsing } from './core/json.js';
 import { parseForm } from './core/form.js';
 import { ScopeCatalog } from './core/scopes.js';
 import { registerRoutes } from './core/route.js';
@@ -46,11 +47,11 @@ const SHELL_SURFACES: SurfacePrefix[] = [
   { prefix: OPENAPI_PATH, surface: 'control' },
 ];
 
-/** Registers `plugin` so that every route in it belongs to `surface`. */
+/** Registers `plugin` so that its routes belong to `surface` (unless one declares its own). */
 function onSurface(surface: Surface, plugin: Plugin) {
   return async (app: FastifyInstance) => {
     app.addHook('onRoute', (options) => {
-      options.config = { ...(options.config ?? {}), surface };
+      options.config = { surface, ...(options.config ?? {}) };
     });
     await plugin(app);
   };
@@ -62,7 +63,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   const store = options.store ?? (await openStore(options, products));
   const clock = options.clock ?? new Clock();
   const offset = await store.db.selectFrom('settings').select('value').where('key', '=', 'clock_offset_ms').executeTakeFirst();
-  if (offset) clock.setOffset(Number(offset.value));
+  if (offset) clock.setOffset(storedClockOffset(offset.value) ?? 0);
   const keys = await SigningKeys.load(store.db);
   const surfaces = [...SHELL_SURFACES, ...products.flatMap((p) => p.surfaces ?? [])];
 
@@ -92,6 +93,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   installErrorHandling(app, surfaces);
   installInspector(app, store, surfaces, options.inspector);
   installValidation(app);
+  installJsonParsing(app);
   await app.register(formbody, { parser: parseForm });
   installGetForms(app);
   await app.register(multipart, { limits: { fileSize: 20 * 1024 * 1024, files: 50, fields: 100 } });

@@ -12,6 +12,7 @@ import { Clock } from './core/clock.js';
 import { exportState, importState, resetState, StateFormatError, type StateDocument } from './store/state.js';
 import { seedDemo, DEMO_APP_ID } from './demo.js';
 import { listenTls, loadTlsMaterial, TLS_HOST_NAMES } from './core/tls.js';
+import { JSON_TOO_DEEP, jsonTooDeep } from './core/json.js';
 
 const STORE_OPTIONS = `store options (every command):
   --data DIR            data folder for the SQLite store (default ./data; env KAPIBARA_DATA;
@@ -127,6 +128,7 @@ function readJson(command: string, file: string | undefined): StateDocument {
   } catch (err) {
     throw new Error(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
+  if (jsonTooDeep(text)) throw new Error(`${file}: ${JSON_TOO_DEEP}`);
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -337,7 +339,7 @@ async function start(config: ServerConfig): Promise<void> {
   const address = await app.listen({ port: config.port, host: config.host });
   const tls = config.tlsPort === undefined ? undefined : await listenTls(app, { port: config.tlsPort, host: config.host });
   const base = config.publicUrl ?? address.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
-  const seeded = config.demo ? await seedDemo(store.db, clock.now()) : false;
+  const seeded = config.demo ? await store.exclusively(() => seedDemo(store.db, clock.now())) : false;
   const demo = await store.db.selectFrom('apps').selectAll().where('id', '=', DEMO_APP_ID).executeTakeFirst();
   const lines = [
     `Kapibara listening on ${address} (${store.dialect === 'sqlite' ? `SQLite: ${config.sqlitePath}` : 'PostgreSQL'})`,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import sharp from 'sharp';
+import { loadSharp } from '../core/lazy.js';
 import { createHash } from 'node:crypto';
 import { escapeHtml } from '../core/html.js';
 
@@ -27,6 +27,7 @@ async function draw(name: string, size: number, initial: string): Promise<Buffer
 <circle cx="50" cy="40" r="18" fill="rgba(255,255,255,.35)"/><rect x="22" y="64" width="56" height="40" rx="20" fill="rgba(255,255,255,.35)"/>
 ${letter ? `<text x="50" y="58" font-family="sans-serif" font-size="40" font-weight="700" text-anchor="middle" fill="#fff">${escapeHtml(letter)}</text>` : ''}
 </svg>`;
+  const sharp = await loadSharp();
   return sharp(Buffer.from(svg)).png().toBuffer();
 }
 

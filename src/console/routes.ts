@@ -74,16 +74,16 @@ ${apps.map(
 <td>${a.redirectUris.map((u) => html`<code>${u}</code><br>`)}</td>
 <td>${Object.entries(a.consentItems).map(([s, v]) => html`<span class="pill">${s}: ${v}</span>`)}</td></tr>`,
 )}</table></section>
-<section><h2>People</h2><table><tr><th></th><th>Nickname</th><th>Email / password</th><th>Kakao Talk</th><th>Kakao Story</th></tr>
+<section><h2>People</h2><table><tr><th></th><th>Nickname</th><th>Email</th><th>Kakao Talk</th><th>Kakao Story</th></tr>
 ${people.map(
   (p) => html`<tr><td>${avatar(p)}</td>
 <td><a href="${CONSOLE_PREFIX}/people/${p.id}">${p.nickname}</a><br><span class="muted">account ${p.id}</span></td>
-<td>${p.email}<br><span class="muted">${p.password}</span></td><td>${p.talkUser ? 'yes' : 'no'}</td><td>${p.storyUser ? 'yes' : 'no'}</td></tr>`,
+<td>${p.email}</td><td>${p.talkUser ? 'yes' : 'no'}</td><td>${p.storyUser ? 'yes' : 'no'}</td></tr>`,
 )}</table></section>`;
     return reply.type(HTML_TYPE).send(page('Overview', body));
   });
 
-  app.get('/people/:account_id', { schema: { params: Type.Object({ account_id: Type.Integer() }) } }, async (req, reply) => {
+  app.get('/people/:account_id', { schema: { params: Type.Object({ account_id: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) }) } }, async (req, reply) => {
     if (!checkOperator(req, reply)) return reply;
     const { db } = app.platform;
     const person = await findAccountById(db, req.params.account_id);
@@ -101,7 +101,7 @@ ${people.map(
     const extra = await Promise.all(sections.map((section) => section(app.platform, person, originOf(req))));
     const body = html`<h1>${avatar(person)} ${person.nickname}</h1>
 <section><h2>Kakao account</h2><table>
-<tr><th>Email</th><td>${person.email}</td><th>Password</th><td>${person.password}</td></tr>
+<tr><th>Email</th><td>${person.email}</td><th>Password</th><td class="muted">stored hashed</td></tr>
 <tr><th>Name</th><td>${person.name ?? '—'}</td><th>Gender</th><td>${person.gender ?? '—'}</td></tr>
 <tr><th>Birthday</th><td>${person.birthyear ?? '????'}-${person.birthday ?? '—'} ${person.birthdayType ?? ''}</td><th>Phone</th><td>${person.phoneNumber ?? '—'}</td></tr>
 <tr><th>Kakao Talk</th><td>${person.talkUser ? 'yes' : 'no'}</td><th>Kakao Story</th><td>${person.storyUser ? 'yes' : 'no'}</td></tr></table></section>

@@ -3,7 +3,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ControlError } from '../core/errors.js';
 import type { ScopeCatalog } from '../core/scopes.js';
-import { isoSeconds } from '../core/clock.js';
+import { ClockRangeError, changedOffset, isoSeconds, storedClockOffset } from '../core/clock.js';
 import type { Product } from '../core/product.js';
 import { type App, appInputFromJson, createApp, deleteApp, listApps, updateApp } from '../store/apps.js';
 import { type Account, accountInputFromJson, createAccount, deleteAccount, findAccountByEmail, listAccounts, updateAccount } from '../store/accounts.js';
@@ -14,6 +14,7 @@ import { exportState, importState, resetState, StateFormatError, type StateDocum
 import { grantConsent } from '../store/grants.js';
 import { SigningKeys } from '../core/keys.js';
 import requestsRoutes from './requests.js';
+import { Id, LIMITS as L, Text } from './limits.js';
 
 /**
  * The control plane: what tests and the console use to set up and inspect the platform.
@@ -22,28 +23,32 @@ import requestsRoutes from './requests.js';
  */
 export const CONTROL_PREFIX = '/_kapibara/v1';
 
-const Str = Type.String();
-const OptStr = Type.Optional(Type.Union([Type.String(), Type.Null()]));
+const OptText = (max: number) => Type.Optional(Type.Union([Text(max), Type.Null()]));
+const Urls = Type.Array(Text(L.url), { maxItems: L.urlsPerApp });
+const Scopes = Type.Array(Text(L.scope), { maxItems: L.scopesPerRequest });
 const OptBool = Type.Optional(Type.Boolean());
 const ConsentSetting = Type.Union([Type.Literal('required'), Type.Literal('optional'), Type.Literal('disabled')]);
 
 export const AppBody = Type.Object(
   {
     id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
-    name: Type.Optional(Str),
-    rest_api_key: Type.Optional(Str),
-    native_key: Type.Optional(Str),
-    javascript_key: Type.Optional(Str),
-    admin_key: Type.Optional(Str),
-    client_secret: OptStr,
-    redirect_uris: Type.Optional(Type.Array(Str)),
-    logout_redirect_uris: Type.Optional(Type.Array(Str)),
-    web_domains: Type.Optional(Type.Array(Str)),
-    consent_items: Type.Optional(Type.Record(Type.String(), ConsentSetting)),
+    name: Type.Optional(Text(L.appName)),
+    rest_api_key: Type.Optional(Text(L.appKey)),
+    native_key: Type.Optional(Text(L.appKey)),
+    javascript_key: Type.Optional(Text(L.appKey)),
+    admin_key: Type.Optional(Text(L.appKey)),
+    client_secret: OptText(L.clientSecret),
+    redirect_uris: Type.Optional(Urls),
+    logout_redirect_uris: Type.Optional(Urls),
+    web_domains: Type.Optional(Urls),
+    consent_items: Type.Optional(Type.Record(Text(L.scope), ConsentSetting, { maxProperties: L.consentItems })),
     service_terms: Type.Optional(
-      Type.Array(Type.Object({ tag: Str, title: Type.Optional(Str), required: OptBool, revocable: OptBool })),
+      Type.Array(
+        Type.Object({ tag: Text(L.termTag), title: Type.Optional(Text(L.termTitle)), required: OptBool, revocable: OptBool }),
+        { maxItems: L.serviceTerms },
+      ),
     ),
-    user_property_keys: Type.Optional(Type.Array(Str)),
+    user_property_keys: Type.Optional(Type.Array(Text(L.propertyKey), { maxItems: L.userPropertyKeys })),
     login_enabled: OptBool,
     oidc_enabled: OptBool,
     manual_signup: OptBool,
@@ -54,18 +59,18 @@ export const AppBody = Type.Object(
 export const AccountBody = Type.Object(
   {
     id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
-    email: Type.Optional(Str),
-    password: Type.Optional(Str),
-    nickname: Type.Optional(Str),
-    profile_image_url: OptStr,
-    thumbnail_image_url: OptStr,
-    name: OptStr,
+    email: Type.Optional(Text(L.email)),
+    password: Type.Optional(Text(L.password)),
+    nickname: Type.Optional(Text(L.nickname)),
+    profile_image_url: OptText(L.url),
+    thumbnail_image_url: OptText(L.url),
+    name: OptText(L.personName),
     gender: Type.Optional(Type.Union([Type.Literal('female'), Type.Literal('male'), Type.Null()])),
     birthyear: Type.Optional(Type.Union([Type.String({ pattern: '^\\d{4}$' }), Type.Null()])),
     birthday: Type.Optional(Type.Union([Type.String({ pattern: '^\\d{4}$' }), Type.Null()])),
     birthday_type: Type.Optional(Type.Union([Type.Literal('SOLAR'), Type.Literal('LUNAR'), Type.Null()])),
     is_leap_month: OptBool,
-    phone_number: OptStr,
+    phone_number: OptText(L.phoneNumber),
     is_korean: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
     email_verified: OptBool,
     talk_user: OptBool,
@@ -76,9 +81,9 @@ export const AccountBody = Type.Object(
 
 const LinkBody = Type.Object(
   {
-    scopes: Type.Optional(Type.Array(Str)),
-    terms: Type.Optional(Type.Array(Str)),
-    properties: Type.Optional(Type.Record(Type.String(), Type.String())),
+    scopes: Type.Optional(Scopes),
+    terms: Type.Optional(Type.Array(Text(L.termTag), { maxItems: L.serviceTerms })),
+    properties: Type.Optional(Type.Record(Text(L.propertyKey), Text(L.propertyValue), { maxProperties: L.userPropertyKeys + 3 })),
     signed_up: OptBool,
     /** Replace the agreed scopes instead of adding to them. */
     replace: OptBool,
@@ -88,8 +93,8 @@ const LinkBody = Type.Object(
 
 const FriendshipBody = Type.Object(
   {
-    account_id: Type.Integer(),
-    friend_account_id: Type.Integer(),
+    account_id: Id,
+    friend_account_id: Id,
     favorite: OptBool,
     friend_favorite: OptBool,
   },
@@ -100,14 +105,14 @@ const ClockBody = Type.Object(
   {
     advance_seconds: Type.Optional(Type.Number()),
     offset_ms: Type.Optional(Type.Number()),
-    now: Type.Optional(Type.String({ format: 'date-time' })),
+    now: Type.Optional(Type.String({ format: 'date-time', maxLength: L.dateTime })),
   },
   { additionalProperties: false },
 );
 
-const AppIdParams = Type.Object({ app_id: Type.Integer() });
-const AccountIdParams = Type.Object({ account_id: Type.Integer() });
-const LinkParams = Type.Object({ app_id: Type.Integer(), account_id: Type.Integer() });
+const AppIdParams = Type.Object({ app_id: Id });
+const AccountIdParams = Type.Object({ account_id: Id });
+const LinkParams = Type.Object({ app_id: Id, account_id: Id });
 
 export function appJson(app: App) {
   return {
@@ -134,7 +139,6 @@ export function accountJson(a: Account) {
   return {
     id: a.id,
     email: a.email,
-    password: a.password,
     nickname: a.nickname,
     profile_image_url: a.profileImageUrl,
     thumbnail_image_url: a.thumbnailImageUrl,
@@ -220,7 +224,7 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
     const created = await uniquely('account', () => createAccount(db, accountInputFromJson(req.body), clock.now()));
     return reply.status(201).send(accountJson(created));
   });
-  app.get('/accounts', { schema: { querystring: Type.Object({ email: Type.Optional(Str) }) } }, async (req) => {
+  app.get('/accounts', { schema: { querystring: Type.Object({ email: Type.Optional(Text(L.email)) }) } }, async (req) => {
     if (req.query.email) {
       const found = await findAccountByEmail(app.platform.db, req.query.email);
       return found ? [accountJson(found)] : [];
@@ -297,9 +301,12 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
   app.get('/clock', {}, async () => clockJson());
   app.post('/clock', { schema: { body: ClockBody } }, async (req) => {
     const { clock } = app.platform;
-    if (req.body.offset_ms !== undefined) clock.setOffset(req.body.offset_ms);
-    if (req.body.now !== undefined) clock.advance(Date.parse(req.body.now) - clock.now());
-    if (req.body.advance_seconds !== undefined) clock.advance(req.body.advance_seconds * 1000);
+    try {
+      clock.setOffset(changedOffset(clock, req.body));
+    } catch (err) {
+      if (err instanceof ClockRangeError) throw new ControlError(400, err.message);
+      throw err;
+    }
     await app.platform.db
       .insertInto('settings')
       .values({ key: 'clock_offset_ms', value: String(clock.offset) })
@@ -330,7 +337,7 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
       // The document may carry another signing key and clock offset: use what is stored now.
       app.platform.keys = await SigningKeys.load(app.platform.db);
       const offset = await app.platform.db.selectFrom('settings').select('value').where('key', '=', 'clock_offset_ms').executeTakeFirst();
-      app.platform.clock.setOffset(offset ? Number(offset.value) : 0);
+      app.platform.clock.setOffset(storedClockOffset(offset?.value) ?? 0);
       return counts;
     } catch (err) {
       if (err instanceof StateFormatError) throw new ControlError(400, err.message);

@@ -32,3 +32,51 @@ export class Clock {
 export function isoSeconds(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
+
+/**
+ * The range the platform clock may be set to: 1970-01-01 to the end of year 9999, so that
+ * every timestamp derived from it (expiries months later included) can be formatted.
+ */
+export const CLOCK_MIN_MS = 0;
+export const CLOCK_MAX_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+export class ClockRangeError extends Error {}
+
+export interface ClockChange {
+  offset_ms?: number;
+  now?: string;
+  advance_seconds?: number;
+}
+
+/**
+ * The offset a change gives (set the offset, then set the time, then advance, as given),
+ * checked: the clock must stay within 1970–9999. Offsets are whole milliseconds.
+ */
+export function changedOffset(clock: Clock, change: ClockChange): number {
+  const real = clock.now() - clock.offset;
+  let offset = clock.offset;
+  if (change.offset_ms !== undefined) offset = change.offset_ms;
+  if (change.now !== undefined) offset = Date.parse(change.now) - real;
+  if (change.advance_seconds !== undefined) offset += change.advance_seconds * 1000;
+  offset = Math.round(offset);
+  const at = real + offset;
+  if (!Number.isFinite(at) || at < CLOCK_MIN_MS || at > CLOCK_MAX_MS) {
+    throw new ClockRangeError('the clock must stay between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z');
+  }
+  return offset;
+}
+
+/** The largest time `Date` can represent (and so format): ±100,000,000 days from the epoch. */
+const DATE_LIMIT_MS = 8.64e15;
+
+/**
+ * A stored offset (settings `clock_offset_ms`) when it is a number that keeps the clock
+ * formattable (`Date` can represent it, with a year of margin for expiries); otherwise
+ * undefined, and the clock runs without an offset.
+ */
+export function storedClockOffset(text: string | undefined, real = Date.now()): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const offset = Math.round(Number(text));
+  const margin = 366 * 24 * 3600 * 1000;
+  return Number.isSafeInteger(offset) && Math.abs(real + offset) + margin <= DATE_LIMIT_MS ? offset : undefined;
+}

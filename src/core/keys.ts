@@ -1,14 +1,16 @@
-import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT, jwtVerify, type JWTPayload, createLocalJWKSet } from 'jose';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { JWK, JWTPayload } from 'jose';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 
 /**
  * The RS256 key that signs id_tokens. Created once per store and persisted in `settings`,
- * so tokens stay verifiable across restarts and across instances sharing PostgreSQL.
+ * so tokens stay verifiable across restarts and across instances sharing PostgreSQL. The
+ * key is read with node:crypto; jose is loaded when the first token is signed or verified.
  */
 export class SigningKeys {
   private constructor(
-    private readonly privateKey: CryptoKey,
+    private readonly privateKey: KeyObject,
     readonly publicJwk: JWK,
   ) {}
 
@@ -18,8 +20,8 @@ export class SigningKeys {
     if (row) {
       privateJwk = JSON.parse(row.value);
     } else {
-      const { privateKey } = await generateKeyPair('RS256', { extractable: true, modulusLength: 2048 });
-      privateJwk = { ...(await exportJWK(privateKey)), kid: cryptoKid(), alg: 'RS256', use: 'sig' };
+      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      privateJwk = { ...(privateKey.export({ format: 'jwk' }) as JWK), kid: cryptoKid(), alg: 'RS256', use: 'sig' };
       await db
         .insertInto('settings')
         .values({ key: 'signing_key', value: JSON.stringify(privateJwk) })
@@ -29,7 +31,7 @@ export class SigningKeys {
       const stored = await db.selectFrom('settings').select('value').where('key', '=', 'signing_key').executeTakeFirstOrThrow();
       privateJwk = JSON.parse(stored.value);
     }
-    const privateKey = (await importJWK(privateJwk, 'RS256')) as CryptoKey;
+    const privateKey = createPrivateKey({ key: privateJwk as import('node:crypto').JsonWebKey, format: 'jwk' });
     const { kty, n, e, kid, alg, use } = privateJwk;
     return new SigningKeys(privateKey, { kty, n, e, kid, alg, use });
   }
@@ -39,10 +41,12 @@ export class SigningKeys {
   }
 
   async sign(payload: JWTPayload): Promise<string> {
+    const { SignJWT } = await import('jose');
     return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: this.kid, typ: 'JWT' }).sign(this.privateKey);
   }
 
   async verify(token: string, options: { issuer?: string; audience?: string; currentDate?: Date } = {}): Promise<JWTPayload> {
+    const { createLocalJWKSet, jwtVerify } = await import('jose');
     const jwks = createLocalJWKSet({ keys: [this.publicJwk] });
     const { payload } = await jwtVerify(token, jwks, options);
     return payload;

@@ -37,7 +37,8 @@ export interface App {
 export interface Account {
   id: number;
   email: string;
-  password: string;
+  /** The password as stored: a scrypt hash (core/passwords.ts), never the plaintext. */
+  passwordHash: string;
   nickname: string;
   profileImageUrl: string | null;
   thumbnailImageUrl: string | null;

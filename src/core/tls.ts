@@ -3,7 +3,6 @@ import { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { generate } from 'selfsigned';
 import type { DB } from '../db/schema.js';
 
 /**
@@ -48,6 +47,8 @@ async function readStored(db: Kysely<DB>): Promise<TlsMaterial | undefined> {
 
 async function createCertificate(notBefore: Date): Promise<TlsMaterial> {
   const notAfter = new Date(notBefore.getTime() + 825 * 24 * 3600 * 1000);
+  // selfsigned is loaded only when a certificate is made (first --tls-port start).
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: 'kauth.kakao.com' }, { name: 'organizationName', value: 'Kapibara' }], {
     keySize: 2048,
     algorithm: 'sha256',

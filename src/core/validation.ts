@@ -1,4 +1,4 @@
-import { Ajv, type Options } from 'ajv';
+import { Ajv, type Options, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
 
@@ -14,5 +14,28 @@ export function installValidation(app: FastifyInstance): void {
   const base: Options = { allErrors: false, removeAdditional: false, useDefaults: true, allowUnionTypes: true };
   const coercing = addFormats(new Ajv({ ...base, coerceTypes: 'array' }));
   const exact = addFormats(new Ajv({ ...base, coerceTypes: false }));
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? exact : coercing).compile(schema));
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? exact.compile(schema) : finiteOnly(coercing.compile(schema))));
+}
+
+/**
+ * Ajv coerces the text `Infinity` (or `1e400`) to a number and then skips every numeric
+ * check (minimum, maximum) for a value that is not finite: `/apps/Infinity` reached a
+ * query. Path and query values are flat, so a non-finite number among them is refused.
+ */
+function finiteOnly(validate: ValidateFunction): ValidateFunction {
+  const checked = ((data: unknown) => {
+    if (!validate(data)) {
+      checked.errors = validate.errors;
+      return false;
+    }
+    for (const [key, value] of Object.entries((data ?? {}) as Record<string, unknown>)) {
+      if (typeof value === 'number' && !Number.isFinite(value)) {
+        checked.errors = [{ instancePath: `/${key}`, schemaPath: '#/type', keyword: 'type', params: {}, message: 'must be a finite number' }];
+        return false;
+      }
+    }
+    checked.errors = null;
+    return true;
+  }) as ValidateFunction;
+  return checked;
 }

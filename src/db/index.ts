@@ -1,9 +1,10 @@
 import { Kysely, type Migration, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import Database from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DB } from './schema.js';
 import { migrateToLatest } from './migrations/index.js';
 import { StoreRegistry } from './registry.js';
+import { PgChanges, installChangeTriggers } from './pg-changes.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -35,32 +36,52 @@ export interface Store {
    * than a read run through this store (writes to log tables excepted), or (within a
    * millisecond) a commit by another connection to the same SQLite file
    * (`PRAGMA data_version`). Hot paths may keep what they derived from the database and
-   * trust it while the stamp is unchanged. Undefined on PostgreSQL, where other instances
-   * write unseen: there, always read the database.
+   * trust it while the stamp is unchanged. On PostgreSQL it moves on this instance's writes
+   * and on every other instance's (LISTEN/NOTIFY, db/pg-changes.ts), and is undefined
+   * (keep nothing) while that is not known to be current.
    */
   changeStamp(): number | undefined;
   /** Lets this exact statement text write without moving the change stamp (log writers). */
   markUnstamped(sqlText: string): void;
   readonly logTables: ReadonlySet<string>;
+  /**
+   * Runs `fn` while no other Kapibara on the same database runs one (PostgreSQL: a session
+   * advisory lock): migrations and first-start seeding, so instances started together on a
+   * fresh database do not race. On SQLite one process owns the file; `fn` just runs.
+   */
+  exclusively<T>(fn: () => Promise<T>): Promise<T>;
+  /** Resolves once the change stamp reflects every write committed before the call, by any instance. */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The advisory lock key of `exclusively` (an arbitrary constant: "kapibara" in ASCII, cut to 53 bits). */
+const STARTUP_LOCK = 0x6b61706962617261 % Number.MAX_SAFE_INTEGER;
 
 // int8 (bigint) columns hold ids and millisecond timestamps, all below 2^53. Set per pool,
 // not on pg's global type table.
 const BIGINT_OID = 20;
-const pgTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === BIGINT_OID && format !== 'binary') return (v: string) => Number(v);
-    return pg.types.getTypeParser(oid, format as 'text');
-  },
-} as unknown as pg.CustomTypesConfig;
+function pgTypes(driver: typeof pg): pg.CustomTypesConfig {
+  return {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === BIGINT_OID && format !== 'binary') return (v: string) => Number(v);
+      return driver.types.getTypeParser(oid, format as 'text');
+    },
+  } as unknown as pg.CustomTypesConfig;
+}
 
 export async function openStore(options: StoreOptions, schema: StoreSchema): Promise<Store> {
   const logTables = new Set(schema.logTables);
   const unstamped = new Set<string>();
   let store: Store;
+  let changes: PgChanges | undefined;
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10, types: pgTypes });
+    // The driver is loaded only for PostgreSQL stores (a SQLite server starts without it).
+    const driver = (await import('pg')).default;
+    const pool = new driver.Pool({ connectionString: options.databaseUrl, max: 10, types: pgTypes(driver) });
+    changes = new PgChanges(driver, options.databaseUrl, unstamped);
+    changes.watch(pool);
+    const stamps = changes;
     // An idle connection the server dropped (restart, failover, a test database dropped while
     // the pool shuts down) has already been discarded by the pool; the next query opens a new
     // one. Without a listener the pool's 'error' event would crash the process.
@@ -71,10 +92,24 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
       dialect: 'postgres',
       pool,
       registry: new StoreRegistry(),
-      changeStamp: () => undefined,
-      markUnstamped: () => {},
+      changeStamp: () => stamps.stamp(),
+      markUnstamped: (text) => unstamped.add(text),
       logTables,
-      close: () => db.destroy(),
+      async exclusively(fn) {
+        const client = await pool.connect();
+        try {
+          await client.query('SELECT pg_advisory_lock($1)', [STARTUP_LOCK]);
+          return await fn();
+        } finally {
+          await client.query('SELECT pg_advisory_unlock($1)', [STARTUP_LOCK]).catch(() => {});
+          client.release();
+        }
+      },
+      settled: () => stamps.settled(),
+      async close() {
+        await stamps.close();
+        await db.destroy();
+      },
     };
   } else {
     const sqlite = new Database(options.sqlitePath ?? ':memory:');
@@ -91,11 +126,17 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
       changeStamp: database.changeStamp,
       markUnstamped: (text) => unstamped.add(text),
       logTables,
+      exclusively: (fn) => fn(),
+      settled: async () => {},
       close: () => db.destroy(),
     };
   }
   store.registry.bind(store);
-  await migrateToLatest(store.db, schema.migrations);
+  await store.exclusively(async () => {
+    await migrateToLatest(store.db, schema.migrations);
+    if (changes) await installChangeTriggers(store.db, logTables);
+  });
+  await changes?.start();
   return store;
 }
 

@@ -42,6 +42,7 @@ export interface AppsTable {
 export interface AccountsTable {
   id: number;
   email: string;
+  /** A scrypt hash (core/passwords.ts); the column kept its name when passwords got hashed. */
   password: string;
   nickname: string;
   profile_image_url: string | null;

@@ -2,10 +2,14 @@ import type { Kysely, Selectable } from 'kysely';
 import type { AccountsTable, DB } from '../db/schema.js';
 import { numericId } from '../core/ids.js';
 import type { Account } from '../core/model.js';
+import { passwordForStorage } from '../core/passwords.js';
 
 export type { Account };
 
-export type AccountInput = Partial<Omit<Account, 'createdAt'>>;
+export type AccountInput = Partial<Omit<Account, 'createdAt' | 'passwordHash'>> & {
+  /** Plaintext, or a hash in the stored format (state import); stored hashed either way. */
+  password?: string;
+};
 
 /** A person as JSON (control plane bodies, state-format rows); booleans may be 0/1. */
 export interface AccountJson {
@@ -55,7 +59,7 @@ export function toAccount(row: Selectable<AccountsTable>): Account {
   return {
     id: row.id,
     email: row.email,
-    password: row.password,
+    passwordHash: row.password,
     nickname: row.nickname,
     profileImageUrl: row.profile_image_url,
     thumbnailImageUrl: row.thumbnail_image_url,
@@ -81,7 +85,6 @@ function columns(input: AccountInput): Partial<Selectable<AccountsTable>> {
   };
   const bool = (v: boolean | undefined) => (v === undefined ? undefined : v ? 1 : 0) as 0 | 1 | undefined;
   set('email', input.email);
-  set('password', input.password);
   set('nickname', input.nickname);
   set('profile_image_url', input.profileImageUrl);
   set('thumbnail_image_url', input.thumbnailImageUrl);
@@ -104,7 +107,7 @@ export async function createAccount(db: Kysely<DB>, input: AccountInput, now: nu
   const row: Selectable<AccountsTable> = {
     id,
     email: `person${id}@kapibara.test`,
-    password: 'kapibara',
+    password: await passwordForStorage(input.password),
     nickname: `Person ${id}`,
     profile_image_url: null,
     thumbnail_image_url: null,
@@ -128,6 +131,7 @@ export async function createAccount(db: Kysely<DB>, input: AccountInput, now: nu
 
 export async function updateAccount(db: Kysely<DB>, id: number, input: AccountInput): Promise<Account | undefined> {
   const set = columns(input);
+  if (input.password !== undefined) set.password = await passwordForStorage(input.password);
   if (Object.keys(set).length > 0) await db.updateTable('accounts').set(set).where('id', '=', id).execute();
   return findAccountById(db, id);
 }

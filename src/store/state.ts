@@ -3,6 +3,9 @@ import type { DB } from '../db/schema.js';
 import { type AppJson, appInputFromJson, createApp } from './apps.js';
 import { type AccountJson, accountInputFromJson, createAccount } from './accounts.js';
 import { numericId, randomToken } from '../core/ids.js';
+import { storedClockOffset } from '../core/clock.js';
+import { passwordForStorage } from '../core/passwords.js';
+import { columnTooLong } from '../control/limits.js';
 import type { TableSpec } from '../db/tables.js';
 import { explainImportError, validateState } from './state-schema.js';
 
@@ -99,6 +102,8 @@ export async function importState(
 }
 
 async function importRow(db: Kysely<DB>, spec: TableSpec, input: Record<string, unknown>, now: number): Promise<void> {
+  const tooLong = columnTooLong(spec.name, input);
+  if (tooLong) throw new StateFormatError(tooLong);
   if (spec.name === 'apps' && !('rest_api_key' in input && 'admin_key' in input)) {
     await createApp(db, appInputFromJson(input as AppJson), now);
     return;
@@ -108,7 +113,11 @@ async function importRow(db: Kysely<DB>, spec: TableSpec, input: Record<string, 
     return;
   }
   if (spec.name === 'settings') {
-    const { key, value } = input as { key: string; value: string };
+    const { key, value } = input as { key: unknown; value: unknown };
+    if (typeof key !== 'string' || typeof value !== 'string') throw new StateFormatError('settings rows are { "key": string, "value": string }');
+    if (key === 'clock_offset_ms' && storedClockOffset(value) === undefined) {
+      throw new StateFormatError(`settings.clock_offset_ms: ${value} ms would move the clock past what a date can hold`);
+    }
     await db
       .insertInto('settings')
       .values({ key, value })
@@ -117,6 +126,11 @@ async function importRow(db: Kysely<DB>, spec: TableSpec, input: Record<string, 
     return;
   }
   const row: Record<string, unknown> = { ...input };
+  if (spec.name === 'accounts') {
+    // An export carries the hash; a hand-written row may carry the plaintext: stored hashed.
+    if (row.password !== undefined && typeof row.password !== 'string') throw new StateFormatError('accounts.password must be a string');
+    row.password = await passwordForStorage(row.password as string | undefined);
+  }
   if (spec.name === 'app_users') {
     row.user_id ??= numericId();
     row.uuid ??= randomToken(12);
@@ -128,7 +142,8 @@ async function importRow(db: Kysely<DB>, spec: TableSpec, input: Record<string, 
     if (Array.isArray(row.scopes)) row.scopes = Object.fromEntries((row.scopes as string[]).map((s) => [s, now]));
     row.scopes ??= {};
   }
-  for (const col of spec.json) if (row[col] !== undefined && typeof row[col] !== 'string') row[col] = JSON.stringify(row[col]);
+  // A null JSON column is SQL NULL (an absent value), never the JSON text `null`.
+  for (const col of spec.json) if (row[col] !== undefined && row[col] !== null && typeof row[col] !== 'string') row[col] = JSON.stringify(row[col]);
   for (const col of spec.binary ?? []) {
     if (typeof row[col] !== 'string') throw new StateFormatError(`${spec.name}.${col} must be a base64 string`);
     row[col] = Buffer.from(row[col] as string, 'base64');

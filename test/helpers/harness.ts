@@ -42,7 +42,6 @@ export interface TestApp {
 export interface TestAccount {
   id: number;
   email: string;
-  password: string;
   nickname: string;
   [key: string]: unknown;
 }

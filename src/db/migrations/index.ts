@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import * as core from './001_core.js';
 import * as refreshAuthTime from './008_refresh_token_auth_time.js';
+import * as passwordHashes from './051_password_hashes.js';
 
 /**
  * Migrations are one list for both stores, ordered by name: the core one here, each
@@ -10,6 +11,7 @@ import * as refreshAuthTime from './008_refresh_token_auth_time.js';
 export const coreMigrations: Record<string, Migration> = {
   '001_core': core,
   '008_refresh_token_auth_time': refreshAuthTime,
+  '051_password_hashes': passwordHashes,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -74,8 +74,9 @@ export type Query = Record<string, string | string[] | undefined>;
 /** One value of a query parameter (the last when repeated); empty counts as absent. */
 export function one(query: Query, name: string): string | undefined {
   const v = query[name];
-  const value = Array.isArray(v) ? v[v.length - 1] : v;
-  return value === undefined || value === '' ? undefined : value;
+  const value: unknown = Array.isArray(v) ? v[v.length - 1] : v;
+  // A JSON body may carry numbers or objects where a form carries text: those are not values.
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 /** Lists in Kakao parameters come space-separated (`+` decodes to a space) or comma-separated. */

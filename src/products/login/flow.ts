@@ -3,6 +3,8 @@ import { OAuthError } from '../../core/errors.js';
 import { findAccountById, findAccountByEmail, createAccount, type Account } from '../../store/accounts.js';
 import { findLink } from '../../store/links.js';
 import { grantConsent } from '../../store/grants.js';
+import { verifyPassword } from '../../core/passwords.js';
+import { LIMITS } from '../../control/limits.js';
 import {
   type AuthorizeRequest,
   type PendingConsent,
@@ -119,8 +121,10 @@ export async function logIn(platform: Platform, form: { accountId?: string; emai
     if (!account) return refuse('That person does not exist any more. Pick another one.');
   } else {
     if (!form.email || !form.password) return refuse('Enter your email and password.');
+    // Nobody has a password that long: no lookup, no hashing.
+    if (form.email.length > LIMITS.email || form.password.length > LIMITS.password) return refuse('Incorrect email or password. Check and try again.');
     account = await findAccountByEmail(db, form.email.trim());
-    if (!account || account.password !== form.password) return refuse('Incorrect email or password. Check and try again.');
+    if (!account || !(await verifyPassword(account.passwordHash, form.password))) return refuse('Incorrect email or password. Check and try again.');
   }
   return { account, authTime: clock.now(), newSession: await createLoginSession(db, account.id, clock.now()) };
 }
@@ -130,9 +134,11 @@ export async function signUp(platform: Platform, form: { email?: string; passwor
   const { db, clock } = platform;
   const email = form.email?.trim();
   const nickname = form.nickname?.trim();
-  if (!email || !/^[^@\s]+@[^@\s]+$/.test(email)) return refuse('Enter a valid email address.');
+  if (!email || email.length > LIMITS.email || !/^[^@\s]+@[^@\s]+$/.test(email)) return refuse('Enter a valid email address.');
   if (!form.password) return refuse('Choose a password.');
+  if (form.password.length > LIMITS.password) return refuse(`Choose a password of at most ${LIMITS.password} characters.`);
   if (!nickname) return refuse('Choose a nickname.');
+  if (nickname.length > LIMITS.nickname) return refuse(`Choose a nickname of at most ${LIMITS.nickname} characters.`);
   if (await findAccountByEmail(db, email)) return refuse('An account with this email already exists. Log in instead.');
   const account = await createAccount(db, { email, password: form.password, nickname }, clock.now());
   return { account, authTime: clock.now(), newSession: await createLoginSession(db, account.id, clock.now()) };

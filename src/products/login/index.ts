@@ -2,6 +2,7 @@ import type { Product } from '../../core/product.js';
 import { loginTables } from './tables.js';
 import { loginPages, loginRoutes } from './routes.js';
 import loginControlRoutes from './control.js';
+import * as migration050 from './migration-code-tokens.js';
 
 /**
  * Kakao Login (kauth, seed 002 and wire facts §2): authorize with the login, sign-up and
@@ -12,6 +13,7 @@ export const login: Product = {
   routes: loginRoutes,
   pages: loginPages,
   control: loginControlRoutes,
+  migrations: { '050_login_code_tokens': migration050 },
   tables: loginTables,
   consentItems: [{ id: 'openid', display_name: 'OpenID Connect', type: 'SERVICE' }],
   surfaces: [

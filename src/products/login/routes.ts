@@ -194,5 +194,5 @@ function bodyForm(req: FastifyRequest): Form {
 
 function list(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
+  return (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
 }

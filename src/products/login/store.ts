@@ -68,7 +68,7 @@ export async function findCode(db: Kysely<DB>, code: string): Promise<StoredCode
     nonce: row.nonce ?? undefined,
     authTime: row.auth_time,
     expiresAt: row.expires_at,
-    used: row.used === 1,
+    used: row.used !== 0,
   };
 }
 
@@ -76,6 +76,38 @@ export async function findCode(db: Kysely<DB>, code: string): Promise<StoredCode
 export async function consumeCode(db: Kysely<DB>, hash: string): Promise<boolean> {
   const res = await db.updateTable('auth_codes').set({ used: 1 }).where('code_hash', '=', hash).where('used', '=', 0).executeTakeFirst();
   return Number(res.numUpdatedRows) === 1;
+}
+
+/**
+ * Records the refresh token the code's exchange issued; false when the code was replayed
+ * meanwhile (the caller then revokes what it just issued).
+ */
+export async function recordCodeTokens(db: Kysely<DB>, hash: string, refreshHash: string): Promise<boolean> {
+  const res = await db.updateTable('auth_codes').set({ refresh_hash: refreshHash }).where('code_hash', '=', hash).where('used', '=', 1).executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+/**
+ * A used code presented again (RFC 6749 §4.1.2): marks it replayed and revokes the refresh
+ * token issued from it and every access token that refresh token gave.
+ */
+export async function revokeReplayedCode(db: Kysely<DB>, hash: string): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await tx.updateTable('auth_codes').set({ used: 2 }).where('code_hash', '=', hash).execute();
+    const row = await tx.selectFrom('auth_codes').select('refresh_hash').where('code_hash', '=', hash).executeTakeFirst();
+    if (row?.refresh_hash) await revokeRefreshFamily(tx, row.refresh_hash);
+  });
+}
+
+/** A refresh token and the access tokens issued with it or from it. */
+export async function revokeRefreshFamily(db: Kysely<DB>, refreshHash: string): Promise<void> {
+  await db.deleteFrom('access_tokens').where('refresh_hash', '=', refreshHash).execute();
+  await db.deleteFrom('refresh_tokens').where('token_hash', '=', refreshHash).execute();
+}
+
+/** A rotated refresh token: the code that started the chain now answers for the new one. */
+export async function handOverCodeTokens(db: Kysely<DB>, oldRefreshHash: string, newRefreshHash: string): Promise<void> {
+  await db.updateTable('auth_codes').set({ refresh_hash: newRefreshHash }).where('refresh_hash', '=', oldRefreshHash).execute();
 }
 
 export async function createAgt(db: Kysely<DB>, appId: number, accountId: number, now: number): Promise<string> {

@@ -18,7 +18,10 @@ export interface AuthCodesTable {
   nonce: string | null;
   auth_time: number;
   expires_at: number;
-  used: Bool;
+  /** 0 unused, 1 exchanged, 2 presented again (replayed: what it gave is revoked). */
+  used: 0 | 1 | 2;
+  /** The refresh token issued from this code (null until exchanged), revoked on a replay. */
+  refresh_hash: string | null;
 }
 
 export interface LoginSessionsTable {

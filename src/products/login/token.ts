@@ -7,7 +7,7 @@ import { findClient } from './client.js';
 import { findAccountById } from '../../store/accounts.js';
 import { type Link, findLink } from '../../store/links.js';
 import { deleteRefreshToken, findRefreshToken, issueTokens, REFRESH_ROTATION_WINDOW_S, type IssuedTokens } from '../../store/tokens.js';
-import { consumeCode, createAgt, findCode, type StoredCode } from './store.js';
+import { consumeCode, createAgt, findCode, handOverCodeTokens, recordCodeTokens, revokeRefreshFamily, revokeReplayedCode, type StoredCode } from './store.js';
 import { idToken } from './oidc.js';
 
 /**
@@ -80,10 +80,16 @@ async function authorizationCodeGrant(platform: Platform, app: App, clientId: st
   const code = await findUsableCode(platform, app, required(form, 'code'));
   checkRedirectMatches(code, required(form, 'redirect_uri'));
   checkPkce(code, form.code_verifier);
-  if (!(await consumeCode(db, code.hash))) throw new OAuthError('invalid_grant', 'authorization code already used.', 'KOE320');
+  if (!(await consumeCode(db, code.hash))) throw await codeReplayed(platform, code);
   const link = await findLink(db, app.id, code.accountId);
   if (!link) throw new OAuthError('invalid_grant', 'authorization code not found: the person is no longer linked to the app.', 'KOE320');
   const tokens = await issueTokens(db, app.id, code.accountId, clock.now(), undefined, code.authTime);
+  // A replay that came in while these were issued revoked nothing yet: revoke them now.
+  const refreshHash = sha256(tokens.refreshToken!);
+  if (!(await recordCodeTokens(db, code.hash, refreshHash))) {
+    await revokeRefreshFamily(db, refreshHash);
+    throw new OAuthError('invalid_grant', 'authorization code already used.', 'KOE320');
+  }
   const withOpenid = code.scopes.includes('openid');
   const response = tokenResponse(tokens, scopeString(link, withOpenid));
   if (withOpenid && app.oidcEnabled) {
@@ -96,9 +102,18 @@ async function authorizationCodeGrant(platform: Platform, app: App, clientId: st
 async function findUsableCode(platform: Platform, app: App, value: string): Promise<StoredCode> {
   const code = await findCode(platform.db, value);
   if (!code || code.appId !== app.id) throw new OAuthError('invalid_grant', `authorization code not found for code=${value}`, 'KOE320');
-  if (code.used) throw new OAuthError('invalid_grant', 'authorization code already used.', 'KOE320');
+  if (code.used) throw await codeReplayed(platform, code);
   if (code.expiresAt <= platform.clock.now()) throw new OAuthError('invalid_grant', 'authorization code expired.', 'KOE320');
   return code;
+}
+
+/**
+ * A code presented after its first use is refused, and the tokens its first use obtained
+ * are revoked (RFC 6749 §4.1.2): whoever replays it may have stolen it.
+ */
+async function codeReplayed(platform: Platform, code: StoredCode): Promise<OAuthError> {
+  await revokeReplayedCode(platform.db, code.hash);
+  return new OAuthError('invalid_grant', 'authorization code already used.', 'KOE320');
 }
 
 /** redirect_uri must be the one the code was issued for (KOE303). */
@@ -106,9 +121,16 @@ function checkRedirectMatches(code: StoredCode, redirectUri: string): void {
   if (redirectUri !== code.redirectUri) throw new OAuthError('invalid_grant', `redirect_uri mismatch: ${redirectUri}`, 'KOE303');
 }
 
-/** PKCE (RFC 7636): the verifier is 43–128 unreserved characters and matches the challenge. */
+/**
+ * PKCE (RFC 7636): the verifier is 43–128 unreserved characters and matches the challenge.
+ * A verifier for a code issued without a challenge is refused (RFC 9700 §2.1.1: a PKCE
+ * downgrade), as a missing one is for a code issued with one.
+ */
 function checkPkce(code: StoredCode, verifier: string | undefined): void {
-  if (!code.codeChallenge) return;
+  if (!code.codeChallenge) {
+    if (verifier) throw new OAuthError('invalid_request', 'code_verifier is not allowed: the authorization did not use PKCE (no code_challenge).', 'KOE001');
+    return;
+  }
   if (!verifier) throw new OAuthError('invalid_request', 'code_verifier is required: the authorization used PKCE.', 'KOE001');
   if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) {
     throw new OAuthError('invalid_request', 'invalid code_verifier: 43 to 128 characters of [A-Z a-z 0-9 - . _ ~].', 'KOE001');
@@ -137,6 +159,7 @@ async function refreshTokenGrant(platform: Platform, app: App, clientId: string,
   let tokens: IssuedTokens;
   if (rotate) {
     tokens = await issueTokens(db, app.id, stored.account_id, now, undefined, authTime);
+    await handOverCodeTokens(db, stored.token_hash, sha256(tokens.refreshToken!));
     await deleteRefreshToken(db, stored.token_hash);
   } else {
     tokens = await issueTokens(db, app.id, stored.account_id, now, { hash: sha256(value), expiresAt: stored.expires_at });

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { mustApp, mustAccount } from '../../control/lookups.js';
 import { ControlError, KakaoApiError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
+import { Id, LIMITS as L, Text } from '../../control/limits.js';
 import { normalizeTemplate } from './templates.js';
 import {
   type ChatSummary,
@@ -28,15 +29,16 @@ import {
  * Kakao Talk shows (chats and messages, newest first).
  */
 
-const AppParams = Type.Object({ app_id: Type.Integer() });
-const TemplateParams = Type.Object({ app_id: Type.Integer(), template_id: Type.Integer() });
-const AccountParams = Type.Object({ account_id: Type.Integer() });
-const ChatParams = Type.Object({ account_id: Type.Integer(), chat: Type.String() });
+const AppParams = Type.Object({ app_id: Id });
+const TemplateParams = Type.Object({ app_id: Id, template_id: Id });
+const AccountParams = Type.Object({ account_id: Id });
+const ChatParams = Type.Object({ account_id: Id, chat: Text(L.chatId) });
 const Paging = Type.Object({
-  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
 });
-const Limit = Type.Optional(Type.Union([Type.Null(), Type.Integer({ minimum: 0 })]));
+// Stored in 32-bit integer columns.
+const Limit = Type.Optional(Type.Union([Type.Null(), Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })]));
 
 const QuotaBody = Type.Object(
   { sender_daily: Limit, sender_monthly: Limit, receiver_daily: Limit, pair_daily: Limit },
@@ -46,7 +48,7 @@ const QuotaBody = Type.Object(
 const TemplateBody = Type.Object(
   {
     id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
-    name: Type.Optional(Type.String()),
+    name: Type.Optional(Text(L.templateName)),
     template: Type.Record(Type.String(), Type.Unknown()),
   },
   { additionalProperties: false },
@@ -86,6 +88,9 @@ function messageJson(m: StoredMessage) {
 
 /** A stored template may hold `${KEY}` anywhere; its structure is checked now, its values at send. */
 function checkTemplate(template: Record<string, unknown>, webDomains: string[]): string {
+  if (JSON.stringify(template).length > L.templateJson) {
+    throw new ControlError(400, `template: more than ${L.templateJson} characters of JSON (Kakao's limit on a message template)`);
+  }
   try {
     normalizeTemplate(template, 'template', { webDomains, custom: true, placeholders: true });
   } catch (err) {
@@ -197,7 +202,7 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
     const accountId = req.params.account_id;
     await mustAccount(db(), accountId);
     const chat = req.params.chat;
-    if (chat !== 'memo' && !/^\d+$/.test(chat)) throw new ControlError(400, 'chat must be "memo" or the account id of the friend');
+    if (chat !== 'memo' && !(/^\d{1,16}$/.test(chat) && Number.isSafeInteger(Number(chat)))) throw new ControlError(400, 'chat must be "memo" or the account id of the friend');
     const peer = chat === 'memo' ? accountId : Number(chat);
     const { total, messages } = await listMessages(db(), accountId, peer, req.query.offset ?? 0, req.query.limit ?? 20);
     return { total_count: total, messages: messages.map(messageJson) };

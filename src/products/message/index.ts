@@ -1,6 +1,7 @@
 import type { Product } from '../../core/product.js';
 import * as migration006 from './migration-rowid.js';
 import * as migration007 from './migration-templates-per-app.js';
+import * as migration009 from './migration-ids.js';
 import { messageTables } from './tables.js';
 import { messageRoutes } from './routes.js';
 import messageControlRoutes from './control.js';
@@ -11,7 +12,10 @@ export const message: Product = {
   name: 'message',
   routes: messageRoutes,
   control: messageControlRoutes,
-  migrations: { '006_talk_message_rowid': migration006, '007_talk_templates_per_app': migration007 },
+  migrations: {
+    '006_talk_message_rowid': migration006, '007_talk_templates_per_app': migration007,
+    '009_talk_message_ids': migration009,
+  },
   tables: messageTables,
   console: talkChatsSection,
   consentItems: [{ id: 'talk_message', display_name: 'Sending message in KakaoTalk', type: 'SERVICE' }],

@@ -90,19 +90,6 @@ export async function deleteTemplate(db: Kysely<DB>, appId: number, id: number):
 
 export type ChatType = 'memo' | 'direct';
 
-/**
- * Message ids grow with time so that messages of the same millisecond keep their order:
- * wall-clock microseconds, bumped past the last id this store's writer issued.
- */
-class MessageIds {
-  private last = 0;
-  next(): number {
-    this.last = Math.max(Date.now() * 1000, this.last + 1);
-    return this.last;
-  }
-}
-const MESSAGE_IDS = registryKey('talk message ids', () => new MessageIds(), { durable: true });
-
 export interface NewMessage {
   appId: number;
   senderAccountId: number;
@@ -117,9 +104,7 @@ export interface NewMessage {
  */
 export async function deliver(store: Store, type: ChatType, message: NewMessage, receiverAccountIds: number[], now: number): Promise<void> {
   const template = JSON.stringify(message.template);
-  const ids = store.registry.get(MESSAGE_IDS);
-  const row = (account: number, peer: number): MessageRow => ({
-    id: ids.next(),
+  const row = (account: number, peer: number): NewMessageRow => ({
     account_id: account,
     chat_type: type,
     peer_account_id: peer,
@@ -136,10 +121,11 @@ export async function deliver(store: Store, type: ChatType, message: NewMessage,
 }
 
 type MessageRow = Selectable<TalkMessagesTable>;
+/** A message to store: the database gives its id (009), growing in the order of storing. */
+type NewMessageRow = Omit<MessageRow, 'id'>;
 
-/** Every column, checked against the table: a column added to it and not here is a compile error. */
+/** Every column but the id, checked against the table: a column added to it and not here is a compile error. */
 const MESSAGE_COLUMNS = Object.keys({
-  id: true,
   account_id: true,
   chat_type: true,
   peer_account_id: true,
@@ -149,10 +135,10 @@ const MESSAGE_COLUMNS = Object.keys({
   template_id: true,
   template: true,
   created_at: true,
-} satisfies Record<keyof MessageRow, true>) as (keyof MessageRow)[];
+} satisfies Record<keyof NewMessageRow, true>) as (keyof NewMessageRow)[];
 
 /** Delivered messages: an append-only log, stored by group commit (see AppendLog). */
-const MESSAGE_LOG = appendLogKey<MessageRow>('talk_messages', MESSAGE_COLUMNS);
+const MESSAGE_LOG = appendLogKey<NewMessageRow>('talk_messages', MESSAGE_COLUMNS);
 /** Quota counters: a log table too, written only inside `reserveCounters`. */
 const COUNTERS = registryKey('talk quota counters writer', (store) => new LogTable(store, 'talk_quota_counters'), { durable: true });
 

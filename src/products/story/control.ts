@@ -7,6 +7,7 @@ import { mustAccount } from '../../control/lookups.js';
 import { ControlError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
 import { originOf } from '../../core/platform.js';
+import { Id, LIMITS as L, Text } from '../../control/limits.js';
 import * as store from './store.js';
 import { EMOTIONS, ReactionRefused, addComment, permalink, setMood, storiesJson } from './operations.js';
 
@@ -16,21 +17,21 @@ import { EMOTIONS, ReactionRefused, addComment, permalink, setMood, storiesJson 
  * comment and leave moods so apps can be tested against realistic data.
  */
 
-const AccountParams = Type.Object({ account_id: Type.Integer() });
-const StoryParams = Type.Object({ story_id: Type.String() });
-const CommentParams = Type.Object({ story_id: Type.String(), comment_id: Type.Integer() });
-const LikeParams = Type.Object({ story_id: Type.String(), account_id: Type.Integer() });
-const CommentBody = Type.Object({ account_id: Type.Integer(), text: Type.String({ minLength: 1, maxLength: 2048 }) }, { additionalProperties: false });
+const AccountParams = Type.Object({ account_id: Id });
+const StoryParams = Type.Object({ story_id: Text(L.storyId) });
+const CommentParams = Type.Object({ story_id: Text(L.storyId), comment_id: Id });
+const LikeParams = Type.Object({ story_id: Text(L.storyId), account_id: Id });
+const CommentBody = Type.Object({ account_id: Id, text: Type.String({ minLength: 1, maxLength: 2048 }) }, { additionalProperties: false });
 const LikeBody = Type.Object(
   { emotion: Type.Union(EMOTIONS.map((e) => Type.Literal(e))) },
   { additionalProperties: false },
 );
 const ProfileBody = Type.Object(
   {
-    nickname: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
-    profile_image_url: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-    thumbnail_url: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-    bg_image_url: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    nickname: Type.Optional(Type.Union([Text(L.nickname, 1), Type.Null()])),
+    profile_image_url: Type.Optional(Type.Union([Text(L.url), Type.Null()])),
+    thumbnail_url: Type.Optional(Type.Union([Text(L.url), Type.Null()])),
+    bg_image_url: Type.Optional(Type.Union([Text(L.url), Type.Null()])),
   },
   { additionalProperties: false },
 );

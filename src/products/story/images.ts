@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
+import { loadSharp } from '../../core/lazy.js';
 import { KakaoApiError, invalidParam } from '../../core/errors.js';
 import type { NewImageFile } from './store.js';
 
@@ -86,6 +87,7 @@ export interface ProcessedImage {
 
 /** Decodes an upload (sharp), reads its size and renders the JPEG size variants. */
 export async function processImage(file: ReceivedFile): Promise<ProcessedImage> {
+  const sharp = await loadSharp();
   let meta: Awaited<ReturnType<Sharp['metadata']>>;
   try {
     meta = await sharp(file.bytes, { failOn: 'error' }).metadata();

@@ -23,6 +23,11 @@ function layout(title: string, body: string): string {
 .content{white-space:pre-wrap}</style></head><body>${body}</body></html>`;
 }
 
+/** A story or profile that does not exist (any more): a page, as a browser opened the link. */
+export function notFoundPage(): string {
+  return layout('Kakao Story', '<h1>This story is not available</h1><p class="meta">It was deleted, or the link is wrong.</p>');
+}
+
 export async function storyPage(db: Kysely<DB>, origin: string, id: string): Promise<string | undefined> {
   if (!store.parseStoryId(id)) return undefined;
   const row = await store.findStory(db, id);

@@ -5,7 +5,7 @@ import { route } from '../../core/route.js';
 import { HTML_TYPE, JSON_TYPE } from '../../core/http.js';
 import * as ops from './operations.js';
 import { receiveFiles } from './images.js';
-import { storyPage, profilePage } from './pages.js';
+import { notFoundPage, storyPage, profilePage } from './pages.js';
 
 /** Story routes (seed 000): literal Kakao paths, plus the pages and images Kapibara serves for them. */
 
@@ -63,7 +63,8 @@ export const storyRoutes = [
 
 /** What Kapibara serves at the URLs it returns: uploaded images, story pages, permalinks. */
 export async function storyPages(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: { a: string; b: string; c: string; file: string } }>('/dn/:a/:b/:c/:file', async (req, reply) => {
+  // Images are served from Kakao's API hosts: their errors are kapi's.
+  app.get<{ Params: { a: string; b: string; c: string; file: string } }>('/dn/:a/:b/:c/:file', { config: { surface: 'kapi' } }, async (req, reply) => {
     const { a, b, c, file } = req.params;
     const found = /^[0-9A-Za-z]+$/.test(a + b + c) ? await ops.imageFile(req.server.platform.db, `${a}/${b}/${c}`, file) : undefined;
     if (!found) return notFound(req, reply);
@@ -75,18 +76,23 @@ export async function storyPages(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: { handle: string; activity: string } }>('/story/:handle/:activity', async (req, reply) => {
     const html = await storyPage(req.server.platform.db, originOf(req), `${req.params.handle}.${req.params.activity}`);
-    if (html === undefined) return notFound(req, reply);
+    if (html === undefined) return pageNotFound(reply);
     return reply.type(HTML_TYPE).send(html);
   });
 
   app.get<{ Params: { handle: string } }>('/story/:handle', async (req, reply) => {
     const html = await profilePage(req.server.platform.db, originOf(req), req.params.handle);
-    if (html === undefined) return notFound(req, reply);
+    if (html === undefined) return pageNotFound(reply);
     return reply.type(HTML_TYPE).send(html);
   });
 }
 
-/** Images and story URLs live on Kakao's API hosts: an unknown one answers as kapi does. */
+/** Story pages are opened by browsers: their 404 is a page too. */
+function pageNotFound(reply: FastifyReply) {
+  return reply.status(404).type(HTML_TYPE).send(notFoundPage());
+}
+
+/** Images live on Kakao's API hosts: an unknown one answers as kapi does. */
 function notFound(req: FastifyRequest, reply: FastifyReply) {
   return reply.status(404).type(JSON_TYPE).send({ msg: `no such resource: ${req.url.split('?')[0]}`, code: -1 });
 }

@@ -5,6 +5,7 @@ import { mustAccount } from '../../control/lookups.js';
 import { findAccountById } from '../../store/accounts.js';
 import { ControlError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
+import { Id, LIMITS as L, Text } from '../../control/limits.js';
 import {
   type MultiProfile,
   deleteMultiProfile,
@@ -20,9 +21,9 @@ import {
  * a person's Talk settings (messages blocked, countryISO) and multi-profiles.
  */
 
-const AccountParams = Type.Object({ account_id: Type.Integer() });
-const ProfileParams = Type.Object({ account_id: Type.Integer(), profile_id: Type.Integer() });
-const OptUrl = Type.Optional(Type.Union([Type.String(), Type.Null()]));
+const AccountParams = Type.Object({ account_id: Id });
+const ProfileParams = Type.Object({ account_id: Id, profile_id: Id });
+const OptUrl = Type.Optional(Type.Union([Text(L.url), Type.Null()]));
 
 const SettingsBody = Type.Object(
   {
@@ -34,10 +35,10 @@ const SettingsBody = Type.Object(
 
 const ProfileBody = Type.Object(
   {
-    nickname: Type.Optional(Type.String({ minLength: 1 })),
+    nickname: Type.Optional(Text(L.nickname, 1)),
     profile_image_url: OptUrl,
     thumbnail_image_url: OptUrl,
-    shown_to: Type.Optional(Type.Array(Type.Integer())),
+    shown_to: Type.Optional(Type.Array(Id, { maxItems: L.viewers })),
   },
   { additionalProperties: false },
 );

@@ -3,27 +3,27 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { numericId } from '../../core/ids.js';
 import { mustAccount, uniquely } from '../../control/lookups.js';
+import { Id, LIMITS as L, Text } from '../../control/limits.js';
 
 /** User API control-plane routes, mounted under /_kapibara/v1: a person's shipping addresses. */
 
-const Str = Type.String();
-const OptStr = Type.Optional(Type.Union([Type.String(), Type.Null()]));
+const OptText = (max: number) => Type.Optional(Type.Union([Text(max), Type.Null()]));
 const OptBool = Type.Optional(Type.Boolean());
-const AccountIdParams = Type.Object({ account_id: Type.Integer() });
+const AccountIdParams = Type.Object({ account_id: Id });
 
 const ShippingAddressBody = Type.Object(
   {
-    id: Type.Optional(Type.Integer()),
-    name: Str,
+    id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+    name: Text(L.addressName),
     is_default: OptBool,
     type: Type.Optional(Type.Union([Type.Literal('NEW'), Type.Literal('OLD')])),
-    base_address: Str,
-    detail_address: OptStr,
-    receiver_name: OptStr,
-    receiver_phone_number1: OptStr,
-    receiver_phone_number2: OptStr,
-    zone_number: OptStr,
-    zip_code: OptStr,
+    base_address: Text(L.address),
+    detail_address: OptText(L.address),
+    receiver_name: OptText(L.personName),
+    receiver_phone_number1: OptText(L.phoneNumber),
+    receiver_phone_number2: OptText(L.phoneNumber),
+    zone_number: OptText(L.zoneOrZipCode),
+    zip_code: OptText(L.zoneOrZipCode),
   },
   { additionalProperties: false },
 );

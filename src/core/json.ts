@@ -1,0 +1,48 @@
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * JSON nesting is bounded where JSON enters: request bodies and JSON inside form fields.
+ * V8 parses any depth, but everything after the parse (schema checks, `JSON.stringify`,
+ * the code walking a template) recurses, and tens of thousands of levels overflow the
+ * stack. No Kakao document comes near this depth (a message template is about 6 levels,
+ * a state export 5).
+ */
+export const MAX_JSON_DEPTH = 64;
+
+export const JSON_TOO_DEEP = `JSON nested deeper than ${MAX_JSON_DEPTH} levels`;
+
+/**
+ * Whether `text` nests arrays and objects deeper than `max`. One pass over the text that
+ * skips string contents; shorter texts cannot nest that deep and are not scanned.
+ */
+export function jsonTooDeep(text: string, max = MAX_JSON_DEPTH): boolean {
+  if (text.length <= 2 * max) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/** A 400 the one error handler answers in the route's surface shape (-2, invalid_request, {error}). */
+function tooDeepError(): Error & { statusCode: number; code: string } {
+  return Object.assign(new Error(`invalid body: ${JSON_TOO_DEEP}`), { statusCode: 400, code: 'KAPIBARA_JSON_TOO_DEEP' });
+}
+
+/** `application/json` bodies: Fastify's own parser (prototype poisoning refused), after a depth check. */
+export function installJsonParsing(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (jsonTooDeep(body as string)) return done(tooDeepError(), undefined);
+    return parse(req, body as string, done);
+  });
+}

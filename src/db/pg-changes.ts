@@ -1,0 +1,175 @@
+import type pg from 'pg';
+import { sql, type Kysely } from 'kysely';
+
+/**
+ * A change stamp for PostgreSQL, where other instances write unseen: every table but the
+ * log tables carries a statement trigger that sends `NOTIFY kapibara_changed`; each
+ * instance LISTENs on a connection of its own and moves its stamp on every notification,
+ * and on its own writes as they complete (a COMMIT included, so a reader never keeps what a
+ * transaction was about to change). The listening connection is checked every
+ * `HEARTBEAT_MS`: a check that returns means every notification of a commit made before it
+ * started has arrived (PostgreSQL delivers them to an idle session at once). While no check
+ * has returned for `STALE_AFTER_MS`, the stamp is undefined and nothing is kept, so a write
+ * on one instance is seen by the others within STALE_AFTER_MS, whatever happens to the
+ * connection. docs/design.md states the bound; test/instances.test.ts proves it.
+ */
+export const HEARTBEAT_MS = 100;
+export const STALE_AFTER_MS = 2 * HEARTBEAT_MS;
+const CHANNEL = 'kapibara_changed';
+
+const READ_OR_TRANSACTION = /^\s*(select|begin|rollback|savepoint|release|listen|commit)\b/i;
+const COMMIT = /^\s*commit\b/i;
+
+export class PgChanges {
+  private generation = 0;
+  private confirmedAt = -Infinity;
+  private listener?: pg.Client;
+  private timer?: NodeJS.Timeout;
+  private checking = false;
+  private closed = false;
+  private waiting: { after: number; resolve: () => void }[] = [];
+
+  constructor(
+    private readonly driver: typeof pg,
+    private readonly connectionString: string,
+    private readonly unstamped: ReadonlySet<string>,
+  ) {}
+
+  /** The stamp, or undefined while the listening connection is not known to be current. */
+  stamp(): number | undefined {
+    return performance.now() - this.confirmedAt <= STALE_AFTER_MS ? this.generation : undefined;
+  }
+
+  /** Moves the stamp when a statement that may write completes on one of the pool's clients. */
+  watch(pool: pg.Pool): void {
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      // Within a transaction, a COMMIT moves the stamp only when the transaction wrote more
+      // than log rows (a message send's quota counters leave it alone).
+      let inTransaction = false;
+      let wrote = false;
+      (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+        const first = args[0] as string | { text?: string } | undefined;
+        const text = typeof first === 'string' ? first : first?.text;
+        let moves = false;
+        if (text !== undefined) {
+          if (/^\s*begin\b/i.test(text)) {
+            inTransaction = true;
+            wrote = false;
+          } else if (COMMIT.test(text) || /^\s*rollback\b/i.test(text)) {
+            moves = COMMIT.test(text) && wrote;
+            inTransaction = false;
+            wrote = false;
+          } else if (!READ_OR_TRANSACTION.test(text) && !this.unstamped.has(text)) {
+            moves = true;
+            if (inTransaction) wrote = true;
+          }
+        }
+        if (!moves) return query(...args);
+        const last = args[args.length - 1];
+        if (typeof last === 'function') {
+          args[args.length - 1] = (...result: unknown[]) => {
+            this.generation++;
+            (last as (...r: unknown[]) => void)(...result);
+          };
+          return query(...args);
+        }
+        const pending = query(...args) as Promise<unknown>;
+        const moved = () => {
+          this.generation++;
+        };
+        pending.then(moved, moved);
+        return pending;
+      };
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.connect();
+    this.timer = setInterval(() => void this.check(), HEARTBEAT_MS);
+    this.timer.unref();
+  }
+
+  private async connect(): Promise<void> {
+    const client = new this.driver.Client({ connectionString: this.connectionString });
+    client.on('notification', () => {
+      this.generation++;
+    });
+    client.on('error', () => this.lost(client));
+    client.on('end', () => this.lost(client));
+    await client.connect();
+    await client.query(`LISTEN ${CHANNEL}`);
+    this.listener = client;
+    this.generation++;
+    this.confirmedAt = performance.now();
+  }
+
+  private lost(client: pg.Client): void {
+    if (this.listener !== client) return;
+    this.listener = undefined;
+    this.confirmedAt = -Infinity;
+    this.generation++;
+  }
+
+  private async check(): Promise<void> {
+    if (this.checking || this.closed) return;
+    this.checking = true;
+    const started = performance.now();
+    try {
+      if (!this.listener) await this.connect();
+      else {
+        await this.listener.query('SELECT 1');
+        this.confirmedAt = started;
+        const done = this.waiting.filter((w) => w.after <= started);
+        this.waiting = this.waiting.filter((w) => w.after > started);
+        for (const w of done) w.resolve();
+      }
+    } catch {
+      if (this.listener) this.lost(this.listener);
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /** Resolves once every change committed before the call has moved the stamp (a heartbeat after it returned). */
+  settled(): Promise<void> {
+    return new Promise((resolve) => this.waiting.push({ after: performance.now(), resolve }));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const w of this.waiting) w.resolve();
+    this.waiting = [];
+    if (this.timer) clearInterval(this.timer);
+    const client = this.listener;
+    this.listener = undefined;
+    this.confirmedAt = -Infinity;
+    await client?.end().catch(() => {});
+  }
+}
+
+/**
+ * Installs the notifying trigger on every table of the schema but the log tables and the
+ * migrator's own (idempotent; run after migrations, under the startup lock, so tables a
+ * product adds later get theirs too).
+ */
+export async function installChangeTriggers(db: Kysely<any>, logTables: ReadonlySet<string>): Promise<void> {
+  await sql
+    .raw(
+      `CREATE OR REPLACE FUNCTION kapibara_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_notify('${CHANNEL}', ''); RETURN NULL; END $$`,
+    )
+    .execute(db);
+  const tables = await sql<{ name: string; has: boolean }>`
+    SELECT t.table_name AS name,
+           EXISTS (SELECT 1 FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+                   WHERE c.relname = t.table_name AND c.relnamespace = to_regnamespace(current_schema()) AND g.tgname = 'kapibara_changed') AS has
+    FROM information_schema.tables t
+    WHERE t.table_schema = current_schema() AND t.table_type = 'BASE TABLE'`.execute(db);
+  for (const { name, has } of tables.rows) {
+    if (has || logTables.has(name) || name.startsWith('kysely_')) continue;
+    await sql
+      .raw(`CREATE TRIGGER kapibara_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "${name}" FOR EACH STATEMENT EXECUTE FUNCTION kapibara_changed()`)
+      .execute(db);
+  }
+}
