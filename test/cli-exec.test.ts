@@ -151,7 +151,7 @@ describe('the kapibara command line', () => {
         const cases: [unknown, string][] = [
           [{ apps: [{ id: 'one', name: 'x' }] }, 'apps[0].id: expected an integer, got "one"'],
           [{ accounts: [{ email: 'ok@example.com' }, { email: 'x@example.com', colour: 'red' }] }, 'accounts[1].colour: unknown field (accounts has: '],
-          [{ apps: [], frogs: [] }, 'frogs: unknown table (the state format has: settings, apps, '],
+          [{ apps: [], frogs: [] }, 'unknown table "frogs" (the state format has: settings, apps, '],
           [{ accounts: [{ id: 10_000, email: 'dup@example.com' }] }, 'accounts[0]: duplicate id 10000: another accounts row (in this document or already stored) has the same'],
           [{ accounts: [{ email: 'p1@example.com' }] }, 'accounts[0]: duplicate email "p1@example.com": another accounts row (in this document or already stored) has the same'],
           [{ accounts: [{ id: 5, email: 'z@example.com', password: 'x', nickname: 'Z', created_at: 1 }] }, 'accounts[0].is_leap_month: required'],

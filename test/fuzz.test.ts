@@ -260,9 +260,11 @@ function expectedSurface(path: string, routed: { url?: string; surface?: string 
   if (isPagePath(path) && routed?.url !== undefined && isPagePath(routed.url)) return 'page';
   if (routed?.surface) return routed.surface as Surface;
   if (routed?.url === undefined) {
-    if (/^\/_kapibara\/v1(\/|$)/.test(path)) return 'control';
-    if (/^\/_kapibara\/console(\/|$)/.test(path) || /^\/oauth\/(authorize|logout)(\/|$)/.test(path)) return 'page';
-    if (/^\/oauth\//.test(path)) return 'kauth';
+    // The path as the server sees it: `..` and `.` segments resolved by the client.
+    path = new URL(path, 'http://fuzz.invalid').pathname;
+    if (/^\/_kapibara\/(v1|health|openapi\.json)(\/|$)/.test(path)) return 'control';
+    if (/^\/_kapibara\/(console|avatars)(\/|$)/.test(path) || /^\/oauth\/(authorize|logout)(\/|$)/.test(path)) return 'page';
+    if (/^\/(oauth|\.well-known)\//.test(path) || /^\/api\/agt/.test(path)) return 'kauth';
     return 'kapi';
   }
   return 'kapi';

@@ -44,7 +44,8 @@ forEachStore('request inspector', (h) => {
       refused.requests.map((r: Record<string, unknown>) => [r.path, r.status, r.error_code, r.api_type]),
       [['/v1/api/talk/friends', 403, -402, 'FRIENDS']],
     );
-    // Control-plane calls are Kapibara's own: never recorded.
+    // Control-plane calls are Kapibara's own, and a browser's own favicon request is no app's: never recorded.
+    await h.inject({ method: 'GET', url: '/favicon.ico' });
     const all = await h.control('GET', '/requests');
     assert.deepEqual(all.requests.map((r: { path: string }) => r.path), ['/v2/user/me', '/v2/user/me', '/v1/api/talk/friends']);
     assert.equal(all.capacity, 1000);

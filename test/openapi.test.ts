@@ -62,7 +62,7 @@ forEachStore('OpenAPI description', (h) => {
     assert.ok(token.responses['200'].content['application/json'].schema.properties.access_token);
     const apps = doc.paths['/_kapibara/v1/apps/{app_id}'].patch;
     assert.deepEqual(apps.tags, ['control']);
-    assert.deepEqual(apps.parameters, [{ name: 'app_id', in: 'path', required: true, schema: { type: 'integer' } }]);
+    assert.deepEqual(apps.parameters, [{ name: 'app_id', in: 'path', required: true, schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } }]);
     assert.equal(apps.requestBody.content['application/json'].schema.additionalProperties, false);
     assert.deepEqual(apps.responses['4XX'].content['application/json'].schema, { $ref: '#/components/schemas/ControlError' });
     assert.deepEqual(doc.components.schemas.KauthError.required, ['error', 'error_description']);

@@ -171,8 +171,13 @@ declare module 'fastify' {
   }
 }
 
-/** Paths under this prefix are Kapibara's own (control plane, console): not recorded. */
+/**
+ * Paths under this prefix are Kapibara's own (control plane, console), and browsers ask for
+ * a favicon by themselves on every page they open: neither is an app's call, neither is
+ * recorded.
+ */
 const OWN_PREFIX = '/_kapibara/';
+const FAVICON = '/favicon.ico';
 
 /** Records every call to an emulated Kakao host when its answer has been sent. */
 export function installInspector(app: FastifyInstance, store: Store, prefixes: readonly SurfacePrefix[], options: InspectorOptions = {}): void {
@@ -193,7 +198,7 @@ export function installInspector(app: FastifyInstance, store: Store, prefixes: r
     const url = req.url;
     const queryAt = url.indexOf('?');
     const path = queryAt < 0 ? url : url.slice(0, queryAt);
-    if (!path.startsWith(OWN_PREFIX)) record(req, reply, path);
+    if (!path.startsWith(OWN_PREFIX) && path !== FAVICON) record(req, reply, path);
     done();
   });
 

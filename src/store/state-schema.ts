@@ -7,7 +7,7 @@ import { StateFormatError, type StateDocument } from './state.js';
  * Validation of a state document before anything is written: every table named must be one
  * of the state format's (the table list), every row an object whose fields are that table's
  * columns (as the migrations made them) with values of the column's type, and every
- * required column present. Errors name the source (a file path), the row and the field:
+ * required column present. Errors name the source (a file path, when there is one), the row and the field:
  * `seed.json: apps[0].id: expected an integer, got "x"`. Failures the database finds
  * (duplicates, rows referring to missing rows) are explained the same way by
  * `explainImportError` instead of passing on the database's own text.
@@ -91,9 +91,9 @@ function typeProblem(column: Column, value: unknown): string | undefined {
 }
 
 /** Throws a StateFormatError naming the first problem; `source` names the document (a file). */
-export async function validateState(db: Kysely<DB>, tables: readonly TableSpec[], doc: unknown, source = 'state'): Promise<void> {
+export async function validateState(db: Kysely<DB>, tables: readonly TableSpec[], doc: unknown, source?: string): Promise<void> {
   const fail = (where: string, problem: string): never => {
-    throw new StateFormatError(`${source}: ${where}${where ? ': ' : ''}${problem}`);
+    throw new StateFormatError(`${source ? `${source}: ` : ''}${where}${where ? ': ' : ''}${problem}`);
   };
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) fail('', `expected a JSON object, got ${describe(doc)}`);
   const columns = await columnsOf(db, tables);
@@ -104,7 +104,7 @@ export async function validateState(db: Kysely<DB>, tables: readonly TableSpec[]
       continue;
     }
     const table = columns.get(key);
-    if (!table) fail(key, `unknown table (the state format has: ${tables.map((t) => t.name).join(', ')})`);
+    if (!table) fail('', `unknown table "${key}" (the state format has: ${tables.map((t) => t.name).join(', ')})`);
     if (!Array.isArray(rows)) fail(key, `expected an array of rows, got ${describe(rows)}`);
     const byName = new Map(table!.map((c) => [c.name, c]));
     for (const [i, row] of (rows as unknown[]).entries()) {
@@ -145,9 +145,9 @@ interface DatabaseError {
  * A database refusal while importing row `index` of `table`, in the document's words:
  * duplicates name the field and value, references to missing rows say which.
  */
-export function explainImportError(err: unknown, table: string, index: number, row: Record<string, unknown>, source = 'state'): StateFormatError {
+export function explainImportError(err: unknown, table: string, index: number, row: Record<string, unknown>, source?: string): StateFormatError {
   const e = err as DatabaseError;
-  const at = `${source}: ${table}[${index}]`;
+  const at = `${source ? `${source}: ` : ''}${table}[${index}]`;
   const message = e?.message ?? String(err);
   // SQLite: "UNIQUE constraint failed: apps.rest_api_key[, apps.other]"; PostgreSQL 23505: "Key (a, b)=(1, 2) already exists."
   const sqliteUnique = /UNIQUE constraint failed: (.+)$/.exec(message);
