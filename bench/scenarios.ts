@@ -30,7 +30,8 @@ export interface Scenario {
 export async function control<T = any>(origin: string, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${origin}/_kapibara/v1${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    // A body-less state change needs X-Kapibara-Control (docs/security.md).
+    headers: body === undefined ? { 'x-kapibara-control': '1' } : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The whole test suite, as `npm test` and CI run it:
 //   1. make sure Debian's Chromium is there for the browser tests (installs it as root);
-//   2. compile (typecheck included) to dist/;
+//   2. compile (typecheck included) to dist/, and bundle the browser SDK (scripts/build-sdk.js);
 //   3. start one throwaway PostgreSQL server unless DATABASE_URL is set;
 //   4. run every dist/test/**/*.test.js with node's test runner, on SQLite and PostgreSQL.
 // Extra arguments are passed to `node --test` (e.g. a file name, or --test-name-pattern=…).
@@ -40,7 +40,9 @@ ensureChromium();
 // Type errors fail the run, but only after the tests ran, so one broken file does not
 // hide every other result.
 const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--outDir', OUT], { stdio: 'inherit' });
-const typecheckFailed = tsc.status !== 0;
+// The browser SDK (src/sdk) is typechecked and bundled on its own (scripts/build-sdk.js).
+const sdk = spawnSync(process.execPath, ['scripts/build-sdk.js', OUT], { stdio: 'inherit' });
+const typecheckFailed = tsc.status !== 0 || sdk.status !== 0;
 
 const { startPgServer } = await import(new URL(`../${OUT}/test/helpers/pg-server.js`, import.meta.url).href);
 let pg;

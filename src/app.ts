@@ -1,7 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
-import cors from '@fastify/cors';
 import type { Store, StoreOptions } from './db/index.js';
 import { Clock, storedClockOffset } from './core/clock.js';
 import { SigningKeys } from './core/keys.js';
@@ -14,6 +13,7 @@ import { registerRoutes } from './core/route.js';
 import type { Plugin, Product } from './core/product.js';
 import { installGetForms } from './core/get-form.js';
 import { installInspector, type InspectorOptions } from './core/inspector.js';
+import { installSecurity, serverLimitOptions, trustedProxies, type SecurityOptions } from './core/security.js';
 import type { PlatformConfig } from './core/platform.js';
 import { storeDirectory } from './store/directory.js';
 import { products as defaultProducts } from './products/index.js';
@@ -27,7 +27,7 @@ import { VERSION } from './version.js';
 
 export const OPENAPI_PATH = '/_kapibara/openapi.json';
 
-export interface AppOptions extends StoreOptions, PlatformConfig {
+export interface AppOptions extends StoreOptions, PlatformConfig, SecurityOptions {
   /** An already-open store (tests share one per file); otherwise one is opened. */
   store?: Store;
   clock?: Clock;
@@ -39,12 +39,10 @@ export interface AppOptions extends StoreOptions, PlatformConfig {
 }
 
 /** Kapibara's own paths; each product adds the prefixes of its surfaces. */
-const SHELL_SURFACES: SurfacePrefix[] = [
-  { prefix: CONTROL_PREFIX, surface: 'control' },
+export const SHELL_SURFACES: SurfacePrefix[] = [
+  { prefix: '/_kapibara/', surface: 'control' },
   { prefix: CONSOLE_PREFIX, surface: 'page' },
-  { prefix: AVATAR_PREFIX, surface: 'page' },
-  { prefix: HEALTH_PATH, surface: 'control' },
-  { prefix: OPENAPI_PATH, surface: 'control' },
+  { prefix: AVATAR_PREFIX, surface: 'kapi' },
 ];
 
 /** Registers `plugin` so that its routes belong to `surface` (unless one declares its own). */
@@ -69,7 +67,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   const app = Fastify({
     logger: options.logger ?? false,
-    trustProxy: true,
+    trustProxy: trustedProxies(options),
+    ...serverLimitOptions(options),
     // Kakao ids and keys are case-sensitive but paths are matched as documented.
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: 12 * 1024 * 1024,
@@ -97,9 +96,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(formbody, { parser: parseForm });
   installGetForms(app);
   await app.register(multipart, { limits: { fileSize: 20 * 1024 * 1024, files: 50, fields: 100 } });
-  // Browser apps call kapi from their own origin (the JavaScript SDK sends KA and
-  // Authorization, so every call is preflighted): answer for any origin, as kapi does.
-  await app.register(cors, { origin: true, credentials: true, maxAge: 3600 });
+  // Host names, control-plane guard, CORS, page headers, connection limits (docs/security.md).
+  await installSecurity(app, options);
 
   for (const product of products) {
     if (product.routes) registerRoutes(app, product.routes);
@@ -107,7 +105,6 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   }
   await app.register(onSurface('control', (scope) => controlRoutes(scope, products)), { prefix: CONTROL_PREFIX });
   await app.register(onSurface('page', (scope) => consoleRoutes(scope, products)), { prefix: CONSOLE_PREFIX });
-  await app.register(onSurface('page', avatarRoutes), { prefix: AVATAR_PREFIX });
   await app.register(onSurface('control', healthRoutes(Object.keys(storeSchema(products).migrations))));
   // Generated from the routes as registered (core/openapi.ts), once, on first request.
   let openApi: string | undefined;
@@ -119,5 +116,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
       });
     }),
   );
+  // Avatars are images an API answer links to: their errors are kapi's, as /dn/ images'.
+  await app.register(avatarRoutes, { prefix: AVATAR_PREFIX });
   return app;
 }

@@ -29,6 +29,16 @@ const SERVER_OPTIONS = `server options:
   --tls-port N          also serve HTTPS on N with a self-signed certificate for
                         ${TLS_HOST_NAMES.join(', ')} and 127.0.0.1
                         (env KAPIBARA_TLS_PORT; docs/connecting-an-app.md)
+  --allowed-host NAME   also serve this Host name (repeatable, comma-separated; *.example.com
+                        for subdomains, * for any; env KAPIBARA_ALLOWED_HOSTS). Loopback names,
+                        IP addresses, *.kakao.com and the --public-url host are always served
+  --trust-proxy LIST    believe X-Forwarded-* only from these proxy addresses or CIDRs
+                        (repeatable, comma-separated; default none; env KAPIBARA_TRUST_PROXY)
+  --request-timeout S   seconds to receive a whole request (default 60; env KAPIBARA_REQUEST_TIMEOUT)
+  --headers-timeout S   seconds to receive its headers (default 20; env KAPIBARA_HEADERS_TIMEOUT)
+  --max-connections-per-client N
+                        open connections per client address (default 256, 0: no limit;
+                        env KAPIBARA_MAX_CONNECTIONS_PER_CLIENT); docs/security.md
   --no-demo             do not create the demo app and people on first start
 `;
 
@@ -104,7 +114,10 @@ ${STORE_OPTIONS}`,
 };
 
 /** Options a command does not take (each takes the store options). */
-const SERVER_ONLY = ['--port', '-p', '--host', '--public-url', '--operator-token', '--tls-port', '--no-demo'];
+const SERVER_ONLY = [
+  '--port', '-p', '--host', '--public-url', '--operator-token', '--tls-port', '--no-demo',
+  '--allowed-host', '--trust-proxy', '--request-timeout', '--headers-timeout', '--max-connections-per-client',
+];
 const NOT_FOR: Record<string, string[]> = {
   start: ['--out', '--import', '--export-on-exit'],
   exec: ['--out'],
@@ -335,7 +348,7 @@ async function start(config: ServerConfig): Promise<void> {
   if (!operatorToken && !isLoopback(config.host)) operatorToken = randomBytes(18).toString('base64url');
   const store = await open(config);
   const clock = new Clock();
-  const app = await buildApp({ store, clock, publicUrl: config.publicUrl, operatorToken, logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
+  const app = await buildApp({ store, clock, publicUrl: config.publicUrl, operatorToken, ...config.security, logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
   const address = await app.listen({ port: config.port, host: config.host });
   const tls = config.tlsPort === undefined ? undefined : await listenTls(app, { port: config.tlsPort, host: config.host });
   const base = config.publicUrl ?? address.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
@@ -355,6 +368,9 @@ async function start(config: ServerConfig): Promise<void> {
           `Login URL:      ${base}/oauth/authorize?client_id=${demo.rest_api_key}&redirect_uri=${encodeURIComponent(JSON.parse(demo.redirect_uris)[0] ?? '')}&response_type=code`,
         ].join('\n')
       : '',
+    isLoopback(config.host)
+      ? ''
+      : `Host names:     loopback, IP addresses, *.kakao.com${config.publicUrl ? ', the public URL host' : ''}${config.security.allowedHosts?.length ? `, ${config.security.allowedHosts.join(', ')}` : ''} (--allowed-host adds more)`,
     `Console:        ${base}/_kapibara/console`,
     `Control plane:  ${base}/_kapibara/v1`,
     tls

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { SecurityOptions } from './core/security.js';
 
 export const DEFAULT_PORT = 9876;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -18,6 +19,8 @@ export interface ServerConfig {
   /** Also serve HTTPS on this port, with the certificate for the Kakao host names (src/core/tls.ts). */
   tlsPort?: number;
   demo: boolean;
+  /** Served host names, trusted proxies, timeouts and connection limits (docs/security.md). */
+  security: SecurityOptions;
 }
 
 /** Flags win over environment variables, which win over defaults. */
@@ -37,6 +40,11 @@ export function parseServerConfig(
       'operator-token': { type: 'string' },
       'tls-port': { type: 'string' },
       'no-demo': { type: 'boolean' },
+      'allowed-host': { type: 'string', multiple: true },
+      'trust-proxy': { type: 'string', multiple: true },
+      'request-timeout': { type: 'string' },
+      'headers-timeout': { type: 'string' },
+      'max-connections-per-client': { type: 'string' },
       out: { type: 'string' },
       import: { type: 'string' },
       'export-on-exit': { type: 'string' },
@@ -76,6 +84,15 @@ export function parseServerConfig(
       operatorToken: values['operator-token'] ?? env.KAPIBARA_OPERATOR_TOKEN ?? undefined,
       tlsPort,
       demo: !values['no-demo'],
+      security: {
+        allowedHosts: list(values['allowed-host'], env.KAPIBARA_ALLOWED_HOSTS),
+        trustProxy: list(values['trust-proxy'], env.KAPIBARA_TRUST_PROXY),
+        limits: {
+          requestTimeoutMs: seconds(values['request-timeout'] !== undefined ? '--request-timeout' : 'KAPIBARA_REQUEST_TIMEOUT', values['request-timeout'] ?? env.KAPIBARA_REQUEST_TIMEOUT),
+          headersTimeoutMs: seconds(values['headers-timeout'] !== undefined ? '--headers-timeout' : 'KAPIBARA_HEADERS_TIMEOUT', values['headers-timeout'] ?? env.KAPIBARA_HEADERS_TIMEOUT),
+          maxConnectionsPerClient: count(values['max-connections-per-client'] !== undefined ? '--max-connections-per-client' : 'KAPIBARA_MAX_CONNECTIONS_PER_CLIENT', values['max-connections-per-client'] ?? env.KAPIBARA_MAX_CONNECTIONS_PER_CLIENT),
+        },
+      },
     },
     positionals,
     out: values.out,
@@ -116,6 +133,26 @@ function isHttpOrigin(text: string): boolean {
 /** A database URL as it may be printed: without its password. */
 function redactUrl(text: string): string {
   return text.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+/** Repeated flags and comma-separated values (flags win over the environment). */
+function list(flags: string[] | undefined, envValue: string | undefined): string[] {
+  const values = flags?.length ? flags : envValue ? [envValue] : [];
+  return values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+}
+
+function seconds(what: string, text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`invalid ${what} "${text}": expected seconds, more than 0`);
+  return Math.round(n * 1000);
+}
+
+function count(what: string, text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`invalid ${what} "${text}": expected a whole number, 0 for no limit`);
+  return n;
 }
 
 export function isLoopback(host: string): boolean {

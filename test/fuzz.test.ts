@@ -2,8 +2,12 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { forEachStore, type Harness } from './helpers/harness.js';
-import { buildApp } from '../src/app.js';
+import { SHELL_SURFACES, buildApp } from '../src/app.js';
 import { Clock } from '../src/core/clock.js';
+import { surfaceForPath } from '../src/core/http.js';
+import { products } from '../src/products/index.js';
+
+const PREFIXES = [...SHELL_SURFACES, ...products.flatMap((p) => p.surfaces ?? [])];
 
 /**
  * A seeded, bounded fuzz over every registered route (read from the route table, so a new
@@ -256,15 +260,18 @@ function isPagePath(path: string): boolean {
   return /^\/oauth\/(authorize|logout)(\/|$)/.test(path) || /^\/story\//.test(path) || /^\/_kapibara\/console(\/|$)/.test(path);
 }
 
-function expectedSurface(path: string, routed: { url?: string; surface?: string } | undefined): Surface {
+function expectedSurface(path: string, routed: { url?: string; surface?: string; seen?: string } | undefined): Surface {
   if (isPagePath(path) && routed?.url !== undefined && isPagePath(routed.url)) return 'page';
   if (routed?.surface) return routed.surface as Surface;
   if (routed?.url === undefined) {
-    // The path as the server sees it: `..` and `.` segments resolved by the client.
-    path = new URL(path, 'http://fuzz.invalid').pathname;
-    if (/^\/_kapibara\/(v1|health|openapi\.json)(\/|$)/.test(path)) return 'control';
-    if (/^\/_kapibara\/(console|avatars)(\/|$)/.test(path) || /^\/oauth\/(authorize|logout)(\/|$)/.test(path)) return 'page';
-    if (/^\/(oauth|\.well-known)\//.test(path) || /^\/api\/agt/.test(path)) return 'kauth';
+    // Unrouted: the surface of the longest declared prefix of the path the server saw, as the error handler picks it.
+    if (routed?.seen !== undefined) return surfaceForPath(PREFIXES, routed.seen);
+    if (/^\/_kapibara\/v1(\/|$)/.test(path)) return 'control';
+    if (/^\/_kapibara\/console(\/|$)/.test(path) || /^\/oauth\/(authorize|logout)(\/|$)/.test(path)) return 'page';
+    // The page surface prefixes of the channel, login, browser SDK and Story share modules.
+    if (/^\/login/.test(path) || /^\/talk\/channel\/follow/.test(path)) return 'page';
+    if (/^\/(sdk\/js\/|cors|public\/widget\/|s\/)/.test(path)) return 'page';
+    if (/^\/(oauth\/|\.well-known\/|api\/agt|apiweb\/)/.test(path)) return 'kauth';
     return 'kapi';
   }
   return 'kapi';
@@ -306,14 +313,14 @@ export function shapeProblem(surface: Surface, res: LightMyRequestResponse): str
 forEachStore('Fuzz: every route, malformed input (issue 14)', (h) => {
   let app: FastifyInstance;
   /** What the router decided for each request, by fuzz id: the route and its declared surface. */
-  const routed = new Map<string, { url?: string; surface?: string }>();
+  const routed = new Map<string, { url?: string; surface?: string; seen?: string }>();
 
   before(async () => {
     // A second app on the harness's store, with a hook that records the routing decision.
     app = await buildApp({ store: h.store, clock: new Clock() });
     app.addHook('onRequest', (req, _reply, done) => {
       const id = req.headers['x-fuzz-id'];
-      if (typeof id === 'string') routed.set(id, { url: req.routeOptions.url, surface: req.routeOptions.config?.surface });
+      if (typeof id === 'string') routed.set(id, { url: req.routeOptions.url, surface: req.routeOptions.config?.surface, seen: req.url });
       done();
     });
     await app.ready();

@@ -100,7 +100,7 @@ for (const kind of storeKinds()) {
     });
 
     const control = async (method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown) => {
-      const res = await app.inject({ method, url: `/_kapibara/v1${url}`, payload: payload as object });
+      const res = await app.inject({ method, url: `/_kapibara/v1${url}`, payload: payload as object, headers: { 'x-kapibara-control': '1' } });
       assert.ok(res.statusCode < 300, `${method} ${url}: ${res.statusCode} ${res.body}`);
       return res.json();
     };

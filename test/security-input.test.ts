@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { LightMyRequestResponse } from 'fastify';
-import { forEachStore, form, type Harness, type TestApp, type TestAccount } from './helpers/harness.js';
+import { cookiesOf, csrfTokenOf, forEachStore, form, type Harness, type TestApp, type TestAccount } from './helpers/harness.js';
 import { buildApp } from '../src/app.js';
 import { Clock } from '../src/core/clock.js';
 
@@ -53,7 +53,7 @@ async function authorizationCode(h: Harness, app: TestApp, person: TestAccount, 
   const login = await h.inject({
     method: 'POST',
     url: '/oauth/authorize/login',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookiesOf(page) },
     payload: new URLSearchParams(fields).toString(),
   });
   assert.equal(login.statusCode, 303, login.body);
@@ -338,7 +338,7 @@ forEachStore('Security: passwords at rest (issue 14 item 15)', (h) => {
       const query = new URLSearchParams({ client_id: app.rest_api_key, redirect_uri: CALLBACK, response_type: 'code' });
       const page = await h.inject({ method: 'GET', url: `/oauth/authorize?${query}` });
       const fields = { ...hiddenFields(page.body, 'id="email-login"'), email: 'ryan@example.com', password };
-      return h.inject({ method: 'POST', url: '/oauth/authorize/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString() });
+      return h.inject({ method: 'POST', url: '/oauth/authorize/login', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookiesOf(page) }, payload: new URLSearchParams(fields).toString() });
     };
     assert.equal((await login('wrong')).statusCode, 401);
     assert.equal((await login('secret-pw')).statusCode, 303);
@@ -363,7 +363,7 @@ forEachStore('Security: passwords at rest (issue 14 item 15)', (h) => {
     const query = new URLSearchParams({ client_id: DEMO_KEYS.rest_api, redirect_uri: 'http://localhost:3000/oauth/callback', response_type: 'code' });
     const page = await h.inject({ method: 'GET', url: `/oauth/authorize?${query}` });
     const fields = { ...hiddenFields(page.body, 'id="email-login"'), email: 'ryan@kapibara.test', password: 'kapibara' };
-    const res = await h.inject({ method: 'POST', url: '/oauth/authorize/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString() });
+    const res = await h.inject({ method: 'POST', url: '/oauth/authorize/login', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookiesOf(page) }, payload: new URLSearchParams(fields).toString() });
     assert.equal(res.statusCode, 303, res.body.slice(0, 300));
   });
 });
@@ -441,7 +441,7 @@ forEachStore('Security: control-plane field limits (issue 14 item 14)', (h) => {
       [{ email: 'new@example.com', password: 'pw', nickname: long(51) }, /nickname of at most 50/],
       [{ email: 'new@example.com', password: long(129), nickname: 'New' }, /password of at most 128/],
     ] as const) {
-      const res = await h.inject({ method: 'POST', url: '/oauth/authorize/signup', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ ...base, ...fields }).toString() });
+      const res = await h.inject({ method: 'POST', url: '/oauth/authorize/signup', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookiesOf(page) }, payload: new URLSearchParams({ ...base, ...fields }).toString() });
       assert.equal(res.statusCode, 400, res.body.slice(0, 200));
       assert.match(res.body, message);
     }

@@ -1,8 +1,8 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
-import { forEachStore, form, type Harness, type TestApp, type TestAccount } from './helpers/harness.js';
-import { png, site, upload } from './fixtures/story.js';
+import { cookiesOf, csrfTokenOf, forEachStore, form, type Harness, type TestApp, type TestAccount } from './helpers/harness.js';
+import { multipart, png, site, upload } from './fixtures/story.js';
 import { DEMO_APP_ID, seedDemo } from '../src/demo.js';
 import { stateTables } from '../src/kapibara.js';
 
@@ -51,7 +51,7 @@ async function richState(h: Harness) {
     consent_items: {
       profile_nickname: 'required', profile_image: 'optional', account_email: 'optional', gender: 'optional', birthday: 'optional',
       age_range: 'optional', friends: 'optional', talk_message: 'optional', story_read: 'optional', story_publish: 'optional',
-      story_permalink: 'optional', shipping_address: 'optional', phone_number: 'optional', name: 'optional', openid: 'optional',
+      story_permalink: 'optional', plusfriends: 'optional', shipping_address: 'optional', phone_number: 'optional', name: 'optional', openid: 'optional',
     },
   });
   const app = await h.control<TestApp>('GET', `/apps/${DEMO_APP_ID}`);
@@ -105,11 +105,56 @@ async function richState(h: Harness) {
   for (const m of authorize.body.slice(start, authorize.body.indexOf('</form>', start)).matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
     if (m[1] !== 'account_id') fields[m[1]] = m[2].replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
   }
-  const login = await h.inject({ method: 'POST', url: '/oauth/authorize/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString() });
+  const login = await h.inject({ method: 'POST', url: '/oauth/authorize/login', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookiesOf(authorize) }, payload: new URLSearchParams(fields).toString() });
   assert.equal(login.statusCode, 303, login.body);
-  const cookie = String(login.headers['set-cookie']).split(';')[0];
+  const cookie = cookiesOf(authorize, login);
   await h.inject({ method: 'GET', url: String(login.headers.location), headers: { cookie } });
   ok(await h.inject({ method: 'POST', url: '/api/agt', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form({ client_id: app.rest_api_key, access_token: tRyan }) }), 'agt');
+
+  // Kakao Talk Channel: a channel linked to a second app, a relation, a chat message, a customer file with a customer.
+  const other = await h.createApp({ name: 'Partner app' });
+  await h.control('POST', '/channels', { app_id: app.id, public_id: '_rtrip1', search_id: '@roundtrip', name: 'Round trip', profile_image_url: 'http://localhost/ch.png' });
+  await h.control('PUT', `/channels/_rtrip1/apps/${other.id}`);
+  await h.control('PUT', `/channels/_rtrip1/relations/${apeach.id}`, { relation: 'BLOCKED' });
+  const chat = await h.inject({ method: 'GET', url: '/_rtrip1/chat', headers: { cookie } });
+  const csrf = /name="csrf_token" value="([^"]+)"/.exec(chat.body)![1];
+  const formCookie = String(chat.headers['set-cookie'] ?? '').split(';')[0];
+  const chatCookie = [cookie, formCookie].filter(Boolean).join('; ');
+  const sent = await h.inject({ method: 'POST', url: '/_rtrip1/chat', headers: { cookie: chatCookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: form({ csrf_token: csrf, text: 'hello channel' }) });
+  assert.equal(sent.statusCode, 303, sent.body);
+  await h.control('PUT', `/channels/_rtrip1/relations/${ryan.id}`, { relation: 'ADDED' });
+  const json = { authorization: `KakaoAK ${app.admin_key}`, 'content-type': 'application/json' };
+  const file = ok(await h.inject({ method: 'POST', url: '/v1/talkchannel/create/target_user_file', headers: json, payload: { channel_public_id: '_rtrip1', file_name: 'VIP', schema: { tier: 'string', spent: 'number' } } }), 'customer file').json();
+  ok(await h.inject({ method: 'POST', url: '/v1/talkchannel/update/target_users', headers: json, payload: { file_id: file.file_id, channel_public_id: '_rtrip1', user_type: 'phone', users: [{ id: '010-1234-5678', field: { tier: 'gold', spent: 12.5 } }] } }), 'customers');
+  // Push: a token lifetime, a device, a delivered push.
+  await h.control('PUT', `/apps/${app.id}/push`, { token_ttl_days: 60 });
+  ok(await h.kapiKey('POST', '/v2/push/register', app.admin_key, { uuid: '77', device_id: 'phone', push_type: 'apns', push_token: 'c'.repeat(64) }), 'push register');
+  ok(await h.kapiKey('POST', '/v2/push/send', app.admin_key, { uuids: '["77"]', push_message: JSON.stringify({ for_apns: { message: 'x'.repeat(5000), badge: 1 } }) }), 'push send');
+  // Kakao Talk sharing: a group chat, the webhook, a validation, an image, a share sent through the sharer (its webhook call fails: nothing listens).
+  const club = await h.control('POST', '/group_chats', { title: 'Club', member_account_ids: [ryan.id, apeach.id] });
+  await h.control('PUT', `/apps/${app.id}/sharing_webhook`, { url: 'http://127.0.0.1:9/hook', method: 'POST' });
+  ok(await h.kapiKey('GET', '/v2/api/kakaolink/talk/template/default', app.javascript_key, { link_ver: '4.0', template_object: { object_type: 'text', text: 'shared', link } }), 'sharing validation');
+  const sharedImage = multipart([{ name: 'file', filename: 's.png', data: await png(8, 8) }]);
+  ok(await h.inject({ method: 'POST', url: '/v2/api/talk/message/image/upload', headers: { authorization: `KakaoAK ${app.javascript_key}`, 'content-type': sharedImage.contentType }, payload: sharedImage.payload }), 'sharing image');
+  const picker = await h.inject({
+    method: 'POST',
+    url: '/picker/link',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    payload: new URLSearchParams({ app_key: app.javascript_key, validation_action: 'default', validation_params: JSON.stringify({ link_ver: '4.0', template_object: { object_type: 'text', text: 'to the club', link } }), lcba: '{"k":"v"}' }).toString(),
+  });
+  ok(picker, 'sharer');
+  const hiddenField = (name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(picker.body)![1];
+  const shared = await h.inject({
+    method: 'POST',
+    url: '/picker/send',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    payload: new URLSearchParams({ short_key: hiddenField('short_key'), _csrf: hiddenField('_csrf'), receiver: `g${club.id}` }).toString(),
+  });
+  ok(shared, 'share sent');
+  for (let i = 0; (await h.control('GET', `/apps/${app.id}/sharing_webhook/calls`)).calls.length === 0; i++) {
+    assert.ok(i < 500, 'the webhook call is recorded');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 
   await h.advanceClock(3600);
   return { app, tRyan, tApeach, stories: [note.id, photo.id, linkStory.id, inApp.id], image: uploaded };
@@ -149,7 +194,15 @@ async function answers(h: Harness, s: Awaited<ReturnType<typeof richState>>): Pr
     }
     await take(`link ${id}`, await h.inject({ method: 'GET', url: `/_kapibara/v1/apps/${s.app.id}/users/${id}` }));
   }
-  for (const url of ['/apps', `/apps/${s.app.id}/templates`, `/apps/${s.app.id}/message_quotas`]) {
+  for (const [who, t] of [['ryan', s.tRyan], ['apeach', s.tApeach]] as const) {
+    await take(`${who} channels`, await h.inject({ method: 'GET', url: '/v2/api/talk/channels', headers: bearer(t) }));
+  }
+  await take('customer files', await h.inject({ method: 'GET', url: '/v1/talkchannel/target_user_file?channel_public_id=_rtrip1', headers: { authorization: `KakaoAK ${s.app.admin_key}` } }));
+  await take('push tokens', await h.inject({ method: 'GET', url: '/v2/push/tokens?uuid=77', headers: { authorization: `KakaoAK ${s.app.admin_key}` } }));
+  await take('console channels', await h.inject({ method: 'GET', url: '/_kapibara/console/channels' }));
+  await take('console push', await h.inject({ method: 'GET', url: '/_kapibara/console/push' }));
+  await take('friend page, signed out', await h.inject({ method: 'GET', url: '/_rtrip1/friend' }));
+  for (const url of ['/apps', `/apps/${s.app.id}/templates`, `/apps/${s.app.id}/message_quotas`, '/channels', '/channels/_rtrip1/relations', '/channels/_rtrip1/files', '/channels/_rtrip1/chats', `/apps/${s.app.id}/push`, `/apps/${s.app.id}/push/tokens`, `/apps/${s.app.id}/push/inbox`]) {
     await take(`control ${url}`, await h.inject({ method: 'GET', url: `/_kapibara/v1${url}` }));
   }
   // The time itself moves on; the offset is state.

@@ -1,6 +1,6 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertApiError, forEachStore, type TestAccount } from './helpers/harness.js';
+import { CONTROL_HEADERS, assertApiError, forEachStore, type TestAccount } from './helpers/harness.js';
 import { member } from './talk-helpers.js';
 
 forEachStore('Talk profile', (h) => {
@@ -267,7 +267,7 @@ forEachStore('Talk control plane', (h) => {
     assert.deepEqual(p.shown_to, [b.id]);
     assert.equal((await h.control('GET', `/accounts/${a.id}/talk/profiles`)).length, 1);
     const status = async (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
-      (await h.inject({ method, url: `/_kapibara/v1${url}`, payload })).statusCode;
+      (await h.inject({ method, url: `/_kapibara/v1${url}`, payload, headers: CONTROL_HEADERS })).statusCode;
     assert.equal(await status('GET', '/accounts/1/talk'), 404);
     assert.equal(await status('PATCH', `/accounts/${a.id}/talk`, { country_iso: 'korea' }), 400);
     assert.equal(await status('POST', `/accounts/${a.id}/talk/profiles`, { nickname: 'x', shown_to: [a.id] }), 400);

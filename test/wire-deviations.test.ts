@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { LightMyRequestResponse } from 'fastify';
-import { assertApiError, form, forEachStore, type TestAccount, type TestApp } from './helpers/harness.js';
+import { assertApiError, cookiesOf, csrfTokenOf, form, forEachStore, type TestAccount, type TestApp } from './helpers/harness.js';
 import { storeKinds, withDurableStore } from './helpers/stores.js';
 import { member, messagesOf, SEED_DOMAINS } from './talk-helpers.js';
 import { jpeg, storyApp, storyUser, upload } from './fixtures/story.js';
@@ -245,7 +245,8 @@ forEachStore('issue 9.1: absolute URLs Kapibara makes use the request origin', (
       await tls.close();
     }
   });
-});
+  // The https origin comes through a proxy the test declares (X-Forwarded-Proto from 127.0.0.1).
+}, { trustProxy: ['127.0.0.1'] });
 
 // ---------------------------------------------------------------------------------------
 // 2. Form fields in a GET's body; POST parameters in the query
@@ -397,14 +398,14 @@ forEachStore('issue 9.4: OpenID Connect', (h) => {
     const request = (text: string) => /name="request" value="([^"]*)"/.exec(text)![1].replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
     const post = (url: string, fields: URLSearchParams, cookie?: string) =>
       h.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) }, payload: fields.toString() });
-    const loggedIn = await post('/oauth/authorize/login', new URLSearchParams({ request: request(page.body), account_id: String(person.id) }));
+    const loggedIn = await post('/oauth/authorize/login', new URLSearchParams({ request: request(page.body), csrf_token: csrfTokenOf(page.body), account_id: String(person.id) }), cookiesOf(page));
     assert.equal(loggedIn.statusCode, 303, loggedIn.body);
-    const cookie = String(loggedIn.headers['set-cookie']).split(';')[0];
+    const cookie = cookiesOf(page, loggedIn);
     let next = await h.inject({ method: 'GET', url: String(loggedIn.headers.location), headers: { cookie } });
     if (next.statusCode === 200) {
-      const fields = new URLSearchParams({ request: request(next.body), action: 'agree' });
+      const fields = new URLSearchParams({ request: request(next.body), csrf_token: csrfTokenOf(next.body), action: 'agree' });
       for (const s of scopes) fields.append('scope', s);
-      next = await post('/oauth/authorize/consent', fields, cookie);
+      next = await post('/oauth/authorize/consent', fields, cookiesOf(page, loggedIn, next));
     }
     assert.equal(next.statusCode, 302, next.body);
     return new URL(String(next.headers.location)).searchParams.get('code')!;

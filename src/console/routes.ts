@@ -34,6 +34,11 @@ code{font-size:12px;background:#f3f3f3;padding:1px 4px;border-radius:4px;word-br
 .card img{max-width:100%;max-height:220px;object-fit:cover;border-radius:6px}
 .avatar img{width:40px;height:40px;border-radius:14px}`;
 
+/** The console's page shell; products' console pages use it too. */
+export function consolePage(title: string, body: RawHtml): string {
+  return page(title, body);
+}
+
 function page(title: string, body: RawHtml): string {
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${title} · Kapibara console</title><style>${raw(STYLE)}</style></head>
@@ -61,12 +66,24 @@ function checkOperator(req: FastifyRequest, reply: FastifyReply): boolean {
 export default async function consoleRoutes(root: FastifyInstance, products: readonly Product[]): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   await app.register(consoleRequests(page, checkOperator));
+  const links = products.flatMap((p) => p.consolePages?.links ?? []);
+  for (const product of products) {
+    const own = product.consolePages;
+    if (!own) continue;
+    await app.register(async (scope) => {
+      scope.addHook('onRequest', async (req, reply) => {
+        if (!checkOperator(req, reply)) return reply;
+      });
+      await own.plugin(scope);
+    });
+  }
 
   app.get('/', {}, async (req, reply) => {
     if (!checkOperator(req, reply)) return reply;
     const { db } = app.platform;
     const [apps, people] = await Promise.all([listApps(db), listAccounts(db)]);
     const body = html`<h1>Overview</h1>
+${links.length ? html`<section><h2>Products</h2>${links.map((l) => html`<a class="pill" href="${CONSOLE_PREFIX}${l.path}">${l.title}</a>`)}</section>` : ''}
 <section><h2>Apps</h2><table><tr><th>App</th><th>Keys</th><th>Redirect URIs</th><th>Consent items</th></tr>
 ${apps.map(
   (a) => html`<tr><td><strong>${a.name}</strong><br><span class="muted">id ${a.id}</span></td>

@@ -21,6 +21,8 @@ export interface Call {
   ka?: string;
   /** The Authorization header as sent (routes with auth `none` that check credentials themselves). */
   authorization?: string;
+  /** The `Origin` header of a browser's request (the page calling a JavaScript-key API), if any. */
+  pageOrigin?: string;
 }
 
 /** A call made with an app key (`Authorization: KakaoAK <key>`). */
@@ -78,7 +80,14 @@ function authorization(req: FastifyRequest): { scheme: string; value: string } |
 /** What every call carries whoever makes it. */
 export function baseCall(req: FastifyRequest): Call {
   const ka = req.headers.ka;
-  return { platform: req.server.platform, origin: originOf(req), ka: typeof ka === 'string' ? ka : undefined, authorization: req.headers.authorization };
+  const pageOrigin = req.headers.origin;
+  return {
+    platform: req.server.platform,
+    origin: originOf(req),
+    ka: typeof ka === 'string' ? ka : undefined,
+    authorization: req.headers.authorization,
+    pageOrigin: typeof pageOrigin === 'string' ? pageOrigin : undefined,
+  };
 }
 
 /** Resolves `Authorization: Bearer <access token>`; -401 when missing, unknown or expired. */

@@ -105,6 +105,8 @@ export class PageError extends Error {
     readonly status: number,
     readonly html: string,
     message = 'page error',
+    /** Sent with the page (its Content-Security-Policy, for one). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }

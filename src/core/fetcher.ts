@@ -2,7 +2,7 @@ import { Parser } from 'htmlparser2';
 import { KakaoApiError, invalidParam } from './errors.js';
 
 /**
- * The only way Kapibara fetches outside URLs (message scrap, story linkinfo). A URL is
+ * The only way Kapibara fetches outside URLs (message scrap, story linkinfo, image scrap). A URL is
  * fetched only when its origin is one of the app's registered web domains, and every
  * redirect hop is checked again before it is followed, so an unregistered host — public or
  * private — is never contacted. Redirects, response size and total time are bounded.
@@ -101,6 +101,21 @@ function domainMatcher(domains: readonly string[]): DomainMatcher {
 }
 
 export async function fetchPage(rawUrl: string, allowedDomains: readonly string[], opts: FetchOptions = {}): Promise<FetchedPage> {
+  const { bytes, ...rest } = await fetchBytes(rawUrl, allowedDomains, opts, 'text/html,application/xhtml+xml,*/*;q=0.8');
+  return { ...rest, html: decode(bytes, rest.contentType) };
+}
+
+export interface FetchedBytes {
+  requestedUrl: string;
+  /** The final URL, after redirects. */
+  url: string;
+  status: number;
+  contentType: string;
+  bytes: Uint8Array;
+}
+
+/** Fetches a resource's bytes (image scrap) under the same policy as pages. */
+export async function fetchBytes(rawUrl: string, allowedDomains: readonly string[], opts: FetchOptions = {}, accept = '*/*'): Promise<FetchedBytes> {
   const { timeoutMs, maxBytes, maxRedirects } = { ...FETCH_DEFAULTS, ...opts };
   const signal = AbortSignal.timeout(timeoutMs);
   let url = parseTarget(rawUrl);
@@ -112,7 +127,7 @@ export async function fetchPage(rawUrl: string, allowedDomains: readonly string[
       const res = await fetch(url, {
         redirect: 'manual',
         signal,
-        headers: { 'user-agent': 'Kapibara-Scrap/1.0 (+kakaotalk-scrap)', accept: 'text/html,application/xhtml+xml,*/*;q=0.8' },
+        headers: { 'user-agent': 'Kapibara-Scrap/1.0 (+kakaotalk-scrap)', accept },
       });
       if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
         await res.body?.cancel();
@@ -131,7 +146,7 @@ export async function fetchPage(rawUrl: string, allowedDomains: readonly string[
       }
       const bytes = await readCapped(res, maxBytes);
       const contentType = res.headers.get('content-type') ?? '';
-      return { requestedUrl: rawUrl, url: url.toString(), status: res.status, contentType, html: decode(bytes, contentType) };
+      return { requestedUrl: rawUrl, url: url.toString(), status: res.status, contentType, bytes };
     }
   } catch (err) {
     if (err instanceof FetchRefused) throw err;

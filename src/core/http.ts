@@ -59,7 +59,7 @@ export function installErrorHandling(app: FastifyInstance, prefixes: readonly Su
     if (err instanceof KakaoApiError) return sendApiError(reply, err);
     if (err instanceof ControlError) return reply.status(err.status).type(JSON_TYPE).send({ error: err.message });
     if (err instanceof OAuthError) return reply.status(err.status).type(JSON_TYPE).send(err.body());
-    if (err instanceof PageError) return sendPage(reply, err.status, err.html);
+    if (err instanceof PageError) return sendPage(reply.headers(err.headers), err.status, err.html);
     if (err instanceof RedirectError) return reply.header('cache-control', 'no-store').redirect(err.location, 302);
     const fe = err as FastifyError;
     const surface = surfaceOf(req);
@@ -105,18 +105,31 @@ export function clientErrorHandler(prefixes: readonly SurfacePrefix[]) {
       socket.destroy(err);
       return;
     }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'HPE_URI_TOO_LONG' ? 414 : 400;
-    const reason = status === 431 ? 'request header fields too large' : status === 414 ? 'URI too long' : 'malformed HTTP request';
+    const { status, reason, phrase } = clientErrorStatus(err.code);
     const packet = Buffer.isBuffer(err.rawPacket) ? err.rawPacket.toString('latin1', 0, 8192) : '';
     const line = /^[A-Z]+ (\S+) HTTP/.exec(packet);
     const surface = surfaceForPath(prefixes, line?.[1] ?? '/');
     const { type, body } = clientErrorBody(surface, status, reason);
     const bytes = Buffer.from(body);
     socket.end(
-      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 414 ? 'URI Too Long' : 'Bad Request'}\r\n` +
+      `HTTP/1.1 ${status} ${phrase}\r\n` +
         `Content-Type: ${type}\r\nContent-Length: ${bytes.length}\r\nConnection: close\r\n\r\n${body}`,
     );
   };
+}
+
+/** What Node's parser refused, as an HTTP status. */
+function clientErrorStatus(code: string | undefined): { status: number; reason: string; phrase: string } {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, reason: 'request header fields too large', phrase: 'Request Header Fields Too Large' };
+    case 'HPE_URI_TOO_LONG':
+      return { status: 414, reason: 'URI too long', phrase: 'URI Too Long' };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, reason: 'the request did not arrive in time', phrase: 'Request Timeout' };
+    default:
+      return { status: 400, reason: 'malformed HTTP request', phrase: 'Bad Request' };
+  }
 }
 
 function clientErrorBody(surface: Surface, status: number, what: string): { type: string; body: string } {

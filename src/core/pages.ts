@@ -5,7 +5,8 @@ import { escapeHtml } from './html.js';
  * sharer and channel pages): one small inline style, every value escaped by the caller.
  */
 
-const STYLE = `
+/** The one inline style of these pages (a strict CSP allows it by its hash). */
+export const PAGE_STYLE = `
 body{font-family:system-ui,-apple-system,"Apple SD Gothic Neo",sans-serif;background:#f5f5f5;margin:0;color:#191919}
 main{max-width:420px;margin:40px auto;background:#fff;border-radius:12px;padding:28px;box-shadow:0 1px 4px rgba(0,0,0,.08)}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:15px;margin:20px 0 8px}
@@ -23,12 +24,13 @@ li label{display:flex;gap:8px;align-items:center;margin:0;font-size:14px}
 .tag{font-size:11px;color:#777;margin-left:auto}
 .actions{display:flex;gap:8px;margin-top:20px}
 code{background:#f0f0f0;padding:2px 4px;border-radius:4px;word-break:break-all}
-a{color:#3c1e1e}`;
+a{color:#3c1e1e}
+.more{margin-top:16px}`;
 
 export function layout(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
+<title>${escapeHtml(title)}</title><style>${PAGE_STYLE}</style></head>
 <body><main>${body}</main></body></html>`;
 }
 

@@ -11,6 +11,12 @@ import type { SurfacePrefix } from './http.js';
 /** What a product adds to a person's console page: what they would see in Kakao Talk or Story. */
 export type ConsoleSection = (platform: Platform, person: Account, origin: string) => Promise<RawHtml>;
 
+/** A product's own console pages: `plugin` registers them (paths relative to the console prefix). */
+export interface ConsolePages {
+  links: readonly { path: string; title: string }[];
+  plugin: Plugin;
+}
+
 /** Fastify routes registered as they are (pages a browser opens, control-plane routes). */
 export type Plugin = (app: FastifyInstance) => Promise<void>;
 
@@ -33,6 +39,8 @@ export interface Product {
   tables?: readonly TableSpec[];
   /** What this product shows on a person's console page. */
   console?: ConsoleSection;
+  /** Console pages of its own (under the console prefix, operator token checked) and the header links to them. */
+  consolePages?: ConsolePages;
   /** Consent items (scopes) this product defines, in `/v2/user/scopes` order. */
   consentItems?: readonly ScopeInfo[];
   /** Path prefixes of this product's surfaces, for requests no route matches. */

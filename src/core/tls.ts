@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
+import { limitListener, listenerOptions } from './security.js';
 
 /**
  * TLS for clients that insist on https and the real Kakao host names (hard-coded server
@@ -12,7 +13,7 @@ import type { DB } from '../db/schema.js';
  * PostgreSQL) serve the same certificate that developers trusted.
  */
 
-export const TLS_HOST_NAMES = ['kauth.kakao.com', 'kapi.kakao.com', 'dapi.kakao.com', 'sharer.kakao.com', 'localhost'] as const;
+export const TLS_HOST_NAMES = ['kauth.kakao.com', 'kapi.kakao.com', 'dapi.kakao.com', 'sharer.kakao.com', 'story.kakao.com', 'localhost'] as const;
 const TLS_IPS = ['127.0.0.1', '::1'];
 const SETTING_KEY = 'tls_certificate';
 /** Renewed this long before it expires. */
@@ -28,7 +29,7 @@ export interface TlsMaterial {
 /** The stored certificate, or a new one when none is stored (or it is about to expire). */
 export async function loadTlsMaterial(db: Kysely<DB>, now = Date.now()): Promise<TlsMaterial> {
   const stored = await readStored(db);
-  if (stored && Date.parse(new X509Certificate(stored.cert).validTo) - RENEW_BEFORE_MS > now) return stored;
+  if (stored && Date.parse(new X509Certificate(stored.cert).validTo) - RENEW_BEFORE_MS > now && coversHostNames(stored.cert)) return stored;
   const material = await createCertificate(new Date(now));
   const value = JSON.stringify(material);
   if (stored) {
@@ -38,6 +39,12 @@ export async function loadTlsMaterial(db: Kysely<DB>, now = Date.now()): Promise
   await db.insertInto('settings').values({ key: SETTING_KEY, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
   // Another instance may have stored one first: everyone serves the same certificate.
   return (await readStored(db))!;
+}
+
+/** A certificate made before a host name was added to the list is made again. */
+function coversHostNames(cert: string): boolean {
+  const x509 = new X509Certificate(cert);
+  return TLS_HOST_NAMES.every((name) => x509.checkHost(name) !== undefined);
 }
 
 async function readStored(db: Kysely<DB>): Promise<TlsMaterial | undefined> {
@@ -78,7 +85,8 @@ export interface TlsListener {
 export async function listenTls(app: FastifyInstance, options: { port: number; host?: string }): Promise<TlsListener> {
   await app.ready();
   const material = await loadTlsMaterial(app.platform.db);
-  const server = createServer({ cert: material.cert, key: material.key }, (req, res) => app.routing(req, res));
+  const server = createServer({ cert: material.cert, key: material.key, ...listenerOptions(app) }, (req, res) => app.routing(req, res));
+  limitListener(app, server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());

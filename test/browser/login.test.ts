@@ -213,7 +213,7 @@ forEachStore('Kakao Login in Chromium', (h: Harness) => {
       await page.click(`button[data-account-id="${person.id}"]`);
       await page.waitForSelector('form#consent');
       const cookies = await page.context().cookies('https://kauth.kakao.com');
-      assert.deepEqual(cookies.map((c) => [c.name, c.httpOnly, c.secure]), [['kapibara_session', true, true]]);
+      assert.deepEqual(cookies.map((c) => [c.name, c.httpOnly, c.secure]).sort(), [['kapibara_csrf', true, true], ['kapibara_session', true, true]]);
       await page.click('button[value="agree"]');
       await page.waitForSelector('#result');
       assert.equal(await page.textContent('#result'), 'Logged in');

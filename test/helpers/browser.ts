@@ -61,9 +61,9 @@ function unescapeHtml(s: string): string {
   return s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
-/** A person at a browser without JavaScript: fills in Kakao Login's forms and keeps its cookie. */
+/** A person at a browser without JavaScript: fills in Kakao Login's forms and keeps its cookies. */
 export class FormBrowser {
-  private cookie?: string;
+  private readonly cookies = new Map<string, string>();
 
   constructor(private readonly agent?: https.Agent) {}
 
@@ -78,7 +78,7 @@ export class FormBrowser {
           method,
           agent: target.protocol === 'https:' ? this.agent : undefined,
           headers: {
-            ...(this.cookie ? { cookie: this.cookie } : {}),
+            ...(this.cookies.size ? { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),
             ...(body ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } : {}),
           },
         },
@@ -89,7 +89,9 @@ export class FormBrowser {
           res.on('end', () => {
             for (const c of res.headers['set-cookie'] ?? []) {
               const [pair] = c.split(';');
-              if (pair.startsWith('kapibara_session=')) this.cookie = pair.endsWith('=') ? undefined : pair;
+              const eq = pair.indexOf('=');
+              if (eq > 0 && pair.slice(eq + 1)) this.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
+              else if (eq > 0) this.cookies.delete(pair.slice(0, eq));
             }
             resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text });
           });
@@ -109,13 +111,14 @@ export class FormBrowser {
     const origin = new URL(url).origin;
     let res = await this.request('GET', url);
     if (res.status === 200 && res.body.includes('action="/oauth/authorize/login"')) {
-      res = await this.request('POST', `${origin}/oauth/authorize/login`, { request: carried(res.body), account_id: String(accountId) });
+      res = await this.request('POST', `${origin}/oauth/authorize/login`, { request: carried(res.body), csrf_token: carried(res.body, 'csrf_token'), account_id: String(accountId) });
       assert.equal(res.status, 303, res.body);
       res = await this.request('GET', new URL(String(res.headers.location), origin).toString());
     }
     if (res.status === 200 && res.body.includes('id="consent"')) {
       res = await this.request('POST', `${origin}/oauth/authorize/consent`, {
         request: carried(res.body),
+        csrf_token: carried(res.body, 'csrf_token'),
         action: answer.agree === false ? 'cancel' : 'agree',
         scope: answer.optional ?? [],
       });
@@ -125,9 +128,10 @@ export class FormBrowser {
   }
 }
 
-function carried(html: string): string {
-  const m = html.match(/name="request" value="([^"]*)"/);
-  assert.ok(m, 'the page carries the authorize request');
+/** A hidden field of the page's form: the authorize request, or its form token. */
+function carried(html: string, name = 'request'): string {
+  const m = html.match(new RegExp(`name="${name}" value="([^"]*)"`));
+  assert.ok(m, `the page carries the hidden field ${name}`);
   return unescapeHtml(m[1]);
 }
 

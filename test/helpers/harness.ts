@@ -1,7 +1,7 @@
 import { after, before, beforeEach, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import { type AppOptions, buildApp } from '../../src/app.js';
 import { Clock } from '../../src/core/clock.js';
 import type { Store } from '../../src/db/index.js';
 import { freshStore, storeKinds, type StoreKind } from './stores.js';
@@ -14,10 +14,10 @@ import { freshStore, storeKinds, type StoreKind } from './stores.js';
  *     it('reads /v2/user/me', async () => { const t = await h.signIn(); ... });
  *   });
  */
-export function forEachStore(title: string, body: (h: Harness) => void): void {
+export function forEachStore(title: string, body: (h: Harness) => void, options: Partial<AppOptions> = {}): void {
   for (const kind of storeKinds()) {
     describe(`${title} [${kind}]`, () => {
-      const h = new Harness(kind);
+      const h = new Harness(kind, options);
       before(async () => h.start());
       beforeEach(async () => h.reset());
       after(async () => h.stop());
@@ -65,16 +65,25 @@ export function form(fields: Form): string {
   return params.toString();
 }
 
+/**
+ * Sent with every control call: a body-less POST or DELETE needs it (a JSON body alone
+ * would do), so that no web page can make the call without a CORS preflight.
+ */
+export const CONTROL_HEADERS = { 'x-kapibara-control': '1' };
+
 export class Harness {
   app!: FastifyInstance;
   store!: Store;
   readonly clock = new Clock();
 
-  constructor(readonly kind: StoreKind) {}
+  constructor(
+    readonly kind: StoreKind,
+    private readonly options: Partial<AppOptions> = {},
+  ) {}
 
   async start(): Promise<void> {
     this.store = await freshStore(this.kind);
-    this.app = await buildApp({ store: this.store, clock: this.clock });
+    this.app = await buildApp({ ...this.options, store: this.store, clock: this.clock });
     await this.app.ready();
   }
 
@@ -84,7 +93,7 @@ export class Harness {
   }
 
   async reset(): Promise<void> {
-    const res = await this.app.inject({ method: 'POST', url: '/_kapibara/v1/reset' });
+    const res = await this.app.inject({ method: 'POST', url: '/_kapibara/v1/reset', headers: CONTROL_HEADERS });
     assert.equal(res.statusCode, 200, res.body);
   }
 
@@ -103,7 +112,7 @@ export class Harness {
 
   /** A control-plane call that must succeed; returns its JSON. */
   async control<T = any>(method: InjectOptions['method'], path: string, body?: unknown): Promise<T> {
-    const res = await this.app.inject({ method, url: `/_kapibara/v1${path}`, payload: body as InjectOptions['payload'] });
+    const res = await this.app.inject({ method, url: `/_kapibara/v1${path}`, headers: CONTROL_HEADERS, payload: body as InjectOptions['payload'] });
     assert.ok(res.statusCode < 300, `control ${method} ${path} → ${res.statusCode} ${res.body}`);
     return (res.body ? res.json() : undefined) as T;
   }
@@ -167,4 +176,23 @@ export function assertApiError(res: LightMyRequestResponse, status: number, code
     if (typeof msgIncludes === 'string') assert.ok(body.msg.includes(msgIncludes), `msg "${body.msg}" lacks "${msgIncludes}"`);
     else assert.match(body.msg, msgIncludes);
   }
+}
+
+/** The cookies a browser would send after these answers (later ones win), as a Cookie header. */
+export function cookiesOf(...responses: LightMyRequestResponse[]): string {
+  const jar = new Map<string, string>();
+  for (const res of responses) {
+    const set = res.headers['set-cookie'];
+    for (const line of Array.isArray(set) ? set : set ? [set] : []) {
+      const [pair] = line.split(';');
+      const eq = pair.indexOf('=');
+      jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+    }
+  }
+  return [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+}
+
+/** The CSRF token of a Kakao Login page's forms (core/security.ts). */
+export function csrfTokenOf(html: string): string {
+  return /name="csrf_token" value="([^"]*)"/.exec(html)?.[1] ?? '';
 }

@@ -4,7 +4,9 @@ import { OAuthError, PageError, RedirectError } from '../../core/errors.js';
 import { type ScopeCatalog, hasScope } from '../../core/scopes.js';
 import type { App, KeyType, Link, ServiceTerm } from '../../core/model.js';
 import { findClient } from './client.js';
-import { type ConsentItem, errorPage, jsSdkResultPage } from './pages.js';
+import { type ConsentItem, errorPage, jsSdkResultPage, loginPagePolicy } from './pages.js';
+import { jsResultOrigins } from '../../core/security.js';
+import { kakaojsPagePolicy, kakaojsResultPage } from './sdk-results.js';
 
 /**
  * GET /oauth/authorize, as a list of small steps. The first three (client, Kakao Login
@@ -19,6 +21,10 @@ const PROMPTS: readonly Prompt[] = ['login', 'none', 'select_account', 'create']
 export interface RedirectTarget {
   redirectUri: string;
   state?: string;
+  /** With `JS-SDK` and `kakaojs`: the origins the result page may hand the result to. */
+  resultOrigins?: string[];
+  /** With `kakaojs` (SDK v1's popup login): the SDK's login widget frame in the opener, by name. */
+  kakaojs?: { proxy?: string; clientId: string };
 }
 
 export interface AuthorizeRequest extends RedirectTarget {
@@ -35,8 +41,10 @@ export interface AuthorizeRequest extends RedirectTarget {
   codeChallenge?: string;
   codeChallengeMethod?: 'S256' | 'plain';
   agt?: string;
-  /** `service_terms`: limits which terms are shown. */
+  /** `service_terms` (or the JavaScript SDK's `extra.service_terms`): limits which terms are shown. */
   serviceTermTags?: string[];
+  /** The JavaScript SDK's login transaction: the result is kept for GET /apiweb/code.json. */
+  authTranId?: string;
   /** The consent items the platform knows (titles for the consent page). */
   catalog: ScopeCatalog;
 }
@@ -47,7 +55,7 @@ export class LoginPageError extends PageError {
     readonly errorCode: string,
     readonly description: string,
   ) {
-    super(400, errorPage(errorCode, description), description);
+    super(400, errorPage(errorCode, description), description, { 'content-security-policy': loginPagePolicy([]) });
   }
 }
 
@@ -56,17 +64,19 @@ export class LoginPageError extends PageError {
  * `error_description`, `error_code` and `state`. The JavaScript SDK's `JS-SDK` target gets a
  * result page instead of a redirect.
  */
-export function resultFor(redirectUri: string, params: Record<string, string | undefined>): { page: string } | { location: string } {
-  if (redirectUri === 'JS-SDK') {
-    return { page: jsSdkResultPage(Object.fromEntries(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined))) };
+export function resultFor(target: RedirectTarget, params: Record<string, string | undefined>): { page: string; policy: string } | { location: string } {
+  const defined = () => Object.fromEntries(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
+  if (target.redirectUri === 'JS-SDK') return { page: jsSdkResultPage(defined(), target.resultOrigins ?? []), policy: loginPagePolicy([], true) };
+  if (target.redirectUri === 'kakaojs' && target.kakaojs) {
+    return { page: kakaojsResultPage({ result: defined(), ...target.kakaojs, origins: target.resultOrigins ?? [] }), policy: kakaojsPagePolicy() };
   }
-  return { location: redirectLocation(redirectUri, params) };
+  return { location: redirectLocation(target.redirectUri, params) };
 }
 
 /** An OAuth error sent back to the app (as a redirect, or the JS-SDK result page). */
 export function authorizeRedirectError(target: RedirectTarget, oauth: OAuthError): PageError | RedirectError {
-  const result = resultFor(target.redirectUri, { error: oauth.error, error_description: oauth.description, error_code: oauth.errorCode, state: target.state });
-  return 'page' in result ? new PageError(200, result.page, oauth.description) : new RedirectError(result.location);
+  const result = resultFor(target, { error: oauth.error, error_description: oauth.description, error_code: oauth.errorCode, state: target.state });
+  return 'page' in result ? new PageError(200, result.page, oauth.description, { 'content-security-policy': result.policy }) : new RedirectError(result.location);
 }
 
 export type Query = Record<string, string | string[] | undefined>;
@@ -88,7 +98,10 @@ export async function readAuthorizeRequest(db: Kysely<DB>, scopes: ScopeCatalog,
   const query = Object.fromEntries(new URLSearchParams(raw)) as Query;
   const { app, keyType, clientId } = await checkPageClient(db, one(query, 'client_id'));
   checkLoginEnabled(app);
-  const target: RedirectTarget = { redirectUri: checkRedirectUri(app, keyType, one(query, 'redirect_uri')), state: one(query, 'state') };
+  const redirectUri = checkRedirectUri(app, keyType, one(query, 'redirect_uri'));
+  const target: RedirectTarget = { redirectUri, state: one(query, 'state') };
+  if (redirectUri === 'JS-SDK' || redirectUri === 'kakaojs') target.resultOrigins = jsResultOrigins(app.webDomains, one(query, 'ka'));
+  if (redirectUri === 'kakaojs') target.kakaojs = { proxy: one(query, 'proxy'), clientId };
   const fail = (err: OAuthError) => authorizeRedirectError(target, err);
   try {
     checkResponseType(one(query, 'response_type'));
@@ -105,12 +118,29 @@ export async function readAuthorizeRequest(db: Kysely<DB>, scopes: ScopeCatalog,
       nonce: one(query, 'nonce'),
       ...pkce,
       agt: one(query, 'agt'),
-      serviceTermTags: one(query, 'service_terms') === undefined ? undefined : splitList(one(query, 'service_terms')),
+      serviceTermTags: serviceTermTags(one(query, 'service_terms') ?? one(query, 'extra.service_terms')),
+      authTranId: one(query, 'auth_tran_id'),
       catalog: scopes,
     };
   } catch (err) {
     if (err instanceof OAuthError) throw fail(err);
     throw err;
+  }
+}
+
+/** `service_terms` / `extra.service_terms`: the tags of the terms to ask for, or every term when absent. */
+function serviceTermTags(value: string | undefined): string[] | undefined {
+  return value === undefined ? undefined : splitList(value);
+}
+
+/** The page origin the SDK reports in `ka` (`origin/<encoded origin>`). */
+export function kaOrigin(ka: string | undefined): string | undefined {
+  const reported = /(?:^|\s)origin\/(\S+)/.exec(ka ?? '')?.[1];
+  if (!reported) return undefined;
+  try {
+    return decodeURIComponent(reported);
+  } catch {
+    return undefined;
   }
 }
 
@@ -137,7 +167,7 @@ function checkRedirectUri(app: App, keyType: KeyType, redirectUri: string | unde
     throw new LoginPageError('KOE006', `redirect_uri mismatch: ${redirectUri} is not registered for app ${app.id}.`);
   }
   // A registered value that is not a URL cannot be redirected to either.
-  if (redirectUri !== 'JS-SDK' && !URL.canParse(redirectUri)) {
+  if (redirectUri !== 'JS-SDK' && redirectUri !== 'kakaojs' && !URL.canParse(redirectUri)) {
     throw new LoginPageError('KOE006', `redirect_uri ${redirectUri} is not a valid URL; fix the app's redirect URIs.`);
   }
   return redirectUri;
@@ -145,7 +175,7 @@ function checkRedirectUri(app: App, keyType: KeyType, redirectUri: string | unde
 
 export function isAllowedRedirectUri(app: App, keyType: KeyType, redirectUri: string): boolean {
   if (app.redirectUris.includes(redirectUri)) return true;
-  if (keyType === 'javascript' && redirectUri === 'JS-SDK') return true;
+  if (keyType === 'javascript' && (redirectUri === 'JS-SDK' || redirectUri === 'kakaojs')) return true;
   if (keyType === 'native' && redirectUri === `kakao${app.keys.native}://oauth`) return true;
   return false;
 }

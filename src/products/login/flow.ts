@@ -15,6 +15,7 @@ import {
   requestedScopes,
 } from './authorize.js';
 import { consumeAgt, createCode, createLoginSession, findLoginSession } from './store.js';
+import { rememberForPolling } from './sdk-results.js';
 
 /**
  * The login flow after the request is checked: who the person is (AGT, session or a login
@@ -58,13 +59,13 @@ export async function sessionPerson(platform: Platform, sessionValue: string | u
 /** What GET /oauth/authorize shows or does for this person (or nobody yet). */
 export async function decide(platform: Platform, req: AuthorizeRequest, person: SignedIn | undefined): Promise<Outcome> {
   if (!person) {
-    if (req.prompts.has('none')) throw redirectError(req, 'login_required', 'user authentication is required (prompt=none).');
+    if (req.prompts.has('none')) throw await redirectError(platform, req, 'login_required', 'user authentication is required (prompt=none).');
     return { kind: 'login', signup: req.prompts.has('create') };
   }
   const link = await findLink(platform.db, req.app.id, person.account.id);
   const pending = pendingConsent(req, link);
   if (pending.scopes.length === 0 && pending.terms.length === 0) return approve(platform, req, person, { scopes: [], terms: [] });
-  if (req.prompts.has('none')) throw redirectError(req, 'consent_required', 'user consent is required (prompt=none).');
+  if (req.prompts.has('none')) throw await redirectError(platform, req, 'consent_required', 'user consent is required (prompt=none).');
   return { kind: 'consent', person, pending };
 }
 
@@ -75,7 +76,7 @@ export async function answerConsent(
   person: SignedIn,
   answer: { agree: boolean; scopes: string[]; terms: string[] },
 ): Promise<Outcome> {
-  if (!answer.agree) throw redirectError(req, 'access_denied', 'User denied access');
+  if (!answer.agree) throw await redirectError(platform, req, 'access_denied', 'User denied access');
   const link = await findLink(platform.db, req.app.id, person.account.id);
   return approve(platform, req, person, chosenGrant(pendingConsent(req, link), answer.scopes, answer.terms));
 }
@@ -99,10 +100,13 @@ async function approve(platform: Platform, req: AuthorizeRequest, person: Signed
     },
     clock.now(),
   );
+  await rememberForPolling(platform, req, { code, state: req.state });
   return { kind: 'redirect', redirectUri: req.redirectUri, params: { code, state: req.state }, newSession: person.newSession };
 }
 
-function redirectError(req: AuthorizeRequest, error: string, description: string) {
+/** Back to the app with an error; an SDK polling for this login gets the same error. */
+async function redirectError(platform: Platform, req: AuthorizeRequest, error: string, description: string) {
+  await rememberForPolling(platform, req, { error, error_description: description, state: req.state });
   return authorizeRedirectError(req, new OAuthError(error, description));
 }
 

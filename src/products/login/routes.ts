@@ -1,11 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { route } from '../../core/route.js';
-import { sendPage } from '../../core/http.js';
+import { sendPage as sendHtml } from '../../core/http.js';
+import { PageError } from '../../core/errors.js';
+import { FormRefused, checkForm, formToken, redirectSource } from '../../core/security.js';
 import type { RawParams } from '../../core/params.js';
 import { type AuthorizeRequest, type Query, LoginPageError, checkPageClient, continueQuery, one, readAuthorizeRequest, redirectLocation, resultFor } from './authorize.js';
 import { type Outcome, type Refused, type SignedIn, answerConsent, decide, identify, logIn, sessionPerson, signUp } from './flow.js';
-import { consentPage, loginPage, signupPage } from './pages.js';
+import { consentPage, formRefusedPage, loginPage, loginPagePolicy, signupPage } from './pages.js';
 import { accountsForLoginPage, deleteLoginSession } from './store.js';
 import { exchangeToken, issueAgt, type Form } from './token.js';
 import { discoveryDocument, idTokenInfo } from './oidc.js';
@@ -56,7 +58,7 @@ export const loginRoutes = [
 
 /** How many simulated people the login page lists (the rest sign in with email). */
 const LOGIN_PAGE_PEOPLE = 50;
-const SESSION_COOKIE = 'kapibara_session';
+export const SESSION_COOKIE = 'kapibara_session';
 
 /**
  * The browser side (surface `page`): the login, sign-up and consent pages and the redirects
@@ -75,19 +77,22 @@ export async function loginPages(app: FastifyInstance): Promise<void> {
 
   app.post('/oauth/authorize/login', async (req, reply) => {
     const form = bodyForm(req);
+    await checkOwnForm(req, { purpose: 'login', request: form.request ?? '' }, form);
     const authorize = await request(form.request ?? '');
     const person = await logIn(platform, { accountId: form.account_id, email: form.email, password: form.password });
-    if (isRefused(person)) return sendLoginPage(reply, authorize, 401, { email: form.email, error: person.refused });
+    if (isRefused(person)) return sendLoginPage(req, reply, authorize, 401, { email: form.email, error: person.refused });
     return startSession(req, reply, authorize, person);
   });
 
   app.post('/oauth/authorize/signup', async (req, reply) => {
     const form = bodyForm(req);
+    await checkOwnForm(req, { purpose: 'signup', request: form.request ?? '' }, form);
     const authorize = await request(form.request ?? '');
     const person = await signUp(platform, { email: form.email, password: form.password, nickname: form.nickname });
     if (isRefused(person)) {
-      const page = signupPage({ appName: authorize.app.name, request: authorize.raw, email: form.email, nickname: form.nickname, error: person.refused });
-      return sendPage(reply, 400, page);
+      const csrfToken = await formToken(req, reply, { purpose: 'signup', request: authorize.raw });
+      const page = signupPage({ appName: authorize.app.name, request: authorize.raw, csrfToken, email: form.email, nickname: form.nickname, error: person.refused });
+      return sendPage(reply, 400, page, pagePolicy(authorize));
     }
     return startSession(req, reply, authorize, person);
   });
@@ -95,10 +100,12 @@ export async function loginPages(app: FastifyInstance): Promise<void> {
   app.post('/oauth/authorize/consent', async (req, reply) => {
     const form = bodyForm(req);
     const body = (req.body ?? {}) as Query;
+    const session = readCookie(req, SESSION_COOKIE);
+    await checkOwnForm(req, { purpose: 'consent', request: form.request ?? '', session }, form);
     const authorize = await request(form.request ?? '');
-    const person = await sessionPerson(platform, readCookie(req, SESSION_COOKIE));
+    const person = await sessionPerson(platform, session);
     // The session ended while the consent page was open: log in again.
-    if (!person) return sendLoginPage(reply, authorize, 200, { error: 'Your login session ended. Log in again.' });
+    if (!person) return sendLoginPage(req, reply, authorize, 200, { error: 'Your login session ended. Log in again.' });
     const outcome = await answerConsent(platform, authorize, person, {
       agree: form.action === 'agree',
       scopes: list(body.scope),
@@ -134,44 +141,70 @@ export async function loginPages(app: FastifyInstance): Promise<void> {
   async function send(req: FastifyRequest, reply: FastifyReply, authorize: AuthorizeRequest, outcome: Outcome) {
     switch (outcome.kind) {
       case 'login':
-        if (outcome.signup) return sendPage(reply, 200, signupPage({ appName: authorize.app.name, request: authorize.raw, email: authorize.loginHint }));
-        return sendLoginPage(reply, authorize, 200, { email: authorize.loginHint });
+        if (outcome.signup) {
+          const csrfToken = await formToken(req, reply, { purpose: 'signup', request: authorize.raw });
+          return sendPage(reply, 200, signupPage({ appName: authorize.app.name, request: authorize.raw, csrfToken, email: authorize.loginHint }), pagePolicy(authorize));
+        }
+        return sendLoginPage(req, reply, authorize, 200, { email: authorize.loginHint });
       case 'consent': {
         if (outcome.person.newSession) setSession(req, reply, outcome.person.newSession);
+        const session = outcome.person.newSession ?? readCookie(req, SESSION_COOKIE);
         const page = consentPage({
           appName: authorize.app.name,
           request: authorize.raw,
+          csrfToken: await formToken(req, reply, { purpose: 'consent', request: authorize.raw, session }),
           nickname: outcome.person.account.nickname,
           scopes: outcome.pending.scopes,
           terms: outcome.pending.terms,
         });
-        return sendPage(reply, 200, page);
+        return sendPage(reply, 200, page, pagePolicy(authorize));
       }
       case 'redirect': {
         if (outcome.newSession) setSession(req, reply, outcome.newSession);
-        const result = resultFor(outcome.redirectUri, outcome.params);
-        if ('page' in result) return sendPage(reply, 200, result.page);
+        const result = resultFor(authorize, outcome.params);
+        if ('page' in result) return sendPage(reply, 200, result.page, result.policy);
         return reply.header('cache-control', 'no-store').redirect(result.location, 302);
       }
     }
   }
 
-  async function sendLoginPage(reply: FastifyReply, authorize: AuthorizeRequest, status: number, extra: { email?: string; error?: string }) {
+  async function sendLoginPage(req: FastifyRequest, reply: FastifyReply, authorize: AuthorizeRequest, status: number, extra: { email?: string; error?: string }) {
     const accounts = await accountsForLoginPage(platform.db, LOGIN_PAGE_PEOPLE);
-    return sendPage(reply, status, loginPage({ appName: authorize.app.name, request: authorize.raw, accounts, ...extra }));
+    const csrfToken = await formToken(req, reply, { purpose: 'login', request: authorize.raw });
+    return sendPage(reply, status, loginPage({ appName: authorize.app.name, request: authorize.raw, accounts, csrfToken, ...extra }), pagePolicy(authorize));
   }
+}
+
+/** The forms' CSRF and Origin check (core/security.ts); a refused form gets a page saying why. */
+async function checkOwnForm(req: FastifyRequest, binding: Parameters<typeof checkForm>[1], form: Form): Promise<void> {
+  try {
+    await checkForm(req, binding, form.csrf_token);
+  } catch (err) {
+    if (err instanceof FormRefused) throw new PageError(403, formRefusedPage(err.message, form.request), err.message, { 'content-security-policy': loginPagePolicy([]) });
+    throw err;
+  }
+}
+
+/** Every login page has a strict CSP (forms may go to Kapibara and on to the app's redirect URI) and refuses framing. */
+function sendPage(reply: FastifyReply, status: number, html: string, policy = loginPagePolicy([])) {
+  return sendHtml(reply.header('content-security-policy', policy), status, html);
+}
+
+function pagePolicy(authorize: AuthorizeRequest): string {
+  const target = redirectSource(authorize.redirectUri);
+  return loginPagePolicy(target ? [target] : []);
 }
 
 function isRefused(value: SignedIn | Refused): value is Refused {
   return 'refused' in value;
 }
 
-function setSession(req: FastifyRequest, reply: FastifyReply, value: string): void {
+export function setSession(req: FastifyRequest, reply: FastifyReply, value: string): void {
   const secure = req.protocol === 'https' ? '; Secure' : '';
   reply.header('set-cookie', `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax${secure}`);
 }
 
-function readCookie(req: FastifyRequest, name: string): string | undefined {
+export function readCookie(req: FastifyRequest, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
     if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim() || undefined;

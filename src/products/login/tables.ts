@@ -38,7 +38,16 @@ export interface AgtsTable {
   expires_at: number;
 }
 
+/** SDK login results waiting to be polled (GET /apiweb/code.json), sealed with the transaction id. */
+export interface LoginAuthTransactionsTable {
+  app_id: number;
+  tran_hash: string;
+  result: string;
+  expires_at: number;
+}
+
 export interface LoginTables {
+  login_auth_transactions: LoginAuthTransactionsTable;
   auth_codes: AuthCodesTable;
   login_sessions: LoginSessionsTable;
   agts: AgtsTable;
@@ -52,4 +61,5 @@ export const loginTables: TableSpec[] = [
   { name: 'auth_codes', json: ['scopes'] },
   { name: 'login_sessions', json: [] },
   { name: 'agts', json: [] },
+  { name: 'login_auth_transactions', json: [] },
 ];

@@ -1,7 +1,7 @@
 import type { ConsoleSection } from '../../core/product.js';
 import { html, type RawHtml } from '../../core/html.js';
 import { isoSeconds } from '../../core/clock.js';
-import { listChats, listMessages, type StoredMessage } from './store.js';
+import { listChats, listGroupChats, listMessages, type StoredMessage } from './store.js';
 
 /** The console's Kakao Talk section: a person's chats and their messages, rendered. */
 
@@ -47,23 +47,33 @@ ${buttons.map((b) => html`<span class="pill">${b.title}</span>`)}</div>`;
 export const talkChatsSection: ConsoleSection = async ({ db }, person) => {
   if (!person.talkUser) return html`<section><h2>Kakao Talk</h2><p class="muted">Does not use Kakao Talk.</p></section>`;
   const { total, chats } = await listChats(db, person.id, 0, CHATS_SHOWN);
+  const groups = new Map((await listGroupChats(db, person.id)).map((g) => [g.id, g]));
+  const people = [person.id, ...chats.filter((c) => c.type !== 'group').map((c) => c.peerAccountId), ...[...groups.values()].flatMap((g) => g.memberAccountIds)];
   const names = new Map(
-    (await db.selectFrom('accounts').select(['id', 'nickname']).where('id', 'in', [person.id, ...chats.map((c) => c.peerAccountId)]).execute()).map((r) => [
-      r.id,
-      r.nickname,
-    ]),
+    (await db.selectFrom('accounts').select(['id', 'nickname']).where('id', 'in', people).execute()).map((r) => [Number(r.id), r.nickname]),
   );
   const apps = new Map((await db.selectFrom('apps').select(['id', 'name']).execute()).map((a) => [a.id, a.name]));
   const rendered = await Promise.all(
     chats.map(async (c) => {
-      const { messages } = await listMessages(db, person.id, c.peerAccountId, 0, MESSAGES_PER_CHAT);
-      const title = c.type === 'memo' ? 'Me (memo chat)' : names.get(c.peerAccountId) ?? `account ${c.peerAccountId}`;
-      return html`<h3>${title} <span class="muted">${c.messageCount} messages</span></h3>
+      const { messages } = await listMessages(db, person.id, { type: c.type, peer: c.peerAccountId }, 0, MESSAGES_PER_CHAT);
+      const group = c.type === 'group' ? groups.get(c.peerAccountId) : undefined;
+      const title =
+        c.type === 'memo'
+          ? 'Me (memo chat)'
+          : c.type === 'group'
+            ? `${group?.title ?? `group chat ${c.peerAccountId}`} (group chat)`
+            : names.get(c.peerAccountId) ?? `account ${c.peerAccountId}`;
+      const members = group ? html`<div class="muted">Members: ${group.memberAccountIds.map((id) => names.get(id) ?? String(id)).join(', ')}</div>` : '';
+      return html`<h3 data-chat="${c.type === 'group' ? `g${c.peerAccountId}` : c.type === 'memo' ? 'memo' : String(c.peerAccountId)}">${title} <span class="muted">${c.messageCount} messages</span></h3>${members}
 ${messages.map(
   (m: StoredMessage) => html`<div class="muted">${isoSeconds(m.createdAt)} · from ${names.get(m.senderAccountId) ?? m.senderAccountId} via ${apps.get(m.appId) ?? m.appId}</div>${renderTemplate(m.template)}`,
 )}`;
     }),
   );
-  return html`<section><h2>Kakao Talk chats (${total})</h2>${total === 0 ? html`<p class="muted">No messages yet.</p>` : rendered}</section>`;
+  const quiet = [...groups.values()].filter((g) => !chats.some((c) => c.type === 'group' && c.peerAccountId === g.id));
+  const quietGroups = quiet.length
+    ? html`<p class="muted">Group chats with no messages yet: ${quiet.map((g) => `${g.title} (${g.memberAccountIds.map((id) => names.get(id) ?? String(id)).join(', ')})`).join('; ')}</p>`
+    : '';
+  return html`<section><h2>Kakao Talk chats (${total})</h2>${total === 0 ? html`<p class="muted">No messages yet.</p>` : rendered}${quietGroups}</section>`;
 };
 

@@ -7,8 +7,13 @@ import { isoSeconds } from '../../core/clock.js';
 import { Id, LIMITS as L, Text } from '../../control/limits.js';
 import { normalizeTemplate } from './templates.js';
 import {
-  type ChatSummary,
+  type ChatType,
   type CustomTemplate,
+  type GroupChat,
+  createGroupChat,
+  deleteGroupChat,
+  findGroupChat,
+  listGroupChats,
   DEFAULT_QUOTAS,
   type StoredMessage,
   deleteTemplate,
@@ -66,15 +71,29 @@ function templateJson(t: CustomTemplate) {
   };
 }
 
-/** A chat is named, from its member's side, `memo` or the friend's account id. */
-function chatId(chat: ChatSummary): string {
-  return chat.type === 'memo' ? 'memo' : String(chat.peerAccountId);
+/** A chat is named, from its member's side, `memo`, the friend's account id, or `g<group chat id>`. */
+function chatId(chat: { type: ChatType; peerAccountId: number }): string {
+  return chat.type === 'memo' ? 'memo' : chat.type === 'group' ? `g${chat.peerAccountId}` : String(chat.peerAccountId);
 }
+
+function groupChatJson(g: GroupChat) {
+  return { id: g.id, title: g.title, member_account_ids: g.memberAccountIds, created_at: isoSeconds(g.createdAt) };
+}
+
+const GroupChatBody = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: 50 }),
+    member_account_ids: Type.Array(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), { minItems: 2, maxItems: 100 }),
+  },
+  { additionalProperties: false },
+);
+const GroupChatParams = Type.Object({ chat_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
+const GroupChatQuery = Type.Object({ account_id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })) });
 
 function messageJson(m: StoredMessage) {
   const out: Record<string, unknown> = {
     id: m.id,
-    chat_id: m.chatType === 'memo' ? 'memo' : String(m.peerAccountId),
+    chat_id: chatId({ type: m.chatType, peerAccountId: m.peerAccountId }),
     chat_type: m.chatType,
     app_id: m.appId,
     sender_account_id: m.senderAccountId,
@@ -180,6 +199,38 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
     return reply.status(204).send();
   });
 
+  // Group chats among simulated people (Kakao Talk MultiChat)
+  app.post('/group_chats', { schema: { body: GroupChatBody } }, async (req, reply) => {
+    const members = [...new Set(req.body.member_account_ids)];
+    if (members.length < 2) throw new ControlError(400, 'a group chat needs at least 2 different members');
+    for (const id of members) {
+      const person = await mustAccount(db(), id);
+      if (!person.talkUser) throw new ControlError(400, `account ${id} does not use Kakao Talk: it cannot be in a group chat`);
+    }
+    const chat = await createGroupChat(db(), req.body.title, members, app.platform.clock.now());
+    return reply.status(201).send(groupChatJson(chat));
+  });
+  app.get('/group_chats', { schema: { querystring: GroupChatQuery } }, async (req) => {
+    if (req.query.account_id !== undefined) await mustAccount(db(), req.query.account_id);
+    return (await listGroupChats(db(), req.query.account_id)).map(groupChatJson);
+  });
+  app.get('/group_chats/:chat_id', { schema: { params: GroupChatParams } }, async (req) => {
+    const chat = await findGroupChat(db(), req.params.chat_id);
+    if (!chat) throw new ControlError(404, `group chat ${req.params.chat_id} not found`);
+    return groupChatJson(chat);
+  });
+  app.get('/group_chats/:chat_id/messages', { schema: { params: GroupChatParams, querystring: Paging } }, async (req) => {
+    const chat = await findGroupChat(db(), req.params.chat_id);
+    if (!chat) throw new ControlError(404, `group chat ${req.params.chat_id} not found`);
+    // Every member holds the same messages; the first member's copy stands for the chat.
+    const { total, messages } = await listMessages(db(), chat.memberAccountIds[0], { type: 'group', peer: chat.id }, req.query.offset ?? 0, req.query.limit ?? 20);
+    return { total_count: total, messages: messages.map(messageJson) };
+  });
+  app.delete('/group_chats/:chat_id', { schema: { params: GroupChatParams } }, async (req, reply) => {
+    if (!(await deleteGroupChat(db(), req.params.chat_id))) throw new ControlError(404, `group chat ${req.params.chat_id} not found`);
+    return reply.status(204).send();
+  });
+
   // What a person's Kakao Talk shows: chats (latest activity first) and messages (newest first)
   app.get('/accounts/:account_id/chats', { schema: { params: AccountParams, querystring: Paging } }, async (req) => {
     const accountId = req.params.account_id;
@@ -202,9 +253,11 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
     const accountId = req.params.account_id;
     await mustAccount(db(), accountId);
     const chat = req.params.chat;
-    if (chat !== 'memo' && !(/^\d{1,16}$/.test(chat) && Number.isSafeInteger(Number(chat)))) throw new ControlError(400, 'chat must be "memo" or the account id of the friend');
-    const peer = chat === 'memo' ? accountId : Number(chat);
-    const { total, messages } = await listMessages(db(), accountId, peer, req.query.offset ?? 0, req.query.limit ?? 20);
+    if (chat !== 'memo' && !(/^g?\d{1,16}$/.test(chat) && Number.isSafeInteger(Number(chat.replace(/^g/, ''))))) {
+      throw new ControlError(400, 'chat must be "memo", the account id of the friend, or g<group chat id>');
+    }
+    const ref = chat === 'memo' ? { type: 'memo' as const, peer: accountId } : chat.startsWith('g') ? { type: 'group' as const, peer: Number(chat.slice(1)) } : { type: 'direct' as const, peer: Number(chat) };
+    const { total, messages } = await listMessages(db(), accountId, ref, req.query.offset ?? 0, req.query.limit ?? 20);
     return { total_count: total, messages: messages.map(messageJson) };
   });
   app.get('/accounts/:account_id/messages', { schema: { params: AccountParams, querystring: Paging } }, async (req) => {

@@ -2,21 +2,44 @@ import type { Product } from '../../core/product.js';
 import * as migration006 from './migration-rowid.js';
 import * as migration007 from './migration-templates-per-app.js';
 import * as migration009 from './migration-ids.js';
+import * as migration010 from './migration-group-chats.js';
 import { messageTables } from './tables.js';
 import { messageRoutes } from './routes.js';
 import messageControlRoutes from './control.js';
 import { talkChatsSection } from './console.js';
 
-/** Kakao Talk messaging (seed 001): send to me and to friends; custom templates; quotas; chats. */
+/** Kakao Talk messaging (seed 001): send to me and to friends; custom templates; quotas; chats and group chats. */
 export const message: Product = {
   name: 'message',
   routes: messageRoutes,
   control: messageControlRoutes,
   migrations: {
-    '006_talk_message_rowid': migration006, '007_talk_templates_per_app': migration007,
+    '006_talk_message_rowid': migration006,
+    '007_talk_templates_per_app': migration007,
     '009_talk_message_ids': migration009,
+    '010_message_group_chats': migration010,
   },
   tables: messageTables,
   console: talkChatsSection,
   consentItems: [{ id: 'talk_message', display_name: 'Sending message in KakaoTalk', type: 'SERVICE' }],
 };
+
+/**
+ * What other products may use of Kakao Talk messaging (sharing builds and delivers messages
+ * as a person's own Kakao Talk would): template validation and arguments, custom templates,
+ * page scraps, delivery into memo, 1:1 and group chats, and the rendered bubble.
+ */
+export { type Json, type TemplateRules, normalizeTemplate, substitute, DEFAULT_BUTTON_TITLE } from './templates.js';
+export { scrapPage } from './operations.js';
+export { renderTemplate } from './console.js';
+export {
+  type GroupChat,
+  type NewMessage,
+  type StoredMessage,
+  deliver,
+  deliverToGroup,
+  findGroupChat,
+  findTemplate as findCustomTemplate,
+  listGroupChats,
+  listMessages,
+} from './store.js';

@@ -88,7 +88,7 @@ export async function deleteTemplate(db: Kysely<DB>, appId: number, id: number):
 // ---------------------------------------------------------------------------------------
 // Chats and messages
 
-export type ChatType = 'memo' | 'direct';
+export type ChatType = 'memo' | 'direct' | 'group';
 
 export interface NewMessage {
   appId: number;
@@ -102,7 +102,7 @@ export interface NewMessage {
  * Delivers a message: one row per person who sees it (the sender's memo chat; or each 1:1
  * chat, on both sides). Resolves once the rows are stored.
  */
-export async function deliver(store: Store, type: ChatType, message: NewMessage, receiverAccountIds: number[], now: number): Promise<void> {
+export async function deliver(store: Store, type: 'memo' | 'direct', message: NewMessage, receiverAccountIds: number[], now: number): Promise<void> {
   const template = JSON.stringify(message.template);
   const row = (account: number, peer: number): NewMessageRow => ({
     account_id: account,
@@ -117,6 +117,23 @@ export async function deliver(store: Store, type: ChatType, message: NewMessage,
   });
   const sender = message.senderAccountId;
   const rows = type === 'memo' ? [row(sender, sender)] : receiverAccountIds.flatMap((r) => [row(sender, r), row(r, sender)]);
+  await store.registry.get(MESSAGE_LOG).append(rows);
+}
+
+/** Delivers a message to a group chat: one row per member, the chat's id as the peer. */
+export async function deliverToGroup(store: Store, message: NewMessage, chat: GroupChat, now: number): Promise<void> {
+  const template = JSON.stringify(message.template);
+  const rows: NewMessageRow[] = chat.memberAccountIds.map((account) => ({
+    account_id: account,
+    chat_type: 'group',
+    peer_account_id: chat.id,
+    app_id: message.appId,
+    sender_account_id: message.senderAccountId,
+    template_type: message.templateType,
+    template_id: message.templateId,
+    template,
+    created_at: now,
+  }));
   await store.registry.get(MESSAGE_LOG).append(rows);
 }
 
@@ -171,9 +188,10 @@ export async function listChats(db: Kysely<DB>, accountId: number, offset: numbe
       .offset(offset)
       .execute(),
     db
-      .selectFrom('talk_messages')
-      .select((eb) => eb.fn.count<number>('peer_account_id').distinct().as('n'))
-      .where('account_id', '=', accountId)
+      .selectFrom((eb) =>
+        eb.selectFrom('talk_messages').select(['chat_type', 'peer_account_id']).where('account_id', '=', accountId).groupBy(['chat_type', 'peer_account_id']).as('c'),
+      )
+      .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow(),
   ]);
   return {
@@ -200,13 +218,22 @@ export interface StoredMessage {
   createdAt: number;
 }
 
-/** A person's messages, newest first: of one chat (`peer`), or of all their chats. */
-export async function listMessages(db: Kysely<DB>, accountId: number, peer: number | undefined, offset: number, limit: number): Promise<{ total: number; messages: StoredMessage[] }> {
+/** One chat of a person: the memo chat, a 1:1 chat (the friend) or a group chat (its id). */
+export interface ChatRef {
+  type: ChatType;
+  peer: number;
+}
+
+/** A person's messages, newest first: of one chat (a bare number: a memo or 1:1 chat's peer), or of all their chats. */
+export async function listMessages(db: Kysely<DB>, accountId: number, which: ChatRef | number | undefined, offset: number, limit: number): Promise<{ total: number; messages: StoredMessage[] }> {
+  const chat: ChatRef | undefined = typeof which === 'number' ? { type: 'direct', peer: which } : which;
   let page = db.selectFrom('talk_messages').selectAll().where('account_id', '=', accountId);
   let count = db.selectFrom('talk_messages').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', accountId);
-  if (peer !== undefined) {
-    page = page.where('peer_account_id', '=', peer);
-    count = count.where('peer_account_id', '=', peer);
+  if (chat !== undefined) {
+    // memo and direct chats share peers' account ids; a group's id is its own namespace.
+    const types = chat.type === 'group' ? ['group'] : ['memo', 'direct'];
+    page = page.where('peer_account_id', '=', chat.peer).where('chat_type', 'in', types);
+    count = count.where('peer_account_id', '=', chat.peer).where('chat_type', 'in', types);
   }
   const [rows, n] = await Promise.all([
     page.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute(),
@@ -226,6 +253,73 @@ export async function listMessages(db: Kysely<DB>, accountId: number, peer: numb
       createdAt: r.created_at,
     })),
   };
+}
+
+// ---------------------------------------------------------------------------------------
+// Group chats
+
+export interface GroupChat {
+  id: number;
+  title: string;
+  memberAccountIds: number[];
+  createdAt: number;
+}
+
+async function withMembers(db: Kysely<DB>, rows: { id: number; title: string; created_at: number }[]): Promise<GroupChat[]> {
+  if (rows.length === 0) return [];
+  const members = await db
+    .selectFrom('talk_group_chat_members')
+    .select(['chat_id', 'account_id'])
+    .where(
+      'chat_id',
+      'in',
+      rows.map((r) => r.id),
+    )
+    .orderBy('chat_id')
+    .orderBy('position')
+    .execute();
+  const byChat = new Map<number, number[]>();
+  for (const m of members) {
+    const chatId = Number(m.chat_id);
+    byChat.set(chatId, [...(byChat.get(chatId) ?? []), Number(m.account_id)]);
+  }
+  return rows.map((r) => ({ id: Number(r.id), title: r.title, memberAccountIds: byChat.get(Number(r.id)) ?? [], createdAt: Number(r.created_at) }));
+}
+
+/** Group chat ids are drawn at random below 2^53 (JavaScript clients keep them exact). */
+export async function createGroupChat(db: Kysely<DB>, title: string, memberAccountIds: number[], now: number): Promise<GroupChat> {
+  for (;;) {
+    const id = 1_000_000_000 + Math.floor(Math.random() * 8_000_000_000);
+    const created = await db.transaction().execute(async (trx) => {
+      const res = await trx.insertInto('talk_group_chats').values({ id, title, created_at: now }).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
+      if (Number(res.numInsertedOrUpdatedRows ?? 0) === 0) return false;
+      await trx
+        .insertInto('talk_group_chat_members')
+        .values(memberAccountIds.map((account_id, position) => ({ chat_id: id, account_id, position })))
+        .execute();
+      return true;
+    });
+    if (created) return { id, title, memberAccountIds, createdAt: now };
+  }
+}
+
+export async function findGroupChat(db: Kysely<DB>, id: number): Promise<GroupChat | undefined> {
+  const row = await db.selectFrom('talk_group_chats').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? (await withMembers(db, [row]))[0] : undefined;
+}
+
+/** Every group chat, or those `accountId` is a member of; newest first. */
+export async function listGroupChats(db: Kysely<DB>, accountId?: number): Promise<GroupChat[]> {
+  let q = db.selectFrom('talk_group_chats').selectAll('talk_group_chats');
+  if (accountId !== undefined) {
+    q = q.where('id', 'in', db.selectFrom('talk_group_chat_members').select('chat_id').where('account_id', '=', accountId));
+  }
+  return withMembers(db, await q.orderBy('created_at', 'desc').orderBy('id', 'desc').execute());
+}
+
+export async function deleteGroupChat(db: Kysely<DB>, id: number): Promise<boolean> {
+  const res = await db.deleteFrom('talk_group_chats').where('id', '=', id).executeTakeFirst();
+  return Number(res.numDeletedRows) > 0;
 }
 
 // ---------------------------------------------------------------------------------------

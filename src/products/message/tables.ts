@@ -1,6 +1,6 @@
 /**
- * Tables of Kakao Talk messaging: custom templates, quota settings, delivered messages and
- * quota counters. They were created by talk's migration 002_talk (shipped migrations are
+ * Tables of Kakao Talk messaging: custom templates, quota settings, group chats, delivered
+ * messages and quota counters. They were created by talk's migration 002_talk (shipped migrations are
  * never edited); later changes are message's own migrations. See src/db/schema.ts for the
  * shared conventions.
  */
@@ -34,9 +34,12 @@ export interface TalkMessageQuotasTable {
 export interface TalkMessagesTable {
   id: number;
   account_id: number;
-  /** memo or direct. */
+  /** memo, direct or group. */
   chat_type: string;
-  /** The other person of the chat (the person themselves in the memo chat). */
+  /**
+   * The other side of the chat: the other person (the person themselves in the memo chat),
+   * or the group chat's id (chat_type group).
+   */
   peer_account_id: number;
   app_id: number;
   sender_account_id: number;
@@ -57,7 +60,23 @@ export interface TalkQuotaCountersTable {
   count: number;
 }
 
+/** A group chat among simulated people (Kakao Talk's MultiChat), made on the control plane. */
+export interface TalkGroupChatsTable {
+  id: number;
+  title: string;
+  created_at: number;
+}
+
+export interface TalkGroupChatMembersTable {
+  chat_id: number;
+  account_id: number;
+  /** Order of the members as given. */
+  position: number;
+}
+
 export interface MessageTables {
+  talk_group_chats: TalkGroupChatsTable;
+  talk_group_chat_members: TalkGroupChatMembersTable;
   talk_templates: TalkTemplatesTable;
   talk_message_quotas: TalkMessageQuotasTable;
   talk_messages: TalkMessagesTable;
@@ -76,6 +95,8 @@ declare module '../../db/schema.js' {
 export const messageTables: TableSpec[] = [
   { name: 'talk_templates', json: ['template'] },
   { name: 'talk_message_quotas', json: [] },
+  { name: 'talk_group_chats', json: [] },
+  { name: 'talk_group_chat_members', json: [] },
   { name: 'talk_messages', json: ['template'], log: true },
   { name: 'talk_quota_counters', json: [], log: true },
 ];

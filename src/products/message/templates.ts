@@ -27,6 +27,11 @@ export interface TemplateRules {
   custom?: boolean;
   /** Checking a stored custom template: values holding `${KEY}` placeholders pass any type check. */
   placeholders?: boolean;
+  /**
+   * Links outside the web domains: refused with -2 (messaging, the default), or kept for the
+   * caller to drop with a warning (sharing validation answers them in `warning_msg`).
+   */
+  foreignLinks?: 'refuse' | 'keep';
 }
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -112,7 +117,7 @@ class Checker {
     for (const key of LINK_KEYS) {
       if (key === 'web_url' || key === 'mobile_web_url') {
         const url = this.url(src, key, path, out, false);
-        if (url && !isAllowedUrl(url, this.rules.webDomains)) {
+        if (url && this.rules.foreignLinks !== 'keep' && !isAllowedUrl(url, this.rules.webDomains)) {
           throw invalidParam(`invalid ${path}.${key}: the domain of ${out[key]} is not a registered web domain of this app.`);
         }
       } else {

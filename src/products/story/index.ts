@@ -4,12 +4,17 @@ import { storyTables } from './tables.js';
 import { storyPages, storyRoutes } from './routes.js';
 import storyControlRoutes from './control.js';
 import { storySection } from './console.js';
+import { storySharePages } from './share.js';
 
 /** Kakao Story (seed 000): profile, posting, my stories, uploads, link info; story pages and images. */
 export const story: Product = {
   name: 'story',
   routes: storyRoutes,
-  pages: storyPages,
+  pages: async (app) => {
+    await storyPages(app);
+    await storySharePages(app);
+  },
+  surfaces: [{ prefix: '/s/', surface: 'page' }],
   control: storyControlRoutes,
   migrations: { '003_story': migration003 },
   tables: storyTables,

@@ -8,6 +8,7 @@ import { hasScope } from '../../core/scopes.js';
 import { requireScopes, type UserCall } from '../../core/auth.js';
 import type { Platform } from '../../core/platform.js';
 import type { Account } from '../../store/accounts.js';
+import type { App } from '../../core/model.js';
 import { readOpenGraph, scrapForApp } from '../../core/fetcher.js';
 import { jsonParam } from '../../core/params.js';
 import { urlForClient } from '../../core/own-urls.js';
@@ -112,8 +113,23 @@ export async function postStory(ctx: UserCall, kind: StoryKind, input: PostInput
   const mediaKeys = kind === 'photo' ? await uploadedImages(ctx, input.image_url_list) : [];
   const linkInfo = kind === 'link' ? await scrapedLinkInfo(ctx, input.link_info) : undefined;
 
+  return insertPost(ctx.platform, ctx.account.id, ctx.app.id, kind, { ...input, content, permission }, mediaKeys, linkInfo);
+}
+
+/** Stores a new story of `accountId` posted through `appId` (a fresh id, retried on a clash). */
+async function insertPost(
+  platform: Platform,
+  accountId: number,
+  appId: number,
+  kind: StoryKind,
+  input: Omit<PostInput, 'permission' | 'content'> & { content: string; permission: Permission },
+  mediaKeys: string[],
+  linkInfo: LinkInfo | undefined,
+): Promise<{ id: string }> {
+  const { db, clock } = platform;
+  const { content, permission } = input;
   const now = clock.now();
-  const profile = await store.ensureProfile(db, ctx.account.id, now);
+  const profile = await store.ensureProfile(db, accountId, now);
   for (let attempt = 0; ; attempt++) {
     const seq = store.newSeq(now);
     const id = `${profile.handle}.${store.activityId(seq)}`;
@@ -122,8 +138,8 @@ export async function postStory(ctx: UserCall, kind: StoryKind, input: PostInput
         db,
         {
           id,
-          account_id: ctx.account.id,
-          app_id: ctx.app.id,
+          account_id: accountId,
+          app_id: appId,
           seq,
           media_type: kind === 'note' ? 'NOTE' : kind === 'photo' ? 'PHOTO' : 'NOT_SUPPORTED',
           content,
@@ -279,9 +295,14 @@ export const MAX_URL_BYTES = 2048;
 
 export async function linkInfo(ctx: UserCall, url: string): Promise<LinkInfo> {
   requireStoryUser(ctx.account);
-  const { db, clock } = ctx.platform;
+  return scrapLinkInfo(ctx.platform, ctx.app, ctx.account.id, url);
+}
+
+/** Scrapes `url` under the app's domain policy and keeps the result for a later link post. */
+async function scrapLinkInfo(platform: Platform, app: App, accountId: number, url: string): Promise<LinkInfo> {
+  const { db, clock } = platform;
   if (Buffer.byteLength(url) > MAX_URL_BYTES) throw new KakaoApiError(-604, `scrap failed: the url is longer than ${MAX_URL_BYTES} bytes`, 400);
-  const page = await scrapForApp(url, ctx.app.webDomains);
+  const page = await scrapForApp(url, app.webDomains);
   if (Buffer.byteLength(page.url) > MAX_URL_BYTES) {
     throw new KakaoApiError(-604, `scrap failed: it redirects to a url longer than ${MAX_URL_BYTES} bytes`, 400);
   }
@@ -296,8 +317,27 @@ export async function linkInfo(ctx: UserCall, url: string): Promise<LinkInfo> {
     section: og.section ?? '',
     type: og.type ?? '',
   };
-  await store.saveScrap(db, ctx.app.id, ctx.account.id, url, info.url, JSON.stringify(info), clock.now());
+  await store.saveScrap(db, app.id, accountId, url, info.url, JSON.stringify(info), clock.now());
   return info;
+}
+
+/**
+ * Kakao Story's own share page (story.kakao.com/s/share, SDK v1's Kakao.Story.share): the
+ * signed-in person previews a link (scraped under the app's domain policy) and posts it as
+ * a link story of theirs, through that app.
+ */
+export async function previewSharedLink(platform: Platform, app: App, account: Account, url: string): Promise<LinkInfo> {
+  requireStoryUser(account);
+  return scrapLinkInfo(platform, app, account.id, url);
+}
+
+export async function postSharedLink(platform: Platform, app: App, account: Account, input: { url: string; text: string; permission?: string }): Promise<{ id: string }> {
+  requireStoryUser(account);
+  const permission = readPermission(input.permission);
+  if ([...input.text].length > MAX_CONTENT_CHARS) throw invalidParam(`content is too long: up to ${MAX_CONTENT_CHARS} characters are allowed.`);
+  const saved = (await store.findScraps(platform.db, app.id, account.id, input.url)).map((s) => JSON.parse(s.info) as LinkInfo);
+  const info = saved.find((s) => s.requested_url === input.url) ?? (await scrapLinkInfo(platform, app, account.id, input.url));
+  return insertPost(platform, account.id, app.id, 'link', { content: input.text, permission }, [], info);
 }
 
 // Uploads

@@ -1,0 +1,28 @@
+import type { Product } from '../../core/product.js';
+import * as migration020 from './migrations.js';
+import { channelTables } from './tables.js';
+import { channelRoutes } from './routes.js';
+import { channelPages, FOLLOW_PATH } from './pages.js';
+import channelControlRoutes from './control.js';
+import { CHANNELS_PATH, channelConsolePages, channelSection } from './console.js';
+import { CHANNEL_CONSENT } from './operations.js';
+
+/**
+ * Kakao Talk Channel (seed 002's Channel table, products notes §2): channels owned by apps,
+ * people's relations to them, customer files; the add, chat and follow pages.
+ */
+export const channel: Product = {
+  name: 'channel',
+  routes: channelRoutes,
+  pages: channelPages,
+  control: channelControlRoutes,
+  migrations: { '020_channel': migration020 },
+  tables: channelTables,
+  console: channelSection,
+  consolePages: { links: [{ path: CHANNELS_PATH, title: 'Kakao Talk Channels' }], plugin: channelConsolePages },
+  consentItems: [{ id: CHANNEL_CONSENT, display_name: 'Kakao Talk Channel addition status and details', type: 'SERVICE' }],
+  surfaces: [
+    { prefix: '/v1/talkchannel/', surface: 'kapi' },
+    { prefix: FOLLOW_PATH, surface: 'page' },
+  ],
+};

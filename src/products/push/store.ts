@@ -1,0 +1,79 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { DB } from '../../db/schema.js';
+import type { PushDeliveriesTable, PushTokensTable } from './tables.js';
+
+/** Storage of push settings, registered tokens and device inboxes. Knows no HTTP. */
+
+export type TokenRow = Selectable<PushTokensTable>;
+export type DeliveryRow = Selectable<PushDeliveriesTable>;
+
+/** Kakao's sample answers -1: tokens live until deregistered unless the app sets a lifetime. */
+export const DEFAULT_TOKEN_TTL_DAYS = -1;
+
+export async function tokenTtlDays(db: Kysely<DB>, appId: number): Promise<number> {
+  const row = await db.selectFrom('push_settings').select('token_ttl_days').where('app_id', '=', appId).executeTakeFirst();
+  return row?.token_ttl_days ?? DEFAULT_TOKEN_TTL_DAYS;
+}
+
+export async function setTokenTtlDays(db: Kysely<DB>, appId: number, days: number): Promise<void> {
+  await db
+    .insertInto('push_settings')
+    .values({ app_id: appId, token_ttl_days: days })
+    .onConflict((oc) => oc.column('app_id').doUpdateSet({ token_ttl_days: days }))
+    .execute();
+}
+
+/** Registers (or re-registers, renewing its lifetime) a device's token. */
+export async function upsertToken(db: Kysely<DB>, row: TokenRow): Promise<void> {
+  await db
+    .insertInto('push_tokens')
+    .values(row)
+    .onConflict((oc) =>
+      oc.columns(['app_id', 'uuid', 'device_id']).doUpdateSet({ push_type: row.push_type, push_token: row.push_token, updated_at: row.updated_at, expires_at: row.expires_at }),
+    )
+    .execute();
+}
+
+export async function deleteToken(db: Kysely<DB>, appId: number, uuid: string, deviceId: string, pushType: string): Promise<number> {
+  const res = await db
+    .deleteFrom('push_tokens')
+    .where('app_id', '=', appId)
+    .where('uuid', '=', uuid)
+    .where('device_id', '=', deviceId)
+    .where('push_type', '=', pushType as TokenRow['push_type'])
+    .executeTakeFirst();
+  return Number(res.numDeletedRows);
+}
+
+/** The live tokens of these users (expired ones are gone for the API), oldest registration first. */
+export async function liveTokens(db: Kysely<DB>, appId: number, uuids: readonly string[], now: number): Promise<TokenRow[]> {
+  if (uuids.length === 0) return [];
+  return db
+    .selectFrom('push_tokens')
+    .selectAll()
+    .where('app_id', '=', appId)
+    .where('uuid', 'in', uuids)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .orderBy('created_at')
+    .orderBy('device_id')
+    .execute();
+}
+
+/** Every token of an app, expired ones included (control plane and console). */
+export async function allTokens(db: Kysely<DB>, appId: number): Promise<TokenRow[]> {
+  return db.selectFrom('push_tokens').selectAll().where('app_id', '=', appId).orderBy('uuid').orderBy('created_at').orderBy('device_id').execute();
+}
+
+export async function insertDeliveries(db: Kysely<DB>, rows: readonly DeliveryRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.transaction().execute(async (tx) => {
+    for (let i = 0; i < rows.length; i += 100) await tx.insertInto('push_deliveries').values(rows.slice(i, i + 100)).execute();
+  });
+}
+
+export async function deliveries(db: Kysely<DB>, appId: number, filter: { uuid?: string; deviceId?: string }, limit: number): Promise<DeliveryRow[]> {
+  let q = db.selectFrom('push_deliveries').selectAll().where('app_id', '=', appId);
+  if (filter.uuid !== undefined) q = q.where('uuid', '=', filter.uuid);
+  if (filter.deviceId !== undefined) q = q.where('device_id', '=', filter.deviceId);
+  return q.orderBy('sent_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+}

@@ -1,0 +1,16 @@
+import type { Product } from '../../core/product.js';
+import { sdkPages } from './pages.js';
+
+/**
+ * The browser SDKs: Kapibara's own `window.Kakao` at /sdk/js/kakao.js (and kakao.min.js),
+ * and the pages Kakao's official SDK v1 frames (kapi /cors/, kauth's login widget).
+ */
+export const sdk: Product = {
+  name: 'sdk',
+  pages: sdkPages,
+  surfaces: [
+    { prefix: '/sdk/js/', surface: 'page' },
+    { prefix: '/cors', surface: 'page' },
+    { prefix: '/public/widget/', surface: 'page' },
+  ],
+};

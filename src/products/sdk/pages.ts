@@ -1,0 +1,94 @@
+import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PageError } from '../../core/errors.js';
+import { errorPage } from '../../core/pages.js';
+import { HTML_TYPE } from '../../core/http.js';
+import { allowFramingBy, cspHash } from '../../core/security.js';
+import { registeredWebOrigin } from './origins.js';
+import { CORS_PROXY_SCRIPT, LOGIN_WIDGET_SCRIPT } from './xdm.js';
+
+/**
+ * The browser SDK's files and pages: Kapibara's own `window.Kakao` (built from src/sdk by
+ * `npm run build`), and the pages Kakao's SDK v1 frames (kapi /cors/, kauth's login widget).
+ */
+
+const BUNDLES = { 'kakao.js': 'kakao.js', 'kakao.min.js': 'kakao.min.js' } as const;
+/** dist/src/products/sdk → dist/sdk, where scripts/build-sdk.js writes the bundles. */
+const BUNDLE_DIR = new URL('../../../sdk/', import.meta.url);
+
+const bundleCache = new Map<string, { body: Buffer; etag: string }>();
+
+async function bundle(name: keyof typeof BUNDLES): Promise<{ body: Buffer; etag: string }> {
+  const cached = bundleCache.get(name);
+  if (cached) return cached;
+  let body: Buffer;
+  try {
+    body = await readFile(new URL(BUNDLES[name], BUNDLE_DIR));
+  } catch {
+    throw new PageError(503, errorPage('503', `The browser SDK is not built (${BUNDLES[name]} is missing): run "npm run build".`), 'sdk bundle missing');
+  }
+  const entry = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+  bundleCache.set(name, entry);
+  return entry;
+}
+
+/** A page that only an app's page on `origin` may frame; it runs one constant script. */
+function sendFramedProxy(reply: FastifyReply, origin: string, channel: string, script: string) {
+  const data = JSON.stringify({ remote: origin, channel }).replace(/</g, '\\u003c');
+  // Framable by that origin only (core/security.ts), with the page's full policy.
+  allowFramingBy(reply, [origin]);
+  const policy = [`default-src 'none'`, `script-src ${cspHash(script)}`, `connect-src 'self'`, `base-uri 'none'`, `form-action 'none'`, `frame-ancestors ${origin}`].join('; ');
+  return reply
+    .status(200)
+    .header('cache-control', 'no-store')
+    .header('content-security-policy', policy)
+    .type(HTML_TYPE)
+    .send(`<!doctype html><html><head><meta charset="utf-8"><title>Kakao</title></head><body>
+<script type="application/json" id="xdm">${data}</script><script>${script}</script></body></html>`);
+}
+
+type Query = Record<string, string | string[] | undefined>;
+
+function single(query: Query, name: string): string | undefined {
+  const v = query[name];
+  return Array.isArray(v) ? v[v.length - 1] : v;
+}
+
+/** xdm_e (the framing page's origin, a registered web domain), xdm_c (the channel), xdm_p=1 (postMessage). */
+async function readXdm(req: FastifyRequest): Promise<{ origin: string; channel: string }> {
+  const query = (req.query ?? {}) as Query;
+  const fail = (cause: string) => new PageError(400, errorPage('KOE009', cause), cause);
+  const remote = single(query, 'xdm_e');
+  const channel = single(query, 'xdm_c');
+  const transport = single(query, 'xdm_p');
+  if (!remote) throw fail('xdm_e is required: the origin of the page that frames this proxy.');
+  if (!channel || !/^[A-Za-z0-9_.-]{1,128}$/.test(channel)) throw fail('xdm_c is required: the easyXDM channel name (letters, digits, _ . -).');
+  if (transport !== '1') throw fail(`xdm_p=${transport ?? '(missing)'}: only the postMessage transport (xdm_p=1) is served.`);
+  const origin = await registeredWebOrigin(req.server.platform.db, remote);
+  if (!origin) throw fail(`xdm_e ${remote} is not a registered web domain of any app: add the page's origin to the app's web_domains.`);
+  return { origin, channel };
+}
+
+export async function sdkPages(app: FastifyInstance): Promise<void> {
+  for (const name of Object.keys(BUNDLES) as (keyof typeof BUNDLES)[]) {
+    app.get(`/sdk/js/${name}`, async (req, reply) => {
+      const { body, etag } = await bundle(name);
+      reply.header('etag', etag).header('cache-control', 'no-cache').header('access-control-allow-origin', '*');
+      if (req.headers['if-none-match'] === etag) return reply.status(304).send();
+      return reply.status(200).type('text/javascript; charset=utf-8').send(body);
+    });
+  }
+
+  app.get('/cors/', async (req, reply) => {
+    const { origin, channel } = await readXdm(req);
+    return sendFramedProxy(reply, origin, channel, CORS_PROXY_SCRIPT);
+  });
+
+  app.get('/public/widget/login/kakaoLoginWidget.html', async (req, reply) => {
+    const { origin, channel } = await readXdm(req);
+    return sendFramedProxy(reply, origin, channel, LOGIN_WIDGET_SCRIPT);
+  });
+}
+
+

@@ -1,0 +1,192 @@
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, X509Certificate } from 'node:crypto';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { forEachStore, type Harness, type TestApp, type TestAccount } from '../helpers/harness.js';
+import { launchChromium } from '../helpers/browser.js';
+import { listenTls, type TlsListener } from '../../src/core/tls.js';
+import { AppSite } from './sdk-pages.js';
+
+/**
+ * Kakao's official JavaScript SDK v1.39.14, loaded unmodified by an app's page, against
+ * Kapibara through host mapping: Chromium resolves kauth, kapi, sharer and story.kakao.com
+ * to Kapibara's TLS listener, so they are different hosts sharing no cookie, as in
+ * production. SDK v1 reaches kapi through the easyXDM page /cors/ and logs in through
+ * kauth's login widget and a popup ending on redirect_uri=kakaojs.
+ */
+
+export const MAPPED_HOSTS = ['kauth.kakao.com', 'kapi.kakao.com', 'sharer.kakao.com', 'story.kakao.com'];
+
+export async function mappedChromium(tls: TlsListener): Promise<Browser> {
+  const spki = createHash('sha256').update(new X509Certificate(tls.cert).publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+  const rules = MAPPED_HOSTS.map((host) => `MAP ${host} 127.0.0.1:${tls.port}`).join(',');
+  return launchChromium([`--host-resolver-rules=${rules}`, `--ignore-certificate-errors-spki-list=${spki}`]);
+}
+
+forEachStore('Official SDK v1.39.14 in Chromium, host-mapped', (h: Harness) => {
+  let browser: Browser;
+  let tls: TlsListener;
+  const site = new AppSite();
+
+  before(async () => {
+    tls = await listenTls(h.app, { port: 0 });
+    browser = await mappedChromium(tls);
+    await site.start();
+    site.sdkSrc = '/kakao-1.39.14.js';
+  });
+  after(async () => {
+    await browser?.close();
+    await tls?.close();
+    await site.stop();
+  });
+
+  async function open(): Promise<{ app: TestApp; person: TestAccount; context: BrowserContext; page: Page }> {
+    const app = await h.createApp({
+      name: 'V1 Shop',
+      web_domains: [site.origin],
+      consent_items: { profile_nickname: 'required', story_read: 'optional', story_publish: 'optional' },
+    });
+    const person = await h.createAccount({ nickname: 'Ryan', email: 'ryan@example.com' });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${site.origin}/page`);
+    await page.evaluate((key) => window.Kakao.init(key), app.javascript_key);
+    return { app, person, context, page };
+  }
+
+  it('Kakao.API.request goes through kapi /cors/ and resolves with the body', async () => {
+    const { app, person, context, page } = await open();
+    const tokens = await h.token(app, person);
+    const expected = (await h.kapi('GET', '/v2/user/me', tokens.access_token)).json();
+    const me = await page.evaluate(async (token) => {
+      window.Kakao.Auth.setAccessToken(token);
+      const seen: unknown[] = [];
+      const result = await window.Kakao.API.request({ url: '/v2/user/me', success: (r: unknown) => seen.push(r) });
+      return { result, seen };
+    }, tokens.access_token);
+    assert.deepEqual(me, { result: expected, seen: [expected] });
+    const frame = page.frames().find((f) => f.url().startsWith('https://kapi.kakao.com/cors/'));
+    assert.ok(frame, 'the SDK framed kapi /cors/');
+    const xdm = new URL(frame.url());
+    assert.equal(xdm.searchParams.get('xdm_e'), site.origin);
+    assert.equal(xdm.searchParams.get('xdm_p'), '1');
+    await context.close();
+  });
+
+  it('an API error rejects with the response text, as SDK v1 reports it', async () => {
+    const { context, page } = await open();
+    const error = await page.evaluate(async () => {
+      window.Kakao.Auth.setAccessToken('unknown-token');
+      return window.Kakao.API.request({ url: '/v2/user/me' }).catch((e: unknown) => e);
+    });
+    // SDK v1 rejects with JSON.stringify(responseText): the body's text, quoted.
+    assert.equal(typeof error, 'string');
+    assert.deepEqual(JSON.parse(JSON.parse(error as string)), { msg: 'this access token does not exist', code: -401 });
+    await context.close();
+  });
+
+  it('a story posted and deleted through the proxy (POST and DELETE)', async () => {
+    const { app, person, context, page } = await open();
+    const tokens = await h.token(app, person);
+    const out = await page.evaluate(async (token) => {
+      window.Kakao.Auth.setAccessToken(token);
+      const posted = await window.Kakao.API.request({ url: '/v1/api/story/post/note', data: { content: 'hello from SDK v1' } });
+      const deleted = await window.Kakao.API.request({ url: '/v1/api/story/delete/mystory', data: { id: posted.id } });
+      return { posted, deleted };
+    }, tokens.access_token);
+    assert.match(out.posted.id, /^.+\..+$/);
+    assert.deepEqual(out.deleted, {});
+    const gone = await h.kapi('GET', '/v1/api/story/mystory', tokens.access_token, { id: out.posted.id });
+    assert.equal(gone.statusCode, 400);
+    await context.close();
+  });
+
+  it('Kakao.Auth.login: popup on kauth, consent, redirect_uri=kakaojs, the widget hands the token to the page', async () => {
+    const { person, context, page } = await open();
+    const popupPromise = context.waitForEvent('page');
+    await page.evaluate(() => {
+      (window as any).login = new Promise((resolve) => {
+        window.Kakao.Auth.login({ success: (r: unknown) => resolve({ ok: r }), fail: (e: unknown) => resolve({ error: e }) });
+      });
+    });
+    const popup = await popupPromise;
+    await popup.waitForLoadState();
+    const authorize = new URL(popup.url());
+    assert.equal(authorize.origin, 'https://kauth.kakao.com');
+    assert.equal(authorize.searchParams.get('redirect_uri'), 'kakaojs');
+    await popup.click(`button[data-account-id="${person.id}"]`);
+    await popup.waitForSelector('form#consent');
+    await popup.click('button[value="agree"]');
+    const result = (await page.evaluate(() => (window as any).login)) as { ok?: Record<string, unknown>; error?: unknown };
+    assert.ok(result.ok, JSON.stringify(result));
+    assert.equal(result.ok.token_type, 'bearer');
+    assert.equal(typeof result.ok.access_token, 'string');
+    assert.equal(await page.evaluate(() => window.Kakao.Auth.getAccessToken()), result.ok.access_token);
+    const me = await page.evaluate(() => window.Kakao.API.request({ url: '/v2/user/me' }));
+    assert.equal(me.properties.nickname, 'Ryan');
+    await context.close();
+  });
+
+  it('the proxy pages may be framed only by a registered web domain, and refuse any other', async () => {
+    await h.createApp({ web_domains: [site.origin] });
+    const ok = await h.inject({ method: 'GET', url: `/cors/?xdm_e=${encodeURIComponent(site.origin)}&xdm_c=default0&xdm_p=1`, headers: { host: 'kapi.kakao.com' } });
+    assert.equal(ok.statusCode, 200);
+    assert.match(String(ok.headers['content-security-policy']), new RegExp(`frame-ancestors ${site.origin.replace(/\./g, '\\.')}$`));
+    const widget = await h.inject({ method: 'GET', url: `/public/widget/login/kakaoLoginWidget.html?xdm_e=${encodeURIComponent(site.origin)}&xdm_c=ch1&xdm_p=1` });
+    assert.equal(widget.statusCode, 200);
+    assert.match(String(widget.headers['content-security-policy']), /frame-ancestors http:\/\/127\.0\.0\.1:\d+$/);
+    const other = await h.inject({ method: 'GET', url: `/cors/?xdm_e=${encodeURIComponent('https://evil.example')}&xdm_c=default0&xdm_p=1` });
+    assert.equal(other.statusCode, 400);
+    assert.match(other.body, /xdm_e https:\/\/evil\.example is not a registered web domain of any app/);
+    const transport = await h.inject({ method: 'GET', url: `/cors/?xdm_e=${encodeURIComponent(site.origin)}&xdm_c=default0&xdm_p=0` });
+    assert.equal(transport.statusCode, 400);
+    assert.match(transport.body, /only the postMessage transport \(xdm_p=1\) is served/);
+  });
+
+  it('Kakao.Story.share opens story.kakao.com/s/share: sign in there, preview, post as a link story', async () => {
+    const { app, person, context, page } = await open();
+    const article = `${site.origin}/article`;
+    const popupPromise = context.waitForEvent('page');
+    await page.evaluate((url) => window.Kakao.Story.share({ url, text: 'Look at this' }), article);
+    const popup = await popupPromise;
+    await popup.waitForLoadState();
+    const shareUrl = new URL(popup.url());
+    assert.equal(shareUrl.origin + shareUrl.pathname, 'https://story.kakao.com/s/share');
+    assert.equal(shareUrl.searchParams.get('url'), article);
+    assert.equal(shareUrl.searchParams.get('app_key'), app.javascript_key);
+    // story.kakao.com shares no cookie with kauth: the person signs in here.
+    await popup.click(`button[data-account-id="${person.id}"]`);
+    await popup.waitForSelector('form#share');
+    assert.equal(await popup.textContent('#preview-title'), 'Capybaras at the hot spring');
+    assert.equal(await popup.inputValue('#text'), 'Look at this');
+    await popup.selectOption('#permission', 'F');
+    await popup.click('form#share button[type=submit]');
+    await popup.waitForSelector('#posted');
+    const id = await popup.getAttribute('#posted', 'data-story-id');
+    const tokens = await h.token(app, person);
+    const story = await h.kapi('GET', '/v1/api/story/mystory', tokens.access_token, { id: id! });
+    assert.equal(story.statusCode, 200, story.body);
+    const body = story.json();
+    assert.equal(body.content, 'Look at this');
+    assert.equal(body.permission, 'FRIEND');
+    assert.equal(body.media_type, 'NOT_SUPPORTED');
+    await context.close();
+  });
+
+  it('the Story share page refuses a missing or unknown app key and a cross-site form', async () => {
+    const missing = await h.inject({ method: 'GET', url: '/s/share?url=https%3A%2F%2Fexample.com' });
+    assert.equal(missing.statusCode, 400);
+    assert.match(missing.body, /app_key is required: call Kakao.init/);
+    const unknown = await h.inject({ method: 'GET', url: '/s/share?url=https%3A%2F%2Fexample.com&app_key=nope' });
+    assert.equal(unknown.statusCode, 400);
+    assert.match(unknown.body, /invalid app_key: nope is not the JavaScript key of an app/);
+    const app = await h.createApp({ web_domains: [site.origin] });
+    const forged = await h.inject({
+      method: 'POST',
+      url: '/s/share',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+      payload: new URLSearchParams({ url: `${site.origin}/article`, app_key: app.javascript_key, text: 'x' }).toString(),
+    });
+    assert.equal(forged.statusCode, 403);
+  });
+});

@@ -1,0 +1,69 @@
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * An app's web site for the browser SDK tests: an empty page that loads one SDK with a
+ * `<script src>` (Kapibara's /sdk/js/kakao.js, or Kakao's official SDK v1.39.14 served here
+ * unmodified), a button for the share-button tests, and a file input for uploads.
+ */
+
+/** Kakao's SDK, kept next to the checkout (../shared/sdk, see its README); KAPIBARA_OFFICIAL_SDK_V1 overrides. */
+export const OFFICIAL_SDK_V1 = process.env.KAPIBARA_OFFICIAL_SDK_V1 ?? resolve(process.cwd(), '../shared/sdk/kakao-1.39.14.js');
+
+export class AppSite {
+  server!: http.Server;
+  origin = '';
+  /** The `<script src>` of the page. */
+  sdkSrc = '';
+  /** A whole page to serve at /page instead (the documented examples). */
+  html?: string;
+  private readonly officialSdk = readFileSync(OFFICIAL_SDK_V1);
+
+  async start(): Promise<void> {
+    this.server = http.createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', this.origin);
+    if (url.pathname === '/kakao-1.39.14.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(this.officialSdk);
+      return;
+    }
+    if (url.pathname === '/article') {
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        .end(`<!doctype html><html><head><meta property="og:title" content="Capybaras at the hot spring"><meta property="og:description" content="A long soak"><meta property="og:type" content="article"><title>Article</title></head><body>Article</body></html>`);
+      return;
+    }
+    if ((url.pathname === '/' || url.pathname === '/page') && this.html !== undefined) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(this.html);
+      return;
+    }
+    if (url.pathname === '/' || url.pathname === '/page') {
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        .end(`<!doctype html><html><head><meta charset="utf-8"><title>App</title><script src="${this.sdkSrc}"></script></head>
+<body><h1>App</h1><a id="kakao-link-btn" href="#">Share</a><input type="file" id="file" multiple></body></html>`);
+      return;
+    }
+    res.writeHead(404).end();
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
+  }
+}
+
+declare global {
+  interface Window {
+    /** The SDK under test (Kapibara's or Kakao's): typed loosely, the tests pin what it does. */
+    Kakao: any;
+  }
+}

@@ -1,0 +1,314 @@
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LightMyRequestResponse } from 'fastify';
+import { type TestAccount, type TestApp, cookiesOf, csrfTokenOf, forEachStore } from './helpers/harness.js';
+import { SEED_SITE, SEED_TEMPLATES, eventually, sharingWorld, webhookReceiver } from './fixtures/sharing.js';
+
+const HTML_TYPE = 'text/html; charset=utf-8';
+
+function cookieOf(res: LightMyRequestResponse): string {
+  const set = res.headers['set-cookie'];
+  const list = Array.isArray(set) ? set : set ? [set] : [];
+  return list.map((c) => c.split(';')[0]).join('; ');
+}
+
+function field(html: string, name: string): string {
+  const m = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
+  assert.ok(m, `no ${name} in the page`);
+  return m[1];
+}
+
+forEachStore('Kakao Talk sharing: the web sharer', (h) => {
+  let hook: Awaited<ReturnType<typeof webhookReceiver>>;
+  before(async () => {
+    hook = await webhookReceiver((url) => (url.startsWith('/slow') ? { status: 200, delayMs: 4000 } : url.startsWith('/moved') ? { status: 302, location: '/elsewhere' } : { status: 200 }));
+  });
+  after(async () => hook.close());
+
+  /** SDK v2's hidden form, posted from the app's page. */
+  function postLink(fields: Record<string, string>, headers: Record<string, string> = { origin: SEED_SITE }, path = '/picker/link') {
+    return h.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload: new URLSearchParams(fields).toString() });
+  }
+
+  function v2Fields(app: TestApp, template: object, lcba?: object): Record<string, string> {
+    const fields: Record<string, string> = {
+      app_key: app.javascript_key,
+      ka: `sdk/2.7.2 os/javascript sdk_type/javascript lang/en-US device/Linux_x86_64 origin/${encodeURIComponent(SEED_SITE)}`,
+      validation_action: 'default',
+      validation_params: JSON.stringify({ link_ver: '4.0', template_object: template }),
+    };
+    if (lcba) fields.lcba = JSON.stringify(lcba);
+    return fields;
+  }
+
+  async function signIn(res: LightMyRequestResponse, person: TestAccount): Promise<{ cookie: string; picker: LightMyRequestResponse }> {
+    assert.equal(res.statusCode, 303, res.body);
+    // A POST is looked at again on a GET (where a SameSite=Lax cookie would be sent), then sent to sign in.
+    if (res.raw.req.method === 'POST') {
+      assert.match(String(res.headers.location), /^\/picker\/link\?short_key=[\w-]+$/);
+      res = await h.inject({ method: 'GET', url: String(res.headers.location) });
+      assert.equal(res.statusCode, 303, res.body);
+    }
+    const login = String(res.headers.location);
+    assert.match(login, /^\/login\?continue=%2Fpicker%2Flink%3Fshort_key%3D/);
+    const page = await h.inject({ method: 'GET', url: login });
+    assert.equal(page.statusCode, 200);
+    assert.ok(page.body.includes(`data-account-id="${person.id}"`));
+    const next = new URL(login, 'http://x').searchParams.get('continue')!;
+    const signed = await h.inject({
+      method: 'POST',
+      url: '/login',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookiesOf(page) },
+      payload: new URLSearchParams({ continue: next, csrf_token: csrfTokenOf(page.body), account_id: String(person.id) }).toString(),
+    });
+    assert.equal(signed.statusCode, 303, signed.body);
+    assert.equal(signed.headers.location, next);
+    const cookie = cookieOf(signed);
+    assert.match(cookie, /^kapibara_session=/);
+    const picker = await h.inject({ method: 'GET', url: next, headers: { cookie } });
+    return { cookie, picker };
+  }
+
+  function send(cookie: string, picker: string, receivers: string[], headers: Record<string, string> = {}) {
+    const body = new URLSearchParams({ short_key: field(picker, 'short_key'), _csrf: field(picker, '_csrf') });
+    for (const r of receivers) body.append('receiver', r);
+    return h.inject({ method: 'POST', url: '/picker/send', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, ...headers }, payload: body.toString() });
+  }
+
+  it('SDK v2 form → sign in → picker (preview, me, group chats, every Talk friend) → sent to me, a friend and a group; the webhook per chat', async () => {
+    const w = await sharingWorld(h);
+    await h.control('PUT', `/apps/${w.app.id}/sharing_webhook`, { url: `${hook.origin}/kakao/shared`, method: 'POST' });
+    hook.calls.length = 0;
+    const { cookie, picker } = await signIn(await postLink(v2Fields(w.app, SEED_TEMPLATES.feed, { key: 'value', item: 42 })), w.sender);
+    assert.equal(picker.statusCode, 200, picker.body);
+    assert.equal(picker.headers['content-type'], HTML_TYPE);
+    assert.equal(picker.headers['x-frame-options'], 'DENY');
+    assert.match(String(picker.headers['content-security-policy']), /frame-ancestors 'none'/);
+    assert.match(String(picker.headers['content-security-policy']), /form-action 'self'/);
+    const html = picker.body;
+    assert.ok(html.includes('Dessert pictures') && html.includes('Americano, bread, cake'), 'the rendered preview');
+    for (const value of ['me', `f${w.ryan.id}`, `f${w.apeach.id}`, `g${w.group.id}`]) assert.ok(html.includes(`data-receiver="${value}"`), value);
+    assert.ok(!html.includes(`data-receiver="f${w.offline.id}"`), 'a friend without Kakao Talk is not offered');
+    assert.ok(html.includes('Dessert club'));
+
+    const sent = await send(cookie, html, ['me', `f${w.ryan.id}`, `g${w.group.id}`]);
+    assert.equal(sent.statusCode, 200, sent.body);
+    assert.ok(sent.body.includes(`<script type="application/json" id="sent-data">{"origin":"${SEED_SITE}"}</script>`));
+    assert.ok(sent.body.includes("window.opener.postMessage('sent',data.origin)"));
+
+    // One message per chosen chat, with its chat type.
+    const chats = await h.control('GET', `/accounts/${w.sender.id}/chats`);
+    assert.deepEqual(chats.chats.map((c: { id: string; type: string }) => [c.id, c.type]).sort(), [
+      [`${w.ryan.id}`, 'direct'],
+      [`g${w.group.id}`, 'group'],
+      ['memo', 'memo'],
+    ]);
+    const memo = await h.control('GET', `/accounts/${w.sender.id}/chats/memo/messages`);
+    assert.equal(memo.total_count, 1);
+    assert.equal(memo.messages[0].template.content.title, 'Dessert pictures');
+    assert.equal(memo.messages[0].app_id, w.app.id);
+    const ryanSide = await h.control('GET', `/accounts/${w.ryan.id}/chats/${w.sender.id}/messages`);
+    assert.equal(ryanSide.messages[0].template.object_type, 'feed');
+    const group = await h.control('GET', `/group_chats/${w.group.id}/messages`);
+    assert.equal(group.total_count, 1);
+    assert.equal(group.messages[0].chat_id, `g${w.group.id}`);
+    assert.equal(group.messages[0].sender_account_id, w.sender.id);
+    const apeachChats = await h.control('GET', `/accounts/${w.apeach.id}/chats`);
+    assert.deepEqual(apeachChats.chats.map((c: { id: string }) => c.id), [`g${w.group.id}`], 'group members see it; no 1:1 with Apeach');
+
+    // The webhook: once per chat, with the documented headers and parameters.
+    const calls = await eventually(async () => ((await h.control('GET', `/apps/${w.app.id}/sharing_webhook/calls`)).calls.length === 3 ? hook.calls : undefined));
+    assert.equal(calls.length, 3);
+    const templateId = memo.messages[0].template_id;
+    const ids = new Set<string>();
+    const types = [];
+    for (const c of calls) {
+      assert.equal(c.method, 'POST');
+      assert.equal(c.url, '/kakao/shared');
+      assert.equal(c.headers.authorization, `KakaoAK ${w.app.admin_key}`);
+      assert.equal(c.headers['user-agent'], 'KakaoOpenAPI/1.0');
+      assert.match(String(c.headers['content-type']), /^application\/x-www-form-urlencoded/);
+      ids.add(String(c.headers['x-kakao-resource-id']));
+      const p = Object.fromEntries(new URLSearchParams(c.body));
+      assert.deepEqual(Object.keys(p), ['key', 'item', 'CHAT_TYPE', 'HASH_CHAT_ID', 'TEMPLATE_ID']);
+      assert.equal(p.key, 'value');
+      assert.equal(p.item, '42');
+      assert.equal(p.TEMPLATE_ID, String(templateId));
+      assert.match(p.HASH_CHAT_ID, /^[0-9a-f]{32}$/);
+      types.push(p.CHAT_TYPE);
+    }
+    assert.equal(ids.size, 3, 'X-Kakao-Resource-ID is unique per call');
+    assert.deepEqual(types.sort(), ['DirectChat', 'MemoChat', 'MultiChat']);
+    const recorded = (await h.control('GET', `/apps/${w.app.id}/sharing_webhook/calls`)).calls;
+    assert.deepEqual(
+      recorded.map((c: { status: number; error: null; method: string }) => [c.status, c.error, c.method]),
+      [
+        [200, null, 'POST'],
+        [200, null, 'POST'],
+        [200, null, 'POST'],
+      ],
+    );
+
+    // The same form sent again sends nothing more.
+    const again = await send(cookie, html, ['me']);
+    assert.equal(again.statusCode, 400);
+    assert.ok(again.body.includes('already sent'));
+    assert.equal((await h.control('GET', `/accounts/${w.sender.id}/chats/memo/messages`)).total_count, 1);
+
+    // The console shows the group chat with its message, and the webhook calls.
+    const consolePage = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${w.sender.id}` });
+    assert.equal(consolePage.statusCode, 200);
+    assert.ok(consolePage.body.includes('Dessert club (group chat)'));
+    assert.ok(consolePage.body.includes('Kakao Talk sharing webhook calls (3)'));
+  });
+
+  it('signed in already: SDK v1 easylink (GET) and v1 form show the picker at once; several friends; GET webhook; no lcba, no webhook', async () => {
+    const w = await sharingWorld(h);
+    await h.control('PUT', `/apps/${w.app.id}/sharing_webhook`, { url: `${hook.origin}/get-hook?fixed=1`, method: 'GET' });
+    hook.calls.length = 0;
+    const first = await signIn(await postLink(v2Fields(w.app, SEED_TEMPLATES.text)), w.sender);
+    const fields = {
+      app_key: w.app.javascript_key,
+      ka: `sdk/1.39.14 os/javascript sdk_type/javascript lang/ko-KR device/Linux origin/${encodeURIComponent(SEED_SITE)}`,
+      validation_action: 'default',
+      validation_params: JSON.stringify({ link_ver: '4.0', template_object: SEED_TEMPLATES.list }),
+      lcba: JSON.stringify({ campaign: 'spring' }),
+    };
+    const easy = await h.inject({ method: 'GET', url: `/talk/friends/picker/easylink?${new URLSearchParams(fields)}`, headers: { cookie: first.cookie } });
+    assert.equal(easy.statusCode, 200, easy.body);
+    assert.ok(easy.body.includes('WEEKLY MAGAZINE'));
+    const sent = await send(first.cookie, easy.body, [`f${w.ryan.id}`, `f${w.apeach.id}`]);
+    assert.equal(sent.statusCode, 200, sent.body);
+    const calls = await eventually(async () => (hook.calls.length === 2 ? hook.calls : undefined));
+    for (const c of calls) {
+      assert.equal(c.method, 'GET');
+      const url = new URL(c.url, 'http://x');
+      assert.equal(url.pathname, '/get-hook');
+      assert.equal(url.searchParams.get('fixed'), '1');
+      assert.equal(url.searchParams.get('campaign'), 'spring');
+      assert.equal(url.searchParams.get('CHAT_TYPE'), 'DirectChat');
+    }
+    assert.notEqual(new URL(calls[0].url, 'http://x').searchParams.get('HASH_CHAT_ID'), new URL(calls[1].url, 'http://x').searchParams.get('HASH_CHAT_ID'));
+    // SDK v1’s form without lcba: sending it calls no webhook.
+    hook.calls.length = 0;
+    const v1Form = await postLink({ ...fields, lcba: '' }, { origin: SEED_SITE, cookie: first.cookie }, '/talk/friends/picker/link');
+    assert.equal(v1Form.statusCode, 200);
+    assert.equal((await send(first.cookie, v1Form.body, ['me'])).statusCode, 200);
+    assert.equal((await h.control('GET', `/accounts/${w.sender.id}/chats/memo/messages`)).total_count, 1);
+    const recorded = (await h.control('GET', `/apps/${w.app.id}/sharing_webhook/calls`)).calls;
+    assert.equal(recorded.length, 2);
+    assert.equal(hook.calls.length, 0);
+  });
+
+  it('custom validation_action; an issued template id sent back as custom (Flutter web)', async () => {
+    const w = await sharingWorld(h);
+    await h.control('POST', `/apps/${w.app.id}/templates`, {
+      id: 5005,
+      template: { object_type: 'text', text: 'Hello ${name}', link: { web_url: SEED_SITE } },
+    });
+    const first = await signIn(
+      await postLink({ app_key: w.app.javascript_key, validation_action: 'custom', validation_params: JSON.stringify({ link_ver: '4.0', template_id: 5005, template_args: { name: 'Ryan' } }) }),
+      w.sender,
+    );
+    assert.ok(first.picker.body.includes('Hello Ryan'));
+    assert.equal((await send(first.cookie, first.picker.body, ['me'])).statusCode, 200);
+    const memo = await h.control('GET', `/accounts/${w.sender.id}/chats/memo/messages`);
+    assert.equal(memo.messages[0].template.text, 'Hello Ryan');
+    assert.equal(memo.messages[0].template_id, 5005);
+
+    const validated = await h.kapiKey('GET', '/v2/api/kakaolink/talk/template/default', w.app.javascript_key, { link_ver: '4.0', template_object: SEED_TEMPLATES.location });
+    const { template_id, template_args } = validated.json();
+    const flutter = await h.inject({
+      method: 'GET',
+      url: `/talk/friends/picker/easylink?${new URLSearchParams({ app_key: w.app.javascript_key, validation_action: 'custom', validation_params: JSON.stringify({ template_id, template_args, link_ver: '4.0' }) })}`,
+      headers: { cookie: first.cookie },
+    });
+    assert.equal(flutter.statusCode, 200, flutter.body);
+    assert.ok(flutter.body.includes('Cherry Blossom Latte'));
+  });
+
+  it('a bad app key, domain or template gives the failure page (never a 500); forged and cross-site sends are refused', async () => {
+    const w = await sharingWorld(h);
+    const failure = async (res: LightMyRequestResponse, status: number, code: string, msg: string) => {
+      assert.equal(res.statusCode, status, res.body);
+      assert.equal(res.headers['content-type'], HTML_TYPE);
+      assert.ok(res.body.includes('Failed request'));
+      assert.ok(res.body.includes(`<code id="error-code">${code}</code>`), res.body);
+      assert.ok(res.body.includes(msg), res.body);
+    };
+    await failure(await postLink({ ...v2Fields(w.app, SEED_TEMPLATES.text), app_key: 'nope' }), 401, '-401', 'invalid app key.');
+    await failure(await postLink({ ...v2Fields(w.app, SEED_TEMPLATES.text), app_key: w.app.rest_api_key }), 401, '-401', 'invalid app key.');
+    await failure(await postLink(v2Fields(w.app, SEED_TEMPLATES.text), { origin: 'https://evil.example' }), 401, '-401', 'domain mismatched! caller=https://evil.example');
+    await failure(await postLink(v2Fields(w.app, { object_type: 'feed' })), 400, '-2', 'template_object.content is required.');
+    await failure(await postLink({ ...v2Fields(w.app, SEED_TEMPLATES.text), validation_action: 'other' }), 400, '-2', 'invalid validation_action');
+    await failure(await postLink({ ...v2Fields(w.app, SEED_TEMPLATES.text), validation_params: '{' }), 400, '-2', 'invalid validation_params: not a valid JSON.');
+    await failure(await postLink({ ...v2Fields(w.app, SEED_TEMPLATES.text), lcba: '[1]' }), 400, '-2', 'invalid lcba');
+    await failure(await h.inject({ method: 'GET', url: '/picker/link?short_key=unknown', headers: { cookie: (await signIn(await postLink(v2Fields(w.app, SEED_TEMPLATES.text)), w.sender)).cookie } }), 400, '-2', 'expired or does not exist');
+    const error = Buffer.from(JSON.stringify({ code: -401, msg: 'domain mismatched! caller=https://x.example' })).toString('base64url');
+    await failure(await h.inject({ method: 'GET', url: `/picker/failed?app_key=${w.app.javascript_key}&error=${error}` }), 200, '-401', 'domain mismatched! caller=https://x.example');
+
+    const { cookie, picker } = await signIn(await postLink(v2Fields(w.app, SEED_TEMPLATES.text)), w.sender);
+    // Another site's page posting the form, a wrong token, another person's session: refused, nothing sent.
+    await failure(await send(cookie, picker.body, ['me'], { origin: 'https://evil.example' }), 403, '-401', 'another site');
+    await failure(await send(cookie, picker.body.replace(/name="_csrf" value="[^"]*"/, 'name="_csrf" value="forged"'), ['me']), 403, '-401', 'security token');
+    const other = await signIn(await postLink(v2Fields(w.app, SEED_TEMPLATES.text)), w.ryan);
+    await failure(await send(other.cookie, picker.body, ['me']), 403, '-401', 'security token');
+    // Chats the person may not send to are refused on the picker.
+    const notFriend = await send(cookie, picker.body, [`f${w.offline.id}`]);
+    assert.equal(notFriend.statusCode, 400, notFriend.body.slice(-600));
+    assert.ok(notFriend.body.includes('not your Kakao Talk friend'));
+    // The picker shown again carries a new token.
+    const nothing = await send(cookie, notFriend.body, []);
+    assert.equal(nothing.statusCode, 400);
+    assert.ok(nothing.body.includes('Pick at least one chat'));
+    assert.equal((await h.control('GET', `/accounts/${w.sender.id}/chats`)).total_count, 0);
+  });
+
+  it('webhook attempts record failures: a redirect is not followed, a slow receiver times out after 3 s, an unreachable one fails', { timeout: 30000 }, async () => {
+    const w = await sharingWorld(h);
+    const cases = [
+      { url: `${hook.origin}/moved`, expect: (c: any) => c.status === 302 && /redirect not followed/.test(c.error) },
+      { url: `${hook.origin}/slow`, expect: (c: any) => c.status === null && /no answer within 3000 ms/.test(c.error) },
+      { url: 'http://127.0.0.1:9/closed', expect: (c: any) => c.status === null && /request failed/.test(c.error) },
+    ];
+    for (const [i, c] of cases.entries()) {
+      await h.control('PUT', `/apps/${w.app.id}/sharing_webhook`, { url: c.url, method: 'POST' });
+      const { cookie, picker } = await signIn(await postLink(v2Fields(w.app, SEED_TEMPLATES.text, { n: String(i) })), w.sender);
+      assert.equal((await send(cookie, picker.body, ['me'])).statusCode, 200);
+      const call = await eventually(async () => {
+        const calls = (await h.control('GET', `/apps/${w.app.id}/sharing_webhook/calls`)).calls;
+        return calls.length === i + 1 ? calls[0] : undefined;
+      });
+      assert.equal(call.url, c.url);
+      assert.ok(c.expect(call), JSON.stringify(call));
+    }
+    assert.equal(hook.calls.filter((c) => c.url === '/elsewhere').length, 0, 'the redirect was not followed');
+  });
+
+  it('group chats on the control plane: members, title, errors; included in state export and reset', async () => {
+    const w = await sharingWorld(h);
+    const list = await h.control('GET', `/group_chats?account_id=${w.ryan.id}`);
+    assert.deepEqual(list, [{ id: w.group.id, title: 'Dessert club', member_account_ids: [w.sender.id, w.ryan.id, w.apeach.id], created_at: list[0].created_at }]);
+    const bad = [
+      [{ title: 'x', member_account_ids: [w.sender.id] }, 400],
+      [{ title: 'x', member_account_ids: [w.sender.id, w.sender.id] }, 400],
+      [{ title: 'x', member_account_ids: [w.sender.id, 999999] }, 404],
+      [{ title: 'x', member_account_ids: [w.sender.id, w.offline.id] }, 400],
+      [{ title: '', member_account_ids: [w.sender.id, w.ryan.id] }, 400],
+    ] as const;
+    for (const [body, status] of bad) {
+      const res = await h.inject({ method: 'POST', url: '/_kapibara/v1/group_chats', payload: body });
+      assert.equal(res.statusCode, status, res.body);
+      assert.equal(typeof res.json().error, 'string');
+    }
+    const state = await h.control('GET', '/state');
+    assert.equal(state.talk_group_chats.length, 1);
+    assert.equal(state.talk_group_chat_members.length, 3);
+    await h.control('POST', '/reset');
+    assert.equal((await h.inject({ method: 'GET', url: `/_kapibara/v1/group_chats/${w.group.id}` })).statusCode, 404);
+    await h.control('PUT', '/state', state);
+    assert.equal((await h.control('GET', `/group_chats/${w.group.id}`)).title, 'Dessert club');
+    const hookBad = await h.inject({ method: 'PUT', url: `/_kapibara/v1/apps/${w.app.id}/sharing_webhook`, payload: { url: 'ftp://x', method: 'GET' } });
+    assert.equal(hookBad.statusCode, 400);
+  });
+});
