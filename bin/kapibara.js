@@ -3,5 +3,5 @@ import { main } from '../dist/src/cli.js';
 
 main(process.argv.slice(2)).catch((err) => {
   console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
+  process.exit(err?.exitCode ?? 1);
 });

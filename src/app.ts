@@ -12,14 +12,20 @@ import { ScopeCatalog } from './core/scopes.js';
 import { registerRoutes } from './core/route.js';
 import type { Plugin, Product } from './core/product.js';
 import { installGetForms } from './core/get-form.js';
+import { installInspector, type InspectorOptions } from './core/inspector.js';
 import { installSecurity, serverLimitOptions, trustedProxies, type SecurityOptions } from './core/security.js';
 import type { PlatformConfig } from './core/platform.js';
 import { storeDirectory } from './store/directory.js';
 import { products as defaultProducts } from './products/index.js';
-import { openStore, stateTables } from './kapibara.js';
+import { openStore, stateTables, storeSchema } from './kapibara.js';
 import controlRoutes, { CONTROL_PREFIX } from './control/routes.js';
 import consoleRoutes, { CONSOLE_PREFIX } from './console/routes.js';
 import avatarRoutes, { AVATAR_PREFIX } from './console/avatars.js';
+import { HEALTH_PATH, healthRoutes } from './control/health.js';
+import { collectRoutes, openApiDocument } from './core/openapi.js';
+import { VERSION } from './version.js';
+
+export const OPENAPI_PATH = '/_kapibara/openapi.json';
 
 export interface AppOptions extends StoreOptions, PlatformConfig, SecurityOptions {
   /** An already-open store (tests share one per file); otherwise one is opened. */
@@ -28,6 +34,8 @@ export interface AppOptions extends StoreOptions, PlatformConfig, SecurityOption
   logger?: FastifyServerOptions['logger'];
   /** The products to serve (default: all of src/products/index.ts). */
   products?: readonly Product[];
+  /** The request inspector's retention and body recording (core/inspector.ts). */
+  inspector?: InspectorOptions;
 }
 
 /** Kapibara's own paths; each product adds the prefixes of its surfaces. */
@@ -67,6 +75,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     frameworkErrors: frameworkErrorHandler(surfaces),
     clientErrorHandler: clientErrorHandler(surfaces),
   });
+  const registered = collectRoutes(app);
   app.decorate('platform', {
     store,
     db: store.db,
@@ -81,6 +90,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   if (!options.store) app.addHook('onClose', async () => store.close());
 
   installErrorHandling(app, surfaces);
+  installInspector(app, store, surfaces, options.inspector);
   installValidation(app);
   installJsonParsing(app);
   await app.register(formbody, { parser: parseForm });
@@ -95,6 +105,17 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   }
   await app.register(onSurface('control', (scope) => controlRoutes(scope, products)), { prefix: CONTROL_PREFIX });
   await app.register(onSurface('page', (scope) => consoleRoutes(scope, products)), { prefix: CONSOLE_PREFIX });
+  await app.register(onSurface('control', healthRoutes(Object.keys(storeSchema(products).migrations))));
+  // Generated from the routes as registered (core/openapi.ts), once, on first request.
+  let openApi: string | undefined;
+  await app.register(
+    onSurface('control', async (scope) => {
+      scope.get(OPENAPI_PATH, {}, async (_req, reply) => {
+        openApi ??= JSON.stringify(openApiDocument(registered(), (o) => o.config?.surface ?? 'kapi', VERSION));
+        return reply.type('application/json').send(openApi);
+      });
+    }),
+  );
   // Avatars are images an API answer links to: their errors are kapi's, as /dn/ images'.
   await app.register(avatarRoutes, { prefix: AVATAR_PREFIX });
   return app;

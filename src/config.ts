@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { SecurityOptions } from './core/security.js';
 
@@ -26,8 +27,8 @@ export interface ServerConfig {
 export function parseServerConfig(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
-): { config: ServerConfig; positionals: string[]; out?: string } {
-  const { values, positionals } = parseArgs({
+): { config: ServerConfig; positionals: string[]; out?: string; importFile?: string; exportOnExit?: string; dataGiven: boolean; portGiven: boolean } {
+  const { values, positionals } = parseFlags(() => parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -45,23 +46,41 @@ export function parseServerConfig(
       'headers-timeout': { type: 'string' },
       'max-connections-per-client': { type: 'string' },
       out: { type: 'string' },
+      import: { type: 'string' },
+      'export-on-exit': { type: 'string' },
     },
-  });
+  }));
   const portText = values.port ?? env.PORT ?? String(DEFAULT_PORT);
   const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port: ${portText}`);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`invalid ${values.port !== undefined ? '--port' : 'PORT'} "${portText}": expected a port number from 0 to 65535`);
   const tlsPortText = values['tls-port'] ?? env.KAPIBARA_TLS_PORT;
   const tlsPort = tlsPortText === undefined || tlsPortText === '' ? undefined : Number(tlsPortText);
-  if (tlsPort !== undefined && (!Number.isInteger(tlsPort) || tlsPort < 0 || tlsPort > 65535)) throw new Error(`invalid TLS port: ${tlsPortText}`);
-  const dataDir = resolve(values.data ?? env.KAPIBARA_DATA ?? DEFAULT_DATA_DIR);
+  if (tlsPort !== undefined && (!/^\d+$/.test(tlsPortText!) || tlsPort > 65535)) {
+    throw new UsageError(`invalid ${values['tls-port'] !== undefined ? '--tls-port' : 'KAPIBARA_TLS_PORT'} "${tlsPortText}": expected a port number from 0 to 65535`);
+  }
+  const dataText = values.data ?? env.KAPIBARA_DATA;
+  const dataDir = resolve(dataText ?? DEFAULT_DATA_DIR);
+  if (dataText !== undefined && dataText !== ':memory:' && statSync(dataDir, { throwIfNoEntry: false })?.isDirectory() === false) {
+    throw new UsageError(`invalid ${values.data !== undefined ? '--data' : 'KAPIBARA_DATA'} "${dataText}": it is a file; --data names a folder (or :memory:)`);
+  }
+  const databaseUrl = values['database-url'] ?? env.DATABASE_URL ?? undefined;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\/./i.test(databaseUrl)) {
+    throw new UsageError(
+      `invalid ${values['database-url'] !== undefined ? '--database-url' : 'DATABASE_URL'} "${redactUrl(databaseUrl)}": only PostgreSQL is supported (postgres://user:password@host:5432/db); without it the store is SQLite in --data`,
+    );
+  }
+  const publicUrl = values['public-url'] ?? env.KAPIBARA_PUBLIC_URL ?? undefined;
+  if (publicUrl !== undefined && !isHttpOrigin(publicUrl)) {
+    throw new UsageError(`invalid ${values['public-url'] !== undefined ? '--public-url' : 'KAPIBARA_PUBLIC_URL'} "${publicUrl}": expected an http(s) URL such as https://kapibara.example.com`);
+  }
   return {
     config: {
       port,
       host: values.host ?? env.HOST ?? DEFAULT_HOST,
       dataDir,
       sqlitePath: dataDir === resolve(':memory:') ? ':memory:' : join(dataDir, 'kapibara.sqlite'),
-      databaseUrl: values['database-url'] ?? env.DATABASE_URL ?? undefined,
-      publicUrl: values['public-url'] ?? env.KAPIBARA_PUBLIC_URL ?? undefined,
+      databaseUrl,
+      publicUrl,
       operatorToken: values['operator-token'] ?? env.KAPIBARA_OPERATOR_TOKEN ?? undefined,
       tlsPort,
       demo: !values['no-demo'],
@@ -69,15 +88,51 @@ export function parseServerConfig(
         allowedHosts: list(values['allowed-host'], env.KAPIBARA_ALLOWED_HOSTS),
         trustProxy: list(values['trust-proxy'], env.KAPIBARA_TRUST_PROXY),
         limits: {
-          requestTimeoutMs: seconds('request timeout', values['request-timeout'] ?? env.KAPIBARA_REQUEST_TIMEOUT),
-          headersTimeoutMs: seconds('headers timeout', values['headers-timeout'] ?? env.KAPIBARA_HEADERS_TIMEOUT),
-          maxConnectionsPerClient: count('max connections per client', values['max-connections-per-client'] ?? env.KAPIBARA_MAX_CONNECTIONS_PER_CLIENT),
+          requestTimeoutMs: seconds(values['request-timeout'] !== undefined ? '--request-timeout' : 'KAPIBARA_REQUEST_TIMEOUT', values['request-timeout'] ?? env.KAPIBARA_REQUEST_TIMEOUT),
+          headersTimeoutMs: seconds(values['headers-timeout'] !== undefined ? '--headers-timeout' : 'KAPIBARA_HEADERS_TIMEOUT', values['headers-timeout'] ?? env.KAPIBARA_HEADERS_TIMEOUT),
+          maxConnectionsPerClient: count(values['max-connections-per-client'] !== undefined ? '--max-connections-per-client' : 'KAPIBARA_MAX_CONNECTIONS_PER_CLIENT', values['max-connections-per-client'] ?? env.KAPIBARA_MAX_CONNECTIONS_PER_CLIENT),
         },
       },
     },
     positionals,
     out: values.out,
+    importFile: values.import,
+    exportOnExit: values['export-on-exit'],
+    dataGiven: dataText !== undefined,
+    portGiven: values.port !== undefined || (env.PORT ?? '') !== '',
   };
+}
+
+/** A mistake in the command line: the message is one line naming the flag. */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+}
+
+/** Runs parseArgs, with its errors reworded as one line naming the flag. */
+function parseFlags<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    const message = (err as Error).message;
+    const unknown = /Unknown option '([^']+)'/.exec(message);
+    if (unknown) throw new UsageError(`unknown option ${unknown[1]} (--help lists the options)`);
+    const missing = /Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(message);
+    if (missing) throw new UsageError(`${missing[1]} needs a value`);
+    const noValue = /Option '(--[\w-]+)' does not take an argument/.exec(message);
+    if (noValue) throw new UsageError(`${noValue[1]} takes no value`);
+    throw new UsageError(message.split('\n')[0]);
+  }
+}
+
+function isHttpOrigin(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  const url = new URL(text);
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+}
+
+/** A database URL as it may be printed: without its password. */
+function redactUrl(text: string): string {
+  return text.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
 
 /** Repeated flags and comma-separated values (flags win over the environment). */
@@ -89,14 +144,14 @@ function list(flags: string[] | undefined, envValue: string | undefined): string
 function seconds(what: string, text: string | undefined): number | undefined {
   if (text === undefined || text === '') return undefined;
   const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`invalid ${what}: ${text} (seconds, more than 0)`);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`invalid ${what} "${text}": expected seconds, more than 0`);
   return Math.round(n * 1000);
 }
 
 function count(what: string, text: string | undefined): number | undefined {
   if (text === undefined || text === '') return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`invalid ${what}: ${text} (a whole number, 0 for no limit)`);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`invalid ${what} "${text}": expected a whole number, 0 for no limit`);
   return n;
 }
 

@@ -410,8 +410,8 @@ it('security flags and environment variables are parsed (flags win; lists are co
   });
   const fromEnv = parseServerConfig([], { KAPIBARA_ALLOWED_HOSTS: 'sandbox.internal, other.internal', KAPIBARA_TRUST_PROXY: 'loopback' }).config.security;
   assert.deepEqual([fromEnv.allowedHosts, fromEnv.trustProxy], [['sandbox.internal', 'other.internal'], ['loopback']]);
-  assert.throws(() => parseServerConfig(['--request-timeout', '0'], {}), /invalid request timeout/);
-  assert.throws(() => parseServerConfig(['--max-connections-per-client=1.5'], {}), /invalid max connections per client/);
+  assert.throws(() => parseServerConfig(['--request-timeout', '0'], {}), /invalid --request-timeout "0"/);
+  assert.throws(() => parseServerConfig(['--max-connections-per-client=1.5'], {}), /invalid --max-connections-per-client "1.5"/);
 });
 
 it('a framable page lists the app’s web domains as frame ancestors (origins as written, bare hosts on any scheme and port)', () => {

@@ -10,6 +10,7 @@ import { listFriends } from '../store/friendships.js';
 import { originOf } from '../core/platform.js';
 import { HTML_TYPE } from '../core/http.js';
 import type { Product } from '../core/product.js';
+import consoleRequests from './requests.js';
 
 /**
  * The web console: what the platform holds and what each simulated person would see.
@@ -41,7 +42,7 @@ export function consolePage(title: string, body: RawHtml): string {
 function page(title: string, body: RawHtml): string {
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${title} · Kapibara console</title><style>${raw(STYLE)}</style></head>
-<body><header><a href="${CONSOLE_PREFIX}">Kapibara console</a><span class="muted">simulated Kakao platform</span></header>
+<body><header><a href="${CONSOLE_PREFIX}">Kapibara console</a><a href="${CONSOLE_PREFIX}/requests">Requests</a><span class="muted">simulated Kakao platform</span></header>
 <main>${body}</main></body></html>`.html;
 }
 
@@ -64,6 +65,7 @@ function checkOperator(req: FastifyRequest, reply: FastifyReply): boolean {
 
 export default async function consoleRoutes(root: FastifyInstance, products: readonly Product[]): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  await app.register(consoleRequests(page, checkOperator));
   const links = products.flatMap((p) => p.consolePages?.links ?? []);
   for (const product of products) {
     const own = product.consolePages;

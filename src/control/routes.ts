@@ -13,6 +13,7 @@ import { deleteLink, findLink, saveLink, type Link } from '../store/links.js';
 import { exportState, importState, resetState, StateFormatError, type StateDocument } from '../store/state.js';
 import { grantConsent } from '../store/grants.js';
 import { SigningKeys } from '../core/keys.js';
+import requestsRoutes from './requests.js';
 import { Id, LIMITS as L, Text } from './limits.js';
 
 /**
@@ -193,6 +194,7 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('onRequest', async (req) => checkOperator(req));
   for (const product of products) if (product.control) await app.register(product.control);
+  await app.register(requestsRoutes);
 
   const mustApp = (id: number) => findAppOr404(app.platform.db, id);
   const mustAccount = (id: number) => findAccountOr404(app.platform.db, id);

@@ -2,12 +2,15 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Store } from '../db/index.js';
 import { StampedCache } from '../db/stamped-cache.js';
 import { JSON_TYPE } from './http.js';
+import type { CallIdentity } from './inspector.js';
 
 export interface Answer {
   /** The 200 body; serialized with the route's response schema. */
   payload: unknown;
   /** Until when (platform clock, ms) the answer may be served again: the token's expiry. */
   validUntil: number;
+  /** Who made the call (the request inspector records it for kept answers too). */
+  who?: CallIdentity;
 }
 
 /**
@@ -19,7 +22,7 @@ export interface Answer {
  * store (a route declared with `keep`, see core/route.ts).
  */
 export class KeptAnswers {
-  private readonly cache: StampedCache<{ body: string; validUntil: number; year: number }>;
+  private readonly cache: StampedCache<{ body: string; validUntil: number; year: number; who: CallIdentity | null }>;
 
   constructor(store: Store) {
     this.cache = new StampedCache(store);
@@ -32,10 +35,13 @@ export class KeptAnswers {
     // A GET with form fields in its body (core/get-form.ts) differs by more than its URL.
     const key = req.method === 'GET' && req.body === undefined ? `${req.headers.authorization ?? ''}\n${req.url}\n${varies}` : undefined;
     const kept = key === undefined ? undefined : this.cache.lookup(key);
-    if (kept?.hit && kept.value.validUntil > now && kept.value.year === year) return reply.type(JSON_TYPE).send(kept.value.body);
+    if (kept?.hit && kept.value.validUntil > now && kept.value.year === year) {
+      req.kapibaraCall = kept.value.who;
+      return reply.type(JSON_TYPE).send(kept.value.body);
+    }
     const answer = await compute();
     const body = reply.serialize(answer.payload) as string;
-    if (key !== undefined && kept && !kept.hit) this.cache.store(key, kept.stamp, { body, validUntil: answer.validUntil, year });
+    if (key !== undefined && kept && !kept.hit) this.cache.store(key, kept.stamp, { body, validUntil: answer.validUntil, year, who: answer.who ?? null });
     return reply.type(JSON_TYPE).send(body);
   }
 }

@@ -7,6 +7,7 @@ import { type AppCall, type Call, type PersonCall, type UserCall, ANY_KEY, baseC
 import { type RawParams, rawParams, validateParams } from './params.js';
 import { JSON_TYPE, type Surface } from './http.js';
 import { KeptAnswers } from './kept-answers.js';
+import type { CallIdentity } from './inspector.js';
 
 /**
  * One way to declare an emulated Kakao API route: its literal path, who may call it, the
@@ -83,6 +84,18 @@ async function authenticate(req: FastifyRequest, d: RouteDeclaration): Promise<C
   }
 }
 
+/** Who made the call, for the request inspector (core/inspector.ts). */
+function identify(call: Call, d: RouteDeclaration): CallIdentity {
+  const person = call as Partial<PersonCall>;
+  return {
+    appId: person.app?.id ?? null,
+    accountId: person.account?.id ?? null,
+    userId: person.link?.userId ?? null,
+    scopes: person.link ? Object.keys(person.link.scopes) : null,
+    apiType: d.apiType ?? null,
+  };
+}
+
 const keptAnswers = new WeakMap<RouteDeclaration, RegistryKey<KeptAnswers>>();
 function keptFor(d: RouteDeclaration): RegistryKey<KeptAnswers> {
   let key = keptAnswers.get(d);
@@ -95,6 +108,7 @@ export function registerRoutes(app: FastifyInstance, declarations: readonly Rout
   for (const d of declarations as RouteDeclaration[]) {
     if (d.scopes?.length && !d.apiType) throw new Error(`${d.url}: scopes need an apiType`);
     const respond = async (req: FastifyRequest, reply: FastifyReply, call: Call) => {
+      req.kapibaraCall = identify(call, d);
       if (d.scopes?.length) requireScopes(call as PersonCall, d.apiType!, d.scopes);
       const raw = rawParams(req);
       const input = d.params ? validateParams(d.params, raw) : raw;
@@ -105,7 +119,7 @@ export function registerRoutes(app: FastifyInstance, declarations: readonly Rout
     app.route({
       method: d.method,
       url: d.url,
-      config: { surface: d.surface ?? 'kapi' },
+      config: { surface: d.surface ?? 'kapi', declaration: d },
       schema,
       handler: async (req, reply) => {
         if (d.keep) {
@@ -113,7 +127,7 @@ export function registerRoutes(app: FastifyInstance, declarations: readonly Rout
           const answers = req.server.platform.store.registry.get(keptFor(d));
           return answers.serve(req, reply, keep.varies(baseCall(req)), async () => {
             const call = await authenticate(req, d);
-            return { payload: await respond(req, reply, call), validUntil: keep.validUntil(call as never) };
+            return { payload: await respond(req, reply, call), validUntil: keep.validUntil(call as never), who: req.kapibaraCall ?? undefined };
           });
         }
         const result = await respond(req, reply, await authenticate(req, d));

@@ -7,6 +7,7 @@ import { storedClockOffset } from '../core/clock.js';
 import { passwordForStorage } from '../core/passwords.js';
 import { columnTooLong } from '../control/limits.js';
 import type { TableSpec } from '../db/tables.js';
+import { explainImportError, validateState } from './state-schema.js';
 
 /**
  * Export, import and reset of all state, in one JSON format (docs/state-format.md):
@@ -74,27 +75,25 @@ export async function importState(
   tables: readonly TableSpec[],
   doc: StateDocument,
   now: number,
-  options: { replace?: boolean } = {},
+  options: { replace?: boolean; source?: string; progress?: (done: number, total: number) => void } = {},
 ): Promise<Record<string, number>> {
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new StateFormatError('state must be a JSON object');
-  const known = new Set(tables.map((t) => t.name));
-  for (const key of Object.keys(doc)) {
-    if (key !== 'version' && !known.has(key as TableSpec['name'])) throw new StateFormatError(`unknown table "${key}"`);
-    if (key !== 'version' && !Array.isArray(doc[key])) throw new StateFormatError(`"${key}" must be an array of rows`);
-  }
+  // Checked whole before anything is written (store/state-schema.ts).
+  await validateState(db, tables, doc, options.source);
   const counts: Record<string, number> = {};
+  const total = tables.reduce((n, spec) => n + ((doc[spec.name] as unknown[] | undefined)?.length ?? 0), 0);
+  let done = 0;
   await db.transaction().execute(async (tx) => {
     if (options.replace) await deleteAll(tx, tables);
     for (const spec of tables) {
       const rows = (doc[spec.name] as Record<string, unknown>[] | undefined) ?? [];
       for (const [i, input] of rows.entries()) {
-        if (typeof input !== 'object' || input === null) throw new StateFormatError(`${spec.name}[${i}] must be an object`);
         try {
           await importRow(tx, spec, input, now);
         } catch (err) {
           if (err instanceof StateFormatError) throw err;
-          throw new StateFormatError(`${spec.name}[${i}]: ${(err as Error).message}`);
+          throw explainImportError(err, spec.name, i, input, options.source);
         }
+        options.progress?.(++done, total);
       }
       counts[spec.name] = rows.length;
     }

@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { JSON_TYPE } from '../core/http.js';
+import { VERSION } from '../version.js';
+
+/**
+ * /_kapibara/health: is this instance ready to serve? The store answers a query, and every
+ * migration this build knows has been applied. No operator token is needed (compose files,
+ * load balancers and `kapibara exec` probe it), so it tells nothing about the state: no
+ * counts, no names, no keys. 200 when ready, 503 with the control plane's `{error}` shape
+ * (and the same fields) when not.
+ */
+export const HEALTH_PATH = '/_kapibara/health';
+
+const started = Date.now();
+
+export function healthRoutes(migrationNames: readonly string[]) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.get(HEALTH_PATH, {}, async (_req, reply) => {
+      const { db, dialect } = app.platform;
+      let reachable = true;
+      let applied: string[] = [];
+      try {
+        await sql`select 1`.execute(db);
+        applied = (await db.selectFrom('kysely_migration' as any).select('name').execute()).map((r) => String((r as { name: string }).name));
+      } catch {
+        reachable = false;
+      }
+      const missing = migrationNames.filter((m) => !applied.includes(m));
+      const body = {
+        status: reachable && missing.length === 0 ? 'ok' : 'unavailable',
+        version: VERSION,
+        uptime_s: Math.floor((Date.now() - started) / 1000),
+        store: { dialect, reachable },
+        migrations: { current: reachable && missing.length === 0, applied: applied.length, known: migrationNames.length },
+      };
+      if (body.status === 'ok') return reply.header('cache-control', 'no-store').type(JSON_TYPE).send(body);
+      const error = !reachable ? 'the store does not answer' : `migrations not applied: ${missing.join(', ')}`;
+      return reply.status(503).header('cache-control', 'no-store').type(JSON_TYPE).send({ error, ...body });
+    });
+  };
+}

@@ -1,0 +1,310 @@
+import type { Static } from '@sinclair/typebox';
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { Clock } from './core/clock.js';
+import type { InspectorOptions, RequestFilter, RequestRecord } from './core/inspector.js';
+import type { StoreOptions } from './db/index.js';
+import { openStore, stateTables } from './kapibara.js';
+import { DEMO_APP_ID, DEMO_KEYS, seedDemo } from './demo.js';
+import { importState, type StateDocument } from './store/state.js';
+import type { AccountBody, AppBody, accountJson, appJson } from './control/routes.js';
+
+/**
+ * Kapibara inside a test suite (`import { startKapibara } from 'kapibara/testing'`): an
+ * in-process server on a free loopback port, on an in-memory store unless told otherwise,
+ * and a typed client for the control plane. `connectKapibara(url)` gives the same client
+ * for a Kapibara already running (`kapibara exec`, a compose service). docs/testing.md.
+ */
+
+export type App = ReturnType<typeof appJson>;
+export type AppInput = Static<typeof AppBody>;
+export type Person = ReturnType<typeof accountJson>;
+export type PersonInput = Static<typeof AccountBody>;
+export type { RequestFilter, RequestRecord, StateDocument };
+
+export interface Link {
+  app_id: number;
+  account_id: number;
+  user_id: number;
+  uuid: string;
+  connected_at: string;
+  signed_up: boolean;
+  properties: Record<string, string>;
+  scopes: string[];
+  terms: string[];
+}
+
+export interface LinkInput {
+  scopes?: string[];
+  terms?: string[];
+  properties?: Record<string, string>;
+  signed_up?: boolean;
+  /** Replace the agreed scopes and terms instead of adding to them. */
+  replace?: boolean;
+}
+
+export interface Tokens {
+  token_type: 'bearer';
+  access_token: string;
+  /** Present when the app has OpenID Connect on and `openid` is among the scopes. */
+  id_token?: string;
+  expires_in: number;
+  refresh_token: string;
+  refresh_token_expires_in: number;
+  scope: string;
+  user_id: number;
+}
+
+export interface TokenInput {
+  /** Consent items to agree to (default: every item the app configures). */
+  scopes?: string[];
+  terms?: string[];
+  /** The `nonce` claim of the id_token. */
+  nonce?: string;
+}
+
+export interface Template {
+  id: number;
+  app_id: number;
+  name: string;
+  object_type: string;
+  template: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
+export interface ClockState {
+  now: string;
+  offset_ms: number;
+}
+
+export interface Health {
+  status: 'ok' | 'unavailable';
+  version: string;
+  uptime_s: number;
+  store: { dialect: 'sqlite' | 'postgres'; reachable: boolean };
+  migrations: { current: boolean; applied: number; known: number };
+}
+
+export interface RequestList {
+  capacity: number;
+  recorded: number;
+  held: number;
+  requests: RequestRecord[];
+}
+
+/** A control-plane call that failed: its HTTP status and the `{error}` message. */
+export class KapibaraError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly method: string,
+    readonly path: string,
+  ) {
+    super(`${method} ${path}: ${status} ${error}`);
+    this.name = 'KapibaraError';
+  }
+}
+
+/** The demo app's keys (created on a fresh store unless `demo: false`). */
+export interface DemoApp {
+  appId: number;
+  restApiKey: string;
+  javascriptKey: string;
+  nativeKey: string;
+  adminKey: string;
+}
+
+export const DEMO_APP: DemoApp = {
+  appId: DEMO_APP_ID,
+  restApiKey: DEMO_KEYS.rest_api,
+  javascriptKey: DEMO_KEYS.javascript,
+  nativeKey: DEMO_KEYS.native,
+  adminKey: DEMO_KEYS.admin,
+};
+
+/** A typed client for the control plane (`/_kapibara/v1`, docs/control-plane.md). */
+export class ControlClient {
+  constructor(
+    readonly url: string,
+    private readonly operatorToken?: string,
+  ) {}
+
+  async call<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    // The header marks a call no browser page could send cross-origin (docs/security.md).
+    const headers: Record<string, string> = { 'x-kapibara-control': '1' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.operatorToken) headers.authorization = `Bearer ${this.operatorToken}`;
+    const res = await fetch(`${this.url}/_kapibara/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    const json = text ? (JSON.parse(text) as unknown) : undefined;
+    if (!res.ok) throw new KapibaraError(res.status, (json as { error?: string } | undefined)?.error ?? text, method, path);
+    return json as T;
+  }
+
+  readonly apps = {
+    create: (input: AppInput = {}) => this.call<App>('POST', '/apps', input),
+    list: () => this.call<App[]>('GET', '/apps'),
+    get: (appId: number) => this.call<App>('GET', `/apps/${appId}`),
+    update: (appId: number, input: AppInput) => this.call<App>('PATCH', `/apps/${appId}`, input),
+    delete: (appId: number) => this.call<void>('DELETE', `/apps/${appId}`),
+  };
+
+  readonly people = {
+    create: (input: PersonInput = {}) => this.call<Person>('POST', '/accounts', input),
+    list: () => this.call<Person[]>('GET', '/accounts'),
+    get: (accountId: number) => this.call<Person>('GET', `/accounts/${accountId}`),
+    byEmail: async (email: string) => (await this.call<Person[]>('GET', `/accounts?email=${encodeURIComponent(email)}`))[0],
+    update: (accountId: number, input: PersonInput) => this.call<Person>('PATCH', `/accounts/${accountId}`, input),
+    delete: (accountId: number) => this.call<void>('DELETE', `/accounts/${accountId}`),
+    friends: (accountId: number) => this.call<{ account_id: number; nickname: string; favorite: boolean }[]>('GET', `/accounts/${accountId}/friends`),
+  };
+
+  readonly friendships = {
+    /** Makes two people friends (both ways); `favorite`: a marks b, `friendFavorite`: b marks a. */
+    add: (accountId: number, friendAccountId: number, options: { favorite?: boolean; friendFavorite?: boolean } = {}) =>
+      this.call<{ account_id: number; friend_account_id: number }>('POST', '/friendships', {
+        account_id: accountId,
+        friend_account_id: friendAccountId,
+        favorite: options.favorite,
+        friend_favorite: options.friendFavorite,
+      }),
+    remove: (accountId: number, friendAccountId: number) =>
+      this.call<void>('DELETE', '/friendships', { account_id: accountId, friend_account_id: friendAccountId }),
+  };
+
+  /** A person's link to an app: what they agreed to, their properties and signup state. */
+  readonly consents = {
+    get: (appId: number, accountId: number) => this.call<Link>('GET', `/apps/${appId}/users/${accountId}`),
+    set: (appId: number, accountId: number, input: LinkInput) => this.call<Link>('PUT', `/apps/${appId}/users/${accountId}`, input),
+    /** Unlinks the person from the app. */
+    delete: (appId: number, accountId: number) => this.call<void>('DELETE', `/apps/${appId}/users/${accountId}`),
+  };
+
+  /** Tokens without a browser: the person agrees (to every configured item by default) and gets tokens. */
+  tokens(appId: number, accountId: number, input: TokenInput = {}): Promise<Tokens> {
+    return this.call<Tokens>('POST', `/apps/${appId}/users/${accountId}/tokens`, input);
+  }
+
+  readonly templates = {
+    create: (appId: number, input: { id?: number; name?: string; template: Record<string, unknown> }) =>
+      this.call<Template>('POST', `/apps/${appId}/templates`, input),
+    list: (appId: number) => this.call<Template[]>('GET', `/apps/${appId}/templates`),
+    get: (appId: number, templateId: number) => this.call<Template>('GET', `/apps/${appId}/templates/${templateId}`),
+    update: (appId: number, templateId: number, input: { name?: string; template: Record<string, unknown> }) =>
+      this.call<Template>('PUT', `/apps/${appId}/templates/${templateId}`, input),
+    delete: (appId: number, templateId: number) => this.call<void>('DELETE', `/apps/${appId}/templates/${templateId}`),
+  };
+
+  /** The platform clock: token expiry and quotas follow it. */
+  readonly clock = {
+    get: () => this.call<ClockState>('GET', '/clock'),
+    advance: (seconds: number) => this.call<ClockState>('POST', '/clock', { advance_seconds: seconds }),
+    set: (now: Date | string) => this.call<ClockState>('POST', '/clock', { now: typeof now === 'string' ? now : now.toISOString() }),
+    reset: () => this.call<ClockState>('POST', '/clock', { offset_ms: 0 }),
+  };
+
+  readonly state = {
+    export: () => this.call<StateDocument>('GET', '/state'),
+    /** Replaces all state with the document. */
+    import: (doc: StateDocument) => this.call<{ imported: Record<string, number> }>('PUT', '/state', doc),
+    /** Adds the document's rows to the state. */
+    seed: (doc: StateDocument) => this.call<{ imported: Record<string, number> }>('POST', '/state', doc),
+  };
+
+  /** What apps sent to the emulated Kakao hosts (the request inspector). */
+  readonly requests = {
+    list: (filter: RequestFilter = {}) => {
+      const query = new URLSearchParams();
+      for (const [k, v] of Object.entries(filter)) if (v !== undefined) query.set(k, String(v));
+      const qs = query.toString();
+      return this.call<RequestList>('GET', `/requests${qs ? `?${qs}` : ''}`);
+    },
+    clear: () => this.call<void>('DELETE', '/requests'),
+  };
+
+  /** Deletes all state (the server's signing key and certificate stay) and moves the clock back. */
+  reset(): Promise<{ reset: true }> {
+    return this.call('POST', '/reset');
+  }
+
+  async health(): Promise<Health> {
+    const res = await fetch(`${this.url}/_kapibara/health`);
+    return (await res.json()) as Health;
+  }
+}
+
+export interface StartOptions extends StoreOptions {
+  /** Create the demo app and people (default true). */
+  demo?: boolean;
+  /** A state document (or the path of a JSON file) to import before serving. */
+  state?: StateDocument | string;
+  /** Require this token on the control plane. */
+  operatorToken?: string;
+  /** Fixed origin for absolute URLs (default: the one each request reached). */
+  publicUrl?: string;
+  /** Port to listen on (default: a free one). */
+  port?: number;
+  inspector?: InspectorOptions;
+}
+
+export interface RunningKapibara {
+  /** `http://127.0.0.1:<port>`: kauth, kapi and the control plane all answer here. */
+  url: string;
+  control: ControlClient;
+  /** The demo app's keys, when it was created. */
+  demo?: DemoApp;
+  /** The Fastify instance (`app.inject` for tests that skip the network). */
+  app: FastifyInstance;
+  stop(): Promise<void>;
+}
+
+function readState(state: StateDocument | string): StateDocument {
+  if (typeof state !== 'string') return state;
+  let text: string;
+  try {
+    text = readFileSync(state, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read ${state}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as StateDocument;
+  } catch (err) {
+    throw new Error(`${state}: not JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Starts Kapibara in this process; `stop()` closes the server and its store. */
+export async function startKapibara(options: StartOptions = {}): Promise<RunningKapibara> {
+  const doc = options.state === undefined ? undefined : readState(options.state);
+  const source = typeof options.state === 'string' ? options.state : 'state';
+  const store = await openStore({ databaseUrl: options.databaseUrl, sqlitePath: options.databaseUrl ? undefined : (options.sqlitePath ?? ':memory:') });
+  try {
+    const clock = new Clock();
+    if (doc) await importState(store.db, stateTables(), doc, clock.now(), { replace: true, source });
+    const seeded = options.demo === false || doc ? false : await seedDemo(store.db, clock.now());
+    const app = await buildApp({ store, clock, operatorToken: options.operatorToken, publicUrl: options.publicUrl, inspector: options.inspector });
+    await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const hasDemo = seeded || Boolean(await store.db.selectFrom('apps').select('id').where('id', '=', DEMO_APP_ID).executeTakeFirst());
+    return {
+      url,
+      app,
+      control: new ControlClient(url, options.operatorToken),
+      demo: hasDemo ? DEMO_APP : undefined,
+      async stop() {
+        await app.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+/** A control-plane client for a Kapibara that is already running (default: `$KAPIBARA_URL`). */
+export function connectKapibara(url: string | undefined = process.env.KAPIBARA_URL, operatorToken = process.env.KAPIBARA_OPERATOR_TOKEN): ControlClient {
+  if (!url) throw new Error('connectKapibara: no URL given and KAPIBARA_URL is not set');
+  return new ControlClient(url.replace(/\/$/, ''), operatorToken || undefined);
+}

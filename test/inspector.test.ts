@@ -1,0 +1,155 @@
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { forEachStore, form } from './helpers/harness.js';
+import { buildApp } from '../src/app.js';
+import { requestLog } from '../src/core/inspector.js';
+
+forEachStore('request inspector', (h) => {
+  it('records an app’s calls, read back filtered: /v2/user/me once, with the scopes the person had', async () => {
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required', account_email: 'optional' } });
+    const other = await h.createApp();
+    const ryan = await h.createAccount({ nickname: 'Ryan' });
+    const t = await h.token(app, ryan, ['profile_nickname']);
+    const o = await h.token(other, ryan, []);
+    assert.equal((await h.kapi('GET', '/v2/user/me', t.access_token)).statusCode, 200);
+    assert.equal((await h.kapi('GET', '/v2/user/me', o.access_token)).statusCode, 200);
+    assert.equal((await h.kapi('GET', '/v1/api/talk/friends', t.access_token)).statusCode, 403);
+
+    const list = await h.control('GET', `/requests?app=${app.id}&path=/v2/user/me`);
+    assert.equal(list.requests.length, 1);
+    const [me] = list.requests;
+    assert.match(me.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.equal(typeof me.duration_ms, 'number');
+    assert.deepEqual({ ...me, id: 0, time: '', duration_ms: 0 }, {
+      id: 0,
+      time: '',
+      method: 'GET',
+      path: '/v2/user/me',
+      query: {},
+      surface: 'kapi',
+      app_id: app.id,
+      account_id: ryan.id,
+      user_id: t.user_id,
+      api_type: null,
+      scopes: ['profile_nickname'],
+      auth: 'Bearer',
+      client_id: null,
+      status: 200,
+      error_code: null,
+      duration_ms: 0,
+    });
+
+    const refused = await h.control('GET', `/requests?app=${app.id}&status=4xx`);
+    assert.deepEqual(
+      refused.requests.map((r: Record<string, unknown>) => [r.path, r.status, r.error_code, r.api_type]),
+      [['/v1/api/talk/friends', 403, -402, 'FRIENDS']],
+    );
+    // Control-plane calls are Kapibara's own, and a browser's own favicon request is no app's: never recorded.
+    await h.inject({ method: 'GET', url: '/favicon.ico' });
+    const all = await h.control('GET', '/requests');
+    assert.deepEqual(all.requests.map((r: { path: string }) => r.path), ['/v2/user/me', '/v2/user/me', '/v1/api/talk/friends']);
+    assert.equal(all.capacity, 1000);
+    assert.equal(all.recorded, 3);
+  });
+
+  it('records kept answers with their caller too (the second /v2/user/me is served from memory on SQLite)', async () => {
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required' } });
+    const ryan = await h.createAccount({ nickname: 'Ryan' });
+    const t = await h.token(app, ryan);
+    for (let i = 0; i < 3; i++) assert.equal((await h.kapi('GET', '/v2/user/me', t.access_token)).statusCode, 200);
+    const list = await h.control('GET', `/requests?app=${app.id}&path=/v2/user/me&status=200`);
+    assert.deepEqual(list.requests.map((r: Record<string, unknown>) => [r.account_id, r.scopes]), [
+      [ryan.id, ['profile_nickname']],
+      [ryan.id, ['profile_nickname']],
+      [ryan.id, ['profile_nickname']],
+    ]);
+  });
+
+  it('redacts tokens, codes and secrets, and names the app of a kauth call by its client_id', async () => {
+    const app = await h.createApp({ client_secret: 'shh' });
+    const ryan = await h.createAccount();
+    const t = await h.token(app, ryan);
+    await h.inject({ method: 'GET', url: `/v1/user/access_token_info?access_token=${t.access_token}&x=1` });
+    const res = await h.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: form({ grant_type: 'refresh_token', client_id: app.rest_api_key, client_secret: 'wrong', refresh_token: t.refresh_token }),
+    });
+    assert.equal(res.statusCode, 401, res.body);
+    const { requests } = await h.control('GET', '/requests');
+    assert.deepEqual(requests[0].query, { access_token: '[redacted]', x: '1' });
+    assert.equal(requests[0].app_id, app.id);
+    const token = requests[1];
+    assert.deepEqual([token.path, token.surface, token.app_id, token.client_id, token.status, token.error_code, token.body], [
+      '/oauth/token', 'kauth', app.id, app.rest_api_key, 401, 'KOE010', undefined,
+    ]);
+    assert.ok(!JSON.stringify(requests).includes(t.access_token));
+    assert.ok(!JSON.stringify(requests).includes(t.refresh_token));
+  });
+
+  it('records bodies only when asked, sensitive fields still redacted', async () => {
+    const app = await h.createApp();
+    const ryan = await h.createAccount();
+    const t = await h.token(app, ryan);
+    const recording = await buildApp({ store: h.store, inspector: { bodies: true } });
+    try {
+      requestLog(h.store).clear();
+      await recording.inject({
+        method: 'POST',
+        url: '/v1/user/update_profile',
+        headers: { authorization: `Bearer ${t.access_token}`, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: form({ properties: { color: 'red' }, access_token: t.access_token }),
+      });
+      const [r] = requestLog(h.store).all();
+      assert.deepEqual(r.body, { properties: '{"color":"red"}', access_token: '[redacted]' });
+    } finally {
+      await recording.close();
+    }
+  });
+
+  it('filters by method, status, path prefix, person and id; forgets on DELETE and on reset', async () => {
+    const app = await h.createApp();
+    const ryan = await h.createAccount();
+    const t = await h.token(app, ryan);
+    await h.kapi('GET', '/v2/user/me', t.access_token);
+    await h.kapi('POST', '/v1/user/logout', t.access_token);
+    await h.kapi('GET', '/v2/user/me', t.access_token);
+    const byPrefix = await h.control('GET', '/requests?path=/v1/user/*&method=post');
+    assert.deepEqual(byPrefix.requests.map((r: { path: string }) => r.path), ['/v1/user/logout']);
+    const after = await h.control('GET', `/requests?after=${byPrefix.requests[0].id}`);
+    assert.deepEqual(after.requests.map((r: { status: number; error_code: number }) => [r.status, r.error_code]), [[401, -401]]);
+    assert.equal((await h.control('GET', `/requests?account=${ryan.id}`)).requests.length, 2);
+    assert.equal((await h.control('GET', '/requests?status=401')).requests.length, 1);
+    assert.equal((await h.control('GET', '/requests?limit=1')).requests[0].id, after.requests[0].id);
+    const bad = await h.inject({ method: 'GET', url: '/_kapibara/v1/requests?status=abc' });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().error, /status/);
+    assert.equal((await h.inject({ method: 'DELETE', url: '/_kapibara/v1/requests' })).statusCode, 204);
+    assert.deepEqual((await h.control('GET', '/requests')).requests, []);
+    await h.kapi('GET', '/v2/user/me', 'nope');
+    await h.reset();
+    assert.equal((await h.control('GET', '/requests')).recorded, 0);
+  });
+
+  it('keeps a bounded number of records under a load of 100,000 calls, and writes no rows', async () => {
+    const tables = h.app.platform.tables.map((t) => t.name);
+    const rows = async () => {
+      let n = 0;
+      for (const name of tables) n += Number((await h.store.db.selectFrom(name as any).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      return n;
+    };
+    const before = await rows();
+    const log = requestLog(h.store);
+    for (let i = 0; i < 100_000; i++) {
+      const res = await h.inject({ method: 'GET', url: `/v2/user/me?i=${i}` });
+      if (res.statusCode !== 401) assert.fail(res.body);
+    }
+    assert.equal(log.recorded, 100_000);
+    assert.equal(log.size, log.capacity);
+    assert.equal(log.all().length, 1000);
+    assert.equal(log.all()[0].query.i, String(100_000 - 1000));
+    assert.equal(log.all()[999].query.i, String(99_999));
+    assert.equal(await rows(), before);
+  });
+});

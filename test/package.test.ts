@@ -1,0 +1,110 @@
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cpSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Kapibara as an app's project meets it: `npm pack` of this build, installed from the
+ * tarball into a throwaway project next to vitest and jest (from the npm registry), whose
+ * tests use `kapibara/testing`, and whose TypeScript is checked against the shipped .d.ts.
+ * An installation that fails fails this test, loudly: it is never skipped.
+ */
+
+const ROOT = process.cwd();
+// This very build (tests may be compiled to another folder than dist/).
+const BUILT = fileURLToPath(new URL('../src', import.meta.url));
+const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
+const VITEST = '3.2.4';
+const JEST = '29.7.0';
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, timeout = 600_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { cwd, env: { ...process.env, ...env }, timeout, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')} (in ${cwd}) failed: ${err.message}\n${stdout}\n${stderr}`));
+      else resolve((stdout + stderr).replace(/\x1b\[[0-9;]*m/g, ''));
+    });
+  });
+}
+
+/** The test files docs/testing.md shows (```ts file=<path> blocks): run as written. */
+function documentedTestFiles(): { path: string; code: string }[] {
+  const doc = readFileSync(join(ROOT, 'docs/testing.md'), 'utf8');
+  return [...doc.matchAll(/^```\w+ file=(\S+)\n([\s\S]*?)^```$/gm)].map((m) => ({ path: m[1], code: m[2] }));
+}
+
+const TYPED = `import { startKapibara, connectKapibara, KapibaraError, type RunningKapibara, type Tokens, type App } from 'kapibara/testing';
+import { buildApp } from 'kapibara';
+
+export async function typed(): Promise<void> {
+  const k: RunningKapibara = await startKapibara({ demo: false, inspector: { capacity: 10 } });
+  const app: App = await k.control.apps.create({ name: 'typed', redirect_uris: ['http://localhost/cb'] });
+  const tokens: Tokens = await k.control.tokens(app.id, 1, { scopes: ['openid'] });
+  const idToken: string | undefined = tokens.id_token;
+  // @ts-expect-error an app id is a number
+  await k.control.apps.create({ id: 'seven' });
+  // @ts-expect-error no such client group
+  k.control.frobnicate;
+  const list = await connectKapibara(k.url).requests.list({ app: app.id, status: '4xx' });
+  const status: number = list.requests[0].status;
+  void [idToken, status, KapibaraError, buildApp];
+  await k.stop();
+}
+`;
+
+it('installs from the packed tarball and runs an app’s tests with vitest and with jest, typed', { timeout: 1_200_000 }, async () => {
+  const work = mkdtempSync(join(tmpdir(), 'kapibara-package-'));
+  try {
+    // The package as `npm pack` makes it, from this build (dist/src) and the package files.
+    const stage = join(work, 'stage');
+    mkdirSync(join(stage, 'dist'), { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    cpSync(BUILT, join(stage, 'dist/src'), { recursive: true });
+    for (const f of ['bin', 'docs', 'README.md']) cpSync(join(ROOT, f), join(stage, f), { recursive: true });
+    writeFileSync(join(stage, 'package.json'), JSON.stringify(manifest, null, 2));
+    await run('npm', ['pack', '--ignore-scripts', '--pack-destination', work], stage);
+    const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
+    assert.ok(tarball, `npm pack made no tarball in ${work}`);
+
+    const project = join(work, 'app');
+    mkdirSync(join(project, 'test'), { recursive: true });
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'an-app', version: '1.0.0', private: true, type: 'module' }, null, 2));
+    // Install scripts are off: better-sqlite3 would fetch its prebuilt binary from GitHub
+    // (offline here) and otherwise compile SQLite for minutes; the binary of the very same
+    // version already built for this machine is put in its place below.
+    await run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', join(work, tarball!), `vitest@${VITEST}`, `jest@${JEST}`], project);
+    const ours = join(ROOT, 'node_modules/better-sqlite3');
+    const theirs = join(project, 'node_modules/better-sqlite3');
+    assert.equal(JSON.parse(readFileSync(join(theirs, 'package.json'), 'utf8')).version, JSON.parse(readFileSync(join(ours, 'package.json'), 'utf8')).version);
+    mkdirSync(join(theirs, 'build/Release'), { recursive: true });
+    copyFileSync(join(ours, 'build/Release/better_sqlite3.node'), join(theirs, 'build/Release/better_sqlite3.node'));
+
+    const installed = join(project, 'node_modules/kapibara');
+    assert.ok(existsSync(join(installed, 'dist/src/testing.d.ts')), 'the .d.ts files are shipped');
+    assert.ok(!existsSync(join(installed, 'test')), 'tests are not shipped');
+    assert.ok(!existsSync(join(installed, 'src')), 'TypeScript sources are not shipped');
+
+    const files = documentedTestFiles();
+    assert.deepEqual(files.map((f) => f.path), ['test/kakao.vitest.test.ts', 'jest.config.mjs', 'test/kakao.jest.test.mjs']);
+    for (const f of files) writeFileSync(join(project, f.path), f.code);
+    const vitest = await run(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', 'test/kakao.vitest.test.ts'], project, { CI: '1', NO_COLOR: '1' });
+    assert.match(vitest, /Tests {2}3 passed \(3\)/, vitest);
+    const jest = await run(process.execPath, ['--experimental-vm-modules', 'node_modules/jest/bin/jest.js', '--ci', 'test/kakao.jest.test.mjs'], project);
+    assert.match(jest, /Tests: {7}1 passed, 1 total/, jest);
+
+    // The shipped declarations type an app's code: wrong uses are errors (@ts-expect-error).
+    writeFileSync(join(project, 'typed.ts'), TYPED);
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true }, files: ['typed.ts'] }),
+    );
+    await run(process.execPath, [TSC, '-p', 'tsconfig.json'], project);
+    // …and the command is installed too.
+    const version = await run(join(project, 'node_modules/.bin/kapibara'), ['--version'], project);
+    assert.equal(version, `kapibara ${manifest.version}\n`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
