@@ -109,6 +109,9 @@ async function richState(h: Harness) {
   assert.equal(login.statusCode, 303, login.body);
   const cookie = cookiesOf(authorize, login);
   await h.inject({ method: 'GET', url: String(login.headers.location), headers: { cookie } });
+  // An SDK v2 popup login whose result waits for the SDK's poll (/apiweb/code.json).
+  const popup = await h.inject({ method: 'GET', url: `/oauth/authorize?${new URLSearchParams({ client_id: app.javascript_key, redirect_uri: 'JS-SDK', response_type: 'code', auth_tran_id: 'R'.repeat(60) })}`, headers: { cookie } });
+  assert.equal(popup.statusCode, 200, popup.body);
   ok(await h.inject({ method: 'POST', url: '/api/agt', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form({ client_id: app.rest_api_key, access_token: tRyan }) }), 'agt');
 
   // Kakao Talk Channel: a channel linked to a second app, a relation, a chat message, a customer file with a customer.
