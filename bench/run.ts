@@ -334,14 +334,17 @@ async function spawnToFirst200(args: string[], path: string, env: Record<string,
         req.end();
       });
       if (ok) return performance.now() - started;
+      if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with status ${child.exitCode} before answering`);
       if (performance.now() - started > 30_000) throw new Error(`${args.join(' ')} did not answer within 30 s`);
       await new Promise((r) => setTimeout(r, 2));
     }
   } finally {
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
+    if (child.exitCode === null && child.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      });
+    }
   }
 }
 
@@ -349,7 +352,8 @@ const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.len
 
 /** Cold start of `kapibara start` on SQLite, fresh and existing data folder, against a bare node:http process. */
 async function coldStart() {
-  const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+  // What `npx kapibara start` runs (bin/kapibara.js imports dist/src/cli.js and calls main).
+  const cli = fileURLToPath(new URL('../../bin/kapibara.js', import.meta.url));
   const bare = ['-e', "require('node:http').createServer((q, r) => r.end('{}')).listen(Number(process.env.PORT), '127.0.0.1')"];
   const fresh: number[] = [];
   const existing: number[] = [];

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { main } from '../dist/src/cli.js';
+// `kapibara`: the start bundle (scripts/build-start.js) that `npm run build` makes.
+import { main } from '../dist/start/cli.js';
 
 main(process.argv.slice(2)).catch((err) => {
   console.error(err instanceof Error ? err.message : err);

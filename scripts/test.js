@@ -42,7 +42,9 @@ ensureChromium();
 const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--outDir', OUT], { stdio: 'inherit' });
 // The browser SDK (src/sdk) is typechecked and bundled on its own (scripts/build-sdk.js).
 const sdk = spawnSync(process.execPath, ['scripts/build-sdk.js', OUT], { stdio: 'inherit' });
-const typecheckFailed = tsc.status !== 0 || sdk.status !== 0;
+// The start bundle bin/kapibara.js runs (scripts/build-start.js), from this build's modules.
+const start = spawnSync(process.execPath, ['scripts/build-start.js', OUT], { stdio: 'inherit' });
+const typecheckFailed = tsc.status !== 0 || sdk.status !== 0 || start.status !== 0;
 
 const { startPgServer } = await import(new URL(`../${OUT}/test/helpers/pg-server.js`, import.meta.url).href);
 let pg;

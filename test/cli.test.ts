@@ -10,10 +10,13 @@ import { freshPgDatabase, storeKinds } from './helpers/stores.js';
 
 // The CLI of this very build (tests may be compiled to another folder than dist/).
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-const RUN = `import(${JSON.stringify(CLI)}).then((m) => m.main(process.argv.slice(1))).catch((e) => { console.error(e.message); process.exit(1); })`;
+const runOf = (cli: string) => `import(${JSON.stringify(cli)}).then((m) => m.main(process.argv.slice(1))).catch((e) => { console.error(e.message); process.exit(1); })`;
+const RUN = runOf(CLI);
+// The start bundle of this build (scripts/build-start.js), which bin/kapibara.js runs.
+const START_BUNDLE = fileURLToPath(new URL('../start/cli.js', import.meta.url));
 
-function kapibara(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, ['--input-type=module', '-e', RUN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function kapibara(args: string[], env: NodeJS.ProcessEnv = {}, run = RUN): ChildProcess {
+  return spawn(process.execPath, ['--input-type=module', '-e', run, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 const execFileAsync = promisify(execFile);
@@ -23,8 +26,8 @@ async function kapibaraOnce(args: string[]): Promise<string> {
 }
 
 /** Starts the server and waits for its banner; returns the banner and the origin. */
-async function start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; banner: string; origin: string }> {
-  const child = kapibara(['start', '--port', '0', ...args], env);
+async function start(args: string[], env: NodeJS.ProcessEnv = {}, run = RUN): Promise<{ child: ChildProcess; banner: string; origin: string }> {
+  const child = kapibara(['start', '--port', '0', ...args], env, run);
   let banner = '';
   let errors = '';
   child.stderr!.on('data', (d) => (errors += d));
@@ -90,6 +93,32 @@ describe('kapibara command', () => {
       assert.equal(found.length, 1);
     } finally {
       await stop(second.child);
+    }
+  });
+
+  it('the start bundle bin/kapibara.js runs serves as the modules do: version, health, the browser SDK, a login, a PNG', async () => {
+    const run = runOf(START_BUNDLE);
+    const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', run, '--version']);
+    assert.equal(stdout, (await kapibaraOnce(['--version'])));
+    const server = await start(['--data', tmp()], {}, run);
+    try {
+      const health = await (await fetch(`${server.origin}/_kapibara/health`)).json();
+      assert.equal(health.status, 'ok');
+      assert.equal(health.migrations.current, true);
+      const sdk = await fetch(`${server.origin}/sdk/js/kakao.js`);
+      assert.equal(sdk.status, 200, 'the bundle finds dist/sdk');
+      assert.match(await sdk.text(), /Kakao/);
+      const login = await fetch(`${server.origin}/oauth/authorize?client_id=kapibarademorestapikey000000000a&redirect_uri=${encodeURIComponent('http://localhost:3000/oauth/callback')}&response_type=code`);
+      assert.equal(login.status, 200);
+      assert.match(await login.text(), /Kapibara Demo/);
+      const people = await (await fetch(`${server.origin}/_kapibara/v1/accounts`)).json();
+      const picture = await fetch(new URL(people[0].profile_image_url, server.origin));
+      assert.equal(picture.headers.get('content-type'), 'image/png');
+      const token = await fetch(`${server.origin}/oauth/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'authorization_code', client_id: 'kapibarademorestapikey000000000a', code: 'nope' }) });
+      assert.equal(token.status, 400);
+      assert.equal((await token.json()).error, 'invalid_grant');
+    } finally {
+      await stop(server.child);
     }
   });
 

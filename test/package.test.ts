@@ -62,6 +62,8 @@ it('installs from the packed tarball and runs an app’s tests with vitest and w
     mkdirSync(join(stage, 'dist'), { recursive: true });
     const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
     cpSync(BUILT, join(stage, 'dist/src'), { recursive: true });
+    // The browser SDK's bundles and the start bundle bin/kapibara.js runs, from this build too.
+    for (const f of ['sdk', 'start']) cpSync(join(BUILT, '..', f), join(stage, 'dist', f), { recursive: true });
     for (const f of ['bin', 'docs', 'README.md']) cpSync(join(ROOT, f), join(stage, f), { recursive: true });
     writeFileSync(join(stage, 'package.json'), JSON.stringify(manifest, null, 2));
     await run('npm', ['pack', '--ignore-scripts', '--pack-destination', work], stage);
@@ -83,6 +85,8 @@ it('installs from the packed tarball and runs an app’s tests with vitest and w
 
     const installed = join(project, 'node_modules/kapibara');
     assert.ok(existsSync(join(installed, 'dist/src/testing.d.ts')), 'the .d.ts files are shipped');
+    assert.ok(existsSync(join(installed, 'dist/sdk/kakao.js')), 'the browser SDK is shipped');
+    assert.ok(existsSync(join(installed, 'dist/start/cli.js')), 'the start bundle is shipped');
     assert.ok(!existsSync(join(installed, 'test')), 'tests are not shipped');
     assert.ok(!existsSync(join(installed, 'src')), 'TypeScript sources are not shipped');
 

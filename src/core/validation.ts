@@ -14,7 +14,46 @@ export function installValidation(app: FastifyInstance): void {
   const base: Options = { allErrors: false, removeAdditional: false, useDefaults: true, allowUnionTypes: true };
   const coercing = addFormats(new Ajv({ ...base, coerceTypes: 'array' }));
   const exact = addFormats(new Ajv({ ...base, coerceTypes: false }));
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? exact.compile(schema) : finiteOnly(coercing.compile(schema))));
+  const made: LazyValidate[] = [];
+  validators.set(app, made);
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    const validate = lazily(() => (httpPart === 'body' ? exact.compile(schema) : finiteOnly(coercing.compile(schema))));
+    made.push(validate);
+    return validate;
+  });
+}
+
+type LazyValidate = ValidateFunction & { compileNow(): void };
+const validators = new WeakMap<FastifyInstance, LazyValidate[]>();
+
+/**
+ * Compiling every route's schemas when the routes are registered was a third of a cold
+ * start (docs/benchmarks.md), and most are never used by one test file's instance: each is
+ * compiled on its first request instead. test/validation-compile.test.ts compiles them all,
+ * so a schema Ajv refuses still fails the build's tests rather than a user's first call.
+ */
+function lazily(compile: () => ValidateFunction): LazyValidate {
+  let validate: ValidateFunction | undefined;
+  const lazy = ((data: unknown) => {
+    validate ??= compile();
+    const ok = validate(data);
+    lazy.errors = validate.errors;
+    return ok;
+  }) as LazyValidate;
+  lazy.compileNow = () => {
+    validate ??= compile();
+  };
+  return lazy;
+}
+
+/** Compiles now every schema the routes of `app` registered (the check of lazily's promise). */
+export function compileEveryRouteSchema(app: FastifyInstance): number {
+  let count = 0;
+  for (const validate of validators.get(app) ?? []) {
+    validate.compileNow();
+    count++;
+  }
+  return count;
 }
 
 /**

@@ -6,6 +6,7 @@ import { errorPage } from '../../core/pages.js';
 import { HTML_TYPE } from '../../core/http.js';
 import { allowFramingBy, cspHash } from '../../core/security.js';
 import { registeredWebOrigin } from './origins.js';
+import { SDK_BUNDLE_DIR } from '../../paths.js';
 import { CORS_PROXY_SCRIPT, LOGIN_WIDGET_SCRIPT } from './xdm.js';
 
 /**
@@ -14,8 +15,6 @@ import { CORS_PROXY_SCRIPT, LOGIN_WIDGET_SCRIPT } from './xdm.js';
  */
 
 const BUNDLES = { 'kakao.js': 'kakao.js', 'kakao.min.js': 'kakao.min.js' } as const;
-/** dist/src/products/sdk → dist/sdk, where scripts/build-sdk.js writes the bundles. */
-const BUNDLE_DIR = new URL('../../../sdk/', import.meta.url);
 
 const bundleCache = new Map<string, { body: Buffer; etag: string }>();
 
@@ -24,7 +23,7 @@ async function bundle(name: keyof typeof BUNDLES): Promise<{ body: Buffer; etag:
   if (cached) return cached;
   let body: Buffer;
   try {
-    body = await readFile(new URL(BUNDLES[name], BUNDLE_DIR));
+    body = await readFile(new URL(BUNDLES[name], SDK_BUNDLE_DIR));
   } catch {
     throw new PageError(503, errorPage('503', `The browser SDK is not built (${BUNDLES[name]} is missing): run "npm run build".`), 'sdk bundle missing');
   }
