@@ -69,6 +69,20 @@ describe('two instances on one PostgreSQL database', () => {
     for (const path of paths) assert.equal((await (path.length % 2 ? a : b).inject({ method: 'GET', url: path.split('?')[0] })).statusCode, 200);
   });
 
+  it('people, apps, app users and comments made on both at once get distinct ids from the store, all stored', async () => {
+    const people = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).createAccount({ nickname: `p${i}` })));
+    const apps = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? b : a).createApp({ name: `app ${i}` })));
+    assert.equal(new Set(people.map((p) => p.id)).size, 200);
+    assert.equal(new Set(apps.map((x) => x.id)).size, 60);
+    for (const p of people) assert.ok(Number.isSafeInteger(p.id) && p.id >= 10_000_000_000, `person id ${p.id} is from the store's id space`);
+    for (const x of apps) assert.ok(x.id >= 10_000_000 && x.id < 10_000_000 + 1_000_000, `app id ${x.id} is from the app id space`);
+    const stored = await a.store.db.selectFrom('accounts').select('id').where('id', 'in', people.map((p) => p.id)).execute();
+    assert.equal(stored.length, 200);
+    // First logins on both instances: each gets its own user id.
+    const links = await Promise.all(people.slice(0, 100).map((p, i) => (i % 2 ? a : b).control<{ user_id: number }>('PUT', `/apps/${apps[0].id}/users/${p.id}`, {})));
+    assert.equal(new Set(links.map((l) => l.user_id)).size, 100);
+  });
+
   it('a write on one instance is seen by the other within the stated bound, though it keeps answers', async () => {
     const app = await a.createApp({ consent_items: { profile_nickname: 'required', account_email: 'optional', talk_message: 'optional', friends: 'optional' } });
     const one = await member(a, app, {}, ['profile_nickname', 'account_email', 'talk_message', 'friends']);

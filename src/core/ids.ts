@@ -1,12 +1,6 @@
-import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
-/**
- * Random identifiers. Numeric ids stay below 2^53 so JavaScript clients read them exactly;
- * the 10-digit range matches what modern production ids look like.
- */
-export function numericId(): number {
-  return randomInt(1_000_000_000, 9_999_999_999);
-}
+/** Random tokens and keys. Numeric ids are issued by the store: db/ids.ts. */
 
 /** Url-safe random token, `bytes` of entropy. */
 export function randomToken(bytes = 40): string {

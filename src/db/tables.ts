@@ -4,11 +4,17 @@ import type { DB } from './schema.js';
  * A table as the state format and the store see it: its name, which columns hold JSON text
  * (written as JSON values), which hold bytes (written as base64 strings), and whether it is
  * an append-only log (`log`: its writes go through a `LogTable` writer and leave the change
- * stamp alone, so nothing kept in memory may be derived from it).
+ * stamp alone, so nothing kept in memory may be derived from it). Numeric ids of the other
+ * tables come from the store's id spaces (db/ids.ts).
  */
 export interface TableSpec {
   name: keyof DB & string;
   json: string[];
   binary?: string[];
   log?: boolean;
+  /**
+   * A PostgreSQL sequence that gives this table's `id` (SQLite: the rowid does). After an
+   * import it is moved past the imported ids, so the next row cannot take one of theirs.
+   */
+  idSequence?: string;
 }

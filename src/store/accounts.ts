@@ -1,8 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AccountsTable, DB } from '../db/schema.js';
-import { numericId } from '../core/ids.js';
 import type { Account } from '../core/model.js';
 import { passwordForStorage } from '../core/passwords.js';
+import { issueIdsAbove, newId } from '../db/ids.js';
 
 export type { Account };
 
@@ -103,7 +103,9 @@ function columns(input: AccountInput): Partial<Selectable<AccountsTable>> {
 }
 
 export async function createAccount(db: Kysely<DB>, input: AccountInput, now: number): Promise<Account> {
-  const id = input.id ?? numericId();
+  // An id given by the caller: the ids the store issues later pass it (db/ids.ts).
+  const id = input.id ?? (await newId(db));
+  if (input.id !== undefined) await issueIdsAbove(db, 'id', input.id);
   const row: Selectable<AccountsTable> = {
     id,
     email: `person${id}@kapibara.test`,

@@ -2,7 +2,8 @@ import type { Kysely, Selectable } from 'kysely';
 import type { AppsTable, DB } from '../db/schema.js';
 import type { ConsentSetting } from '../core/scopes.js';
 import type { App, KeyType, ServiceTerm } from '../core/model.js';
-import { appKey, numericId } from '../core/ids.js';
+import { appKey } from '../core/ids.js';
+import { issueIdsAbove, newId } from '../db/ids.js';
 
 export type { App, KeyType, ServiceTerm };
 
@@ -122,8 +123,9 @@ function columns(input: AppInput): Partial<Selectable<AppsTable>> {
 }
 
 export async function createApp(db: Kysely<DB>, input: AppInput, now: number): Promise<App> {
+  if (input.id !== undefined) await issueIdsAbove(db, 'app', input.id);
   const row: Selectable<AppsTable> = {
-    id: input.id ?? numericId() % 10_000_000,
+    id: input.id ?? (await newId(db, 'app')),
     name: 'Kapibara app',
     rest_api_key: appKey(),
     native_key: appKey(),

@@ -1,7 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AppUsersTable, DB } from '../db/schema.js';
-import { numericId, randomToken } from '../core/ids.js';
+import { randomToken } from '../core/ids.js';
 import type { Link, TermAgreement } from '../core/model.js';
+import { issueIdsAbove, newId } from '../db/ids.js';
 
 export type { Link, TermAgreement };
 
@@ -58,10 +59,11 @@ export interface NewLink {
 }
 
 export async function createLink(db: Kysely<DB>, appId: number, accountId: number, now: number, input: NewLink): Promise<Link> {
+  if (input.userId !== undefined) await issueIdsAbove(db, 'id', input.userId);
   const row: Selectable<AppUsersTable> = {
     app_id: appId,
     account_id: accountId,
-    user_id: input.userId ?? numericId(),
+    user_id: input.userId ?? (await newId(db)),
     uuid: randomToken(12),
     connected_at: now,
     signed_up_at: input.signedUp ? now : null,

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { type AppJson, appInputFromJson, createApp } from './apps.js';
 import { type AccountJson, accountInputFromJson, createAccount } from './accounts.js';
-import { numericId, randomToken } from '../core/ids.js';
+import { randomToken } from '../core/ids.js';
+import { issueIdsAbove, newId, sequenceAbove } from '../db/ids.js';
 import { storedClockOffset } from '../core/clock.js';
 import { passwordForStorage } from '../core/passwords.js';
 import { columnTooLong } from '../control/limits.js';
@@ -97,8 +98,32 @@ export async function importState(
       }
       counts[spec.name] = rows.length;
     }
+    await issueIdsAboveImported(tx, tables, doc);
   });
   return counts;
+}
+
+/**
+ * Imported rows keep their ids: the ids the store issues from now on (db/ids.ts, and each
+ * table's own sequence) start above them.
+ */
+async function issueIdsAboveImported(tx: Kysely<DB>, tables: readonly TableSpec[], doc: StateDocument): Promise<void> {
+  let maxApp = 0;
+  let maxId = 0;
+  for (const spec of tables) {
+    let maxOwn = 0;
+    for (const row of (doc[spec.name] as Record<string, unknown>[] | undefined) ?? []) {
+      for (const [column, value] of Object.entries(row)) {
+        if (typeof value !== 'number' || !Number.isSafeInteger(value)) continue;
+        if (spec.name === 'apps' && column === 'id') maxApp = Math.max(maxApp, value);
+        else if (column === 'id' || column === 'user_id') maxId = Math.max(maxId, value);
+        if (column === 'id') maxOwn = Math.max(maxOwn, value);
+      }
+    }
+    if (spec.idSequence && maxOwn > 0) await sequenceAbove(tx, spec.idSequence, maxOwn);
+  }
+  await issueIdsAbove(tx, 'app', maxApp);
+  await issueIdsAbove(tx, 'id', maxId);
 }
 
 async function importRow(db: Kysely<DB>, spec: TableSpec, input: Record<string, unknown>, now: number): Promise<void> {
@@ -132,7 +157,7 @@ async function importRow(db: Kysely<DB>, spec: TableSpec, input: Record<string, 
     row.password = await passwordForStorage(row.password as string | undefined);
   }
   if (spec.name === 'app_users') {
-    row.user_id ??= numericId();
+    row.user_id ??= await newId(db);
     row.uuid ??= randomToken(12);
     row.connected_at ??= now;
     if (!('signed_up_at' in row)) row.signed_up_at = now;

@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import * as core from './001_core.js';
 import * as refreshAuthTime from './008_refresh_token_auth_time.js';
 import * as passwordHashes from './051_password_hashes.js';
+import * as idSpaces from './052_id_spaces.js';
 
 /**
  * Migrations are one list for both stores, ordered by name: the core one here, each
@@ -12,6 +13,7 @@ export const coreMigrations: Record<string, Migration> = {
   '001_core': core,
   '008_refresh_token_auth_time': refreshAuthTime,
   '051_password_hashes': passwordHashes,
+  '052_id_spaces': idSpaces,
 };
 
 class StaticProvider implements MigrationProvider {

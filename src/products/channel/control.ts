@@ -5,10 +5,10 @@ import { randomInt } from 'node:crypto';
 import { mustAccount, mustApp, uniquely } from '../../control/lookups.js';
 import { ControlError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
-import { numericId } from '../../core/ids.js';
 import { originOf } from '../../core/platform.js';
 import * as store from './store.js';
 import { filesJson } from './operations.js';
+import { newId } from '../../db/ids.js';
 
 /**
  * Channel control-plane routes, mounted under /_kapibara/v1 (operator token checked there):
@@ -93,7 +93,7 @@ export default async function channelControlRoutes(root: FastifyInstance): Promi
     const publicId = req.body.public_id ?? newPublicId();
     if (publicId.toLowerCase() === '_kapibara') throw new ControlError(400, 'public_id _kapibara is reserved');
     const row: store.ChannelRow = {
-      id: numericId(),
+      id: await newId(db()),
       public_id: publicId,
       search_id: req.body.search_id,
       name: req.body.name,

@@ -7,9 +7,9 @@ import type { App } from '../../core/model.js';
 import type { Platform } from '../../core/platform.js';
 import { listParam } from '../../core/params.js';
 import { hasScope } from '../../core/scopes.js';
-import { numericId } from '../../core/ids.js';
 import { findLinkByUserId } from '../../store/links.js';
 import * as store from './store.js';
+import { newId } from '../../db/ids.js';
 
 /** Kakao Talk Channel operations: relations (wire facts §4.5, products notes §2) and customer files (§2.3). */
 
@@ -180,7 +180,7 @@ export async function createFile(call: AppCall, body: Static<typeof CreateFileBo
     throw new KakaoApiError(-818, `channel(${channel.public_id}) already has ${FILES_PER_CHANNEL_MAX} customer files, the most it may have.`, 400);
   }
   const now = clock.now();
-  const id = numericId();
+  const id = await newId(db);
   await store.insertFile(db, { id, channel_id: channel.id, app_id: call.app.id, file_name: name, schema: JSON.stringify(body.schema), created_at: now, updated_at: now });
   return { file_id: id };
 }

@@ -5,10 +5,10 @@ import { escapeHtml } from '../../core/html.js';
 import { PAGE_STYLE, errorPage, layout } from '../../core/pages.js';
 import { FormRefused, checkForm, formToken, jsResultOrigins, redirectSource, strictPagePolicy } from '../../core/security.js';
 import { isoSeconds } from '../../core/clock.js';
-import { numericId } from '../../core/ids.js';
 import type { App } from '../../core/model.js';
 import { loginUrlFor, personByAgt, sessionValueOf, signedInPerson, type SignedIn } from '../login/index.js';
 import * as store from './store.js';
+import { newId } from '../../db/ids.js';
 
 /**
  * The channel pages the SDKs open: pf.kakao.com/<public id>/friend (add the channel),
@@ -154,7 +154,7 @@ export async function channelPages(app: FastifyInstance): Promise<void> {
     if (relation === 'BLOCKED') return sendChatPage(req, reply, channel, person, 403, 'You blocked this channel: unblock it (add it again) to chat.');
     // eslint-disable-next-line no-control-regex
     if (!text || text.length > CHAT_TEXT_MAX || /[\u0000-\u0008\u000b-\u001f\u007f]/.test(text)) return sendChatPage(req, reply, channel, person, 400, `Write a message of 1 to ${CHAT_TEXT_MAX} characters, without control characters.`);
-    await store.addChatMessage(platform.db, numericId(), channel.id, person.account.id, text, platform.clock.now());
+    await store.addChatMessage(platform.db, await newId(platform.db), channel.id, person.account.id, text, platform.clock.now());
     return reply.header('cache-control', 'no-store').redirect(`/${channel.public_id}/chat`, 303);
   });
 

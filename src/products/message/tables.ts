@@ -97,6 +97,6 @@ export const messageTables: TableSpec[] = [
   { name: 'talk_message_quotas', json: [] },
   { name: 'talk_group_chats', json: [] },
   { name: 'talk_group_chat_members', json: [] },
-  { name: 'talk_messages', json: ['template'], log: true },
+  { name: 'talk_messages', json: ['template'], log: true, idSequence: 'talk_messages_id_seq' },
   { name: 'talk_quota_counters', json: [], log: true },
 ];

@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { AppCall } from '../../core/auth.js';
 import { isoSeconds } from '../../core/clock.js';
 import { invalidParam } from '../../core/errors.js';
-import { numericId } from '../../core/ids.js';
+import { newIds } from '../../db/ids.js';
 import { jsonParam } from '../../core/params.js';
 import * as store from './store.js';
 
@@ -161,12 +161,16 @@ export async function send(call: AppCall, input: Static<typeof SendParams>): Pro
   const apns = message.for_apns ? fitApns(message.for_apns) : undefined;
   const { db, clock } = call.platform;
   const now = clock.now();
-  const rows: store.DeliveryRow[] = [];
+  const deliveries = [];
   for (const token of await store.liveTokens(db, call.app.id, uuids, now)) {
     const part = token.push_type === 'apns' ? apns : forFcm && forFcm.dry_run !== true ? { message: forFcm, truncated: false } : undefined;
-    if (!part) continue;
+    if (part) deliveries.push({ token, part });
+  }
+  const ids = await newIds(db, 'id', deliveries.length);
+  const rows: store.DeliveryRow[] = [];
+  for (const [i, { token, part }] of deliveries.entries()) {
     rows.push({
-      id: numericId(),
+      id: ids[i],
       app_id: call.app.id,
       uuid: token.uuid,
       device_id: token.device_id,

@@ -1,8 +1,9 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { numericId, sha256 } from '../../core/ids.js';
+import { sha256 } from '../../core/ids.js';
 import type { Json } from '../message/index.js';
 import type { SharingImagesTable, SharingRequestsTable, SharingWebhookCallsTable } from './tables.js';
+import { newId } from '../../db/ids.js';
 
 /** Repository of Kakao Talk sharing: issued templates, images, pending shares, webhooks. */
 
@@ -19,7 +20,7 @@ export async function issueTemplate(db: Kysely<DB>, appId: number, kind: 'defaul
     if (found) return Number(found.id);
     await db
       .insertInto('sharing_templates')
-      .values({ id: numericId(), app_id: appId, kind, digest, template: text, created_at: now })
+      .values({ id: await newId(db), app_id: appId, kind, digest, template: text, created_at: now })
       .onConflict((oc) => oc.doNothing())
       .execute();
   }
@@ -113,7 +114,7 @@ export async function deleteWebhook(db: Kysely<DB>, appId: number): Promise<bool
 export type WebhookCallRow = Selectable<SharingWebhookCallsTable>;
 
 export async function insertWebhookCall(db: Kysely<DB>, row: Omit<WebhookCallRow, 'id'>): Promise<void> {
-  await db.insertInto('sharing_webhook_calls').values({ id: numericId(), ...row }).execute();
+  await db.insertInto('sharing_webhook_calls').values({ id: await newId(db), ...row }).execute();
 }
 
 /** Webhook calls, newest first: of an app, or of the shares a person made. */

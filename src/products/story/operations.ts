@@ -3,7 +3,6 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { KakaoApiError, invalidParam } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
-import { numericId } from '../../core/ids.js';
 import { hasScope } from '../../core/scopes.js';
 import { requireScopes, type UserCall } from '../../core/auth.js';
 import type { Platform } from '../../core/platform.js';
@@ -16,6 +15,7 @@ import { JSON_TOO_DEEP, jsonTooDeep } from '../../core/json.js';
 import * as store from './store.js';
 import { areFriends } from '../../store/friendships.js';
 import { MAX_IMAGES, VARIANTS, isGif, processImage, tooManyImages, type ReceivedFile } from './images.js';
+import { newId } from '../../db/ids.js';
 
 /** The Kakao Story operations: `(platform, context, input) → result`, no HTTP in here. */
 
@@ -530,7 +530,7 @@ export async function checkCanReact(db: Kysely<DB>, story: store.StoryRow, accou
 
 export async function addComment(db: Kysely<DB>, story: store.StoryRow, accountId: number, text: string, now: number): Promise<number> {
   await checkCanReact(db, story, accountId);
-  const id = numericId();
+  const id = await newId(db);
   await store.addComment(db, story.id, accountId, text, id, now);
   return id;
 }

@@ -3,9 +3,9 @@ import type { DB } from '../../db/schema.js';
 import type { Store } from '../../db/index.js';
 import { registryKey } from '../../db/registry.js';
 import type { TalkAppFriendsTable, TalkMultiProfilesTable } from './tables.js';
-import { numericId } from '../../core/ids.js';
 import { hasScope } from '../../core/scopes.js';
 import { type FriendLanguage, sortKey } from './collation.js';
+import { newId } from '../../db/ids.js';
 
 /** Repository of Kakao Talk state: settings, multi-profiles and the friends lists apps see. */
 
@@ -76,7 +76,7 @@ export async function saveMultiProfile(db: Kysely<DB>, accountId: number, id: nu
   return db.transaction().execute(async (tx) => {
     let profileId = id;
     if (profileId === undefined) {
-      profileId = numericId();
+      profileId = await newId(tx);
       await tx
         .insertInto('talk_multi_profiles')
         .values({

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { numericId } from '../../core/ids.js';
 import { mustAccount, uniquely } from '../../control/lookups.js';
 import { Id, LIMITS as L, Text } from '../../control/limits.js';
+import { newId } from '../../db/ids.js';
 
 /** User API control-plane routes, mounted under /_kapibara/v1: a person's shipping addresses. */
 
@@ -36,7 +36,7 @@ export default async function userControlRoutes(root: FastifyInstance): Promise<
     await mustAccount(app.platform.db, req.params.account_id);
     const b = req.body;
     const row = {
-      id: b.id ?? numericId(),
+      id: b.id ?? (await newId(app.platform.db)),
       account_id: req.params.account_id,
       name: b.name,
       is_default: (b.is_default ? 1 : 0) as 0 | 1,

@@ -1,0 +1,65 @@
+import { type Kysely, PostgresAdapter, sql } from 'kysely';
+
+/**
+ * Numeric ids, issued by the store (migration 052) so that they are unique across every
+ * instance sharing it:
+ * - `id`: people, app users, stories, profiles, chats, webhook calls… (from 10^10 up);
+ * - `app`: app ids (from 10^7 up; Kakao's are 6 to 8 digits).
+ * PostgreSQL draws from a sequence (never rolled back, never blocking another instance);
+ * SQLite bumps a row in the caller's own transaction (SQLite has one writer at a time, and
+ * a rolled-back transaction takes back the ids together with the rows that used them).
+ * Pass the executor the rows are written with (`db` or a transaction). Ids stay below
+ * 2^53, so JavaScript clients read them exactly.
+ */
+export type IdSpace = 'id' | 'app';
+
+const SEQUENCES: Record<IdSpace, string> = { id: 'kapibara_id_seq', app: 'kapibara_app_id_seq' };
+
+function isPostgres(db: Kysely<any>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+/** `count` new ids of `space`, increasing. */
+export async function newIds(db: Kysely<any>, space: IdSpace, count: number): Promise<number[]> {
+  if (count <= 0) return [];
+  if (isPostgres(db)) {
+    const { rows } = await sql<{ id: string | number }>`SELECT nextval(${SEQUENCES[space]}::regclass) AS id FROM generate_series(1, ${count})`.execute(db);
+    return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+  }
+  const row = await db
+    .updateTable('kapibara_ids')
+    .set({ next: sql`next + ${count}` })
+    .where('space', '=', space)
+    .returning('next')
+    .executeTakeFirstOrThrow();
+  const first = Number(row.next) - count;
+  return Array.from({ length: count }, (_, i) => first + i);
+}
+
+export async function newId(db: Kysely<any>, space: IdSpace = 'id'): Promise<number> {
+  return (await newIds(db, space, 1))[0];
+}
+
+/**
+ * After rows with ids of their own were written (an imported state, a seed, an explicit id
+ * on the control plane): ids issued from now on are above `max`, so they cannot meet them.
+ */
+export async function issueIdsAbove(db: Kysely<any>, space: IdSpace, max: number): Promise<void> {
+  if (!Number.isSafeInteger(max)) return;
+  if (isPostgres(db)) {
+    await sequenceAbove(db, SEQUENCES[space], max);
+    return;
+  }
+  await db
+    .updateTable('kapibara_ids')
+    .set({ next: sql`max(next, ${max + 1})` })
+    .where('space', '=', space)
+    .execute();
+}
+
+/** Moves a PostgreSQL sequence so that its next value is above `max` (never back). */
+export async function sequenceAbove(db: Kysely<any>, sequence: string, max: number): Promise<void> {
+  if (!isPostgres(db) || !Number.isSafeInteger(max)) return;
+  // setval(…, v) makes the next nextval v + 1.
+  await sql`SELECT setval(${sequence}::regclass, GREATEST(${max}::bigint, (SELECT last_value FROM ${sql.table(sequence)})))`.execute(db);
+}
