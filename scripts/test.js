@@ -59,7 +59,7 @@ const files = extra.some((a) => a.endsWith('.js') || a.endsWith('.ts'))
   ? extra.filter((a) => a.endsWith('.js') || a.endsWith('.ts')).map((a) => a.replace(/^test\//, `${OUT}/test/`).replace(/\.ts$/, '.js'))
   : testFiles(`${OUT}/test`);
 const flags = extra.filter((a) => !(a.endsWith('.js') || a.endsWith('.ts')));
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', '--test-timeout=180000', ...flags, ...files], {
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', '--test-timeout=600000', ...flags, ...files], {
   stdio: 'inherit',
   env,
 });
