@@ -6,6 +6,7 @@ import { launchChromium } from '../helpers/browser.js';
 import { SEED_SITE, SEED_TEMPLATES, eventually, sharingWorld, webhookReceiver, type SharingWorld } from '../fixtures/sharing.js';
 import { AppSite } from './sdk-pages.js';
 import { CUSTOM_ARGS, DEFAULT_SAMPLES, TEXT, TEXT_WITH_CALLBACK_ARGS } from './seed004-samples.js';
+import { gif, jpeg, png } from '../fixtures/story.js';
 import { assertWebhookCall, consoleBubble, pickAndSend, receiver, sharerPopup } from './sharer.js';
 
 /**
@@ -212,6 +213,64 @@ forEachStore('Kapibara SDK sharing end to end (seed 004 samples)', (h: Harness) 
     assert.equal(await popup.textContent('#error-code'), '-2');
     assert.equal(await popup.textContent('#error-msg'), 'invalid template_object.text: must be at most 200 characters.');
     assert.equal((await h.control('GET', `/accounts/${s.w.sender.id}/chats`)).chats.length, 0);
+    await s.context.close();
+  });
+
+  it('uploadImage, scrapImage and deleteImage (Kakao.Link and Kakao.Share) with real PNG, JPEG and GIF files', async () => {
+    const s = await open();
+    const files = [
+      { name: 'cake.png', mimeType: 'image/png', buffer: await png(640, 360), width: 640, height: 360, ns: 'Link' },
+      { name: 'cake.jpg', mimeType: 'image/jpeg', buffer: await jpeg(300, 500), width: 300, height: 500, ns: 'Share' },
+      { name: 'cake.gif', mimeType: 'image/gif', buffer: await gif(120, 90), width: 120, height: 90, ns: 'Link' },
+    ];
+    const dn = new RegExp(`^${kapibara.replace(/\./g, '\\.')}/_kapibara/sharing/dn/[0-9A-Za-z]{24}/kakaolink40_original\\.(png|jpg|gif)$`);
+    const uploaded: string[] = [];
+    for (const f of files) {
+      // The seed's sample: the files of an <input type=file>.
+      await s.page.setInputFiles('#file', [{ name: f.name, mimeType: f.mimeType, buffer: f.buffer }]);
+      const res = await s.page.evaluate((ns) => window.Kakao[ns].uploadImage({ file: (document.getElementById('file') as HTMLInputElement).files }), f.ns);
+      assert.match(res.infos.original.url, dn);
+      assert.deepEqual(res, { infos: { original: { url: res.infos.original.url, content_type: f.mimeType, length: f.buffer.length, width: f.width, height: f.height } } });
+      const back = await fetch(res.infos.original.url);
+      assert.equal(back.status, 200);
+      assert.deepEqual(Buffer.from(await back.arrayBuffer()), f.buffer);
+      uploaded.push(res.infos.original.url);
+    }
+
+    // scrapImage: a picture on the app's own site, fetched by Kapibara.
+    const picture = await jpeg(800, 400);
+    site.images.set('bread.jpg', { type: 'image/jpeg', body: picture });
+    const scrapped = await s.page.evaluate((url) => window.Kakao.Link.scrapImage({ imageUrl: url }), `${site.origin}/img/bread.jpg`);
+    assert.match(scrapped.infos.original.url, dn);
+    assert.deepEqual(scrapped.infos.original, { url: scrapped.infos.original.url, content_type: 'image/jpeg', length: picture.length, width: 800, height: 400 });
+    // A page off the app's web domains is refused with kapi's error body.
+    const refused = await s.page.evaluate(() => window.Kakao.Share.scrapImage({ imageUrl: 'https://elsewhere.example/cake.png' }).catch((e: unknown) => e));
+    assert.equal(refused.code, -2);
+
+    // deleteImage (a DELETE through CORS): the file is gone, a second delete fails.
+    for (const [i, url] of [...uploaded, scrapped.infos.original.url].entries()) {
+      const deleted = await s.page.evaluate(([ns, u]) => window.Kakao[ns as string].deleteImage({ imageUrl: u }), [i % 2 ? 'Share' : 'Link', url] as const);
+      assert.deepEqual(deleted, {});
+      assert.equal((await fetch(url)).status, 404);
+    }
+    const again = await s.page.evaluate((u) => window.Kakao.Link.deleteImage({ imageUrl: u }).catch((e: unknown) => e), uploaded[0]);
+    assert.equal(again.code, -2);
+
+    // An uploaded picture in a shared feed: the console bubble shows it.
+    await s.page.setInputFiles('#file', [{ name: 'cake.png', mimeType: 'image/png', buffer: files[0].buffer }]);
+    const cake = await s.page.evaluate(() => window.Kakao.Share.uploadImage({ file: (document.getElementById('file') as HTMLInputElement).files }));
+    const feed = { ...DEFAULT_SAMPLES.feed, content: { ...DEFAULT_SAMPLES.feed.content, imageUrl: cake.infos.original.url } };
+    await share(s, {
+      fn: 'sendDefault',
+      sample: feed,
+      label: 'uploaded-picture',
+      chat: 'group',
+      template: (t: any) => assert.equal(t.content.image_url, cake.infos.original.url),
+      bubble: /Dessert pictures/,
+    });
+    const { page, bubble } = await consoleBubble(s.context, kapibara, s.w.ryan, s.w.group);
+    assert.equal(await bubble.locator('img').first().evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth), 640);
+    await page.close();
     await s.context.close();
   });
 });

@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 /**
  * An app's web site for the browser SDK tests: an empty page that loads one SDK with a
  * `<script src>` (Kapibara's /sdk/js/kakao.js, or Kakao's official SDK v1.39.14 served here
- * unmodified), a button for the share-button tests, and a file input for uploads.
+ * unmodified), a button for the share-button tests, a file input for uploads, an article
+ * page with Open Graph tags and pictures for the scrap tests.
  */
 
 /** Kakao's SDK, kept next to the checkout (../shared/sdk, see its README); KAPIBARA_OFFICIAL_SDK_V1 overrides. */
@@ -19,6 +20,8 @@ export class AppSite {
   sdkSrc = '';
   /** A whole page to serve at /page instead (the documented examples). */
   html?: string;
+  /** Pictures of the site, served at /img/<name> (for scrapImage). */
+  readonly images = new Map<string, { type: string; body: Buffer }>();
   private readonly officialSdk = readFileSync(OFFICIAL_SDK_V1);
 
   async start(): Promise<void> {
@@ -31,6 +34,11 @@ export class AppSite {
     const url = new URL(req.url ?? '/', this.origin);
     if (url.pathname === '/kakao-1.39.14.js') {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(this.officialSdk);
+      return;
+    }
+    const image = url.pathname.startsWith('/img/') ? this.images.get(url.pathname.slice('/img/'.length)) : undefined;
+    if (image) {
+      res.writeHead(200, { 'content-type': image.type, 'content-length': image.body.length }).end(image.body);
       return;
     }
     if (url.pathname === '/article') {
