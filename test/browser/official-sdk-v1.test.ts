@@ -1,11 +1,9 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, X509Certificate } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { forEachStore, type Harness, type TestApp, type TestAccount } from '../helpers/harness.js';
-import { launchChromium } from '../helpers/browser.js';
 import { listenTls, type TlsListener } from '../../src/core/tls.js';
-import { AppSite } from './sdk-pages.js';
+import { AppSite, mappedChromium } from './sdk-pages.js';
 
 /**
  * Kakao's official JavaScript SDK v1.39.14, loaded unmodified by an app's page, against
@@ -14,14 +12,6 @@ import { AppSite } from './sdk-pages.js';
  * production. SDK v1 reaches kapi through the easyXDM page /cors/ and logs in through
  * kauth's login widget and a popup ending on redirect_uri=kakaojs.
  */
-
-export const MAPPED_HOSTS = ['kauth.kakao.com', 'kapi.kakao.com', 'sharer.kakao.com', 'story.kakao.com'];
-
-export async function mappedChromium(tls: TlsListener): Promise<Browser> {
-  const spki = createHash('sha256').update(new X509Certificate(tls.cert).publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
-  const rules = MAPPED_HOSTS.map((host) => `MAP ${host} 127.0.0.1:${tls.port}`).join(',');
-  return launchChromium([`--host-resolver-rules=${rules}`, `--ignore-certificate-errors-spki-list=${spki}`]);
-}
 
 forEachStore('Official SDK v1.39.14 in Chromium, host-mapped', (h: Harness) => {
   let browser: Browser;

@@ -2,6 +2,10 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { createHash, X509Certificate } from 'node:crypto';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
+import type { TlsListener } from '../../src/core/tls.js';
 
 /**
  * An app's web site for the browser SDK tests: an empty page that loads one SDK with a
@@ -12,6 +16,16 @@ import type { AddressInfo } from 'node:net';
 
 /** Kakao's SDK, kept next to the checkout (../shared/sdk, see its README); KAPIBARA_OFFICIAL_SDK_V1 overrides. */
 export const OFFICIAL_SDK_V1 = process.env.KAPIBARA_OFFICIAL_SDK_V1 ?? resolve(process.cwd(), '../shared/sdk/kakao-1.39.14.js');
+
+/** The Kakao hosts the official SDK calls, all mapped to Kapibara's TLS listener. */
+export const MAPPED_HOSTS = ['kauth.kakao.com', 'kapi.kakao.com', 'sharer.kakao.com', 'story.kakao.com'];
+
+/** Chromium resolving the Kakao hosts to `tls` and trusting its certificate (by its public key only). */
+export async function mappedChromium(tls: TlsListener): Promise<Browser> {
+  const spki = createHash('sha256').update(new X509Certificate(tls.cert).publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+  const rules = MAPPED_HOSTS.map((host) => `MAP ${host} 127.0.0.1:${tls.port}`).join(',');
+  return launchChromium([`--host-resolver-rules=${rules}`, `--ignore-certificate-errors-spki-list=${spki}`]);
+}
 
 export class AppSite {
   server!: http.Server;
