@@ -266,6 +266,28 @@ forEachStore('Kakao Talk sharing: validation', (h) => {
     assertApiError(await call('GET', DEFAULT, app.javascript_key, { link_ver: '4.0', template_object: { ...SEED_TEMPLATES.text, text: seedText } }), 400, -2, 'template_object.text');
   });
 
+  it("a call from Kapibara's own origin (SDK v1's kapi /cors/ proxy) is checked by the page origin in KA", async () => {
+    const app = await sharingApp(h);
+    const fields = new URLSearchParams({ link_ver: '4.0', template_object: JSON.stringify(SEED_TEMPLATES.text) }).toString();
+    const fromProxy = (pageOrigin: string) =>
+      h.inject({
+        method: 'GET',
+        url: `${DEFAULT}?${fields}`,
+        headers: {
+          host: 'kapi.kakao.com',
+          origin: 'http://kapi.kakao.com',
+          authorization: `KakaoAK ${app.javascript_key}`,
+          ka: `sdk/1.39.14 os/javascript sdk_type/javascript lang/ko-KR device/Linux origin/${encodeURIComponent(pageOrigin)}`,
+        },
+      });
+    const ok = await fromProxy(SEED_SITE);
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.deepEqual(Object.keys(ok.json()).sort(), ['argument_msg', 'template_args', 'template_id', 'template_msg', 'warning_msg']);
+    const foreign = await fromProxy('https://evil.example');
+    assert.equal(foreign.statusCode, 401);
+    assert.deepEqual(foreign.json(), { msg: 'domain mismatched! caller=https://evil.example', code: -401 });
+  });
+
   it('a scrap that does not answer in time is -603', { timeout: 20000 }, async () => {
     const app = await sharingApp(h, { web_domains: [web.origin] });
     const res = await call('GET', SCRAP, app.javascript_key, { link_ver: '4.0', request_url: `${web.origin}/slow` });

@@ -11,7 +11,7 @@ import { AppSite } from './sdk-pages.js';
 
 function examples(): string[] {
   const text = readFileSync(join(process.cwd(), 'docs', 'browser-sdk.md'), 'utf8');
-  return [...text.matchAll(/```html kapibara-sdk-example\n([\s\S]*?)```/g)].map((m) => m[1]);
+  return [...text.matchAll(/```html kapibara-sdk-example[^\n]*\n([\s\S]*?)```/g)].map((m) => m[1]);
 }
 
 forEachStore('browser SDK documentation examples', (h: Harness) => {

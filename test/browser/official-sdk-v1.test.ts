@@ -1,11 +1,9 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, X509Certificate } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { forEachStore, type Harness, type TestApp, type TestAccount } from '../helpers/harness.js';
-import { launchChromium } from '../helpers/browser.js';
 import { listenTls, type TlsListener } from '../../src/core/tls.js';
-import { AppSite } from './sdk-pages.js';
+import { AppSite, mappedChromium } from './sdk-pages.js';
 
 /**
  * Kakao's official JavaScript SDK v1.39.14, loaded unmodified by an app's page, against
@@ -14,14 +12,6 @@ import { AppSite } from './sdk-pages.js';
  * production. SDK v1 reaches kapi through the easyXDM page /cors/ and logs in through
  * kauth's login widget and a popup ending on redirect_uri=kakaojs.
  */
-
-export const MAPPED_HOSTS = ['kauth.kakao.com', 'kapi.kakao.com', 'sharer.kakao.com', 'story.kakao.com'];
-
-export async function mappedChromium(tls: TlsListener): Promise<Browser> {
-  const spki = createHash('sha256').update(new X509Certificate(tls.cert).publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
-  const rules = MAPPED_HOSTS.map((host) => `MAP ${host} 127.0.0.1:${tls.port}`).join(',');
-  return launchChromium([`--host-resolver-rules=${rules}`, `--ignore-certificate-errors-spki-list=${spki}`]);
-}
 
 forEachStore('Official SDK v1.39.14 in Chromium, host-mapped', (h: Harness) => {
   let browser: Browser;
@@ -101,12 +91,28 @@ forEachStore('Official SDK v1.39.14 in Chromium, host-mapped', (h: Harness) => {
     await context.close();
   });
 
-  it('Kakao.Auth.login: popup on kauth, consent, redirect_uri=kakaojs, the widget hands the token to the page', async () => {
+  /**
+   * Kakao.Auth.login through the popup. The SDK frames kauth's login widget as it opens the
+   * popup; `holdWidget` keeps that frame's request until the popup has shown its result
+   * page, the order a busy machine can produce (the popup then waits for the widget). Every
+   * wait is on an event with Playwright's bounded timeout: the popup closing, the callback
+   * having run (never an unbounded `evaluate` of a promise).
+   */
+  async function loginThroughPopup(holdWidget: boolean): Promise<void> {
     const { person, context, page } = await open();
+    let releaseWidget: (() => Promise<void>) | undefined;
+    const widgetHeld = new Promise<void>((resolve) => {
+      if (!holdWidget) return resolve();
+      void context.route('https://kauth.kakao.com/public/widget/login/kakaoLoginWidget.html?**', (route) => {
+        releaseWidget = () => route.continue();
+        resolve();
+      });
+    });
     const popupPromise = context.waitForEvent('page');
     await page.evaluate(() => {
-      (window as any).login = new Promise((resolve) => {
-        window.Kakao.Auth.login({ success: (r: unknown) => resolve({ ok: r }), fail: (e: unknown) => resolve({ error: e }) });
+      window.Kakao.Auth.login({
+        success: (r: unknown) => ((window as any).loginResult = { ok: r }),
+        fail: (e: unknown) => ((window as any).loginResult = { error: e }),
       });
     });
     const popup = await popupPromise;
@@ -116,8 +122,16 @@ forEachStore('Official SDK v1.39.14 in Chromium, host-mapped', (h: Harness) => {
     assert.equal(authorize.searchParams.get('redirect_uri'), 'kakaojs');
     await popup.click(`button[data-account-id="${person.id}"]`);
     await popup.waitForSelector('form#consent');
+    const closed = popup.waitForEvent('close');
     await popup.click('button[value="agree"]');
-    const result = (await page.evaluate(() => (window as any).login)) as { ok?: Record<string, unknown>; error?: unknown };
+    if (holdWidget) {
+      await popup.waitForSelector('#kakao-result', { state: 'attached' });
+      await widgetHeld;
+      await releaseWidget!();
+    }
+    await closed;
+    await page.waitForFunction(() => (window as any).loginResult !== undefined);
+    const result = (await page.evaluate(() => (window as any).loginResult)) as { ok?: Record<string, unknown>; error?: unknown };
     assert.ok(result.ok, JSON.stringify(result));
     assert.equal(result.ok.token_type, 'bearer');
     assert.equal(typeof result.ok.access_token, 'string');
@@ -125,6 +139,14 @@ forEachStore('Official SDK v1.39.14 in Chromium, host-mapped', (h: Harness) => {
     const me = await page.evaluate(() => window.Kakao.API.request({ url: '/v2/user/me' }));
     assert.equal(me.properties.nickname, 'Ryan');
     await context.close();
+  }
+
+  it('Kakao.Auth.login: popup on kauth, consent, redirect_uri=kakaojs, the widget hands the token to the page', async () => {
+    await loginThroughPopup(false);
+  });
+
+  it('Kakao.Auth.login when the widget frame loads only after the person consented: the popup waits for it', async () => {
+    await loginThroughPopup(true);
   });
 
   it('the proxy pages may be framed only by a registered web domain, and refuse any other', async () => {

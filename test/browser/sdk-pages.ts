@@ -2,15 +2,30 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { createHash, X509Certificate } from 'node:crypto';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
+import type { TlsListener } from '../../src/core/tls.js';
 
 /**
  * An app's web site for the browser SDK tests: an empty page that loads one SDK with a
  * `<script src>` (Kapibara's /sdk/js/kakao.js, or Kakao's official SDK v1.39.14 served here
- * unmodified), a button for the share-button tests, and a file input for uploads.
+ * unmodified), a button for the share-button tests, a file input for uploads, an article
+ * page with Open Graph tags and pictures for the scrap tests.
  */
 
 /** Kakao's SDK, kept next to the checkout (../shared/sdk, see its README); KAPIBARA_OFFICIAL_SDK_V1 overrides. */
 export const OFFICIAL_SDK_V1 = process.env.KAPIBARA_OFFICIAL_SDK_V1 ?? resolve(process.cwd(), '../shared/sdk/kakao-1.39.14.js');
+
+/** The Kakao hosts the official SDK calls, all mapped to Kapibara's TLS listener. */
+export const MAPPED_HOSTS = ['kauth.kakao.com', 'kapi.kakao.com', 'sharer.kakao.com', 'story.kakao.com'];
+
+/** Chromium resolving the Kakao hosts to `tls` and trusting its certificate (by its public key only). */
+export async function mappedChromium(tls: TlsListener): Promise<Browser> {
+  const spki = createHash('sha256').update(new X509Certificate(tls.cert).publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+  const rules = MAPPED_HOSTS.map((host) => `MAP ${host} 127.0.0.1:${tls.port}`).join(',');
+  return launchChromium([`--host-resolver-rules=${rules}`, `--ignore-certificate-errors-spki-list=${spki}`]);
+}
 
 export class AppSite {
   server!: http.Server;
@@ -19,6 +34,8 @@ export class AppSite {
   sdkSrc = '';
   /** A whole page to serve at /page instead (the documented examples). */
   html?: string;
+  /** Pictures of the site, served at /img/<name> (for scrapImage). */
+  readonly images = new Map<string, { type: string; body: Buffer }>();
   private readonly officialSdk = readFileSync(OFFICIAL_SDK_V1);
 
   async start(): Promise<void> {
@@ -31,6 +48,11 @@ export class AppSite {
     const url = new URL(req.url ?? '/', this.origin);
     if (url.pathname === '/kakao-1.39.14.js') {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(this.officialSdk);
+      return;
+    }
+    const image = url.pathname.startsWith('/img/') ? this.images.get(url.pathname.slice('/img/'.length)) : undefined;
+    if (image) {
+      res.writeHead(200, { 'content-type': image.type, 'content-length': image.body.length }).end(image.body);
       return;
     }
     if (url.pathname === '/article') {

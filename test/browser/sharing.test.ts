@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { forEachStore, type Harness } from '../helpers/harness.js';
 import { launchChromium } from '../helpers/browser.js';
 import { SEED_SITE, SEED_TEMPLATES, eventually, sharingWorld, webhookReceiver } from '../fixtures/sharing.js';
+import { assertWebhookCall, consoleBubble, pickAndSend, receiver, sharerPopup, signInOnSharer, webhookParams } from './sharer.js';
 
 /**
  * Kakao Talk sharing in a real browser (Debian's Chromium): an app page shares the way
@@ -85,9 +86,7 @@ forEachStore('Kakao Talk sharing in Chromium', (h: Harness) => {
   });
 
   async function share(page: Page, viewport: { width: number; height: number }): Promise<Page> {
-    const popupEvent = page.waitForEvent('popup');
-    await page.click('#share');
-    const popup = await popupEvent;
+    const popup = await sharerPopup(page, () => page.click('#share'));
     await popup.setViewportSize(viewport);
     return popup;
   }
@@ -115,8 +114,7 @@ forEachStore('Kakao Talk sharing in Chromium', (h: Harness) => {
     const popup = await share(page, { width: 460, height: 608 });
 
     // Not signed in: Kakao's login page, then back to the picker.
-    await popup.waitForSelector(`button[data-account-id="${w.sender.id}"]`);
-    await popup.click(`button[data-account-id="${w.sender.id}"]`);
+    await signInOnSharer(popup, w.sender);
     await popup.waitForSelector('#picker');
     assert.equal(await popup.textContent('#signed-in-as'), 'Muzi');
     assert.match((await popup.textContent('#preview')) ?? '', /Dessert pictures[\s\S]*Americano, bread, cake/);
@@ -128,13 +126,7 @@ forEachStore('Kakao Talk sharing in Chromium', (h: Harness) => {
     assert.equal(await popup.isVisible(`[data-receiver="f${w.ryan.id}"]`), true);
     assert.equal(await popup.isVisible(`[data-receiver="f${w.apeach.id}"]`), false);
     await popup.fill('#q', '');
-    await popup.check(`[data-receiver="f${w.ryan.id}"]`);
-    await popup.check(`[data-receiver="g${w.group.id}"]`);
-    await popup.check('[data-receiver="me"]');
-    assert.equal(await popup.textContent('#count'), '3 selected');
-    const closed = popup.waitForEvent('close');
-    await popup.click('#send');
-    await closed;
+    await pickAndSend(popup, [receiver.friend(w.ryan), receiver.group(w.group), receiver.me]);
 
     // The opener heard 'sent' from the sharer's origin.
     await page.waitForFunction(() => (window as unknown as { sentMessages: string[] }).sentMessages.length === 1);
@@ -149,22 +141,14 @@ forEachStore('Kakao Talk sharing in Chromium', (h: Harness) => {
     // The webhook reached the receiver with the documented headers and parameters.
     const calls = await eventually(async () => (hook.calls.length === 3 ? hook.calls : undefined));
     for (const c of calls) {
-      assert.equal(c.headers.authorization, `KakaoAK ${w.app.admin_key}`);
-      assert.equal(c.headers['user-agent'], 'KakaoOpenAPI/1.0');
-      assert.match(String(c.headers['x-kakao-resource-id']), /^[\w-]{24}$/);
-      const p = new URLSearchParams(c.body);
-      assert.equal(p.get('product'), 'cake-42');
-      assert.equal(p.get('TEMPLATE_ID'), String(group.messages[0].template_id));
+      const chatType = webhookParams(c).get('CHAT_TYPE') as 'MemoChat' | 'DirectChat' | 'MultiChat';
+      assertWebhookCall(c, { adminKey: w.app.admin_key, args: { product: 'cake-42' }, chatType, templateId: group.messages[0].template_id });
     }
-    assert.deepEqual(calls.map((c) => new URLSearchParams(c.body).get('CHAT_TYPE')).sort(), ['DirectChat', 'MemoChat', 'MultiChat']);
+    assert.deepEqual(calls.map((c) => webhookParams(c).get('CHAT_TYPE')).sort(), ['DirectChat', 'MemoChat', 'MultiChat']);
 
     // The console shows Ryan's view of the group chat with the rendered bubble.
-    const consolePage = await context.newPage();
-    await consolePage.setViewportSize({ width: 900, height: 900 });
-    await consolePage.goto(`${kapibara}/_kapibara/console/people/${w.ryan.id}`);
-    const heading = consolePage.locator(`h3[data-chat="g${w.group.id}"]`);
+    const { page: consolePage, heading, bubble } = await consoleBubble(context, kapibara, w.ryan, w.group);
     assert.match((await heading.textContent()) ?? '', /Dessert club \(group chat\)/);
-    const bubble = consolePage.locator('.bubble').first();
     assert.match((await bubble.textContent()) ?? '', /Dessert pictures[\s\S]*View on Web/);
     assert.equal(await bubble.locator('img').evaluate((img) => (img as HTMLImageElement).naturalWidth), 640, 'the uploaded picture is shown');
     await consolePage.locator('section', { has: heading }).screenshot({ path: `${SHOTS}/sharing-console-group-chat.png` });
@@ -178,25 +162,18 @@ forEachStore('Kakao Talk sharing in Chromium', (h: Harness) => {
     const page = await context.newPage();
     await page.goto(site.origin);
     let popup = await share(page, { width: 375, height: 667 });
-    await popup.click(`button[data-account-id="${w.sender.id}"]`);
+    await signInOnSharer(popup, w.sender);
     await popup.waitForSelector('#picker');
     const fits = await popup.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
     assert.equal(fits, true, 'no sideways scrolling');
     const send = await popup.locator('#send').boundingBox();
     assert.ok(send && send.y + send.height <= 667 && send.x + send.width <= 375, 'Send is on screen');
     await popup.screenshot({ path: `${SHOTS}/sharing-picker-phone.png` });
-    await popup.check(`[data-receiver="f${w.apeach.id}"]`);
-    let closed = popup.waitForEvent('close');
-    await popup.click('#send');
-    await closed;
+    await pickAndSend(popup, [receiver.friend(w.apeach)]);
 
     // Signed in now: the next share opens the picker at once.
     popup = await share(page, { width: 375, height: 667 });
-    await popup.waitForSelector('#picker');
-    await popup.check('[data-receiver="me"]');
-    closed = popup.waitForEvent('close');
-    await popup.click('#send');
-    await closed;
+    await pickAndSend(popup, [receiver.me]);
     await page.waitForFunction(() => (window as unknown as { sentMessages: string[] }).sentMessages.length === 2);
     const apeach = await h.control('GET', `/accounts/${w.apeach.id}/chats/${w.sender.id}/messages`);
     assert.equal(apeach.messages[0].template.commerce.product_name, 'Kakao Mini');

@@ -103,15 +103,31 @@ export async function pollCode(platform: Platform, query: { client_id?: string; 
  * (or the error) to SDK v1's login widget in the window that opened it, found by the
  * `proxy` frame name the SDK sent, and only when that widget was loaded for one of the
  * app's web domains (`origins`). The widget exchanges the code and tells the SDK.
+ *
+ * The SDK creates the widget's frame as it opens this popup, so on a busy machine the frame
+ * may still be loading (another origin's blank page, no `postResponse` yet) when a quick
+ * person has already consented: the page then looks again every 50 ms, for up to 10 s,
+ * before it gives up. A widget loaded for a page that is not on a web domain is refused at once.
  */
+export const KAKAOJS_WIDGET_WAIT = { intervalMs: 50, attempts: 200 } as const;
+
 export const KAKAOJS_RESULT_SCRIPT =
   "(function(){var d=JSON.parse(document.getElementById('kakao-result').textContent);var s=document.getElementById('status');" +
   "function done(t){s.textContent=t;}" +
-  "var w;try{w=window.opener&&d.proxy?window.opener.frames[d.proxy]:null;}catch(e){w=null;}" +
-  "if(!w){done('The page that started this login is gone; close this window and try again.');return;}" +
-  "var e;try{e=new URLSearchParams(w.location.search).get('xdm_e');}catch(x){e=null;}" +
-  "if(!e||d.origins.indexOf(e)<0){done('The page that started this login is not on a registered web domain of the app.');return;}" +
-  "var r=d.result;function give(m){m.stateToken=r.state;delete m.state;try{w.postResponse(m);}catch(x){}done('Done. You can close this window.');window.close();}" +
+  "function widget(){var w;try{w=window.opener&&d.proxy?window.opener.frames[d.proxy]:null;}catch(x){w=null;}" +
+  "if(!w)return {gone:true};var e;try{e=new URLSearchParams(w.location.search).get('xdm_e');}catch(x){return {loading:true};}" +
+  "if(typeof w.postResponse!=='function')return {loading:true};" +
+  "return e&&d.origins.indexOf(e)>=0?{ready:w}:{refused:true};}" +
+  "var r=d.result,left=" + KAKAOJS_WIDGET_WAIT.attempts + ";" +
+  "function give(m){m.stateToken=r.state;delete m.state;" +
+  "(function attempt(){var f=widget();" +
+  "if(f.gone){done('The page that started this login is gone; close this window and try again.');return;}" +
+  "if(f.refused){done('The page that started this login is not on a registered web domain of the app.');return;}" +
+  "if(f.loading&&--left<=0){done('The login widget of the page that started this login did not load; close this window and try again.');return;}" +
+  "if(f.loading){setTimeout(attempt," + KAKAOJS_WIDGET_WAIT.intervalMs + ");return;}" +
+  "try{f.ready.postResponse(m);}catch(x){}done('Done. You can close this window.');window.close();})();}" +
+  // Refused before the code is spent: no opener, or a widget loaded for another page.
+  "var first=widget();if(first.gone||first.refused){give({});return;}" +
   "if(!r.code){give({error:r.error,error_description:r.error_description,state:r.state});return;}" +
   "var x=new XMLHttpRequest();x.open('POST','/oauth/token');x.setRequestHeader('Content-Type','application/x-www-form-urlencoded;charset=utf-8');" +
   "x.onload=function(){var m;try{m=JSON.parse(x.responseText);}catch(y){m={error:'server_error',error_description:'unexpected token answer'};}give(m);};" +

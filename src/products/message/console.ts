@@ -22,6 +22,12 @@ function contentCard(c: Obj | undefined): RawHtml {
 <strong>${c.title ?? ''}</strong>${c.description ? html`<br>${c.description}` : ''}${linkTargets(c.link)}</div>`;
 }
 
+/** A scrapped page (`object_type: scrap`): its title, description and picture, and the site it came from. */
+function scrapCard(t: Obj): RawHtml {
+  return html`<div class="card">${t.image_url ? html`<img src="${t.image_url}" alt="">` : ''}
+<strong>${t.title ?? t.url ?? ''}</strong>${t.description ? html`<br>${t.description}` : ''}<br><span class="muted">${t.site_name ?? t.host ?? ''}</span>${linkTargets({ web_url: t.url })}</div>`;
+}
+
 /** A message's final template, drawn roughly as Kakao Talk shows it. */
 export function renderTemplate(t: Obj): RawHtml {
   const buttons: Obj[] = Array.isArray(t.buttons) ? t.buttons : t.button_title ? [{ title: t.button_title }] : [];
@@ -39,6 +45,7 @@ ${t.header_title ? html`<div><strong>${t.header_title}</strong></div>` : ''}
 ${t.text ? html`<div>${t.text}</div>` : ''}
 ${t.address ? html`<div>📍 ${t.address_title ?? ''} ${t.address}</div>` : ''}
 ${contentCard(t.content)}
+${t.object_type === 'scrap' ? scrapCard(t) : ''}
 ${Array.isArray(t.contents) ? t.contents.map((c: Obj) => contentCard(c)) : ''}
 ${commerce}${social}
 ${buttons.map((b) => html`<span class="pill">${b.title}</span>`)}</div>`;

@@ -8,7 +8,7 @@ import { IMAGE_PATH, receiveImages, removeImage, scrapImage, servedImage, upload
 import { PICKER_POLICY, PLAIN_POLICY, SENT_POLICY, failurePage, pickerPage, sentPage } from './picker.js';
 import { type Picker, type SharerFields, SendRefused, ShareGone, openPicker, openShare, sendShare } from './share.js';
 import { nicknames } from './store.js';
-import { type ValidationAction, checkCallerDomain, validateShare, validationJson } from './validation.js';
+import { type ValidationAction, checkCaller, validateShare, validationJson } from './validation.js';
 
 /** Kakao Talk sharing (seed 004, wire facts §7): literal Kakao paths. */
 
@@ -46,7 +46,7 @@ export const sharingRoutes = [
       keys: SHARE_KEYS,
       params: ValidationParams,
       handler: async (call, input) => {
-        checkCallerDomain(call.app, call.keyType, call.pageOrigin, call.ka);
+        checkCaller(call);
         const validation = await validateShare(call.platform, call.app, {
           action: v.action,
           linkVer: input.link_ver,
@@ -69,7 +69,7 @@ export const sharingRoutes = [
     body: receiveImages,
     response: ImageInfos,
     handler: (call, _input, { body }) => {
-      checkCallerDomain(call.app, call.keyType, call.pageOrigin, call.ka);
+      checkCaller(call);
       return uploadImages(call, body);
     },
   }),
@@ -81,7 +81,7 @@ export const sharingRoutes = [
     params: ImageUrlParams,
     response: ImageInfos,
     handler: (call, input) => {
-      checkCallerDomain(call.app, call.keyType, call.pageOrigin, call.ka);
+      checkCaller(call);
       return scrapImage(call, input.image_url);
     },
   }),
@@ -93,7 +93,7 @@ export const sharingRoutes = [
     params: ImageUrlParams,
     response: 'empty',
     handler: async (call, input) => {
-      checkCallerDomain(call.app, call.keyType, call.pageOrigin, call.ka);
+      checkCaller(call);
       await removeImage(call, input.image_url);
     },
   }),

@@ -147,6 +147,17 @@ export function checkCallerDomain(app: App, keyType: string, pageOrigin: string 
   return caller;
 }
 
+/**
+ * checkCallerDomain for a kapi call. A request whose `Origin` is Kapibara's own (the host it
+ * was sent to) comes from one of Kapibara's pages, in practice SDK v1's kapi /cors/ proxy
+ * (src/products/sdk), which calls kapi same-origin for the page framing it and writes that
+ * page's real origin into `KA`: the page origin is then the one in `KA`.
+ */
+export function checkCaller(call: { app: App; keyType: string; origin: string; pageOrigin?: string; ka?: string }): string | undefined {
+  const pageOrigin = call.pageOrigin === call.origin ? undefined : call.pageOrigin;
+  return checkCallerDomain(call.app, call.keyType, pageOrigin, call.ka);
+}
+
 export function domainMismatched(caller: string): KakaoApiError {
   return new KakaoApiError(-401, `domain mismatched! caller=${caller}`, 401);
 }
