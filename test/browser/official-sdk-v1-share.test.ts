@@ -5,7 +5,7 @@ import { forEachStore, type Harness } from '../helpers/harness.js';
 import { listenTls, type TlsListener } from '../../src/core/tls.js';
 import { SEED_SITE, SEED_TEMPLATES, eventually, sharingWorld, webhookReceiver, type SharingWorld } from '../fixtures/sharing.js';
 import { gif, png } from '../fixtures/story.js';
-import { AppSite, mappedChromium } from './sdk-pages.js';
+import { AppSite, assertOfficialSdk, mappedChromium } from './sdk-pages.js';
 import { CUSTOM_ARGS, FEED, v1Names } from './seed004-samples.js';
 import { assertWebhookCall, consoleBubble, pickAndSend, receiver, sharerPopup } from './sharer.js';
 
@@ -28,6 +28,7 @@ forEachStore('Official SDK v1.39.14 sharing in Chromium, host-mapped', (h: Harne
   let kapibara = '';
 
   before(async () => {
+    assertOfficialSdk();
     kapibara = await h.listen();
     tls = await listenTls(h.app, { port: 0 });
     browser = await mappedChromium(tls);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { forEachStore, type Harness, type TestApp, type TestAccount } from '../helpers/harness.js';
 import { listenTls, type TlsListener } from '../../src/core/tls.js';
-import { AppSite, mappedChromium } from './sdk-pages.js';
+import { AppSite, assertOfficialSdk, mappedChromium } from './sdk-pages.js';
 
 /**
  * Kakao's official JavaScript SDK v1.39.14, loaded unmodified by an app's page, against
@@ -19,6 +19,7 @@ forEachStore('Official SDK v1.39.14 in Chromium, host-mapped', (h: Harness) => {
   const site = new AppSite();
 
   before(async () => {
+    assertOfficialSdk();
     tls = await listenTls(h.app, { port: 0 });
     browser = await mappedChromium(tls);
     await site.start();

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createHash, X509Certificate } from 'node:crypto';
@@ -27,6 +27,13 @@ export async function mappedChromium(tls: TlsListener): Promise<Browser> {
   return launchChromium([`--host-resolver-rules=${rules}`, `--ignore-certificate-errors-spki-list=${spki}`]);
 }
 
+/** For the official-SDK tests' `before`: fails naming the file when Kakao's SDK is not beside the checkout. */
+export function assertOfficialSdk(): void {
+  if (!existsSync(OFFICIAL_SDK_V1)) {
+    throw new Error(`Kakao's SDK v1.39.14 is expected at ${OFFICIAL_SDK_V1} (../shared/sdk beside the checkout); KAPIBARA_OFFICIAL_SDK_V1 names another path`);
+  }
+}
+
 export class AppSite {
   server!: http.Server;
   origin = '';
@@ -36,7 +43,7 @@ export class AppSite {
   html?: string;
   /** Pictures of the site, served at /img/<name> (for scrapImage). */
   readonly images = new Map<string, { type: string; body: Buffer }>();
-  private readonly officialSdk = readFileSync(OFFICIAL_SDK_V1);
+  private officialSdk?: Buffer;
 
   async start(): Promise<void> {
     this.server = http.createServer((req, res) => this.handle(req, res));
@@ -47,6 +54,13 @@ export class AppSite {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', this.origin);
     if (url.pathname === '/kakao-1.39.14.js') {
+      // Read when a page asks for it: only the official-SDK tests need the file, and they fail naming it when it is missing.
+      try {
+        this.officialSdk ??= readFileSync(OFFICIAL_SDK_V1);
+      } catch (err) {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`Kakao's SDK v1.39.14 is not at ${OFFICIAL_SDK_V1}: ${(err as Error).message}`);
+        return;
+      }
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(this.officialSdk);
       return;
     }
