@@ -131,7 +131,7 @@ forEachStore('Kakao Talk Channel pages in Chromium', (h: Harness) => {
     await popup.waitForSelector('#follow-button');
     assert.equal(await popup.textContent('#signed-in-as'), 'Muzi');
     await popup.click('#follow-button');
-    await page.waitForFunction(() => (window as any).results.length > 0);
+    await page.waitForFunction(() => (window as any).results.length > 0, undefined, { polling: 100 });
     assert.deepEqual(await page.evaluate(() => (window as any).results), [{ origin: kapibara, data: { status: 'success', channelPublicId: '_ZeUTxl', transId: 'tr-1' } }]);
     assert.equal((await relation()).channels[0].relation, 'ADDED');
     await context.close();

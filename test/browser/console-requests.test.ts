@@ -25,7 +25,7 @@ forEachStore('console: requests, live', (h) => {
       assert.equal(await rows.count(), 1);
       assert.match(await rows.nth(0).innerText(), /GET \/v2\/user\/me\s+kapi\s+\d+\s+\d+\s+200/);
       await fetch(`${origin}/v1/api/talk/friends`, { headers: { authorization: `Bearer ${t.access_token}` } });
-      await page.waitForFunction(() => document.querySelectorAll('#requests tr').length === 2);
+      await page.waitForFunction(() => document.querySelectorAll('#requests tr').length === 2, undefined, { polling: 100 });
       assert.match(await rows.nth(0).innerText(), /GET \/v1\/api\/talk\/friends\s+kapi\s+\d+\s+\d+\s+FRIENDS\s+403\s+-402/);
     } finally {
       await page.close();

@@ -45,7 +45,7 @@ forEachStore('browser SDK documentation examples', (h: Harness) => {
 
   it('the API.request example answers with kapi’s error body before a login', async () => {
     const { app, context, page, errors } = await run(0);
-    await page.waitForFunction(() => document.getElementById('result')!.textContent !== '');
+    await page.waitForFunction(() => document.getElementById('result')!.textContent !== '', undefined, { polling: 100 });
     assert.deepEqual(JSON.parse((await page.textContent('#result'))!), { msg: `This api is not allowed by using app_key(${app.javascript_key}).`, code: -3 });
     assert.deepEqual(errors, []);
     await context.close();
@@ -59,7 +59,7 @@ forEachStore('browser SDK documentation examples', (h: Harness) => {
     await popup.click(`button[data-account-id="${person.id}"]`);
     await popup.waitForSelector('form#consent');
     await popup.click('button[value="agree"]');
-    await page.waitForFunction(() => document.getElementById('result')!.textContent !== '');
+    await page.waitForFunction(() => document.getElementById('result')!.textContent !== '', undefined, { polling: 100 });
     const result = JSON.parse((await page.textContent('#result'))!);
     assert.equal(result.state, 'my-state');
     assert.equal(typeof result.code, 'string');

@@ -58,7 +58,7 @@ forEachStore('Kapibara SDK sharing end to end: custom, scrap, callback, images (
       s.page.evaluate((sample) => window.Kakao.Share.sendDefault({ ...sample, callback: () => (window as any).sent.push('callback') }), TEXT_WITH_CALLBACK_ARGS),
     );
     await pickAndSend(popup, [receiver.me, receiver.friend(s.w.ryan), receiver.group(s.w.group)], { signInAs: s.w.sender });
-    await s.page.waitForFunction(() => (window as any).sent.length === 1);
+    await s.page.waitForFunction(() => (window as any).sent.length === 1, undefined, { polling: 100 });
     const { message } = await stored(s.w, 'group');
     assert.equal(message.template.text, TEXT_WITH_CALLBACK_ARGS.text);
     const calls = await eventually(async () => (world.hook().calls.length === 3 ? world.hook().calls : undefined));

@@ -96,7 +96,7 @@ forEachStore('Official SDK v1.39.14 sharing in Chromium, host-mapped', (h: Harne
       await pickAndSend(popup, [target], first ? { signInAs: w.sender } : {});
       first = false;
       // v1's callback: 'sent' from https://sharer.kakao.com.
-      await page.waitForFunction((n) => (window as any).sent.length === n, i + 1);
+      await page.waitForFunction((n) => (window as any).sent.length === n, i + 1, { polling: 100 });
       assert.equal(await page.evaluate(() => (window as any).sent.at(-1)), step.label);
     }
 

@@ -131,7 +131,7 @@ forEachStore('Official SDK v1.39.14 in Chromium, host-mapped', (h: Harness) => {
       await releaseWidget!();
     }
     await closed;
-    await page.waitForFunction(() => (window as any).loginResult !== undefined);
+    await page.waitForFunction(() => (window as any).loginResult !== undefined, undefined, { polling: 100 });
     const result = (await page.evaluate(() => (window as any).loginResult)) as { ok?: Record<string, unknown>; error?: unknown };
     assert.ok(result.ok, JSON.stringify(result));
     assert.equal(result.ok.token_type, 'bearer');

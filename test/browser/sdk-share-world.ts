@@ -106,7 +106,7 @@ export function sdkShareWorld(h: Harness) {
 
     // The page's callback ran: the sharer told the opener 'sent'.
     s.sent += 1;
-    await s.page.waitForFunction((n) => (window as any).sent.length === n, s.sent);
+    await s.page.waitForFunction((n) => (window as any).sent.length === n, s.sent, { polling: 100 });
     assert.equal(await s.page.evaluate(() => (window as any).sent.at(-1)), step.label);
 
     // Stored in the chat, from the sender, through the app.

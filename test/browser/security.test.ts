@@ -105,7 +105,7 @@ forEachStore('security attacks in Chromium', (h) => {
     evil.pages.set('/attack', attack);
     for (const host of ['localhost', '127.0.0.1'] as const) {
       await page.goto(`${evil.origin(host)}/attack`);
-      const out = await (await page.waitForFunction(() => (window as unknown as { result?: unknown }).result)).jsonValue();
+      const out = await (await page.waitForFunction(() => (window as unknown as { result?: unknown }).result, undefined, { polling: 100 })).jsonValue();
       assert.deepEqual(out, { read: 'blocked', create: 'blocked', console: 'blocked' }, host);
     }
     // Nothing was created and nothing was wiped.
@@ -129,7 +129,7 @@ forEachStore('security attacks in Chromium', (h) => {
     </script>`,
     );
     await page.goto(`${evil.origin('localhost')}/sdk`);
-    const out = (await (await page.waitForFunction(() => (window as unknown as { result?: unknown }).result)).jsonValue()) as Record<string, unknown>;
+    const out = (await (await page.waitForFunction(() => (window as unknown as { result?: unknown }).result, undefined, { polling: 100 })).jsonValue()) as Record<string, unknown>;
     assert.equal((out.me as [number, string])[0], 200, JSON.stringify(out));
     assert.notEqual(out.del, 'blocked', 'a DELETE is preflighted and answered');
     assert.deepEqual(out.logout, [200, 'id']);
@@ -154,7 +154,7 @@ forEachStore('security attacks in Chromium', (h) => {
       await popup.waitForSelector('[data-field="code"]');
       // Messages from one window arrive in order: once this one is in, an earlier one would be too.
       await popup.evaluate(() => window.opener.postMessage('sentinel', '*'));
-      await p.waitForFunction(() => (window as unknown as { got: string[] }).got.includes('sentinel'));
+      await p.waitForFunction(() => (window as unknown as { got: string[] }).got.includes('sentinel'), undefined, { polling: 100 });
       await popup.close();
       return p.evaluate(() => (window as unknown as { got: string[] }).got);
     };

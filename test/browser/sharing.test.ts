@@ -129,7 +129,7 @@ forEachStore('Kakao Talk sharing in Chromium', (h: Harness) => {
     await pickAndSend(popup, [receiver.friend(w.ryan), receiver.group(w.group), receiver.me]);
 
     // The opener heard 'sent' from the sharer's origin.
-    await page.waitForFunction(() => (window as unknown as { sentMessages: string[] }).sentMessages.length === 1);
+    await page.waitForFunction(() => (window as unknown as { sentMessages: string[] }).sentMessages.length === 1, undefined, { polling: 100 });
     assert.equal(await page.textContent('#status'), 'sent');
 
     // Stored: one message per chat, with its type.
@@ -174,7 +174,7 @@ forEachStore('Kakao Talk sharing in Chromium', (h: Harness) => {
     // Signed in now: the next share opens the picker at once.
     popup = await share(page, { width: 375, height: 667 });
     await pickAndSend(popup, [receiver.me]);
-    await page.waitForFunction(() => (window as unknown as { sentMessages: string[] }).sentMessages.length === 2);
+    await page.waitForFunction(() => (window as unknown as { sentMessages: string[] }).sentMessages.length === 2, undefined, { polling: 100 });
     const apeach = await h.control('GET', `/accounts/${w.apeach.id}/chats/${w.sender.id}/messages`);
     assert.equal(apeach.messages[0].template.commerce.product_name, 'Kakao Mini');
     await context.close();
