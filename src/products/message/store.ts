@@ -4,6 +4,7 @@ import type { Store } from '../../db/index.js';
 import { LogTable, appendLogKey } from '../../db/log.js';
 import { registryKey } from '../../db/registry.js';
 import type { TalkMessagesTable, TalkTemplatesTable } from './tables.js';
+import { newId } from '../../db/ids.js';
 
 /** Repository of Talk messaging: custom templates, chats and messages, quotas. */
 
@@ -286,21 +287,17 @@ async function withMembers(db: Kysely<DB>, rows: { id: number; title: string; cr
   return rows.map((r) => ({ id: Number(r.id), title: r.title, memberAccountIds: byChat.get(Number(r.id)) ?? [], createdAt: Number(r.created_at) }));
 }
 
-/** Group chat ids are drawn at random below 2^53 (JavaScript clients keep them exact). */
+/** Group chat ids are issued by the store (db/ids.ts), like every other numeric id. */
 export async function createGroupChat(db: Kysely<DB>, title: string, memberAccountIds: number[], now: number): Promise<GroupChat> {
-  for (;;) {
-    const id = 1_000_000_000 + Math.floor(Math.random() * 8_000_000_000);
-    const created = await db.transaction().execute(async (trx) => {
-      const res = await trx.insertInto('talk_group_chats').values({ id, title, created_at: now }).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
-      if (Number(res.numInsertedOrUpdatedRows ?? 0) === 0) return false;
-      await trx
-        .insertInto('talk_group_chat_members')
-        .values(memberAccountIds.map((account_id, position) => ({ chat_id: id, account_id, position })))
-        .execute();
-      return true;
-    });
-    if (created) return { id, title, memberAccountIds, createdAt: now };
-  }
+  return db.transaction().execute(async (trx) => {
+    const id = await newId(trx);
+    await trx.insertInto('talk_group_chats').values({ id, title, created_at: now }).execute();
+    await trx
+      .insertInto('talk_group_chat_members')
+      .values(memberAccountIds.map((account_id, position) => ({ chat_id: id, account_id, position })))
+      .execute();
+    return { id, title, memberAccountIds, createdAt: now };
+  });
 }
 
 export async function findGroupChat(db: Kysely<DB>, id: number): Promise<GroupChat | undefined> {
