@@ -95,12 +95,18 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   installJsonParsing(app);
   await app.register(formbody, { parser: parseForm });
   installGetForms(app);
-  await app.register(multipart, { limits: { fileSize: 20 * 1024 * 1024, files: 50, fields: 100 } });
   // Host names, control-plane guard, CORS, page headers, connection limits (docs/security.md).
   await installSecurity(app, options);
 
+  // Only the upload routes (those that read a body of their own) parse multipart bodies:
+  // the plugin adds hooks to every request of its scope, which the other routes need not pay.
+  const routes = products.flatMap((p) => p.routes ?? []);
+  registerRoutes(app, routes.filter((d) => !d.body));
+  await app.register(async (uploads) => {
+    await uploads.register(multipart, { limits: { fileSize: 20 * 1024 * 1024, files: 50, fields: 100 } });
+    registerRoutes(uploads, routes.filter((d) => d.body));
+  });
   for (const product of products) {
-    if (product.routes) registerRoutes(app, product.routes);
     if (product.pages) await app.register(onSurface('page', product.pages));
   }
   await app.register(onSurface('control', (scope) => controlRoutes(scope, products)), { prefix: CONTROL_PREFIX });

@@ -43,6 +43,19 @@ forEachStore('error shapes by surface', (h) => {
     }
   });
 
+  it('a body of a type the route does not take is -2 naming the type; only uploads take multipart', async () => {
+    const boundary = '----kapibara';
+    const multipart = `--${boundary}\r\ncontent-disposition: form-data; name="template_object"\r\n\r\n{}\r\n--${boundary}--\r\n`;
+    const type = `multipart/form-data; boundary=${boundary}`;
+    const memo = await h.inject({ method: 'POST', url: '/v2/api/talk/memo/default/send', headers: { 'content-type': type }, payload: multipart });
+    assert.deepEqual([memo.statusCode, memo.json()], [400, { msg: 'unsupported Content-Type "multipart/form-data": send the parameters as application/x-www-form-urlencoded.', code: -2 }]);
+    const control = await h.inject({ method: 'POST', url: '/_kapibara/v1/apps', headers: { 'content-type': 'text/csv', 'x-kapibara-control': '1' }, payload: 'a,b' });
+    assert.deepEqual([control.statusCode, control.json()], [415, { error: 'unsupported Content-Type "text/csv": send a JSON body (application/json).' }]);
+    // An upload route reads the multipart body: past the parser, to its own -401.
+    const upload = await h.inject({ method: 'POST', url: '/v1/api/story/upload/multi', headers: { 'content-type': type }, payload: multipart });
+    assert.deepEqual([upload.statusCode, upload.json().code], [401, -401]);
+  });
+
   it('unknown paths answer in their surface: control, kauth, page and kapi', async () => {
     const control = await h.inject({ method: 'GET', url: '/_kapibara/v1/no/such/thing' });
     assert.deepEqual([control.statusCode, control.headers['content-type'], control.json()], [404, JSON_TYPE, { error: 'no such control-plane endpoint: GET /_kapibara/v1/no/such/thing' }]);

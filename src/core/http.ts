@@ -35,7 +35,13 @@ export function surfaceForPath(prefixes: readonly SurfacePrefix[], url: string):
 }
 
 /** A short reason phrase for a client error without a message of its own. */
-function describe(fe: FastifyError): string {
+function describe(fe: FastifyError, req: FastifyRequest, surface: Surface): string {
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    // Kakao's APIs take form fields (JSON only where a route says so); multipart only on uploads.
+    const type = (req.headers['content-type'] ?? '').split(';')[0].trim();
+    const wanted = surface === 'control' ? 'a JSON body (application/json)' : 'the parameters as application/x-www-form-urlencoded';
+    return `unsupported Content-Type "${type}": send ${wanted}.`;
+  }
   if (fe.validation) {
     return `invalid ${fe.validationContext ?? 'parameter'}: ${fe.validation
       .map((v) => `${v.instancePath.replace(/^\//, '') || (v.params as { missingProperty?: string }).missingProperty || ''} ${v.message}`)
@@ -65,7 +71,7 @@ export function installErrorHandling(app: FastifyInstance, prefixes: readonly Su
     const surface = surfaceOf(req);
     // Schema validation, malformed bodies, unsupported content types, bodies too large: the client's fault.
     if (fe.validation || (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500)) {
-      return sendClientError(reply, surface, fe.validation ? 400 : fe.statusCode!, describe(fe));
+      return sendClientError(reply, surface, fe.validation ? 400 : fe.statusCode!, describe(fe, req, surface));
     }
     req.log.error({ err }, 'unhandled error');
     return sendServerError(reply, surface);
