@@ -126,7 +126,21 @@ async function userCall(req: FastifyRequest, token: string): Promise<UserCall> {
   const owner = await platform.directory.tokenOwner(token);
   if (!owner) throw invalidToken(TOKEN_UNKNOWN);
   if (owner.tokenExpiresAt <= platform.clock.now()) throw invalidToken(TOKEN_EXPIRED);
-  return { ...baseCall(req), ...owner, byAdmin: false };
+  // Written out rather than spread (here and in the other calls): a spread-built object is
+  // far slower for V8 to build and to resolve the caller's promise with, on every call.
+  const base = baseCall(req);
+  return {
+    platform: base.platform,
+    origin: base.origin,
+    ka: base.ka,
+    authorization: base.authorization,
+    pageOrigin: base.pageOrigin,
+    app: owner.app,
+    account: owner.account,
+    link: owner.link,
+    tokenExpiresAt: owner.tokenExpiresAt,
+    byAdmin: false,
+  };
 }
 
 /**
@@ -145,7 +159,8 @@ export async function requireAppKey(req: FastifyRequest, allowed: readonly KeyTy
     throw new KakaoApiError(-401, 'invalid app key.', 401, {}, { 'www-authenticate': 'KakaoAK error=invalid_key' });
   }
   if (!allowed.includes(found.keyType)) throw keyNotAllowed(auth.value);
-  return { ...baseCall(req), app: found.app, keyType: found.keyType, key: auth.value };
+  const base = baseCall(req);
+  return { platform: base.platform, origin: base.origin, ka: base.ka, authorization: base.authorization, pageOrigin: base.pageOrigin, app: found.app, keyType: found.keyType, key: auth.value };
 }
 
 export const ADMIN_ONLY: readonly KeyType[] = ['admin'];
@@ -181,5 +196,6 @@ export async function requireUserOrAdmin(req: FastifyRequest): Promise<PersonCal
   const target = validateParams(AdminTarget, rawParams(req));
   const person = await req.server.platform.directory.linkedPerson(call.app.id, target.target_id);
   if (!person) throw notLinked();
-  return { ...baseCall(req), app: call.app, account: person.account, link: person.link, byAdmin: true };
+  const base = baseCall(req);
+  return { platform: base.platform, origin: base.origin, ka: base.ka, authorization: base.authorization, pageOrigin: base.pageOrigin, app: call.app, account: person.account, link: person.link, byAdmin: true };
 }

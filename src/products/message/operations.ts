@@ -37,12 +37,13 @@ export type MessageRequest =
 export async function composeMessage(platform: Platform, ctx: UserCall, req: MessageRequest): Promise<NewMessage> {
   const rules = { webDomains: ctx.app.webDomains };
   const base = { appId: ctx.app.id, senderAccountId: ctx.account.id };
+  // Each message is built as one literal (no spread): this is every send's hot path.
   if (req.kind === 'default') {
     if (req.templateObject === undefined) throw invalidParam('template_object is required.');
     const value = jsonParam('template_object', req.templateObject, JsonObject);
     if (value === undefined) throw invalidParam('template_object is required.');
     const template = normalizeTemplate(value, 'template_object', rules);
-    return { ...base, templateType: template.object_type as string, templateId: null, template };
+    return newMessage(base, template.object_type as string, null, template);
   }
   if (req.kind === 'custom') {
     if (req.templateId === undefined) throw invalidParam('template_id is required.');
@@ -56,7 +57,11 @@ export async function composeMessage(platform: Platform, ctx: UserCall, req: Mes
     // Scrapped values cannot be overwritten by template_args (seed 001).
     return customMessage(platform, ctx, req.templateId, { ...args, ...scrap.args }, base);
   }
-  return { ...base, templateType: 'scrap', templateId: null, template: scrap.template };
+  return newMessage(base, 'scrap', null, scrap.template);
+}
+
+function newMessage(base: { appId: number; senderAccountId: number }, templateType: string, templateId: number | null, template: Json): NewMessage {
+  return { appId: base.appId, senderAccountId: base.senderAccountId, templateType, templateId, template };
 }
 
 async function customMessage(
@@ -73,7 +78,7 @@ async function customMessage(
     throw invalidParam(`template_args is missing ${missing.map((k) => `\${${k}}`).join(', ')} used by template ${templateId}.`);
   }
   const template = normalizeTemplate(value, `template(${templateId})`, { webDomains: ctx.app.webDomains, custom: true });
-  return { ...base, templateType: template.object_type as string, templateId, template };
+  return newMessage(base, template.object_type as string, templateId, template);
 }
 
 /** Fetches the page (registered web domains only) and reads its Open Graph data. */
