@@ -63,10 +63,21 @@ export function hostnameOf(host: string): string {
 function installHostCheck(app: FastifyInstance, allowedHosts: readonly string[], publicUrl: string | undefined): void {
   const allowed = [...allowedHosts];
   if (publicUrl && URL.canParse(publicUrl)) allowed.push(new URL(publicUrl).hostname);
+  // Every request asks; clients send a handful of Host values, so the answers are kept.
+  const served = new Map<string, boolean>();
+  const isServed = (host: string): boolean => {
+    let yes = served.get(host);
+    if (yes === undefined) {
+      yes = isServedHost(hostnameOf(host), allowed);
+      if (served.size >= 256) served.clear();
+      served.set(host, yes);
+    }
+    return yes;
+  };
   app.addHook('onRequest', (req, reply, done) => {
     // req.host is the forwarded host only when the peer is a declared proxy.
     const host = req.host;
-    if (host && isServedHost(hostnameOf(host), allowed)) return done();
+    if (host && isServed(host)) return done();
     const name = host ? hostnameOf(host) : '(none)';
     reply
       .status(421)
@@ -153,6 +164,21 @@ function isGuarded(path: string): boolean {
 }
 
 /**
+ * Whether the request may be for a guarded path, from its raw URL alone: the router is
+ * case-sensitive and collapses nothing, so a URL that neither starts with `/_` nor encodes
+ * anything cannot reach (or be judged as) a guarded path. Spares the API calls working
+ * out the routed path.
+ */
+function mayBeGuarded(req: FastifyRequest): boolean {
+  const url = req.url;
+  return url.startsWith('/_') || url.includes('%');
+}
+
+function isGuardedRequest(req: FastifyRequest): boolean {
+  return mayBeGuarded(req) && isGuarded(routedPath(req));
+}
+
+/**
  * The control plane and console are for the developer's tools and Kapibara's own pages:
  * a request another origin's page sent is refused, and a state-changing control call must
  * be one that a page cannot send cross-origin without a CORS preflight (which Kapibara
@@ -160,6 +186,7 @@ function isGuarded(path: string): boolean {
  */
 function installControlGuard(app: FastifyInstance): void {
   app.addHook('onRequest', (req, reply, done) => {
+    if (!mayBeGuarded(req)) return done();
     const path = routedPath(req);
     if (!isGuarded(path)) return done();
     const control = under(path, CONTROL_PATH);
@@ -257,7 +284,7 @@ function installPageHeaders(app: FastifyInstance): void {
   app.addHook('onSend', (req, reply, payload, done) => {
     const type = reply.getHeader('content-type');
     const html = typeof type === 'string' && type.startsWith('text/html');
-    if (html || (reply.statusCode >= 300 && reply.statusCode < 400) || isGuarded(routedPath(req))) for (const h of CORS_HEADERS) reply.removeHeader(h);
+    if (html || (reply.statusCode >= 300 && reply.statusCode < 400) || isGuardedRequest(req)) for (const h of CORS_HEADERS) reply.removeHeader(h);
     if (html) {
       if (!framable.has(reply)) {
         reply.header('x-frame-options', 'DENY');
