@@ -5,6 +5,7 @@ import type { DB } from './schema.js';
 import { migrateToLatest } from './migrations/index.js';
 import { StoreRegistry } from './registry.js';
 import { PgChanges, installChangeTriggers } from './pg-changes.js';
+import { BACKSTOP_PAGES, type Checkpointer, startCheckpointer } from './checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -112,11 +113,21 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
       },
     };
   } else {
-    const sqlite = new Database(options.sqlitePath ?? ':memory:');
+    const path = options.sqlitePath ?? ':memory:';
+    const sqlite = new Database(path);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
+    // A database file's checkpoints run in a worker (db/checkpointer.ts), started a moment
+    // after opening so that it costs a starting server nothing; until then, and should it
+    // fall behind, the writing connection checkpoints at a larger WAL.
+    let checkpointer: Checkpointer | undefined;
+    let starting: NodeJS.Timeout | undefined;
+    if (path !== ':memory:' && path !== '' && !path.startsWith('file::memory:')) {
+      sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+      starting = setTimeout(() => (checkpointer = startCheckpointer(path)), 1000).unref();
+    }
     const database = reusingStatements(sqlite, unstamped);
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
     store = {
@@ -128,7 +139,11 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
       logTables,
       exclusively: (fn) => fn(),
       settled: async () => {},
-      close: () => db.destroy(),
+      async close() {
+        clearTimeout(starting);
+        await checkpointer?.stop();
+        await db.destroy();
+      },
     };
   }
   store.registry.bind(store);
