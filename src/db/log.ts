@@ -76,7 +76,16 @@ export class AppendLog<Row extends Record<string, unknown>> extends LogTable {
   /** One statement when the rows fit in one, else one transaction: all stored, or none. */
   private async insertAll(rows: Row[]): Promise<void> {
     if (rows.length <= this.maxRowsPerInsert) {
-      await this.write(this.store.db, this.insert(rows));
+      const query = this.insert(rows);
+      const pool = this.store.pool;
+      if (pool && rows.length <= NAMED_UP_TO) {
+        // PostgreSQL: a named statement per row count, parsed and planned once per
+        // connection (an unnamed one is parsed again on every batch).
+        this.store.markUnstamped(query.sql);
+        await pool.query({ name: `kapibara_log_${this.table}_${rows.length}`, text: query.sql, values: query.parameters as unknown[] });
+        return;
+      }
+      await this.write(this.store.db, query);
       return;
     }
     await this.store.db.transaction().execute(async (trx) => {
@@ -110,6 +119,9 @@ export class AppendLog<Row extends Record<string, unknown>> extends LogTable {
     }
   }
 }
+
+/** Batches of up to this many rows are named prepared statements on PostgreSQL (one per size and connection). */
+const NAMED_UP_TO = 64;
 
 /** A registry key for one log writer per store (durable: its queue is not a cache). */
 export function appendLogKey<Row extends Record<string, unknown>>(table: string, columns: readonly (keyof Row & string)[]): RegistryKey<AppendLog<Row>> {
