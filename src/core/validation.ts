@@ -1,6 +1,7 @@
 import { Ajv, type Options, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -21,7 +22,24 @@ export function installValidation(app: FastifyInstance): void {
     made.push(validate);
     return validate;
   });
+  // Response schemas: Fastify's own serializer (fast-json-stringify), compiled on first use too.
+  const serializer = SerializerSelector()({}, {});
+  const serializers: LazySerializer[] = [];
+  lazySerializers.set(app, serializers);
+  app.setSerializerCompiler((def) => {
+    const route = { ...def, httpStatus: def.httpStatus ?? '200' } as Parameters<typeof serializer>[0];
+    let serialize: ((data: unknown) => string) | undefined;
+    const lazy = ((data: unknown) => (serialize ??= serializer(route))(data)) as LazySerializer;
+    lazy.compileNow = () => {
+      serialize ??= serializer(route);
+    };
+    serializers.push(lazy);
+    return lazy;
+  });
 }
+
+type LazySerializer = ((data: unknown) => string) & { compileNow(): void };
+const lazySerializers = new WeakMap<FastifyInstance, LazySerializer[]>();
 
 type LazyValidate = ValidateFunction & { compileNow(): void };
 const validators = new WeakMap<FastifyInstance, LazyValidate[]>();
@@ -46,10 +64,10 @@ function lazily(compile: () => ValidateFunction): LazyValidate {
   return lazy;
 }
 
-/** Compiles now every schema the routes of `app` registered (the check of lazily's promise). */
+/** Compiles now every schema (parameters, bodies and answers) the routes of `app` registered (the check of lazily's promise). */
 export function compileEveryRouteSchema(app: FastifyInstance): number {
   let count = 0;
-  for (const validate of validators.get(app) ?? []) {
+  for (const validate of [...(validators.get(app) ?? []), ...(lazySerializers.get(app) ?? [])]) {
     validate.compileNow();
     count++;
   }

@@ -29,7 +29,14 @@ export async function migrateToLatest(db: Kysely<any>, migrations: Record<string
 
 /** Up to and including `target` (a name of the list; tests build older databases with it). */
 export async function migrateTo(db: Kysely<any>, migrations: Record<string, Migration>, target?: string): Promise<void> {
-  const migrator = new Migrator({ db, provider: new StaticProvider(migrations) });
+  const migrator = new Migrator({
+    db,
+    provider: new StaticProvider(migrations),
+    // Kysely orders migrations run in the same millisecond with localeCompare, whose first
+    // call loads ICU's collation (15 ms of every start); names are ASCII, and code-point
+    // order is the order Kysely sorts the migrations themselves in.
+    nameComparator: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
+  });
   const { error, results } = target === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(target);
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
