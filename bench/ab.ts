@@ -14,26 +14,21 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { scenarios } from './scenarios.js';
+import { freshDatabase } from './databases.js';
 
 const [name, cycles = '10', envA = '{}', envB = '{}', dirB] = process.argv.slice(2);
 const scenario = scenarios.find((x) => x.name.includes(name ?? ''));
 if (!name || !scenario) throw new Error(`usage: ab.js <one of: ${scenarios.map((s) => s.name).join(' | ')}> [cycles] [envA] [envB] [checkout B]`);
 const store = process.env.AB_STORE === 'postgres' ? 'postgres' : 'sqlite';
 
-/** Each server gets a database of its own (a scenario's setup resets the store). */
-async function freshDatabase(): Promise<string> {
-  const base = process.env.DATABASE_URL;
-  if (!base) throw new Error('AB_STORE=postgres needs DATABASE_URL');
-  const db = `kapibara_ab_${Math.random().toString(36).slice(2, 10)}`;
-  const client = new pg.Client({ connectionString: base });
-  await client.connect();
-  await client.query(`CREATE DATABASE ${db}`);
-  await client.end();
-  const url = new URL(base);
-  url.pathname = `/${db}`;
-  return url.toString();
+/** Each server gets a database of its own (a scenario's setup resets the store), dropped at the end. */
+const databases: { url: string; drop(): Promise<void> }[] = [];
+async function databaseFor(): Promise<string> {
+  if (!process.env.DATABASE_URL) throw new Error('AB_STORE=postgres needs DATABASE_URL');
+  const database = await freshDatabase(process.env.DATABASE_URL);
+  databases.push(database);
+  return database.url;
 }
 
 interface Side {
@@ -48,7 +43,7 @@ interface Side {
 
 async function start(env: string, dir: string | undefined): Promise<Side> {
   const script = dir ? `${dir}/dist/bench/server.js` : fileURLToPath(new URL('./server.js', import.meta.url));
-  const arg = store === 'postgres' ? await freshDatabase() : '';
+  const arg = store === 'postgres' ? await databaseFor() : '';
   const child = fork(script, [store, arg], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...(JSON.parse(env) as Record<string, string>) } });
   const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
   const origin = `http://127.0.0.1:${port}`;
@@ -82,4 +77,5 @@ console.log(
     `B/A CPU ${(perRequest(b) / perRequest(a)).toFixed(3)}, req/s ${(median(b.rps) / median(a.rps)).toFixed(3)}` +
     (a.failed || b.failed ? ` | FAILED answers: A ${a.failed}, B ${b.failed}` : ''),
 );
-for (const side of [a, b]) side.child.kill('SIGTERM');
+await Promise.all([a, b].map((side) => new Promise((resolve) => side.child.once('exit', resolve).kill('SIGTERM'))));
+for (const database of databases) await database.drop();

@@ -13,12 +13,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Agent, request } from 'node:http';
 import { startPgServer } from '../test/helpers/pg-server.js';
+import { freshDatabase } from './databases.js';
 import { control, memoSend, scenarios, userMe, type RequestSpec, type Scenario, type StoreKind } from './scenarios.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -235,24 +234,6 @@ async function runScenario(s: Scenario, store: string, arg: string): Promise<Row
 const ratiosOf = (row: Row) => Object.entries(row.extra ?? {}).filter(([k]) => k.startsWith('round_ratio_')).map(([, v]) => v);
 const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
 const verdicts: { figure: string; met: boolean }[] = [];
-
-/** A fresh database on the bench's PostgreSQL server. */
-async function freshDatabase(base: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `kapibara_bench_${randomBytes(5).toString('hex')}`;
-  const run = async (text: string) => {
-    const client = new pg.Client({ connectionString: base });
-    await client.connect();
-    try {
-      await client.query(text);
-    } finally {
-      await client.end();
-    }
-  };
-  await run(`CREATE DATABASE ${name}`);
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
 
 /**
  * Two instances on one PostgreSQL database against one, in alternating rounds (one, both,
