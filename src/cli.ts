@@ -349,11 +349,22 @@ async function start(config: ServerConfig): Promise<void> {
   const store = await open(config);
   const clock = new Clock();
   const app = await buildApp({ store, clock, publicUrl: config.publicUrl, operatorToken, ...config.security, logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
-  const address = await app.listen({ port: config.port, host: config.host });
-  const tls = config.tlsPort === undefined ? undefined : await listenTls(app, { port: config.tlsPort, host: config.host });
-  const base = config.publicUrl ?? address.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
+  // Everything a request may need is in place before the port opens: whoever polls a new
+  // server until it answers may use the demo app, or stop the server, at once.
   const seeded = config.demo ? await store.exclusively(() => seedDemo(store.db, clock.now())) : false;
   const demo = await store.db.selectFrom('apps').selectAll().where('id', '=', DEMO_APP_ID).executeTakeFirst();
+  let tls: Awaited<ReturnType<typeof listenTls>> | undefined;
+  const stop = async () => {
+    await tls?.close();
+    await app.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const address = await app.listen({ port: config.port, host: config.host });
+  tls = config.tlsPort === undefined ? undefined : await listenTls(app, { port: config.tlsPort, host: config.host });
+  const base = config.publicUrl ?? address.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
   const lines = [
     `Kapibara listening on ${address} (${store.dialect === 'sqlite' ? `SQLite: ${config.sqlitePath}` : 'PostgreSQL'})`,
     seeded ? 'Created the demo app and demo people.' : '',
@@ -379,13 +390,4 @@ async function start(config: ServerConfig): Promise<void> {
     operatorToken ? `Operator token: ${operatorToken}` : '',
   ];
   process.stdout.write(lines.filter(Boolean).join('\n') + '\n');
-
-  const stop = async () => {
-    await tls?.close();
-    await app.close();
-    await store.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
 }

@@ -2,6 +2,7 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,12 +17,12 @@ const RUN = runOf(CLI);
 const START_BUNDLE = fileURLToPath(new URL('../start/cli.js', import.meta.url));
 
 function kapibara(args: string[], env: NodeJS.ProcessEnv = {}, run = RUN): ChildProcess {
-  return spawn(process.execPath, ['--input-type=module', '-e', run, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--input-type=module', '-e', run, '--', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 const execFileAsync = promisify(execFile);
 async function kapibaraOnce(args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', RUN, ...args]);
+  const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', RUN, '--', ...args]);
   return stdout;
 }
 
@@ -96,10 +97,49 @@ describe('kapibara command', () => {
     }
   });
 
+  for (const kind of storeKinds()) {
+    it(`answers its first request only once the demo is seeded, and stops cleanly on SIGTERM from then on [${kind}]`, async () => {
+      const db = kind === 'postgres' ? await freshPgDatabase() : undefined;
+      try {
+        await firstAnswerSeeded(db ? ['--database-url', db.url] : ['--data', tmp()]);
+      } finally {
+        await db?.drop();
+      }
+    });
+  }
+
+  async function firstAnswerSeeded(store: string[]) {
+    // A test suite polls a fresh server until it answers, then uses the demo app at once.
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as AddressInfo;
+        s.close(() => resolve(port));
+      });
+    });
+    const child = kapibara(['start', '--port', String(port), ...store]);
+    const login = `http://127.0.0.1:${port}/oauth/authorize?client_id=kapibarademorestapikey000000000a&redirect_uri=${encodeURIComponent('http://localhost:3000/oauth/callback')}&response_type=code`;
+    try {
+      let first: Response | undefined;
+      for (let i = 0; i < 30_000 && !first; i++) {
+        first = await fetch(login).catch(() => undefined);
+        if (!first) await new Promise((r) => setImmediate(r));
+      }
+      assert.ok(first, 'the server answered');
+      assert.equal(first.status, 200, 'the first answer already knows the demo app');
+      assert.match(await first.text(), /Kapibara Demo/);
+    } finally {
+      // The first answer means the signal handlers are in place: SIGTERM closes the server and exits 0.
+      const exited = new Promise<[number | null, string | null]>((r) => child.once('exit', (code, signal) => r([code, signal])));
+      child.kill('SIGTERM');
+      assert.deepEqual(await exited, [0, null]);
+    }
+  }
+
   it('the start bundle bin/kapibara.js runs serves as the modules do: version, health, the browser SDK, a login, a PNG', async () => {
     const run = runOf(START_BUNDLE);
-    const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', run, '--version']);
-    assert.equal(stdout, (await kapibaraOnce(['--version'])));
+    const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', run, '--', '--version']);
+    assert.equal(stdout, await kapibaraOnce(['--version']));
+    assert.match(stdout, /^kapibara \d/);
     const server = await start(['--data', tmp()], {}, run);
     try {
       const health = await (await fetch(`${server.origin}/_kapibara/health`)).json();
