@@ -1,27 +1,67 @@
 #!/usr/bin/env node
-// The start bundle: dist/src/cli.js and everything it imports, bundled by esbuild into
-// <out>/start/ (cli.js, plus chunks for what is imported only when needed: PostgreSQL,
-// the TLS certificate maker, …). bin/kapibara.js runs it: one file to load instead of
-// some thousand modules, which is most of a cold start (docs/benchmarks.md). Native
-// addons stay outside. Run by `npm run build` and scripts/test.js, after tsc; the output
-// directory is the first argument (default dist).
-import { rmSync } from 'node:fs';
+// The start bundle: dist/src/cli.js and everything it imports, bundled by esbuild into one
+// CommonJS file, <out>/start/cli.cjs, and the V8 code cache of it, <out>/start/cli.cjs.cache.
+// bin/kapibara.js runs it through <out>/src/start-bundle.js: one file to load instead of
+// some thousand modules, compiled code deserialized instead of 3 MB of source parsed
+// (docs/benchmarks.md, cold start). Native addons and sharp stay outside. Run by
+// `npm run build` and scripts/test.js, after tsc; the output directory is the first
+// argument (default dist).
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const out = process.argv[2] ?? process.env.KAPIBARA_OUT_DIR ?? 'dist';
 rmSync(`${out}/start`, { recursive: true, force: true });
-await build({
+const result = await build({
   entryPoints: [`${out}/src/cli.js`],
-  outdir: `${out}/start`,
+  outfile: `${out}/start/cli.cjs`,
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   // Native addons (and pg's optional one) load from node_modules as they are.
   external: ['better-sqlite3', 'sharp', 'pg-native'],
-  // CommonJS dependencies call require(); an ES module bundle has none of its own.
-  banner: { js: "import { createRequire as __kapibaraRequire } from 'node:module'; const require = __kapibaraRequire(import.meta.url);" },
+  // Modules find Kapibara's own files from their URL (src/paths.ts); in the bundle that is the bundle's.
+  define: { 'import.meta.url': '__kapibaraBundleUrl' },
+  banner: { js: "var __kapibaraBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // Comments and indentation are half the text V8 reads; names are kept for stack traces.
+  minifyWhitespace: true,
+  sourcemap: true,
+  sourcesContent: false,
   legalComments: 'none',
   logLevel: 'warning',
+  metafile: true,
 });
+
+// The bundle runs as a script from a code cache, where import() fails (src/start-bundle.ts):
+// what stays outside it must be required.
+for (const output of Object.values(result.metafile.outputs)) {
+  for (const i of output.imports) {
+    if (i.external && i.kind === 'dynamic-import') {
+      console.error(`build-start: import("${i.path}") of a package outside the bundle would fail in it; require it (createRequire), as src/core/lazy.ts does for sharp`);
+      process.exit(1);
+    }
+  }
+}
+
+// The loader decodes the bundle as latin1, which is exact only for ASCII; esbuild escapes
+// every other character except in template literals' raw text, so say where one is.
+const text = readFileSync(`${out}/start/cli.cjs`);
+const at = text.findIndex((b) => b > 0x7f);
+if (at >= 0) {
+  const line = text.subarray(0, at).toString('latin1').split('\n').length;
+  console.error(`build-start: ${out}/start/cli.cjs has a character outside ASCII at line ${line}: "${text.subarray(Math.max(0, at - 40), at + 20).toString('utf8')}"; write it as an escape or an HTML entity in the source`);
+  process.exit(1);
+}
+
+// The code cache, written by a start of the bundle itself (src/start-bundle.ts).
+const loader = pathToFileURL(`${out}/src/start-bundle.js`).href;
+const cache = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(loader)}); await m.writeCodeCache(); process.exit(0);`], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+  timeout: 120_000,
+});
+if (cache.status !== 0) {
+  console.error(`build-start: writing the code cache failed (${cache.error?.message ?? `exit ${cache.status}`})`);
+  process.exit(1);
+}

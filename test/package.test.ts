@@ -86,7 +86,7 @@ it('installs from the packed tarball and runs an app’s tests with vitest and w
     const installed = join(project, 'node_modules/kapibara');
     assert.ok(existsSync(join(installed, 'dist/src/testing.d.ts')), 'the .d.ts files are shipped');
     assert.ok(existsSync(join(installed, 'dist/sdk/kakao.js')), 'the browser SDK is shipped');
-    assert.ok(existsSync(join(installed, 'dist/start/cli.js')), 'the start bundle is shipped');
+    assert.ok(existsSync(join(installed, 'dist/start/cli.cjs')) && existsSync(join(installed, 'dist/start/cli.cjs.cache')), 'the start bundle and its code cache are shipped');
     assert.ok(!existsSync(join(installed, 'test')), 'tests are not shipped');
     assert.ok(!existsSync(join(installed, 'src')), 'TypeScript sources are not shipped');
 

@@ -178,8 +178,8 @@ forEachStore('Push: console', (h) => {
     await h.kapiKey('POST', '/v2/push/send', app.admin_key, { uuids: '["1234"]', push_message: JSON.stringify({ for_apns: { message: '주문이 도착했어요', badge: 2, custom_field: { order: '77' } } }) });
     const page = await h.inject({ method: 'GET', url: '/_kapibara/console/push' });
     assert.equal(page.statusCode, 200);
-    assert.match(page.body, /<div class="card" data-device="iphone"><strong>uuid 1234 · iphone<\/strong> <span class="pill">apns<\/span>/);
-    assert.match(page.body, /Push app · \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ · badge 2<\/div>\n주문이 도착했어요/);
+    assert.match(page.body, /<div class="card" data-device="iphone"><strong>uuid 1234 &middot; iphone<\/strong> <span class="pill">apns<\/span>/);
+    assert.match(page.body, /Push app &middot; \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ &middot; badge 2<\/div>\n주문이 도착했어요/);
     assert.match(page.body, /<span class="pill">order: 77<\/span>/);
   });
 });

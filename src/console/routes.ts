@@ -41,7 +41,7 @@ export function consolePage(title: string, body: RawHtml): string {
 
 function page(title: string, body: RawHtml): string {
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${title} · Kapibara console</title><style>${raw(STYLE)}</style></head>
+<title>${title} &middot; Kapibara console</title><style>${raw(STYLE)}</style></head>
 <body><header><a href="${CONSOLE_PREFIX}">Kapibara console</a><a href="${CONSOLE_PREFIX}/requests">Requests</a><span class="muted">simulated Kakao platform</span></header>
 <main>${body}</main></body></html>`.html;
 }

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { Sharp, SharpOptions } from 'sharp';
 
 /**
@@ -9,8 +10,12 @@ import type { Sharp, SharpOptions } from 'sharp';
 type SharpFactory = (input?: Buffer, options?: SharpOptions) => Sharp;
 let sharp: Promise<SharpFactory> | undefined;
 
-/** sharp (image decoding and rendering: uploads, avatars). */
+/**
+ * sharp (image decoding and rendering: uploads, avatars). It is a CommonJS package, and
+ * required, not imported: the start bundle is a script compiled from a code cache, where
+ * V8 offers no import() (src/start-bundle.ts).
+ */
 export function loadSharp(): Promise<SharpFactory> {
-  sharp ??= import('sharp').then((m) => m.default as unknown as SharpFactory);
+  sharp ??= Promise.resolve().then(() => createRequire(import.meta.url)('sharp') as SharpFactory);
   return sharp;
 }

@@ -44,7 +44,7 @@ export async function channelConsolePages(app: FastifyInstance): Promise<void> {
         const fileUsers = await Promise.all(files.map((f) => store.fileUsers(db, f.file_id, USERS_SHOWN)));
         const added = relations.filter((r) => r.relation === 'ADDED').length;
         return html`<section data-channel="${c.public_id}"><h2>${c.name} <code>${c.public_id}</code> <code>${c.search_id}</code>${c.banned ? html` <span class="pill">banned</span>` : ''}</h2>
-<p class="muted">Owned by ${owner?.name ?? c.owner_app_id} · ${added} followers · created ${isoSeconds(c.created_at)}</p>
+<p class="muted">Owned by ${owner?.name ?? c.owner_app_id} &middot; ${added} followers &middot; created ${isoSeconds(c.created_at)}</p>
 <h3>Followers and blocks</h3>${
           relations.length === 0
             ? html`<p class="muted">Nobody has added or blocked this channel.</p>`
@@ -53,7 +53,7 @@ export async function channelConsolePages(app: FastifyInstance): Promise<void> {
               )}</table>`
         }
 <h3>Customer files (${files.length})</h3>${files.map(
-          (f, i) => html`<div class="card"><strong>${f.file_name}</strong> <span class="muted">file ${f.file_id} · ${f.user_count} users · updated ${f.updated_at}</span><br>
+          (f, i) => html`<div class="card"><strong>${f.file_name}</strong> <span class="muted">file ${f.file_id} &middot; ${f.user_count} users &middot; updated ${f.updated_at}</span><br>
 ${Object.entries(f.schema).map(([k, t]) => html`<span class="pill">${k}: ${t}</span>`)}
 <table><tr><th>Type</th><th>Id</th><th>Fields</th></tr>${fileUsers[i].map((u) => html`<tr><td>${u.userType}</td><td><code>${u.userId}</code></td><td><code>${JSON.stringify(u.fields)}</code></td></tr>`)}</table></div>`,
         )}

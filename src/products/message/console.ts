@@ -43,7 +43,7 @@ ${t.commerce.discount_price ? html` <s class="muted">${t.commerce.regular_price}
   return html`<div class="bubble"><span class="pill">${t.object_type}</span>
 ${t.header_title ? html`<div><strong>${t.header_title}</strong></div>` : ''}
 ${t.text ? html`<div>${t.text}</div>` : ''}
-${t.address ? html`<div>📍 ${t.address_title ?? ''} ${t.address}</div>` : ''}
+${t.address ? html`<div>&#x1F4CD; ${t.address_title ?? ''} ${t.address}</div>` : ''}
 ${contentCard(t.content)}
 ${t.object_type === 'scrap' ? scrapCard(t) : ''}
 ${Array.isArray(t.contents) ? t.contents.map((c: Obj) => contentCard(c)) : ''}
@@ -73,7 +73,7 @@ export const talkChatsSection: ConsoleSection = async ({ db }, person) => {
       const members = group ? html`<div class="muted">Members: ${group.memberAccountIds.map((id) => names.get(id) ?? String(id)).join(', ')}</div>` : '';
       return html`<h3 data-chat="${c.type === 'group' ? `g${c.peerAccountId}` : c.type === 'memo' ? 'memo' : String(c.peerAccountId)}">${title} <span class="muted">${c.messageCount} messages</span></h3>${members}
 ${messages.map(
-  (m: StoredMessage) => html`<div class="muted">${isoSeconds(m.createdAt)} · from ${names.get(m.senderAccountId) ?? m.senderAccountId} via ${apps.get(m.appId) ?? m.appId}</div>${renderTemplate(m.template)}`,
+  (m: StoredMessage) => html`<div class="muted">${isoSeconds(m.createdAt)} &middot; from ${names.get(m.senderAccountId) ?? m.senderAccountId} via ${apps.get(m.appId) ?? m.appId}</div>${renderTemplate(m.template)}`,
 )}`;
     }),
   );

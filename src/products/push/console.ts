@@ -23,11 +23,11 @@ export async function pushConsolePages(app: FastifyInstance): Promise<void> {
         devices.map(async (d) => {
           const t = tokenJson(d, now);
           const inbox = (await store.deliveries(db, a.id, { uuid: d.uuid, deviceId: d.device_id }, SHOWN)).map(deliveryJson);
-          return html`<div class="card" data-device="${d.device_id}"><strong>uuid ${t.uuid} · ${t.device_id}</strong> <span class="pill">${t.push_type}</span>${t.expired ? html` <span class="pill">expired</span>` : ''}
-<div class="muted">registered ${t.created_at}${t.expires_at ? html` · expires ${t.expires_at}` : ' · no expiry'}</div>
+          return html`<div class="card" data-device="${d.device_id}"><strong>uuid ${t.uuid} &middot; ${t.device_id}</strong> <span class="pill">${t.push_type}</span>${t.expired ? html` <span class="pill">expired</span>` : ''}
+<div class="muted">registered ${t.created_at}${t.expires_at ? html` &middot; expires ${t.expires_at}` : ' · no expiry'}</div>
 ${inbox.length === 0 ? html`<p class="muted">No notifications.</p>` : ''}
 ${inbox.map(
-  (n) => html`<div class="bubble" data-push="${n.id}"><div class="muted">${a.name} · ${n.sent_at}${n.notification.badge !== undefined ? html` · badge ${n.notification.badge}` : ''}${n.notification.sound ? html` · 🔔 ${n.notification.sound}` : ''}${n.truncated ? ' · cut to 4 KB' : ''}${n.notification.silent ? ' · silent' : ''}</div>
+  (n) => html`<div class="bubble" data-push="${n.id}"><div class="muted">${a.name} &middot; ${n.sent_at}${n.notification.badge !== undefined ? html` &middot; badge ${n.notification.badge}` : ''}${n.notification.sound ? html` &middot; &#x1F514; ${n.notification.sound}` : ''}${n.truncated ? ' · cut to 4 KB' : ''}${n.notification.silent ? ' · silent' : ''}</div>
 ${n.notification.title ? html`<strong>${n.notification.title}</strong><br>` : ''}${n.notification.body ?? ''}
 ${Object.entries(n.notification.custom as Record<string, unknown>).map(([k, v]) => html`<span class="pill">${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}</span>`)}</div>`,
 )}</div>`;

@@ -14,11 +14,11 @@ export const storySection: ConsoleSection = async ({ db }, person, origin) => {
   return html`<section><h2>Kakao Story (${stories.length}${stories.length === STORIES_SHOWN ? '+' : ''})</h2>
 ${stories.length === 0 ? html`<p class="muted">No stories yet.</p>` : ''}
 ${stories.map(
-  (s) => html`<div class="card"><div class="muted">${s.created_at} · ${s.permission} · <a href="${s.url}">${s.media_type}</a></div>
+  (s) => html`<div class="card"><div class="muted">${s.created_at} &middot; ${s.permission} &middot; <a href="${s.url}">${s.media_type}</a></div>
 ${s.content ? html`<p>${s.content}</p>` : ''}${(s.media ?? []).map((m) => html`<img src="${m.small}" alt="" style="max-width:120px;margin:2px">`)}
-<div class="muted">${s.like_count} moods · ${s.comment_count} comments</div>
+<div class="muted">${s.like_count} moods &middot; ${s.comment_count} comments</div>
 ${(s.likes ?? []).map((l) => html`<span class="pill">${l.actor.display_name}: ${l.emotion}</span>`)}
-${(s.comments ?? []).map((c) => html`<div>💬 <strong>${c.writer.display_name}</strong> ${c.text}</div>`)}</div>`,
+${(s.comments ?? []).map((c) => html`<div>&#x1F4AC; <strong>${c.writer.display_name}</strong> ${c.text}</div>`)}</div>`,
 )}</section>`;
 };
 
