@@ -92,6 +92,32 @@ forEachStore('error shapes by surface', (h) => {
     assert.deepEqual(Object.keys(control.json()), ['error']);
   });
 
+  it('every GET answers HEAD with its status and headers and no body, on every surface', async () => {
+    const app = await h.createApp();
+    const person = await h.createAccount();
+    const { access_token } = await h.token(app, person);
+    const origin = await h.listen();
+    for (const [path, headers] of [
+      ['/v2/user/me', { authorization: `Bearer ${access_token}` }],
+      ['/v2/user/me', {}],
+      ['/.well-known/openid-configuration', {}],
+      ['/_kapibara/v1/apps', {}],
+      ['/_kapibara/console', {}],
+      ['/no/such/path', {}],
+    ] as [string, Record<string, string>][]) {
+      const get = await fetch(origin + path, { headers });
+      const getBody = Buffer.from(await get.arrayBuffer());
+      const head = await fetch(origin + path, { method: 'HEAD', headers });
+      assert.equal(head.status, get.status, path);
+      assert.equal(head.headers.get('content-type'), get.headers.get('content-type'), path);
+      // (A 404 names the method it was asked with, so its length differs by one.)
+      if (get.status !== 404) assert.equal(head.headers.get('content-length'), String(getBody.length), path);
+      assert.equal((await head.arrayBuffer()).byteLength, 0, path);
+    }
+    const post = await fetch(`${origin}/v2/api/talk/memo/default/send`, { method: 'HEAD' });
+    assert.equal(post.status, 404, 'a POST-only path has no HEAD');
+  });
+
   it('requests the HTTP parser refuses get the shape of the path they name', async () => {
     const origin = await h.listen();
     const huge = 'x'.repeat(20 * 1024);
