@@ -22,7 +22,8 @@ export interface Answer {
  * store (a route declared with `keep`, see core/route.ts).
  */
 export class KeptAnswers {
-  private readonly cache: StampedCache<{ body: string; validUntil: number; year: number; who: CallIdentity | null }>;
+  // Bodies are kept as bytes: a string answer is encoded to UTF-8 and measured on every send.
+  private readonly cache: StampedCache<{ body: Buffer; validUntil: number; year: number; who: CallIdentity | null }>;
 
   constructor(store: Store) {
     this.cache = new StampedCache(store);
@@ -40,7 +41,7 @@ export class KeptAnswers {
       return reply.type(JSON_TYPE).send(kept.value.body);
     }
     const answer = await compute();
-    const body = reply.serialize(answer.payload) as string;
+    const body = Buffer.from(reply.serialize(answer.payload) as string);
     if (key !== undefined && kept && !kept.hit) this.cache.store(key, kept.stamp, { body, validUntil: answer.validUntil, year, who: answer.who ?? null });
     return reply.type(JSON_TYPE).send(body);
   }
