@@ -2,12 +2,12 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freshPgDatabase, storeKinds } from './helpers/stores.js';
+import { freePort } from '../src/core/free-port.js';
 
 // The CLI of this very build (tests may be compiled to another folder than dist/).
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -111,12 +111,7 @@ describe('kapibara command', () => {
 
   async function firstAnswerSeeded(store: string[]) {
     // A test suite polls a fresh server until it answers, then uses the demo app at once.
-    const port = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = s.address() as AddressInfo;
-        s.close(() => resolve(port));
-      });
-    });
+    const port = await freePort();
     const child = kapibara(['start', '--port', String(port), ...store]);
     const login = `http://127.0.0.1:${port}/oauth/authorize?client_id=kapibarademorestapikey000000000a&redirect_uri=${encodeURIComponent('http://localhost:3000/oauth/callback')}&response_type=code`;
     try {

@@ -1,8 +1,8 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, chmodSync, existsSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../src/core/free-port.js';
 
 /**
  * A throwaway PostgreSQL server for tests: initdb into a temporary folder (owned by the
@@ -26,17 +26,6 @@ function binDir(): string {
     for (const v of versions) if (existsSync(join(root, v, 'bin', 'initdb'))) return join(root, v, 'bin');
   }
   throw new Error('PostgreSQL server binaries (initdb, postgres) not found: install postgresql or set DATABASE_URL');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolvePort(port));
-    });
-  });
 }
 
 export async function startPgServer(): Promise<PgServer> {
