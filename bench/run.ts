@@ -10,7 +10,6 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import { Agent, request } from 'node:http';
 import { startPgServer } from '../test/helpers/pg-server.js';
 import { freshDatabase } from './databases.js';
 import { control, memoSend, scenarios, userMe, type RequestSpec, type Scenario, type StoreKind } from './scenarios.js';
+import { freePort } from '../src/core/free-port.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -111,34 +111,47 @@ async function compareThroughput(kapibara: string, bare: string, spec: RequestSp
 }
 
 /**
- * Latency without queueing: one keep-alive connection, one request at a time, timed in
- * microseconds (autocannon's histogram has millisecond resolution). The client's own cost
- * is the same for every case compared.
+ * Latency without queueing: one keep-alive connection per case, one request at a time,
+ * timed in microseconds (autocannon's histogram has millisecond resolution). The cases
+ * (Kapibara's and the bare server's) take turns in slices of 100 ms until each has had
+ * `seconds`, so a slow spell of a shared machine weighs on every case alike; measured one
+ * after another, the same bare answer's latency differed by 2× between cases. The client's
+ * own cost is the same for every case compared.
  */
-async function latency(origin: string, spec: RequestSpec, seconds: number): Promise<Measurement> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const url = new URL(origin);
-  const once = () =>
-    new Promise<number>((resolve, reject) => {
-      const started = process.hrtime.bigint();
-      const req = request(
-        { host: url.hostname, port: url.port, method: spec.method, path: spec.path, headers: spec.headers, agent },
-        (res) => {
-          res.resume();
-          res.on('end', () => (res.statusCode === 200 ? resolve(Number(process.hrtime.bigint() - started) / 1e6) : reject(new Error(`${spec.path} → ${res.statusCode}`))));
-        },
-      );
-      req.on('error', reject);
-      req.end(spec.body);
-    });
-  for (let i = 0; i < 200; i++) await once(); // warm-up
-  const samples: number[] = [];
-  const until = performance.now() + seconds * 1000;
-  while (performance.now() < until) samples.push(await once());
-  agent.destroy();
-  samples.sort((a, b) => a - b);
-  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
-  return { rps: 1000 / mean, p99: samples[Math.floor(samples.length * 0.99)], mean, errors: 0, non2xx: 0 };
+async function latencies(cases: { origin: string; spec: RequestSpec }[], seconds: number): Promise<Measurement[]> {
+  const runs = cases.map(({ origin, spec }) => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const url = new URL(origin);
+    const once = () =>
+      new Promise<number>((resolve, reject) => {
+        const started = process.hrtime.bigint();
+        const req = request(
+          { host: url.hostname, port: url.port, method: spec.method, path: spec.path, headers: spec.headers, agent },
+          (res) => {
+            res.resume();
+            res.on('end', () => (res.statusCode === 200 ? resolve(Number(process.hrtime.bigint() - started) / 1e6) : reject(new Error(`${spec.path} → ${res.statusCode}`))));
+          },
+        );
+        req.on('error', reject);
+        req.end(spec.body);
+      });
+    return { agent, once, samples: [] as number[], spent: 0 };
+  });
+  for (const run of runs) for (let i = 0; i < 200; i++) await run.once(); // warm-up
+  const SLICE = 100;
+  while (runs.some((r) => r.spent < seconds * 1000)) {
+    for (const run of runs) {
+      const started = performance.now();
+      while (performance.now() - started < SLICE) run.samples.push(await run.once());
+      run.spent += performance.now() - started;
+    }
+  }
+  return runs.map(({ agent, samples }) => {
+    agent.destroy();
+    samples.sort((a, b) => a - b);
+    const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+    return { rps: 1000 / mean, p99: samples[Math.floor(samples.length * 0.99)], mean, errors: 0, non2xx: 0 };
+  });
 }
 
 /** Headers that are the transport's, not the answer's: everything else must match to the byte. */
@@ -215,12 +228,19 @@ async function runScenario(s: Scenario, store: string, arg: string): Promise<Row
       const { kapibara: k, bare: b, ratio, ratios } = await compareThroughput(kapibara.origin, bare.origin, prepared.request);
       const extra: Record<string, number> = {};
       ratios.forEach((r, i) => (extra[`round_ratio_${i}`] = r));
-      for (const [name, spec] of Object.entries(prepared.compare ?? {})) {
-        const m = await latency(kapibara.origin, spec, Math.max(1, SECONDS / 2));
-        extra[`${name}_rps`] = m.rps;
-        extra[`${name}_p99`] = m.p99;
-        extra[`${name}_mean`] = m.mean;
-        extra[`bare_${name}_mean`] = (await latency(bare.origin, spec, Math.max(1, SECONDS / 2))).mean;
+      const compared = Object.entries(prepared.compare ?? {});
+      if (compared.length > 0) {
+        const measured = await latencies(
+          compared.flatMap(([, spec]) => [{ origin: kapibara.origin, spec }, { origin: bare.origin, spec }]),
+          Math.max(1, SECONDS / 2),
+        );
+        compared.forEach(([name], i) => {
+          const [m, b] = [measured[2 * i], measured[2 * i + 1]];
+          extra[`${name}_rps`] = m.rps;
+          extra[`${name}_p99`] = m.p99;
+          extra[`${name}_mean`] = m.mean;
+          extra[`bare_${name}_mean`] = b.mean;
+        });
       }
       return { scenario: s.name, store, kapibara: k, bare: b, ratio, p99Ratio: k.p99 / Math.max(b.p99, 1), extra };
     } finally {
@@ -286,17 +306,6 @@ async function twoInstances(s: Scenario, base: string): Promise<{ ratio: number;
     await stopTarget(b);
     await database.drop();
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Milliseconds from spawning `args` (with PORT in its environment) to its first 200 on `path`. */
