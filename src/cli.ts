@@ -343,16 +343,37 @@ function runCommand(commandLine: string[], env: NodeJS.ProcessEnv): Promise<numb
   });
 }
 
+/**
+ * With KAPIBARA_DEBUG_START=1, when each phase of a start ended (ms since the process began)
+ * and, on Linux, how many pages the process had touched by then: on a virtual machine where a
+ * page fault is slow, memory first touched is much of what a start costs (docs/benchmarks.md).
+ */
+const startPhase =
+  process.env.KAPIBARA_DEBUG_START === '1' ? (phase: string) => process.stderr.write(`kapibara: ${phase} at ${performance.now().toFixed(0)} ms${pageFaults()}\n`) : () => {};
+
+/** ", N page faults" from /proc/self/stat (Linux), or nothing. */
+function pageFaults(): string {
+  try {
+    return `, ${readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[7]} page faults`;
+  } catch {
+    return '';
+  }
+}
+
 async function start(config: ServerConfig): Promise<void> {
+  startPhase('code loaded');
   let operatorToken = config.operatorToken;
   if (!operatorToken && !isLoopback(config.host)) operatorToken = randomBytes(18).toString('base64url');
   const store = await open(config);
+  startPhase('store open');
   const clock = new Clock();
   const app = await buildApp({ store, clock, publicUrl: config.publicUrl, operatorToken, ...config.security, logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
   // Everything a request may need is in place before the port opens: whoever polls a new
   // server until it answers may use the demo app, or stop the server, at once.
+  startPhase('app built');
   const seeded = config.demo ? await store.exclusively(() => seedDemo(store.db, clock.now())) : false;
   const demo = await store.db.selectFrom('apps').selectAll().where('id', '=', DEMO_APP_ID).executeTakeFirst();
+  startPhase('demo seeded');
   let tls: Awaited<ReturnType<typeof listenTls>> | undefined;
   const stop = async () => {
     await tls?.close();
@@ -363,6 +384,7 @@ async function start(config: ServerConfig): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const address = await app.listen({ port: config.port, host: config.host });
+  startPhase('listening');
   tls = config.tlsPort === undefined ? undefined : await listenTls(app, { port: config.tlsPort, host: config.host });
   const base = config.publicUrl ?? address.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
   const lines = [

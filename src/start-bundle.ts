@@ -35,10 +35,12 @@ function compile(cachedData?: Buffer): { script: vm.Script; cli: Cli } {
 
 /** The CLI of the start bundle, compiled from its code cache when V8 accepts it. */
 export function loadStartBundle(): Cli {
+  const begun = performance.now();
   const cachedData = existsSync(CODE_CACHE) ? readFileSync(CODE_CACHE) : undefined;
   const { script, cli } = compile(cachedData);
   if (process.env.KAPIBARA_DEBUG_START === '1') {
-    process.stderr.write(`kapibara: code cache ${cachedData === undefined ? 'missing' : script.cachedDataRejected ? 'rejected' : 'accepted'}\n`);
+    const cache = cachedData === undefined ? 'missing' : script.cachedDataRejected ? 'rejected' : 'accepted';
+    process.stderr.write(`kapibara: code cache ${cache}; loader began at ${begun.toFixed(0)} ms, bundle ran at ${performance.now().toFixed(0)} ms\n`);
   }
   return cli;
 }
