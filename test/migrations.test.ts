@@ -99,4 +99,22 @@ describe('upgrading an existing database', () => {
       });
     });
   }
+
+  for (const kind of storeKinds()) {
+    it(`a store that ran every migration opens without the migrator; one that ran a migration this version does not know is refused, on ${kind}`, async () => {
+      await withDurableStore(kind, async (options) => {
+        const names = Object.keys(storeSchema().migrations);
+        const first = await openStore(options);
+        await first.close();
+        // Reopened at the same version: nothing to run, every migration is still listed once.
+        const again = await openStore(options);
+        const applied = (await again.db.selectFrom('kysely_migration' as any).select('name').execute()).map((r: any) => r.name);
+        assert.deepEqual([...applied].sort(), [...names].sort());
+        // A database a later Kapibara migrated further is not taken as up to date.
+        await again.db.insertInto('kysely_migration' as any).values({ name: '999_from_a_later_version', timestamp: new Date().toISOString() }).execute();
+        await again.close();
+        await assert.rejects(openStore(options), /999_from_a_later_version/);
+      });
+    });
+  }
 });

@@ -148,7 +148,7 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
   }
   store.registry.bind(store);
   await store.exclusively(async () => {
-    await migrateToLatest(store.db, schema.migrations);
+    await migrateToLatest(store.db, schema.migrations, store.dialect);
     if (changes) await installChangeTriggers(store.db, logTables);
   });
   await changes?.start();

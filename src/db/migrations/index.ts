@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import * as core from './001_core.js';
 import * as refreshAuthTime from './008_refresh_token_auth_time.js';
 import * as passwordHashes from './051_password_hashes.js';
@@ -23,8 +23,23 @@ class StaticProvider implements MigrationProvider {
   }
 }
 
-export async function migrateToLatest(db: Kysely<any>, migrations: Record<string, Migration>): Promise<void> {
+export async function migrateToLatest(db: Kysely<any>, migrations: Record<string, Migration>, dialect: 'sqlite' | 'postgres'): Promise<void> {
+  // A store that has run exactly these migrations needs no migrator: Kysely's reads the
+  // columns of every table first (one query per table on SQLite, a fifth of a server's start).
+  if (await appliedExactly(db, Object.keys(migrations), dialect)) return;
   await migrateTo(db, migrations);
+}
+
+/** Whether the store's migration table lists exactly `names` (none missing, none unknown to this version). */
+async function appliedExactly(db: Kysely<any>, names: readonly string[], dialect: 'sqlite' | 'postgres'): Promise<boolean> {
+  const exists =
+    dialect === 'sqlite'
+      ? sql<{ found: number }>`SELECT count(*) AS found FROM sqlite_master WHERE type = 'table' AND name = 'kysely_migration'`
+      : sql<{ found: number }>`SELECT count(*)::int AS found FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = 'kysely_migration'`;
+  if (Number((await exists.execute(db)).rows[0]?.found) === 0) return false;
+  const applied = (await db.selectFrom('kysely_migration').select('name').execute()).map((r) => String(r.name));
+  const wanted = new Set(names);
+  return applied.length === wanted.size && applied.every((name) => wanted.has(name));
 }
 
 /** Up to and including `target` (a name of the list; tests build older databases with it). */
