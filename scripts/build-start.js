@@ -11,6 +11,28 @@ import { readFileSync, rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
+// Node's HTTP/2, HTTPS and DNS modules cost a start a tenth of what it spends running the
+// bundle, for servers that never use them: Fastify requires them when it is loaded, for an
+// HTTP/2 or HTTPS server or a listen on a host name. In the bundle each is a stand-in that
+// requires the real module on first use of any of its properties.
+const LAZY_BUILTINS = /^(node:)?(http2|https|dns)$/;
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: LAZY_BUILTINS }, (args) => (args.namespace === 'lazy-builtin' ? undefined : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      loader: 'js',
+      contents: `let real; const load = () => (real ??= require('node:${args.path}'));
+module.exports = new Proxy({}, {
+  get: (_, key) => load()[key],
+  has: (_, key) => key in load(),
+  ownKeys: () => Reflect.ownKeys(load()),
+  getOwnPropertyDescriptor: (_, key) => { const d = Reflect.getOwnPropertyDescriptor(load(), key); return d && { ...d, configurable: true }; },
+});`,
+    }));
+  },
+};
+
 const out = process.argv[2] ?? process.env.KAPIBARA_OUT_DIR ?? 'dist';
 rmSync(`${out}/start`, { recursive: true, force: true });
 const result = await build({
@@ -21,7 +43,9 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   // Native addons (and pg's optional one) load from node_modules as they are.
-  external: ['better-sqlite3', 'sharp', 'pg-native'],
+  // selfsigned is required from node_modules on the first HTTPS start (src/core/tls.ts).
+  external: ['better-sqlite3', 'sharp', 'pg-native', 'selfsigned'],
+  plugins: [lazyBuiltins],
   // Modules find Kapibara's own files from their URL (src/paths.ts); in the bundle that is the bundle's.
   define: { 'import.meta.url': '__kapibaraBundleUrl' },
   banner: { js: "var __kapibaraBundleUrl = require('node:url').pathToFileURL(__filename).href;" },

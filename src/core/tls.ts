@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:https';
+import type { Server } from 'node:https';
+import { createRequire } from 'node:module';
 import { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -54,8 +55,9 @@ async function readStored(db: Kysely<DB>): Promise<TlsMaterial | undefined> {
 
 async function createCertificate(notBefore: Date): Promise<TlsMaterial> {
   const notAfter = new Date(notBefore.getTime() + 825 * 24 * 3600 * 1000);
-  // selfsigned is loaded only when a certificate is made (first --tls-port start).
-  const { generate } = await import('selfsigned');
+  // selfsigned (with its X.509 libraries, a fifth of all the code Kapibara ships) is loaded
+  // only when a certificate is made, and required: the start bundle leaves it outside.
+  const { generate } = createRequire(import.meta.url)('selfsigned') as typeof import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: 'kauth.kakao.com' }, { name: 'organizationName', value: 'Kapibara' }], {
     keySize: 2048,
     algorithm: 'sha256',
@@ -85,6 +87,8 @@ export interface TlsListener {
 export async function listenTls(app: FastifyInstance, options: { port: number; host?: string }): Promise<TlsListener> {
   await app.ready();
   const material = await loadTlsMaterial(app.platform.db);
+  // node:https (with node:tls) is loaded only by a server that serves HTTPS.
+  const { createServer } = createRequire(import.meta.url)('node:https') as typeof import('node:https');
   const server = createServer({ cert: material.cert, key: material.key, ...listenerOptions(app) }, (req, res) => app.routing(req, res));
   limitListener(app, server);
   await new Promise<void>((resolve, reject) => {
