@@ -66,7 +66,7 @@ describe('page fetcher', () => {
     const page = await fetchPage(`${site.origin}/hop`, [site.origin]);
     assert.equal(page.url, `${site.origin}/page`);
     assert.equal(page.requestedUrl, `${site.origin}/hop`);
-    const og = readOpenGraph(page.html, page.url);
+    const og = await readOpenGraph(page.html, page.url);
     assert.deepEqual(og, {
       title: 'Kapibara & friends',
       description: 'A page about capybaras',
@@ -83,7 +83,7 @@ describe('page fetcher', () => {
 
   it('falls back to <title> and decodes the declared charset', async () => {
     const page = await fetchPage(`${site.origin}/euckr`, [site.origin]);
-    assert.equal(readOpenGraph(page.html, page.url).title, '한국');
+    assert.equal((await readOpenGraph(page.html, page.url)).title, '한국');
   });
 
   it('refuses an unregistered host without contacting it', async () => {

@@ -1,4 +1,3 @@
-import { Parser } from 'htmlparser2';
 import { KakaoApiError, invalidParam } from './errors.js';
 
 /**
@@ -205,8 +204,12 @@ export interface OpenGraph {
   images: OpenGraphImage[];
 }
 
-/** Open Graph data of a page, falling back to `<title>` and `<meta name="description">`. */
-export function readOpenGraph(html: string, pageUrl: string): OpenGraph {
+/**
+ * Open Graph data of a page, falling back to `<title>` and `<meta name="description">`.
+ * The HTML parser is loaded on the first page read, not when the server starts.
+ */
+export async function readOpenGraph(html: string, pageUrl: string): Promise<OpenGraph> {
+  const { Parser } = await import('htmlparser2');
   const og: OpenGraph = { images: [] };
   let titleText = '';
   let inTitle = false;

@@ -13,12 +13,17 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
  */
 export function installValidation(app: FastifyInstance): void {
   const base: Options = { allErrors: false, removeAdditional: false, useDefaults: true, allowUnionTypes: true };
-  const coercing = addFormats(new Ajv({ ...base, coerceTypes: 'array' }));
-  const exact = addFormats(new Ajv({ ...base, coerceTypes: false }));
+  // Made with the first schema compiled, as the schemas are: not by a server that is starting.
+  let coercing: Ajv | undefined;
+  let exact: Ajv | undefined;
   const made: LazyValidate[] = [];
   validators.set(app, made);
   app.setValidatorCompiler(({ schema, httpPart }) => {
-    const validate = lazily(() => (httpPart === 'body' ? exact.compile(schema) : finiteOnly(coercing.compile(schema))));
+    const validate = lazily(() =>
+      httpPart === 'body'
+        ? (exact ??= addFormats(new Ajv({ ...base, coerceTypes: false }))).compile(schema)
+        : finiteOnly((coercing ??= addFormats(new Ajv({ ...base, coerceTypes: 'array' }))).compile(schema)),
+    );
     made.push(validate);
     return validate;
   });

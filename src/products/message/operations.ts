@@ -84,7 +84,7 @@ async function customMessage(
 /** Fetches the page (registered web domains only) and reads its Open Graph data. */
 export async function scrapPage(requestUrl: string, webDomains: readonly string[]): Promise<{ args: Record<string, string>; template: Json }> {
   const page = await scrapForApp(requestUrl, webDomains, 'request_url');
-  const og = readOpenGraph(page.html, page.url);
+  const og = await readOpenGraph(page.html, page.url);
   const image = og.images[0];
   const host = new URL(requestUrl).host;
   const args: Record<string, string> = {

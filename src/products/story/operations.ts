@@ -306,7 +306,7 @@ async function scrapLinkInfo(platform: Platform, app: App, accountId: number, ur
   if (Buffer.byteLength(page.url) > MAX_URL_BYTES) {
     throw new KakaoApiError(-604, `scrap failed: it redirects to a url longer than ${MAX_URL_BYTES} bytes`, 400);
   }
-  const og = readOpenGraph(page.html, page.url);
+  const og = await readOpenGraph(page.html, page.url);
   const info: LinkInfo = {
     url: page.url,
     requested_url: url,
