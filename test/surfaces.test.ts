@@ -116,6 +116,18 @@ forEachStore('error shapes by surface', (h) => {
     }
     const post = await fetch(`${origin}/v2/api/talk/memo/default/send`, { method: 'HEAD' });
     assert.equal(post.status, 404, 'a POST-only path has no HEAD');
+    // A HEAD request is routed as a GET; inject (no socket) answers it alike, and what the
+    // routes, the hooks and the request inspector see is the HEAD it was.
+    const me = await fetch(`${origin}/v2/user/me`, { headers: { authorization: `Bearer ${access_token}` } });
+    const injected = await h.inject({ method: 'HEAD', url: '/v2/user/me', headers: { authorization: `Bearer ${access_token}` } });
+    assert.equal(injected.statusCode, 200);
+    assert.equal(injected.body, '');
+    assert.equal(injected.headers['content-length'], String((await me.arrayBuffer()).byteLength));
+    const heads = await h.control('GET', `/requests?app=${app.id}&path=/v2/user/me&method=head`);
+    assert.deepEqual(
+      heads.requests.map((r: { method: string; status: number }) => [r.method, r.status]),
+      [['HEAD', 200], ['HEAD', 200]],
+    );
   });
 
   it('requests the HTTP parser refuses get the shape of the path they name', async () => {
