@@ -33,6 +33,19 @@ forEachStore('Send to me (memo)', (h) => {
     assert.ok(Date.parse(page1.messages[0].sent_at) > Date.parse(m.sent_at));
   });
 
+  it('a template_id past 2^53 is an invalid parameter (-2) naming it, never a 500', async () => {
+    // Found on PostgreSQL: the id reached the database as a bigint out of range.
+    const app = await h.createApp();
+    const me = await member(h, app);
+    for (const [path, fields] of [
+      ['/v2/api/talk/memo/send', { template_id: '99999999999999999999' }],
+      ['/v2/api/talk/memo/scrap/send', { request_url: 'http://localhost:3000/', template_id: '99999999999999999999' }],
+    ] as const) {
+      assertApiError(await h.kapi('POST', path, me.token, fields), 400, -2, /^invalid template_id: /);
+    }
+    assert.equal((await messagesOf(h, me)).total_count, 0);
+  });
+
   it('answers -402 without talk_message (api_type, required and allowed scopes), -501, -401', async () => {
     const app = await h.createApp();
     const me = await member(h, app, {}, ['profile_nickname', 'account_email']);

@@ -4,14 +4,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ControlError } from '../../core/errors.js';
 import { originOf } from '../../core/platform.js';
 import { mustAccount, mustApp } from '../../control/lookups.js';
-import { LIMITS as L, Text } from '../../control/limits.js';
+import { Id, LIMITS as L, Text } from '../../control/limits.js';
 import { configuredScopes, grantConsent } from '../../store/grants.js';
 import { issueTokens } from '../../store/tokens.js';
 import { mintedIdToken } from './oidc.js';
 
 /** Kakao Login control-plane routes, mounted under /_kapibara/v1: tokens without a browser. */
 
-const LinkParams = Type.Object({ app_id: Type.Integer(), account_id: Type.Integer() });
+const LinkParams = Type.Object({ app_id: Id, account_id: Id });
 const TokenBody = Type.Object(
   {
     scopes: Type.Optional(Type.Array(Text(L.scope), { maxItems: L.scopesPerRequest })),

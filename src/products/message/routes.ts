@@ -7,7 +7,8 @@ import { type MessageRequest, sendMemo, sendToFriends } from './operations.js';
 /** Kakao Talk messaging (seed 001, seed 002 Message table): literal Kakao paths. */
 
 const Str = Type.Optional(Type.String());
-const Id = Type.Optional(Type.Integer());
+// Ids past 2^53 are not ids (and past 2^63 no database column holds them).
+const Id = Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }));
 
 const DefaultParams = Type.Object({ template_object: Str, receiver_uuids: Str });
 const CustomParams = Type.Object({ template_id: Id, template_args: Str, args: Str, receiver_uuids: Str });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { mustApp } from '../../control/lookups.js';
+import { Id } from '../../control/limits.js';
 import { isoSeconds } from '../../core/clock.js';
 import * as store from './store.js';
 import { notificationView } from './operations.js';
@@ -12,7 +13,7 @@ import { notificationView } from './operations.js';
  * inbox: what APNs or FCM would have delivered.
  */
 
-const AppParams = Type.Object({ app_id: Type.Integer() });
+const AppParams = Type.Object({ app_id: Id });
 const SettingsBody = Type.Object({ token_ttl_days: Type.Integer({ minimum: -1, maximum: 3650 }) }, { additionalProperties: false });
 const InboxQuery = Type.Object({
   uuid: Type.Optional(Type.String()),

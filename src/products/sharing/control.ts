@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { mustApp } from '../../control/lookups.js';
+import { Id } from '../../control/limits.js';
 import { ControlError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
 import { type WebhookCallRow, deleteWebhook, findWebhook, listWebhookCalls, saveWebhook } from './store.js';
@@ -11,7 +12,7 @@ import { type WebhookCallRow, deleteWebhook, findWebhook, listWebhookCalls, save
  * (URL and method, as set in the app's console on the real platform) and every call made.
  */
 
-const AppParams = Type.Object({ app_id: Type.Integer() });
+const AppParams = Type.Object({ app_id: Id });
 const WebhookBody = Type.Object(
   { url: Type.String({ minLength: 1, maxLength: 2000 }), method: Type.Union([Type.Literal('GET'), Type.Literal('POST')]) },
   { additionalProperties: false },

@@ -43,7 +43,7 @@ const ACTIONS: readonly ValidationAction[] = ['default', 'custom', 'scrap'];
 const ValidationParams = Type.Object({
   link_ver: Type.Optional(Type.String()),
   template_object: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  template_id: Type.Optional(Type.Union([Type.Integer(), Type.String({ pattern: '^\\d{1,16}$' })])),
+  template_id: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), Type.String({ pattern: '^\\d{1,16}$' })])),
   template_args: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   request_url: Type.Optional(Type.String()),
 });
