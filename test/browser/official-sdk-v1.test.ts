@@ -101,6 +101,14 @@ forEachStore('Official SDK v1.39.14 in Chromium, host-mapped', (h: Harness) => {
    */
   async function loginThroughPopup(holdWidget: boolean): Promise<void> {
     const { person, context, page } = await open();
+    // What the page and the popup said, for a login that never reaches the page's callbacks
+    // (seen once in a full CI run: the popup closed, neither callback ran).
+    const said: string[] = [];
+    const listen = (p: Page, who: string) => {
+      p.on('console', (m) => said.push(`${who} console.${m.type()}: ${m.text()}`));
+      p.on('pageerror', (e) => said.push(`${who} error: ${e.message}`));
+    };
+    listen(page, 'page');
     let releaseWidget: (() => Promise<void>) | undefined;
     const widgetHeld = new Promise<void>((resolve) => {
       if (!holdWidget) return resolve();
@@ -117,6 +125,8 @@ forEachStore('Official SDK v1.39.14 in Chromium, host-mapped', (h: Harness) => {
       });
     });
     const popup = await popupPromise;
+    listen(popup, 'popup');
+    popup.on('framenavigated', (f) => f === popup.mainFrame() && said.push(`popup at ${f.url().split('?')[0]}`));
     await popup.waitForLoadState();
     const authorize = new URL(popup.url());
     assert.equal(authorize.origin, 'https://kauth.kakao.com');
@@ -131,7 +141,9 @@ forEachStore('Official SDK v1.39.14 in Chromium, host-mapped', (h: Harness) => {
       await releaseWidget!();
     }
     await closed;
-    await page.waitForFunction(() => (window as any).loginResult !== undefined, undefined, { polling: 100 });
+    await page.waitForFunction(() => (window as any).loginResult !== undefined, undefined, { polling: 100 }).catch((err: Error) => {
+      throw new Error(`${err.message}\n${said.join('\n') || 'neither window logged anything'}`);
+    });
     const result = (await page.evaluate(() => (window as any).loginResult)) as { ok?: Record<string, unknown>; error?: unknown };
     assert.ok(result.ok, JSON.stringify(result));
     assert.equal(result.ok.token_type, 'bearer');
