@@ -7,6 +7,9 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { limitListener, listenerOptions } from './security.js';
 
+/** Loads what only HTTPS needs when it is first needed (the start bundle leaves selfsigned outside). */
+const requireHere = createRequire(import.meta.url);
+
 /**
  * TLS for clients that insist on https and the real Kakao host names (hard-coded server
  * libraries, the JavaScript SDK): a self-signed certificate for the Kakao hosts and
@@ -57,7 +60,7 @@ async function createCertificate(notBefore: Date): Promise<TlsMaterial> {
   const notAfter = new Date(notBefore.getTime() + 825 * 24 * 3600 * 1000);
   // selfsigned (with its X.509 libraries, a fifth of all the code Kapibara ships) is loaded
   // only when a certificate is made, and required: the start bundle leaves it outside.
-  const { generate } = createRequire(import.meta.url)('selfsigned') as typeof import('selfsigned');
+  const { generate } = requireHere('selfsigned') as typeof import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: 'kauth.kakao.com' }, { name: 'organizationName', value: 'Kapibara' }], {
     keySize: 2048,
     algorithm: 'sha256',
@@ -88,7 +91,7 @@ export async function listenTls(app: FastifyInstance, options: { port: number; h
   await app.ready();
   const material = await loadTlsMaterial(app.platform.db);
   // node:https (with node:tls) is loaded only by a server that serves HTTPS.
-  const { createServer } = createRequire(import.meta.url)('node:https') as typeof import('node:https');
+  const { createServer } = requireHere('node:https') as typeof import('node:https');
   const server = createServer({ cert: material.cert, key: material.key, ...listenerOptions(app) }, (req, res) => app.routing(req, res));
   limitListener(app, server);
   await new Promise<void>((resolve, reject) => {
