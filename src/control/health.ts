@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { JSON_TYPE } from '../core/http.js';
 import { VERSION } from '../version.js';
+import { appliedMigrations } from '../db/migrations/index.js';
 
 /**
  * /_kapibara/health: is this instance ready to serve? The store answers a query, and every
@@ -22,7 +23,7 @@ export function healthRoutes(migrationNames: readonly string[]) {
       let applied: string[] = [];
       try {
         await sql`select 1`.execute(db);
-        applied = (await db.selectFrom('kysely_migration' as any).select('name').execute()).map((r) => String((r as { name: string }).name));
+        applied = await appliedMigrations(db);
       } catch {
         reachable = false;
       }

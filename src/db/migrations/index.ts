@@ -30,6 +30,11 @@ export async function migrateToLatest(db: Kysely<any>, migrations: Record<string
   await migrateTo(db, migrations);
 }
 
+/** The names in the store's migration table (which must exist). */
+export async function appliedMigrations(db: Kysely<any>): Promise<string[]> {
+  return (await db.selectFrom('kysely_migration').select('name').execute()).map((r) => String(r.name));
+}
+
 /** Whether the store's migration table lists exactly `names` (none missing, none unknown to this version). */
 async function appliedExactly(db: Kysely<any>, names: readonly string[], dialect: 'sqlite' | 'postgres'): Promise<boolean> {
   const exists =
@@ -37,7 +42,7 @@ async function appliedExactly(db: Kysely<any>, names: readonly string[], dialect
       ? sql<{ found: number }>`SELECT count(*) AS found FROM sqlite_master WHERE type = 'table' AND name = 'kysely_migration'`
       : sql<{ found: number }>`SELECT count(*)::int AS found FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = 'kysely_migration'`;
   if (Number((await exists.execute(db)).rows[0]?.found) === 0) return false;
-  const applied = (await db.selectFrom('kysely_migration').select('name').execute()).map((r) => String(r.name));
+  const applied = await appliedMigrations(db);
   const wanted = new Set(names);
   return applied.length === wanted.size && applied.every((name) => wanted.has(name));
 }
