@@ -101,7 +101,7 @@ describe('upgrading an existing database', () => {
   }
 
   for (const kind of storeKinds()) {
-    it(`a store that ran every migration opens without the migrator; one that ran a migration this version does not know is refused, on ${kind}`, async () => {
+    it(`a store that ran every migration reopens with each listed once; one that ran a migration this version does not know is refused, on ${kind}`, async () => {
       await withDurableStore(kind, async (options) => {
         const names = Object.keys(storeSchema().migrations);
         const first = await openStore(options);
