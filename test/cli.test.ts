@@ -160,6 +160,30 @@ describe('kapibara command', () => {
     }
   });
 
+  it('the start bundle serves HTTPS on --tls-port: selfsigned from node_modules, node:https loaded when used', async () => {
+    const tlsPort = await freePort();
+    const server = await start(['--data', tmp(), '--tls-port', String(tlsPort)], {}, RUN_BUNDLE);
+    try {
+      assert.match(server.banner, new RegExp(`HTTPS: +port ${tlsPort} for kauth\\.kakao\\.com`));
+      const { request } = await import('node:https');
+      const answer = await new Promise<{ status: number; head: string; issuer: string }>((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port: tlsPort, path: '/.well-known/openid-configuration', method: 'HEAD', servername: 'kauth.kakao.com', headers: { host: 'kauth.kakao.com' }, rejectUnauthorized: false },
+          (res) => {
+            const cert = (res.socket as import('node:tls').TLSSocket).getPeerCertificate();
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, head: String(res.headers['content-type']), issuer: String(cert.subject?.O) }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      assert.deepEqual(answer, { status: 200, head: 'application/json;charset=UTF-8', issuer: 'Kapibara' });
+    } finally {
+      await stop(server.child);
+    }
+  });
+
   it('takes the port from PORT, and the flag over the variable', async () => {
     const data = tmp();
     // --port (0 here) wins over PORT: port 1 would fail to bind.
