@@ -86,14 +86,51 @@ function redact(values: unknown): Record<string, string | string[]> {
   return out;
 }
 
-/** The records of one store: a fixed-size ring, oldest overwritten first. */
+/**
+ * A call as the hook hands it to the log: a record before formatting. Its time is a number
+ * and its query Fastify's own parsed object (null when the URL has none), redacted when read.
+ */
+export interface Call {
+  at: number;
+  method: string;
+  path: string;
+  query: object | null;
+  surface: Surface;
+  app_id: number | null;
+  account_id: number | null;
+  user_id: number | null;
+  api_type: string | null;
+  scopes: string[] | null;
+  auth: string | null;
+  client_id: string | null;
+  status: number;
+  error_code: number | string | null;
+  duration_ms: number;
+  body?: unknown;
+}
+
+// The ring's columns: numbers in one typed array (NaN for null), references in one array.
+const ID = 0, AT = 1, STATUS = 2, DURATION = 3, APP = 4, ACCOUNT = 5, USER = 6, NUMBERS = 7;
+const METHOD = 0, PATH = 1, QUERY = 2, SURFACE = 3, API_TYPE = 4, SCOPES = 5, AUTH = 6, CLIENT_ID = 7, ERROR_CODE = 8, BODY = 9, REFS = 10;
+
+const orNull = (n: number) => (Number.isNaN(n) ? null : n);
+
+/**
+ * The records of one store: a fixed-size ring, oldest overwritten first. Calls are held in
+ * columns and become records when read: a record object per call, kept for the next
+ * thousand calls, outlived the young generation and made the collector copy and promote
+ * it; that cost every request about a tenth of its CPU time (docs/benchmarks.md).
+ */
 export class RequestLog {
-  private readonly ring: (RequestRecord | undefined)[];
+  private readonly numbers: Float64Array;
+  private readonly refs: unknown[];
   private next = 0;
   private nextId = 1;
 
   constructor(readonly capacity: number = DEFAULT_INSPECTOR_CAPACITY) {
-    this.ring = new Array(Math.max(0, capacity));
+    const slots = Math.max(0, capacity);
+    this.numbers = new Float64Array(slots * NUMBERS);
+    this.refs = new Array(slots * REFS).fill(null);
   }
 
   /** How many calls were recorded since the last clear, kept or not. */
@@ -106,24 +143,66 @@ export class RequestLog {
     return Math.min(this.recorded, this.capacity);
   }
 
-  add(record: Omit<RequestRecord, 'id'>): void {
-    if (this.capacity === 0) {
-      this.nextId++;
-      return;
-    }
-    (record as RequestRecord).id = this.nextId++;
-    this.ring[this.next] = record as RequestRecord;
+  add(call: Call): void {
+    const id = this.nextId++;
+    if (this.capacity === 0) return;
+    const n = this.next * NUMBERS;
+    const r = this.next * REFS;
+    const nums = this.numbers;
+    const refs = this.refs;
+    nums[n + ID] = id;
+    nums[n + AT] = call.at;
+    nums[n + STATUS] = call.status;
+    nums[n + DURATION] = call.duration_ms;
+    nums[n + APP] = call.app_id ?? NaN;
+    nums[n + ACCOUNT] = call.account_id ?? NaN;
+    nums[n + USER] = call.user_id ?? NaN;
+    refs[r + METHOD] = call.method;
+    refs[r + PATH] = call.path;
+    refs[r + QUERY] = call.query;
+    refs[r + SURFACE] = call.surface;
+    refs[r + API_TYPE] = call.api_type;
+    refs[r + SCOPES] = call.scopes;
+    refs[r + AUTH] = call.auth;
+    refs[r + CLIENT_ID] = call.client_id;
+    refs[r + ERROR_CODE] = call.error_code;
+    refs[r + BODY] = call.body;
     this.next = (this.next + 1) % this.capacity;
   }
 
   /** Held records, oldest first. */
   all(): RequestRecord[] {
     const out: RequestRecord[] = [];
-    for (let i = 0; i < this.capacity; i++) {
-      const r = this.ring[(this.next + i) % this.capacity];
-      if (r) out.push(r);
-    }
+    const held = this.size;
+    for (let i = 0; i < held; i++) out.push(this.at((this.next - held + i + this.capacity) % this.capacity));
     return out;
+  }
+
+  private at(slot: number): RequestRecord {
+    const n = slot * NUMBERS;
+    const r = slot * REFS;
+    const nums = this.numbers;
+    const refs = this.refs;
+    const record: RequestRecord = {
+      id: nums[n + ID],
+      time: new Date(nums[n + AT]).toISOString(),
+      method: refs[r + METHOD] as string,
+      path: refs[r + PATH] as string,
+      query: redact(refs[r + QUERY]),
+      surface: refs[r + SURFACE] as Surface,
+      app_id: orNull(nums[n + APP]),
+      account_id: orNull(nums[n + ACCOUNT]),
+      user_id: orNull(nums[n + USER]),
+      api_type: refs[r + API_TYPE] as string | null,
+      scopes: refs[r + SCOPES] === null ? null : [...(refs[r + SCOPES] as string[])],
+      auth: refs[r + AUTH] as string | null,
+      client_id: refs[r + CLIENT_ID] as string | null,
+      status: nums[n + STATUS],
+      error_code: refs[r + ERROR_CODE] as number | string | null,
+      duration_ms: nums[n + DURATION],
+    };
+    if (refs[r + BODY] != null) record.body = refs[r + BODY];
+    return record;
   }
 
   list(filter: RequestFilter = {}): RequestRecord[] {
@@ -131,7 +210,7 @@ export class RequestLog {
   }
 
   clear(): void {
-    this.ring.fill(undefined);
+    this.refs.fill(null);
     this.next = 0;
     this.nextId = 1;
   }
@@ -198,38 +277,51 @@ export function installInspector(app: FastifyInstance, store: Store, prefixes: r
     const url = req.url;
     const queryAt = url.indexOf('?');
     const path = queryAt < 0 ? url : url.slice(0, queryAt);
-    if (!path.startsWith(OWN_PREFIX) && path !== FAVICON) record(req, reply, path);
+    if (!path.startsWith(OWN_PREFIX) && path !== FAVICON) record(req, reply, path, queryAt >= 0);
     done();
   });
 
-  function record(req: FastifyRequest, reply: FastifyReply, path: string): void {
+  function record(req: FastifyRequest, reply: FastifyReply, path: string, hasQuery: boolean): void {
     const platform = req.server.platform;
     const log = requestLog(platform.store);
     if (log.capacity === 0) return;
     const who = req.kapibaraCall;
     const authorization = req.headers.authorization;
     const space = authorization ? authorization.indexOf(' ') : -1;
-    // A plain literal, no spread (docs/design.md, per-request code).
-    const record: Omit<RequestRecord, 'id'> = {
-      time: new Date(platform.clock.now()).toISOString(),
+    // A plain literal, no spread (docs/design.md, per-request code); the log copies it into
+    // its columns. What the log holds is shared where it can be (interned path and scheme).
+    log.add({
+      at: platform.clock.now(),
       method: req.method,
-      path,
-      query: redact(req.query),
+      path: intern(path),
+      query: hasQuery ? (req.query as object) : null,
       surface: req.routeOptions.config?.surface ?? surfaceForPath(prefixes, path),
       app_id: who?.appId ?? null,
       account_id: who?.accountId ?? null,
       user_id: who?.userId ?? null,
       api_type: who?.apiType ?? null,
       scopes: who?.scopes ?? null,
-      auth: authorization ? (space < 0 ? authorization : authorization.slice(0, space)) : null,
+      auth: authorization ? intern(space < 0 ? authorization : authorization.slice(0, space)) : null,
       client_id: who?.appId ? null : clientIdOf(req),
       status: reply.statusCode,
       error_code: req.kakaoErrorCode,
       duration_ms: Math.round(reply.elapsedTime * 1000) / 1000,
-    };
-    if (withBodies && req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body)) record.body = redact(req.body);
-    log.add(record);
+      body: withBodies && req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? redact(req.body) : undefined,
+    });
   }
+}
+
+/**
+ * One copy of each path and scheme the log holds, so that a held call keeps no string of
+ * its own request alive (most calls repeat a path). Bounded: cleared when full.
+ */
+const interned = new Map<string, string>();
+function intern(text: string): string {
+  const known = interned.get(text);
+  if (known !== undefined) return known;
+  if (interned.size >= 4096) interned.clear();
+  interned.set(text, text);
+  return text;
 }
 
 function clientIdOf(req: FastifyRequest): string | null {
