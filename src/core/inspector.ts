@@ -90,24 +90,7 @@ function redact(values: unknown): Record<string, string | string[]> {
  * A call as the hook hands it to the log: a record before formatting. Its time is a number
  * and its query Fastify's own parsed object (null when the URL has none), redacted when read.
  */
-export interface Call {
-  at: number;
-  method: string;
-  path: string;
-  query: object | null;
-  surface: Surface;
-  app_id: number | null;
-  account_id: number | null;
-  user_id: number | null;
-  api_type: string | null;
-  scopes: string[] | null;
-  auth: string | null;
-  client_id: string | null;
-  status: number;
-  error_code: number | string | null;
-  duration_ms: number;
-  body?: unknown;
-}
+export type Call = Omit<RequestRecord, 'id' | 'time' | 'query'> & { at: number; query: object | null };
 
 // The ring's columns: numbers in one typed array (NaN for null), references in one array.
 const ID = 0, AT = 1, STATUS = 2, DURATION = 3, APP = 4, ACCOUNT = 5, USER = 6, NUMBERS = 7;
