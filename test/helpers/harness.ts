@@ -14,9 +14,14 @@ import { freshStore, storeKinds, type StoreKind } from './stores.js';
  *     it('reads /v2/user/me', async () => { const t = await h.signIn(); ... });
  *   });
  */
+const SUITE_TIMEOUT_MS = 5 * 60_000;
+
 export function forEachStore(title: string, body: (h: Harness) => void, options: Partial<AppOptions> = {}): void {
   for (const kind of storeKinds()) {
-    describe(`${title} [${kind}]`, () => {
+    // A suite that hangs fails on its own, naming the test it was in, long before the whole
+    // file's 10 minutes are up (the longest suite takes under a minute; one CI run lost a
+    // file to a hang with no test named).
+    describe(`${title} [${kind}]`, { timeout: SUITE_TIMEOUT_MS }, () => {
       const h = new Harness(kind, options);
       before(async () => h.start());
       beforeEach(async () => h.reset());
