@@ -12,6 +12,11 @@ import { freePort } from '../../src/core/free-port.js';
 export interface PgServer {
   url: string;
   stop(): Promise<void>;
+  /**
+   * For a server that only this process uses: it no longer keeps the process alive, and it
+   * is stopped (and its folder removed) as the process exits.
+   */
+  stopOnExit(): void;
 }
 
 function binDir(): string {
@@ -58,8 +63,16 @@ export async function startPgServer(): Promise<PgServer> {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+  const stopNow = () => {
+    if (child.exitCode === null) run(join(bin, 'pg_ctl'), ['-D', dataDir, 'stop', '-m', 'immediate']);
+    rmSync(dir, { recursive: true, force: true });
+  };
   return {
     url,
+    stopOnExit() {
+      child.unref();
+      process.once('exit', stopNow);
+    },
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

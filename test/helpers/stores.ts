@@ -26,11 +26,10 @@ async function serverUrl(): Promise<string> {
   const given = process.env.DATABASE_URL ?? process.env.KAPIBARA_TEST_PG_URL;
   if (given) return given;
   if (!ownServer) {
+    // A server of this file's own (`node --test` of one file, without the runner's): the
+    // process exits when its tests are done, and the server goes with it.
     ownServer = startPgServer();
-    const server = await ownServer;
-    process.once('exit', () => {
-      void server.stop();
-    });
+    (await ownServer).stopOnExit();
   }
   return (await ownServer).url;
 }
