@@ -5,6 +5,7 @@ import type { DB } from './schema.js';
 import { migrateToLatest } from './migrations/index.js';
 import { StoreRegistry } from './registry.js';
 import { PgChanges, installChangeTriggers } from './pg-changes.js';
+import { sqliteAddon } from './sqlite-addon.js';
 import { BACKSTOP_PAGES, type Checkpointer, startCheckpointer } from './checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -114,7 +115,8 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
     };
   } else {
     const path = options.sqlitePath ?? ':memory:';
-    const sqlite = new Database(path);
+    // better-sqlite3 takes the addon object too (lib/database.js); its types say only a path.
+    const sqlite = new Database(path, { nativeBinding: sqliteAddon() as string });
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
