@@ -31,10 +31,18 @@ export class LogTable {
  * count, so the prepared statement is reused). Each caller's promise settles once its own
  * rows are stored, or with its own error: a failed batch is retried row set by row set, so
  * one bad append neither fails nor hides the others.
+ *
+ * On PostgreSQL an insert takes a round trip, and at most `MAX_IN_FLIGHT` are under way at
+ * once: appends made meanwhile wait for one to finish and go in the next batch together.
+ * The batches then grow with the load instead of staying one turn's worth: two instances
+ * sharing one load each sent inserts of a few rows, and together stored 29-37 % fewer
+ * messages per second (docs/benchmarks.md, sixth session). A lone append is stored at
+ * once, as before.
  */
 export class AppendLog<Row extends Record<string, unknown>> extends LogTable {
-  private queue: { rows: Row[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private queue: Pending<Row>[] = [];
   private scheduled = false;
+  private inFlight = 0;
   private readonly columnList: string;
 
   constructor(
@@ -51,11 +59,14 @@ export class AppendLog<Row extends Record<string, unknown>> extends LogTable {
     if (rows.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.queue.push({ rows, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
+      this.schedule();
     });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.queue.length === 0 || this.inFlight >= MAX_IN_FLIGHT) return;
+    this.scheduled = true;
+    setImmediate(() => void this.flush());
   }
 
   private insert(rows: Row[]): CompiledQuery {
@@ -99,6 +110,16 @@ export class AppendLog<Row extends Record<string, unknown>> extends LogTable {
     const batch = this.queue;
     this.queue = [];
     this.scheduled = false;
+    this.inFlight++;
+    try {
+      await this.storeBatch(batch);
+    } finally {
+      this.inFlight--;
+      this.schedule();
+    }
+  }
+
+  private async storeBatch(batch: Pending<Row>[]): Promise<void> {
     try {
       await this.insertAll(batch.flatMap((b) => b.rows));
       for (const b of batch) b.resolve();
@@ -119,6 +140,16 @@ export class AppendLog<Row extends Record<string, unknown>> extends LogTable {
     }
   }
 }
+
+/** One caller's rows, waiting to be stored. */
+interface Pending<Row> {
+  rows: Row[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** Inserts of one log table under way at once (per process). */
+const MAX_IN_FLIGHT = 1;
 
 /** Batches of up to this many rows are named prepared statements on PostgreSQL (one per size and connection). */
 const NAMED_UP_TO = 64;
