@@ -3,9 +3,9 @@
 // CommonJS file, <out>/start/cli.cjs, and the V8 code cache of it, <out>/start/cli.cjs.cache.
 // bin/kapibara.js runs it through <out>/src/start-bundle.js: one file to load instead of
 // some thousand modules, compiled code deserialized instead of 3 MB of source parsed
-// (docs/benchmarks.md, cold start). Native addons (their JavaScript aside) and sharp stay outside. Run by
-// `npm run build` and scripts/test.js, after tsc; the output directory is the first
-// argument (default dist).
+// (docs/benchmarks.md, cold start). Native addons (their JavaScript aside) and sharp stay
+// outside. Run by `npm run build` and scripts/test.js, after tsc; the output directory is
+// the first argument (default dist).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
