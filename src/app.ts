@@ -14,6 +14,7 @@ import { registerRoutes } from './core/route.js';
 import type { Plugin, Product } from './core/product.js';
 import { installGetForms } from './core/get-form.js';
 import { installInspector, type InspectorOptions } from './core/inspector.js';
+import { RequestPhases } from './core/phases.js';
 import { installSecurity, serverLimitOptions, trustedProxies, type SecurityOptions } from './core/security.js';
 import type { PlatformConfig } from './core/platform.js';
 import { storeDirectory } from './store/directory.js';
@@ -94,9 +95,11 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     frameworkErrors: frameworkErrorHandler(surfaces),
     clientErrorHandler: clientErrorHandler(surfaces),
   });
-  app.addHook('onRequest', (request, _reply, done) => {
+  // One onRequest and one onSend hook for the steps every request pays (core/phases.ts).
+  const phases = new RequestPhases(app);
+  phases.onArrival((request) => {
     if ((request.raw as HeadRequest)[HEAD]) request.raw.method = 'HEAD';
-    done();
+    return false;
   });
   const registered = collectRoutes(app);
   app.decorate('platform', {
@@ -112,14 +115,14 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   });
   if (!options.store) app.addHook('onClose', async () => store.close());
 
-  installErrorHandling(app, surfaces);
-  installInspector(app, store, surfaces, options.inspector);
+  installErrorHandling(app, phases, surfaces);
+  installInspector(app, phases, store, surfaces, options.inspector);
   installValidation(app);
   installJsonParsing(app);
   await app.register(formbody, { parser: parseForm });
   installGetForms(app);
   // Host names, control-plane guard, CORS, page headers, connection limits (docs/security.md).
-  await installSecurity(app, options);
+  await installSecurity(app, phases, options);
 
   // Only the upload routes (those that read a body of their own) parse multipart bodies:
   // the plugin adds hooks to every request of its scope, which the other routes need not pay.

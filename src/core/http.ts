@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ControlError, KakaoApiError, OAuthError, PageError, RedirectError } from './errors.js';
 import { errorPage } from './pages.js';
+import type { RequestPhases } from './phases.js';
 
 /**
  * The surfaces a route can belong to, each with its own error shape (DESIGN.md): kauth's
@@ -51,14 +52,12 @@ function describe(fe: FastifyError, req: FastifyRequest, surface: Surface): stri
 }
 
 /** The one place errors become responses; every other path throws typed errors. */
-export function installErrorHandling(app: FastifyInstance, prefixes: readonly SurfacePrefix[]): void {
+export function installErrorHandling(app: FastifyInstance, phases: RequestPhases, prefixes: readonly SurfacePrefix[]): void {
   const surfaceOf = (req: FastifyRequest): Surface => req.routeOptions.config?.surface ?? surfaceForPath(prefixes, req.url);
 
-  // Callback style: this runs on every response, and an async hook costs a promise each time.
-  app.addHook('onSend', (_req, reply, payload, done) => {
+  phases.onSending((_req, reply) => {
     const type = reply.getHeader('content-type');
     if (type !== JSON_TYPE && typeof type === 'string' && type.startsWith('application/json')) reply.header('content-type', JSON_TYPE);
-    done(null, payload);
   });
 
   app.setErrorHandler((err: FastifyError | KakaoApiError | OAuthError | ControlError | PageError | RedirectError, req, reply) => {

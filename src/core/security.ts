@@ -8,6 +8,7 @@ import type { DB } from '../db/schema.js';
 import { isAllowedUrl } from './fetcher.js';
 import { JSON_TYPE, sendPage } from './http.js';
 import { errorPage } from './pages.js';
+import type { RequestPhases } from './phases.js';
 
 /**
  * The web-facing defences (docs/security.md), one mechanism per section: which Host names
@@ -60,7 +61,7 @@ export function hostnameOf(host: string): string {
   return colon < 0 ? host : host.slice(0, colon);
 }
 
-function installHostCheck(app: FastifyInstance, allowedHosts: readonly string[], publicUrl: string | undefined): void {
+function installHostCheck(phases: RequestPhases, allowedHosts: readonly string[], publicUrl: string | undefined): void {
   const allowed = [...allowedHosts];
   if (publicUrl && URL.canParse(publicUrl)) allowed.push(new URL(publicUrl).hostname);
   // Every request asks; clients send a handful of Host values, so the answers are kept.
@@ -74,10 +75,10 @@ function installHostCheck(app: FastifyInstance, allowedHosts: readonly string[],
     }
     return yes;
   };
-  app.addHook('onRequest', (req, reply, done) => {
+  phases.onArrival((req, reply) => {
     // req.host is the forwarded host only when the peer is a declared proxy.
     const host = req.host;
-    if (host && isServed(host)) return done();
+    if (host && isServed(host)) return false;
     const name = host ? hostnameOf(host) : '(none)';
     reply
       .status(421)
@@ -87,6 +88,7 @@ function installHostCheck(app: FastifyInstance, allowedHosts: readonly string[],
           `Kakao's host names and its --public-url; add others with --allowed-host ${host ? name : '<name>'} ` +
           `(or KAPIBARA_ALLOWED_HOSTS). This protects a local Kapibara from DNS rebinding.\n`,
       );
+    return true;
   });
 }
 
@@ -184,11 +186,11 @@ function isGuardedRequest(req: FastifyRequest): boolean {
  * be one that a page cannot send cross-origin without a CORS preflight (which Kapibara
  * refuses here): a JSON body, or the X-Kapibara-Control header.
  */
-function installControlGuard(app: FastifyInstance): void {
-  app.addHook('onRequest', (req, reply, done) => {
-    if (!mayBeGuarded(req)) return done();
+function installControlGuard(phases: RequestPhases): void {
+  phases.onArrival((req, reply) => {
+    if (!mayBeGuarded(req)) return false;
     const path = routedPath(req);
-    if (!isGuarded(path)) return done();
+    if (!isGuarded(path)) return false;
     const control = under(path, CONTROL_PATH);
     let refusal: string | undefined;
     if (!isFromOwnPage(req)) {
@@ -200,9 +202,10 @@ function installControlGuard(app: FastifyInstance): void {
     } else if (control && STATE_CHANGING.has(req.method) && !isJsonType(req.headers['content-type']) && req.headers[CONTROL_HEADER] === undefined) {
       refusal = `a ${req.method} to the control plane needs a JSON body (Content-Type: application/json) or, without a body, the header X-Kapibara-Control: 1`;
     }
-    if (!refusal) return done();
+    if (!refusal) return false;
     if (control) reply.status(403).type(JSON_TYPE).send({ error: refusal });
     else sendPage(reply, 403, errorPage('403', refusal));
+    return true;
   });
 }
 
@@ -280,8 +283,8 @@ export function redirectSource(redirectUri: string): string | undefined {
  * Every HTML answer refuses framing unless its route allowed it, and is not sniffed; pages
  * and redirects are never readable cross-origin.
  */
-function installPageHeaders(app: FastifyInstance): void {
-  app.addHook('onSend', (req, reply, payload, done) => {
+function installPageHeaders(phases: RequestPhases): void {
+  phases.onSending((req, reply) => {
     const type = reply.getHeader('content-type');
     const html = typeof type === 'string' && type.startsWith('text/html');
     if (html || (reply.statusCode >= 300 && reply.statusCode < 400) || isGuardedRequest(req)) for (const h of CORS_HEADERS) reply.removeHeader(h);
@@ -292,7 +295,6 @@ function installPageHeaders(app: FastifyInstance): void {
       }
       reply.header('x-content-type-options', 'nosniff');
     }
-    done(null, payload);
   });
 }
 
@@ -503,12 +505,13 @@ export function limitListener(app: FastifyInstance, server: NetServer & { setTim
 // ---------------------------------------------------------------------------------------
 
 /** Installs every defence above on the app; run before any route is registered. */
-export async function installSecurity(app: FastifyInstance, options: SecurityOptions & { publicUrl?: string }): Promise<void> {
+export async function installSecurity(app: FastifyInstance, phases: RequestPhases, options: SecurityOptions & { publicUrl?: string }): Promise<void> {
   const limits = connectionLimits(options);
   app.decorate('connectionLimits', limits);
   limitConnectionsPerClient(app.server, limits.maxConnectionsPerClient, true);
-  installHostCheck(app, options.allowedHosts ?? [], options.publicUrl);
-  installControlGuard(app);
+  installHostCheck(phases, options.allowedHosts ?? [], options.publicUrl);
+  installControlGuard(phases);
+  // Its hook comes after the phases' onRequest hook: the guard refuses control-plane preflights first.
   await installCors(app);
-  installPageHeaders(app);
+  installPageHeaders(phases);
 }
