@@ -122,7 +122,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(formbody, { parser: parseForm });
   installGetForms(app);
   // Host names, control-plane guard, CORS, page headers, connection limits (docs/security.md).
-  await installSecurity(app, phases, options);
+  installSecurity(app, phases, options);
 
   // Only the upload routes (those that read a body of their own) parse multipart bodies:
   // the plugin adds hooks to every request of its scope, which the other routes need not pay.

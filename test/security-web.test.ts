@@ -171,6 +171,50 @@ forEachStore('security: control plane and CORS (item 1)', (h) => {
     assert.equal(me.headers['access-control-allow-origin'], 'http://localhost:3000');
   });
 
+  it('CORS headers, exactly: every kapi answer varies by Origin and allows credentials; preflights are 204 or 400', async () => {
+    const headersOf = (res: { headers: Record<string, unknown> }) =>
+      Object.fromEntries(Object.entries(res.headers).filter(([k]) => k === 'vary' || k.startsWith('access-control-') || k === 'content-length' || k === 'content-type'));
+    const plain = await h.inject({ method: 'GET', url: '/v2/user/me' });
+    assert.equal(plain.statusCode, 401);
+    assert.deepEqual(headersOf(plain), { vary: 'Origin', 'access-control-allow-credentials': 'true', 'content-type': 'application/json;charset=UTF-8', 'content-length': '54' });
+    const fromPage = await h.inject({ method: 'GET', url: '/nowhere', headers: { origin: 'http://a.test' } });
+    assert.equal(fromPage.statusCode, 404);
+    assert.equal(fromPage.headers.vary, 'Origin');
+    assert.equal(fromPage.headers['access-control-allow-origin'], 'http://a.test');
+    assert.equal(fromPage.headers['access-control-allow-credentials'], 'true');
+    // Any path, routed or not, answers a preflight; the requested headers are echoed only when asked.
+    for (const [url, requested] of [['/oauth/token', 'authorization,ka'], ['/nowhere', undefined]] as const) {
+      const preflight = await h.inject({
+        method: 'OPTIONS',
+        url,
+        headers: { origin: 'http://a.test', 'access-control-request-method': 'POST', ...(requested ? { 'access-control-request-headers': requested } : {}) },
+      });
+      assert.equal(preflight.statusCode, 204, url);
+      assert.equal(preflight.body, '');
+      assert.deepEqual(headersOf(preflight), {
+        vary: 'Origin, Access-Control-Request-Headers',
+        'access-control-allow-origin': 'http://a.test',
+        'access-control-allow-credentials': 'true',
+        'access-control-allow-methods': 'GET, HEAD, POST, DELETE',
+        ...(requested ? { 'access-control-allow-headers': requested } : {}),
+        'access-control-max-age': '3600',
+        'content-length': '0',
+      });
+    }
+    // An OPTIONS that is no preflight (no Origin, or no method asked for) is refused.
+    for (const headers of [{}, { origin: 'http://a.test' }, { 'access-control-request-method': 'GET' }]) {
+      const res = await h.inject({ method: 'OPTIONS', url: '/v2/user/me', headers });
+      assert.equal(res.statusCode, 400, JSON.stringify(headers));
+      assert.equal(res.body, 'Invalid Preflight Request');
+      assert.equal(res.headers['access-control-allow-methods'], undefined);
+    }
+    // The control plane's own page may preflight, but reads no CORS answer from it.
+    const own = await h.inject({ method: 'OPTIONS', url: '/_kapibara/v1/apps', headers: { origin: 'http://localhost', 'access-control-request-method': 'POST' } });
+    assert.equal(own.statusCode, 204);
+    assert.equal(own.headers['access-control-allow-origin'], undefined);
+    assert.equal(own.headers['access-control-allow-credentials'], undefined);
+  });
+
   it('pages and redirects are never readable cross-origin', async () => {
     const app = await h.createApp();
     const page = await h.inject({ method: 'GET', url: authorizeUrl(app), headers: { origin: EVIL } });

@@ -2,7 +2,6 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { isIP } from 'node:net';
 import type { Server as NetServer, Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
-import cors from '@fastify/cors';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { isAllowedUrl } from './fetcher.js';
@@ -219,9 +218,36 @@ function installControlGuard(phases: RequestPhases): void {
  * refuses their preflights; page headers strip the rest), and never a page or a redirect
  * (navigations need no CORS; reading a login page cross-origin would reveal its form token).
  */
-async function installCors(app: FastifyInstance): Promise<void> {
-  await app.register(cors, { origin: true, credentials: true, methods: ['GET', 'HEAD', 'POST', 'DELETE'], maxAge: 3600 });
+function installCors(app: FastifyInstance, phases: RequestPhases): void {
+  // What @fastify/cors did with { origin: true, credentials: true, methods, maxAge: 3600 },
+  // header for header, as one step of the arrival phase: the plugin copied its options
+  // object and built Fastify's routeOptions twice for every request, 7% of the CPU of a
+  // /v2/user/me (A/B in docs/benchmarks.md). test/security-web.test.ts pins the headers.
+  phases.onArrival((req, reply) => {
+    const origin = req.headers.origin;
+    reply.header('vary', 'Origin');
+    if (origin) reply.header('access-control-allow-origin', origin);
+    reply.header('access-control-allow-credentials', 'true');
+    if (req.raw.method !== 'OPTIONS') return false;
+    // A preflight names its origin and the method it asks for; any other OPTIONS is refused.
+    if (!origin || !req.headers['access-control-request-method']) {
+      reply.status(400).type('text/plain').send('Invalid Preflight Request');
+      return true;
+    }
+    reply.header('access-control-allow-methods', CORS_METHODS);
+    reply.header('vary', 'Origin, Access-Control-Request-Headers');
+    const requested = req.headers['access-control-request-headers'];
+    if (requested !== undefined) reply.header('access-control-allow-headers', requested);
+    reply.header('access-control-max-age', CORS_MAX_AGE);
+    reply.code(204).header('content-length', '0').send();
+    return true;
+  });
+  // Routes OPTIONS on every path to the hooks (the step above has answered before a handler runs).
+  app.options('*', (_req, reply) => reply.callNotFound());
 }
+
+const CORS_METHODS = 'GET, HEAD, POST, DELETE';
+const CORS_MAX_AGE = '3600';
 
 const CORS_HEADERS = ['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-expose-headers'];
 
@@ -505,13 +531,13 @@ export function limitListener(app: FastifyInstance, server: NetServer & { setTim
 // ---------------------------------------------------------------------------------------
 
 /** Installs every defence above on the app; run before any route is registered. */
-export async function installSecurity(app: FastifyInstance, phases: RequestPhases, options: SecurityOptions & { publicUrl?: string }): Promise<void> {
+export function installSecurity(app: FastifyInstance, phases: RequestPhases, options: SecurityOptions & { publicUrl?: string }): void {
   const limits = connectionLimits(options);
   app.decorate('connectionLimits', limits);
   limitConnectionsPerClient(app.server, limits.maxConnectionsPerClient, true);
   installHostCheck(phases, options.allowedHosts ?? [], options.publicUrl);
   installControlGuard(phases);
-  // Its hook comes after the phases' onRequest hook: the guard refuses control-plane preflights first.
-  await installCors(app);
+  // After the guard, which refuses control-plane preflights from other origins first.
+  installCors(app, phases);
   installPageHeaders(phases);
 }
