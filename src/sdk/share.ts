@@ -152,12 +152,24 @@ function openSharer(action: Action, s: Record<string, unknown>, params: Record<s
   document.body.appendChild(form);
   form.submit();
   form.remove();
-  if (isFunction(s.callback)) listenForSent(popup, s.callback);
+  // A new share in the sharer window replaces the one it showed: that one can no longer be sent.
+  stopListening?.();
+  stopListening = isFunction(s.callback) ? listenForSent(popup, s.callback) : undefined;
 }
 
-function listenForSent(popup: Window, callback: (...args: any[]) => unknown): void {
+/** Stops listening for the share the sharer window shows now, if any. */
+let stopListening: (() => void) | undefined;
+
+/**
+ * Runs `callback` once, when this share's popup reports `sent`. Kakao's SDK v1 listens for
+ * any `sent` until a once-a-second check sees its popup closed, so a share sent within that
+ * second ran the earlier share's callback as well; this listens for the one message.
+ */
+function listenForSent(popup: Window, callback: (...args: any[]) => unknown): () => void {
   const onMessage = (e: MessageEvent) => {
-    if (e.origin === KAPIBARA_ORIGIN && e.data === 'sent') callback();
+    if (e.origin !== KAPIBARA_ORIGIN || e.data !== 'sent' || e.source !== popup) return;
+    stop();
+    callback();
   };
   window.addEventListener('message', onMessage);
   const watch = setInterval(() => {
@@ -166,8 +178,10 @@ function listenForSent(popup: Window, callback: (...args: any[]) => unknown): vo
   const stop = () => {
     clearInterval(watch);
     window.removeEventListener('message', onMessage);
+    if (stopListening === stop) stopListening = undefined;
   };
   cleanups.push(stop);
+  return stop;
 }
 
 function sender(action: Action, build: (s: Record<string, unknown>) => Record<string, unknown>, caller: string) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { forEachStore, type Harness } from '../helpers/harness.js';
 import { SEED_TEMPLATES } from '../fixtures/sharing.js';
 import { DEFAULT_SAMPLES, TEXT } from './seed004-samples.js';
-import { sharerPopup } from './sharer.js';
+import { pickAndSend, receiver, sharerPopup } from './sharer.js';
 import { type Chat, sdkShareWorld } from './sdk-share-world.js';
 
 /** Seed 004's default-template samples (createDefaultButton and sendDefault) with Kapibara's SDK, end to end (sdk-share-world.ts). */
@@ -31,6 +31,27 @@ forEachStore('Kapibara SDK sharing end to end: default templates (seed 004)', (h
       }
     }
     assert.equal(world.hook().calls.length, 10);
+    await s.context.close();
+  });
+
+  it("each share's callback runs once, for its own share, however soon the next share follows", async () => {
+    const s = await open();
+    // SDK v1 stops listening only when a once-a-second check sees its popup closed. Without
+    // that check (never run here), a listener that outlived its share would run again.
+    await s.page.evaluate(() => {
+      window.setInterval = (() => 0) as unknown as typeof window.setInterval;
+    });
+    for (const [i, label] of ['first', 'second', 'third'].entries()) {
+      const popup = await sharerPopup(s.page, () =>
+        s.page.evaluate(([l, sample]) => window.Kakao.Share.sendDefault({ ...sample, callback: () => (window as any).sent.push(l) }), [label, TEXT_200] as const),
+      );
+      await pickAndSend(popup, [receiver.me], i === 0 ? { signInAs: s.w.sender } : {});
+      await s.page.waitForFunction((n) => (window as any).sent.length >= n, i + 1, { polling: 50 });
+    }
+    // A 'sent' that is not from the sharer window showing the share runs nothing either.
+    await s.page.evaluate(() => window.postMessage('sent', '*'));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(await s.page.evaluate(() => (window as any).sent), ['first', 'second', 'third']);
     await s.context.close();
   });
 
