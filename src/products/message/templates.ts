@@ -65,7 +65,8 @@ class Checker {
     }
     if (typeof value !== 'string') throw invalidParam(`invalid ${path}.${key}: must be a string.`);
     if (opts.required && value.trim() === '' && !this.rules.custom) throw invalidParam(`${path}.${key} is required.`);
-    if (opts.max !== undefined && !this.deferred(value) && [...value].length > opts.max) {
+    // A string of at most `max` UTF-16 units has at most `max` characters: only a longer one is counted.
+    if (opts.max !== undefined && value.length > opts.max && !this.deferred(value) && [...value].length > opts.max) {
       throw invalidParam(`invalid ${path}.${key}: must be at most ${opts.max} characters.`);
     }
     out[key] = value;
