@@ -11,11 +11,11 @@
  * A checkout is a built one (`npx tsc -p tsconfig.json`); the default is this one.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { scenarios } from './scenarios.js';
 import { freshDatabase } from './databases.js';
+import { processCpuMs } from './proc.js';
 
 const [name, cycles = '10', envA = '{}', envB = '{}', dirB] = process.argv.slice(2);
 const scenario = scenarios.find((x) => x.name.includes(name ?? ''));
@@ -49,10 +49,7 @@ async function start(env: string, dir: string | undefined): Promise<Side> {
   const origin = `http://127.0.0.1:${port}`;
   const prepared = await scenario!.setup(origin);
   const specs = (Array.isArray(prepared.request) ? prepared.request : [prepared.request]).map((x) => ({ method: x.method, path: x.path, headers: x.headers, body: x.body }));
-  const cpuMs = () => {
-    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 10 ms ticks
-  };
+  const cpuMs = () => processCpuMs(child.pid!);
   return { child, run: (seconds) => autocannon({ url: origin, connections: 32, duration: seconds, requests: specs }), cpuMs, usedMs: 0, requests: 0, failed: 0, rps: [] };
 }
 

@@ -19,6 +19,7 @@ import { startPgServer } from '../test/helpers/pg-server.js';
 import { freshDatabase } from './databases.js';
 import { control, memoSend, scenarios, userMe, type RequestSpec, type Scenario, type StoreKind } from './scenarios.js';
 import { freePort } from '../src/core/free-port.js';
+import { processCpuMs } from './proc.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -260,51 +261,100 @@ const verdicts: { figure: string; met: boolean }[] = [];
  * both, one): the load generator's connections split over the two. For a send, every
  * acknowledged (2xx) message must be stored: counted through the control plane after.
  */
-async function twoInstances(s: Scenario, base: string): Promise<{ ratio: number; ratios: number[]; acknowledged: number; stored: number; one: number; both: number }> {
+interface Scaling {
+  /** Median of the rounds' ratios (both / one). */
+  ratio: number;
+  ratios: number[];
+  /** Mean requests/s of one target alone and of both together. */
+  one: number;
+  both: number;
+  /** The servers' own CPU time per answered request (µs; Linux, NaN elsewhere). */
+  cpuOne: number;
+  cpuBoth: number;
+  /** 2xx answers over every round, warm-ups included. */
+  acknowledged: number;
+}
+
+/**
+ * One target against two at once, in alternating rounds (one, both, both, one): the load
+ * generator's connections split over the two, after a warm-up of each way.
+ */
+async function oneVersusTwo(a: Target, b: Target, spec: RequestSpec): Promise<Scaling> {
+  let acknowledged = 0;
+  const cpu = { one: { ms: 0, requests: 0 }, both: { ms: 0, requests: 0 } };
+  const serversMs = () => (process.platform === 'linux' ? processCpuMs(a.child.pid!) + processCpuMs(b.child.pid!) : NaN);
+  const run = async (targets: Target[], seconds: number, tally?: { ms: number; requests: number }) => {
+    const before = serversMs();
+    const results = await Promise.all(
+      targets.map((t) =>
+        autocannon({ url: t.origin, connections: Math.max(1, Math.round(CONNECTIONS / targets.length)), duration: seconds, requests: [{ method: spec.method, path: spec.path, headers: spec.headers, body: spec.body }] }),
+      ),
+    );
+    for (const r of results) acknowledged += r['2xx'];
+    if (tally) {
+      tally.ms += serversMs() - before;
+      tally.requests += results.reduce((sum, r) => sum + r.requests.total, 0);
+    }
+    return results.reduce((sum, r) => sum + r.requests.total / r.duration, 0);
+  };
+  const warm = Math.max(1, Math.round(SECONDS / 4));
+  await run([a], warm);
+  await run([a, b], warm);
+  const round = Math.max(1, Math.round(SECONDS / ROUNDS));
+  const ones: number[] = [];
+  const boths: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    if (i % 2 === 0) {
+      ones.push(await run([a], round, cpu.one));
+      boths.push(await run([a, b], round, cpu.both));
+    } else {
+      boths.push(await run([a, b], round, cpu.both));
+      ones.push(await run([a], round, cpu.one));
+    }
+  }
+  const ratios = boths.map((x, i) => x / ones[i]).sort((x, y) => x - y);
+  const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+  const perRequest = (t: { ms: number; requests: number }) => (t.ms * 1000) / t.requests;
+  return { ratio: ratios[Math.floor(ratios.length / 2)], ratios, one: mean(ones), both: mean(boths), cpuOne: perRequest(cpu.one), cpuBoth: perRequest(cpu.both), acknowledged };
+}
+
+/**
+ * Two instances on one PostgreSQL database against one; for a send, every acknowledged (2xx)
+ * message must be stored (counted through the control plane after). Then the same rounds
+ * with two bare servers (bench/bare.ts, Kapibara's bytes) against one: what the machine
+ * itself lets two servers do beside the load generator, measured in the same run.
+ */
+async function twoInstances(s: Scenario, base: string): Promise<{ kapibara: Scaling; bare: Scaling; stored: number }> {
   const database = await freshDatabase(base);
+  let kapibara: Scaling;
+  let stored: number;
+  let sample: Awaited<ReturnType<typeof capture>>;
   const a = await startTarget('postgres', database.url);
   const b = await startTarget('postgres', database.url);
   try {
     const prepared = await s.setup(a.origin);
     const spec = Array.isArray(prepared.request) ? prepared.request[0] : prepared.request;
-    let acknowledged = 0;
-    const run = async (origins: string[], seconds: number) => {
-      const results = await Promise.all(
-        origins.map((origin) =>
-          autocannon({ url: origin, connections: Math.max(1, Math.round(CONNECTIONS / origins.length)), duration: seconds, requests: [{ method: spec.method, path: spec.path, headers: spec.headers, body: spec.body }] }),
-        ),
-      );
-      for (const r of results) acknowledged += r['2xx'];
-      return results.reduce((sum, r) => sum + r.requests.total / r.duration, 0);
-    };
-    const warm = Math.max(1, Math.round(SECONDS / 4));
-    await run([a.origin], warm);
-    await run([a.origin, b.origin], warm);
-    const round = Math.max(1, Math.round(SECONDS / ROUNDS));
-    const ones: number[] = [];
-    const boths: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
-      if (i % 2 === 0) {
-        ones.push(await run([a.origin], round));
-        boths.push(await run([a.origin, b.origin], round));
-      } else {
-        boths.push(await run([a.origin, b.origin], round));
-        ones.push(await run([a.origin], round));
-      }
-    }
-    const ratios = boths.map((x, i) => x / ones[i]).sort((x, y) => x - y);
-    let stored = acknowledged;
+    sample = await capture(a.origin, spec);
+    kapibara = await oneVersusTwo(a, b, spec);
+    stored = kapibara.acknowledged;
     if (spec.method === 'POST') {
       const people = await control<{ id: number }[]>(a.origin, 'GET', '/accounts');
       stored = 0;
       for (const p of people) stored += (await control<{ total_count: number }>(a.origin, 'GET', `/accounts/${p.id}/messages?limit=1`)).total_count;
     }
-    const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
-    return { ratio: ratios[Math.floor(ratios.length / 2)], ratios, acknowledged, stored, one: mean(ones), both: mean(boths) };
   } finally {
     await stopTarget(a);
     await stopTarget(b);
     await database.drop();
+  }
+  const { spec, ...answer } = sample;
+  const bareA = await startTarget('bare', JSON.stringify([answer]));
+  const bareB = await startTarget('bare', JSON.stringify([answer]));
+  try {
+    return { kapibara, bare: await oneVersusTwo(bareA, bareB, spec), stored };
+  } finally {
+    await stopTarget(bareA);
+    await stopTarget(bareB);
   }
 }
 
@@ -389,15 +439,18 @@ try {
   for (const [s, target] of [[userMe, 1.6], [memoSend, 1.3]] as [Scenario, number][]) {
     const name = `two instances on one PostgreSQL: ${s.name}`;
     if (ONLY && !ONLY.includes(name) && !ONLY.includes('two instances')) continue;
-    const r = await twoInstances(s, pgUrl);
-    other[name] = r;
+    const { kapibara: r, bare, stored } = await twoInstances(s, pgUrl);
+    other[name] = { ...r, stored, bare };
     // Requests still in flight when a round ends are stored but not counted as answered:
     // stored may exceed acknowledged; an acknowledged message missing is a loss.
-    const lost = Math.max(0, r.acknowledged - r.stored);
+    const lost = Math.max(0, r.acknowledged - stored);
     verdicts.push({ figure: `${name} ≥ ${target}× one`, met: r.ratio >= target }, { figure: `${name}: 0 acknowledged writes lost`, met: lost === 0 });
     console.log(
       `${name}: both ${r.both.toFixed(0)} req/s vs one ${r.one.toFixed(0)} req/s = ${r.ratio.toFixed(2)}× (median of rounds: ${r.ratios.map((x) => x.toFixed(2)).join(', ')}) (target ≥ ${target}×: ${verdict(r.ratio >= target)})` +
-        (s === memoSend ? `; acknowledged ${r.acknowledged}, stored ${r.stored} (with sends in flight at the end of rounds), lost ${lost} (target 0: ${verdict(lost === 0)})` : ''),
+        (s === memoSend ? `; acknowledged ${r.acknowledged}, stored ${stored} (with sends in flight at the end of rounds), lost ${lost} (target 0: ${verdict(lost === 0)})` : '') +
+        // Not targets: what the machine lets two servers do at all, and what two cost per request.
+        `\n    two bare servers vs one, same rounds and bytes: ${bare.ratio.toFixed(2)}× (median of rounds: ${bare.ratios.map((x) => x.toFixed(2)).join(', ')}); Kapibara's scaling over the bare servers': ${(r.ratio / bare.ratio).toFixed(2)}×` +
+        `\n    the servers' CPU per request, both vs one: Kapibara ${r.cpuBoth.toFixed(1)} vs ${r.cpuOne.toFixed(1)} µs = ${(r.cpuBoth / r.cpuOne).toFixed(2)}×, bare ${bare.cpuBoth.toFixed(1)} vs ${bare.cpuOne.toFixed(1)} µs = ${(bare.cpuBoth / bare.cpuOne).toFixed(2)}×`,
     );
   }
   if (!ONLY || ONLY.includes('cold start')) {
