@@ -26,8 +26,10 @@ export interface InspectorOptions {
   bodies?: boolean;
 }
 
-/** Who made a call, as the route declaration resolved it (core/route.ts). */
+/** Who made a call, as the route declaration resolved it (core/route.ts), and on which surface. */
 export interface CallIdentity {
+  /** The route's surface (read here rather than from Fastify's routeOptions, built anew at each read). */
+  surface: Surface;
   appId: number | null;
   accountId: number | null;
   userId: number | null;
@@ -281,7 +283,7 @@ export function installInspector(app: FastifyInstance, phases: RequestPhases, st
       method: req.method,
       path: intern(path),
       query: hasQuery ? (req.query as object) : null,
-      surface: req.routeOptions.config?.surface ?? surfaceForPath(prefixes, path),
+      surface: who?.surface ?? req.routeOptions.config?.surface ?? surfaceForPath(prefixes, path),
       app_id: who?.appId ?? null,
       account_id: who?.accountId ?? null,
       user_id: who?.userId ?? null,

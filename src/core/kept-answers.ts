@@ -29,10 +29,24 @@ export class KeptAnswers {
     this.cache = new StampedCache(store);
   }
 
+  /** The UTC year of the last request and where it ends (ms): a Date per request is not needed. */
+  private year = 0;
+  private yearStart = 0;
+  private yearEnd = 0;
+
+  private yearOf(now: number): number {
+    if (now < this.yearStart || now >= this.yearEnd) {
+      this.year = new Date(now).getUTCFullYear();
+      this.yearStart = Date.UTC(this.year, 0, 1);
+      this.yearEnd = Date.UTC(this.year + 1, 0, 1);
+    }
+    return this.year;
+  }
+
   async serve(req: FastifyRequest, reply: FastifyReply, varies: string, compute: () => Promise<Answer>): Promise<FastifyReply> {
     const { clock } = req.server.platform;
     const now = clock.now();
-    const year = new Date(now).getUTCFullYear();
+    const year = this.yearOf(now);
     // A GET with form fields in its body (core/get-form.ts) differs by more than its URL.
     const key = req.method === 'GET' && req.body === undefined ? `${req.headers.authorization ?? ''}\n${req.url}\n${varies}` : undefined;
     const kept = key === undefined ? undefined : this.cache.lookup(key);

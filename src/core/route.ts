@@ -88,6 +88,7 @@ async function authenticate(req: FastifyRequest, d: RouteDeclaration): Promise<C
 function identify(call: Call, d: RouteDeclaration): CallIdentity {
   const person = call as Partial<PersonCall>;
   return {
+    surface: d.surface ?? 'kapi',
     appId: person.app?.id ?? null,
     accountId: person.account?.id ?? null,
     userId: person.link?.userId ?? null,
