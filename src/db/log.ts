@@ -22,6 +22,20 @@ export class LogTable {
     this.store.markUnstamped(compiled.sql);
     return db.executeQuery(compiled);
   }
+
+  /**
+   * The same outside a transaction, as a named prepared statement on PostgreSQL: parsed and
+   * planned once per connection (Kysely sends every query unnamed, parsed again each time).
+   */
+  async writeNamed(name: string, query: CompiledQuery): Promise<void> {
+    const pool = this.store.pool;
+    if (!pool) {
+      await this.write(this.store.db, query);
+      return;
+    }
+    this.store.markUnstamped(query.sql);
+    await pool.query({ name, text: query.sql, values: query.parameters as unknown[] });
+  }
 }
 
 /**
@@ -88,15 +102,9 @@ export class AppendLog<Row extends Record<string, unknown>> extends LogTable {
   private async insertAll(rows: Row[]): Promise<void> {
     if (rows.length <= this.maxRowsPerInsert) {
       const query = this.insert(rows);
-      const pool = this.store.pool;
-      if (pool && rows.length <= NAMED_UP_TO) {
-        // PostgreSQL: a named statement per row count, parsed and planned once per
-        // connection (an unnamed one is parsed again on every batch).
-        this.store.markUnstamped(query.sql);
-        await pool.query({ name: `kapibara_log_${this.table}_${rows.length}`, text: query.sql, values: query.parameters as unknown[] });
-        return;
-      }
-      await this.write(this.store.db, query);
+      // A named statement per row count (PostgreSQL), up to NAMED_UP_TO rows.
+      if (rows.length <= NAMED_UP_TO) await this.writeNamed(`kapibara_log_${this.table}_${rows.length}`, query);
+      else await this.write(this.store.db, query);
       return;
     }
     await this.store.db.transaction().execute(async (trx) => {
