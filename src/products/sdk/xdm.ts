@@ -4,7 +4,12 @@
  * and exchanges codes. Written here from how SDK v1 speaks to them (docs/browser-sdk.md):
  *
  * - the page tells its parent `<channel>-ready`, then both sides exchange
- *   `<channel> <JSON-RPC 2.0 message>` strings;
+ *   `<channel> <JSON-RPC 2.0 message>` strings. The page says it as its script runs, again
+ *   when it has loaded, and the login widget again before it relays a popup's result: SDK
+ *   v1 reads nothing before it has seen a ready, and ignores one after the first. In CI
+ *   runs the parent sometimes never received the first one (the login popup's answer
+ *   arrived, the callbacks never ran): a message posted while the frame is still loading
+ *   can be lost by the browser;
  * - the parent calls `request(config)` (/cors/) or `getCode` / `getAccessToken` (widget) with
  *   an id, and gets `{id, result}` or `{id, error: {code: -32099, message}}` back; unknown
  *   methods get `-32601 Procedure not found.`;
@@ -33,8 +38,10 @@ if(!Object.prototype.hasOwnProperty.call(local,call.method)){if(id!==undefined)p
 var params=Array.isArray(call.params)?call.params:[call.params];
 try{local[call.method].apply(null,params.concat([ok,fail]));}catch(x){fail(String(x&&x.message||x));}
 });
-parent.postMessage(channel+'-ready',remote);
+ready();
+if(document.readyState!=='complete')window.addEventListener('load',ready);
 }
+function ready(){parent.postMessage(channel+'-ready',remote);}
 function qs(data){var p=[];for(var k in data)if(Object.prototype.hasOwnProperty.call(data,k)&&data[k]!==undefined&&data[k]!==null){var v=data[k];p.push(encodeURIComponent(k)+'='+encodeURIComponent(typeof v==='object'?JSON.stringify(v):String(v)));}return p.join('&');}
 function xhr(method,path,headers,body,done){
 var x=new XMLHttpRequest();x.open(method,path);
@@ -89,7 +96,7 @@ export const LOGIN_WIDGET_SCRIPT = `(function(){${RPC}
 var ka='os/javascript';
 function respond(r){post({method:'postResponse',params:[r]});}
 function answer(status,text){var j=parsed(text);return j!==undefined?j:{error:'server_error',error_description:'unexpected answer (HTTP '+status+')'};}
-window.postResponse=function(r){if(r&&typeof r==='object')respond(r);};
+window.postResponse=function(r){if(r&&typeof r==='object'){ready();respond(r);}};
 serve({
 getCode:function(stateToken,appKey,agent,ok){if(typeof agent==='string')ka=agent;
 xhr('GET','/apiweb/code.json?'+qs({client_id:appKey,auth_tran_id:stateToken,ka:ka}),{},null,function(s,t){respond(answer(s,t));});ok(true);},
