@@ -248,7 +248,7 @@ const FAVICON = '/favicon.ico';
  * Records every call to an emulated Kakao host as its answer is handed to the socket (the
  * last step of sending, core/phases.ts): its status and Kakao error code are final then,
  * and its duration runs from its arrival. Recording at `onResponse` instead made Fastify
- * listen for every response's end, a twelfth of the CPU of a `/v2/user/me`.
+ * listen for every response's end, a tenth of the CPU of a `/v2/user/me`.
  */
 export function installInspector(app: FastifyInstance, phases: RequestPhases, store: Store, prefixes: readonly SurfacePrefix[], options: InspectorOptions = {}): void {
   capacities.set(store, options.capacity ?? DEFAULT_INSPECTOR_CAPACITY);

@@ -221,7 +221,7 @@ function installControlGuard(phases: RequestPhases): void {
 function installCors(app: FastifyInstance, phases: RequestPhases): void {
   // What @fastify/cors did with { origin: true, credentials: true, methods, maxAge: 3600 },
   // header for header, as one step of the arrival phase: the plugin copied its options
-  // object and built Fastify's routeOptions twice for every request, 7% of the CPU of a
+  // object and built Fastify's routeOptions twice for every request, 6% of the CPU of a
   // /v2/user/me (A/B in docs/benchmarks.md). test/security-web.test.ts pins the headers.
   phases.onArrival((req, reply) => {
     const origin = req.headers.origin;
