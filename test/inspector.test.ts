@@ -52,6 +52,26 @@ forEachStore('request inspector', (h) => {
     assert.equal(all.recorded, 3);
   });
 
+  it('records requests answered before routing or by no route once each: a refused Host, preflights, a 404', async () => {
+    await h.inject({ method: 'GET', url: '/v2/user/me', headers: { host: 'rebind.attacker.invalid' } });
+    await h.inject({ method: 'OPTIONS', url: '/v2/user/me', headers: { origin: 'http://a.test', 'access-control-request-method': 'GET' } });
+    await h.inject({ method: 'OPTIONS', url: '/v2/user/me' });
+    await h.inject({ method: 'HEAD', url: '/nowhere?x=1' });
+    const all = await h.control('GET', '/requests');
+    assert.deepEqual(
+      all.requests.map((r: Record<string, unknown>) => [r.method, r.path, r.status, r.error_code, r.surface]),
+      [
+        ['GET', '/v2/user/me', 421, null, 'kapi'],
+        ['OPTIONS', '/v2/user/me', 204, null, 'kapi'],
+        ['OPTIONS', '/v2/user/me', 400, null, 'kapi'],
+        ['HEAD', '/nowhere', 404, -1, 'kapi'],
+      ],
+    );
+    assert.deepEqual(all.requests[3].query, { x: '1' });
+    for (const r of all.requests) assert.ok(r.duration_ms >= 0 && r.duration_ms < 10_000, JSON.stringify(r));
+    assert.equal(all.recorded, 4);
+  });
+
   it('records kept answers with their caller too (the second /v2/user/me is served from memory on SQLite)', async () => {
     const app = await h.createApp({ consent_items: { profile_nickname: 'required' } });
     const ryan = await h.createAccount({ nickname: 'Ryan' });
