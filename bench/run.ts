@@ -20,6 +20,7 @@ import { freshDatabase } from './databases.js';
 import { control, memoSend, scenarios, userMe, type RequestSpec, type Scenario, type StoreKind } from './scenarios.js';
 import { freePort } from '../src/core/free-port.js';
 import { processCpuMs } from './proc.js';
+import { capture, checkIdentical } from './answers.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -153,57 +154,6 @@ async function latencies(cases: { origin: string; spec: RequestSpec }[], seconds
     const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
     return { rps: 1000 / mean, p99: samples[Math.floor(samples.length * 0.99)], mean, errors: 0, non2xx: 0 };
   });
-}
-
-/** Headers that are the transport's, not the answer's: everything else must match to the byte. */
-const TRANSPORT = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
-
-interface Answer {
-  status: number;
-  headers: [string, string][];
-  body: Buffer;
-}
-
-/** One answer exactly as it went over the wire (node:http, so header names and order are kept). */
-function rawAnswer(origin: string, spec: RequestSpec): Promise<Answer> {
-  const url = new URL(origin);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method: spec.method, path: spec.path, headers: spec.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const headers: [string, string][] = [];
-        for (let i = 0; i < res.rawHeaders.length; i += 2) {
-          if (!TRANSPORT.has(res.rawHeaders[i].toLowerCase())) headers.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
-        }
-        resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks) });
-      });
-    });
-    req.on('error', reject);
-    req.end(spec.body);
-  });
-}
-
-/** The exact bytes Kapibara answers, for the bare baseline to repeat. */
-async function capture(origin: string, spec: RequestSpec) {
-  const answer = await rawAnswer(origin, spec);
-  if (answer.status !== 200) throw new Error(`${spec.method} ${spec.path} → ${answer.status} ${answer.body.toString()}`);
-  return { key: `${spec.headers?.authorization ?? ''} ${spec.path}`, status: answer.status, headers: answer.headers, body: answer.body.toString('base64'), spec };
-}
-
-/**
- * Refuses to measure unless the bare server answers each request with Kapibara's bytes:
- * status, every header but the transport's (names, values, order) and body. A send whose
- * answer does not depend on what it stores (memo send) is compared after a second send.
- */
-async function checkIdentical(kapibara: string, bare: string, samples: Awaited<ReturnType<typeof capture>>[]) {
-  for (const sample of samples) {
-    const [k, b] = [await rawAnswer(kapibara, sample.spec), await rawAnswer(bare, sample.spec)];
-    const text = (a: Answer) => JSON.stringify([a.status, a.headers]) + a.body.toString('base64');
-    if (text(k) !== text(b)) {
-      throw new Error(`bare baseline differs from Kapibara for ${sample.spec.method} ${sample.spec.path}:\n  kapibara ${JSON.stringify([k.status, k.headers, k.body.toString()])}\n  bare     ${JSON.stringify([b.status, b.headers, b.body.toString()])}`);
-    }
-  }
 }
 
 interface Row {
