@@ -1,9 +1,11 @@
 /**
  * Instructions per request: what a scenario's request costs Kapibara's server, counted by
  * valgrind's callgrind instead of timed, against the bare server answering the same bytes.
- * A count is the same from run to run (within half a percent) whatever else the machine is
- * doing, where a throughput ratio on a shared 2-core machine moves by a tenth: it tells
- * whether a change made a request cheaper, and what a ratio target asks of the code.
+ * At the same settings, a count of `/v2/user/me` or a memo send is the same from run to run
+ * (within half a percent) whatever else the machine is doing, where a throughput ratio on a
+ * shared 2-core machine moves by a tenth: it tells whether a change made a request cheaper.
+ * Counts move with the run's length (INSTRUCTIONS_WARM_UP, INSTRUCTIONS_REQUESTS), most for
+ * large answers (the friends page): compare builds at the same settings.
  *
  *   node dist/bench/instructions.js [scenario name part] [checkout ...]
  *
