@@ -74,10 +74,15 @@ async function count(target: Counted, spec: RequestSpec): Promise<number> {
   return Number(totals[1]) / counted.requests.total;
 }
 
+/** SIGTERM, so that the server removes its data folder (bench/server.ts); SIGKILL if it hangs. */
 async function stop(target: Counted): Promise<void> {
   await new Promise((done) => {
-    target.child.once('exit', done);
-    target.child.kill('SIGKILL');
+    const hung = setTimeout(() => target.child.kill('SIGKILL'), 30_000);
+    target.child.once('exit', () => {
+      clearTimeout(hung);
+      done(undefined);
+    });
+    target.child.kill('SIGTERM');
   });
   rmSync(target.folder, { recursive: true, force: true });
 }
