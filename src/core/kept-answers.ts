@@ -56,7 +56,9 @@ export class KeptAnswers {
     }
     const answer = await compute();
     const body = Buffer.from(reply.serialize(answer.payload) as string);
-    if (key !== undefined && kept && !kept.hit) this.cache.store(key, kept.stamp, { body, validUntil: answer.validUntil, year, who: answer.who ?? null });
+    // A kept answer that could not be served (past its token's expiry, or of another year) is
+    // replaced: left in place, it would make every later request compute its answer again.
+    if (key !== undefined && kept) this.cache.store(key, kept.stamp, { body, validUntil: answer.validUntil, year, who: answer.who ?? null });
     return reply.type(JSON_TYPE).send(body);
   }
 }

@@ -1,6 +1,7 @@
 import type { Store } from './index.js';
 
-export type Lookup<V> = { hit: true; value: V } | { hit: false; stamp: number | undefined };
+/** `stamp`: the one to store a value computed now under (on a hit, the kept value's own). */
+export type Lookup<V> = { hit: true; value: V; stamp: number } | { hit: false; stamp: number | undefined };
 
 /**
  * Values derived from the database alone, kept in memory for one store while its change
@@ -25,7 +26,7 @@ export class StampedCache<V> {
     const stamp = this.owner.changeStamp();
     if (stamp === undefined) return { hit: false, stamp };
     const entry = this.map.get(key);
-    if (entry && entry.stamp === stamp) return { hit: true, value: entry.value };
+    if (entry && entry.stamp === stamp) return { hit: true, value: entry.value, stamp };
     return { hit: false, stamp };
   }
 
