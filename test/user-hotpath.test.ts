@@ -57,6 +57,9 @@ forEachStore('User API: hot path freshness', (h) => {
     const nextYear = Date.UTC(new Date(h.clock.now()).getUTCFullYear() + 1, 0, 1, 0, 0, 1);
     h.clock.advance(nextYear - h.clock.now());
     assert.equal((await admin()).json().kakao_account.age_range, '20~29');
+    // The clock set back into the year before: that year's answer again, not the later one kept.
+    h.clock.advance(-2000);
+    assert.equal((await admin()).json().kakao_account.age_range, '15~19');
   });
 
   it('sending messages (an append-only log) leaves the change stamp alone; other writes move it', async () => {
