@@ -96,8 +96,8 @@ try {
 const [name = '', ...checkouts] = process.argv.slice(2);
 const chosen = scenarios.filter((s) => s.name.includes(name));
 if (chosen.length === 0) throw new Error(`no scenario matches "${name}": ${scenarios.map((s) => s.name).join(' | ')}`);
-const here = fileURLToPath(new URL('..', import.meta.url));
-const dirs = checkouts.length ? checkouts.map((c) => resolve(c)) : [resolve(here, '..')];
+// This file runs as <checkout>/dist/bench/instructions.js.
+const dirs = checkouts.length ? checkouts.map((c) => resolve(c)) : [fileURLToPath(new URL('../..', import.meta.url))];
 const round = (n: number) => Math.round(n).toLocaleString('en');
 
 for (const scenario of chosen) {
