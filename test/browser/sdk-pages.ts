@@ -3,9 +3,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createHash, X509Certificate } from 'node:crypto';
+import { after, before } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.js';
 import type { TlsListener } from '../../src/core/tls.js';
+import type { Harness } from '../helpers/harness.js';
 
 /**
  * An app's web site for the browser SDK tests: an empty page that loads one SDK with a
@@ -102,4 +104,22 @@ declare global {
     /** The SDK under test (Kapibara's or Kakao's): typed loosely, the tests pin what it does. */
     Kakao: any;
   }
+}
+
+/**
+ * For one suite: Chromium, Kapibara listening on 127.0.0.1 (no host mapping) and an app's
+ * site on another origin, started before its tests and stopped after them.
+ */
+export function browserAndSite(h: Harness): { browser: Browser; kapibara: string; site: AppSite } {
+  const world = { browser: undefined as unknown as Browser, kapibara: '', site: new AppSite() };
+  before(async () => {
+    world.browser = await launchChromium();
+    world.kapibara = await h.listen();
+    await world.site.start();
+  });
+  after(async () => {
+    await world.browser?.close();
+    await world.site.stop();
+  });
+  return world;
 }

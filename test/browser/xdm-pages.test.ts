@@ -1,9 +1,7 @@
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { forEachStore, type Harness } from '../helpers/harness.js';
-import { launchChromium } from '../helpers/browser.js';
-import { AppSite } from './sdk-pages.js';
+import { browserAndSite } from './sdk-pages.js';
 
 /**
  * The pages Kakao's SDK v1 frames (kapi /cors/, kauth's login widget; src/products/sdk/xdm.ts),
@@ -11,24 +9,13 @@ import { AppSite } from './sdk-pages.js';
  */
 
 forEachStore('SDK v1 framed pages in Chromium', (h: Harness) => {
-  let browser: Browser;
-  let kapibara = '';
-  const site = new AppSite();
-
-  before(async () => {
-    browser = await launchChromium();
-    kapibara = await h.listen();
-    await site.start();
-    site.sdkSrc = `${kapibara}/sdk/js/kakao.js`;
-  });
-  after(async () => {
-    await browser?.close();
-    await site.stop();
-  });
+  const world = browserAndSite(h);
 
   it('the framed pages say <channel>-ready as their script runs and once loaded; the login widget again before it relays a result', async () => {
+    const { site, kapibara } = world;
+    site.sdkSrc = `${kapibara}/sdk/js/kakao.js`;
     await h.createApp({ web_domains: [site.origin] });
-    const context = await browser.newContext();
+    const context = await world.browser.newContext();
     try {
       const page = await context.newPage();
       await page.goto(`${site.origin}/page`);
