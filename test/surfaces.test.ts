@@ -59,9 +59,11 @@ forEachStore('error shapes by surface', (h) => {
   it('unknown paths answer in their surface: control, kauth, page and kapi', async () => {
     const control = await h.inject({ method: 'GET', url: '/_kapibara/v1/no/such/thing' });
     assert.deepEqual([control.statusCode, control.headers['content-type'], control.json()], [404, JSON_TYPE, { error: 'no such control-plane endpoint: GET /_kapibara/v1/no/such/thing' }]);
+    // kauth's "wrong URL" (KOE002, wire facts §2.7), not KOE101, which tells the caller its app key is wrong.
     const kauth = await h.inject({ method: 'GET', url: '/oauth/nothing' });
-    assert.equal(kauth.statusCode, 404);
-    assert.deepEqual(Object.keys(kauth.json()).sort(), ['error', 'error_code', 'error_description']);
+    assert.deepEqual([kauth.statusCode, kauth.json()], [404, { error: 'invalid_request', error_description: 'no such endpoint: GET /oauth/nothing', error_code: 'KOE002' }]);
+    const wrongMethod = await h.inject({ method: 'GET', url: '/oauth/token' });
+    assert.deepEqual([wrongMethod.statusCode, wrongMethod.json().error_code], [404, 'KOE002']);
     const page = await h.inject({ method: 'GET', url: '/_kapibara/console/nowhere' });
     assert.equal(page.statusCode, 404);
     assert.match(String(page.headers['content-type']), /^text\/html/);
@@ -140,6 +142,12 @@ forEachStore('error shapes by surface', (h) => {
     const kapi = await rawRequest(origin, `GET /v2/user/me HTTP/1.1\r\nHost: localhost\r\nX-Big: ${huge}\r\n\r\n`);
     assert.equal(kapi.status, 431);
     assert.equal(JSON.parse(kapi.body).code, -2);
+    // A request line longer than what is read of it still names its surface.
+    const longLine = await rawRequest(origin, `POST /oauth/token?x=${'a'.repeat(17000)} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+    assert.equal(longLine.status, 431);
+    assert.equal(JSON.parse(longLine.body).error_code, 'KOE001');
+    const longControl = await rawRequest(origin, `GET /_kapibara/v1/apps?x=${'a'.repeat(17000)} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+    assert.deepEqual([longControl.status, Object.keys(JSON.parse(longControl.body))], [431, ['error']]);
     const garbage = await rawRequest(origin, 'GET /v2/user/me HTTP/1.1\r\nHost: localhost\r\nBad Header\r\n\r\n');
     assert.equal(garbage.status, 400);
     assert.equal(JSON.parse(garbage.body).code, -2);

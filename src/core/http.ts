@@ -82,7 +82,8 @@ export function installErrorHandling(app: FastifyInstance, phases: RequestPhases
       case 'control':
         return reply.status(404).type(JSON_TYPE).send({ error: `no such control-plane endpoint: ${what}` });
       case 'kauth':
-        return reply.status(404).type(JSON_TYPE).send({ error: 'not_found', error_description: `no such endpoint: ${what}`, error_code: 'KOE101' });
+        // KOE002 is kauth's "wrong URL" (wire facts §2.7); KOE101 would blame the app key.
+        return reply.status(404).type(JSON_TYPE).send({ error: 'invalid_request', error_description: `no such endpoint: ${what}`, error_code: 'KOE002' });
       case 'page':
         return sendPage(reply, 404, errorPage('404', `There is no page at ${what}.`));
       default:
@@ -112,7 +113,8 @@ export function clientErrorHandler(prefixes: readonly SurfacePrefix[]) {
     }
     const { status, reason, phrase } = clientErrorStatus(err.code);
     const packet = Buffer.isBuffer(err.rawPacket) ? err.rawPacket.toString('latin1', 0, 8192) : '';
-    const line = /^[A-Z]+ (\S+) HTTP/.exec(packet);
+    // The path only: a request line longer than what is read of it has no ` HTTP/1.1` in view.
+    const line = /^[A-Z]+ (\S+)/.exec(packet);
     const surface = surfaceForPath(prefixes, line?.[1] ?? '/');
     const { type, body } = clientErrorBody(surface, status, reason);
     const bytes = Buffer.from(body);
