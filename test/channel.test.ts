@@ -154,6 +154,11 @@ forEachStore('Kakao Talk Channel: relations', (h) => {
       msg: `This api is not allowed by using app_key(${app.rest_api_key}).`,
       code: -3,
     });
+    // The app turns the plusfriends item off: multi answers -3 like the single-user form.
+    await h.control('PATCH', `/apps/${app.id}`, { consent_items: { profile_nickname: 'required', plusfriends: 'disabled' } });
+    const off = { msg: `[${app.name}] App disabled [plusfriends] scopes for [TALK_CHANNEL] API on developers.kakao.com. Enable it first.`, code: -3 };
+    exact(await h.kapiKey('GET', '/v2/api/talk/channels/multi', app.admin_key, { target_id_type: 'user_id', target_ids: String(r.user_id) }), 403, off);
+    exact(await h.kapiKey('GET', '/v2/api/talk/channels', app.admin_key, { target_id_type: 'user_id', target_id: String(r.user_id) }), 403, off);
   });
 });
 

@@ -59,19 +59,36 @@ forEachStore('error model (seed 002)', (h) => {
   });
 
   it('-402: insufficient scopes carries api_type, required_scopes and allowed_scopes', async () => {
-    const app = await h.createApp({ consent_items: { profile_nickname: 'required', account_email: 'optional' } });
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required', account_email: 'optional', friends: 'optional' } });
     const t = await h.token(app, await h.createAccount(), ['profile_nickname', 'account_email']);
-    const res = await h.kapi('GET', '/v1/user/shipping_address', t.access_token);
+    const res = await h.kapi('GET', '/v1/api/talk/friends', t.access_token);
     assert.equal(res.statusCode, 403);
     assert.equal(res.statusMessage, 'Forbidden');
     assert.equal(res.headers['content-type'], 'application/json;charset=UTF-8');
     assert.deepEqual(res.json(), {
       msg: 'insufficient scopes.',
       code: -402,
-      api_type: 'USER_SHIPPING_ADDRESS',
-      required_scopes: ['shipping_address'],
+      api_type: 'FRIENDS',
+      required_scopes: ['friends'],
       allowed_scopes: ['profile_nickname', 'account_email'],
     });
+  });
+
+  it('-3, not -402, when the app has not turned on the consent item an API needs (left out or disabled), on every product', async () => {
+    const app = await h.createApp({ name: 'Bare', consent_items: { profile_nickname: 'required' } });
+    // Even a token that carries the scopes (the control plane issues what it is asked for).
+    const t = await h.token(app, await h.createAccount(), ['profile_nickname', 'friends', 'talk_message', 'story_publish', 'plusfriends']);
+    const off = (scope: string, apiType: string) => ({ msg: `[Bare] App disabled [${scope}] scopes for [${apiType}] API on developers.kakao.com. Enable it first.`, code: -3 });
+    const cases: Array<[InjectOptions['method'], string, Record<string, string>, string, string]> = [
+      ['GET', '/v1/api/talk/friends', {}, 'friends', 'FRIENDS'],
+      ['POST', '/v2/api/talk/memo/default/send', { template_object: '{"object_type":"text","text":"hi","link":{}}' }, 'talk_message', 'TALK_MEMO_DEFAULT_SEND'],
+      ['POST', '/v1/api/story/post/note', { content: 'hi' }, 'story_publish', 'STORY_POST_NOTE'],
+      ['GET', '/v2/api/talk/channels', {}, 'plusfriends', 'TALK_CHANNEL'],
+    ];
+    for (const [method, url, body, scope, apiType] of cases) {
+      const res = await h.kapi(method, url, t.access_token, body);
+      assert.deepEqual([res.statusCode, res.json()], [403, off(scope, apiType)], url);
+    }
   });
 
   it('-2 names the parameter whose value is unknown or malformed', async () => {

@@ -6,7 +6,7 @@ import { requestLog } from '../src/core/inspector.js';
 
 forEachStore('request inspector', (h) => {
   it('records an app’s calls, read back filtered: /v2/user/me once, with the scopes the person had', async () => {
-    const app = await h.createApp({ consent_items: { profile_nickname: 'required', account_email: 'optional' } });
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required', account_email: 'optional', friends: 'optional' } });
     const other = await h.createApp();
     const ryan = await h.createAccount({ nickname: 'Ryan' });
     const t = await h.token(app, ryan, ['profile_nickname']);

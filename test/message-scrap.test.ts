@@ -2,7 +2,7 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { assertApiError, forEachStore } from './helpers/harness.js';
-import { member, messagesOf } from './talk-helpers.js';
+import { member, messagesOf, talkApp } from './talk-helpers.js';
 
 /**
  * Scrap sends fetch a real page from a local server registered as the app's web domain.
@@ -79,7 +79,7 @@ after(async () => {
 
 forEachStore('Scrap messages', (h) => {
   async function setup() {
-    const app = await h.createApp({ web_domains: [registered.origin] });
+    const app = await talkApp(h, { web_domains: [registered.origin] });
     const me = await member(h, app, { nickname: 'Me' });
     return { app, me };
   }

@@ -1,13 +1,13 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertApiError, forEachStore, type TestApp } from './helpers/harness.js';
-import { member, messagesOf, type Member } from './talk-helpers.js';
+import { member, messagesOf, talkApp, type Member } from './talk-helpers.js';
 
 const TEXT = (text: string) => ({ object_type: 'text', text, link: { web_url: 'http://localhost:3000/a', mobile_web_url: 'http://localhost:3000/a' } });
 
 forEachStore('Send to me (memo)', (h) => {
   it('delivers to the memo chat; the control plane lists chats and messages newest first, paged', async () => {
-    const app = await h.createApp();
+    const app = await talkApp(h);
     const me = await member(h, app, { nickname: 'Me' });
     for (const n of [1, 2, 3]) {
       const res = await h.kapi('POST', '/v2/api/talk/memo/default/send', me.token, { template_object: TEXT(`메시지 ${n}`) });
@@ -35,7 +35,7 @@ forEachStore('Send to me (memo)', (h) => {
 
   it('a template_id past 2^53 is an invalid parameter (-2) naming it, never a 500', async () => {
     // Found on PostgreSQL: the id reached the database as a bigint out of range.
-    const app = await h.createApp();
+    const app = await talkApp(h);
     const me = await member(h, app);
     for (const [path, fields] of [
       ['/v2/api/talk/memo/send', { template_id: '99999999999999999999' }],
@@ -47,7 +47,7 @@ forEachStore('Send to me (memo)', (h) => {
   });
 
   it('answers -402 without talk_message (api_type, required and allowed scopes), -501, -401', async () => {
-    const app = await h.createApp();
+    const app = await talkApp(h);
     const me = await member(h, app, {}, ['profile_nickname', 'account_email']);
     for (const [path, apiType, fields] of [
       ['/v2/api/talk/memo/default/send', 'TALK_MEMO_DEFAULT_SEND', { template_object: TEXT('x') }],
@@ -71,7 +71,7 @@ forEachStore('Send to me (memo)', (h) => {
   });
 
   it('stores every one of many concurrent sends (group commit), from several people', async () => {
-    const app = await h.createApp();
+    const app = await talkApp(h);
     const people = [await member(h, app), await member(h, app), await member(h, app)];
     const sends = [];
     for (let i = 0; i < 60; i++) {
@@ -97,7 +97,7 @@ forEachStore('Send to me (memo)', (h) => {
   });
 
   it('accepts parameters in the query string and JSON-valued fields', async () => {
-    const app = await h.createApp();
+    const app = await talkApp(h);
     const me = await member(h, app);
     const res = await h.inject({
       method: 'POST',
@@ -110,7 +110,7 @@ forEachStore('Send to me (memo)', (h) => {
 
 forEachStore('Send to friends', (h) => {
   async function circle(appBody: Record<string, unknown> = {}) {
-    const app = await h.createApp(appBody);
+    const app = await talkApp(h, appBody);
     const me = await member(h, app, { nickname: 'Me' });
     const ryan = await member(h, app, { nickname: 'Ryan' });
     const apeach = await member(h, app, { nickname: 'Apeach' });
@@ -160,7 +160,7 @@ forEachStore('Send to friends', (h) => {
     // uuids the app never issued, and the sender themselves, fail the whole request (-2).
     const notAllowed = 'Constraints on the parameter [receiver_uuids] are unsatisfied. Not allowed to send a message to some of receivers.';
     assertApiError(await send(me, [ryan.uuid, 'no-such-uuid']), 400, -2, notAllowed);
-    const otherApp = await h.createApp();
+    const otherApp = await talkApp(h);
     const elsewhere = await member(h, otherApp, { nickname: 'Elsewhere' });
     await h.befriend(me, elsewhere);
     assertApiError(await send(me, [elsewhere.uuid]), 400, -2, notAllowed);
@@ -175,7 +175,7 @@ forEachStore('Send to friends', (h) => {
   });
 
   it('requires talk_message and friends consent (-402 naming the missing ones)', async () => {
-    const app = await h.createApp();
+    const app = await talkApp(h);
     const onlyFriends = await member(h, app, {}, ['friends']);
     let res = await send(onlyFriends, ['x']);
     assertApiError(res, 403, -402);
@@ -243,7 +243,7 @@ forEachStore('Send to friends', (h) => {
     await h.control('POST', '/clock', { now: '2026-03-10T15:00:00Z' }); // midnight KST
     assert.equal((await send(me, [ryan.uuid])).statusCode, 200);
     // Another app has its own quota.
-    const other = await h.createApp();
+    const other = await talkApp(h);
     const me2 = await member(h, other, {});
     const r2 = await member(h, other, {});
     await h.befriend(me2, r2);

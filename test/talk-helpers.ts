@@ -4,6 +4,14 @@ import type { Harness, TestAccount, TestApp } from './helpers/harness.js';
 
 export const ALL_TALK_SCOPES = ['profile_nickname', 'profile_image', 'friends', 'talk_message'];
 
+/** The consent items a Talk app turns on: an item left off is -3 on the APIs that need it. */
+export const TALK_CONSENT_ITEMS = { profile_nickname: 'required', profile_image: 'optional', friends: 'optional', talk_message: 'optional' };
+
+/** An app with the Talk consent items on (`body` may add or override fields). */
+export function talkApp(h: Harness, body: Record<string, unknown> = {}): Promise<TestApp> {
+  return h.createApp({ consent_items: TALK_CONSENT_ITEMS, ...body });
+}
+
 /** The web domains of seed 001's samples, so its links pass the registered-domain rule. */
 export const SEED_DOMAINS = ['www.daum.net', 'm.daum.net', 'dev.kakao.com', 'style.kakao.com'];
 

@@ -1,11 +1,11 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CONTROL_HEADERS, assertApiError, forEachStore, type TestAccount } from './helpers/harness.js';
-import { member } from './talk-helpers.js';
+import { member, talkApp } from './talk-helpers.js';
 
 forEachStore('Talk profile', (h) => {
   it('reproduces seed 001: nickName, 640px and 110px images, countryISO; images https only (seed 003)', async () => {
-    const app = await h.createApp();
+    const app = await talkApp(h);
     const person = await member(h, app, {
       nickname: '홍길동',
       profile_image_url: 'http://xxx.kakao.co.kr/.../aaa.jpg',
@@ -28,7 +28,7 @@ forEachStore('Talk profile', (h) => {
   });
 
   it('reproduces seed 003: fields follow consent, {} without any', async () => {
-    const app = await h.createApp();
+    const app = await talkApp(h);
     const images = { profile_image_url: 'https://xxx.kakao.co.kr/.../aaa.jpg', thumbnail_image_url: 'https://xxx.kakao.co.kr/.../bbb.jpg' };
     const both = await member(h, app, { nickname: 'Ryan', ...images }, ['profile']);
     assert.deepEqual((await h.kapi('GET', '/v1/api/talk/profile', both.token)).json(), {
@@ -52,7 +52,7 @@ forEachStore('Talk profile', (h) => {
   });
 
   it('answers -501 for a person without Kakao Talk, -401 without a valid token', async () => {
-    const app = await h.createApp();
+    const app = await talkApp(h);
     const person = await member(h, app, { talk_user: false });
     const res = await h.kapi('GET', '/v1/api/talk/profile', person.token);
     assertApiError(res, 400, -501, 'given account is not connected to any talk user.');
@@ -69,7 +69,7 @@ forEachStore('Talk friends', (h) => {
   const names = (res: { json(): any }) => res.json().elements.map((e: { profile_nickname: string }) => e.profile_nickname);
 
   it('reproduces seed 003: three friends of eleven, favorite first, absolute after_url', async () => {
-    const app = await h.createApp();
+    const app = await talkApp(h);
     const me = await member(h, app, { nickname: 'Me' });
     const nicknames = ['Apeach', 'Ryan', 'Jordy', 'Muzi', 'Con', 'Frodo', 'Neo', 'Tube', 'Scappy', 'Choonsik', 'Kero'];
     const friends: Record<string, TestAccount & { user_id: number }> = {};
@@ -108,8 +108,8 @@ forEachStore('Talk friends', (h) => {
   });
 
   it('lists only friends linked to the app who agreed to friends', async () => {
-    const app = await h.createApp();
-    const other = await h.createApp();
+    const app = await talkApp(h);
+    const other = await talkApp(h);
     const me = await member(h, app, { nickname: 'Me' });
     const linked = await member(h, app, { nickname: 'Linked' });
     const noConsent = await member(h, app, { nickname: 'NoConsent' }, ['profile_nickname']);
@@ -137,7 +137,7 @@ forEachStore('Talk friends', (h) => {
   });
 
   it('orders mixed-script nicknames in the Korean and English collations, favorites first when asked', async () => {
-    const app = await h.createApp();
+    const app = await talkApp(h);
     const me = await member(h, app, { nickname: 'Me' });
     const mixed = ['ryan', '가나', '😀smile', '#tag', 'Apeach', '9lives', 'さくら', '다람쥐', '10cm', '_under', 'カタカナ', 'Zed'];
     for (const nickname of mixed) {
@@ -167,7 +167,7 @@ forEachStore('Talk friends', (h) => {
   });
 
   it('pages in every order, direction and language add up to the whole list', async () => {
-    const app = await h.createApp();
+    const app = await talkApp(h);
     const me = await member(h, app, { nickname: 'Me' });
     const nicknames = ['ryan', '가나', '😀smile', '#tag', 'Apeach', '9lives', 'さくら', '다람쥐', '10cm', '_under', 'カタカナ', 'Zed', 'Muzi'];
     for (const [i, nickname] of nicknames.entries()) await h.befriend(me, await member(h, app, { nickname }), i % 3 === 0);
@@ -190,7 +190,7 @@ forEachStore('Talk friends', (h) => {
   });
 
   it('shows a multi-profile nickname to the friends it is shown to', async () => {
-    const app = await h.createApp();
+    const app = await talkApp(h);
     const me = await member(h, app, { nickname: 'Me' });
     const other = await member(h, app, { nickname: 'Other' });
     const ryan = await member(h, app, { nickname: 'Ryan', thumbnail_image_url: 'https://k/ryan.jpg' });
@@ -214,7 +214,7 @@ forEachStore('Talk friends', (h) => {
   });
 
   it('answers -402 without friends consent, -501 without Kakao Talk, -2 for bad paging', async () => {
-    const app = await h.createApp();
+    const app = await talkApp(h);
     const me = await member(h, app, { nickname: 'Me' }, ['profile_nickname']);
     const res = await friendsOf(me);
     assertApiError(res, 403, -402, 'insufficient scopes.');
@@ -241,7 +241,7 @@ forEachStore('Talk friends', (h) => {
   });
 
   it('keeps working across export, reset and import', async () => {
-    const app = await h.createApp();
+    const app = await talkApp(h);
     const me = await member(h, app, { nickname: 'Me' });
     const f = await member(h, app, { nickname: 'Friend' });
     await h.befriend(me, f, true);
@@ -287,7 +287,7 @@ forEachStore('Talk control plane', (h) => {
 
 forEachStore('Talk profiles by user list', (h) => {
   it('reproduces seed 003: viewer and targets with the admin key, GET and POST', async () => {
-    const app = await h.createApp();
+    const app = await talkApp(h);
     const img = (n: string) => ({ profile_image_url: `http://yyy.kakao.com/dn/${n}_640x640.jpg`, thumbnail_image_url: `http://yyy.kakao.com/${n}_110x110.jpg` });
     const viewer = await member(h, app, { nickname: 'xxx', ...img('x') }, ['profile']);
     const a = await member(h, app, { nickname: 'yyy', ...img('y') }, ['profile']);
@@ -311,7 +311,7 @@ forEachStore('Talk profiles by user list', (h) => {
   });
 
   it('applies the multi-profile a target shows to the viewer when they are friends', async () => {
-    const app = await h.createApp();
+    const app = await talkApp(h);
     const viewer = await member(h, app, { nickname: 'Viewer' });
     const stranger = await member(h, app, { nickname: 'Stranger' });
     const target = await member(h, app, { nickname: 'Ryan' });
@@ -330,8 +330,8 @@ forEachStore('Talk profiles by user list', (h) => {
   });
 
   it('fails as seed 003 documents: unregistered viewer -101, unregistered target -2, wrong key -3', async () => {
-    const app = await h.createApp();
-    const other = await h.createApp();
+    const app = await talkApp(h);
+    const other = await talkApp(h);
     const a = await member(h, app, { nickname: 'A' });
     const outsider = await member(h, other, { nickname: 'Out' });
     let res = await h.kapiKey('GET', '/v2/api/talk/profiles', app.admin_key, {

@@ -1,7 +1,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertApiError, forEachStore } from './helpers/harness.js';
-import { SEED_DOMAINS, member, messagesOf } from './talk-helpers.js';
+import { SEED_DOMAINS, member, messagesOf, talkApp } from './talk-helpers.js';
 
 // The four default-template samples of seed 001, verbatim.
 const FEED = {
@@ -114,7 +114,7 @@ function edit<T>(base: T, change: (t: any) => void): T {
 
 forEachStore('Message templates', (h) => {
   async function setup() {
-    const app = await h.createApp({ web_domains: [...SEED_DOMAINS, 'developers.kakao.com'] });
+    const app = await talkApp(h, { web_domains: [...SEED_DOMAINS, 'developers.kakao.com'] });
     const me = await member(h, app, { nickname: 'Me' });
     return { app, me };
   }
@@ -247,7 +247,7 @@ forEachStore('Custom message templates', (h) => {
   };
 
   it('reproduces seed 001: memo/send with template_id and args', async () => {
-    const app = await h.createApp({ web_domains: [...SEED_DOMAINS, 'developers.kakao.com'] });
+    const app = await talkApp(h, { web_domains: [...SEED_DOMAINS, 'developers.kakao.com'] });
     const me = await member(h, app);
     const created = await h.control('POST', `/apps/${app.id}/templates`, { id: 123456, name: '기사', template: { ...ARTICLE, content: { ...ARTICLE.content, title: '기사 제목', image_width: 640 } } });
     assert.equal(created.id, 123456);
@@ -274,7 +274,7 @@ forEachStore('Custom message templates', (h) => {
   });
 
   it('fills template_args, converting whole-placeholder numbers, and reports what is missing', async () => {
-    const app = await h.createApp({ web_domains: [...SEED_DOMAINS, 'developers.kakao.com'] });
+    const app = await talkApp(h, { web_domains: [...SEED_DOMAINS, 'developers.kakao.com'] });
     const me = await member(h, app);
     const t = await h.control('POST', `/apps/${app.id}/templates`, { template: ARTICLE });
     assert.ok(t.id >= 10_000 && t.id < 1_000_000);
@@ -294,7 +294,7 @@ forEachStore('Custom message templates', (h) => {
     res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: t.id, template_args: '{bad' });
     assertApiError(res, 400, -2, 'template_args');
     // Another app's template is unknown here.
-    const other = await h.createApp({ web_domains: [...SEED_DOMAINS, 'developers.kakao.com'] });
+    const other = await talkApp(h, { web_domains: [...SEED_DOMAINS, 'developers.kakao.com'] });
     const theirs = await h.control('POST', `/apps/${other.id}/templates`, { template: TEXT });
     res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: theirs.id });
     assertApiError(res, 400, -2, `template ${theirs.id} does not exist`);
@@ -302,7 +302,7 @@ forEachStore('Custom message templates', (h) => {
   });
 
   it('manages templates through the control plane: list, commerce and scrap types, CRUD, structural checks', async () => {
-    const app = await h.createApp({ web_domains: [...SEED_DOMAINS, 'developers.kakao.com'] });
+    const app = await talkApp(h, { web_domains: [...SEED_DOMAINS, 'developers.kakao.com'] });
     const listTemplate = { ...LIST, header_title: '${HEADER}', contents: [...LIST.contents, LIST.contents[0], LIST.contents[1]] };
     const list = await h.control('POST', `/apps/${app.id}/templates`, { name: 'list of five', template: listTemplate });
     const commerce = await h.control('POST', `/apps/${app.id}/templates`, { name: 'deal', template: { ...COMMERCE, commerce: { regular_price: '${PRICE}', fixed_discount_price: 1000 } } });

@@ -206,18 +206,17 @@ forEachStore('User API: consents, service terms, shipping addresses, userinfo', 
     assertApiError(await h.kapi('GET', '/v1/user/shipping_address', t.access_token, { from_updated_at: 'yesterday' }), 400, -2, 'from_updated_at');
   });
 
-  it('shipping addresses of an app that does not use the item: -402 with the scopes', async () => {
-    const app = await h.createApp();
+  it('shipping addresses of an app that has not turned the item on: -3, as for a disabled item', async () => {
+    const app = await h.createApp({ name: 'No shipping' });
     const t = await h.token(app, await h.createAccount(), ['profile_nickname']);
     const res = await h.kapi('GET', '/v1/user/shipping_address', t.access_token);
-    assertApiError(res, 403, -402, 'insufficient scopes.');
-    assert.deepEqual(res.json(), {
-      msg: 'insufficient scopes.',
-      code: -402,
-      api_type: 'USER_SHIPPING_ADDRESS',
-      required_scopes: ['shipping_address'],
-      allowed_scopes: ['profile_nickname'],
-    });
+    assert.deepEqual([res.statusCode, res.json()], [
+      403,
+      { msg: '[No shipping] App disabled [shipping_address] scopes for [USER_SHIPPING_ADDRESS] API on developers.kakao.com. Enable it first.', code: -3 },
+    ]);
+    // /oauth/authorize refuses the item too, so a -402 would send the SDK to an error.
+    const authorize = await h.inject({ method: 'GET', url: `/oauth/authorize?client_id=${app.rest_api_key}&redirect_uri=${encodeURIComponent(app.redirect_uris[0])}&response_type=code&scope=shipping_address` });
+    assert.match(String(authorize.headers.location), /error_code=KOE205/);
   });
 
   it('OIDC userinfo returns the consented claims, and -402 without openid', async () => {

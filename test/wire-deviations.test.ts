@@ -8,7 +8,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { LightMyRequestResponse } from 'fastify';
 import { assertApiError, cookiesOf, csrfTokenOf, form, forEachStore, type TestAccount, type TestApp } from './helpers/harness.js';
 import { storeKinds, withDurableStore } from './helpers/stores.js';
-import { member, messagesOf, SEED_DOMAINS } from './talk-helpers.js';
+import { member, messagesOf, SEED_DOMAINS, talkApp } from './talk-helpers.js';
 import { jpeg, storyApp, storyUser, upload } from './fixtures/story.js';
 import { listenTls } from '../src/core/tls.js';
 import { seedDemo, DEMO_APP_ID } from '../src/demo.js';
@@ -41,7 +41,7 @@ function decodeJwt(jwt: string): Record<string, any> {
 
 forEachStore('issue 9.1: Talk profile and friend images are https only', (h) => {
   it('GET /v1/api/talk/profile answers https image URLs without secure_resource (seed 003)', async () => {
-    const app = await h.createApp();
+    const app = await talkApp(h);
     const person = await member(h, app, {
       nickname: 'Ryan',
       profile_image_url: 'http://xxx.kakao.co.kr/.../aaa.jpg',
@@ -64,7 +64,7 @@ forEachStore('issue 9.1: Talk profile and friend images are https only', (h) => 
   });
 
   it('GET /v1/api/talk/friends answers https profile_thumbnail_image without secure_resource', async () => {
-    const app = await h.createApp();
+    const app = await talkApp(h);
     const me = await member(h, app, { nickname: 'Me' });
     const friend = await member(h, app, { nickname: 'Apeach', thumbnail_image_url: 'http://xxx.kakao.co.kr/.../aaa.jpg' });
     await h.befriend(me, friend, true);
@@ -530,8 +530,8 @@ const TEXT = (text: string) => ({ object_type: 'text', text, link: { web_url: 'h
 forEachStore('issue 9.5: custom templates are scoped per app', (h) => {
   it('two apps each have template 123456; each sends its own; a repeat in one app is 409', async () => {
     const domains = [...SEED_DOMAINS, 'developers.kakao.com'];
-    const one = await h.createApp({ web_domains: domains });
-    const two = await h.createApp({ web_domains: domains });
+    const one = await talkApp(h, { web_domains: domains });
+    const two = await talkApp(h, { web_domains: domains });
     const a = await h.inject({ method: 'POST', url: `/_kapibara/v1/apps/${one.id}/templates`, payload: { id: 123456, name: 'seed', template: TEXT('from app one') } });
     assert.equal(a.statusCode, 201, a.body);
     const b = await h.inject({ method: 'POST', url: `/_kapibara/v1/apps/${two.id}/templates`, payload: { id: 123456, template: TEXT('from app two') } });
@@ -569,8 +569,8 @@ forEachStore('issue 9.5: custom templates are scoped per app', (h) => {
 
   it('ids are issued when none is given, and another app\'s template is simply not found', async () => {
     const domains = ['developers.kakao.com'];
-    const mine = await h.createApp({ web_domains: domains });
-    const theirs = await h.createApp({ web_domains: domains });
+    const mine = await talkApp(h, { web_domains: domains });
+    const theirs = await talkApp(h, { web_domains: domains });
     const issued = await h.control('POST', `/apps/${theirs.id}/templates`, { template: TEXT('theirs') });
     assert.ok(Number.isSafeInteger(issued.id) && issued.id >= 10_000, `issued id ${issued.id}`);
     assert.equal(issued.name, `template ${issued.id}`);

@@ -159,16 +159,24 @@ export async function requireAppKey(req: FastifyRequest, allowed: readonly KeyTy
   return { platform: base.platform, origin: base.origin, ka: base.ka, authorization: base.authorization, pageOrigin: base.pageOrigin, app: found.app, keyType: found.keyType, key: auth.value };
 }
 
+/** Whether the app has a consent item turned on (required or optional). */
+export function consentItemOn(app: App, scope: string): boolean {
+  const setting = app.consentItems[scope];
+  return setting === 'required' || setting === 'optional';
+}
+
 export const ADMIN_ONLY: readonly KeyType[] = ['admin'];
 export const ANY_KEY: readonly KeyType[] = ['rest_api', 'native', 'javascript', 'admin'];
 
 /**
- * The scopes an API needs: -3 when the app turned a consent item off (Kakao's message),
- * then -402 for those the person has not agreed to.
+ * The scopes an API needs: -3 when the app has not turned a consent item on (Kakao's
+ * message; an item left out of `consent_items` is off, as on the console, and
+ * `/oauth/authorize` refuses it with KOE205, so a -402 the SDK answers by asking for it
+ * would end there), then -402 for those the person has not agreed to.
  */
 export function requireScopes(call: PersonCall, apiType: string, required: readonly string[]): void {
   for (const scope of required) {
-    if (call.app.consentItems[scope] === 'disabled') throw consentItemDisabled(call.app.name, scope, apiType);
+    if (!consentItemOn(call.app, scope)) throw consentItemDisabled(call.app.name, scope, apiType);
   }
   const missing = required.filter((s) => !hasScope(call.link.scopes, s));
   if (missing.length > 0) throw insufficientScopes(apiType, missing, Object.keys(call.link.scopes));

@@ -14,9 +14,9 @@ forEachStore('console: requests, live', (h) => {
 
   it('shows the calls made before it opened, then new ones as they arrive, newest first', async () => {
     const origin = await h.listen();
-    const app = await h.createApp({ consent_items: { profile_nickname: 'required' } });
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required', friends: 'optional' } });
     const ryan = await h.createAccount({ nickname: 'Ryan' });
-    const t = await h.token(app, ryan);
+    const t = await h.token(app, ryan, ['profile_nickname']);
     await fetch(`${origin}/v2/user/me`, { headers: { authorization: `Bearer ${t.access_token}` } });
     const page = await browser.newPage();
     try {

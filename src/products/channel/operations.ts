@@ -1,8 +1,8 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import type { AppCall, PersonCall } from '../../core/auth.js';
+import { type AppCall, type PersonCall, consentItemOn } from '../../core/auth.js';
 import { isoSeconds } from '../../core/clock.js';
-import { KakaoApiError, invalidParam } from '../../core/errors.js';
+import { KakaoApiError, consentItemDisabled, invalidParam } from '../../core/errors.js';
 import type { App } from '../../core/model.js';
 import type { Platform } from '../../core/platform.js';
 import { listParam } from '../../core/params.js';
@@ -84,6 +84,8 @@ export function channelIdsParam(value: string | string[] | undefined, name: stri
  * `target_ids` order. A user who has not agreed to `plusfriends` is listed with no channels.
  */
 export async function multiRelations(call: AppCall, input: { target_ids: string; channel_ids?: string; channel_id_type?: string }) {
+  // As the single-user form (its route's scopes): nothing without the consent item on.
+  if (!consentItemOn(call.app, CHANNEL_CONSENT)) throw consentItemDisabled(call.app.name, CHANNEL_CONSENT, RELATIONS_API_TYPE);
   checkIdType(input.channel_id_type);
   let targets: number[];
   try {

@@ -3,10 +3,10 @@
  * takes the platform (store and clock), the resolved caller and the validated input, and
  * returns the wire body. Errors are thrown as Kakao API errors.
  */
-import { KakaoApiError, insufficientScopes, invalidParam } from '../../core/errors.js';
+import { KakaoApiError, consentItemDisabled, insufficientScopes, invalidParam } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
 import { type ScopeCatalog, type ScopeInfo, hasScope } from '../../core/scopes.js';
-import type { PersonCall } from '../../core/auth.js';
+import { consentItemOn, type PersonCall } from '../../core/auth.js';
 import type { Platform } from '../../core/platform.js';
 import { ownUrl, urlForClient, withScheme } from '../../core/own-urls.js';
 import type { App, ServiceTerm } from '../../store/apps.js';
@@ -84,10 +84,7 @@ function imageUrl(url: string, secure: boolean, origin: string): string {
   return ownUrl(url, origin) ?? withScheme(url, secure ? 'https' : 'http');
 }
 
-function isEnabled(app: App, scope: string): boolean {
-  const setting = app.consentItems[scope];
-  return setting === 'required' || setting === 'optional';
-}
+const isEnabled = consentItemOn;
 
 /**
  * The `/v2/user/me` object. An item appears (with its `*_needs_agreement` flag) when the
@@ -316,14 +313,12 @@ function addressJson(row: ShippingAddressRow): Record<string, unknown> {
 
 /**
  * Without consent, an app that uses the item learns it needs agreement (200); an app that
- * does not use the item gets -402, like every API whose scope is missing.
+ * has not turned the item on gets -3, like every API whose consent item is off.
  */
 export async function shippingAddresses(platform: Platform, subject: PersonCall, input: ShippingInput) {
   const { app, link, account } = subject;
   if (!hasScope(link.scopes, 'shipping_address')) {
-    if (!isEnabled(app, 'shipping_address')) {
-      throw insufficientScopes(SHIPPING_API_TYPE, ['shipping_address'], Object.keys(link.scopes));
-    }
+    if (!isEnabled(app, 'shipping_address')) throw consentItemDisabled(app.name, 'shipping_address', SHIPPING_API_TYPE);
     return { user_id: link.userId, shipping_addresses_needs_agreement: true };
   }
   let after: { beforeMs?: number } | undefined;
