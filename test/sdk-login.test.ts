@@ -76,6 +76,30 @@ forEachStore('kauth for the JavaScript SDKs', (h: Harness) => {
     });
   });
 
+  it('code.json answers a page only on one of the app\'s web domains: Origin first, a KA that says otherwise does not override it', async () => {
+    const { app, person } = await setup();
+    const tran = 'O'.repeat(60);
+    const browser = new FormBrowser();
+    const origin = await h.listen();
+    const query = new URLSearchParams({ client_id: app.javascript_key, redirect_uri: 'JS-SDK', response_type: 'code', auth_tran_id: tran });
+    await answer(browser, origin, query, person.id, 'agree');
+    const url = `/apiweb/code.json?${new URLSearchParams({ client_id: app.javascript_key, auth_tran_id: tran })}`;
+    const ka = `sdk/2.7.4 os/javascript origin/${encodeURIComponent(WEB)}`;
+    // A hostile page that picked the auth_tran_id: its fetch carries its Origin, whatever KA it writes.
+    for (const headers of [{ origin: 'https://evil.example' }, { origin: 'https://evil.example', ka }, { origin: 'null', ka }]) {
+      const stolen = await h.inject({ method: 'GET', url: `${url}&ka=${encodeURIComponent(ka)}`, headers });
+      assert.equal(stolen.statusCode, 401, JSON.stringify(headers));
+      assert.deepEqual(stolen.json(), {
+        error: 'misconfigured',
+        error_description: `origin ${headers.origin} (from Origin) is not a registered web domain of app ${app.id}.`,
+        error_code: 'KOE009',
+      });
+    }
+    // The app's page gets it (once).
+    const own = await h.inject({ method: 'GET', url, headers: { origin: WEB } });
+    assert.equal(own.json().status, 'ok');
+  });
+
   it('code.json reports a cancelled login once as an error', async () => {
     const { app, person } = await setup();
     const tran = 'C'.repeat(60);
