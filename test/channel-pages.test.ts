@@ -54,6 +54,14 @@ forEachStore('Kakao Talk Channel pages', (h) => {
     assert.equal((await signIn(person.id, '/_shop01/friend?app_key=k&api_ver=1.0')).location, '/_shop01/friend?app_key=k&api_ver=1.0');
     assert.equal((await signIn(person.id, 'https://evil.example/')).location, '/');
     assert.equal((await signIn(person.id, '//evil.example/')).location, '/');
+    // Browsers drop tabs and newlines from a URL and read a backslash as a slash: each of these
+    // would be //evil.example to them.
+    for (const sneaky of ['/\t/evil.example/phish', '/\n/evil.example/', '/\\evil.example/', '\t//evil.example/', '/\t\\evil.example/']) {
+      const location = (await signIn(person.id, sneaky)).location;
+      assert.equal(new URL(location, 'http://kapibara.test/').origin, 'http://kapibara.test', JSON.stringify([sneaky, location]));
+      assert.doesNotMatch(location, /[\t\n\\]/);
+    }
+    assert.equal((await signIn(person.id, '/a b?x=1#f')).location, '/a%20b?x=1#f');
     const form = await h.inject({ method: 'GET', url: '/login?continue=/x' });
     const wrong = await h.inject({
       method: 'POST',

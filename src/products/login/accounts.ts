@@ -52,11 +52,19 @@ export async function personByAgt(platform: Platform, req: FastifyRequest, reply
   return { account, authTime: clock.now(), newSession: session };
 }
 
-/** Only a path on this origin: never another site (an open redirect). */
+const CONTINUE_BASE = 'http://kapibara.invalid';
+
+/**
+ * Only a path on this origin: never another site (an open redirect). The value is read as
+ * a browser reads a URL (tabs and newlines dropped, `\` as `/`) and given back as the path
+ * that reading names, so what the browser follows is what was checked.
+ */
 function safeContinue(value: unknown): string {
   const text = typeof value === 'string' ? value : Array.isArray(value) ? String(value[value.length - 1]) : '';
-  if (!text.startsWith('/') || text.startsWith('//') || text.startsWith('/\\') || /[\r\n]/.test(text)) return '/';
-  return text;
+  if (!text.startsWith('/') || !URL.canParse(text, CONTINUE_BASE)) return '/';
+  const url = new URL(text, CONTINUE_BASE);
+  if (url.origin !== CONTINUE_BASE) return '/';
+  return `${url.pathname}${url.search}${url.hash}`;
 }
 
 function hidden(name: string, value: string): string {
