@@ -157,6 +157,8 @@ forEachStore('Kakao Talk sharing: images', (h) => {
     assertApiError(await upload(app.rest_api_key, [{ name: 'file', filename: 'a.png', data }]), 403, -3);
     res = await upload(app.javascript_key, [{ name: 'file', filename: 'a.png', data }], { origin: 'https://evil.example' });
     assert.equal(res.statusCode, 401);
-    assert.deepEqual(res.json(), { msg: 'domain mismatched! caller=https://evil.example', code: -401 });
+    assert.deepEqual(res.json(), { msg: 'domain mismatched! caller=https://evil.example. check out registered web domains.', code: -401 });
+    // A 401 carries its RFC 6750 header (seed 002), as the other -401s do.
+    assert.equal(res.headers['www-authenticate'], 'KakaoAK error=invalid_key');
   });
 });

@@ -238,14 +238,20 @@ forEachStore('Kakao Talk sharing: the web sharer', (h) => {
     };
     await failure(await postLink({ ...v2Fields(w.app, SEED_TEMPLATES.text), app_key: 'nope' }), 401, '-401', 'invalid app key.');
     await failure(await postLink({ ...v2Fields(w.app, SEED_TEMPLATES.text), app_key: w.app.rest_api_key }), 401, '-401', 'invalid app key.');
-    await failure(await postLink(v2Fields(w.app, SEED_TEMPLATES.text), { origin: 'https://evil.example' }), 401, '-401', 'domain mismatched! caller=https://evil.example');
+    await failure(await postLink(v2Fields(w.app, SEED_TEMPLATES.text), { origin: 'https://evil.example' }), 401, '-401', 'domain mismatched! caller=https://evil.example. check out registered web domains.');
+    // SDK v1's easylink is a top-level GET (no Origin): the Referer the browser sets beats a KA the page wrote.
+    const easylink = (fields: Record<string, string>, headers: Record<string, string>) => h.inject({ method: 'GET', url: `/talk/friends/picker/easylink?${new URLSearchParams(fields)}`, headers });
+    await failure(await easylink(v2Fields(w.app, SEED_TEMPLATES.text), { referer: 'https://evil.example/page' }), 401, '-401', 'domain mismatched! caller=https://evil.example. check out registered web domains.');
+    const { ka: _ka, ...noKa } = v2Fields(w.app, SEED_TEMPLATES.text);
+    // From the app's own page (nobody signed in here): on to sign-in, not refused.
+    assert.equal((await easylink(noKa, { referer: `${SEED_SITE}/page` })).statusCode, 303);
     await failure(await postLink(v2Fields(w.app, { object_type: 'feed' })), 400, '-2', 'template_object.content is required.');
     await failure(await postLink({ ...v2Fields(w.app, SEED_TEMPLATES.text), validation_action: 'other' }), 400, '-2', 'invalid validation_action');
     await failure(await postLink({ ...v2Fields(w.app, SEED_TEMPLATES.text), validation_params: '{' }), 400, '-2', 'invalid validation_params: not a valid JSON.');
     await failure(await postLink({ ...v2Fields(w.app, SEED_TEMPLATES.text), lcba: '[1]' }), 400, '-2', 'invalid lcba');
     await failure(await h.inject({ method: 'GET', url: '/picker/link?short_key=unknown', headers: { cookie: (await signIn(await postLink(v2Fields(w.app, SEED_TEMPLATES.text)), w.sender)).cookie } }), 400, '-2', 'expired or does not exist');
-    const error = Buffer.from(JSON.stringify({ code: -401, msg: 'domain mismatched! caller=https://x.example' })).toString('base64url');
-    await failure(await h.inject({ method: 'GET', url: `/picker/failed?app_key=${w.app.javascript_key}&error=${error}` }), 200, '-401', 'domain mismatched! caller=https://x.example');
+    const error = Buffer.from(JSON.stringify({ code: -401, msg: 'domain mismatched! caller=https://x.example. check out registered web domains.' })).toString('base64url');
+    await failure(await h.inject({ method: 'GET', url: `/picker/failed?app_key=${w.app.javascript_key}&error=${error}` }), 200, '-401', 'domain mismatched! caller=https://x.example. check out registered web domains.');
 
     const { cookie, picker } = await signIn(await postLink(v2Fields(w.app, SEED_TEMPLATES.text)), w.sender);
     // Another site's page posting the form, a wrong token, another person's session: refused, nothing sent.

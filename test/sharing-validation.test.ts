@@ -247,11 +247,11 @@ forEachStore('Kakao Talk sharing: validation', (h) => {
       }],
       [await call('GET', DEFAULT, 'no-such-key', { link_ver: '4.0', template_object: SEED_TEMPLATES.text }), 401, { msg: 'invalid app key.', code: -401 }],
       [await call('GET', DEFAULT, app.javascript_key, { link_ver: '4.0', template_object: SEED_TEMPLATES.text }, { origin: 'https://evil.example' }), 401, {
-        msg: 'domain mismatched! caller=https://evil.example',
+        msg: 'domain mismatched! caller=https://evil.example. check out registered web domains.',
         code: -401,
       }],
       [await call('POST', VALIDATE, app.javascript_key, { link_ver: '4.0', template_id: 1 }, { ka: 'sdk/2.7.2 os/javascript sdk_type/javascript lang/ko origin/http%3A%2F%2Flocalhost%3A4000' }), 401, {
-        msg: 'domain mismatched! caller=http://localhost:4000',
+        msg: 'domain mismatched! caller=http://localhost:4000. check out registered web domains.',
         code: -401,
       }],
       [await call('GET', DEFAULT, app.rest_api_key, { link_ver: '4.0', template_object: SEED_TEMPLATES.text }), 403, { msg: `This api is not allowed by using app_key(${app.rest_api_key}).`, code: -3 }],
@@ -285,7 +285,8 @@ forEachStore('Kakao Talk sharing: validation', (h) => {
     assert.deepEqual(Object.keys(ok.json()).sort(), ['argument_msg', 'template_args', 'template_id', 'template_msg', 'warning_msg']);
     const foreign = await fromProxy('https://evil.example');
     assert.equal(foreign.statusCode, 401);
-    assert.deepEqual(foreign.json(), { msg: 'domain mismatched! caller=https://evil.example', code: -401 });
+    assert.equal(foreign.headers['www-authenticate'], 'KakaoAK error=invalid_key');
+    assert.deepEqual(foreign.json(), { msg: 'domain mismatched! caller=https://evil.example. check out registered web domains.', code: -401 });
   });
 
   it('a scrap that does not answer in time is -603', { timeout: 20000 }, async () => {

@@ -104,7 +104,9 @@ function openerOrigin(app: App, keyType: string, caller: SharerCaller, ka: strin
   } catch {
     referer = undefined;
   }
-  const origin = callerOrigin(caller.origin, ka) ?? referer;
+  // What the browser set (Origin; a top-level GET such as SDK v1's easylink has only a
+  // Referer) before what the page wrote (KA): a page elsewhere can write any KA.
+  const origin = (caller.origin && caller.origin !== 'null' ? caller.origin : undefined) ?? referer ?? callerOrigin(undefined, ka);
   if (origin === undefined) return undefined;
   let ok = false;
   try {

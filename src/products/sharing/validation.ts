@@ -159,7 +159,7 @@ export function checkCaller(call: { app: App; keyType: string; origin: string; p
 }
 
 export function domainMismatched(caller: string): KakaoApiError {
-  return new KakaoApiError(-401, `domain mismatched! caller=${caller}`, 401);
+  return new KakaoApiError(-401, `domain mismatched! caller=${caller}. check out registered web domains.`, 401, {}, { 'www-authenticate': 'KakaoAK error=invalid_key' });
 }
 
 export function callerOrigin(pageOrigin: string | undefined, ka: string | undefined): string | undefined {
