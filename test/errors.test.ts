@@ -2,6 +2,7 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { InjectOptions } from 'fastify';
 import { assertApiError, forEachStore } from './helpers/harness.js';
+import { STORY_CONSENTS, storyApp, storyUser } from './fixtures/story.js';
 
 /** Seed 002's error model, reproduced on the User API, and garbage input never crashing it. */
 forEachStore('error model (seed 002)', (h) => {
@@ -177,5 +178,36 @@ forEachStore('error model (seed 002)', (h) => {
       payload: JSON.stringify({ scopes: '["shipping_address"]' }),
     });
     assert.equal(json.statusCode, 200, json.body);
+  });
+
+  it('a JSON body is read like a form: arrays and objects as their JSON, numbers and booleans as written, empty as no fields; text/plain is refused like other types', async () => {
+    const app = await storyApp(h, { consent_items: { ...STORY_CONSENTS, account_email: 'optional' } });
+    const { person, token } = await storyUser(h, app, { email: 'json@example.com' });
+    const link = await h.control('GET', `/apps/${app.id}/users/${person.id}`);
+    const json = (url: string, auth: string, body: unknown, method: InjectOptions['method'] = 'POST') =>
+      h.inject({ method, url, headers: { authorization: auth, 'content-type': 'application/json' }, payload: typeof body === 'string' ? body : JSON.stringify(body) });
+    const bearer = `Bearer ${token}`;
+    const admin = `KakaoAK ${app.admin_key}`;
+    const me = await json('/v2/user/me', bearer, { property_keys: ['kakao_account.email'] });
+    assert.equal(me.statusCode, 200, me.body);
+    assert.equal(me.json().kakao_account.email, 'json@example.com');
+    assert.deepEqual(me.json().properties, undefined);
+    const users = await json('/v2/app/users', admin, { target_id_type: 'user_id', target_ids: [link.user_id] });
+    assert.equal(users.statusCode, 200, users.body);
+    assert.deepEqual(users.json().map((u: { id: number }) => u.id), [link.user_id]);
+    // `true` is not the user id 1.
+    assertApiError(await json('/v2/user/me', admin, { target_id_type: 'user_id', target_id: true }), 400, -2, 'invalid target_id: Expected integer.');
+    assertApiError(await json('/v2/user/me', admin, { target_id_type: 'user_id', target_id: 1.5 }), 400, -2, 'invalid target_id: Expected integer.');
+    // Entries that are not paths: -2, never a 500.
+    for (const image_url_list of [[1, 2], [{ a: 1 }], [null], 5, true]) {
+      assertApiError(await json('/v1/api/story/post/photo', bearer, { image_url_list }), 400, -2, 'invalid image_url_list');
+    }
+    // An empty JSON body is a request without fields.
+    const logout = await json('/v1/user/logout', bearer, '');
+    assert.deepEqual([logout.statusCode, logout.json()], [200, { id: link.user_id }]);
+    // A text body is not a form: refused, naming the type, as XML or multipart are.
+    const other = await storyUser(h, app);
+    const text = await h.inject({ method: 'POST', url: '/v2/user/revoke/scopes', headers: { authorization: `Bearer ${other.token}`, 'content-type': 'text/plain' }, payload: 'scopes=["story_read"]' });
+    assert.deepEqual([text.statusCode, text.json()], [400, { msg: 'unsupported Content-Type "text/plain": send the parameters as application/x-www-form-urlencoded.', code: -2 }]);
   });
 });

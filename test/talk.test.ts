@@ -228,6 +228,9 @@ forEachStore('Talk friends', (h) => {
     assertApiError(await friendsOf(ok, { limit: 101 }), 400, -2, 'limit');
     assertApiError(await friendsOf(ok, { limit: 0 }), 400, -2, 'limit');
     assertApiError(await friendsOf(ok, { offset: -1 }), 400, -2, 'offset');
+    // Beyond 2^53 a number is not exact (its before_url would point elsewhere): -2 as for every integer.
+    assertApiError(await friendsOf(ok, { offset: '99999999999999999999' }), 400, -2, 'offset');
+    assertApiError(await friendsOf(ok, { offset: '9007199254740993' }), 400, -2, 'offset');
     assertApiError(await friendsOf(ok, { order: 'up' }), 400, -2, 'order');
     assertApiError(await friendsOf(ok, { friend_order: 'age' }), 400, -2, 'friend_order');
     assertApiError(await friendsOf(ok, { limit: 'ten' }), 400, -2, 'limit');

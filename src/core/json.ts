@@ -50,11 +50,19 @@ function tooDeepError(): Error & { statusCode: number; code: string } {
   return Object.assign(new Error(`invalid body: ${JSON_TOO_DEEP}`), { statusCode: 400, code: 'KAPIBARA_JSON_TOO_DEEP' });
 }
 
-/** `application/json` bodies: Fastify's own parser (prototype poisoning refused), after a depth check. */
+/**
+ * `application/json` bodies: Fastify's own parser (prototype poisoning refused), after a
+ * depth check. An empty body is a request without fields, as an empty form is (a client
+ * that sets the JSON type on every POST sends one for a logout).
+ */
 export function installJsonParsing(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
+  // Fastify reads text/plain bodies as a string no route reads: refused instead, naming the
+  // type, as XML or multipart are (kapi takes forms, the control plane JSON).
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if ((body as string).trim() === '') return done(null, undefined);
     if (jsonTooDeep(body as string)) return done(tooDeepError(), undefined);
     return parse(req, body as string, done);
   });

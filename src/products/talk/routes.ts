@@ -11,7 +11,7 @@ const Bool = Type.Union([Type.Boolean(), Type.String()]);
 const ProfileQuery = Type.Object({ secure_resource: Type.Optional(Bool) });
 
 const FriendsQuery = Type.Object({
-  offset: Type.Optional(Type.Integer()),
+  offset: Type.Optional(Type.Integer({ maximum: Number.MAX_SAFE_INTEGER })),
   limit: Type.Optional(Type.Integer()),
   order: Type.Optional(Type.String()),
   friend_order: Type.Optional(Type.String()),
@@ -21,7 +21,7 @@ const FriendsQuery = Type.Object({
 const ProfilesQuery = Type.Object({
   target_ids: Type.String(),
   target_id_type: Type.String(),
-  viewer_id: Type.Optional(Type.Integer()),
+  viewer_id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
   viewer_id_type: Type.Optional(Type.String()),
 });
 
