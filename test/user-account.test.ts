@@ -108,6 +108,18 @@ forEachStore('User API: tokens, link, properties, admin lists', (h) => {
     assertApiError(res, 400, -2, 'properties');
     res = await h.kapi('POST', '/v1/user/update_profile', t.access_token, { properties: { tier: { nested: true } } });
     assertApiError(res, 400, -2, 'properties.tier');
+    // A number JSON cannot carry exactly (beyond 2^53, or past the largest double) is -2, not stored wrong.
+    const manual = await h.createApp({ user_property_keys: ['level'], manual_signup: true });
+    const newcomer = await h.token(manual, await h.createAccount());
+    for (const text of ['{"level":12345678901234567890}', '{"level":1e400}', '{"level":-1e400}']) {
+      res = await h.kapi('POST', '/v1/user/update_profile', t.access_token, { properties: text });
+      assertApiError(res, 400, -2, 'properties.level');
+      res = await h.kapi('POST', '/v1/user/signup', newcomer.access_token, { properties: text });
+      assertApiError(res, 400, -2, 'properties.level');
+    }
+    res = await h.kapi('POST', '/v1/user/update_profile', t.access_token, { properties: '{"level":2.5}' });
+    assert.equal(res.statusCode, 200);
+    assert.equal((await h.kapi('GET', '/v2/user/me', t.access_token)).json().properties.level, '2.5');
     // Admin form
     res = await h.kapiKey('POST', '/v1/user/update_profile', app.admin_key, {
       target_id_type: 'user_id',

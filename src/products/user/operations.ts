@@ -254,7 +254,10 @@ function checkProperties(app: App, properties: Record<string, unknown>): Record<
   for (const [key, value] of Object.entries(properties)) {
     if (value === null) out[key] = null;
     else if (typeof value === 'string') out[key] = value;
-    else if (typeof value === 'number' || typeof value === 'boolean') out[key] = String(value);
+    else if (typeof value === 'number' && !(Number.isFinite(value) && (!Number.isInteger(value) || Number.isSafeInteger(value)))) {
+      // JSON.parse gave a rounded number (beyond 2^53) or Infinity: its text is not what was sent.
+      throw invalidParam(`invalid properties.${key}: a number beyond 2^53 (send it as a string).`);
+    } else if (typeof value === 'number' || typeof value === 'boolean') out[key] = String(value);
     else throw invalidParam(`invalid properties.${key}: a property value must be a string.`);
   }
   return out;
