@@ -157,6 +157,9 @@ forEachStore('Kakao Talk sharing: validation', (h) => {
       warning_msg: {},
       argument_msg: { '${description}': "there's no given value." },
     });
+    // Arguments are text (numbers and booleans as written); an object or array is -2 naming it.
+    res = await call('GET', VALIDATE, app.javascript_key, { link_ver: '4.0', template_id: 104170, template_args: { title: { a: 1 }, description: [1, 2] } });
+    assert.deepEqual([res.statusCode, res.json()], [400, { msg: 'invalid template_args.title: must be a string, a number or a boolean.', code: -2 }]);
   });
 
   it('scrap without a template id (a template id issued for the page), and with one (SCRAP_* arguments)', async () => {

@@ -293,12 +293,24 @@ forEachStore('Custom message templates', (h) => {
     assertApiError(res, 400, -2, 'template_id is required');
     res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: t.id, template_args: '{bad' });
     assertApiError(res, 400, -2, 'template_args');
+    // A number or boolean argument filling a whole text field is that text (seed 001 sends {"ARTICLE_ID":123}).
+    res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: t.id, args: { TITLE: 2026, ARTICLE_ID: 7, WIDTH: 640 } });
+    assert.deepEqual(res.json(), { result_code: 0 }, res.body);
+    const [latest] = (await messagesOf(h, me, 'memo')).messages;
+    assert.equal(latest.template.content.title, '2026');
+    res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: t.id, args: { TITLE: true, ARTICLE_ID: 7, WIDTH: 640 } });
+    assert.deepEqual(res.json(), { result_code: 0 }, res.body);
+    // An object or array is no argument: -2 naming it, never "[object Object]" in a message.
+    res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: t.id, template_args: { TITLE: { a: 1 }, ARTICLE_ID: 7, WIDTH: 640 } });
+    assertApiError(res, 400, -2, 'invalid template_args.TITLE: must be a string, a number or a boolean.');
+    res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: t.id, template_args: { TITLE: 'x', ARTICLE_ID: [1, 2], WIDTH: 640 } });
+    assertApiError(res, 400, -2, 'invalid template_args.ARTICLE_ID: must be a string, a number or a boolean.');
     // Another app's template is unknown here.
     const other = await talkApp(h, { web_domains: [...SEED_DOMAINS, 'developers.kakao.com'] });
     const theirs = await h.control('POST', `/apps/${other.id}/templates`, { template: TEXT });
     res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: theirs.id });
     assertApiError(res, 400, -2, `template ${theirs.id} does not exist`);
-    assert.equal((await messagesOf(h, me)).total_count, 1);
+    assert.equal((await messagesOf(h, me)).total_count, 3);
   });
 
   it('manages templates through the control plane: list, commerce and scrap types, CRUD, structural checks', async () => {

@@ -10,7 +10,7 @@ import { findLinkByUuid } from '../../store/links.js';
 import { findAccountById } from '../../store/accounts.js';
 import { talkSettings } from '../talk/index.js';
 import { areFriends } from '../../store/friendships.js';
-import { type Json, normalizeTemplate, substitute } from './templates.js';
+import { type Json, normalizeTemplate, substitute, templateArgs } from './templates.js';
 import {
   DEFAULT_QUOTAS,
   type NewMessage,
@@ -47,13 +47,13 @@ export async function composeMessage(platform: Platform, ctx: UserCall, req: Mes
   }
   if (req.kind === 'custom') {
     if (req.templateId === undefined) throw invalidParam('template_id is required.');
-    const args = jsonParam('template_args', req.templateArgs, JsonObject) ?? {};
+    const args = templateArgs(req.templateArgs);
     return customMessage(platform, ctx, req.templateId, args, base);
   }
   if (req.requestUrl === undefined) throw invalidParam('request_url is required.');
   const scrap = await scrapPage(req.requestUrl, ctx.app.webDomains);
   if (req.templateId !== undefined) {
-    const args = jsonParam('template_args', req.templateArgs, JsonObject) ?? {};
+    const args = templateArgs(req.templateArgs);
     // Scrapped values cannot be overwritten by template_args (seed 001).
     return customMessage(platform, ctx, req.templateId, { ...args, ...scrap.args }, base);
   }

@@ -1,4 +1,6 @@
+import { Type } from '@sinclair/typebox';
 import { invalidParam } from '../../core/errors.js';
+import { jsonParam } from '../../core/params.js';
 import { isAllowedUrl } from '../../core/fetcher.js';
 
 /**
@@ -298,10 +300,26 @@ function need(src: Json, key: string, root: string): unknown {
   return value;
 }
 
+const ArgsObject = Type.Record(Type.String(), Type.Unknown());
+
 /**
- * Fills `${KEY}` placeholders from `args`. A string that is exactly one placeholder takes
- * the argument's own JSON type (so `image_width: "${W}"` becomes a number). Returns the
- * keys that had no value.
+ * `template_args` (or `args`): a JSON object of argument values. A value is text; a number
+ * or boolean stands for its text (seed 001 sends `{"ARTICLE_ID":123}`), `null` for none; an
+ * object or array is no argument (-2 naming it).
+ */
+export function templateArgs(text: string | undefined): Record<string, unknown> {
+  const args = jsonParam('template_args', text, ArgsObject) ?? {};
+  for (const [key, value] of Object.entries(args)) {
+    if (value !== null && typeof value === 'object') throw invalidParam(`invalid template_args.${key}: must be a string, a number or a boolean.`);
+  }
+  return args;
+}
+
+/**
+ * Fills `${KEY}` placeholders from `args`, each with the argument's text (a number or
+ * boolean as written). An integer field that is exactly one placeholder becomes a number
+ * when checked (`image_width: "${W}"` with `{"W":640}` is 640), as a numeric string there
+ * is; a text field filled by a number is that text. Returns the keys that had no value.
  */
 export function substitute(template: unknown, args: Record<string, unknown>): { value: unknown; missing: string[] } {
   const missing = new Set<string>();
@@ -314,7 +332,7 @@ export function substitute(template: unknown, args: Record<string, unknown>): { 
           missing.add(whole[1]);
           return v;
         }
-        return typeof arg === 'number' || typeof arg === 'boolean' ? arg : String(arg);
+        return String(arg);
       }
       return v.replace(/\$\{([^{}]+)\}/g, (m, key: string) => {
         const arg = args[key];

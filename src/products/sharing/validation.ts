@@ -4,7 +4,7 @@ import { isAllowedUrl } from '../../core/fetcher.js';
 import type { App } from '../../core/model.js';
 import { jsonParam } from '../../core/params.js';
 import type { Platform } from '../../core/platform.js';
-import { type Json, findCustomTemplate, normalizeTemplate, scrapPage, substitute } from '../message/index.js';
+import { type Json, findCustomTemplate, normalizeTemplate, scrapPage, substitute, templateArgs } from '../message/index.js';
 import { defaultTemplateArgs, dropForeignLinks, renderTemplateMsg } from './render.js';
 import { findIssuedTemplate, issueTemplate } from './store.js';
 
@@ -78,7 +78,7 @@ async function build(platform: Platform, app: App, req: ValidationRequest): Prom
     const id = await issueTemplate(platform.db, app.id, 'default', dropForeignLinks(app, template) as Json, now);
     return { templateId: id, templateArgs: defaultTemplateArgs(template), argumentMsg: {}, template, templateType: template.object_type as string };
   }
-  const args = jsonParam('template_args', req.templateArgs, JsonObject) ?? {};
+  const args = templateArgs(req.templateArgs);
   if (req.action === 'custom') {
     if (req.templateId === undefined) throw invalidParam('template_id is required.');
     return custom(platform, app, req.templateId, args, args);
