@@ -179,7 +179,8 @@ forEachStore('Kakao Story: image upload and photo stories', (h) => {
       'GIF',
     );
 
-    const big = Buffer.alloc(10 * 1024 * 1024 + 1, 7);
+    // Seed 000: "its size must be less than 10 MB": 10 MB itself is too large.
+    const big = Buffer.alloc(10 * 1024 * 1024, 7);
     assertApiError(await upload(h, token, [{ name: 'file', filename: 'big.jpg', data: big }]), 400, -602);
     // Beyond the server-wide 20 MB multipart limit: still the Kakao error, never a 500 or 413.
     const huge = Buffer.alloc(21 * 1024 * 1024, 7);

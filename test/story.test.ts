@@ -2,6 +2,7 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertApiError, forEachStore } from './helpers/harness.js';
 import { STORY_ID, storyApp, storyUser } from './fixtures/story.js';
+import { activityId } from '../src/products/story/store.js';
 
 const JSON_TYPE = 'application/json;charset=UTF-8';
 
@@ -297,6 +298,50 @@ forEachStore('Kakao Story: profile, notes, my stories', (h) => {
     assertApiError(await h.kapi('GET', '/v1/api/story/mystories', token, { last_id: foreign }), 400, -605);
     assertApiError(await h.kapi('GET', '/v1/api/story/mystories', token, { last_id: 'nope' }), 400, -605);
     assert.deepEqual((await h.kapi('GET', '/v1/api/story/mystories', other.token)).json().map((s: { id: string }) => s.id), [foreign]);
+  });
+
+  it('mystories pages past stories that share a position (the same millisecond and tiebreak): none is skipped', async () => {
+    const app = await storyApp(h);
+    const { token } = await storyUser(h, app);
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      ids.push((await h.kapi('POST', '/v1/api/story/post/note', token, { content: `story ${i}` })).json().id);
+      await h.advanceClock(1);
+    }
+    // Stories 1 and 2 (the last of the first page and the first of the next) get one position,
+    // as two stories posted in one millisecond with the same tiebreak do.
+    const db = h.app.platform.db;
+    const [a, b] = [ids[1], ids[2]];
+    const seq = Number((await db.selectFrom('stories').select('seq').where('id', '=', a).executeTakeFirstOrThrow()).seq);
+    const handle = a.split('.')[0];
+    const prefix = activityId(seq).slice(0, 9);
+    const [low, high] = [`${handle}.${prefix}AA`, `${handle}.${prefix}zz`];
+    await db.updateTable('stories').set({ id: low, seq }).where('id', '=', a).execute();
+    await db.updateTable('stories').set({ id: high, seq }).where('id', '=', b).execute();
+    const seen: string[] = [];
+    let last: string | undefined;
+    for (let page = 0; page < 3; page++) {
+      const res = await h.kapi('GET', '/v1/api/story/mystories', token, last ? { last_id: last } : {});
+      const got = res.json().map((s: { id: string }) => s.id);
+      if (got.length === 0) break;
+      seen.push(...got);
+      last = got[got.length - 1];
+    }
+    assert.equal(seen.length, 20);
+    assert.equal(new Set(seen).size, 20);
+    assert.deepEqual(seen.slice(17, 19), [high, low]);
+  });
+
+  it('the permalink page lists the person\'s public stories, however many private ones are newer', async () => {
+    const app = await storyApp(h);
+    const { token, person } = await storyUser(h, app, { nickname: 'Pages' });
+    const shared = (await h.kapi('POST', '/v1/api/story/post/note', token, { content: 'the public one' })).json().id;
+    for (let i = 0; i < 51; i++) await h.kapi('POST', '/v1/api/story/post/note', token, { content: `private ${i}`, permission: 'M' });
+    const profile = (await h.kapi('GET', '/v1/api/story/profile', (await h.token(app, person, ['story_permalink'])).access_token)).json();
+    const page = await h.inject({ method: 'GET', url: new URL(profile.permalink).pathname });
+    assert.equal(page.statusCode, 200);
+    assert.ok(page.body.includes(`/story/${shared.replace('.', '/')}`), 'the public story is listed');
+    assert.doesNotMatch(page.body, /private \d/);
   });
 
   it('delete/mystory: 200 with an empty body; then -605, as for a foreign id', async () => {

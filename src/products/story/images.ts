@@ -52,7 +52,8 @@ export async function receiveFiles(req: FastifyRequest): Promise<ReceivedFile[]>
   try {
     // busboy stops keeping a file's bytes past 10 MB (the rest is read and discarded).
     // (`throwFileSizeLimit` is honoured per request at runtime though missing from the typings.)
-    const parts = req.parts({ limits: { fileSize: MAX_IMAGE_BYTES }, throwFileSizeLimit: false } as Parameters<FastifyRequest['parts']>[0]);
+    // An image must be *less than* 10 MB (seed 000): a file of exactly MAX_IMAGE_BYTES is truncated too.
+    const parts = req.parts({ limits: { fileSize: MAX_IMAGE_BYTES - 1 }, throwFileSizeLimit: false } as Parameters<FastifyRequest['parts']>[0]);
     for await (const part of parts) {
       if (part.type !== 'file') continue;
       const wanted = part.fieldname.startsWith('file');

@@ -497,13 +497,13 @@ export async function listMyStories(ctx: UserCall, lastId: string | undefined): 
   requireScopes(ctx, 'STORY_READ_MY_STORIES', ['story_read']);
   requireStoryUser(ctx.account);
   const { db, clock } = ctx.platform;
-  let before: number | undefined;
+  let before: { seq: number; id: string } | undefined;
   if (lastId !== undefined) {
     const parsed = store.parseStoryId(lastId);
     const profile = await store.ensureProfile(db, ctx.account.id, clock.now());
     // A cursor keeps working after its story was deleted: the position is in the id.
     if (!parsed || parsed.handle !== profile.handle) throw storyNotFound();
-    before = parsed.seq;
+    before = { seq: parsed.seq, id: lastId };
   }
   const rows = await store.listStories(db, ctx.account.id, STORIES_PAGE_SIZE, before);
   return storiesJson(db, ctx.origin, rows, false);

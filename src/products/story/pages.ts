@@ -80,7 +80,7 @@ export async function profilePage(db: Kysely<DB>, origin: string, handle: string
   const owner = await findAccountById(db, profile.account_id);
   if (!owner) return undefined;
   const name = profile.nickname ?? owner.nickname;
-  const rows = (await store.listStories(db, owner.id, 50)).filter((r) => r.permission === 'PUBLIC');
+  const rows = await store.listStories(db, owner.id, 50, undefined, 'PUBLIC');
   const stories = await storiesJson(db, origin, rows, false);
   const items = stories.map((s) => `<li><a href="${esc(s.url)}">${esc(s.created_at)}</a> ${esc((s.content ?? '').slice(0, 80))}</li>`).join('');
   return layout(`${name} - Kakao Story`, `<h1>${esc(name)}</h1><p class="meta">Public stories</p><ul>${items}</ul>`);

@@ -119,11 +119,24 @@ export async function findStory(db: Kysely<DB>, id: string): Promise<StoryRow | 
   return db.selectFrom('stories').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** Newest first; `beforeSeq` pages past an earlier page's last story (deleted or not). */
-export async function listStories(db: Kysely<DB>, accountId: number, limit: number, beforeSeq?: number): Promise<StoryRow[]> {
+/**
+ * Newest first; `before` pages past an earlier page's last story (deleted or not). Two
+ * stories may share a `seq` (one millisecond, the same tiebreak): the id orders them, so
+ * a page boundary between them skips neither.
+ */
+export async function listStories(
+  db: Kysely<DB>,
+  accountId: number,
+  limit: number,
+  before?: { seq: number; id: string },
+  permission?: StoryRow['permission'],
+): Promise<StoryRow[]> {
   let q = db.selectFrom('stories').selectAll().where('account_id', '=', accountId);
-  if (beforeSeq !== undefined) q = q.where('seq', '<', beforeSeq);
-  return q.orderBy('seq', 'desc').limit(limit).execute();
+  if (permission !== undefined) q = q.where('permission', '=', permission);
+  if (before !== undefined) {
+    q = q.where((eb) => eb.or([eb('seq', '<', before.seq), eb.and([eb('seq', '=', before.seq), eb('id', '<', before.id)])]));
+  }
+  return q.orderBy('seq', 'desc').orderBy('id', 'desc').limit(limit).execute();
 }
 
 export interface MediaRow {
