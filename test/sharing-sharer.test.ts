@@ -227,6 +227,19 @@ forEachStore('Kakao Talk sharing: the web sharer', (h) => {
     assert.ok(flutter.body.includes('Cherry Blossom Latte'));
   });
 
+  it('a person who does not use Kakao Talk gets the failure page (-501), not a picker, and nothing is stored', async () => {
+    const w = await sharingWorld(h);
+    const { cookie, picker } = await signIn(await postLink(v2Fields(w.app, SEED_TEMPLATES.text)), w.offline);
+    assert.equal(picker.statusCode, 400, picker.body);
+    assert.ok(picker.body.includes('<code id="error-code">-501</code>'), picker.body);
+    assert.ok(picker.body.includes('NotExistTalkUserException'));
+    // A send forged for such a person (a picker of someone else's session) is refused the same way.
+    const other = await signIn(await postLink(v2Fields(w.app, SEED_TEMPLATES.text)), w.sender);
+    const forged = await send(cookie, other.picker.body, ['me']);
+    assert.notEqual(forged.statusCode, 200);
+    assert.equal((await h.control('GET', `/accounts/${w.offline.id}/chats`)).total_count, 0);
+  });
+
   it('a bad app key, domain or template gives the failure page (never a 500); forged and cross-site sends are refused', async () => {
     const w = await sharingWorld(h);
     const failure = async (res: LightMyRequestResponse, status: number, code: string, msg: string) => {

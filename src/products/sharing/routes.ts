@@ -157,6 +157,7 @@ export async function sharingPages(app: FastifyInstance): Promise<void> {
       picker = await openPicker(platform, shortKey, person.account, person.session);
     } catch (err) {
       if (err instanceof ShareGone) return failure(reply, 400, -2, err.message);
+      if (err instanceof KakaoApiError) return failure(reply, err.status, err.code, err.msg);
       throw err;
     }
     const names = await nicknames(platform.db, [...new Set(picker.groups.flatMap((g) => g.memberAccountIds))]);
@@ -192,6 +193,7 @@ export async function sharingPages(app: FastifyInstance): Promise<void> {
       return page(reply, 200, SENT_POLICY, sentPage(sent));
     } catch (err) {
       if (err instanceof ShareGone) return failure(reply, 400, -2, err.message);
+      if (err instanceof KakaoApiError) return failure(reply, err.status, err.code, err.msg);
       if (err instanceof SendRefused) {
         if (err.message.includes('security token')) return failure(reply, 403, -401, err.message);
         return showPicker(req, reply, shortKey, err.message);

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { KakaoApiError, invalidParam } from '../../core/errors.js';
+import { KakaoApiError, invalidParam, notTalkUser } from '../../core/errors.js';
 import { isAllowedUrl } from '../../core/fetcher.js';
 import { randomToken, sha256 } from '../../core/ids.js';
 import type { App } from '../../core/model.js';
@@ -144,6 +144,8 @@ async function pendingShare(platform: Platform, shortKey: string | undefined): P
 /** The picker for the signed-in person: the preview, their Kakao Talk friends, group chats and "me". */
 export async function openPicker(platform: Platform, shortKey: string | undefined, person: Account, session: string): Promise<Picker> {
   const { request, app } = await pendingShare(platform, shortKey);
+  // Sharing is the person's own Kakao Talk: without it there is no chat to pick (-501, as the APIs).
+  if (!person.talkUser) throw notTalkUser();
   const formToken = randomToken(24);
   await bindRequest(platform.db, shortKey!, session, formToken);
   const [friends, groups] = await Promise.all([talkFriends(platform.db, person.id), listGroupChats(platform.db, person.id)]);
@@ -178,6 +180,7 @@ export async function sendShare(
   input: { shortKey: string | undefined; formToken: string | undefined; session: string; person: Account; receivers: string[] },
 ): Promise<Sent> {
   const { request, app } = await pendingShare(platform, input.shortKey);
+  if (!input.person.talkUser) throw notTalkUser();
   if (!input.formToken || request.form_token_hash !== sha256(input.formToken) || request.session_hash !== sha256(input.session)) {
     throw new SendRefused('This form was not shown to you in this browser (its security token does not match). Share again from the app.');
   }
