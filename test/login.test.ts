@@ -202,6 +202,14 @@ forEachStore('Kakao Login', (h) => {
     assert.ok(again.get('code'));
   });
 
+  it('a registered redirect_uri with a query comes back as registered, the result appended', async () => {
+    const registered = 'http://localhost:3000/cb?next=%2Fa%20b&sig=x~y';
+    const { app } = await setup({ redirect_uris: [registered] });
+    const res = await h.inject({ method: 'GET', url: `/oauth/authorize?${new URLSearchParams({ client_id: app.rest_api_key, redirect_uri: registered, response_type: 'code', prompt: 'none', state: 's 1' })}` });
+    assert.equal(res.statusCode, 302);
+    assert.equal(res.headers.location, `${registered}&error=login_required&error_description=user+authentication+is+required+%28prompt%3Dnone%29.&state=s+1`);
+  });
+
   it('sends access_denied back to the app when the person cancels, and links nobody', async () => {
     const { app, person, b } = await setup();
     const { params } = await signIn(b, app, person, { state: 'st' }, { action: 'cancel' });

@@ -297,8 +297,17 @@ export function continueQuery(raw: string): string {
 }
 
 /** The app's redirect URI with result parameters added. */
+/**
+ * The registered URI exactly as registered, the result appended to its query (wire facts
+ * §2.1): an app that signs its own query, or rebuilds redirect_uri from the URL it was
+ * called on, must get back the bytes it registered, not a re-encoded query.
+ */
 export function redirectLocation(redirectUri: string, result: Record<string, string | undefined>): string {
-  const url = new URL(redirectUri);
-  for (const [k, v] of Object.entries(result)) if (v !== undefined) url.searchParams.set(k, v);
-  return url.toString();
+  const added = new URLSearchParams(Object.entries(result).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+  if (added === '') return redirectUri;
+  const hash = redirectUri.indexOf('#');
+  const base = hash < 0 ? redirectUri : redirectUri.slice(0, hash);
+  const fragment = hash < 0 ? '' : redirectUri.slice(hash);
+  const joiner = !base.includes('?') ? '?' : base.endsWith('?') || base.endsWith('&') ? '' : '&';
+  return `${base}${joiner}${added}${fragment}`;
 }
