@@ -115,6 +115,9 @@ forEachStore('User API: consents, service terms, shipping addresses, userinfo', 
     assert.deepEqual(res.json().service_terms.map((s: { tag: string }) => s.tag), ['tos', 'newsletter']);
     res = await h.kapi('GET', '/v2/user/service_terms', t.access_token, { tags: 'tos,marketing,newsletter' });
     assert.deepEqual(res.json().service_terms.map((s: { tag: string }) => s.tag), ['tos', 'marketing']);
+    // In the app's term order, whatever order `tags` names them in.
+    res = await h.kapi('GET', '/v2/user/service_terms', t.access_token, { tags: 'newsletter,marketing,tos', result: 'app_service_terms' });
+    assert.deepEqual(res.json().service_terms.map((s: { tag: string }) => s.tag), ['tos', 'marketing', 'newsletter']);
     assertApiError(await h.kapi('GET', '/v2/user/service_terms', t.access_token, { result: 'everything' }), 400, -2, 'result');
     assertApiError(await h.kapi('GET', '/v2/user/service_terms', t.access_token, { tags: 'ghost' }), 400, -2, 'ghost');
 

@@ -410,16 +410,14 @@ export async function revokeScopes(platform: Platform, subject: PersonCall, ids:
 // ---------------------------------------------------------------------------------------
 // Service terms
 
+/** The app's terms `tags` names (all without it), in the app's term order; an unknown tag is -2. */
 function termsOf(app: App, tags: string[] | undefined): ServiceTerm[] {
   if (!tags) return app.serviceTerms;
-  const known = new Map(app.serviceTerms.map((t) => [t.tag, t]));
-  const out: ServiceTerm[] = [];
-  for (const tag of new Set(tags)) {
-    const term = known.get(tag);
-    if (!term) throw invalidParam(`invalid tags: "${tag}" is not a service term of the app.`);
-    out.push(term);
+  const named = new Set(tags);
+  for (const tag of named) {
+    if (!app.serviceTerms.some((t) => t.tag === tag)) throw invalidParam(`invalid tags: "${tag}" is not a service term of the app.`);
   }
-  return out;
+  return app.serviceTerms.filter((t) => named.has(t.tag));
 }
 
 function termJson(link: Link, term: ServiceTerm): Record<string, unknown> {
