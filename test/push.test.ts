@@ -79,6 +79,11 @@ forEachStore('Push', (h) => {
     await register(app, { uuid: '1', device_id: 'old', push_type: 'apns', push_token: APNS_TOKEN });
     await send(app, ['1'], { for_apns: { message: 'again' } });
     assert.deepEqual((await inbox(app, '?device_id=old')).map((d: any) => d.message.message), ['again']);
+    // An expired token is gone: deregistering it removes nothing (0), as for one never registered.
+    await h.advanceClock(30 * 86400 + 1);
+    const res2 = await h.kapiKey('POST', '/v2/push/deregister', app.admin_key, { uuid: '1', device_id: 'new', push_type: 'apns' });
+    assert.deepEqual([res2.statusCode, res2.body], [200, '0']);
+    assert.equal((await h.control('GET', `/apps/${app.id}/push/tokens`)).some((d: any) => d.device_id === 'new'), false);
   });
 
   it('a push to three devices of two users lands in three inboxes, each with its service part', async () => {

@@ -70,7 +70,7 @@ export async function register(call: AppCall, input: Static<typeof RegisterParam
 
 /** POST /v2/push/deregister: removes the token; the bare number of tokens removed (0 or 1). */
 export async function deregister(call: AppCall, input: Static<typeof DeregisterParams>): Promise<number> {
-  return store.deleteToken(call.platform.db, call.app.id, checkUuid(input.uuid), input.device_id, pushType(input.push_type));
+  return store.deleteToken(call.platform.db, call.app.id, checkUuid(input.uuid), input.device_id, pushType(input.push_type), call.platform.clock.now());
 }
 
 function uuidList(text: string, name: string): string[] {

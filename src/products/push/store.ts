@@ -34,15 +34,17 @@ export async function upsertToken(db: Kysely<DB>, row: TokenRow): Promise<void> 
     .execute();
 }
 
-export async function deleteToken(db: Kysely<DB>, appId: number, uuid: string, deviceId: string, pushType: string): Promise<number> {
-  const res = await db
+/** Removes a token; the number of live ones removed (an expired token is gone already: 0). */
+export async function deleteToken(db: Kysely<DB>, appId: number, uuid: string, deviceId: string, pushType: string, now: number): Promise<number> {
+  const removed = await db
     .deleteFrom('push_tokens')
     .where('app_id', '=', appId)
     .where('uuid', '=', uuid)
     .where('device_id', '=', deviceId)
     .where('push_type', '=', pushType as TokenRow['push_type'])
-    .executeTakeFirst();
-  return Number(res.numDeletedRows);
+    .returning('expires_at')
+    .execute();
+  return removed.filter((r) => r.expires_at === null || Number(r.expires_at) > now).length;
 }
 
 /** The live tokens of these users (expired ones are gone for the API), oldest registration first. */
