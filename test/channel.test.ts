@@ -224,6 +224,18 @@ forEachStore('Kakao Talk Channel: customer files', (h) => {
       msg: 'file_name "VIP" is already used by a customer file of channel(_frxjem).',
       code: -817,
     });
+    // 1 to 50 characters (not UTF-16 units): an empty name is -817, as one over 50.
+    exact(await create(app.admin_key, { channel_public_id: '_frxjem', file_name: '', schema: { a: 'string' } }), 400, {
+      msg: 'file_name "" is not allowed: 1 to 50 characters, no control characters.',
+      code: -817,
+    });
+    const emoji = '🎉'.repeat(50);
+    const created = await create(app.admin_key, { channel_public_id: '_frxjem', file_name: emoji, schema: { a: 'string' } });
+    assert.equal(created.statusCode, 200, created.body);
+    exact(await create(app.admin_key, { channel_public_id: '_frxjem', file_name: `${emoji}a`, schema: { a: 'string' } }), 400, {
+      msg: `file_name "${emoji}a" is not allowed: 1 to 50 characters, no control characters.`,
+      code: -817,
+    });
     exact(await create(app.admin_key, { channel_public_id: '_frxjem', file_name: 'b', schema: { a: 'date' } }), 400, { msg: 'invalid schema.a: Expected union value.', code: -2 });
     exact(await create(app.admin_key, { channel_public_id: '_frxjem', schema: { a: 'string' } }), 400, { msg: 'file_name is required.', code: -2 });
     exact(await create(app.admin_key, 'channel_public_id=_frxjem&file_name=x'), 400, {
@@ -238,7 +250,8 @@ forEachStore('Kakao Talk Channel: customer files', (h) => {
       msg: `This api is not allowed by using app_key(${app.javascript_key}).`,
       code: -3,
     });
-    for (let i = 2; i <= 30; i++) assert.equal((await create(app.admin_key, { channel_public_id: '_frxjem', file_name: `file ${i}`, schema: { a: 'string' } })).statusCode, 200);
+    // The emoji-named file above is the second.
+    for (let i = 3; i <= 30; i++) assert.equal((await create(app.admin_key, { channel_public_id: '_frxjem', file_name: `file ${i}`, schema: { a: 'string' } })).statusCode, 200);
     exact(await create(app.admin_key, { channel_public_id: '_frxjem', file_name: 'file 31', schema: { a: 'string' } }), 400, {
       msg: 'channel(_frxjem) already has 30 customer files, the most it may have.',
       code: -818,

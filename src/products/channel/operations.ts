@@ -138,7 +138,7 @@ const UserId = Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum
 
 export const CreateFileBody = Type.Object({
   channel_public_id: PublicId,
-  file_name: Type.String({ minLength: 1 }),
+  file_name: Type.String(),
   schema: Type.Record(Type.String({ minLength: 1 }), FieldType, { minProperties: 1, maxProperties: SCHEMA_FIELDS_MAX }),
 });
 export const UpdateUsersBody = Type.Object({
@@ -174,7 +174,8 @@ export async function createFile(call: AppCall, body: Static<typeof CreateFileBo
   const channel = await fileChannel(call, body.channel_public_id);
   const name = body.file_name.trim();
   // eslint-disable-next-line no-control-regex
-  if (!name || name.length > FILE_NAME_MAX || /[\u0000-\u001f\u007f]/.test(name)) {
+  // Characters, not UTF-16 units: an emoji is one.
+  if (!name || [...name].length > FILE_NAME_MAX || /[\u0000-\u001f\u007f]/.test(name)) {
     throw new KakaoApiError(-817, `file_name "${body.file_name}" is not allowed: 1 to ${FILE_NAME_MAX} characters, no control characters.`, 400);
   }
   if (await store.findFileByName(db, channel.id, name)) throw new KakaoApiError(-817, `file_name "${name}" is already used by a customer file of channel(${channel.public_id}).`, 400);
