@@ -33,7 +33,8 @@ export async function callWebhook(platform: Platform, d: WebhookDelivery): Promi
   const params: Record<string, string> = { ...d.callbackArgs, CHAT_TYPE: d.chatType, HASH_CHAT_ID: d.hashChatId, TEMPLATE_ID: String(d.templateId) };
   const body = new URLSearchParams(params).toString();
   const id = resourceId();
-  let url = hook.url;
+  // A fragment is never sent (fetch drops it): a GET's parameters go in the query, before it.
+  let url = hook.url.split('#')[0];
   if (hook.method === 'GET') url += (url.includes('?') ? '&' : '?') + body;
   const calledAt = platform.clock.now();
   const started = performance.now();
