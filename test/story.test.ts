@@ -332,6 +332,26 @@ forEachStore('Kakao Story: profile, notes, my stories', (h) => {
     assert.deepEqual(seen.slice(17, 19), [high, low]);
   });
 
+  it('stories posted with the clock far ahead (2099 to 9999) can be read, listed in order and deleted', async () => {
+    const app = await storyApp(h);
+    const { person } = await storyUser(h, app);
+    const ids: string[] = [];
+    let token = '';
+    for (const now of ['2099-12-31T23:59:59.999Z', '2100-01-01T00:00:00.000Z', '2150-06-01T00:00:00.000Z', '9999-12-31T00:00:00.000Z']) {
+      await h.control('POST', '/clock', { now });
+      token = (await h.token(app, person)).access_token;
+      const res = await h.kapi('POST', '/v1/api/story/post/note', token, { content: now });
+      assert.equal(res.statusCode, 200, res.body);
+      ids.push(res.json().id);
+      assert.equal((await h.kapi('GET', '/v1/api/story/mystory', token, { id: res.json().id })).json().content, now);
+    }
+    const listed = (await h.kapi('GET', '/v1/api/story/mystories', token)).json().map((s: { id: string }) => s.id);
+    assert.deepEqual(listed, [...ids].reverse());
+    assert.equal((await h.kapi('DELETE', '/v1/api/story/delete/mystory', token, { id: ids[2] })).statusCode, 200);
+    assertApiError(await h.kapi('GET', '/v1/api/story/mystory', token, { id: ids[2] }), 400, -605);
+    await h.control('POST', '/clock', { offset_ms: 0 });
+  });
+
   it('the permalink page lists the person\'s public stories, however many private ones are newer', async () => {
     const app = await storyApp(h);
     const { token, person } = await storyUser(h, app, { nickname: 'Pages' });

@@ -38,9 +38,18 @@ function decodeBase62(text: string): number | undefined {
   return v;
 }
 
-/** Stories sort by `seq` (creation time with a random tiebreak), carried in the id. */
+/** From 2100 on, `seq` counts half-milliseconds (below). */
+const SEQ_COARSE_FROM_MS = Date.UTC(2100, 0, 1);
+
+/**
+ * Stories sort by `seq` (creation time with a random tiebreak), carried in the id (9 base-62
+ * characters) and exact as a JavaScript number. Milliseconds × 2048 would pass 2^53 in
+ * 2109, and the platform clock goes to 9999: from 2100 on each millisecond takes 2 steps
+ * instead, which keeps the order and reaches 8.9 × 10^15 at the end of 9999.
+ */
 export function newSeq(nowMs: number): number {
-  return nowMs * 2048 + randomInt(2048);
+  if (nowMs < SEQ_COARSE_FROM_MS) return nowMs * 2048 + randomInt(2048);
+  return SEQ_COARSE_FROM_MS * 2048 + (nowMs - SEQ_COARSE_FROM_MS) * 2 + randomInt(2);
 }
 
 /** The 11-character second half of a story id: 9 characters of `seq`, 2 random. */
