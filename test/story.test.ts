@@ -2,7 +2,8 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertApiError, forEachStore } from './helpers/harness.js';
 import { STORY_ID, storyApp, storyUser } from './fixtures/story.js';
-import { activityId } from '../src/products/story/store.js';
+import { activityId, newSeq } from '../src/products/story/store.js';
+import { CLOCK_MAX_MS } from '../src/core/clock.js';
 
 const JSON_TYPE = 'application/json;charset=UTF-8';
 
@@ -337,7 +338,8 @@ forEachStore('Kakao Story: profile, notes, my stories', (h) => {
     const { person } = await storyUser(h, app);
     const ids: string[] = [];
     let token = '';
-    for (const now of ['2099-12-31T23:59:59.999Z', '2100-01-01T00:00:00.000Z', '2150-06-01T00:00:00.000Z', '9999-12-31T00:00:00.000Z']) {
+    // (The clock runs on after each setting: a minute apart on either side of 2100.)
+    for (const now of ['2099-12-31T23:59:00.000Z', '2100-01-01T00:01:00.000Z', '2150-06-01T00:00:00.000Z', '9999-12-31T00:00:00.000Z']) {
       await h.control('POST', '/clock', { now });
       token = (await h.token(app, person)).access_token;
       const res = await h.kapi('POST', '/v1/api/story/post/note', token, { content: now });
@@ -350,6 +352,10 @@ forEachStore('Kakao Story: profile, notes, my stories', (h) => {
     assert.equal((await h.kapi('DELETE', '/v1/api/story/delete/mystory', token, { id: ids[2] })).statusCode, 200);
     assertApiError(await h.kapi('GET', '/v1/api/story/mystory', token, { id: ids[2] }), 400, -605);
     await h.control('POST', '/clock', { offset_ms: 0 });
+    // Across 2100 the position keeps its order, and at the clock's end it is still exact.
+    const t0 = Date.UTC(2100, 0, 1);
+    for (let i = 0; i < 200; i++) assert.ok(newSeq(t0 - 1) < newSeq(t0) && newSeq(t0) < newSeq(t0 + 1));
+    assert.ok(newSeq(CLOCK_MAX_MS) <= Number.MAX_SAFE_INTEGER);
   });
 
   it('the permalink page lists the person\'s public stories, however many private ones are newer', async () => {
