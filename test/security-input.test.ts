@@ -302,6 +302,33 @@ forEachStore('Security: the clock (issue 14 item 10)', (h) => {
     }
   });
 
+  it('a state document\'s JSON columns must hold JSON objects or arrays: text there is refused, nothing is written, and every read keeps answering', async () => {
+    const app = await h.createApp({ name: 'Kept' });
+    const person = await h.createAccount();
+    for (const [table, row, field] of [
+      ['app_users', { app_id: app.id, account_id: person.id, properties: 'x' }, 'properties'],
+      ['talk_templates', { id: 778, app_id: app.id, name: 't', object_type: 'text', template: 'oops', created_at: 0, updated_at: 0 }, 'template'],
+    ] as const) {
+      const res = await h.inject({ method: 'POST', url: '/_kapibara/v1/state', payload: { version: 1, [table]: [row] } });
+      assert.equal(res.statusCode, 400, res.body);
+      assert.equal(res.json().error, `${table}[0].${field}: expected a JSON object or array, got "${row[field]}"`);
+    }
+    assert.equal((await h.inject({ method: 'GET', url: '/_kapibara/v1/state' })).statusCode, 200);
+    assert.equal((await h.inject({ method: 'GET', url: `/_kapibara/v1/apps/${app.id}/templates` })).statusCode, 200);
+  });
+
+  it('a state document\'s signing key or TLS certificate that cannot be used is refused (400), and a replace then changes nothing', async () => {
+    const app = await h.createApp({ name: 'Survivor' });
+    const jwks = (await h.inject({ method: 'GET', url: '/.well-known/jwks.json' })).body;
+    for (const [key, value] of [['signing_key', 'garbage'], ['signing_key', '{"kty":"RSA"}'], ['tls_certificate', 'garbage']]) {
+      const res = await h.inject({ method: 'PUT', url: '/_kapibara/v1/state', payload: { version: 1, settings: [{ key, value }] } });
+      assert.equal(res.statusCode, 400, res.body);
+      assert.match(res.json().error, new RegExp(`^settings\\[0\\]\\.value: ${key}`));
+      assert.deepEqual((await h.control('GET', '/apps')).map((a: { id: number }) => a.id), [app.id]);
+    }
+    assert.equal((await h.inject({ method: 'GET', url: '/.well-known/jwks.json' })).body, jwks);
+  });
+
   it('a state document cannot carry an unformattable clock offset', async () => {
     const res = await h.inject({
       method: 'PUT',

@@ -8,6 +8,25 @@ import type { DB } from '../db/schema.js';
  * so tokens stay verifiable across restarts and across instances sharing PostgreSQL. The
  * key is read with node:crypto; jose is loaded when the first token is signed or verified.
  */
+/** Why a stored `signing_key` setting cannot sign ID tokens (undefined: it can). */
+export function signingKeyProblem(value: string): string | undefined {
+  let jwk: JWK;
+  try {
+    jwk = JSON.parse(value) as JWK;
+  } catch {
+    return 'signing_key is not JSON (an RSA private key as a JWK)';
+  }
+  if (typeof jwk !== 'object' || jwk === null || jwk.kty !== 'RSA' || typeof jwk.kid !== 'string' || typeof jwk.d !== 'string') {
+    return 'signing_key must be an RSA private key as a JWK, with "kid"';
+  }
+  try {
+    createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
+  } catch (err) {
+    return `signing_key is not a usable RSA private key: ${(err as Error).message}`;
+  }
+  return undefined;
+}
+
 export class SigningKeys {
   private constructor(
     private readonly privateKey: KeyObject,

@@ -1,6 +1,6 @@
 import type { Server } from 'node:https';
 import { createRequire } from 'node:module';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -49,6 +49,26 @@ export async function loadTlsMaterial(db: Kysely<DB>, now = Date.now()): Promise
 function coversHostNames(cert: string): boolean {
   const x509 = new X509Certificate(cert);
   return TLS_HOST_NAMES.every((name) => x509.checkHost(name) !== undefined);
+}
+
+/** Why a stored `tls_certificate` setting cannot be served (undefined: it can). */
+export function tlsMaterialProblem(value: string): string | undefined {
+  let material: Partial<TlsMaterial>;
+  try {
+    material = JSON.parse(value) as Partial<TlsMaterial>;
+  } catch {
+    return 'tls_certificate is not JSON ({ "cert": PEM, "key": PEM })';
+  }
+  if (typeof material !== 'object' || material === null || typeof material.cert !== 'string' || typeof material.key !== 'string') {
+    return 'tls_certificate must be { "cert": PEM, "key": PEM }';
+  }
+  try {
+    const cert = new X509Certificate(material.cert);
+    if (!cert.checkPrivateKey(createPrivateKey(material.key))) return 'tls_certificate: the key is not the certificate\'s';
+  } catch (err) {
+    return `tls_certificate is not a usable certificate and key: ${(err as Error).message}`;
+  }
+  return undefined;
 }
 
 async function readStored(db: Kysely<DB>): Promise<TlsMaterial | undefined> {

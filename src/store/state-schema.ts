@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import type { TableSpec } from '../db/tables.js';
+import { signingKeyProblem } from '../core/keys.js';
+import { tlsMaterialProblem } from '../core/tls.js';
 import { StateFormatError, type StateDocument } from './state.js';
 
 /**
@@ -86,7 +88,9 @@ function typeProblem(column: Column, value: unknown): string | undefined {
     case 'binary':
       return typeof value === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(value) ? undefined : `expected a base64 string, got ${describe(value)}`;
     default:
-      return undefined;
+      // JSON columns hold structured data: an object or an array (text there would be
+      // stored as it is and fail every later read of the row).
+      return typeof value === 'object' ? undefined : `expected a JSON object or array, got ${describe(value)}`;
   }
 }
 
@@ -123,6 +127,11 @@ export async function validateState(db: Kysely<DB>, tables: readonly TableSpec[]
         }
         const problem = typeProblem(column, value);
         if (problem) fail(`${at}.${field}`, problem);
+      }
+      // The server's identity: a key or certificate it cannot use would break every start.
+      if (key === 'settings' && typeof fields.value === 'string') {
+        const identity = fields.key === 'signing_key' ? signingKeyProblem(fields.value) : fields.key === 'tls_certificate' ? tlsMaterialProblem(fields.value) : undefined;
+        if (identity) fail(`${at}.value`, identity);
       }
       if (lenient === 'all') continue;
       for (const column of table!) {

@@ -168,7 +168,7 @@ async function importRow(db: Kysely<DB>, spec: TableSpec, input: Record<string, 
     row.scopes ??= {};
   }
   // A null JSON column is SQL NULL (an absent value), never the JSON text `null`.
-  for (const col of spec.json) if (row[col] !== undefined && row[col] !== null && typeof row[col] !== 'string') row[col] = JSON.stringify(row[col]);
+  for (const col of spec.json) if (row[col] !== undefined && row[col] !== null) row[col] = JSON.stringify(row[col]);
   for (const col of spec.binary ?? []) {
     if (typeof row[col] !== 'string') throw new StateFormatError(`${spec.name}.${col} must be a base64 string`);
     row[col] = Buffer.from(row[col] as string, 'base64');
