@@ -96,6 +96,29 @@ forEachStore('control plane', (h) => {
     assert.equal(badRow.statusCode, 400);
   });
 
+  it('an app key is unique across every key of every app: 409 on create and change, 400 on import, and the older app keeps its key', async () => {
+    const first = await h.createApp({ name: 'First' });
+    const taken = await h.inject({ method: 'POST', url: '/_kapibara/v1/apps', payload: { rest_api_key: first.admin_key } });
+    assert.deepEqual([taken.statusCode, taken.json()], [409, { error: `app: duplicate key: ${first.admin_key} is already a key of app ${first.id}` }]);
+    const second = await h.createApp({ name: 'Second' });
+    const changed = await h.inject({ method: 'PATCH', url: `/_kapibara/v1/apps/${second.id}`, payload: { javascript_key: first.rest_api_key } });
+    assert.equal(changed.statusCode, 409, changed.body);
+    const twice = await h.inject({ method: 'POST', url: '/_kapibara/v1/apps', payload: { rest_api_key: 'a'.repeat(32), admin_key: 'a'.repeat(32) } });
+    assert.equal(twice.statusCode, 409, twice.body);
+    // The same key again in its own column is fine (a PATCH that repeats it).
+    assert.equal((await h.inject({ method: 'PATCH', url: `/_kapibara/v1/apps/${second.id}`, payload: { admin_key: second.admin_key } })).statusCode, 200);
+    const imported = await h.inject({ method: 'POST', url: '/_kapibara/v1/state', payload: { version: 1, apps: [{ id: 6001, name: 'Clash', rest_api_key: first.admin_key }] } });
+    assert.equal(imported.statusCode, 400, imported.body);
+    assert.match(imported.json().error, /^apps\[0\]: duplicate key/);
+    const full = (await h.control('GET', '/state')).apps.find((a: { id: number }) => a.id === second.id);
+    const clash = await h.inject({ method: 'POST', url: '/_kapibara/v1/state', payload: { version: 1, apps: [{ ...full, id: 6002, rest_api_key: 'b'.repeat(32), native_key: 'c'.repeat(32), javascript_key: 'd'.repeat(32), admin_key: first.native_key }] } });
+    assert.equal(clash.statusCode, 400, clash.body);
+    assert.match(clash.json().error, /the key .* is used twice/);
+    assert.deepEqual((await h.control('GET', '/apps')).map((a: { id: number }) => a.id), [first.id, second.id]);
+    const admin = await h.kapiKey('GET', '/v1/user/ids', first.admin_key);
+    assert.equal(admin.statusCode, 200, admin.body);
+  });
+
   it('replacing the state with a document that fails changes nothing', async () => {
     const app = await h.createApp({ name: 'Survivor' });
     const res = await h.inject({

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { ControlError } from '../core/errors.js';
 import type { Account, App } from '../core/model.js';
-import { findAppById } from '../store/apps.js';
+import { AppKeyTaken, findAppById } from '../store/apps.js';
 import { findAccountById } from '../store/accounts.js';
 
 /** The app a control-plane path names, or 404 `{error}`. Shared by every product's control routes. */
@@ -25,6 +25,7 @@ export async function uniquely<T>(what: string, fn: () => Promise<T>): Promise<T
     return await fn();
   } catch (err) {
     const msg = String((err as Error).message ?? err);
+    if (err instanceof AppKeyTaken) throw new ControlError(409, `${what}: ${msg}`);
     if (/unique|duplicate/i.test(msg)) throw new ControlError(409, `${what} already exists (a key, id or email is taken)`);
     throw err;
   }

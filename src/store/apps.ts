@@ -122,6 +122,42 @@ function columns(input: AppInput): Partial<Selectable<AppsTable>> {
   return out;
 }
 
+const KEY_COLUMNS = ['rest_api_key', 'native_key', 'javascript_key', 'admin_key'] as const;
+
+/**
+ * A key is found by its value alone (findAppByKey), so it must be no other key anywhere: not
+ * another app's of any kind, not another of the same app's. The database only keeps each
+ * column unique. Throws an error the control plane answers with 409.
+ */
+async function checkKeysFree(db: Kysely<DB>, keys: string[], appId: number | undefined): Promise<void> {
+  if (new Set(keys).size !== keys.length) throw new AppKeyTaken('an app\'s four keys must differ (duplicate key)');
+  const taken = await db
+    .selectFrom('apps')
+    .select(['id', ...KEY_COLUMNS])
+    .where((eb) => eb.or(KEY_COLUMNS.map((c) => eb(c, 'in', keys))))
+    .execute();
+  for (const row of taken) {
+    if (row.id === appId) continue;
+    const key = keys.find((k) => KEY_COLUMNS.some((c) => row[c] === k));
+    throw new AppKeyTaken(`duplicate key: ${key} is already a key of app ${row.id}`);
+  }
+}
+
+export class AppKeyTaken extends Error {}
+
+/** Keys used twice across all apps (any column), after an import: the first one, if any. */
+export async function firstSharedKey(db: Kysely<DB>): Promise<string | undefined> {
+  const rows = await db.selectFrom('apps').select(KEY_COLUMNS).execute();
+  const seen = new Set<string>();
+  for (const row of rows) {
+    for (const c of KEY_COLUMNS) {
+      if (seen.has(row[c])) return row[c];
+      seen.add(row[c]);
+    }
+  }
+  return undefined;
+}
+
 export async function createApp(db: Kysely<DB>, input: AppInput, now: number): Promise<App> {
   if (input.id !== undefined) await issueIdsAbove(db, 'app', input.id);
   const row: Selectable<AppsTable> = {
@@ -144,12 +180,17 @@ export async function createApp(db: Kysely<DB>, input: AppInput, now: number): P
     created_at: now,
     ...columns(input),
   };
+  await checkKeysFree(db, KEY_COLUMNS.map((c) => row[c]), undefined);
   await db.insertInto('apps').values(row).execute();
   return toApp(row);
 }
 
 export async function updateApp(db: Kysely<DB>, id: number, input: AppInput): Promise<App | undefined> {
   const set = columns(input);
+  if (KEY_COLUMNS.some((c) => set[c] !== undefined)) {
+    const current = await db.selectFrom('apps').select(KEY_COLUMNS).where('id', '=', id).executeTakeFirst();
+    if (current) await checkKeysFree(db, KEY_COLUMNS.map((c) => set[c] ?? current[c]), id);
+  }
   if (Object.keys(set).length > 0) await db.updateTable('apps').set(set).where('id', '=', id).execute();
   return findAppById(db, id);
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import { type AppJson, appInputFromJson, createApp } from './apps.js';
+import { type AppJson, AppKeyTaken, appInputFromJson, createApp, firstSharedKey } from './apps.js';
 import { type AccountJson, accountInputFromJson, createAccount } from './accounts.js';
 import { randomToken } from '../core/ids.js';
 import { issueIdsAbove, newId, sequenceAbove } from '../db/ids.js';
@@ -92,6 +92,7 @@ export async function importState(
           await importRow(tx, spec, input, now);
         } catch (err) {
           if (err instanceof StateFormatError) throw err;
+          if (err instanceof AppKeyTaken) throw new StateFormatError(`${options.source ? `${options.source}: ` : ''}${spec.name}[${i}]: ${err.message}`);
           throw explainImportError(err, spec.name, i, input, options.source);
         }
         options.progress?.(++done, total);
@@ -99,6 +100,9 @@ export async function importState(
       counts[spec.name] = rows.length;
     }
     await issueIdsAboveImported(tx, tables, doc);
+    // A key is found by its value alone: imported apps may not share one with any app.
+    const shared = await firstSharedKey(tx);
+    if (shared !== undefined) throw new StateFormatError(`${options.source ? `${options.source}: ` : ''}apps: the key ${shared} is used twice (each app key, of any kind, must be unique)`);
   });
   return counts;
 }
