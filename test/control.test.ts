@@ -119,6 +119,16 @@ forEachStore('control plane', (h) => {
     assert.equal(admin.statusCode, 200, admin.body);
   });
 
+  it('PUT /state takes back an export larger than other bodies may be (12 MB)', async () => {
+    await h.inject({ method: 'POST', url: '/_kapibara/v1/state', payload: { version: 1, settings: [{ key: 'bulk', value: 'x'.repeat(13 * 1024 * 1024) }] } });
+    const exported = await h.inject({ method: 'GET', url: '/_kapibara/v1/state' });
+    assert.ok(exported.body.length > 13 * 1024 * 1024);
+    const back = await h.inject({ method: 'PUT', url: '/_kapibara/v1/state', headers: { 'content-type': 'application/json' }, payload: exported.body });
+    assert.equal(back.statusCode, 200, back.body.slice(0, 200));
+    const other = await h.inject({ method: 'POST', url: '/_kapibara/v1/apps', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ name: 'x'.repeat(13 * 1024 * 1024) }) });
+    assert.equal(other.statusCode, 413);
+  });
+
   it('replacing the state with a document that fails changes nothing', async () => {
     const app = await h.createApp({ name: 'Survivor' });
     const res = await h.inject({

@@ -17,6 +17,12 @@ import requestsRoutes from './requests.js';
 import { Id, LIMITS as L, Text } from './limits.js';
 
 /**
+ * A state document's size limit (other bodies keep the server's 12 MB): below the longest
+ * string V8 holds (2^29 characters), which the JSON text must be.
+ */
+export const STATE_BODY_LIMIT = 500 * 1024 * 1024;
+
+/**
  * The control plane: what tests and the console use to set up and inspect the platform.
  * JSON in and out, snake_case fields in the same shape as the state format
  * (docs/control-plane.md). Errors are `{ "error": "…" }`.
@@ -321,8 +327,9 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
 
   // Whole state
   app.get('/state', {}, async () => exportState(app.platform.db, app.platform.tables));
-  app.put('/state', {}, async (req) => ({ imported: await importDoc(req.body as StateDocument, true) }));
-  app.post('/state', {}, async (req) => ({ imported: await importDoc(req.body as StateDocument, false) }));
+  // An export carries every uploaded image (base64): what GET /state answered, PUT takes back.
+  app.put('/state', { bodyLimit: STATE_BODY_LIMIT }, async (req) => ({ imported: await importDoc(req.body as StateDocument, true) }));
+  app.post('/state', { bodyLimit: STATE_BODY_LIMIT }, async (req) => ({ imported: await importDoc(req.body as StateDocument, false) }));
   app.post('/reset', {}, async () => {
     await resetState(app.platform.db, app.platform.tables);
     app.platform.store.registry.clear();
