@@ -129,6 +129,30 @@ forEachStore('control plane', (h) => {
     assert.equal(other.statusCode, 413);
   });
 
+  it('state rows are held to the control plane\'s rules for the same fields; nothing is written when one fails', async () => {
+    const app = await h.createApp({ name: 'Rules' });
+    const person = await h.createAccount();
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ apps: [{ id: 5001, redirect_uris: Array.from({ length: 11 }, (_, i) => `http://localhost/${i}`) }] }, /^apps\[0\]\.redirect_uris: /],
+      [{ apps: [{ id: 5002, consent_items: { profile_nickname: 'maybe' } }] }, /^apps\[0\]\.consent_items: /],
+      [{ apps: [{ id: -8 }] }, /^apps\[0\]\.id: /],
+      [{ accounts: [{ id: 7001, gender: 'other' }] }, /^accounts\[0\]\.gender: /],
+      [{ accounts: [{ id: 7002, birthday: 'abcd' }] }, /^accounts\[0\]\.birthday: /],
+      [{ accounts: [{ id: -7 }] }, /^accounts\[0\]\.id: /],
+      [{ app_users: [{ app_id: app.id, account_id: person.id, properties: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, 'v'])) }] }, /^app_users\[0\]\.properties: /],
+      [{ app_users: [{ app_id: app.id, account_id: person.id, properties: { ['k'.repeat(65)]: 'v' } }] }, /^app_users\[0\]\.properties: property name/],
+    ];
+    for (const [doc, error] of cases) {
+      const res = await h.inject({ method: 'POST', url: '/_kapibara/v1/state', payload: { version: 1, ...doc } });
+      assert.equal(res.statusCode, 400, JSON.stringify(doc).slice(0, 100));
+      assert.match(res.json().error, error);
+    }
+    assert.deepEqual((await h.control('GET', '/apps')).map((a: { id: number }) => a.id), [app.id]);
+    // The control plane's own link route holds property names to 64 characters too.
+    const link = await h.inject({ method: 'PUT', url: `/_kapibara/v1/apps/${app.id}/users/${person.id}`, payload: { properties: { ['k'.repeat(65)]: 'v' } } });
+    assert.equal(link.statusCode, 400, link.body);
+  });
+
   it('replacing the state with a document that fails changes nothing', async () => {
     const app = await h.createApp({ name: 'Survivor' });
     const res = await h.inject({

@@ -433,7 +433,7 @@ forEachStore('Security: control-plane field limits (issue 14 item 14)', (h) => {
     await refused('PUT', `/accounts/${person.id}/story-profile`, { bg_image_url: long(2049) }, /bg_image_url/);
     await refused('POST', `/apps/${app.id}/templates`, { name: long(101), template: { object_type: 'text', text: 'x', link: {} } }, /name/);
     await refused('POST', `/apps/${app.id}/templates`, { template: { object_type: 'text', text: long(10_000), link: { web_url: 'http://localhost:3000' } } }, /template/);
-    await refused('PUT', '/state', { version: 1, accounts: [{ nickname: long(51) }] }, /accounts.nickname/);
+    await refused('PUT', '/state', { version: 1, accounts: [{ nickname: long(51) }] }, /accounts\[0\]\.nickname/);
 
     const stored = await h.store.db.selectFrom('accounts').select(({ fn }) => fn.max(fn('length', ['nickname'])).as('longest')).executeTakeFirstOrThrow();
     assert.ok(Number(stored.longest) <= 50, `longest stored nickname: ${stored.longest}`);

@@ -93,6 +93,8 @@ const COLUMN_LIMITS: Record<string, Record<string, number>> = {
   talk_multi_profiles: { nickname: LIMITS.nickname, profile_image_url: LIMITS.url, thumbnail_image_url: LIMITS.url },
   story_profiles: { nickname: LIMITS.nickname, profile_image_url: LIMITS.url, thumbnail_url: LIMITS.url, bg_image_url: LIMITS.url },
   talk_templates: { name: LIMITS.templateName },
+  // Kakao's limit on a story's text, as the API and the control plane hold it.
+  stories: { content: 2048 },
 };
 
 /** The first column of `row` longer than its limit, as a message; undefined when all fit. */

@@ -15,6 +15,9 @@ import { grantConsent } from '../store/grants.js';
 import { SigningKeys } from '../core/keys.js';
 import requestsRoutes from './requests.js';
 import { Id, LIMITS as L, Text } from './limits.js';
+import { AppBody, AccountBody, LinkProperties, OptBool, Scopes } from './bodies.js';
+
+export { AppBody, AccountBody } from './bodies.js';
 
 /**
  * A state document's size limit (other bodies keep the server's 12 MB): below the longest
@@ -29,67 +32,11 @@ export const STATE_BODY_LIMIT = 500 * 1024 * 1024;
  */
 export const CONTROL_PREFIX = '/_kapibara/v1';
 
-const OptText = (max: number) => Type.Optional(Type.Union([Text(max), Type.Null()]));
-const Urls = Type.Array(Text(L.url), { maxItems: L.urlsPerApp });
-const Scopes = Type.Array(Text(L.scope), { maxItems: L.scopesPerRequest });
-const OptBool = Type.Optional(Type.Boolean());
-const ConsentSetting = Type.Union([Type.Literal('required'), Type.Literal('optional'), Type.Literal('disabled')]);
-
-export const AppBody = Type.Object(
-  {
-    id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
-    name: Type.Optional(Text(L.appName)),
-    rest_api_key: Type.Optional(Text(L.appKey)),
-    native_key: Type.Optional(Text(L.appKey)),
-    javascript_key: Type.Optional(Text(L.appKey)),
-    admin_key: Type.Optional(Text(L.appKey)),
-    client_secret: OptText(L.clientSecret),
-    redirect_uris: Type.Optional(Urls),
-    logout_redirect_uris: Type.Optional(Urls),
-    web_domains: Type.Optional(Urls),
-    consent_items: Type.Optional(Type.Record(Text(L.scope), ConsentSetting, { maxProperties: L.consentItems })),
-    service_terms: Type.Optional(
-      Type.Array(
-        Type.Object({ tag: Text(L.termTag), title: Type.Optional(Text(L.termTitle)), required: OptBool, revocable: OptBool }),
-        { maxItems: L.serviceTerms },
-      ),
-    ),
-    user_property_keys: Type.Optional(Type.Array(Text(L.propertyKey), { maxItems: L.userPropertyKeys })),
-    login_enabled: OptBool,
-    oidc_enabled: OptBool,
-    manual_signup: OptBool,
-  },
-  { additionalProperties: false },
-);
-
-export const AccountBody = Type.Object(
-  {
-    id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
-    email: Type.Optional(Text(L.email)),
-    password: Type.Optional(Text(L.password)),
-    nickname: Type.Optional(Text(L.nickname)),
-    profile_image_url: OptText(L.url),
-    thumbnail_image_url: OptText(L.url),
-    name: OptText(L.personName),
-    gender: Type.Optional(Type.Union([Type.Literal('female'), Type.Literal('male'), Type.Null()])),
-    birthyear: Type.Optional(Type.Union([Type.String({ pattern: '^\\d{4}$' }), Type.Null()])),
-    birthday: Type.Optional(Type.Union([Type.String({ pattern: '^\\d{4}$' }), Type.Null()])),
-    birthday_type: Type.Optional(Type.Union([Type.Literal('SOLAR'), Type.Literal('LUNAR'), Type.Null()])),
-    is_leap_month: OptBool,
-    phone_number: OptText(L.phoneNumber),
-    is_korean: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
-    email_verified: OptBool,
-    talk_user: OptBool,
-    story_user: OptBool,
-  },
-  { additionalProperties: false },
-);
-
 const LinkBody = Type.Object(
   {
     scopes: Type.Optional(Scopes),
     terms: Type.Optional(Type.Array(Text(L.termTag), { maxItems: L.serviceTerms })),
-    properties: Type.Optional(Type.Record(Text(L.propertyKey), Text(L.propertyValue), { maxProperties: L.userPropertyKeys + 3 })),
+    properties: Type.Optional(LinkProperties),
     signed_up: OptBool,
     /** Replace the agreed scopes instead of adding to them. */
     replace: OptBool,

@@ -1,6 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
+import type { TObject, TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { TableSpec } from '../db/tables.js';
+import { AccountBody, AppBody, LinkProperties, badPropertyKey } from '../control/bodies.js';
 import { signingKeyProblem } from '../core/keys.js';
 import { tlsMaterialProblem } from '../core/tls.js';
 import { StateFormatError, type StateDocument } from './state.js';
@@ -94,6 +97,39 @@ function typeProblem(column: Column, value: unknown): string | undefined {
   }
 }
 
+/**
+ * Rows of the tables the control plane writes field by field are held to its fields' rules
+ * (control/bodies.ts: lengths, list sizes, enums, patterns, id ranges). Booleans are left
+ * out (a row may write them 0/1), and so is a password (a row may carry its hash).
+ */
+const ROW_FIELDS: Record<string, Record<string, TSchema>> = {
+  apps: fieldsOf(AppBody, ['login_enabled', 'oidc_enabled', 'manual_signup']),
+  accounts: fieldsOf(AccountBody, ['password', 'is_leap_month', 'is_korean', 'email_verified', 'talk_user', 'story_user']),
+  app_users: { properties: LinkProperties },
+};
+
+function fieldsOf(body: TObject, skip: string[]): Record<string, TSchema> {
+  return Object.fromEntries(Object.entries(body.properties).filter(([k]) => !skip.includes(k)));
+}
+
+const rowFieldChecks = new Map<TSchema, ReturnType<typeof TypeCompiler.Compile>>();
+
+function fieldProblem(table: string, field: string, value: unknown): string | undefined {
+  const schema = ROW_FIELDS[table]?.[field];
+  if (!schema || value === undefined) return undefined;
+  let check = rowFieldChecks.get(schema);
+  if (!check) rowFieldChecks.set(schema, (check = TypeCompiler.Compile(schema)));
+  if (!check.Check(value)) {
+    const first = check.Errors(value).First();
+    return `${first?.path ? `${first.path.slice(1).replace(/\//g, '.')}: ` : ''}${first?.message ?? 'not allowed'}`;
+  }
+  if (schema === LinkProperties) {
+    const key = badPropertyKey(value as Record<string, unknown>);
+    if (key !== undefined) return `property name "${key.slice(0, 40)}" must be 1 to 64 characters`;
+  }
+  return undefined;
+}
+
 /** Throws a StateFormatError naming the first problem; `source` names the document (a file). */
 export async function validateState(db: Kysely<DB>, tables: readonly TableSpec[], doc: unknown, source?: string): Promise<void> {
   const fail = (where: string, problem: string): never => {
@@ -125,7 +161,7 @@ export async function validateState(db: Kysely<DB>, tables: readonly TableSpec[]
           if (bad >= 0) fail(`${at}.scopes[${bad}]`, `expected a string, got ${describe(value[bad])}`);
           continue;
         }
-        const problem = typeProblem(column, value);
+        const problem = typeProblem(column, value) ?? fieldProblem(key, field, value);
         if (problem) fail(`${at}.${field}`, problem);
       }
       // The server's identity: a key or certificate it cannot use would break every start.
