@@ -153,6 +153,12 @@ forEachStore('control plane', (h) => {
     assert.equal(link.statusCode, 400, link.body);
   });
 
+  it('a row referring to a missing row names the field and the row it refers to, on both stores (docs/state-format.md)', async () => {
+    const person = await h.createAccount();
+    const res = await h.inject({ method: 'POST', url: '/_kapibara/v1/state', payload: { version: 1, app_users: [{ app_id: 5, account_id: person.id }] } });
+    assert.deepEqual([res.statusCode, res.json()], [400, { error: 'app_users[0].app_id: refers to apps 5, which does not exist' }]);
+  });
+
   it('replacing the state with a document that fails changes nothing', async () => {
     const app = await h.createApp({ name: 'Survivor' });
     const res = await h.inject({

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { type AppJson, AppKeyTaken, appInputFromJson, createApp, firstSharedKey } from './apps.js';
 import { type AccountJson, accountInputFromJson, createAccount } from './accounts.js';
@@ -93,6 +93,9 @@ export async function importState(
         } catch (err) {
           if (err instanceof StateFormatError) throw err;
           if (err instanceof AppKeyTaken) throw new StateFormatError(`${options.source ? `${options.source}: ` : ''}${spec.name}[${i}]: ${err.message}`);
+          // SQLite does not say which reference failed (PostgreSQL does): find it.
+          const missing = /FOREIGN KEY constraint failed/.test(String((err as Error)?.message)) ? await missingReference(tx, spec.name, input) : undefined;
+          if (missing) throw new StateFormatError(`${options.source ? `${options.source}: ` : ''}${spec.name}[${i}].${missing}`);
           throw explainImportError(err, spec.name, i, input, options.source);
         }
         options.progress?.(++done, total);
@@ -179,4 +182,20 @@ async function importRow(db: Kysely<DB>, spec: TableSpec, input: Record<string, 
   }
   for (const [k, v] of Object.entries(row)) if (typeof v === 'boolean') row[k] = v ? 1 : 0;
   await db.insertInto(spec.name as any).values(row).execute();
+}
+
+/** SQLite: the first reference of `row` to a row that does not exist, as `column: refers to …`. */
+async function missingReference(db: Kysely<DB>, table: string, row: Record<string, unknown>): Promise<string | undefined> {
+  const { rows } = await sql<{ table: string; from: string; to: string }>`SELECT "table", "from", "to" FROM pragma_foreign_key_list(${table})`.execute(db);
+  for (const fk of rows) {
+    const value = row[fk.from];
+    if (value === undefined || value === null) continue;
+    const found = await db
+      .selectFrom(fk.table as any)
+      .select(sql`1`.as('one'))
+      .where(sql.ref(fk.to), '=', value)
+      .executeTakeFirst();
+    if (!found) return `${fk.from}: refers to ${fk.table} ${String(value)}, which does not exist`;
+  }
+  return undefined;
 }
