@@ -159,6 +159,28 @@ forEachStore('control plane', (h) => {
     assert.deepEqual([res.statusCode, res.json()], [400, { error: 'app_users[0].app_id: refers to apps 5, which does not exist' }]);
   });
 
+  it('control-plane details: an unknown field is named, a bodiless POST is {}, and a DELETE of what is not there is a 404', async () => {
+    const typo = await h.inject({ method: 'POST', url: '/_kapibara/v1/apps', payload: { nmae: 'Shop' } });
+    assert.deepEqual([typo.statusCode, typo.json()], [400, { error: 'invalid body: unknown field "nmae"' }]);
+    const app = await h.createApp();
+    const person = await h.createAccount();
+    const bodiless = await h.inject({ method: 'POST', url: `/_kapibara/v1/apps/${app.id}/users/${person.id}/tokens`, headers: { 'x-kapibara-control': '1' } });
+    assert.equal(bodiless.statusCode, 200, bodiless.body);
+    assert.ok(bodiless.json().access_token);
+    const unlinked = await h.inject({ method: 'DELETE', url: `/_kapibara/v1/apps/${app.id}/users/${person.id}`, headers: { 'x-kapibara-control': '1' } });
+    assert.equal(unlinked.statusCode, 204);
+    const again = await h.inject({ method: 'DELETE', url: `/_kapibara/v1/apps/${app.id}/users/${person.id}`, headers: { 'x-kapibara-control': '1' } });
+    assert.deepEqual([again.statusCode, again.json()], [404, { error: `account ${person.id} is not linked to app ${app.id}` }]);
+    const noApp = await h.inject({ method: 'DELETE', url: `/_kapibara/v1/apps/999/users/${person.id}`, headers: { 'x-kapibara-control': '1' } });
+    assert.equal(noApp.statusCode, 404);
+    const friend = await h.createAccount();
+    await h.befriend(person, friend);
+    const body = { account_id: person.id, friend_account_id: friend.id };
+    assert.equal((await h.inject({ method: 'DELETE', url: '/_kapibara/v1/friendships', payload: body })).statusCode, 204);
+    const none = await h.inject({ method: 'DELETE', url: '/_kapibara/v1/friendships', payload: body });
+    assert.deepEqual([none.statusCode, none.json()], [404, { error: `accounts ${person.id} and ${friend.id} are not friends` }]);
+  });
+
   it('replacing the state with a document that fails changes nothing', async () => {
     const app = await h.createApp({ name: 'Survivor' });
     const res = await h.inject({

@@ -146,6 +146,11 @@ function checkOperator(req: FastifyRequest): void {
 export default async function controlRoutes(root: FastifyInstance, products: readonly Product[]): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('onRequest', async (req) => checkOperator(req));
+  // A bodiless POST, PUT or PATCH (sent with X-Kapibara-Control: 1, docs/control-plane.md)
+  // is an empty object: every field left out, as `{}` would say.
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined && (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH')) req.body = {};
+  });
   for (const product of products) if (product.control) await app.register(product.control);
   await app.register(requestsRoutes);
 
@@ -213,7 +218,8 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
     return reply.status(201).send({ account_id: a, friend_account_id: b });
   });
   app.delete('/friendships', { schema: { body: FriendshipBody } }, async (req, reply) => {
-    await removeFriendship(app.platform.db, req.body.account_id, req.body.friend_account_id);
+    const { account_id: a, friend_account_id: b } = req.body;
+    if (!(await removeFriendship(app.platform.db, a, b))) throw new ControlError(404, `accounts ${a} and ${b} are not friends`);
     return reply.status(204).send();
   });
   app.get('/accounts/:account_id/friends', { schema: { params: AccountIdParams } }, async (req) => {
@@ -246,7 +252,10 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
     return linkJson(link);
   });
   app.delete('/apps/:app_id/users/:account_id', { schema: { params: LinkParams } }, async (req, reply) => {
-    await deleteLink(app.platform.db, req.params.app_id, req.params.account_id);
+    const { app_id: appId, account_id: accountId } = req.params;
+    await mustApp(appId);
+    await mustAccount(accountId);
+    if (!(await deleteLink(app.platform.db, appId, accountId))) throw new ControlError(404, `account ${accountId} is not linked to app ${appId}`);
     return reply.status(204).send();
   });
 

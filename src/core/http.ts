@@ -45,7 +45,13 @@ function describe(fe: FastifyError, req: FastifyRequest, surface: Surface): stri
   }
   if (fe.validation) {
     return `invalid ${fe.validationContext ?? 'parameter'}: ${fe.validation
-      .map((v) => `${v.instancePath.replace(/^\//, '') || (v.params as { missingProperty?: string }).missingProperty || ''} ${v.message}`)
+      .map((v) => {
+        const params = v.params as { missingProperty?: string; additionalProperty?: string };
+        const path = v.instancePath.replace(/^\//, '').replaceAll('/', '.');
+        if (params.additionalProperty !== undefined) return `unknown field "${path ? `${path}.` : ''}${params.additionalProperty}"`;
+        const name = path || params.missingProperty || '';
+        return name ? `${name} ${v.message}` : `${v.message}`;
+      })
       .join(', ')}`;
   }
   return fe.message;

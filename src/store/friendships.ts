@@ -16,8 +16,9 @@ export async function addFriendship(db: Kysely<DB>, a: number, b: number, now: n
   }
 }
 
-export async function removeFriendship(db: Kysely<DB>, a: number, b: number): Promise<void> {
-  await db
+/** Removes both directions; whether there was a friendship to remove. */
+export async function removeFriendship(db: Kysely<DB>, a: number, b: number): Promise<boolean> {
+  const res = await db
     .deleteFrom('friendships')
     .where((eb) =>
       eb.or([
@@ -25,7 +26,8 @@ export async function removeFriendship(db: Kysely<DB>, a: number, b: number): Pr
         eb.and([eb('account_id', '=', b), eb('friend_account_id', '=', a)]),
       ]),
     )
-    .execute();
+    .executeTakeFirst();
+  return Number(res.numDeletedRows) > 0;
 }
 
 /** Whether `accountId` has `friendId` as a Kakao friend. */

@@ -90,12 +90,14 @@ export async function saveLink(db: Kysely<DB>, link: Link): Promise<void> {
 }
 
 /** Unlinking removes the connection, its properties and consents, and every token. */
-export async function deleteLink(db: Kysely<DB>, appId: number, accountId: number): Promise<void> {
-  await db.transaction().execute(async (tx) => {
+/** Unlinks (tokens, codes and the link); whether there was a link. */
+export async function deleteLink(db: Kysely<DB>, appId: number, accountId: number): Promise<boolean> {
+  return db.transaction().execute(async (tx) => {
     await tx.deleteFrom('access_tokens').where('app_id', '=', appId).where('account_id', '=', accountId).execute();
     await tx.deleteFrom('refresh_tokens').where('app_id', '=', appId).where('account_id', '=', accountId).execute();
     await tx.deleteFrom('auth_codes').where('app_id', '=', appId).where('account_id', '=', accountId).execute();
     await tx.deleteFrom('agts').where('app_id', '=', appId).where('account_id', '=', accountId).execute();
-    await tx.deleteFrom('app_users').where('app_id', '=', appId).where('account_id', '=', accountId).execute();
+    const removed = await tx.deleteFrom('app_users').where('app_id', '=', appId).where('account_id', '=', accountId).executeTakeFirst();
+    return Number(removed.numDeletedRows) > 0;
   });
 }
