@@ -5,6 +5,7 @@ import multipart from '@fastify/multipart';
 import type { Store, StoreOptions } from './db/index.js';
 import { Clock, storedClockOffset } from './core/clock.js';
 import { SigningKeys } from './core/keys.js';
+import { followStoredSettings } from './core/stored-settings.js';
 import { type Surface, type SurfacePrefix, clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './core/http.js';
 import { installValidation } from './core/validation.js';
 import { installJsonParsing } from './core/json.js';
@@ -114,6 +115,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     tables: stateTables(products),
   });
   if (!options.store) app.addHook('onClose', async () => store.close());
+  // Other instances on the same database may move the clock or import another key.
+  followStoredSettings(store, app.platform);
 
   installErrorHandling(app, phases, surfaces);
   installInspector(app, phases, store, surfaces, options.inspector);

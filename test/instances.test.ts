@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { buildApp } from '../src/app.js';
 import { openStore } from '../src/kapibara.js';
 import { STALE_AFTER_MS } from '../src/db/pg-changes.js';
@@ -123,5 +124,34 @@ describe('two instances on one PostgreSQL database', () => {
     assert.equal((await a.kapi('POST', '/v1/user/unlink', one.token)).statusCode, 200);
     await sleep(STALE_AFTER_MS);
     assert.equal((await b.kapi('GET', '/v2/user/me', one.token)).statusCode, 401);
+  });
+
+  it('the platform clock and the signing key follow a change made on another instance within the bound', async () => {
+    const app = await a.createApp();
+    const person = await a.createAccount();
+    const t = await a.token(app, person);
+    await b.store.settled();
+    assert.equal((await b.kapi('GET', '/v1/user/access_token_info', t.access_token)).statusCode, 200);
+    // The clock moved on A: the token has expired on B too, and B moves it on from there.
+    const start = (await a.control('GET', '/clock')).offset_ms as number;
+    await a.control('POST', '/clock', { advance_seconds: 86400 });
+    await sleep(STALE_AFTER_MS);
+    assert.equal((await b.control('GET', '/clock')).offset_ms, start + 86_400_000);
+    assert.equal((await b.kapi('GET', '/v1/user/access_token_info', t.access_token)).statusCode, 401);
+    await b.control('POST', '/clock', { advance_seconds: 3600 });
+    await sleep(STALE_AFTER_MS);
+    assert.equal((await a.control('GET', '/clock')).offset_ms, start + 90_000_000);
+    // Another signing key imported on A: B signs and publishes with it.
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'imported-key', alg: 'RS256', use: 'sig' };
+    const imported = await a.inject({ method: 'POST', url: '/_kapibara/v1/state', payload: { version: 1, settings: [{ key: 'signing_key', value: JSON.stringify(jwk) }] } });
+    assert.equal(imported.statusCode, 200, imported.body);
+    await sleep(STALE_AFTER_MS);
+    const keys = (await b.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json().keys;
+    assert.deepEqual(keys.map((k: { kid: string }) => k.kid), ['imported-key']);
+    // A reset on A puts B's clock back to real time.
+    await a.control('POST', '/reset');
+    await sleep(STALE_AFTER_MS);
+    assert.equal((await b.control('GET', '/clock')).offset_ms, 0);
   });
 });

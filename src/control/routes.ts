@@ -13,6 +13,7 @@ import { deleteLink, findLink, saveLink, type Link } from '../store/links.js';
 import { exportState, importState, resetState, StateFormatError, type StateDocument } from '../store/state.js';
 import { grantConsent } from '../store/grants.js';
 import { SigningKeys } from '../core/keys.js';
+import { applyStoredSettings } from '../core/stored-settings.js';
 import requestsRoutes from './requests.js';
 import { Id, LIMITS as L, Text } from './limits.js';
 import { AppBody, AccountBody, LinkProperties, OptBool, Scopes } from './bodies.js';
@@ -297,10 +298,10 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
     try {
       const counts = await importState(app.platform.db, app.platform.tables, doc, app.platform.clock.now(), { replace });
       app.platform.store.registry.clear();
-      // The document may carry another signing key and clock offset: use what is stored now.
+      // The document may carry another signing key and clock offset: use what is stored now
+      // (other instances on the same database do the same when told, core/stored-settings.ts).
       app.platform.keys = await SigningKeys.load(app.platform.db);
-      const offset = await app.platform.db.selectFrom('settings').select('value').where('key', '=', 'clock_offset_ms').executeTakeFirst();
-      app.platform.clock.setOffset(storedClockOffset(offset?.value) ?? 0);
+      await applyStoredSettings(app.platform);
       return counts;
     } catch (err) {
       if (err instanceof StateFormatError) throw new ControlError(400, err.message);

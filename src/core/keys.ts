@@ -50,6 +50,15 @@ export class SigningKeys {
       const stored = await db.selectFrom('settings').select('value').where('key', '=', 'signing_key').executeTakeFirstOrThrow();
       privateJwk = JSON.parse(stored.value);
     }
+    return SigningKeys.fromJwk(privateJwk);
+  }
+
+  /** The key a stored `signing_key` setting holds (checked by signingKeyProblem). */
+  static fromStored(value: string): SigningKeys {
+    return SigningKeys.fromJwk(JSON.parse(value) as JWK);
+  }
+
+  private static fromJwk(privateJwk: JWK): SigningKeys {
     const privateKey = createPrivateKey({ key: privateJwk as import('node:crypto').JsonWebKey, format: 'jwk' });
     const { kty, n, e, kid, alg, use } = privateJwk;
     return new SigningKeys(privateKey, { kty, n, e, kid, alg, use });

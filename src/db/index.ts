@@ -54,6 +54,11 @@ export interface Store {
   exclusively<T>(fn: () => Promise<T>): Promise<T>;
   /** Resolves once the change stamp reflects every write committed before the call, by any instance. */
   settled(): Promise<void>;
+  /**
+   * Calls `fn` when another instance sharing the store changes `table` (PostgreSQL; a
+   * SQLite file belongs to one process, whose own writes need no telling).
+   */
+  onTableChanged(table: string, fn: () => void): void;
   close(): Promise<void>;
 }
 
@@ -108,6 +113,7 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
         }
       },
       settled: () => stamps.settled(),
+      onTableChanged: (table, fn) => stamps.onTableChanged(table, fn),
       async close() {
         await stamps.close();
         await db.destroy();
@@ -141,6 +147,7 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
       logTables,
       exclusively: (fn) => fn(),
       settled: async () => {},
+      onTableChanged: () => {},
       async close() {
         clearTimeout(starting);
         await checkpointer?.stop();

@@ -28,6 +28,7 @@ export class PgChanges {
   private checking = false;
   private closed = false;
   private waiting: { after: number; resolve: () => void }[] = [];
+  private readonly watchers: { table: string; fn: () => void }[] = [];
 
   constructor(
     private readonly driver: typeof pg,
@@ -92,8 +93,10 @@ export class PgChanges {
 
   private async connect(): Promise<void> {
     const client = new this.driver.Client({ connectionString: this.connectionString });
-    client.on('notification', () => {
+    client.on('notification', (message) => {
       this.generation++;
+      // The payload names the table another instance wrote.
+      for (const w of this.watchers) if (w.table === message.payload) w.fn();
     });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
@@ -102,6 +105,13 @@ export class PgChanges {
     this.listener = client;
     this.generation++;
     this.confirmedAt = performance.now();
+    // Notifications sent while no connection listened are lost: every watcher looks again.
+    for (const w of this.watchers) w.fn();
+  }
+
+  /** Calls `fn` whenever another instance commits a change to `table` (and after a reconnection). */
+  onTableChanged(table: string, fn: () => void): void {
+    this.watchers.push({ table, fn });
   }
 
   private lost(client: pg.Client): void {
@@ -157,7 +167,7 @@ export async function installChangeTriggers(db: Kysely<any>, logTables: Readonly
   await sql
     .raw(
       `CREATE OR REPLACE FUNCTION kapibara_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN PERFORM pg_notify('${CHANNEL}', ''); RETURN NULL; END $$`,
+BEGIN PERFORM pg_notify('${CHANNEL}', TG_TABLE_NAME); RETURN NULL; END $$`,
     )
     .execute(db);
   const tables = await sql<{ name: string; has: boolean }>`
