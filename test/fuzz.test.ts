@@ -316,12 +316,14 @@ forEachStore('Fuzz: every route, malformed input (issue 14)', (h) => {
   const routed = new Map<string, { url?: string; surface?: string; seen?: string }>();
 
   before(async () => {
-    // A second app on the harness's store, with a hook that records the routing decision.
+    // A second app on the harness's store, with a hook that records the routing decision
+    // (onSend: it also runs for answers Kapibara's own onRequest steps give, which end the
+    // onRequest hooks).
     app = await buildApp({ store: h.store, clock: new Clock() });
-    app.addHook('onRequest', (req, _reply, done) => {
+    app.addHook('onSend', (req, _reply, payload, done) => {
       const id = req.headers['x-fuzz-id'];
-      if (typeof id === 'string') routed.set(id, { url: req.routeOptions.url, surface: req.routeOptions.config?.surface, seen: req.url });
-      done();
+      if (typeof id === 'string' && !routed.has(id)) routed.set(id, { url: req.routeOptions.url, surface: req.routeOptions.config?.surface, seen: req.url });
+      done(null, payload);
     });
     await app.ready();
   });

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { LightMyRequestResponse } from 'fastify';
 import { cookiesOf, csrfTokenOf, forEachStore, form, type Harness, type TestApp, type TestAccount } from './helpers/harness.js';
+import { storyApp, storyUser } from './fixtures/story.js';
 import { buildApp } from '../src/app.js';
 import { Clock } from '../src/core/clock.js';
 
@@ -327,6 +328,21 @@ forEachStore('Security: the clock (issue 14 item 10)', (h) => {
       assert.deepEqual((await h.control('GET', '/apps')).map((a: { id: number }) => a.id), [app.id]);
     }
     assert.equal((await h.inject({ method: 'GET', url: '/.well-known/jwks.json' })).body, jwks);
+  });
+
+  it('text holding a NUL character is a bad request in its surface\'s shape on both stores, never a 500 (PostgreSQL refuses it)', async () => {
+    const app = await storyApp(h);
+    const { token, person } = await storyUser(h, app);
+    const note = await h.kapi('POST', '/v1/api/story/post/note', token, { content: 'a\u0000b' });
+    assert.deepEqual([note.statusCode, note.json()], [400, { msg: 'invalid request: text may not contain the NUL character (U+0000, %00).', code: -2 }]);
+    const query = await h.inject({ method: 'GET', url: '/v1/api/story/mystory?id=a%00b', headers: { authorization: `Bearer ${token}` } });
+    assert.deepEqual([query.statusCode, query.json().code], [400, -2]);
+    const control = await h.inject({ method: 'PATCH', url: `/_kapibara/v1/accounts/${person.id}`, payload: { nickname: 'a\u0000b' } });
+    assert.deepEqual([control.statusCode, control.json()], [400, { error: 'invalid request: text may not contain the NUL character (U+0000, %00).' }]);
+    const authorize = await h.inject({ method: 'GET', url: `/oauth/authorize?client_id=${app.rest_api_key}&redirect_uri=${encodeURIComponent(app.redirect_uris[0])}&response_type=code&nonce=n%00n` });
+    assert.equal(authorize.statusCode, 400);
+    assert.match(String(authorize.headers['content-type']), /^text\/html/);
+    assert.equal((await h.control('GET', `/accounts/${person.id}`)).nickname, person.nickname);
   });
 
   it('a state document cannot carry an unformattable clock offset', async () => {

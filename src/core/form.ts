@@ -1,4 +1,5 @@
 import { unescape } from 'node:querystring';
+import { NUL_REFUSED } from './http.js';
 
 /**
  * `application/x-www-form-urlencoded` bodies (every kapi POST): fields by name, a repeated
@@ -9,6 +10,7 @@ import { unescape } from 'node:querystring';
  * fast-querystring's byte-by-byte decoder does.
  */
 export function parseForm(body: string): Record<string, string | string[]> {
+  if (body.includes('%00')) throw Object.assign(new Error(NUL_REFUSED), { statusCode: 400 });
   const fields: Record<string, string | string[]> = Object.create(null);
   const length = body.length;
   let start = 0;

@@ -23,6 +23,9 @@ declare module 'fastify' {
   }
 }
 
+/** The answer to text holding a NUL character (U+0000), which neither store may keep alike. */
+export const NUL_REFUSED = 'invalid request: text may not contain the NUL character (U+0000, %00).';
+
 /** Kakao writes JSON as `application/json;charset=UTF-8`. */
 export const JSON_TYPE = 'application/json;charset=UTF-8';
 export const HTML_TYPE = 'text/html; charset=utf-8';
@@ -60,6 +63,14 @@ function describe(fe: FastifyError, req: FastifyRequest, surface: Surface): stri
 /** The one place errors become responses; every other path throws typed errors. */
 export function installErrorHandling(app: FastifyInstance, phases: RequestPhases, prefixes: readonly SurfacePrefix[]): void {
   const surfaceOf = (req: FastifyRequest): Surface => req.routeOptions.config?.surface ?? surfaceForPath(prefixes, req.url);
+
+  // No text may hold a NUL character (PostgreSQL refuses it): a URL with one is a bad
+  // request on either store, in its surface's shape. Bodies: core/form.ts and core/json.ts.
+  phases.onArrival((req, reply) => {
+    if (!req.url.includes('%00')) return false;
+    sendClientError(reply, surfaceOf(req), 400, NUL_REFUSED);
+    return true;
+  });
 
   phases.onSending((_req, reply) => {
     const type = reply.getHeader('content-type');

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { NUL_REFUSED } from './http.js';
 
 /**
  * JSON nesting is bounded where JSON enters: request bodies and JSON inside form fields.
@@ -63,6 +64,8 @@ export function installJsonParsing(app: FastifyInstance): void {
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if ((body as string).trim() === '') return done(null, undefined);
+    // JSON writes a NUL only escaped; no text may hold one (core/http.ts).
+    if ((body as string).includes('\\u0000')) return done(Object.assign(new Error(NUL_REFUSED), { statusCode: 400 }), undefined);
     if (jsonTooDeep(body as string)) return done(tooDeepError(), undefined);
     return parse(req, body as string, done);
   });
