@@ -21,6 +21,19 @@ forEachStore('ids issued by the store', (h) => {
     assert.ok(app.id >= 10_000_000 && app.id < 100_000_000, `app id ${app.id}`);
   });
 
+  it('an issued id that another instance took first (its own id, written between the draw and the insert) is drawn again', async () => {
+    const before = await h.createAccount();
+    const app = await h.createApp();
+    // The next ids the store will issue, taken by rows written without moving it (as another
+    // instance's explicit-id insert does between this one's draw and insert).
+    await h.store.db.insertInto('accounts').values({ ...(await h.store.db.selectFrom('accounts').selectAll().where('id', '=', before.id).executeTakeFirstOrThrow()), id: before.id + 1, email: 'took@example.com' }).execute();
+    await h.store.db.insertInto('apps').values({ ...(await h.store.db.selectFrom('apps').selectAll().where('id', '=', app.id).executeTakeFirstOrThrow()), id: app.id + 1, rest_api_key: 'r'.repeat(32), native_key: 'n'.repeat(32), javascript_key: 'j'.repeat(32), admin_key: 'd'.repeat(32) }).execute();
+    const person = await h.createAccount();
+    assert.ok(person.id > before.id + 1, `${person.id}`);
+    const another = await h.createApp();
+    assert.ok(another.id > app.id + 1, `${another.id}`);
+  });
+
   it('an explicit id, and an imported state, move the issued ids past theirs', async () => {
     const high = 10_000_000_000 + 5_000_000;
     await h.control('POST', '/accounts', { id: high, nickname: 'Explicit' });

@@ -63,3 +63,25 @@ export async function sequenceAbove(db: Kysely<any>, sequence: string, max: numb
   // setval(…, v) makes the next nextval v + 1.
   await sql`SELECT setval(${sequence}::regclass, GREATEST(${max}::bigint, (SELECT last_value FROM ${sql.table(sequence)})))`.execute(db);
 }
+
+/** Whether `err` is a duplicate of `table`'s primary key (SQLite or PostgreSQL). */
+function duplicatePrimaryKey(err: unknown, table: string): boolean {
+  const e = err as { message?: string; code?: string; constraint?: string };
+  return (e?.code === '23505' && e.constraint === `${table}_pkey`) || new RegExp(`UNIQUE constraint failed: ${table}\\.id$`).test(e?.message ?? '');
+}
+
+/**
+ * Inserts with an issued id, drawn again when it meets a row that took it first: another
+ * instance that wrote an id of its own between this draw and this insert (its
+ * issueIdsAbove moves the issued ids past it, so the next draw cannot meet it again).
+ */
+export async function withIssuedId<T>(db: Kysely<any>, space: IdSpace, table: string, insert: (id: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const id = await newId(db, space);
+    try {
+      return await insert(id);
+    } catch (err) {
+      if (attempt >= 5 || !duplicatePrimaryKey(err, table)) throw err;
+    }
+  }
+}

@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { AccountsTable, DB } from '../db/schema.js';
 import type { Account } from '../core/model.js';
 import { passwordForStorage } from '../core/passwords.js';
-import { issueIdsAbove, newId } from '../db/ids.js';
+import { issueIdsAbove, withIssuedId } from '../db/ids.js';
 
 export type { Account };
 
@@ -103,9 +103,16 @@ function columns(input: AccountInput): Partial<Selectable<AccountsTable>> {
 }
 
 export async function createAccount(db: Kysely<DB>, input: AccountInput, now: number): Promise<Account> {
-  // An id given by the caller: the ids the store issues later pass it (db/ids.ts).
-  const id = input.id ?? (await newId(db));
-  if (input.id !== undefined) await issueIdsAbove(db, 'id', input.id);
+  // An id given by the caller: the ids the store issues later pass it (db/ids.ts). An issued
+  // id can still meet one another instance was given at the same moment: drawn again.
+  if (input.id !== undefined) {
+    await issueIdsAbove(db, 'id', input.id);
+    return insertAccount(db, input, input.id, now);
+  }
+  return withIssuedId(db, 'id', 'accounts', (id) => insertAccount(db, input, id, now));
+}
+
+async function insertAccount(db: Kysely<DB>, input: AccountInput, id: number, now: number): Promise<Account> {
   const row: Selectable<AccountsTable> = {
     id,
     email: `person${id}@kapibara.test`,

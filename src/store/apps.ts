@@ -3,7 +3,7 @@ import type { AppsTable, DB } from '../db/schema.js';
 import type { ConsentSetting } from '../core/scopes.js';
 import type { App, KeyType, ServiceTerm } from '../core/model.js';
 import { appKey } from '../core/ids.js';
-import { issueIdsAbove, newId } from '../db/ids.js';
+import { issueIdsAbove, withIssuedId } from '../db/ids.js';
 
 export type { App, KeyType, ServiceTerm };
 
@@ -159,9 +159,17 @@ export async function firstSharedKey(db: Kysely<DB>): Promise<string | undefined
 }
 
 export async function createApp(db: Kysely<DB>, input: AppInput, now: number): Promise<App> {
-  if (input.id !== undefined) await issueIdsAbove(db, 'app', input.id);
+  if (input.id !== undefined) {
+    await issueIdsAbove(db, 'app', input.id);
+    return insertApp(db, input, input.id, now);
+  }
+  // An issued id can meet one another instance was given at the same moment: drawn again.
+  return withIssuedId(db, 'app', 'apps', (id) => insertApp(db, input, id, now));
+}
+
+async function insertApp(db: Kysely<DB>, input: AppInput, id: number, now: number): Promise<App> {
   const row: Selectable<AppsTable> = {
-    id: input.id ?? (await newId(db, 'app')),
+    id,
     name: 'Kapibara app',
     rest_api_key: appKey(),
     native_key: appKey(),
