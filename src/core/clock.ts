@@ -4,6 +4,8 @@
  */
 export class Clock {
   private offsetMs = 0;
+  /** Moves with every change of the offset (a reader of the stored offset can tell it is late). */
+  version = 0;
 
   constructor(private readonly source: () => number = Date.now) {}
 
@@ -21,10 +23,12 @@ export class Clock {
 
   setOffset(ms: number): void {
     this.offsetMs = ms;
+    this.version++;
   }
 
   advance(ms: number): void {
     this.offsetMs += ms;
+    this.version++;
   }
 }
 

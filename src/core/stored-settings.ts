@@ -19,11 +19,15 @@ export interface HeldSettings {
 
 /** Sets the clock's offset (0 without one) and, when the stored key is another, the signing key. */
 export async function applyStoredSettings(held: HeldSettings): Promise<void> {
+  // What this instance changed while the read was under way is newer than what it read
+  // (its own write notifies it again, and the next read agrees).
+  const clockVersion = held.clock.version;
+  const keysBefore = held.keys;
   const rows = await held.db.selectFrom('settings').select(['key', 'value']).where('key', 'in', ['clock_offset_ms', 'signing_key']).execute();
   const value = (key: string) => rows.find((r) => r.key === key)?.value;
-  held.clock.setOffset(storedClockOffset(value('clock_offset_ms')) ?? 0);
+  if (held.clock.version === clockVersion) held.clock.setOffset(storedClockOffset(value('clock_offset_ms')) ?? 0);
   const key = value('signing_key');
-  if (key !== undefined && signingKeyProblem(key) === undefined) {
+  if (key !== undefined && held.keys === keysBefore && signingKeyProblem(key) === undefined) {
     const stored = SigningKeys.fromStored(key);
     if (stored.kid !== held.keys.kid || JSON.stringify(stored.publicJwk) !== JSON.stringify(held.keys.publicJwk)) held.keys = stored;
   }
