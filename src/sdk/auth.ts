@@ -96,8 +96,8 @@ function pollCode(authTranId: string, s: Record<string, unknown>, popup: Window)
             const { status, error_code, ...rest } = body;
             void status;
             if (error_code === '300') {
-              // Not answered yet; a closed popup will never answer.
-              if (closed) stop();
+              // Not answered yet; a closed popup will never answer: the login was cancelled.
+              if (closed) finish({ error: 'access_denied', error_description: 'The login window was closed before the person answered.', ...(s.state ? { state: s.state as string } : {}) });
               return;
             }
             finish(rest);
@@ -146,4 +146,23 @@ export function logout(): Promise<any> {
   return done;
 }
 
-export const Auth = { authorize, setAccessToken, getAccessToken, logout };
+export function getAppKey(): string {
+  return appKey('Auth.getAppKey');
+}
+
+/**
+ * Whether the token (Auth.setAccessToken, or the last login's) is good: `{ status:
+ * 'connected', user }` with `/v2/user/me`'s answer, or `{ status: 'not_connected' }`
+ * without a token or when the platform refuses it.
+ */
+export function getStatusInfo(): Promise<{ status: 'connected'; user: unknown } | { status: 'not_connected' }> {
+  appKey('Auth.getStatusInfo');
+  const token = runtime.accessToken;
+  if (!token) return Promise.resolve({ status: 'not_connected' });
+  return send({ method: 'GET', path: '/v2/user/me', authorization: `Bearer ${token}` }).then(
+    (user: unknown) => ({ status: 'connected' as const, user }),
+    () => ({ status: 'not_connected' as const }),
+  );
+}
+
+export const Auth = { authorize, setAccessToken, getAccessToken, getAppKey, getStatusInfo, logout };

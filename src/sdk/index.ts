@@ -2,6 +2,7 @@ import { KakaoError, VERSION, cleanups, runtime } from './common.js';
 import { API } from './api.js';
 import { Auth } from './auth.js';
 import { Link, Share } from './share.js';
+import { Channel } from './channel.js';
 
 /**
  * Kapibara's own `window.Kakao`: the surface of Kakao's JavaScript SDK v2 (with v1's
@@ -26,7 +27,7 @@ function cleanup(): void {
   runtime.accessToken = undefined;
 }
 
-const Kakao = { VERSION, init, isInitialized, cleanup, Auth, API, Share, Link };
+const Kakao = { VERSION, init, isInitialized, cleanup, Auth, API, Share, Link, Channel };
 
 declare global {
   interface Window {

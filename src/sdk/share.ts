@@ -73,7 +73,8 @@ const common = {
   success: isFunction,
   fail: isFunction,
   always: isFunction,
-  serverCallbackArgs: (v: unknown) => isObject(v) || isString(v),
+  // An object, or its JSON text (the sharer refuses anything else, after the popup opened).
+  serverCallbackArgs: (v: unknown) => isObject(v) || (isString(v) && isJsonObjectText(v)),
   installTalk: isBoolean,
   throughTalk: isBoolean,
   extras: isObject,
@@ -256,3 +257,12 @@ function share(ns: string) {
 
 export const Share = share('Share');
 export const Link = share('Link');
+
+function isJsonObjectText(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}

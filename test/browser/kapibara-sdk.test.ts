@@ -187,6 +187,68 @@ forEachStore('Kapibara browser SDK in Chromium', (h: Harness) => {
     await context.close();
   });
 
+  it('a popup login whose window the person closes rejects with access_denied, not a promise left pending', async () => {
+    const { context, page } = await open();
+    const popupPromise = context.waitForEvent('page');
+    await page.evaluate(() => {
+      (window as any).login = window.Kakao.Auth.authorize({ isPopup: true, state: 's' }).then(
+        (r: unknown) => ({ ok: r }),
+        (e: unknown) => ({ error: e }),
+      );
+    });
+    const popup = await popupPromise;
+    await popup.waitForLoadState();
+    await popup.close();
+    assert.deepEqual(await page.evaluate(() => (window as any).login), {
+      error: { error: 'access_denied', error_description: 'The login window was closed before the person answered.', state: 's' },
+    });
+    await context.close();
+  });
+
+  it('Auth.getAppKey and getStatusInfo; Channel.addChannel and chat open the channel\'s pages; a serverCallbackArgs that is not a JSON object throws', async () => {
+    const { app, person, context, page } = await open();
+    const tokens = await h.token(app, person);
+    const out = await page.evaluate(async (token) => {
+      const K = window.Kakao;
+      const none = await K.Auth.getStatusInfo();
+      K.Auth.setAccessToken(token);
+      const connected = (await K.Auth.getStatusInfo()) as { status: string; user?: { id: number } };
+      K.Auth.setAccessToken('not-a-token');
+      const refused = await K.Auth.getStatusInfo();
+      let thrown = '';
+      try {
+        K.Share.sendScrap({ requestUrl: location.origin, serverCallbackArgs: 'not json' });
+      } catch (e) {
+        thrown = `${(e as Error).name}: ${(e as Error).message}`;
+      }
+      return { key: K.Auth.getAppKey(), none, connected: [connected.status, connected.user?.id], refused, thrown };
+    }, tokens.access_token);
+    assert.deepEqual(out.key, app.javascript_key);
+    assert.deepEqual(out.none, { status: 'not_connected' });
+    assert.deepEqual(out.connected, ['connected', tokens.user_id]);
+    assert.deepEqual(out.refused, { status: 'not_connected' });
+    assert.match(out.thrown, /^KakaoError: .*serverCallbackArgs/);
+    for (const [call, path] of [['addChannel', 'friend'], ['chat', 'chat']] as const) {
+      const popupPromise = context.waitForEvent('page');
+      await page.evaluate((c) => (window.Kakao.Channel as any)[c]({ channelPublicId: '_ZeUTxl' }), call);
+      const popup = await popupPromise;
+      const url = new URL(popup.url());
+      assert.equal(`${url.origin}${url.pathname}`, `${kapibara}/_ZeUTxl/${path}`);
+      assert.equal(url.searchParams.get('app_key'), app.javascript_key);
+      await popup.close();
+    }
+    const bad = await page.evaluate(() => {
+      try {
+        window.Kakao.Channel.addChannel({ channelPublicId: 'nope' });
+        return '';
+      } catch (e) {
+        return (e as Error).name;
+      }
+    });
+    assert.equal(bad, 'KakaoError');
+    await context.close();
+  });
+
   it('Auth.authorize({ serviceTerms }) asks only for the listed terms', async () => {
     const { person, context, page } = await open();
     await page.evaluate(() => {
