@@ -264,17 +264,21 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
   app.get('/clock', {}, async () => clockJson());
   app.post('/clock', { schema: { body: ClockBody } }, async (req) => {
     const { clock } = app.platform;
+    let offset: number;
     try {
-      clock.setOffset(changedOffset(clock, req.body));
+      offset = changedOffset(clock, req.body);
     } catch (err) {
       if (err instanceof ClockRangeError) throw new ControlError(400, err.message);
       throw err;
     }
+    // Stored first, then held: a reload of the settings (core/stored-settings.ts) that read
+    // before this write cannot put the older offset back over it.
     await app.platform.db
       .insertInto('settings')
-      .values({ key: 'clock_offset_ms', value: String(clock.offset) })
-      .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(clock.offset) }))
+      .values({ key: 'clock_offset_ms', value: String(offset) })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(offset) }))
       .execute();
+    clock.setOffset(offset);
     return clockJson();
   });
   function clockJson() {
