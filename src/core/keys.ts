@@ -3,11 +3,6 @@ import type { JWK, JWTPayload } from 'jose';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 
-/**
- * The RS256 key that signs id_tokens. Created once per store and persisted in `settings`,
- * so tokens stay verifiable across restarts and across instances sharing PostgreSQL. The
- * key is read with node:crypto; jose is loaded when the first token is signed or verified.
- */
 /** Why a stored `signing_key` setting cannot sign ID tokens (undefined: it can). */
 export function signingKeyProblem(value: string): string | undefined {
   let jwk: JWK;
@@ -27,6 +22,11 @@ export function signingKeyProblem(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The RS256 key that signs id_tokens. Created once per store and persisted in `settings`,
+ * so tokens stay verifiable across restarts and across instances sharing PostgreSQL. The
+ * key is read with node:crypto; jose is loaded when the first token is signed or verified.
+ */
 export class SigningKeys {
   private constructor(
     private readonly privateKey: KeyObject,
