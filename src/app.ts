@@ -116,7 +116,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   });
   if (!options.store) app.addHook('onClose', async () => store.close());
   // Other instances on the same database may move the clock or import another key.
-  followStoredSettings(store, app.platform);
+  const unfollow = followStoredSettings(store, app.platform);
+  app.addHook('onClose', async () => unfollow());
 
   installErrorHandling(app, phases, surfaces);
   installInspector(app, phases, store, surfaces, options.inspector);

@@ -3,7 +3,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ControlError } from '../core/errors.js';
 import type { ScopeCatalog } from '../core/scopes.js';
-import { ClockRangeError, changedOffset, isoSeconds, storedClockOffset } from '../core/clock.js';
+import { ClockRangeError, changedOffset, isoSeconds } from '../core/clock.js';
 import type { Product } from '../core/product.js';
 import { type App, appInputFromJson, createApp, deleteApp, listApps, updateApp } from '../store/apps.js';
 import { type Account, accountInputFromJson, createAccount, deleteAccount, findAccountByEmail, listAccounts, updateAccount } from '../store/accounts.js';
@@ -12,7 +12,6 @@ import { mustAccount as findAccountOr404, mustApp as findAppOr404, uniquely } fr
 import { deleteLink, findLink, saveLink, type Link } from '../store/links.js';
 import { exportState, importState, resetState, StateFormatError, type StateDocument } from '../store/state.js';
 import { grantConsent } from '../store/grants.js';
-import { SigningKeys } from '../core/keys.js';
 import { applyStoredSettings } from '../core/stored-settings.js';
 import requestsRoutes from './requests.js';
 import { Id, LIMITS as L, Text } from './limits.js';
@@ -304,7 +303,6 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
       app.platform.store.registry.clear();
       // The document may carry another signing key and clock offset: use what is stored now
       // (other instances on the same database do the same when told, core/stored-settings.ts).
-      app.platform.keys = await SigningKeys.load(app.platform.db);
       await applyStoredSettings(app.platform);
       return counts;
     } catch (err) {

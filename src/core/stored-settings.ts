@@ -27,14 +27,16 @@ export async function applyStoredSettings(held: HeldSettings): Promise<void> {
   const value = (key: string) => rows.find((r) => r.key === key)?.value;
   if (held.clock.version === clockVersion) held.clock.setOffset(storedClockOffset(value('clock_offset_ms')) ?? 0);
   const key = value('signing_key');
-  if (key !== undefined && held.keys === keysBefore && signingKeyProblem(key) === undefined) {
-    const stored = SigningKeys.fromStored(key);
-    if (stored.kid !== held.keys.kid || JSON.stringify(stored.publicJwk) !== JSON.stringify(held.keys.publicJwk)) held.keys = stored;
-  }
+  if (key === undefined || held.keys !== keysBefore || signingKeyProblem(key) !== undefined) return;
+  const stored = SigningKeys.fromStored(key);
+  if (JSON.stringify(stored.publicJwk) !== JSON.stringify(held.keys.publicJwk)) held.keys = stored;
 }
 
-/** Re-reads the settings whenever another instance changes them; one read at a time, the last change always read. */
-export function followStoredSettings(store: Store, held: HeldSettings): void {
+/**
+ * Re-reads the settings whenever another instance changes them; one read at a time, the
+ * last change always read. Returns what stops following (the app closing).
+ */
+export function followStoredSettings(store: Store, held: HeldSettings): () => void {
   let running = false;
   let again = false;
   const reload = async () => {
@@ -52,5 +54,5 @@ export function followStoredSettings(store: Store, held: HeldSettings): void {
       running = false;
     }
   };
-  store.onTableChanged('settings', () => void reload());
+  return store.onTableChanged('settings', () => void reload());
 }

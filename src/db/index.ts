@@ -56,9 +56,10 @@ export interface Store {
   settled(): Promise<void>;
   /**
    * Calls `fn` when another instance sharing the store changes `table` (PostgreSQL; a
-   * SQLite file belongs to one process, whose own writes need no telling).
+   * SQLite file belongs to one process, whose own writes need no telling). Returns what
+   * stops the calls.
    */
-  onTableChanged(table: string, fn: () => void): void;
+  onTableChanged(table: string, fn: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -147,7 +148,7 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
       logTables,
       exclusively: (fn) => fn(),
       settled: async () => {},
-      onTableChanged: () => {},
+      onTableChanged: () => () => {},
       async close() {
         clearTimeout(starting);
         await checkpointer?.stop();

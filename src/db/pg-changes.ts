@@ -109,9 +109,14 @@ export class PgChanges {
     for (const w of this.watchers) w.fn();
   }
 
-  /** Calls `fn` whenever another instance commits a change to `table` (and after a reconnection). */
-  onTableChanged(table: string, fn: () => void): void {
-    this.watchers.push({ table, fn });
+  /** Calls `fn` whenever another instance commits a change to `table` (and after a reconnection), until the returned function is called. */
+  onTableChanged(table: string, fn: () => void): () => void {
+    const watcher = { table, fn };
+    this.watchers.push(watcher);
+    return () => {
+      const at = this.watchers.indexOf(watcher);
+      if (at >= 0) this.watchers.splice(at, 1);
+    };
   }
 
   private lost(client: pg.Client): void {
