@@ -325,15 +325,6 @@ export function substitute(template: unknown, args: Record<string, unknown>): { 
   const missing = new Set<string>();
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') {
-      const whole = /^\$\{([^{}]+)\}$/.exec(v);
-      if (whole) {
-        const arg = args[whole[1]];
-        if (arg === undefined || arg === null) {
-          missing.add(whole[1]);
-          return v;
-        }
-        return String(arg);
-      }
       return v.replace(/\$\{([^{}]+)\}/g, (m, key: string) => {
         const arg = args[key];
         if (arg === undefined || arg === null) {
