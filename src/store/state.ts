@@ -80,6 +80,8 @@ export async function importState(
 ): Promise<Record<string, number>> {
   // Checked whole before anything is written (store/state-schema.ts).
   await validateState(db, tables, doc, options.source);
+  // Refusals name the document (a file) as validateState's do.
+  const refusal = (what: string) => new StateFormatError(`${options.source ? `${options.source}: ` : ''}${what}`);
   const counts: Record<string, number> = {};
   const total = tables.reduce((n, spec) => n + ((doc[spec.name] as unknown[] | undefined)?.length ?? 0), 0);
   let done = 0;
@@ -92,10 +94,10 @@ export async function importState(
           await importRow(tx, spec, input, now);
         } catch (err) {
           if (err instanceof StateFormatError) throw err;
-          if (err instanceof AppKeyTaken) throw new StateFormatError(`${options.source ? `${options.source}: ` : ''}${spec.name}[${i}]: ${err.message}`);
+          if (err instanceof AppKeyTaken) throw refusal(`${spec.name}[${i}]: ${err.message}`);
           // SQLite does not say which reference failed (PostgreSQL does): find it.
           const missing = /FOREIGN KEY constraint failed/.test(String((err as Error)?.message)) ? await missingReference(tx, spec.name, input) : undefined;
-          if (missing) throw new StateFormatError(`${options.source ? `${options.source}: ` : ''}${spec.name}[${i}].${missing}`);
+          if (missing) throw refusal(`${spec.name}[${i}].${missing}`);
           throw explainImportError(err, spec.name, i, input, options.source);
         }
         options.progress?.(++done, total);
@@ -105,7 +107,7 @@ export async function importState(
     await issueIdsAboveImported(tx, tables, doc);
     // A key is found by its value alone: imported apps may not share one with any app.
     const shared = await firstSharedKey(tx);
-    if (shared !== undefined) throw new StateFormatError(`${options.source ? `${options.source}: ` : ''}apps: the key ${shared} is used twice (each app key, of any kind, must be unique)`);
+    if (shared !== undefined) throw refusal(`apps: the key ${shared} is used twice (each app key, of any kind, must be unique)`);
   });
   return counts;
 }
