@@ -230,15 +230,18 @@ forEachStore('Kakao Talk sharing: the web sharer', (h) => {
 
   it('a person who does not use Kakao Talk gets the failure page (-501), not a picker, and nothing is stored', async () => {
     const w = await sharingWorld(h);
-    const { cookie, picker } = await signIn(await postLink(v2Fields(w.app, SEED_TEMPLATES.text)), w.offline);
+    const { picker } = await signIn(await postLink(v2Fields(w.app, SEED_TEMPLATES.text)), w.offline);
     assert.equal(picker.statusCode, 400, picker.body);
     assert.ok(picker.body.includes('<code id="error-code">-501</code>'), picker.body);
     assert.ok(picker.body.includes('NotExistTalkUserException'));
-    // A send forged for such a person (a picker of someone else's session) is refused the same way.
-    const other = await signIn(await postLink(v2Fields(w.app, SEED_TEMPLATES.text)), w.sender);
-    const forged = await send(cookie, other.picker.body, ['me']);
-    assert.notEqual(forged.statusCode, 200);
     assert.equal((await h.control('GET', `/accounts/${w.offline.id}/chats`)).total_count, 0);
+    // A person who stops using Kakao Talk while the picker is open: the send is refused the same way.
+    const open = await signIn(await postLink(v2Fields(w.app, SEED_TEMPLATES.text)), w.sender);
+    await h.control('PATCH', `/accounts/${w.sender.id}`, { talk_user: false });
+    const late = await send(open.cookie, open.picker.body, ['me']);
+    assert.equal(late.statusCode, 400, late.body);
+    assert.ok(late.body.includes('<code id="error-code">-501</code>'), late.body);
+    assert.equal((await h.control('GET', `/accounts/${w.sender.id}/chats`)).total_count, 0);
   });
 
   it('a bad app key, domain or template gives the failure page (never a 500); forged and cross-site sends are refused', async () => {
