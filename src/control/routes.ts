@@ -9,7 +9,7 @@ import { type App, appInputFromJson, createApp, deleteApp, listApps, updateApp }
 import { type Account, accountInputFromJson, createAccount, deleteAccount, findAccountByEmail, listAccounts, updateAccount } from '../store/accounts.js';
 import { addFriendship, listFriends, removeFriendship } from '../store/friendships.js';
 import { mustAccount as findAccountOr404, mustApp as findAppOr404, uniquely } from './lookups.js';
-import { deleteLink, findLink, saveLink, type Link } from '../store/links.js';
+import { changeLink, deleteLink, findLink, type Link } from '../store/links.js';
 import { exportState, importState, resetState, StateFormatError, type StateDocument } from '../store/state.js';
 import { grantConsent } from '../store/grants.js';
 import { applyStoredSettings } from '../core/stored-settings.js';
@@ -239,16 +239,20 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
     await mustAccount(req.params.account_id);
     for (const s of req.body.scopes ?? []) if (!app.platform.scopes.has(s)) throw new ControlError(400, `unknown scope "${s}"`);
     const { db, clock } = app.platform;
-    const link = await grantConsent(db, target, req.params.account_id, { scopes: [], terms: [] }, clock.now());
-    if (req.body.replace) {
-      link.scopes = {};
-      link.terms = {};
-    }
-    for (const s of req.body.scopes ?? []) link.scopes[s] ??= clock.now();
-    for (const t of req.body.terms ?? []) link.terms[t] ??= { agreed_at: clock.now(), agreed_by: 'KAUTH' };
-    if (req.body.properties) link.properties = { ...link.properties, ...req.body.properties };
-    if (req.body.signed_up !== undefined) link.signedUpAt = req.body.signed_up ? (link.signedUpAt ?? clock.now()) : null;
-    await saveLink(db, link);
+    const { scopes, terms, properties, signed_up: signedUp, replace } = req.body;
+    const now = clock.now();
+    await grantConsent(db, target, req.params.account_id, { scopes: [], terms: [] }, now);
+    const link = await changeLink(db, target.id, req.params.account_id, (link) => {
+      if (replace) {
+        link.scopes = {};
+        link.terms = {};
+      }
+      for (const s of scopes ?? []) link.scopes[s] ??= now;
+      for (const t of terms ?? []) link.terms[t] ??= { agreed_at: now, agreed_by: 'KAUTH' };
+      if (properties) link.properties = { ...link.properties, ...properties };
+      if (signedUp !== undefined) link.signedUpAt = signedUp ? (link.signedUpAt ?? now) : null;
+    });
+    if (!link) throw new ControlError(409, `account ${req.params.account_id} was unlinked from app ${target.id} while this call changed the link`);
     return linkJson(link);
   });
   app.delete('/apps/:app_id/users/:account_id', { schema: { params: LinkParams } }, async (req, reply) => {

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import type { App } from './apps.js';
-import { type Link, createLink, findLink, saveLink } from './links.js';
+import { type Link, changeLink, createLinkIfAbsent, findLink } from './links.js';
 
 /**
  * Records what a person agreed to for an app, linking them first when this is their first
@@ -14,29 +14,34 @@ export async function grantConsent(
   grant: { scopes: string[]; terms?: string[]; by?: 'KAUTH' | 'KAPI' },
   now: number,
 ): Promise<Link> {
-  const existing = await findLink(db, app.id, accountId);
-  if (!existing) {
-    return createLink(db, app.id, accountId, now, {
+  const agreement = () => ({ agreed_at: now, agreed_by: grant.by ?? 'KAUTH' }) as const;
+  if (!(await findLink(db, app.id, accountId))) {
+    const created = await createLinkIfAbsent(db, app.id, accountId, now, {
       signedUp: !app.manualSignup,
       scopes: Object.fromEntries(grant.scopes.map((s) => [s, now])),
-      terms: Object.fromEntries((grant.terms ?? []).map((t) => [t, { agreed_at: now, agreed_by: grant.by ?? 'KAUTH' }])),
+      terms: Object.fromEntries((grant.terms ?? []).map((t) => [t, agreement()])),
     });
+    if (created) return created;
+    // Linked at the same moment by another request: add this grant to that link.
   }
-  let changed = false;
-  for (const scope of grant.scopes) {
-    if (existing.scopes[scope] === undefined) {
-      existing.scopes[scope] = now;
-      changed = true;
+  const link = await changeLink(db, app.id, accountId, (existing) => {
+    let changed = false;
+    for (const scope of grant.scopes) {
+      if (existing.scopes[scope] === undefined) {
+        existing.scopes[scope] = now;
+        changed = true;
+      }
     }
-  }
-  for (const tag of grant.terms ?? []) {
-    if (!existing.terms[tag]) {
-      existing.terms[tag] = { agreed_at: now, agreed_by: grant.by ?? 'KAUTH' };
-      changed = true;
+    for (const tag of grant.terms ?? []) {
+      if (!existing.terms[tag]) {
+        existing.terms[tag] = agreement();
+        changed = true;
+      }
     }
-  }
-  if (changed) await saveLink(db, existing);
-  return existing;
+    return changed;
+  });
+  // Unlinked between the two steps: link again.
+  return link ?? grantConsent(db, app, accountId, grant, now);
 }
 
 /** The scopes an app asks for by default: every consent item it has not disabled. */

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, PostgresAdapter, type Selectable } from 'kysely';
 import type { AppUsersTable, DB } from '../db/schema.js';
 import { randomToken } from '../core/ids.js';
 import type { Link, TermAgreement } from '../core/model.js';
@@ -58,7 +58,11 @@ export interface NewLink {
   userId?: number;
 }
 
-export async function createLink(db: Kysely<DB>, appId: number, accountId: number, now: number, input: NewLink): Promise<Link> {
+/**
+ * Links a person to an app unless they are linked already (undefined then): a first login
+ * made twice at once, or on two instances, links once instead of failing the second insert.
+ */
+export async function createLinkIfAbsent(db: Kysely<DB>, appId: number, accountId: number, now: number, input: NewLink): Promise<Link | undefined> {
   if (input.userId !== undefined) await issueIdsAbove(db, 'id', input.userId);
   const row: Selectable<AppUsersTable> = {
     app_id: appId,
@@ -71,8 +75,36 @@ export async function createLink(db: Kysely<DB>, appId: number, accountId: numbe
     scopes: JSON.stringify(input.scopes ?? {}),
     terms: JSON.stringify(input.terms ?? {}),
   };
-  await db.insertInto('app_users').values(row).execute();
-  return toLink(row);
+  const result = await db
+    .insertInto('app_users')
+    .values(row)
+    .onConflict((oc) => oc.columns(['app_id', 'account_id']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0 ? toLink(row) : undefined;
+}
+
+/**
+ * Changes a link as one read and one write under the row's lock, so that changes made at
+ * the same time (two requests, two instances) each build on the other's: PostgreSQL runs
+ * transactions side by side, and a read-then-write of the whole row kept only the last
+ * writer's change (SQLite's one writer takes them in turn). `change` edits the link it is
+ * given, returns false when it changed nothing (nothing is written), and may throw to leave
+ * it as it was. Undefined when the person is not linked to the app (any more).
+ */
+export async function changeLink(db: Kysely<DB>, appId: number, accountId: number, change: (link: Link) => boolean | void): Promise<Link | undefined> {
+  return db.transaction().execute(async (tx) => {
+    const row = await tx
+      .selectFrom('app_users')
+      .selectAll()
+      .where('app_id', '=', appId)
+      .where('account_id', '=', accountId)
+      .$if(tx.getExecutor().adapter instanceof PostgresAdapter, (q) => q.forUpdate())
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const link = toLink(row);
+    if (change(link) !== false) await saveLink(tx, link);
+    return link;
+  });
 }
 
 export async function saveLink(db: Kysely<DB>, link: Link): Promise<void> {

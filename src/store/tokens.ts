@@ -68,8 +68,9 @@ export async function deleteRefreshToken(db: Kysely<DB>, hash: string): Promise<
   await db.deleteFrom('refresh_tokens').where('token_hash', '=', hash).execute();
 }
 
-/** Logout: every token the app holds for the person stops working. */
-export async function revokeTokens(db: Kysely<DB>, appId: number, accountId: number): Promise<void> {
-  await db.deleteFrom('access_tokens').where('app_id', '=', appId).where('account_id', '=', accountId).execute();
+/** Logout: every token the app holds for the person stops working; how many access tokens did. */
+export async function revokeTokens(db: Kysely<DB>, appId: number, accountId: number): Promise<number> {
+  const revoked = await db.deleteFrom('access_tokens').where('app_id', '=', appId).where('account_id', '=', accountId).executeTakeFirst();
   await db.deleteFrom('refresh_tokens').where('app_id', '=', appId).where('account_id', '=', accountId).execute();
+  return Number(revoked.numDeletedRows);
 }

@@ -98,9 +98,13 @@ export async function saveMultiProfile(db: Kysely<DB>, accountId: number, id: nu
     if (input.shownTo) {
       await tx.deleteFrom('talk_profile_viewers').where('profile_id', '=', profileId).execute();
       for (const viewer of new Set(input.shownTo)) {
-        // A friend sees one profile of a person: the latest assignment wins.
-        await tx.deleteFrom('talk_profile_viewers').where('account_id', '=', accountId).where('viewer_account_id', '=', viewer).execute();
-        await tx.insertInto('talk_profile_viewers').values({ account_id: accountId, viewer_account_id: viewer, profile_id: profileId }).execute();
+        // A friend sees one profile of a person: the latest assignment wins (one statement,
+        // so two assignments made at once do not both insert the row).
+        await tx
+          .insertInto('talk_profile_viewers')
+          .values({ account_id: accountId, viewer_account_id: viewer, profile_id: profileId })
+          .onConflict((oc) => oc.columns(['account_id', 'viewer_account_id']).doUpdateSet({ profile_id: profileId }))
+          .execute();
       }
     }
     return profileId;

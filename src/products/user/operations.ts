@@ -3,7 +3,7 @@
  * takes the platform (store and clock), the resolved caller and the validated input, and
  * returns the wire body. Errors are thrown as Kakao API errors.
  */
-import { KakaoApiError, consentItemDisabled, insufficientScopes, invalidParam } from '../../core/errors.js';
+import { KakaoApiError, TOKEN_UNKNOWN, consentItemDisabled, insufficientScopes, invalidParam, invalidToken, notLinked } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
 import { type ScopeCatalog, type ScopeInfo, hasScope } from '../../core/scopes.js';
 import { consentItemOn, type PersonCall } from '../../core/auth.js';
@@ -11,7 +11,7 @@ import type { Platform } from '../../core/platform.js';
 import { ownUrl, urlForClient, withScheme } from '../../core/own-urls.js';
 import type { App, ServiceTerm } from '../../store/apps.js';
 import { type Account, ageRange } from '../../store/accounts.js';
-import { type Link, deleteLink, saveLink } from '../../store/links.js';
+import { type Link, changeLink, deleteLink } from '../../store/links.js';
 import { revokeTokens } from '../../store/tokens.js';
 import {
   type ShippingAddressRow,
@@ -207,13 +207,15 @@ export function accessTokenInfo(platform: Platform, subject: PersonCall, tokenEx
 
 /** Logout: every token the app holds for the person stops working; the link stays. */
 export async function logout(platform: Platform, subject: PersonCall) {
-  await revokeTokens(platform.db, subject.app.id, subject.account.id);
+  const revoked = await revokeTokens(platform.db, subject.app.id, subject.account.id);
+  // The caller's own token was already gone: another logout or unlink ran at the same time.
+  if (revoked === 0 && !subject.byAdmin) throw gone(subject);
   return { id: subject.link.userId };
 }
 
 /** Unlink: the link, its properties, consents and every token are gone. */
 export async function unlink(platform: Platform, subject: PersonCall) {
-  await deleteLink(platform.db, subject.app.id, subject.account.id);
+  if (!(await deleteLink(platform.db, subject.app.id, subject.account.id))) throw gone(subject);
   return { id: subject.link.userId };
 }
 
@@ -263,6 +265,23 @@ function checkProperties(app: App, properties: Record<string, unknown>): Record<
   return out;
 }
 
+/**
+ * Changes the caller's link as it is stored now, not as it was read when the call was
+ * authenticated (calls made at once each build on the other's change: store/links.ts).
+ * Gone meanwhile (unlinked by another call): refused as the call would be now.
+ */
+async function changeOwnLink(platform: Platform, subject: PersonCall, change: (link: Link) => boolean | void): Promise<Link> {
+  const link = await changeLink(platform.db, subject.app.id, subject.account.id, change);
+  if (!link) throw gone(subject);
+  subject.link = link;
+  return link;
+}
+
+/** The answer to a call whose person was unlinked (or token revoked) while it ran. */
+function gone(subject: PersonCall): KakaoApiError {
+  return subject.byAdmin ? notLinked() : invalidToken(TOKEN_UNKNOWN);
+}
+
 function applyProperties(link: Link, values: Record<string, string | null>): void {
   const next = { ...link.properties };
   for (const [key, value] of Object.entries(values)) {
@@ -274,19 +293,19 @@ function applyProperties(link: Link, values: Record<string, string | null>): voi
 
 export async function updateProfile(platform: Platform, subject: PersonCall, properties: Record<string, unknown>) {
   const values = checkProperties(subject.app, properties);
-  applyProperties(subject.link, values);
-  await saveLink(platform.db, subject.link);
-  return { id: subject.link.userId };
+  const link = await changeOwnLink(platform, subject, (link) => applyProperties(link, values));
+  return { id: link.userId };
 }
 
 /** Manual signup: completes the link for apps that turned automatic signup off. */
 export async function signup(platform: Platform, subject: PersonCall, properties: Record<string, unknown> | undefined) {
-  if (subject.link.signedUpAt !== null) throw new KakaoApiError(-102, 'AlreadyRegisteredUserException', 400);
   const values = properties ? checkProperties(subject.app, properties) : {};
-  applyProperties(subject.link, values);
-  subject.link.signedUpAt = platform.clock.now();
-  await saveLink(platform.db, subject.link);
-  return { id: subject.link.userId };
+  const link = await changeOwnLink(platform, subject, (link) => {
+    if (link.signedUpAt !== null) throw new KakaoApiError(-102, 'AlreadyRegisteredUserException', 400);
+    applyProperties(link, values);
+    link.signedUpAt = platform.clock.now();
+  });
+  return { id: link.userId };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -379,31 +398,32 @@ export function scopes(subject: PersonCall, filter: string[] | undefined) {
  */
 export async function revokeScopes(platform: Platform, subject: PersonCall, ids: string[]) {
   checkScopeIds(platform.scopes, ids);
-  const { app, link } = subject;
-  const next = { ...link.scopes };
-  for (const id of ids) {
-    if (next[id] !== undefined) delete next[id];
-    else if ((id === 'profile_nickname' || id === 'profile_image') && next.profile !== undefined) {
-      // Agreed through the combined item: keep the other half of it.
-      const other = id === 'profile_nickname' ? 'profile_image' : 'profile_nickname';
-      next[other] ??= next.profile;
-      delete next.profile;
-    }
-  }
+  const { app } = subject;
   for (const id of ids) {
     if (app.consentItems[id] === 'required') {
       throw invalidParam(`invalid scopes: "${id}" cannot be revoked (required consent item: ${id}).`);
     }
   }
-  // Only the combined `profile` can take a required item with it (its nickname or image half).
-  const dropped = Object.keys(app.consentItems).filter(
-    (scope) => app.consentItems[scope] === 'required' && hasScope(link.scopes, scope) && !hasScope(next, scope),
-  );
-  if (dropped.length > 0) {
-    throw invalidParam(`invalid scopes: "profile" cannot be revoked (required consent item: ${dropped.join(', ')}).`);
-  }
-  link.scopes = next;
-  await saveLink(platform.db, link);
+  await changeOwnLink(platform, subject, (link) => {
+    const next = { ...link.scopes };
+    for (const id of ids) {
+      if (next[id] !== undefined) delete next[id];
+      else if ((id === 'profile_nickname' || id === 'profile_image') && next.profile !== undefined) {
+        // Agreed through the combined item: keep the other half of it.
+        const other = id === 'profile_nickname' ? 'profile_image' : 'profile_nickname';
+        next[other] ??= next.profile;
+        delete next.profile;
+      }
+    }
+    // Only the combined `profile` can take a required item with it (its nickname or image half).
+    const dropped = Object.keys(app.consentItems).filter(
+      (scope) => app.consentItems[scope] === 'required' && hasScope(link.scopes, scope) && !hasScope(next, scope),
+    );
+    if (dropped.length > 0) {
+      throw invalidParam(`invalid scopes: "profile" cannot be revoked (required consent item: ${dropped.join(', ')}).`);
+    }
+    link.scopes = next;
+  });
   return scopes(subject, undefined);
 }
 
@@ -445,22 +465,20 @@ export async function revokeServiceTerms(platform: Platform, subject: PersonCall
   for (const term of terms) {
     if (!term.revocable || term.required) throw invalidParam(`invalid tags: "${term.tag}" cannot be revoked.`);
   }
-  const next = { ...subject.link.terms };
-  for (const term of terms) delete next[term.tag];
-  subject.link.terms = next;
-  await saveLink(platform.db, subject.link);
-  return { id: subject.link.userId, revoked_service_terms: terms.map((t) => ({ tag: t.tag, agreed: false })) };
+  const link = await changeOwnLink(platform, subject, (link) => {
+    for (const term of terms) delete link.terms[term.tag];
+  });
+  return { id: link.userId, revoked_service_terms: terms.map((t) => ({ tag: t.tag, agreed: false })) };
 }
 
 /** Agreement given through the app's own UI, recorded as `agreed_by: KAPI`. */
 export async function upgradeServiceTerms(platform: Platform, subject: PersonCall, tags: string[]) {
   const terms = termsOf(subject.app, tags);
   const now = platform.clock.now();
-  const next = { ...subject.link.terms };
-  for (const term of terms) next[term.tag] ??= { agreed_at: now, agreed_by: 'KAPI' };
-  subject.link.terms = next;
-  await saveLink(platform.db, subject.link);
-  return { id: subject.link.userId, service_terms: terms.map((t) => termJson(subject.link, t)) };
+  const link = await changeOwnLink(platform, subject, (link) => {
+    for (const term of terms) link.terms[term.tag] ??= { agreed_at: now, agreed_by: 'KAPI' };
+  });
+  return { id: link.userId, service_terms: terms.map((t) => termJson(link, t)) };
 }
 
 // ---------------------------------------------------------------------------------------
