@@ -146,6 +146,21 @@ forEachStore('security: control plane and CORS (item 1)', (h) => {
     assert.equal(linked.headers['x-frame-options'], 'DENY');
   });
 
+  it('the control plane and console refuse requests from the pages SDK v1 frames (/cors/, the login widget), which run them for another origin', async () => {
+    // Same-origin XHRs from those pages carry no Origin; their Referer is the page's own URL.
+    for (const referer of ['https://kapi.kakao.com/cors/?xdm_e=https%3A%2F%2Fevil.example&xdm_c=x&xdm_p=1', 'http://localhost/public/widget/login/kakaoLoginWidget.html?xdm_e=x']) {
+      const headers = { referer, 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' };
+      const read = await h.inject({ method: 'GET', url: '/_kapibara/v1/apps', headers });
+      assert.equal(read.statusCode, 403, read.body);
+      assert.match(read.json().error, /SDK v1 proxy page/);
+      assert.equal((await h.inject({ method: 'GET', url: '/_kapibara/console', headers })).statusCode, 403);
+      assert.equal((await h.inject({ method: 'POST', url: '/_kapibara/v1/reset', headers: { ...headers, 'x-kapibara-control': '1' } })).statusCode, 403);
+    }
+    // Kapibara's own pages (the console's script) still read it.
+    const own = await h.inject({ method: 'GET', url: '/_kapibara/console/requests.json', headers: { referer: 'http://localhost/_kapibara/console/requests', 'sec-fetch-site': 'same-origin' } });
+    assert.equal(own.statusCode, 200);
+  });
+
   it("kapi still answers the JavaScript SDK's preflights for GET, POST and DELETE, and echoes the origin", async () => {
     const sdkHeaders = 'authorization,cache-control,content-type,ka,pragma';
     for (const [method, url] of [
@@ -316,6 +331,8 @@ forEachStore('security: login pages (items 4, 5, 6)', (h) => {
       ['a forged token', { ...answer, csrf_token: 'A'.repeat(43) }, {}],
       ['the right token from a page on another loopback port', { ...answer, csrf_token: token }, { origin: 'http://127.0.0.1:8080' }],
       ['the right token, Fetch Metadata same-site', { ...answer, csrf_token: token }, { 'sec-fetch-site': 'same-site' }],
+      // Through SDK v1's /cors/ page (same origin, the person's cookies), for the page framing it.
+      ['the right token, sent by the /cors/ page', { ...answer, csrf_token: token }, { origin: 'http://localhost', 'sec-fetch-site': 'same-origin', referer: 'http://localhost/cors/?xdm_e=http%3A%2F%2Flocalhost%3A3000&xdm_c=x&xdm_p=1' }],
     ];
     for (const [what, fields, headers] of attempts) {
       const res = await b.post('/oauth/authorize/consent', fields, headers);

@@ -115,15 +115,41 @@ export function ownOrigins(req: FastifyRequest): string[] {
 
 /**
  * Whether a browser request was sent by one of Kapibara's own pages, or by no page at all
- * (a command-line client, a test): a foreign or `null` Origin, or Fetch Metadata saying
- * another site or another origin of this site (another port on localhost) sent it, fail.
+ * (a command-line client, a test): a foreign or `null` Origin, Fetch Metadata saying
+ * another site or another origin of this site (another port on localhost) sent it, or a
+ * page Kapibara frames for SDK v1 (which sends requests for the page framing it), fail.
  */
 export function isFromOwnPage(req: FastifyRequest): boolean {
+  if (isFromSdkProxy(req)) return false;
   const site = req.headers['sec-fetch-site'];
   if (site === 'cross-site' || site === 'same-site') return false;
   const origin = req.headers.origin;
   if (origin === undefined) return true;
   return ownOrigins(req).includes(origin.toLowerCase());
+}
+
+/**
+ * Pages Kapibara serves for Kakao's SDK v1 to frame (kapi `/cors/`, kauth's login widget)
+ * send requests on behalf of the page that frames them, another origin's: same-origin
+ * requests that carry no foreign Origin, known by their Referer (the pages' own, full URL).
+ */
+const SDK_PROXY_PAGES = ['/cors/', '/public/widget/login/'];
+
+function isFromSdkProxy(req: FastifyRequest): boolean {
+  const referer = req.headers.referer;
+  if (referer === undefined) return false;
+  try {
+    const path = new URL(referer).pathname;
+    return SDK_PROXY_PAGES.some((page) => path.startsWith(page));
+  } catch {
+    return false;
+  }
+}
+
+/** Who sent a refused request, for the refusal's text. */
+function senderOf(req: FastifyRequest): string {
+  if (isFromSdkProxy(req)) return 'the SDK v1 proxy page, on behalf of the page that framed it';
+  return req.headers.origin ?? String(req.headers['sec-fetch-site']);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -196,7 +222,7 @@ function installControlGuard(phases: RequestPhases): void {
       // A person following a link to the console from another site still gets there.
       const navigation = req.headers['sec-fetch-mode'] === 'navigate' && req.headers['sec-fetch-dest'] === 'document' && req.headers.origin === undefined;
       if (control || !navigation || req.method !== 'GET') {
-        refusal = `the ${control ? 'control plane' : 'console'} does not answer requests sent by another origin's page (${req.headers.origin ?? req.headers['sec-fetch-site']})`;
+        refusal = `the ${control ? 'control plane' : 'console'} does not answer requests sent by another origin's page (${senderOf(req)})`;
       }
     } else if (control && STATE_CHANGING.has(req.method) && !isJsonType(req.headers['content-type']) && req.headers[CONTROL_HEADER] === undefined) {
       refusal = `a ${req.method} to the control plane needs a JSON body (Content-Type: application/json) or, without a body, the header X-Kapibara-Control: 1`;
@@ -388,7 +414,7 @@ export async function formToken(req: FastifyRequest, reply: FastifyReply, bindin
  * carry the token that page was rendered with, for this browser, request and session.
  */
 export async function checkForm(req: FastifyRequest, binding: FormBinding, token: string | undefined): Promise<void> {
-  if (!isFromOwnPage(req)) throw new FormRefused(`This form was sent by another site's page (${req.headers.origin ?? req.headers['sec-fetch-site']}), not by Kapibara's own page.`);
+  if (!isFromOwnPage(req)) throw new FormRefused(`This form was sent by another site's page (${senderOf(req)}), not by Kapibara's own page.`);
   const browser = readCookie(req, FORM_COOKIE);
   if (!browser || !token) throw new FormRefused('This form is missing its security token or cookie: it did not come from a Kapibara page in this browser.');
   const expected = Buffer.from(sign(await formKey(req.server.platform.db), browser, binding));

@@ -56,4 +56,56 @@ forEachStore('SDK v1 framed pages in Chromium', (h: Harness) => {
       await context.close();
     }
   });
+
+  it("/cors/ runs only Kakao API paths for the framing page: not the control plane, the console or the login pages (a page on any app's web domain read every app's keys through it)", async () => {
+    const { site, kapibara } = world;
+    site.sdkSrc = `${kapibara}/sdk/js/kakao.js`;
+    await h.createApp({ web_domains: [site.origin] });
+    const context = await world.browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${site.origin}/page`);
+      // easyXDM's protocol spoken directly, as a hostile page would: wait for ready, call request.
+      const ask = (urls: string[]) =>
+        page.evaluate(
+          ({ src, urls }) =>
+            new Promise<unknown[]>((done) => {
+              const answers: unknown[] = [];
+              const frame = document.createElement('iframe');
+              window.addEventListener('message', (e) => {
+                if (e.data === 'evil-ready' && answers.length === 0 && !(window as unknown as { asked?: boolean }).asked) {
+                  (window as unknown as { asked?: boolean }).asked = true;
+                  urls.forEach((url, id) => frame.contentWindow!.postMessage(`evil ${JSON.stringify({ jsonrpc: '2.0', id, method: 'request', params: [{ url, method: 'GET' }] })}`, '*'));
+                } else if (typeof e.data === 'string' && e.data.startsWith('evil {')) {
+                  answers.push(JSON.parse(e.data.slice(5)));
+                  if (answers.length === urls.length) done(answers);
+                }
+              });
+              frame.src = src;
+              document.body.append(frame);
+            }),
+          { src: `${kapibara}/cors/?xdm_e=${encodeURIComponent(site.origin)}&xdm_c=evil&xdm_p=1`, urls },
+        );
+      const refused = [
+        '/_kapibara/v1/apps',
+        '/_kapibara/console',
+        '/v1/../_kapibara/v1/apps',
+        '/v2/./../_kapibara/v1/accounts',
+        '/v2/%2e%2e/_kapibara/v1/apps',
+        '/oauth/authorize?client_id=x&redirect_uri=kakaojs&response_type=code',
+        '/login',
+      ];
+      const answers = (await ask([...refused, '/v2/user/me'])) as { id: number; result?: unknown; error?: { message: { status: number; responseText: string } } }[];
+      for (const answer of answers.filter((a) => a.id < refused.length)) {
+        assert.equal(answer.error?.message.status, 400, `${refused[answer.id]}: ${JSON.stringify(answer)}`);
+        assert.match(answer.error!.message.responseText, /only Kakao API paths/);
+      }
+      // A Kakao API path still goes through (no token: the API's own -401).
+      const me = answers.find((a) => a.id === refused.length)!;
+      assert.equal(me.error?.message.status, 401, JSON.stringify(me));
+      assert.equal(JSON.parse(me.error!.message.responseText).code, -401);
+    } finally {
+      await context.close();
+    }
+  });
 });

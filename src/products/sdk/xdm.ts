@@ -55,14 +55,17 @@ function parsed(text){if(text==='')return {};try{return JSON.parse(text);}catch(
 
 /**
  * /cors/: runs `request(config)` for SDK v1's Kakao.API.request, Link.uploadImage and mobile
- * share validation. Only paths on this origin; only the headers the SDK sends; the KA
+ * share validation. Only Kakao API paths on this origin (`/v1/…`, `/v2/…`, no dot segments:
+ * every path SDK v1 sends): the page runs requests for another origin's page, which must not
+ * reach the control plane, the console or the login forms through it (core/security.ts
+ * refuses those from this page as well); only the headers the SDK sends; the KA
  * header's `origin/` is set to the framing page's real origin. 200 resolves with the parsed
  * body (`{}` when empty); anything else fails with `{status, responseText}` (the SDK reads `responseText`).
  */
 export const CORS_PROXY_SCRIPT = `(function(){${RPC}
 var HEADERS=['KA','Authorization','Cache-Control','Pragma'];
 function request(config,ok,fail){
-if(!config||typeof config.url!=='string'||!/^\\/[A-Za-z0-9_\\/.-]*(\\?[^#]*)?$/.test(config.url)||config.url.indexOf('//')>=0){fail({status:400,responseText:JSON.stringify({msg:'the proxy calls only paths of this origin',code:-2})});return;}
+if(!config||typeof config.url!=='string'||!/^\\/v[12]\\/[A-Za-z0-9_\\/-]*(\\?[^#]*)?$/.test(config.url)||config.url.indexOf('//')>=0){fail({status:400,responseText:JSON.stringify({msg:'the proxy calls only Kakao API paths (/v1/..., /v2/...) of this origin',code:-2})});return;}
 var method=String(config.method||'get').toUpperCase();
 if(['GET','POST','DELETE','PUT'].indexOf(method)<0){fail({status:400,responseText:JSON.stringify({msg:'unsupported method '+method,code:-2})});return;}
 var headers={};var given=config.headers||{};
