@@ -51,6 +51,32 @@ forEachStore('ids issued by the store', (h) => {
     assert.ok((await h.createApp({})).id > 50_000_000);
   });
 
+  it('the largest id the control plane takes (2^53-1), explicit or imported, leaves the issued ids where they were: people, links, apps and profiles are still made', async () => {
+    const max = Number.MAX_SAFE_INTEGER;
+    await h.control('POST', '/accounts', { id: max, nickname: 'Max' });
+    await h.control('POST', '/apps', { id: max, name: 'Max app' });
+    const check = async () => {
+      const people = [];
+      for (let i = 0; i < 3; i++) people.push(await h.createAccount({ nickname: `after ${i}` }));
+      const app = await h.createApp({});
+      const tokens = [];
+      for (const p of people) tokens.push(await h.token(app, p));
+      const ids = [...people.map((p) => p.id), ...tokens.map((t) => t.user_id), app.id];
+      assert.equal(new Set(ids).size, ids.length, `distinct: ${ids}`);
+      for (const id of ids) assert.ok(Number.isSafeInteger(id) && id < max, `${id} is an exact id below 2^53-1`);
+      const profile = await h.control('POST', `/accounts/${people[0].id}/talk/profiles`, { nickname: 'second face' });
+      assert.ok(Number.isSafeInteger(profile.id) && profile.id < max);
+    };
+    await check();
+    // The same from a state document (here with a custom template of the largest id too).
+    const app = await h.createApp({});
+    await h.control('POST', `/apps/${app.id}/templates`, { id: max, name: 'max', template: { object_type: 'text', text: 'x', link: { web_url: 'http://localhost:3000/' } } });
+    const state = await h.control('GET', '/state');
+    await h.control('POST', '/reset');
+    await h.control('PUT', '/state', state);
+    await check();
+  });
+
   it('Talk messages sent after an import with high message ids are stored, not refused', async () => {
     const app = await h.createApp({ consent_items: { profile_nickname: 'required', talk_message: 'optional' } });
     const me = await member(h, app, {}, ['profile_nickname', 'talk_message']);

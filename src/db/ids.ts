@@ -9,8 +9,21 @@ import { type Kysely, PostgresAdapter, sql } from 'kysely';
  * SQLite bumps a row in the caller's own transaction (SQLite has one writer at a time, and
  * a rolled-back transaction takes back the ids together with the rows that used them).
  * Pass the executor the rows are written with (`db` or a transaction). Ids stay below
- * 2^53, so JavaScript clients read them exactly.
+ * 2^53, so JavaScript clients read them exactly: explicit and imported ids move the issued
+ * ones past theirs only below ISSUED_BELOW (2^52), so an id up to 2^53-1 (the largest the
+ * control plane takes) never leaves the store nothing exact to issue.
  */
+
+/**
+ * Ids from here up are never issued after an explicit one (unless explicit ids just under it
+ * pushed the issued ids there): the upper half of the exact range is the callers' own.
+ */
+export const ISSUED_BELOW = 2 ** 52;
+
+/** Whether an explicit or imported id moves the ids issued after it (see ISSUED_BELOW). */
+export function movesIssuedIds(id: number): boolean {
+  return Number.isSafeInteger(id) && id < ISSUED_BELOW;
+}
 export type IdSpace = 'id' | 'app';
 
 const SEQUENCES: Record<IdSpace, string> = { id: 'kapibara_id_seq', app: 'kapibara_app_id_seq' };
@@ -42,10 +55,11 @@ export async function newId(db: Kysely<any>, space: IdSpace = 'id'): Promise<num
 
 /**
  * After rows with ids of their own were written (an imported state, a seed, an explicit id
- * on the control plane): ids issued from now on are above `max`, so they cannot meet them.
+ * on the control plane): ids issued from now on are above `max`, so they cannot meet them
+ * (for `max` below ISSUED_BELOW; ids above it are left to themselves).
  */
 export async function issueIdsAbove(db: Kysely<any>, space: IdSpace, max: number): Promise<void> {
-  if (!Number.isSafeInteger(max)) return;
+  if (!movesIssuedIds(max)) return;
   if (isPostgres(db)) {
     await sequenceAbove(db, SEQUENCES[space], max);
     return;
@@ -59,7 +73,7 @@ export async function issueIdsAbove(db: Kysely<any>, space: IdSpace, max: number
 
 /** Moves a PostgreSQL sequence so that its next value is above `max` (never back). */
 export async function sequenceAbove(db: Kysely<any>, sequence: string, max: number): Promise<void> {
-  if (!isPostgres(db) || !Number.isSafeInteger(max)) return;
+  if (!isPostgres(db) || !movesIssuedIds(max)) return;
   // setval(…, v) makes the next nextval v + 1.
   await sql`SELECT setval(${sequence}::regclass, GREATEST(${max}::bigint, (SELECT last_value FROM ${sql.table(sequence)})))`.execute(db);
 }

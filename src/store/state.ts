@@ -3,7 +3,7 @@ import type { DB } from '../db/schema.js';
 import { type AppJson, AppKeyTaken, appInputFromJson, createApp, firstSharedKey } from './apps.js';
 import { type AccountJson, accountInputFromJson, createAccount } from './accounts.js';
 import { randomToken } from '../core/ids.js';
-import { issueIdsAbove, newId, sequenceAbove } from '../db/ids.js';
+import { issueIdsAbove, movesIssuedIds, newId, sequenceAbove } from '../db/ids.js';
 import { storedClockOffset } from '../core/clock.js';
 import { passwordForStorage } from '../core/passwords.js';
 import { columnTooLong } from '../control/limits.js';
@@ -123,7 +123,8 @@ async function issueIdsAboveImported(tx: Kysely<DB>, tables: readonly TableSpec[
     let maxOwn = 0;
     for (const row of (doc[spec.name] as Record<string, unknown>[] | undefined) ?? []) {
       for (const [column, value] of Object.entries(row)) {
-        if (typeof value !== 'number' || !Number.isSafeInteger(value)) continue;
+        // Ids in the upper half of the exact range leave the issued ones alone (db/ids.ts).
+        if (typeof value !== 'number' || !movesIssuedIds(value)) continue;
         if (spec.name === 'apps' && column === 'id') maxApp = Math.max(maxApp, value);
         else if (column === 'id' || column === 'user_id') maxId = Math.max(maxId, value);
         if (column === 'id') maxOwn = Math.max(maxOwn, value);
