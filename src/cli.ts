@@ -12,7 +12,7 @@ import { Clock } from './core/clock.js';
 import { exportState, importState, resetState, StateFormatError, type StateDocument } from './store/state.js';
 import { seedDemo, DEMO_APP_ID } from './demo.js';
 import { listenTls, loadTlsMaterial, TLS_HOST_NAMES } from './core/tls.js';
-import { JSON_TOO_DEEP, jsonTooDeep } from './core/json.js';
+import { jsonTextProblem } from './core/json.js';
 
 const STORE_OPTIONS = `store options (every command):
   --data DIR            data folder for the SQLite store (default ./data; env KAPIBARA_DATA;
@@ -141,7 +141,8 @@ function readJson(command: string, file: string | undefined): StateDocument {
   } catch (err) {
     throw new Error(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
-  if (jsonTooDeep(text)) throw new Error(`${file}: ${JSON_TOO_DEEP}`);
+  const problem = jsonTextProblem(text);
+  if (problem) throw new Error(`${file}: ${problem}`);
   try {
     return JSON.parse(text);
   } catch (err) {

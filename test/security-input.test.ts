@@ -345,6 +345,33 @@ forEachStore('Security: the clock (issue 14 item 10)', (h) => {
     assert.equal((await h.control('GET', `/accounts/${person.id}`)).nickname, person.nickname);
   });
 
+  it('JSON inside a form field (templates, properties, uuid lists) and JSON bodies may not hold a NUL or a lone surrogate escape; an escaped backslash before "u0000" is plain text', async () => {
+    const app = await storyApp(h, { user_property_keys: ['note'], consent_items: { profile_nickname: 'required', story_read: 'optional', story_publish: 'optional', talk_message: 'optional', friends: 'optional' } });
+    const { token, person } = await storyUser(h, app, {}, ['profile_nickname', 'story_read', 'story_publish', 'talk_message', 'friends']);
+    const template = (text: string) => `{"object_type":"text","text":"${text}","link":{"web_url":"http://localhost:3000/"}}`;
+    const send = (text: string) => h.kapi('POST', '/v2/api/talk/memo/default/send', token, { template_object: template(text) });
+    const refused = (res: LightMyRequestResponse, name: string, what: RegExp) => {
+      assert.equal(res.statusCode, 400, res.body);
+      assert.equal(res.json().code, -2, res.body);
+      assert.match(res.json().msg, new RegExp(`^invalid ${name}: text may not contain ${what.source}`), res.body);
+    };
+    refused(await send('a\\u0000b'), 'template_object', /the NUL character/);
+    refused(await send('a\\ud800b'), 'template_object', /a lone surrogate/);
+    refused(await send('a\\udc00b'), 'template_object', /a lone surrogate/);
+    refused(await send('a\\ud83d\\u0041'), 'template_object', /a lone surrogate/);
+    refused(await h.kapi('POST', '/v1/user/update_profile', token, { properties: '{"note":"a\\u0000b"}' }), 'properties', /the NUL character/);
+    const uuids = await h.kapi('POST', '/v1/api/talk/friends/message/default/send', token, { receiver_uuids: '["a\\u0000b"]', template_object: template('x') });
+    assert.deepEqual([uuids.statusCode, uuids.json()], [400, { msg: 'Constraints on the parameter [receiver_uuids] are unsatisfied. text may not contain the NUL character (U+0000, %00).', code: -2 }]);
+    // A pair is one character; an escaped backslash followed by "u0000" is six characters of text.
+    for (const text of ['\\ud83d\\ude00', 'a\\\\u0000b']) assert.equal((await send(text)).statusCode, 200, text);
+    const stored = (await h.store.db.selectFrom('talk_messages').select('template').where('account_id', '=', person.id).execute()).map((r) => JSON.parse(r.template).text);
+    assert.deepEqual(stored.sort(), ['\u{1F600}', 'a\\u0000b'].sort());
+
+    const body = await h.inject({ method: 'PATCH', url: `/_kapibara/v1/accounts/${person.id}`, headers: { 'content-type': 'application/json' }, payload: '{"nickname":"x\\ud800y"}' });
+    assert.deepEqual([body.statusCode, body.json()], [400, { error: 'invalid request: text may not contain a lone surrogate (an unpaired \\ud800-\\udfff escape).' }]);
+    assert.equal((await h.control('GET', `/accounts/${person.id}`)).nickname, person.nickname);
+  });
+
   it('a state document cannot carry an unformattable clock offset', async () => {
     const res = await h.inject({
       method: 'PUT',

@@ -234,6 +234,25 @@ forEachStore('State: an export imported with PUT restores the exact state (issue
     for (const name of Object.keys(before)) assert.equal(afterImport[name], before[name], `${name} is served the same after the import`);
   });
 
+  it('what the APIs took imports again: limits count characters (an emoji is one) on the way in and on import', async () => {
+    const emoji = '\u{1F600}';
+    const person = await h.createAccount({ nickname: emoji.repeat(50) });
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required', story_read: 'optional', story_publish: 'optional' } });
+    const t = await h.token(app, person);
+    await h.control('PATCH', `/accounts/${person.id}`, { story_user: true });
+    const note = await h.kapi('POST', '/v1/api/story/post/note', t.access_token, { content: emoji.repeat(2048) });
+    assert.equal(note.statusCode, 200, note.body);
+    const state = await h.control('GET', '/state');
+    const put = await h.inject({ method: 'PUT', url: '/_kapibara/v1/state', payload: state });
+    assert.equal(put.statusCode, 200, put.body);
+    assert.equal((await h.control('GET', `/accounts/${person.id}`)).nickname, emoji.repeat(50));
+    // One character more is refused on import as on the way in.
+    (state.accounts as { id: number; nickname: string }[]).find((a) => a.id === person.id)!.nickname = emoji.repeat(51);
+    const over = await h.inject({ method: 'PUT', url: '/_kapibara/v1/state', payload: state });
+    assert.equal(over.statusCode, 400, over.body);
+    assert.match(over.json().error, /nickname: must NOT have more than 50 characters/);
+  });
+
   it('null JSON columns stay SQL NULL; booleans, bigints and bytes keep their values and types', async () => {
     const s = await richState(h);
     const first = await h.control('GET', '/state');

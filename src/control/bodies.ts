@@ -67,11 +67,7 @@ export const AccountBody = Type.Object(
 /** Custom properties of a person's link: keys and values bounded, as many as an app may define. */
 export const LinkProperties = Type.Record(Type.String(), Text(L.propertyValue), {
   maxProperties: L.userPropertyKeys + 3,
-  // A record's key schema is not checked by the validators: the names are, by JSON Schema's propertyNames.
+  // A record's key schema is not checked by Ajv: the names are, by JSON Schema's propertyNames.
   propertyNames: { minLength: 1, maxLength: L.propertyKey },
 });
 
-/** The names of `value`'s keys that `LinkProperties` refuses (TypeBox's compiler skips propertyNames). */
-export function badPropertyKey(value: Record<string, unknown>): string | undefined {
-  return Object.keys(value).find((k) => k.length === 0 || k.length > L.propertyKey);
-}

@@ -97,13 +97,29 @@ const COLUMN_LIMITS: Record<string, Record<string, number>> = {
   stories: { content: 2048 },
 };
 
+/** Characters (code points) in `text`, as the routes count them: an emoji is one, not two. */
+export function characters(text: string): number {
+  let pairs = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        pairs++;
+        i++;
+      }
+    }
+  }
+  return text.length - pairs;
+}
+
 /** The first column of `row` longer than its limit, as a message; undefined when all fit. */
 export function columnTooLong(table: string, row: Record<string, unknown>): string | undefined {
   const limits = COLUMN_LIMITS[table];
   if (!limits) return undefined;
   for (const [column, max] of Object.entries(limits)) {
     const value = row[column];
-    if (typeof value === 'string' && value.length > max) return `${table}.${column} is longer than ${max} characters`;
+    if (typeof value === 'string' && characters(value) > max) return `${table}.${column} is longer than ${max} characters`;
   }
   return undefined;
 }

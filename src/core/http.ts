@@ -23,8 +23,11 @@ declare module 'fastify' {
   }
 }
 
-/** The answer to text holding a NUL character (U+0000), which neither store may keep alike. */
-export const NUL_REFUSED = 'invalid request: text may not contain the NUL character (U+0000, %00).';
+/** Text holding a NUL character (U+0000), which neither store may keep alike (PostgreSQL refuses it). */
+export const NUL_TEXT = 'text may not contain the NUL character (U+0000, %00)';
+export const NUL_REFUSED = `invalid request: ${NUL_TEXT}.`;
+/** Text holding half of a surrogate pair, which each store keeps as a different U+FFFD. */
+export const LONE_SURROGATE_TEXT = 'text may not contain a lone surrogate (an unpaired \\ud800-\\udfff escape)';
 
 /** Kakao writes JSON as `application/json;charset=UTF-8`. */
 export const JSON_TYPE = 'application/json;charset=UTF-8';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { NUL_REFUSED } from './http.js';
+import { LONE_SURROGATE_TEXT, NUL_TEXT } from './http.js';
 
 /**
  * JSON nesting is bounded where JSON enters: request bodies and JSON inside form fields.
@@ -46,6 +46,39 @@ function hasMoreOpenings(text: string, max: number): boolean {
   return false;
 }
 
+/**
+ * What JSON `text` would give that no store keeps as sent: a NUL (PostgreSQL refuses it) or
+ * half of a surrogate pair (each store keeps a different U+FFFD). JSON holds either only as
+ * an escape (a raw NUL is not JSON, and text decoded from UTF-8 has no lone surrogate), so
+ * only `\u` escapes are read, and text without one is not scanned. Undefined when neither.
+ */
+export function unstorableJsonText(text: string): string | undefined {
+  if (!text.includes('\\u')) return undefined;
+  // Every escape from the first backslash on: `\\` is one (so `\\u0000` is plain text).
+  const escapes = /\\(?:u([0-9a-fA-F]{4})|[^u])/g;
+  escapes.lastIndex = text.indexOf('\\');
+  let highEnd = -1; // where the escape of a high surrogate ended, while one waits for its pair
+  for (let m = escapes.exec(text); m; m = escapes.exec(text)) {
+    const code = m[1] === undefined ? -1 : parseInt(m[1], 16);
+    const low = code >= 0xdc00 && code <= 0xdfff;
+    if (highEnd >= 0) {
+      if (m.index !== highEnd || !low) return LONE_SURROGATE_TEXT;
+      highEnd = -1;
+    } else if (code === 0) return NUL_TEXT;
+    else if (low) return LONE_SURROGATE_TEXT;
+    else if (code >= 0xd800 && code <= 0xdbff) highEnd = m.index + m[0].length;
+  }
+  return highEnd >= 0 ? LONE_SURROGATE_TEXT : undefined;
+}
+
+/**
+ * What is wrong with JSON `text` from a request before it is parsed (too deep, or text no
+ * store keeps as sent), as a phrase for the caller's own error; undefined when nothing.
+ */
+export function jsonTextProblem(text: string): string | undefined {
+  return jsonTooDeep(text) ? JSON_TOO_DEEP : unstorableJsonText(text);
+}
+
 /** A 400 the one error handler answers in the route's surface shape (-2, invalid_request, {error}). */
 function tooDeepError(): Error & { statusCode: number; code: string } {
   return Object.assign(new Error(`invalid body: ${JSON_TOO_DEEP}`), { statusCode: 400, code: 'KAPIBARA_JSON_TOO_DEEP' });
@@ -64,8 +97,9 @@ export function installJsonParsing(app: FastifyInstance): void {
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if ((body as string).trim() === '') return done(null, undefined);
-    // JSON writes a NUL only escaped; no text may hold one (core/http.ts).
-    if ((body as string).includes('\\u0000')) return done(Object.assign(new Error(NUL_REFUSED), { statusCode: 400 }), undefined);
+    // No text may hold a NUL or a lone surrogate (core/http.ts).
+    const unstorable = unstorableJsonText(body as string);
+    if (unstorable) return done(Object.assign(new Error(`invalid request: ${unstorable}.`), { statusCode: 400 }), undefined);
     if (jsonTooDeep(body as string)) return done(tooDeepError(), undefined);
     return parse(req, body as string, done);
   });

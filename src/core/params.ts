@@ -3,7 +3,7 @@ import { type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { invalidParam } from './errors.js';
-import { JSON_TOO_DEEP, jsonTooDeep } from './json.js';
+import { jsonTextProblem } from './json.js';
 
 /**
  * Kakao clients send parameters as form fields or query strings, sometimes POST fields in
@@ -105,7 +105,8 @@ export function params<T extends TSchema>(req: FastifyRequest, schema: T): Stati
  */
 export function jsonParam<T extends TSchema>(name: string, text: string | undefined, schema: T): Static<T> | undefined {
   if (text === undefined || text === 'null' || text === '') return undefined;
-  if (jsonTooDeep(text)) throw invalidParam(`invalid ${name}: ${JSON_TOO_DEEP}.`);
+  const problem = jsonTextProblem(text);
+  if (problem) throw invalidParam(`invalid ${name}: ${problem}.`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -130,7 +131,8 @@ export function listParam(value: string | string[] | undefined): string[] | unde
   for (const part of parts) {
     const trimmed = part.trim();
     if (trimmed.startsWith('[')) {
-      if (jsonTooDeep(trimmed)) throw invalidParam(`invalid list parameter: ${JSON_TOO_DEEP}.`);
+      const problem = jsonTextProblem(trimmed);
+      if (problem) throw invalidParam(`invalid list parameter: ${problem}.`);
       try {
         const arr = JSON.parse(trimmed);
         if (Array.isArray(arr)) {

@@ -43,6 +43,17 @@ export function installValidation(app: FastifyInstance): void {
   });
 }
 
+/**
+ * A validator for JSON values outside a route (the rows of a state document), made as a JSON
+ * body's is: the same limits count the same way (Ajv counts characters, not UTF-16 units as
+ * TypeBox's own checker does) and say the same thing.
+ */
+export function jsonValidator(schema: object): ValidateFunction {
+  jsonValues ??= addFormats(new Ajv({ allErrors: false, removeAdditional: false, useDefaults: false, allowUnionTypes: true, coerceTypes: false }));
+  return jsonValues.compile(schema);
+}
+let jsonValues: Ajv | undefined;
+
 type LazySerializer = ((data: unknown) => string) & { compileNow(): void };
 const lazySerializers = new WeakMap<FastifyInstance, LazySerializer[]>();
 

@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import type { TObject, TSchema } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { TableSpec } from '../db/tables.js';
-import { AccountBody, AppBody, LinkProperties, badPropertyKey } from '../control/bodies.js';
+import { AccountBody, AppBody, LinkProperties } from '../control/bodies.js';
 import { signingKeyProblem } from '../core/keys.js';
+import { jsonValidator } from '../core/validation.js';
 import { tlsMaterialProblem } from '../core/tls.js';
 import { StateFormatError, type StateDocument } from './state.js';
 
@@ -112,20 +112,19 @@ function fieldsOf(body: TObject, skip: string[]): Record<string, TSchema> {
   return Object.fromEntries(Object.entries(body.properties).filter(([k]) => !skip.includes(k)));
 }
 
-const rowFieldChecks = new Map<TSchema, ReturnType<typeof TypeCompiler.Compile>>();
+const rowFieldChecks = new Map<TSchema, ReturnType<typeof jsonValidator>>();
 
 function fieldProblem(table: string, field: string, value: unknown): string | undefined {
   const schema = ROW_FIELDS[table]?.[field];
   if (!schema || value === undefined) return undefined;
   let check = rowFieldChecks.get(schema);
-  if (!check) rowFieldChecks.set(schema, (check = TypeCompiler.Compile(schema)));
-  if (!check.Check(value)) {
-    const first = check.Errors(value).First();
-    return `${first?.path ? `${first.path.slice(1).replace(/\//g, '.')}: ` : ''}${first?.message ?? 'not allowed'}`;
-  }
-  if (schema === LinkProperties) {
-    const key = badPropertyKey(value as Record<string, unknown>);
-    if (key !== undefined) return `property name "${key.slice(0, 40)}" must be 1 to 64 characters`;
+  if (!check) rowFieldChecks.set(schema, (check = jsonValidator(schema)));
+  if (!check(value)) {
+    const first = check.errors?.[0];
+    const where = first?.instancePath ? `${first.instancePath.slice(1).replace(/\//g, '.')}: ` : '';
+    // A key's own rule (JSON Schema's propertyNames): name the key.
+    const key = first?.propertyName === undefined ? '' : `property name "${first.propertyName.slice(0, 40)}" `;
+    return `${where}${key}${first?.message ?? 'not allowed'}`;
   }
   return undefined;
 }

@@ -3,7 +3,7 @@ import { KakaoApiError, invalidParam, notTalkUser } from '../../core/errors.js';
 import type { UserCall } from '../../core/auth.js';
 import type { Platform } from '../../core/platform.js';
 import { jsonParam } from '../../core/params.js';
-import { JSON_TOO_DEEP, jsonTooDeep } from '../../core/json.js';
+import { jsonTextProblem } from '../../core/json.js';
 import { hasScope } from '../../core/scopes.js';
 import { readOpenGraph, scrapForApp } from '../../core/fetcher.js';
 import { findLinkByUuid } from '../../store/links.js';
@@ -126,7 +126,8 @@ const RECEIVERS_CONSTRAINT = 'Constraints on the parameter [receiver_uuids] are 
 /** `receiver_uuids`: a JSON array of 1 to 5 uuids (duplicates are sent once); Kakao's -2 messages. */
 export function parseReceivers(raw: string | undefined): string[] {
   if (raw === undefined) throw invalidParam('The Parameter [receiver_uuids] cannot be null.');
-  if (jsonTooDeep(raw)) throw invalidParam(`${RECEIVERS_CONSTRAINT} ${JSON_TOO_DEEP}.`);
+  const problem = jsonTextProblem(raw);
+  if (problem) throw invalidParam(`${RECEIVERS_CONSTRAINT} ${problem}.`);
   let list: unknown;
   try {
     list = JSON.parse(raw);

@@ -11,7 +11,7 @@ import type { App } from '../../core/model.js';
 import { readOpenGraph, scrapForApp } from '../../core/fetcher.js';
 import { jsonParam } from '../../core/params.js';
 import { urlForClient } from '../../core/own-urls.js';
-import { JSON_TOO_DEEP, jsonTooDeep } from '../../core/json.js';
+import { jsonTextProblem } from '../../core/json.js';
 import * as store from './store.js';
 import { areFriends } from '../../store/friendships.js';
 import { MAX_IMAGES, VARIANTS, isGif, processImage, tooManyImages, type ReceivedFile } from './images.js';
@@ -186,7 +186,8 @@ export function readUrlList(value: string | string[] | undefined): string[] | un
     const text = raw.trim();
     if (text === '' || text === 'null') continue;
     if (text.startsWith('[')) {
-      if (jsonTooDeep(text)) throw invalidParam(`invalid image_url_list: ${JSON_TOO_DEEP}.`);
+      const problem = jsonTextProblem(text);
+      if (problem) throw invalidParam(`invalid image_url_list: ${problem}.`);
       try {
         const parsed = JSON.parse(text);
         if (!Array.isArray(parsed) || parsed.some((v) => typeof v !== 'string')) throw new Error('not an array of strings');
