@@ -1,4 +1,5 @@
-import { type Kysely, PostgresAdapter, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import { isPostgres } from './dialect.js';
 
 /**
  * Numeric ids, issued by the store (migration 052) so that they are unique across every
@@ -27,10 +28,6 @@ export function movesIssuedIds(id: number): boolean {
 export type IdSpace = 'id' | 'app';
 
 const SEQUENCES: Record<IdSpace, string> = { id: 'kapibara_id_seq', app: 'kapibara_app_id_seq' };
-
-function isPostgres(db: Kysely<any>): boolean {
-  return db.getExecutor().adapter instanceof PostgresAdapter;
-}
 
 /** `count` new ids of `space`, increasing. */
 export async function newIds(db: Kysely<any>, space: IdSpace, count: number): Promise<number[]> {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { byCodePoint } from '../db/dialect.js';
 import type { DB } from '../db/schema.js';
 
 /** Friendships are mutual: one row in each direction, each with its own favorite flag. */
@@ -47,14 +48,15 @@ export interface Friend {
   favorite: boolean;
 }
 
-/** A person's friends by nickname (control plane, console). */
+/** A person's friends by nickname, code point by code point, equal ones by id (control plane, console). */
 export async function listFriends(db: Kysely<DB>, accountId: number): Promise<Friend[]> {
   const rows = await db
     .selectFrom('friendships')
     .innerJoin('accounts', 'accounts.id', 'friendships.friend_account_id')
     .select(['accounts.id', 'accounts.nickname', 'friendships.favorite'])
     .where('friendships.account_id', '=', accountId)
-    .orderBy('accounts.nickname')
+    .orderBy(byCodePoint(db, 'accounts.nickname'))
+    .orderBy('accounts.id')
     .execute();
   return rows.map((r) => ({ accountId: r.id, nickname: r.nickname, favorite: r.favorite === 1 }));
 }

@@ -1,8 +1,9 @@
-import { type Kysely, PostgresAdapter, type Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { AppUsersTable, DB } from '../db/schema.js';
 import { randomToken } from '../core/ids.js';
 import type { Link, TermAgreement } from '../core/model.js';
 import { issueIdsAbove, newId } from '../db/ids.js';
+import { isPostgres } from '../db/dialect.js';
 
 export type { Link, TermAgreement };
 
@@ -98,7 +99,7 @@ export async function changeLink(db: Kysely<DB>, appId: number, accountId: numbe
       .selectAll()
       .where('app_id', '=', appId)
       .where('account_id', '=', accountId)
-      .$if(tx.getExecutor().adapter instanceof PostgresAdapter, (q) => q.forUpdate())
+      .$if(isPostgres(tx), (q) => q.forUpdate())
       .executeTakeFirst();
     if (!row) return undefined;
     const link = toLink(row);

@@ -4,6 +4,7 @@ import { type AppJson, AppKeyTaken, appInputFromJson, createApp, firstSharedKey 
 import { type AccountJson, accountInputFromJson, createAccount } from './accounts.js';
 import { randomToken } from '../core/ids.js';
 import { issueIdsAbove, movesIssuedIds, newId, sequenceAbove } from '../db/ids.js';
+import { primaryKeyOrder } from '../db/dialect.js';
 import { storedClockOffset } from '../core/clock.js';
 import { passwordForStorage } from '../core/passwords.js';
 import { columnTooLong } from '../control/limits.js';
@@ -42,7 +43,13 @@ export type StateDocument = { version?: number } & Record<string, unknown>;
 export async function exportState(db: Kysely<DB>, tables: readonly TableSpec[]): Promise<StateDocument> {
   const doc: StateDocument = { version: 1 };
   for (const spec of tables) {
-    const rows = await db.selectFrom(spec.name as any).selectAll().execute();
+    // By primary key: the same order on both stores, however rows were updated.
+    const order = await primaryKeyOrder(db, spec.name);
+    const rows = await db
+      .selectFrom(spec.name as any)
+      .selectAll()
+      .$call((q) => order.reduce((ordered, column) => ordered.orderBy(column), q))
+      .execute();
     doc[spec.name] = rows.map((row: Record<string, unknown>) => {
       const out: Record<string, unknown> = { ...row };
       for (const col of spec.json) if (typeof out[col] === 'string') out[col] = JSON.parse(out[col] as string);

@@ -49,13 +49,19 @@ export async function freshStore(kind: StoreKind): Promise<Store> {
   };
 }
 
-export async function freshPgDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+/**
+ * A new database on the test server; `icuLocale` makes its default collation that ICU
+ * locale (as `en_US.UTF-8` databases sort: case and punctuation ignored first), where the
+ * server's own default is C-like.
+ */
+export async function freshPgDatabase(options: { icuLocale?: string } = {}): Promise<{ url: string; drop(): Promise<void> }> {
   const base = await serverUrl();
   const name = `kapibara_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name}`);
+    const collation = options.icuLocale ? ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '${options.icuLocale}' LOCALE 'C.UTF-8'` : '';
+    await admin.query(`CREATE DATABASE ${name}${collation}`);
   } finally {
     await admin.end();
   }

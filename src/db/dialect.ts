@@ -1,0 +1,32 @@
+import { type Kysely, PostgresAdapter, sql, type RawBuilder } from 'kysely';
+
+/** Whether `db` (a store's Kysely, or a transaction of it) is on PostgreSQL. */
+export function isPostgres(db: Kysely<any>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+/**
+ * `column` to sort by as SQLite's BINARY collation does (code point by code point), whatever
+ * the PostgreSQL database's default collation is (an `en_US` database ignores case first).
+ */
+export function byCodePoint(db: Kysely<any>, column: string): RawBuilder<unknown> {
+  return isPostgres(db) ? sql`${sql.ref(column)} collate "C"` : sql`${sql.ref(column)}`;
+}
+
+/**
+ * `table`'s rows in the order of its primary key, text compared code point by code point on
+ * both stores: an ORDER BY for `selectFrom(table)`. Empty for a table without a key.
+ */
+export async function primaryKeyOrder(db: Kysely<any>, table: string): Promise<RawBuilder<unknown>[]> {
+  if (isPostgres(db)) {
+    const { rows } = await sql<{ name: string; text: boolean }>`
+      SELECT a.attname AS name, t.typcategory = 'S' AS text FROM pg_index i
+      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+      JOIN pg_type t ON t.oid = a.atttypid
+      WHERE i.indrelid = ${table}::regclass AND i.indisprimary
+      ORDER BY array_position(i.indkey, a.attnum)`.execute(db);
+    return rows.map((r) => (r.text ? sql`${sql.ref(r.name)} collate "C"` : sql`${sql.ref(r.name)}`));
+  }
+  const { rows } = await sql<{ name: string }>`SELECT name FROM pragma_table_info(${table}) WHERE pk > 0 ORDER BY pk`.execute(db);
+  return rows.map((r) => sql`${sql.ref(r.name)}`);
+}
