@@ -372,6 +372,30 @@ forEachStore('Security: the clock (issue 14 item 10)', (h) => {
     assert.equal((await h.control('GET', `/accounts/${person.id}`)).nickname, person.nickname);
   });
 
+  it('real time does not carry the clock past 9999-12-31T23:59:59Z: it stays there, and timestamps keep four-digit years', async () => {
+    let real = Date.now();
+    const restarted = await buildApp({ store: h.store, clock: new Clock(() => real) });
+    try {
+      const set = await restarted.inject({ method: 'POST', url: '/_kapibara/v1/clock', payload: { now: '9999-12-31T23:59:59Z' } });
+      assert.equal(set.statusCode, 200, set.body);
+      real += 5_000;
+      const clock = (await restarted.inject({ method: 'GET', url: '/_kapibara/v1/clock' })).json();
+      assert.match(clock.now, /^9999-12-31T23:59:59/);
+      const app = await storyApp(h);
+      const person = (await restarted.inject({ method: 'POST', url: '/_kapibara/v1/accounts', payload: { story_user: true } })).json();
+      const { access_token: token } = (await restarted.inject({ method: 'POST', url: `/_kapibara/v1/apps/${app.id}/users/${person.id}/tokens`, payload: {} })).json();
+      const me = await restarted.inject({ method: 'GET', url: '/v2/user/me', headers: { authorization: `Bearer ${token}` } });
+      assert.equal(me.statusCode, 200, me.body);
+      assert.match(me.json().connected_at, /^9999-12-31T23:59:59Z$/);
+      // The clock may still be moved back from there.
+      const back = await restarted.inject({ method: 'POST', url: '/_kapibara/v1/clock', payload: { advance_seconds: -60 } });
+      assert.equal(back.statusCode, 200, back.body);
+      assert.match(back.json().now, /^9999-12-31T23:58:59/);
+    } finally {
+      await restarted.close();
+    }
+  });
+
   it('a state document cannot carry an unformattable clock offset', async () => {
     const res = await h.inject({
       method: 'PUT',

@@ -108,6 +108,11 @@ forEachStore('User API: tokens, link, properties, admin lists', (h) => {
     assertApiError(res, 400, -2, 'properties');
     res = await h.kapi('POST', '/v1/user/update_profile', t.access_token, { properties: { tier: { nested: true } } });
     assertApiError(res, 400, -2, 'properties.tier');
+    // A value is at most 1,024 characters, as a state import (and the control plane) holds it.
+    res = await h.kapi('POST', '/v1/user/update_profile', t.access_token, { properties: { tier: 'x'.repeat(1025) } });
+    assertApiError(res, 400, -2, 'invalid properties.tier: a property value may be at most 1024 characters.');
+    res = await h.kapi('POST', '/v1/user/update_profile', t.access_token, { properties: { tier: '\u{1F600}'.repeat(1024) } });
+    assert.equal(res.statusCode, 200, res.body);
     // A number JSON cannot carry exactly (beyond 2^53, or past the largest double) is -2, not stored wrong.
     const manual = await h.createApp({ user_property_keys: ['level'], manual_signup: true });
     const newcomer = await h.token(manual, await h.createAccount());

@@ -9,8 +9,15 @@ export class Clock {
 
   constructor(private readonly source: () => number = Date.now) {}
 
+  /** Stays at the end of year 9999 once real time would carry it past (CLOCK_MAX_MS). */
   now(): number {
-    return this.source() + this.offsetMs;
+    const now = this.source() + this.offsetMs;
+    return now > CLOCK_MAX_MS ? CLOCK_MAX_MS : now;
+  }
+
+  /** The time of the clock's source (real time, in production), without the offset. */
+  real(): number {
+    return this.source();
   }
 
   nowSeconds(): number {
@@ -57,8 +64,9 @@ export interface ClockChange {
  * checked: the clock must stay within 1970–9999. Offsets are whole milliseconds.
  */
 export function changedOffset(clock: Clock, change: ClockChange): number {
-  const real = clock.now() - clock.offset;
-  let offset = clock.offset;
+  const real = clock.real();
+  // What the clock shows now, held at CLOCK_MAX_MS when real time carried it past: moved from there.
+  let offset = clock.now() - real;
   if (change.offset_ms !== undefined) offset = change.offset_ms;
   if (change.now !== undefined) offset = Date.parse(change.now) - real;
   if (change.advance_seconds !== undefined) offset += change.advance_seconds * 1000;

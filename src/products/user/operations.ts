@@ -5,6 +5,7 @@
  */
 import { KakaoApiError, TOKEN_UNKNOWN, consentItemDisabled, insufficientScopes, invalidParam, invalidToken, notLinked } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
+import { LIMITS, characters } from '../../control/limits.js';
 import { type ScopeCatalog, type ScopeInfo, hasScope } from '../../core/scopes.js';
 import { consentItemOn, type PersonCall } from '../../core/auth.js';
 import type { Platform } from '../../core/platform.js';
@@ -255,7 +256,11 @@ function checkProperties(app: App, properties: Record<string, unknown>): Record<
   const out: Record<string, string | null> = {};
   for (const [key, value] of Object.entries(properties)) {
     if (value === null) out[key] = null;
-    else if (typeof value === 'string') out[key] = value;
+    else if (typeof value === 'string') {
+      // As the control plane and a state import hold a link's properties (control/limits.ts).
+      if (characters(value) > LIMITS.propertyValue) throw invalidParam(`invalid properties.${key}: a property value may be at most ${LIMITS.propertyValue} characters.`);
+      out[key] = value;
+    }
     else if (typeof value === 'number' && !(Number.isFinite(value) && (!Number.isInteger(value) || Number.isSafeInteger(value)))) {
       // JSON.parse gave a rounded number (beyond 2^53) or Infinity: its text is not what was sent.
       throw invalidParam(`invalid properties.${key}: a number beyond 2^53 (send it as a string).`);
