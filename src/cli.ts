@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
@@ -9,7 +9,7 @@ import type { Store } from './db/index.js';
 import { openStore, stateTables } from './kapibara.js';
 import { buildApp } from './app.js';
 import { Clock } from './core/clock.js';
-import { exportState, importState, resetState, StateFormatError, type StateDocument } from './store/state.js';
+import { importState, resetState, StateFormatError, writeStateFile, type StateDocument } from './store/state.js';
 import { seedDemo, DEMO_APP_ID } from './demo.js';
 import { listenTls, loadTlsMaterial, TLS_HOST_NAMES } from './core/tls.js';
 import { jsonTextProblem } from './core/json.js';
@@ -248,9 +248,7 @@ export async function main(argv: string[]): Promise<void> {
     case 'export': {
       const store = await open(config);
       try {
-        const text = JSON.stringify(await exportState(store.db, stateTables()), null, 2) + '\n';
-        if (out) writeFileSync(out, text);
-        else process.stdout.write(text);
+        await writeStateFile(store.db, stateTables(), out);
       } finally {
         await store.close();
       }
@@ -300,7 +298,7 @@ async function exec(parsed: ReturnType<typeof parseServerConfig>, commandLine: s
     }
     if (config.operatorToken) env.KAPIBARA_OPERATOR_TOKEN = config.operatorToken;
     exitCode = await runCommand(commandLine, env);
-    if (exportOnExit) writeFileSync(exportOnExit, JSON.stringify(await running.control.state.export(), null, 2) + '\n');
+    if (exportOnExit) await writeStateFile(running.app.platform.db, running.app.platform.tables, exportOnExit);
   } finally {
     await running.stop();
   }

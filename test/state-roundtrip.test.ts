@@ -1,6 +1,7 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
+import { exportStateText } from '../src/store/state.js';
 import { cookiesOf, csrfTokenOf, forEachStore, form, type Harness, type TestApp, type TestAccount } from './helpers/harness.js';
 import { multipart, png, site, upload } from './fixtures/story.js';
 import { DEMO_APP_ID, seedDemo } from '../src/demo.js';
@@ -251,6 +252,25 @@ forEachStore('State: an export imported with PUT restores the exact state (issue
     const over = await h.inject({ method: 'PUT', url: '/_kapibara/v1/state', payload: state });
     assert.equal(over.statusCode, 400, over.body);
     assert.match(over.json().error, /nickname: must NOT have more than 50 characters/);
+  });
+
+  it('an export is written row by row, never as one string (V8 holds about 512 MB in one), and reads as JSON.stringify would write it', async () => {
+    await richState(h);
+    const pieces: string[] = [];
+    for await (const piece of exportStateText(h.store.db, h.app.platform.tables)) pieces.push(piece);
+    const compact = pieces.join('');
+    const doc = JSON.parse(compact);
+    assert.equal(compact, JSON.stringify(doc));
+    const largestRow = Math.max(...h.app.platform.tables.flatMap((t) => (doc[t.name] as unknown[]).map((r) => JSON.stringify(r).length)));
+    assert.ok(Math.max(...pieces.map((p) => p.length)) <= largestRow + 1, 'no piece holds more than one row');
+    let pretty = '';
+    for await (const piece of exportStateText(h.store.db, h.app.platform.tables, true)) pretty += piece;
+    assert.equal(pretty, JSON.stringify(doc, null, 2));
+    const answer = await h.inject({ method: 'GET', url: '/_kapibara/v1/state' });
+    assert.equal(answer.statusCode, 200);
+    assert.match(String(answer.headers['content-type']), /^application\/json/);
+    assert.equal(answer.headers['content-length'], undefined, 'streamed');
+    assert.equal(answer.body, compact);
   });
 
   it('null JSON columns stay SQL NULL; booleans, bigints and bytes keep their values and types', async () => {

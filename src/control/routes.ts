@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Static, Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ControlError } from '../core/errors.js';
+import { JSON_TYPE } from '../core/http.js';
 import type { ScopeCatalog } from '../core/scopes.js';
 import { ClockRangeError, changedOffset, isoSeconds } from '../core/clock.js';
 import type { Product } from '../core/product.js';
@@ -10,7 +11,8 @@ import { type Account, accountInputFromJson, createAccount, deleteAccount, findA
 import { addFriendship, listFriends, removeFriendship } from '../store/friendships.js';
 import { mustAccount as findAccountOr404, mustApp as findAppOr404, uniquely } from './lookups.js';
 import { changeLink, deleteLink, findLink, type Link } from '../store/links.js';
-import { exportState, importState, resetState, StateFormatError, type StateDocument } from '../store/state.js';
+import { exportStateText, importState, resetState, StateFormatError, type StateDocument } from '../store/state.js';
+import { Readable } from 'node:stream';
 import { grantConsent } from '../store/grants.js';
 import { applyStoredSettings } from '../core/stored-settings.js';
 import requestsRoutes from './requests.js';
@@ -290,7 +292,8 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
   }
 
   // Whole state
-  app.get('/state', {}, async () => exportState(app.platform.db, app.platform.tables));
+  // Sent row by row: an export may be more text than one string holds (store/state.ts).
+  app.get('/state', {}, async (_req, reply) => reply.type(JSON_TYPE).send(Readable.from(exportStateText(app.platform.db, app.platform.tables))));
   // An export carries every uploaded image (base64): what GET /state answered, PUT takes back.
   app.put('/state', { bodyLimit: STATE_BODY_LIMIT }, async (req) => ({ imported: await importDoc(req.body as StateDocument, true) }));
   app.post('/state', { bodyLimit: STATE_BODY_LIMIT }, async (req) => ({ imported: await importDoc(req.body as StateDocument, false) }));

@@ -1,3 +1,5 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { type AppJson, AppKeyTaken, appInputFromJson, createApp, firstSharedKey } from './apps.js';
@@ -40,24 +42,53 @@ const IDENTITY_SETTINGS = ['signing_key', 'tls_certificate'];
 
 export type StateDocument = { version?: number } & Record<string, unknown>;
 
-export async function exportState(db: Kysely<DB>, tables: readonly TableSpec[]): Promise<StateDocument> {
-  const doc: StateDocument = { version: 1 };
+/** One table's rows as an export writes them: JSON columns parsed, bytes in base64, by primary key. */
+async function exportRows(db: Kysely<DB>, spec: TableSpec): Promise<Record<string, unknown>[]> {
+  // By primary key: the same order on both stores, however rows were updated.
+  const order = await primaryKeyOrder(db, spec.name);
+  const rows = await db
+    .selectFrom(spec.name as any)
+    .selectAll()
+    .$call((q) => order.reduce((ordered, column) => ordered.orderBy(column), q))
+    .execute();
+  return rows.map((row: Record<string, unknown>) => {
+    const out: Record<string, unknown> = { ...row };
+    for (const col of spec.json) if (typeof out[col] === 'string') out[col] = JSON.parse(out[col] as string);
+    for (const col of spec.binary ?? []) if (out[col] instanceof Uint8Array) out[col] = Buffer.from(out[col] as Uint8Array).toString('base64');
+    return out;
+  });
+}
+
+/**
+ * The export as JSON text, in pieces of at most one row: a store holding a few hundred MB
+ * of uploads exports more text than one string can hold (V8's limit is about 512 MB), which
+ * made `GET /state` a 500 and `kapibara export` fail. The text is what `JSON.stringify` of
+ * the whole document would give, indented by two spaces when `pretty`.
+ */
+export async function* exportStateText(db: Kysely<DB>, tables: readonly TableSpec[], pretty = false): AsyncGenerator<string> {
+  const [nl, pad, rowPad, colon] = pretty ? ['\n', '  ', '    ', ': '] : ['', '', '', ':'];
+  yield `{${nl}${pad}"version"${colon}1`;
   for (const spec of tables) {
-    // By primary key: the same order on both stores, however rows were updated.
-    const order = await primaryKeyOrder(db, spec.name);
-    const rows = await db
-      .selectFrom(spec.name as any)
-      .selectAll()
-      .$call((q) => order.reduce((ordered, column) => ordered.orderBy(column), q))
-      .execute();
-    doc[spec.name] = rows.map((row: Record<string, unknown>) => {
-      const out: Record<string, unknown> = { ...row };
-      for (const col of spec.json) if (typeof out[col] === 'string') out[col] = JSON.parse(out[col] as string);
-      for (const col of spec.binary ?? []) if (out[col] instanceof Uint8Array) out[col] = Buffer.from(out[col] as Uint8Array).toString('base64');
-      return out;
-    });
+    const rows = await exportRows(db, spec);
+    yield `,${nl}${pad}${JSON.stringify(spec.name)}${colon}[`;
+    for (let i = 0; i < rows.length; i++) {
+      const text = pretty ? JSON.stringify(rows[i], null, 2).replaceAll('\n', `\n${rowPad}`) : JSON.stringify(rows[i]);
+      rows[i] = undefined as never; // what was written need not be held
+      yield `${i ? ',' : ''}${nl}${rowPad}${text}`;
+    }
+    yield rows.length ? `${nl}${pad}]` : ']';
   }
-  return doc;
+  yield `${nl}}`;
+}
+
+/** Writes the export (pretty, with a final newline) to `file`, or to standard output. */
+export async function writeStateFile(db: Kysely<DB>, tables: readonly TableSpec[], file?: string): Promise<void> {
+  const out = file ? createWriteStream(file) : process.stdout;
+  const opened = file ? once(out, 'open') : Promise.resolve();
+  await opened;
+  for await (const chunk of exportStateText(db, tables, true)) if (!out.write(chunk)) await once(out, 'drain');
+  if (!out.write('\n')) await once(out, 'drain');
+  if (file) await new Promise<void>((done, fail) => (out as WriteStream).end((err?: Error | null) => (err ? fail(err) : done())));
 }
 
 export async function resetState(db: Kysely<DB>, tables: readonly TableSpec[]): Promise<void> {
