@@ -108,6 +108,33 @@ forEachStore('request inspector', (h) => {
     assert.ok(!JSON.stringify(requests).includes(t.refresh_token));
   });
 
+  it('records the Authorization header as a known scheme only, never a credential sent without one', async () => {
+    const app = await h.createApp({ client_secret: 'shh' });
+    const ryan = await h.createAccount();
+    const t = await h.token(app, ryan);
+    const basic = Buffer.from(`${app.rest_api_key}:shh`).toString('base64');
+    const sent: [string, string, string][] = [
+      ['/v2/user/me', t.access_token, '(unrecognised)'], // a client that forgot "Bearer "
+      ['/v2/user/me', `Bearer\t${t.access_token}`, '(unrecognised)'], // a TAB is no separator
+      ['/v2/user/me', `${t.access_token} Bearer`, '(unrecognised)'],
+      ['/v2/user/me', `bearer ${t.access_token}`, 'Bearer'], // the scheme is case-insensitive
+      ['/v2/user/me', 'Bearer', 'Bearer'],
+      ['/v2/user/me', `KAKAOAK ${app.admin_key}`, 'KakaoAK'],
+      ['/oauth/token', basic, '(unrecognised)'], // client_id:client_secret with no scheme
+      ['/oauth/token', `Basic ${basic}`, 'Basic'],
+    ];
+    for (const [url, authorization] of sent) {
+      await h.inject({ method: url === '/oauth/token' ? 'POST' : 'GET', url, headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, payload: url === '/oauth/token' ? 'grant_type=client_credentials' : undefined });
+    }
+    const { requests } = await h.control('GET', '/requests');
+    assert.deepEqual(requests.map((r: { path: string; auth: string }) => [r.path, r.auth]), sent.map(([url, , scheme]) => [url, scheme]));
+    const page = await h.inject({ method: 'GET', url: '/_kapibara/console/requests.json' });
+    for (const secret of [t.access_token, basic, app.admin_key]) {
+      assert.ok(!JSON.stringify(requests).includes(secret), secret);
+      assert.ok(!page.body.includes(secret), secret);
+    }
+  });
+
   it('records bodies only when asked, sensitive fields still redacted', async () => {
     const app = await h.createApp();
     const ryan = await h.createAccount();

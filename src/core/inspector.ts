@@ -51,7 +51,10 @@ export interface RequestRecord {
   user_id: number | null;
   api_type: string | null;
   scopes: string[] | null;
-  /** The credential's scheme (`Bearer`, `KakaoAK`, `Basic`), never its value. */
+  /**
+   * The credential's scheme (`Bearer`, `KakaoAK`, `Basic`, however the client spelled its
+   * case), `(unrecognised)` for any other Authorization header, never its value.
+   */
   auth: string | null;
   /** The `client_id` a kauth call named (its app is filled in when the log is read). */
   client_id: string | null;
@@ -274,10 +277,9 @@ export function installInspector(app: FastifyInstance, phases: RequestPhases, st
     if (log.capacity === 0) return;
     const who = req.kapibaraCall;
     const authorization = req.headers.authorization;
-    const space = authorization ? authorization.indexOf(' ') : -1;
     const status = reply.statusCode;
     // A plain literal, no spread (docs/design.md, per-request code); the log copies it into
-    // its columns. What the log holds is shared where it can be (interned path and scheme).
+    // its columns. What the log holds is shared where it can be (interned path, constant scheme).
     log.add({
       at: platform.clock.now(),
       method: req.method,
@@ -289,7 +291,7 @@ export function installInspector(app: FastifyInstance, phases: RequestPhases, st
       user_id: who?.userId ?? null,
       api_type: who?.apiType ?? null,
       scopes: who?.scopes ?? null,
-      auth: authorization ? intern(space < 0 ? authorization : authorization.slice(0, space)) : null,
+      auth: authorization ? schemeOf(authorization) : null,
       client_id: who?.appId ? null : clientIdOf(req),
       status,
       // Error answers only: their Kakao code, read from the bytes being sent.
@@ -300,8 +302,31 @@ export function installInspector(app: FastifyInstance, phases: RequestPhases, st
   }
 }
 
+/** The schemes Kakao's hosts take, by their lower-case spelling (schemes are case-insensitive). */
+const SCHEMES = new Map([
+  ['bearer', 'Bearer'],
+  ['kakaoak', 'KakaoAK'],
+  ['basic', 'Basic'],
+]);
+
+/** What `auth` holds for an Authorization header that does not start with a known scheme. */
+export const UNRECOGNISED_AUTH = '(unrecognised)';
+
 /**
- * One copy of each path and scheme the log holds, so that a held call keeps no string of
+ * An Authorization header's scheme, spelled as Kakao documents it: the word before the first
+ * space (the only separator Kapibara, like RFC 7235, reads). Anything else may be the
+ * credential itself (a token sent without "Bearer ", a bare base64 client secret, a TAB for
+ * the space), so only known names are recorded.
+ */
+function schemeOf(header: string): string {
+  const space = header.indexOf(' ');
+  const word = space < 0 ? header : header.slice(0, space);
+  if (word === 'Bearer' || word === 'KakaoAK') return word;
+  return SCHEMES.get(word.toLowerCase()) ?? UNRECOGNISED_AUTH;
+}
+
+/**
+ * One copy of each path the log holds, so that a held call keeps no string of
  * its own request alive (most calls repeat a path). Bounded: cleared when full.
  */
 const interned = new Map<string, string>();
