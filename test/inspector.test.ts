@@ -179,6 +179,29 @@ forEachStore('request inspector', (h) => {
     assert.equal((await h.control('GET', '/requests')).recorded, 0);
   });
 
+  it("keeps ids increasing across DELETE, reset and state import, so a poller's after= still sees new calls", async () => {
+    const poll = async (after: number) => (await h.inject({ method: 'GET', url: `/_kapibara/console/requests.json?after=${after}` })).json();
+    const call = () => h.inject({ method: 'GET', url: '/v2/user/me' });
+    for (let i = 0; i < 5; i++) await call();
+    let last: number = (await poll(0)).requests.at(-1).id;
+    const state = await h.control('GET', '/state');
+    const clears: [string, () => Promise<unknown>][] = [
+      ['DELETE /requests', () => h.control('DELETE', '/requests')],
+      ['reset', () => h.reset()],
+      ['state import', () => h.control('PUT', '/state', state)],
+    ];
+    for (const [how, clear] of clears) {
+      await clear();
+      await call();
+      await call();
+      const seen = await poll(last);
+      assert.equal(seen.recorded, 2, how);
+      assert.equal(seen.requests.length, 2, `${how}: the calls made after it are newer than the last id seen`);
+      assert.ok(seen.requests[0].id > last, how);
+      last = seen.requests[1].id;
+    }
+  });
+
   it('keeps a bounded number of records under a load of 100,000 calls, and writes no rows', async () => {
     const tables = h.app.platform.tables.map((t) => t.name);
     const rows = async () => {

@@ -12,9 +12,10 @@ import type { RequestPhases } from './phases.js';
  *
  * Retention is bounded: a ring buffer of the last `capacity` records per store (default
  * 1000), in memory only (no table, so no rows ever accumulate). Reset and state import
- * empty it with the store's other caches. Tokens, secrets and codes are never recorded:
- * query and body values of sensitive fields are replaced by "[redacted]", the
- * Authorization header by its scheme, and bodies are left out unless asked for.
+ * empty it with the store's other caches; record ids go on increasing for as long as the
+ * process runs. Tokens, secrets and codes are never recorded: query and body values of
+ * sensitive fields are replaced by "[redacted]", the Authorization header by its scheme,
+ * and bodies are left out unless asked for.
  */
 
 export const DEFAULT_INSPECTOR_CAPACITY = 1000;
@@ -114,9 +115,17 @@ export class RequestLog {
   private readonly numbers: Float64Array;
   private readonly refs: unknown[];
   private next = 0;
-  private nextId = 1;
+  private count = 0;
 
-  constructor(readonly capacity: number = DEFAULT_INSPECTOR_CAPACITY) {
+  /**
+   * `ids` numbers the records: shared by every log of the store in this process and never
+   * started again, so that a clear (DELETE, reset, state import) does not hand out ids a
+   * poller's `after=` already passed.
+   */
+  constructor(
+    readonly capacity: number = DEFAULT_INSPECTOR_CAPACITY,
+    private readonly ids: RecordIds = { next: 1 },
+  ) {
     const slots = Math.max(0, capacity);
     this.numbers = new Float64Array(slots * NUMBERS);
     this.refs = new Array(slots * REFS).fill(null);
@@ -124,7 +133,7 @@ export class RequestLog {
 
   /** How many calls were recorded since the last clear, kept or not. */
   get recorded(): number {
-    return this.nextId - 1;
+    return this.count;
   }
 
   /** How many records are held now (never more than `capacity`). */
@@ -133,7 +142,8 @@ export class RequestLog {
   }
 
   add(call: Call): void {
-    const id = this.nextId++;
+    const id = this.ids.next++;
+    this.count++;
     if (this.capacity === 0) return;
     const n = this.next * NUMBERS;
     const r = this.next * REFS;
@@ -198,10 +208,11 @@ export class RequestLog {
     return filterRecords(this.all(), filter);
   }
 
+  /** Forgets every record; ids go on from where they were. */
   clear(): void {
     this.refs.fill(null);
     this.next = 0;
-    this.nextId = 1;
+    this.count = 0;
   }
 }
 
@@ -227,8 +238,15 @@ export function requestLog(store: Store): RequestLog {
   return store.registry.get(REQUEST_LOG);
 }
 
+/** The next record id of a store's inspector. */
+export interface RecordIds {
+  next: number;
+}
+
 const capacities = new WeakMap<Store, number>();
-const REQUEST_LOG = registryKey('request inspector', (store: Store) => new RequestLog(capacities.get(store) ?? DEFAULT_INSPECTOR_CAPACITY));
+// Durable: reset and import clear the registry (a new, empty log), and the ids go on.
+const RECORD_IDS = registryKey('request inspector ids', (): RecordIds => ({ next: 1 }), { durable: true });
+const REQUEST_LOG = registryKey('request inspector', (store: Store) => new RequestLog(capacities.get(store) ?? DEFAULT_INSPECTOR_CAPACITY, store.registry.get(RECORD_IDS)));
 
 declare module 'fastify' {
   interface FastifyRequest {
