@@ -73,4 +73,53 @@ forEachStore('web console', (h) => {
     assert.ok(res.body.includes('Looks fun!'));
     assert.ok(res.body.includes('Apeach: COOL'));
   });
+
+  it('pages a person with more chats than the person page shows, and finds their group chats with messages among all of them', async () => {
+    const app = await h.createApp();
+    const eve = await h.createAccount({ nickname: 'Eve' });
+    const others = [];
+    for (let i = 0; i < 23; i++) others.push(await h.createAccount({ nickname: `Friend ${String(i).padStart(2, '0')}` }));
+    const chatty = await h.control('POST', '/group_chats', { title: 'Chatty group', member_account_ids: [eve.id, others[0].id, others[1].id] });
+    const quiet = await h.control('POST', '/group_chats', { title: 'Quiet group', member_account_ids: [eve.id, others[2].id] });
+    const message = (id: number, peer: number, type: string, at: number) => ({
+      id, account_id: eve.id, chat_type: type, peer_account_id: peer, app_id: app.id, sender_account_id: eve.id,
+      template_type: 'default', template_id: null, template: { object_type: 'text', text: `message ${id}`, link: {} }, created_at: at,
+    });
+    // The group chat's message is the oldest: 22 direct chats with newer messages come before it.
+    const messages = [message(1, chatty.id, 'group', 1_000), ...others.slice(0, 22).map((o, i) => message(2 + i, o.id, 'direct', 2_000 + i))];
+    await h.control('POST', '/state', { talk_messages: messages });
+
+    const page = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${eve.id}` });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /Kakao Talk chats \(23\)/);
+    assert.equal(page.body.match(/<h3 data-chat=/g)?.length, 20);
+    const quietLine = /Group chats with no messages yet: ([^<]*)/.exec(page.body)?.[1] ?? '';
+    assert.match(quietLine, /Quiet group/);
+    assert.doesNotMatch(quietLine, /Chatty group/);
+    const more = /<a href="([^"]+)">[^<]*older chats/i.exec(page.body);
+    assert.ok(more, 'the person page links to the chats it does not show');
+    assert.equal(more[1], `/_kapibara/console/people/${eve.id}/chats?page=2`);
+
+    const second = await h.inject({ method: 'GET', url: more[1] });
+    assert.equal(second.statusCode, 200);
+    assert.deepEqual(
+      [...second.body.matchAll(/<h3 data-chat="([^"]+)"/g)].map((m) => m[1]),
+      [String(others[1].id), String(others[0].id), `g${chatty.id}`],
+    );
+    assert.match(second.body, /message 1</);
+    assert.match(second.body, /chats 21&ndash;23 of 23/);
+    assert.ok(second.body.includes(`href="/_kapibara/console/people/${eve.id}/chats?page=1"`), 'a link back to newer chats');
+    assert.doesNotMatch(second.body, /page=3/);
+    assert.ok(second.body.includes(`Quiet group`));
+
+    const beyond = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${eve.id}/chats?page=9` });
+    assert.equal(beyond.statusCode, 200);
+    assert.match(beyond.body, /No chats on this page/);
+    for (const bad of ['page=0', 'page=x', 'page=1.5']) {
+      const res = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${eve.id}/chats?${bad}` });
+      assert.equal(res.statusCode, 400, bad);
+      assert.match(String(res.headers['content-type']), /text\/html/);
+    }
+    assert.equal((await h.inject({ method: 'GET', url: '/_kapibara/console/people/999999/chats' })).statusCode, 404);
+  });
 });
