@@ -2,6 +2,8 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { forEachStore } from './helpers/harness.js';
+import { buildApp } from '../src/app.js';
+import { newOperatorToken } from '../src/config.js';
 
 forEachStore('web console', (h) => {
   it('shows apps with their keys and people, escaping what people typed', async () => {
@@ -33,6 +35,26 @@ forEachStore('web console', (h) => {
     assert.ok(res.body.includes('Apeach'));
     const missing = await h.inject({ method: 'GET', url: '/_kapibara/console/people/999' });
     assert.equal(missing.statusCode, 404);
+  });
+
+  it('opens with a generated operator token, by ?token= and then by its cookie; refuses a token no cookie can carry', async () => {
+    for (let i = 0; i < 20; i++) {
+      const token = newOperatorToken();
+      const guarded = await buildApp({ store: h.store, operatorToken: token });
+      try {
+        assert.equal((await guarded.inject({ method: 'GET', url: '/_kapibara/console' })).statusCode, 401);
+        const opened = await guarded.inject({ method: 'GET', url: `/_kapibara/console?token=${encodeURIComponent(token)}` });
+        assert.equal(opened.statusCode, 200, `${token}: ${opened.body.slice(0, 200)}`);
+        const cookie = String(opened.headers['set-cookie']).split(';')[0];
+        assert.equal(cookie, `kapibara_operator=${token}`);
+        assert.equal((await guarded.inject({ method: 'GET', url: '/_kapibara/console/requests', headers: { cookie } })).statusCode, 200);
+      } finally {
+        await guarded.close();
+      }
+    }
+    for (const token of ['비밀 토큰', 'abc;def', 'a b', 'a,b', 'say"hi"', 'back\\slash', 'tab\there']) {
+      await assert.rejects(buildApp({ store: h.store, operatorToken: token }), /operatorToken: expected ASCII letters, digits and punctuation other than/, token);
+    }
   });
 
   it('draws profile pictures for simulated people at both Kakao sizes', async () => {
