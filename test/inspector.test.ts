@@ -135,6 +135,39 @@ forEachStore('request inspector', (h) => {
     }
   });
 
+  it('records the app (and person) a refused call\'s credential named, so ?app= finds its failed calls too', async () => {
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required' } });
+    const ryan = await h.createAccount();
+    const t = await h.token(app, ryan);
+    const unlinked = await h.kapiKey('POST', '/v1/user/unlink', app.admin_key, { target_id_type: 'user_id', target_id: 424242 });
+    assert.equal(unlinked.json().code, -101, unlinked.body);
+    const restOnAdmin = await h.kapiKey('POST', '/v2/push/send', app.rest_api_key, { uuids: ['1'] });
+    assert.equal(restOnAdmin.json().code, -3, restOnAdmin.body);
+    const keyForToken = await h.kapiKey('GET', '/v1/api/talk/friends', app.rest_api_key);
+    assert.equal(keyForToken.json().code, -3, keyForToken.body);
+    const badTarget = await h.kapiKey('POST', '/v1/user/logout', app.admin_key, { target_id_type: 'user_id', target_id: 'x' });
+    assert.equal(badTarget.json().code, -2, badTarget.body);
+    await h.advanceClock(7 * 24 * 3600);
+    const expired = await h.kapi('GET', '/v2/user/me', t.access_token);
+    assert.equal(expired.json().code, -401, expired.body);
+    const unknown = await h.kapiKey('POST', '/v2/push/send', 'no-such-key', { uuids: ['1'] });
+    assert.equal(unknown.json().code, -401, unknown.body);
+
+    const mine = await h.control('GET', `/requests?app=${app.id}`);
+    assert.deepEqual(
+      mine.requests.map((r: Record<string, unknown>) => [r.path, r.error_code, r.account_id, r.user_id]),
+      [
+        ['/v1/user/unlink', -101, null, null],
+        ['/v2/push/send', -3, null, null],
+        ['/v1/api/talk/friends', -3, null, null],
+        ['/v1/user/logout', -2, null, null],
+        ['/v2/user/me', -401, ryan.id, t.user_id],
+      ],
+    );
+    const all = await h.control('GET', '/requests');
+    assert.deepEqual(all.requests.at(-1).app_id, null, 'a key no app has names no app');
+  });
+
   it('records bodies only when asked, sensitive fields still redacted', async () => {
     const app = await h.createApp();
     const ryan = await h.createAccount();
