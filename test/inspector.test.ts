@@ -72,6 +72,16 @@ forEachStore('request inspector', (h) => {
     assert.equal(all.recorded, 4);
   });
 
+  it('does not record the control plane or the console however their path is spelled', async () => {
+    for (const url of ['/%5Fkapibara/v1/apps', '/%5fkapibara/console', '/%5Fkapibara/console/requests.json', '/_kapibara/%761/apps', '/%5Fkapibara/v1/nowhere']) {
+      const res = await h.inject({ method: 'GET', url });
+      assert.ok(res.statusCode < 500, `${url}: ${res.statusCode}`);
+    }
+    await h.inject({ method: 'GET', url: '/v2/user/%6De' });
+    const { requests } = await h.control('GET', '/requests');
+    assert.deepEqual(requests.map((r: { path: string; surface: string }) => [r.path, r.surface]), [['/v2/user/%6De', 'kapi']]);
+  });
+
   it('records kept answers with their caller too (the second /v2/user/me is served from memory on SQLite)', async () => {
     const app = await h.createApp({ consent_items: { profile_nickname: 'required' } });
     const ryan = await h.createAccount({ nickname: 'Ryan' });

@@ -3,6 +3,7 @@ import type { Store } from '../db/index.js';
 import { registryKey } from '../db/registry.js';
 import { type Surface, type SurfacePrefix, surfaceForPath } from './http.js';
 import type { RequestPhases } from './phases.js';
+import { routedPath } from './security.js';
 
 /**
  * The request inspector: every call an app makes to the emulated Kakao hosts (kauth, kapi,
@@ -266,6 +267,14 @@ const OWN_PREFIX = '/_kapibara/';
 const FAVICON = '/favicon.ico';
 
 /**
+ * Judged on the raw path, and on the path the router decoded when the raw one encodes
+ * anything: `/%5Fkapibara/v1/apps` is the control plane too.
+ */
+function isOwn(path: string): boolean {
+  return path.startsWith(OWN_PREFIX) || path === FAVICON;
+}
+
+/**
  * Records every call to an emulated Kakao host as its answer is handed to the socket (the
  * last step of sending, core/phases.ts): its status and Kakao error code are final then,
  * and its duration runs from its arrival. Recording at `onResponse` instead made Fastify
@@ -286,7 +295,7 @@ export function installInspector(app: FastifyInstance, phases: RequestPhases, st
     const url = req.url;
     const queryAt = url.indexOf('?');
     const path = queryAt < 0 ? url : url.slice(0, queryAt);
-    if (!path.startsWith(OWN_PREFIX) && path !== FAVICON) record(req, reply, payload, path, queryAt >= 0);
+    if (!isOwn(path) && !(path.includes('%') && isOwn(routedPath(req)))) record(req, reply, payload, path, queryAt >= 0);
   });
 
   function record(req: FastifyRequest, reply: FastifyReply, payload: unknown, path: string, hasQuery: boolean): void {

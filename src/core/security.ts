@@ -160,7 +160,7 @@ function isJsonType(type: string | undefined): boolean {
  * (`/%5Fkapibara/v1/reset`). Unmatched paths and the catch-all OPTIONS route (CORS
  * preflights) are judged by the decoded URL.
  */
-function routedPath(req: FastifyRequest): string {
+export function routedPath(req: FastifyRequest): string {
   const route = req.routeOptions.url;
   if (route !== undefined && !route.includes('*')) return route;
   const raw = req.url.split('?')[0];
