@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { forEachStore } from './helpers/harness.js';
 import { buildApp } from '../src/app.js';
 import { newOperatorToken } from '../src/config.js';
+import { avatarUrl } from '../src/console/avatars.js';
 
 forEachStore('web console', (h) => {
   it('shows apps with their keys and people, escaping what people typed', async () => {
@@ -143,5 +144,58 @@ forEachStore('web console', (h) => {
       assert.match(String(res.headers['content-type']), /text\/html/);
     }
     assert.equal((await h.inject({ method: 'GET', url: '/_kapibara/console/people/999999/chats' })).statusCode, 404);
+  });
+
+  it('draws the first character a person sees as the avatar placeholder, never half an emoji', async () => {
+    const cases: [string, string][] = [
+      ['🦫Beaver', '🦫'],
+      ['🇰🇷Korea', '🇰🇷'],
+      ['👩‍👩‍👧Family', '👩‍👩‍👧'],
+      ['Ryan', 'R'],
+      ['라이언', '라'],
+    ];
+    for (const [nickname, initial] of cases) {
+      const person = await h.createAccount({ nickname });
+      const res = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${person.id}` });
+      assert.ok(!res.body.includes('\uFFFD'), nickname);
+      assert.ok(res.body.includes(`<h1><span class="avatar">${initial}</span>`), nickname);
+      // The drawn picture's URL carries the same initial, and the route takes it.
+      const url = avatarUrl('someone', 110, nickname);
+      assert.ok(url.endsWith(`?initial=${encodeURIComponent(initial)}`), url);
+      assert.equal((await h.inject({ method: 'GET', url })).statusCode, 200, url);
+    }
+  });
+
+  it('draws the first character of ?initial= when given a word', async () => {
+    const png = async (initial: string) => (await h.inject({ method: 'GET', url: `/_kapibara/avatars/ryan_110.png?initial=${encodeURIComponent(initial)}` })).rawPayload;
+    assert.deepEqual(await png('Ryan'), await png('R'));
+    assert.notDeepEqual(await png('R'), await png(''));
+  });
+
+  it('says "+" after the story count only when a person has more stories than shown', async () => {
+    const app = await h.createApp({ consent_items: { story_publish: 'optional' } });
+    const writer = await h.createAccount({ nickname: 'Writer' });
+    const t = await h.token(app, writer);
+    const heading = async () => /Kakao Story \(([^)]*)\)/.exec((await h.inject({ method: 'GET', url: `/_kapibara/console/people/${writer.id}` })).body)?.[1];
+    for (let i = 1; i <= 19; i++) {
+      const posted = await h.kapi('POST', '/v1/api/story/post/note', t.access_token, { content: `note ${i}` });
+      assert.equal(posted.statusCode, 200, posted.body);
+      if (i === 17) assert.equal(await heading(), '17');
+      if (i === 18) assert.equal(await heading(), '18');
+    }
+    assert.equal(await heading(), '18+');
+  });
+
+  it("shows Kapibara's own account pictures on the origin the console was opened on, as the APIs answer them", async () => {
+    const moved = await h.createAccount({ nickname: 'Moved', thumbnail_image_url: 'http://localhost:9876/_kapibara/avatars/moved_110.png?initial=M' });
+    const other = await h.createAccount({ nickname: 'Other', thumbnail_image_url: 'https://images.example/other.png' });
+    for (const url of ['/_kapibara/console', `/_kapibara/console/people/${moved.id}`]) {
+      const res = await h.inject({ method: 'GET', url, headers: { host: '127.0.0.1:19600' } });
+      assert.equal(res.statusCode, 200);
+      assert.ok(res.body.includes('<img src="http://127.0.0.1:19600/_kapibara/avatars/moved_110.png?initial=M"'), url);
+      assert.ok(!res.body.includes('localhost:9876'), url);
+    }
+    const page = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${other.id}` });
+    assert.ok(page.body.includes('<img src="https://images.example/other.png"'));
   });
 });

@@ -48,4 +48,18 @@ forEachStore('console: requests, live', (h) => {
       await page.close();
     }
   });
+
+  it('works opened with a trailing slash too (/requests/): its script and its feed are found', async () => {
+    const origin = await h.listen();
+    await fetch(`${origin}/v2/user/me`);
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${origin}/_kapibara/console/requests/`);
+      await fetch(`${origin}/v1/api/talk/friends`);
+      await page.waitForFunction(() => document.querySelectorAll('#requests tr').length === 2, undefined, { polling: 100, timeout: 5000 });
+      assert.match(await page.locator('#requests tr').nth(0).innerText(), /GET \/v1\/api\/talk\/friends\s+kapi/);
+    } finally {
+      await page.close();
+    }
+  });
 });
