@@ -16,7 +16,7 @@ import type { Plugin, Product } from './core/product.js';
 import { installGetForms } from './core/get-form.js';
 import { installInspector, type InspectorOptions } from './core/inspector.js';
 import { RequestPhases } from './core/phases.js';
-import { installSecurity, serverLimitOptions, trustedProxies, type SecurityOptions } from './core/security.js';
+import { installSecurity, operatorTokenProblem, serverLimitOptions, trustedProxies, type SecurityOptions } from './core/security.js';
 import type { PlatformConfig } from './core/platform.js';
 import { storeDirectory } from './store/directory.js';
 import { products as defaultProducts } from './products/index.js';
@@ -72,6 +72,8 @@ function onSurface(surface: Surface, plugin: Plugin) {
 
 /** The one factory used by the server, the CLI and the tests. */
 export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
+  const tokenProblem = options.operatorToken ? operatorTokenProblem(options.operatorToken) : undefined;
+  if (tokenProblem) throw new TypeError(`operatorToken: ${tokenProblem}`);
   const products = options.products ?? defaultProducts;
   const store = options.store ?? (await openStore(options, products));
   const clock = options.clock ?? new Clock();

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { SecurityOptions } from './core/security.js';
+import { type SecurityOptions, operatorTokenProblem } from './core/security.js';
 
 export const DEFAULT_PORT = 9876;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -73,6 +74,10 @@ export function parseServerConfig(
   if (publicUrl !== undefined && !isHttpOrigin(publicUrl)) {
     throw new UsageError(`invalid ${values['public-url'] !== undefined ? '--public-url' : 'KAPIBARA_PUBLIC_URL'} "${publicUrl}": expected an http(s) URL such as https://kapibara.example.com`);
   }
+  const operatorToken = values['operator-token'] ?? env.KAPIBARA_OPERATOR_TOKEN ?? undefined;
+  const tokenProblem = operatorToken ? operatorTokenProblem(operatorToken) : undefined;
+  // The token itself is a secret: the message names where it came from, not what it is.
+  if (tokenProblem) throw new UsageError(`invalid ${values['operator-token'] !== undefined ? '--operator-token' : 'KAPIBARA_OPERATOR_TOKEN'}: ${tokenProblem}`);
   return {
     config: {
       port,
@@ -81,7 +86,7 @@ export function parseServerConfig(
       sqlitePath: dataDir === resolve(':memory:') ? ':memory:' : join(dataDir, 'kapibara.sqlite'),
       databaseUrl,
       publicUrl,
-      operatorToken: values['operator-token'] ?? env.KAPIBARA_OPERATOR_TOKEN ?? undefined,
+      operatorToken,
       tlsPort,
       demo: !values['no-demo'],
       security: {
@@ -153,6 +158,11 @@ function count(what: string, text: string | undefined): number | undefined {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`invalid ${what} "${text}": expected a whole number, 0 for no limit`);
   return n;
+}
+
+/** The token a server bound to a non-loopback address makes up when none is given (base64url). */
+export function newOperatorToken(): string {
+  return randomBytes(18).toString('base64url');
 }
 
 export function isLoopback(host: string): boolean {

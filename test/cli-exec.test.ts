@@ -108,6 +108,7 @@ describe('the kapibara command line', () => {
   });
 
   it('refuses unknown flags and bad values with one line naming the flag', async () => {
+    const TOKEN_RULE = 'expected ASCII letters, digits and punctuation other than " , ; \\ (no spaces): the console keeps the token in a cookie';
     const dir = tmp();
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
@@ -118,6 +119,8 @@ describe('the kapibara command line', () => {
       [['reset', '--data', file], `kapibara reset: invalid --data "${file}": it is a file; --data names a folder (or :memory:)`],
       [['start', '--port', 'eighty'], 'kapibara start: invalid --port "eighty": expected a port number from 0 to 65535'],
       [['start', '--port'], 'kapibara start: --port needs a value'],
+      [['start', '--port', '0', '--operator-token', 'abc;def'], `kapibara start: invalid --operator-token: ${TOKEN_RULE}`],
+      [['start', '--port', '0', '--operator-token', 'two words'], `kapibara start: invalid --operator-token: ${TOKEN_RULE}`],
       [['seed', '--port', '1', 'x.json'], 'kapibara seed: --port is not an option of this command (kapibara seed --help)'],
       [['seed'], 'kapibara seed: a JSON file is required (kapibara seed <file>)'],
       [['frobnicate'], 'unknown command "frobnicate" (kapibara --help lists them)'],
@@ -127,6 +130,9 @@ describe('the kapibara command line', () => {
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stderr, `${message}\n`, args.join(' '));
     }
+    const korean = await kapibara(['start', '--port', '0'], { KAPIBARA_OPERATOR_TOKEN: '비밀 토큰' });
+    assert.equal(korean.code, 2, korean.stderr);
+    assert.equal(korean.stderr, `kapibara start: invalid KAPIBARA_OPERATOR_TOKEN: ${TOKEN_RULE}\n`);
     const env = await kapibara(['export'], { DATABASE_URL: 'mysql://db/x' });
     assert.equal(env.stderr, 'kapibara export: invalid DATABASE_URL "mysql://db/x": only PostgreSQL is supported (postgres://user:password@host:5432/db); without it the store is SQLite in --data\n');
   });

@@ -2,6 +2,9 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { forEachStore } from './helpers/harness.js';
+import { buildApp } from '../src/app.js';
+import { newOperatorToken } from '../src/config.js';
+import { avatarUrl } from '../src/console/avatars.js';
 
 forEachStore('web console', (h) => {
   it('shows apps with their keys and people, escaping what people typed', async () => {
@@ -33,6 +36,26 @@ forEachStore('web console', (h) => {
     assert.ok(res.body.includes('Apeach'));
     const missing = await h.inject({ method: 'GET', url: '/_kapibara/console/people/999' });
     assert.equal(missing.statusCode, 404);
+  });
+
+  it('opens with a generated operator token, by ?token= and then by its cookie; refuses a token no cookie can carry', async () => {
+    for (let i = 0; i < 20; i++) {
+      const token = newOperatorToken();
+      const guarded = await buildApp({ store: h.store, operatorToken: token });
+      try {
+        assert.equal((await guarded.inject({ method: 'GET', url: '/_kapibara/console' })).statusCode, 401);
+        const opened = await guarded.inject({ method: 'GET', url: `/_kapibara/console?token=${encodeURIComponent(token)}` });
+        assert.equal(opened.statusCode, 200, `${token}: ${opened.body.slice(0, 200)}`);
+        const cookie = String(opened.headers['set-cookie']).split(';')[0];
+        assert.equal(cookie, `kapibara_operator=${token}`);
+        assert.equal((await guarded.inject({ method: 'GET', url: '/_kapibara/console/requests', headers: { cookie } })).statusCode, 200);
+      } finally {
+        await guarded.close();
+      }
+    }
+    for (const token of ['비밀 토큰', 'abc;def', 'a b', 'a,b', 'say"hi"', 'back\\slash', 'tab\there']) {
+      await assert.rejects(buildApp({ store: h.store, operatorToken: token }), /operatorToken: expected ASCII letters, digits and punctuation other than/, token);
+    }
   });
 
   it('draws profile pictures for simulated people at both Kakao sizes', async () => {
@@ -72,5 +95,107 @@ forEachStore('web console', (h) => {
     assert.ok(res.body.includes('A day at the river'));
     assert.ok(res.body.includes('Looks fun!'));
     assert.ok(res.body.includes('Apeach: COOL'));
+  });
+
+  it('pages a person with more chats than the person page shows, and finds their group chats with messages among all of them', async () => {
+    const app = await h.createApp();
+    const eve = await h.createAccount({ nickname: 'Eve' });
+    const others = [];
+    for (let i = 0; i < 23; i++) others.push(await h.createAccount({ nickname: `Friend ${String(i).padStart(2, '0')}` }));
+    const chatty = await h.control('POST', '/group_chats', { title: 'Chatty group', member_account_ids: [eve.id, others[0].id, others[1].id] });
+    const quiet = await h.control('POST', '/group_chats', { title: 'Quiet group', member_account_ids: [eve.id, others[2].id] });
+    const message = (id: number, peer: number, type: string, at: number) => ({
+      id, account_id: eve.id, chat_type: type, peer_account_id: peer, app_id: app.id, sender_account_id: eve.id,
+      template_type: 'default', template_id: null, template: { object_type: 'text', text: `message ${id}`, link: {} }, created_at: at,
+    });
+    // The group chat's message is the oldest: 22 direct chats with newer messages come before it.
+    const messages = [message(1, chatty.id, 'group', 1_000), ...others.slice(0, 22).map((o, i) => message(2 + i, o.id, 'direct', 2_000 + i))];
+    await h.control('POST', '/state', { talk_messages: messages });
+
+    const page = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${eve.id}` });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /Kakao Talk chats \(23\)/);
+    assert.equal(page.body.match(/<h3 data-chat=/g)?.length, 20);
+    const quietLine = /Group chats with no messages yet: ([^<]*)/.exec(page.body)?.[1] ?? '';
+    assert.match(quietLine, /Quiet group/);
+    assert.doesNotMatch(quietLine, /Chatty group/);
+    const more = /<a href="([^"]+)">[^<]*older chats/i.exec(page.body);
+    assert.ok(more, 'the person page links to the chats it does not show');
+    assert.equal(more[1], `/_kapibara/console/people/${eve.id}/chats?page=2`);
+
+    const second = await h.inject({ method: 'GET', url: more[1] });
+    assert.equal(second.statusCode, 200);
+    assert.deepEqual(
+      [...second.body.matchAll(/<h3 data-chat="([^"]+)"/g)].map((m) => m[1]),
+      [String(others[1].id), String(others[0].id), `g${chatty.id}`],
+    );
+    assert.match(second.body, /message 1</);
+    assert.match(second.body, /chats 21&ndash;23 of 23/);
+    assert.ok(second.body.includes(`href="/_kapibara/console/people/${eve.id}/chats?page=1"`), 'a link back to newer chats');
+    assert.doesNotMatch(second.body, /page=3/);
+    assert.ok(second.body.includes(`Quiet group`));
+
+    const beyond = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${eve.id}/chats?page=9` });
+    assert.equal(beyond.statusCode, 200);
+    assert.match(beyond.body, /No chats on this page/);
+    for (const bad of ['page=0', 'page=x', 'page=1.5']) {
+      const res = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${eve.id}/chats?${bad}` });
+      assert.equal(res.statusCode, 400, bad);
+      assert.match(String(res.headers['content-type']), /text\/html/);
+    }
+    assert.equal((await h.inject({ method: 'GET', url: '/_kapibara/console/people/999999/chats' })).statusCode, 404);
+  });
+
+  it('draws the first character a person sees as the avatar placeholder, never half an emoji', async () => {
+    const cases: [string, string][] = [
+      ['🦫Beaver', '🦫'],
+      ['🇰🇷Korea', '🇰🇷'],
+      ['👩‍👩‍👧Family', '👩‍👩‍👧'],
+      ['Ryan', 'R'],
+      ['라이언', '라'],
+    ];
+    for (const [nickname, initial] of cases) {
+      const person = await h.createAccount({ nickname });
+      const res = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${person.id}` });
+      assert.ok(!res.body.includes('\uFFFD'), nickname);
+      assert.ok(res.body.includes(`<h1><span class="avatar">${initial}</span>`), nickname);
+      // The drawn picture's URL carries the same initial, and the route takes it.
+      const url = avatarUrl('someone', 110, nickname);
+      assert.ok(url.endsWith(`?initial=${encodeURIComponent(initial)}`), url);
+      assert.equal((await h.inject({ method: 'GET', url })).statusCode, 200, url);
+    }
+  });
+
+  it('draws the first character of ?initial= when given a word', async () => {
+    const png = async (initial: string) => (await h.inject({ method: 'GET', url: `/_kapibara/avatars/ryan_110.png?initial=${encodeURIComponent(initial)}` })).rawPayload;
+    assert.deepEqual(await png('Ryan'), await png('R'));
+    assert.notDeepEqual(await png('R'), await png(''));
+  });
+
+  it('says "+" after the story count only when a person has more stories than shown', async () => {
+    const app = await h.createApp({ consent_items: { story_publish: 'optional' } });
+    const writer = await h.createAccount({ nickname: 'Writer' });
+    const t = await h.token(app, writer);
+    const heading = async () => /Kakao Story \(([^)]*)\)/.exec((await h.inject({ method: 'GET', url: `/_kapibara/console/people/${writer.id}` })).body)?.[1];
+    for (let i = 1; i <= 19; i++) {
+      const posted = await h.kapi('POST', '/v1/api/story/post/note', t.access_token, { content: `note ${i}` });
+      assert.equal(posted.statusCode, 200, posted.body);
+      if (i === 17) assert.equal(await heading(), '17');
+      if (i === 18) assert.equal(await heading(), '18');
+    }
+    assert.equal(await heading(), '18+');
+  });
+
+  it("shows Kapibara's own account pictures on the origin the console was opened on, as the APIs answer them", async () => {
+    const moved = await h.createAccount({ nickname: 'Moved', thumbnail_image_url: 'http://localhost:9876/_kapibara/avatars/moved_110.png?initial=M' });
+    const other = await h.createAccount({ nickname: 'Other', thumbnail_image_url: 'https://images.example/other.png' });
+    for (const url of ['/_kapibara/console', `/_kapibara/console/people/${moved.id}`]) {
+      const res = await h.inject({ method: 'GET', url, headers: { host: '127.0.0.1:19600' } });
+      assert.equal(res.statusCode, 200);
+      assert.ok(res.body.includes('<img src="http://127.0.0.1:19600/_kapibara/avatars/moved_110.png?initial=M"'), url);
+      assert.ok(!res.body.includes('localhost:9876'), url);
+    }
+    const page = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${other.id}` });
+    assert.ok(page.body.includes('<img src="https://images.example/other.png"'));
   });
 });

@@ -72,6 +72,16 @@ forEachStore('request inspector', (h) => {
     assert.equal(all.recorded, 4);
   });
 
+  it('does not record the control plane or the console however their path is spelled', async () => {
+    for (const url of ['/%5Fkapibara/v1/apps', '/%5fkapibara/console', '/%5Fkapibara/console/requests.json', '/_kapibara/%761/apps', '/%5Fkapibara/v1/nowhere']) {
+      const res = await h.inject({ method: 'GET', url });
+      assert.ok(res.statusCode < 500, `${url}: ${res.statusCode}`);
+    }
+    await h.inject({ method: 'GET', url: '/v2/user/%6De' });
+    const { requests } = await h.control('GET', '/requests');
+    assert.deepEqual(requests.map((r: { path: string; surface: string }) => [r.path, r.surface]), [['/v2/user/%6De', 'kapi']]);
+  });
+
   it('records kept answers with their caller too (the second /v2/user/me is served from memory on SQLite)', async () => {
     const app = await h.createApp({ consent_items: { profile_nickname: 'required' } });
     const ryan = await h.createAccount({ nickname: 'Ryan' });
@@ -106,6 +116,66 @@ forEachStore('request inspector', (h) => {
     ]);
     assert.ok(!JSON.stringify(requests).includes(t.access_token));
     assert.ok(!JSON.stringify(requests).includes(t.refresh_token));
+  });
+
+  it('records the Authorization header as a known scheme only, never a credential sent without one', async () => {
+    const app = await h.createApp({ client_secret: 'shh' });
+    const ryan = await h.createAccount();
+    const t = await h.token(app, ryan);
+    const basic = Buffer.from(`${app.rest_api_key}:shh`).toString('base64');
+    const sent: [string, string, string][] = [
+      ['/v2/user/me', t.access_token, '(unrecognised)'], // a client that forgot "Bearer "
+      ['/v2/user/me', `Bearer\t${t.access_token}`, '(unrecognised)'], // a TAB is no separator
+      ['/v2/user/me', `${t.access_token} Bearer`, '(unrecognised)'],
+      ['/v2/user/me', `bearer ${t.access_token}`, 'Bearer'], // the scheme is case-insensitive
+      ['/v2/user/me', 'Bearer', 'Bearer'],
+      ['/v2/user/me', `KAKAOAK ${app.admin_key}`, 'KakaoAK'],
+      ['/oauth/token', basic, '(unrecognised)'], // client_id:client_secret with no scheme
+      ['/oauth/token', `Basic ${basic}`, 'Basic'],
+    ];
+    for (const [url, authorization] of sent) {
+      await h.inject({ method: url === '/oauth/token' ? 'POST' : 'GET', url, headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, payload: url === '/oauth/token' ? 'grant_type=client_credentials' : undefined });
+    }
+    const { requests } = await h.control('GET', '/requests');
+    assert.deepEqual(requests.map((r: { path: string; auth: string }) => [r.path, r.auth]), sent.map(([url, , scheme]) => [url, scheme]));
+    const page = await h.inject({ method: 'GET', url: '/_kapibara/console/requests.json' });
+    for (const secret of [t.access_token, basic, app.admin_key]) {
+      assert.ok(!JSON.stringify(requests).includes(secret), secret);
+      assert.ok(!page.body.includes(secret), secret);
+    }
+  });
+
+  it('records the app (and person) a refused call\'s credential named, so ?app= finds its failed calls too', async () => {
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required' } });
+    const ryan = await h.createAccount();
+    const t = await h.token(app, ryan);
+    const unlinked = await h.kapiKey('POST', '/v1/user/unlink', app.admin_key, { target_id_type: 'user_id', target_id: 424242 });
+    assert.equal(unlinked.json().code, -101, unlinked.body);
+    const restOnAdmin = await h.kapiKey('POST', '/v2/push/send', app.rest_api_key, { uuids: ['1'] });
+    assert.equal(restOnAdmin.json().code, -3, restOnAdmin.body);
+    const keyForToken = await h.kapiKey('GET', '/v1/api/talk/friends', app.rest_api_key);
+    assert.equal(keyForToken.json().code, -3, keyForToken.body);
+    const badTarget = await h.kapiKey('POST', '/v1/user/logout', app.admin_key, { target_id_type: 'user_id', target_id: 'x' });
+    assert.equal(badTarget.json().code, -2, badTarget.body);
+    await h.advanceClock(7 * 24 * 3600);
+    const expired = await h.kapi('GET', '/v2/user/me', t.access_token);
+    assert.equal(expired.json().code, -401, expired.body);
+    const unknown = await h.kapiKey('POST', '/v2/push/send', 'no-such-key', { uuids: ['1'] });
+    assert.equal(unknown.json().code, -401, unknown.body);
+
+    const mine = await h.control('GET', `/requests?app=${app.id}`);
+    assert.deepEqual(
+      mine.requests.map((r: Record<string, unknown>) => [r.path, r.error_code, r.account_id, r.user_id]),
+      [
+        ['/v1/user/unlink', -101, null, null],
+        ['/v2/push/send', -3, null, null],
+        ['/v1/api/talk/friends', -3, null, null],
+        ['/v1/user/logout', -2, null, null],
+        ['/v2/user/me', -401, ryan.id, t.user_id],
+      ],
+    );
+    const all = await h.control('GET', '/requests');
+    assert.deepEqual(all.requests.at(-1).app_id, null, 'a key no app has names no app');
   });
 
   it('records bodies only when asked, sensitive fields still redacted', async () => {
@@ -150,6 +220,29 @@ forEachStore('request inspector', (h) => {
     await h.kapi('GET', '/v2/user/me', 'nope');
     await h.reset();
     assert.equal((await h.control('GET', '/requests')).recorded, 0);
+  });
+
+  it("keeps ids increasing across DELETE, reset and state import, so a poller's after= still sees new calls", async () => {
+    const poll = async (after: number) => (await h.inject({ method: 'GET', url: `/_kapibara/console/requests.json?after=${after}` })).json();
+    const call = () => h.inject({ method: 'GET', url: '/v2/user/me' });
+    for (let i = 0; i < 5; i++) await call();
+    let last: number = (await poll(0)).requests.at(-1).id;
+    const state = await h.control('GET', '/state');
+    const clears: [string, () => Promise<unknown>][] = [
+      ['DELETE /requests', () => h.control('DELETE', '/requests')],
+      ['reset', () => h.reset()],
+      ['state import', () => h.control('PUT', '/state', state)],
+    ];
+    for (const [how, clear] of clears) {
+      await clear();
+      await call();
+      await call();
+      const seen = await poll(last);
+      assert.equal(seen.recorded, 2, how);
+      assert.equal(seen.requests.length, 2, `${how}: the calls made after it are newer than the last id seen`);
+      assert.ok(seen.requests[0].id > last, how);
+      last = seen.requests[1].id;
+    }
   });
 
   it('keeps a bounded number of records under a load of 100,000 calls, and writes no rows', async () => {

@@ -7,16 +7,28 @@ import { escapeHtml } from '../core/html.js';
 
 /**
  * Profile pictures for simulated people, drawn on request (no network, no files): a
- * coloured square derived from the name, with the initial when it is a Latin letter or digit.
+ * coloured square derived from the name, with the initial (the first character of `initial`)
+ * when it is a Latin letter or digit.
  * `/_kapibara/avatars/<name>_<size>.png`, size 110 (thumbnail) or 640 (profile image).
  */
 export const AVATAR_PREFIX = '/_kapibara/avatars';
 const SIZES = new Set([110, 640]);
 const cache = new Map<string, Buffer>();
 
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * The first character a reader sees in `text`: a whole emoji, flag or letter with its
+ * marks (the first UTF-16 unit of an emoji is half of it, and no character at all).
+ */
+export function initialOf(text: string): string {
+  for (const { segment } of graphemes.segment(text)) return segment;
+  return '';
+}
+
 /** A path: made absolute on each request's origin where it is answered (core/own-urls.ts). */
 export function avatarUrl(name: string, size: 110 | 640, initial: string): string {
-  return `${AVATAR_PREFIX}/${encodeURIComponent(name)}_${size}.png?initial=${encodeURIComponent(initial.slice(0, 1))}`;
+  return `${AVATAR_PREFIX}/${encodeURIComponent(name)}_${size}.png?initial=${encodeURIComponent(initialOf(initial))}`;
 }
 
 async function draw(name: string, size: number, initial: string): Promise<Buffer> {
@@ -39,14 +51,16 @@ export default async function avatarRoutes(root: FastifyInstance): Promise<void>
       config: { surface: 'control' },
       schema: {
         params: Type.Object({ file: Type.String({ pattern: '^.{1,64}_(110|640)\\.png$' }) }),
-        querystring: Type.Object({ initial: Type.Optional(Type.String({ maxLength: 8 })) }),
+        // A word or a name is taken too: its first character is drawn (an emoji with its
+        // modifiers is one character of many code units).
+        querystring: Type.Object({ initial: Type.Optional(Type.String({ maxLength: 64 })) }),
       },
     },
     async (req, reply) => {
       const m = /^(.*)_(\d+)\.png$/.exec(req.params.file)!;
       const size = Number(m[2]);
       if (!SIZES.has(size)) return reply.status(404).send({ error: 'unknown avatar size' });
-      const initial = req.query.initial ?? '';
+      const initial = initialOf(req.query.initial ?? '');
       const key = `${m[1]}|${size}|${initial}`;
       let png = cache.get(key);
       if (!png) {

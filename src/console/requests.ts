@@ -23,7 +23,7 @@ const SCRIPT = `(() => {
   const cell = (text) => { const td = document.createElement('td'); td.textContent = text; return td; };
   async function poll() {
     try {
-      const res = await fetch('requests.json?after=' + last, { credentials: 'same-origin' });
+      const res = await fetch(body.dataset.feed + '?after=' + last, { credentials: 'same-origin' });
       if (res.ok) {
         for (const r of (await res.json()).requests) {
           const tr = document.createElement('tr');
@@ -47,7 +47,12 @@ const SCRIPT = `(() => {
 })();
 `;
 
-export default function consoleRequests(page: (title: string, body: RawHtml) => string, allowed: (req: FastifyRequest, reply: FastifyReply) => boolean) {
+/**
+ * The page links its script and feed by absolute paths under `prefix` (the console's): a
+ * relative link would resolve under `/requests/` when the page is opened with a trailing
+ * slash, which the router also answers.
+ */
+export default function consoleRequests(prefix: string, page: (title: string, body: RawHtml) => string, allowed: (req: FastifyRequest, reply: FastifyReply) => boolean) {
   return async (app: FastifyInstance): Promise<void> => {
     app.get('/requests', {}, async (req, reply) => {
       if (!allowed(req, reply)) return reply;
@@ -58,8 +63,8 @@ export default function consoleRequests(page: (title: string, body: RawHtml) => 
 of ${recorded} recorded; tokens and secrets are never recorded. Filter and read them in tests with
 <code>GET /_kapibara/v1/requests?app=&amp;path=&amp;status=</code>.</p>
 <table><thead><tr><th>Time</th><th>Request</th><th>Surface</th><th>App</th><th>Account</th><th>api_type</th><th>Status</th><th>Code</th><th>Took</th></tr></thead>
-<tbody id="requests" data-last="${requests.at(-1)?.id ?? 0}">${newest.map(row)}</tbody></table></section>
-<script src="requests.js"></script>`;
+<tbody id="requests" data-last="${requests.at(-1)?.id ?? 0}" data-feed="${prefix}/requests.json">${newest.map(row)}</tbody></table></section>
+<script src="${prefix}/requests.js"></script>`;
       return reply.header('cache-control', 'no-store').type(HTML_TYPE).send(page('Requests', body));
     });
     app.get('/requests.json', {}, async (req, reply) => {

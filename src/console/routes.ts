@@ -8,6 +8,8 @@ import { type Account, findAccountById, listAccounts } from '../store/accounts.j
 import { toLink } from '../store/links.js';
 import { listFriends } from '../store/friendships.js';
 import { originOf } from '../core/platform.js';
+import { urlForClient } from '../core/own-urls.js';
+import { initialOf } from './avatars.js';
 import { HTML_TYPE } from '../core/http.js';
 import type { Product } from '../core/product.js';
 import consoleRequests from './requests.js';
@@ -46,8 +48,12 @@ function page(title: string, body: RawHtml): string {
 <main>${body}</main></body></html>`.html;
 }
 
-function avatar(p: Account): RawHtml {
-  return html`<span class="avatar">${p.thumbnailImageUrl ? html`<img src="${p.thumbnailImageUrl}" alt="">` : p.nickname.slice(0, 1)}</span>`;
+/**
+ * A person's picture, or the first character of their nickname. Kapibara's own pictures are
+ * shown on the origin the console was opened on, as the APIs answer them (core/own-urls.ts).
+ */
+function avatar(p: Account, origin: string): RawHtml {
+  return html`<span class="avatar">${p.thumbnailImageUrl ? html`<img src="${urlForClient(p.thumbnailImageUrl, origin)}" alt="">` : initialOf(p.nickname)}</span>`;
 }
 
 function checkOperator(req: FastifyRequest, reply: FastifyReply): boolean {
@@ -65,7 +71,7 @@ function checkOperator(req: FastifyRequest, reply: FastifyReply): boolean {
 
 export default async function consoleRoutes(root: FastifyInstance, products: readonly Product[]): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  await app.register(consoleRequests(page, checkOperator));
+  await app.register(consoleRequests(CONSOLE_PREFIX, page, checkOperator));
   const links = products.flatMap((p) => p.consolePages?.links ?? []);
   for (const product of products) {
     const own = product.consolePages;
@@ -82,6 +88,7 @@ export default async function consoleRoutes(root: FastifyInstance, products: rea
     if (!checkOperator(req, reply)) return reply;
     const { db } = app.platform;
     const [apps, people] = await Promise.all([listApps(db), listAccounts(db)]);
+    const origin = originOf(req);
     const body = html`<h1>Overview</h1>
 ${links.length ? html`<section><h2>Products</h2>${links.map((l) => html`<a class="pill" href="${CONSOLE_PREFIX}${l.path}">${l.title}</a>`)}</section>` : ''}
 <section><h2>Apps</h2><table><tr><th>App</th><th>Keys</th><th>Redirect URIs</th><th>Consent items</th></tr>
@@ -93,7 +100,7 @@ ${apps.map(
 )}</table></section>
 <section><h2>People</h2><table><tr><th></th><th>Nickname</th><th>Email</th><th>Kakao Talk</th><th>Kakao Story</th></tr>
 ${people.map(
-  (p) => html`<tr><td>${avatar(p)}</td>
+  (p) => html`<tr><td>${avatar(p, origin)}</td>
 <td><a href="${CONSOLE_PREFIX}/people/${p.id}">${p.nickname}</a><br><span class="muted">account ${p.id}</span></td>
 <td>${p.email}</td><td>${p.talkUser ? 'yes' : 'no'}</td><td>${p.storyUser ? 'yes' : 'no'}</td></tr>`,
 )}</table></section>`;
@@ -115,8 +122,9 @@ ${people.map(
     const appName = new Map(apps.map((a) => [a.id, a.name]));
     const links = linkRows.map(toLink);
     const sections = products.flatMap((p) => (p.console ? [p.console] : []));
-    const extra = await Promise.all(sections.map((section) => section(app.platform, person, originOf(req))));
-    const body = html`<h1>${avatar(person)} ${person.nickname}</h1>
+    const origin = originOf(req);
+    const extra = await Promise.all(sections.map((section) => section(app.platform, person, origin)));
+    const body = html`<h1>${avatar(person, origin)} ${person.nickname}</h1>
 <section><h2>Kakao account</h2><table>
 <tr><th>Email</th><td>${person.email}</td><th>Password</th><td class="muted">stored hashed</td></tr>
 <tr><th>Name</th><td>${person.name ?? '—'}</td><th>Gender</th><td>${person.gender ?? '—'}</td></tr>

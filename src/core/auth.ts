@@ -159,6 +159,20 @@ export async function requireAppKey(req: FastifyRequest, allowed: readonly KeyTy
   return { platform: base.platform, origin: base.origin, ka: base.ka, authorization: base.authorization, pageOrigin: base.pageOrigin, app: found.app, keyType: found.keyType, key: auth.value };
 }
 
+/**
+ * Whom a refused call's credential names, for the request inspector: the app of a known
+ * app key (of whatever type, with a target or not), or the app and person of a known access
+ * token, expired or not. Undefined when it names nobody. Only refused calls ask, so the
+ * lookups are not on the path of a call that gets through.
+ */
+export async function namedCaller(req: FastifyRequest): Promise<{ app: App; account?: Account; link?: Link } | undefined> {
+  const { directory } = req.server.platform;
+  const auth = authorization(req);
+  if (auth?.scheme === 'kakaoak') return auth.value ? directory.appByKey(auth.value) : undefined;
+  const token = auth ? (auth.scheme === 'bearer' ? auth.value : undefined) : accessTokenParam(req);
+  return token ? ((await directory.tokenOwner(token)) ?? undefined) : undefined;
+}
+
 /** Whether the app has a consent item turned on (required or optional). */
 export function consentItemOn(app: App, scope: string): boolean {
   const setting = app.consentItems[scope];

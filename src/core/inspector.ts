@@ -3,6 +3,7 @@ import type { Store } from '../db/index.js';
 import { registryKey } from '../db/registry.js';
 import { type Surface, type SurfacePrefix, surfaceForPath } from './http.js';
 import type { RequestPhases } from './phases.js';
+import { routedPath } from './security.js';
 
 /**
  * The request inspector: every call an app makes to the emulated Kakao hosts (kauth, kapi,
@@ -12,9 +13,10 @@ import type { RequestPhases } from './phases.js';
  *
  * Retention is bounded: a ring buffer of the last `capacity` records per store (default
  * 1000), in memory only (no table, so no rows ever accumulate). Reset and state import
- * empty it with the store's other caches. Tokens, secrets and codes are never recorded:
- * query and body values of sensitive fields are replaced by "[redacted]", the
- * Authorization header by its scheme, and bodies are left out unless asked for.
+ * empty it with the store's other caches; record ids go on increasing for as long as the
+ * process runs. Tokens, secrets and codes are never recorded: query and body values of
+ * sensitive fields are replaced by "[redacted]", the Authorization header by its scheme,
+ * and bodies are left out unless asked for.
  */
 
 export const DEFAULT_INSPECTOR_CAPACITY = 1000;
@@ -51,7 +53,10 @@ export interface RequestRecord {
   user_id: number | null;
   api_type: string | null;
   scopes: string[] | null;
-  /** The credential's scheme (`Bearer`, `KakaoAK`, `Basic`), never its value. */
+  /**
+   * The credential's scheme (`Bearer`, `KakaoAK`, `Basic`, however the client spelled its
+   * case), `(unrecognised)` for any other Authorization header, never its value.
+   */
   auth: string | null;
   /** The `client_id` a kauth call named (its app is filled in when the log is read). */
   client_id: string | null;
@@ -111,9 +116,17 @@ export class RequestLog {
   private readonly numbers: Float64Array;
   private readonly refs: unknown[];
   private next = 0;
-  private nextId = 1;
+  private count = 0;
 
-  constructor(readonly capacity: number = DEFAULT_INSPECTOR_CAPACITY) {
+  /**
+   * `ids` numbers the records: shared by every log of the store in this process and never
+   * started again, so that a clear (DELETE, reset, state import) does not hand out ids a
+   * poller's `after=` already passed.
+   */
+  constructor(
+    readonly capacity: number = DEFAULT_INSPECTOR_CAPACITY,
+    private readonly ids: RecordIds = { next: 1 },
+  ) {
     const slots = Math.max(0, capacity);
     this.numbers = new Float64Array(slots * NUMBERS);
     this.refs = new Array(slots * REFS).fill(null);
@@ -121,7 +134,7 @@ export class RequestLog {
 
   /** How many calls were recorded since the last clear, kept or not. */
   get recorded(): number {
-    return this.nextId - 1;
+    return this.count;
   }
 
   /** How many records are held now (never more than `capacity`). */
@@ -130,7 +143,8 @@ export class RequestLog {
   }
 
   add(call: Call): void {
-    const id = this.nextId++;
+    const id = this.ids.next++;
+    this.count++;
     if (this.capacity === 0) return;
     const n = this.next * NUMBERS;
     const r = this.next * REFS;
@@ -195,10 +209,11 @@ export class RequestLog {
     return filterRecords(this.all(), filter);
   }
 
+  /** Forgets every record; ids go on from where they were. */
   clear(): void {
     this.refs.fill(null);
     this.next = 0;
-    this.nextId = 1;
+    this.count = 0;
   }
 }
 
@@ -224,8 +239,15 @@ export function requestLog(store: Store): RequestLog {
   return store.registry.get(REQUEST_LOG);
 }
 
+/** The next record id of a store's inspector. */
+export interface RecordIds {
+  next: number;
+}
+
 const capacities = new WeakMap<Store, number>();
-const REQUEST_LOG = registryKey('request inspector', (store: Store) => new RequestLog(capacities.get(store) ?? DEFAULT_INSPECTOR_CAPACITY));
+// Durable: reset and import clear the registry (a new, empty log), and the ids go on.
+const RECORD_IDS = registryKey('request inspector ids', (): RecordIds => ({ next: 1 }), { durable: true });
+const REQUEST_LOG = registryKey('request inspector', (store: Store) => new RequestLog(capacities.get(store) ?? DEFAULT_INSPECTOR_CAPACITY, store.registry.get(RECORD_IDS)));
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -243,6 +265,14 @@ declare module 'fastify' {
  */
 const OWN_PREFIX = '/_kapibara/';
 const FAVICON = '/favicon.ico';
+
+/**
+ * Judged on the raw path, and on the path the router decoded when the raw one encodes
+ * anything: `/%5Fkapibara/v1/apps` is the control plane too.
+ */
+function isOwn(path: string): boolean {
+  return path.startsWith(OWN_PREFIX) || path === FAVICON;
+}
 
 /**
  * Records every call to an emulated Kakao host as its answer is handed to the socket (the
@@ -265,7 +295,7 @@ export function installInspector(app: FastifyInstance, phases: RequestPhases, st
     const url = req.url;
     const queryAt = url.indexOf('?');
     const path = queryAt < 0 ? url : url.slice(0, queryAt);
-    if (!path.startsWith(OWN_PREFIX) && path !== FAVICON) record(req, reply, payload, path, queryAt >= 0);
+    if (!isOwn(path) && !(path.includes('%') && isOwn(routedPath(req)))) record(req, reply, payload, path, queryAt >= 0);
   });
 
   function record(req: FastifyRequest, reply: FastifyReply, payload: unknown, path: string, hasQuery: boolean): void {
@@ -274,10 +304,9 @@ export function installInspector(app: FastifyInstance, phases: RequestPhases, st
     if (log.capacity === 0) return;
     const who = req.kapibaraCall;
     const authorization = req.headers.authorization;
-    const space = authorization ? authorization.indexOf(' ') : -1;
     const status = reply.statusCode;
     // A plain literal, no spread (docs/design.md, per-request code); the log copies it into
-    // its columns. What the log holds is shared where it can be (interned path and scheme).
+    // its columns. What the log holds is shared where it can be (interned path, constant scheme).
     log.add({
       at: platform.clock.now(),
       method: req.method,
@@ -289,7 +318,7 @@ export function installInspector(app: FastifyInstance, phases: RequestPhases, st
       user_id: who?.userId ?? null,
       api_type: who?.apiType ?? null,
       scopes: who?.scopes ?? null,
-      auth: authorization ? intern(space < 0 ? authorization : authorization.slice(0, space)) : null,
+      auth: authorization ? schemeOf(authorization) : null,
       client_id: who?.appId ? null : clientIdOf(req),
       status,
       // Error answers only: their Kakao code, read from the bytes being sent.
@@ -300,8 +329,31 @@ export function installInspector(app: FastifyInstance, phases: RequestPhases, st
   }
 }
 
+/** The schemes Kakao's hosts take, by their lower-case spelling (schemes are case-insensitive). */
+const SCHEMES = new Map([
+  ['bearer', 'Bearer'],
+  ['kakaoak', 'KakaoAK'],
+  ['basic', 'Basic'],
+]);
+
+/** What `auth` holds for an Authorization header that does not start with a known scheme. */
+export const UNRECOGNISED_AUTH = '(unrecognised)';
+
 /**
- * One copy of each path and scheme the log holds, so that a held call keeps no string of
+ * An Authorization header's scheme, spelled as Kakao documents it: the word before the first
+ * space (the only separator Kapibara, like RFC 7235, reads). Anything else may be the
+ * credential itself (a token sent without "Bearer ", a bare base64 client secret, a TAB for
+ * the space), so only known names are recorded.
+ */
+function schemeOf(header: string): string {
+  const space = header.indexOf(' ');
+  const word = space < 0 ? header : header.slice(0, space);
+  if (word === 'Bearer' || word === 'KakaoAK') return word;
+  return SCHEMES.get(word.toLowerCase()) ?? UNRECOGNISED_AUTH;
+}
+
+/**
+ * One copy of each path the log holds, so that a held call keeps no string of
  * its own request alive (most calls repeat a path). Bounded: cleared when full.
  */
 const interned = new Map<string, string>();

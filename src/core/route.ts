@@ -3,7 +3,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import type { Store } from '../db/index.js';
 import { registryKey, type RegistryKey } from '../db/registry.js';
 import type { KeyType } from './model.js';
-import { type AppCall, type Call, type PersonCall, type UserCall, ANY_KEY, baseCall, requireAppKey, requireScopes, requireUser, requireUserOrAdmin } from './auth.js';
+import { type AppCall, type Call, type PersonCall, type UserCall, ANY_KEY, baseCall, namedCaller, requireAppKey, requireScopes, requireUser, requireUserOrAdmin } from './auth.js';
 import { type RawParams, rawParams, validateParams } from './params.js';
 import { JSON_TYPE, type Surface } from './http.js';
 import { KeptAnswers } from './kept-answers.js';
@@ -72,16 +72,44 @@ export function route<A extends AuthKind, P extends TSchema | undefined = undefi
 }
 
 async function authenticate(req: FastifyRequest, d: RouteDeclaration): Promise<Call> {
-  switch (d.auth) {
-    case 'user':
-      return requireUser(req);
-    case 'user-or-admin':
-      return requireUserOrAdmin(req);
-    case 'app-key':
-      return requireAppKey(req, d.keys ?? ANY_KEY);
-    default:
-      return baseCall(req);
+  try {
+    switch (d.auth) {
+      case 'user':
+        return await requireUser(req);
+      case 'user-or-admin':
+        return await requireUserOrAdmin(req);
+      case 'app-key':
+        return await requireAppKey(req, d.keys ?? ANY_KEY);
+      default:
+        return baseCall(req);
+    }
+  } catch (err) {
+    await identifyRefused(req, d);
+    throw err;
   }
+}
+
+/**
+ * A call refused by its credential (a key of the wrong type, an admin key naming a person
+ * not linked, an expired token) is still its app's: the inspector records the app (and the
+ * person) the credential names, so that `?app=` lists the app's failed calls too.
+ */
+async function identifyRefused(req: FastifyRequest, d: RouteDeclaration): Promise<void> {
+  let named: Awaited<ReturnType<typeof namedCaller>>;
+  try {
+    named = await namedCaller(req);
+  } catch {
+    return; // The refusal stands as it is; who made the call stays unknown.
+  }
+  if (!named) return;
+  req.kapibaraCall = {
+    surface: d.surface ?? 'kapi',
+    appId: named.app.id,
+    accountId: named.account?.id ?? null,
+    userId: named.link?.userId ?? null,
+    scopes: named.link ? Object.keys(named.link.scopes) : null,
+    apiType: d.apiType ?? null,
+  };
 }
 
 /** Who made the call, for the request inspector (core/inspector.ts). */

@@ -161,6 +161,17 @@ export const CONSOLE_PATH = '/_kapibara/console';
 export const CONTROL_HEADER = 'x-kapibara-control';
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/**
+ * Why an operator token cannot be used, if it cannot: the console hands it back as a cookie
+ * value (RFC 6265 cookie-octets: visible ASCII but `"`, `,`, `;` and `\`), and it is sent
+ * as `Authorization: Bearer`, whose bytes Node reads as Latin-1. The generated token
+ * (base64url) is always fine.
+ */
+export function operatorTokenProblem(token: string): string | undefined {
+  if (/^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]+$/.test(token)) return undefined;
+  return 'expected ASCII letters, digits and punctuation other than " , ; \\ (no spaces): the console keeps the token in a cookie';
+}
+
 function under(url: string, prefix: string): boolean {
   return url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`);
 }
@@ -175,7 +186,7 @@ function isJsonType(type: string | undefined): boolean {
  * (`/%5Fkapibara/v1/reset`). Unmatched paths and the catch-all OPTIONS route (CORS
  * preflights) are judged by the decoded URL.
  */
-function routedPath(req: FastifyRequest): string {
+export function routedPath(req: FastifyRequest): string {
   const route = req.routeOptions.url;
   if (route !== undefined && !route.includes('*')) return route;
   const raw = req.url.split('?')[0];

@@ -31,4 +31,35 @@ forEachStore('console: requests, live', (h) => {
       await page.close();
     }
   });
+
+  it('keeps adding new calls after the log was emptied (a test suite resetting before each test)', async () => {
+    const origin = await h.listen();
+    for (let i = 0; i < 3; i++) await fetch(`${origin}/v2/user/me`);
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${origin}/_kapibara/console/requests`);
+      const rows = page.locator('#requests tr');
+      assert.equal(await rows.count(), 3);
+      await h.reset();
+      await fetch(`${origin}/v1/api/talk/friends`);
+      await page.waitForFunction(() => document.querySelectorAll('#requests tr').length === 4, undefined, { polling: 100, timeout: 5000 });
+      assert.match(await rows.nth(0).innerText(), /GET \/v1\/api\/talk\/friends\s+kapi/);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('works opened with a trailing slash too (/requests/): its script and its feed are found', async () => {
+    const origin = await h.listen();
+    await fetch(`${origin}/v2/user/me`);
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${origin}/_kapibara/console/requests/`);
+      await fetch(`${origin}/v1/api/talk/friends`);
+      await page.waitForFunction(() => document.querySelectorAll('#requests tr').length === 2, undefined, { polling: 100, timeout: 5000 });
+      assert.match(await page.locator('#requests tr').nth(0).innerText(), /GET \/v1\/api\/talk\/friends\s+kapi/);
+    } finally {
+      await page.close();
+    }
+  });
 });

@@ -1,9 +1,17 @@
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ConsoleSection } from '../../core/product.js';
 import { html, type RawHtml } from '../../core/html.js';
 import { isoSeconds } from '../../core/clock.js';
-import { listChats, listGroupChats, listMessages, type StoredMessage } from './store.js';
+import { HTML_TYPE } from '../../core/http.js';
+import type { DB } from '../../db/schema.js';
+import { CONSOLE_PREFIX, consolePage } from '../../console/routes.js';
+import { type Account, findAccountById } from '../../store/accounts.js';
+import { groupChatsWithMessages, listChats, listGroupChats, listMessages, type StoredMessage } from './store.js';
 
-/** The console's Kakao Talk section: a person's chats and their messages, rendered. */
+/** The console's Kakao Talk section: a person's chats and their messages, rendered, and a page with all their chats. */
 
 const CHATS_SHOWN = 20;
 const MESSAGES_PER_CHAT = 10;
@@ -51,11 +59,22 @@ ${commerce}${social}
 ${buttons.map((b) => html`<span class="pill">${b.title}</span>`)}</div>`;
 }
 
-export const talkChatsSection: ConsoleSection = async ({ db }, person) => {
-  if (!person.talkUser) return html`<section><h2>Kakao Talk</h2><p class="muted">Does not use Kakao Talk.</p></section>`;
-  const { total, chats } = await listChats(db, person.id, 0, CHATS_SHOWN);
-  const groups = new Map((await listGroupChats(db, person.id)).map((g) => [g.id, g]));
-  const people = [person.id, ...chats.filter((c) => c.type !== 'group').map((c) => c.peerAccountId), ...[...groups.values()].flatMap((g) => g.memberAccountIds)];
+/** Where a person's chats are paged, past the first page the person page shows. */
+export const CHATS_PATH = '/people/:account_id/chats';
+const chatsPage = (accountId: number, page: number) => `${CONSOLE_PREFIX}/people/${accountId}/chats?page=${page}`;
+
+/**
+ * One page of a person's chats (`page` from 1, CHATS_SHOWN each, most recent first) with
+ * their latest messages, and the group chats they are in that hold no message at all.
+ */
+async function chatsHtml(db: Kysely<DB>, person: Account, page: number): Promise<{ total: number; shown: number; body: RawHtml }> {
+  const [{ total, chats }, groupList, spoken] = await Promise.all([
+    listChats(db, person.id, (page - 1) * CHATS_SHOWN, CHATS_SHOWN),
+    listGroupChats(db, person.id),
+    groupChatsWithMessages(db, person.id),
+  ]);
+  const groups = new Map(groupList.map((g) => [g.id, g]));
+  const people = [person.id, ...chats.filter((c) => c.type !== 'group').map((c) => c.peerAccountId), ...groupList.flatMap((g) => g.memberAccountIds)];
   const names = new Map(
     (await db.selectFrom('accounts').select(['id', 'nickname']).where('id', 'in', people).execute()).map((r) => [Number(r.id), r.nickname]),
   );
@@ -77,10 +96,40 @@ ${messages.map(
 )}`;
     }),
   );
-  const quiet = [...groups.values()].filter((g) => !chats.some((c) => c.type === 'group' && c.peerAccountId === g.id));
+  const quiet = groupList.filter((g) => !spoken.has(g.id));
   const quietGroups = quiet.length
     ? html`<p class="muted">Group chats with no messages yet: ${quiet.map((g) => `${g.title} (${g.memberAccountIds.map((id) => names.get(id) ?? String(id)).join(', ')})`).join('; ')}</p>`
     : '';
-  return html`<section><h2>Kakao Talk chats (${total})</h2>${total === 0 ? html`<p class="muted">No messages yet.</p>` : rendered}${quietGroups}</section>`;
+  return { total, shown: chats.length, body: html`${total === 0 ? html`<p class="muted">No messages yet.</p>` : rendered}${quietGroups}` };
+}
+
+export const talkChatsSection: ConsoleSection = async ({ db }, person) => {
+  if (!person.talkUser) return html`<section><h2>Kakao Talk</h2><p class="muted">Does not use Kakao Talk.</p></section>`;
+  const { total, shown, body } = await chatsHtml(db, person, 1);
+  const more = total > shown ? html`<p><a href="${chatsPage(person.id, 2)}">Older chats (${shown + 1}&ndash;${total} of ${total})</a></p>` : '';
+  return html`<section><h2>Kakao Talk chats (${total})</h2>${body}${more}</section>`;
 };
 
+const PersonParams = Type.Object({ account_id: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) });
+const PageQuery = Type.Object({ page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })) });
+
+/** Every chat of a person, a page at a time (the person page shows the first). */
+export async function messageConsolePages(root: FastifyInstance): Promise<void> {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  app.get(CHATS_PATH, { schema: { params: PersonParams, querystring: PageQuery } }, async (req, reply) => {
+    const { db } = app.platform;
+    const person = await findAccountById(db, req.params.account_id);
+    if (!person) {
+      return reply.status(404).type(HTML_TYPE).send(consolePage('Not found', html`<section><h1>No person with account id ${req.params.account_id}</h1></section>`));
+    }
+    const page = req.query.page ?? 1;
+    const { total, shown, body } = await chatsHtml(db, person, page);
+    const first = (page - 1) * CHATS_SHOWN + 1;
+    const range = shown === 0 ? html`<p class="muted">No chats on this page: ${person.nickname} has ${total}.</p>` : html`<p class="muted">chats ${first}&ndash;${first + shown - 1} of ${total}</p>`;
+    const paging = html`<p>${page > 1 ? html`<a href="${chatsPage(person.id, page - 1)}">Newer chats</a> ` : ''}${first - 1 + shown < total && shown > 0 ? html`<a href="${chatsPage(person.id, page + 1)}">Older chats</a>` : ''}</p>`;
+    const title = `${person.nickname}: Kakao Talk chats`;
+    return reply.type(HTML_TYPE).send(
+      consolePage(title, html`<h1><a href="${CONSOLE_PREFIX}/people/${person.id}">${person.nickname}</a>: Kakao Talk chats (${total})</h1><section>${range}${total === 0 ? '' : body}${paging}</section>`),
+    );
+  });
+}

@@ -6,7 +6,7 @@ import * as migration010 from './migration-group-chats.js';
 import { messageTables } from './tables.js';
 import { messageRoutes } from './routes.js';
 import messageControlRoutes from './control.js';
-import { talkChatsSection } from './console.js';
+import { messageConsolePages, talkChatsSection } from './console.js';
 
 /** Kakao Talk messaging (seed 001): send to me and to friends; custom templates; quotas; chats and group chats. */
 export const message: Product = {
@@ -21,6 +21,7 @@ export const message: Product = {
   },
   tables: messageTables,
   console: talkChatsSection,
+  consolePages: { links: [], plugin: messageConsolePages },
   consentItems: [{ id: 'talk_message', display_name: 'Sending message in KakaoTalk', type: 'SERVICE' }],
 };
 

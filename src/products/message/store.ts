@@ -314,6 +314,18 @@ export async function listGroupChats(db: Kysely<DB>, accountId?: number): Promis
   return withMembers(db, await q.orderBy('created_at', 'desc').orderBy('id', 'desc').execute());
 }
 
+/** The ids of `accountId`'s group chats that hold a message (every chat, not one page of them). */
+export async function groupChatsWithMessages(db: Kysely<DB>, accountId: number): Promise<Set<number>> {
+  const rows = await db
+    .selectFrom('talk_messages')
+    .select('peer_account_id')
+    .distinct()
+    .where('account_id', '=', accountId)
+    .where('chat_type', '=', 'group')
+    .execute();
+  return new Set(rows.map((r) => Number(r.peer_account_id)));
+}
+
 export async function deleteGroupChat(db: Kysely<DB>, id: number): Promise<boolean> {
   const res = await db.deleteFrom('talk_group_chats').where('id', '=', id).executeTakeFirst();
   return Number(res.numDeletedRows) > 0;

@@ -9,9 +9,10 @@ const STORIES_SHOWN = 18;
 
 export const storySection: ConsoleSection = async ({ db }, person, origin) => {
   if (!person.storyUser) return html`<section><h2>Kakao Story</h2><p class="muted">Does not use Kakao Story.</p></section>`;
-  const rows = await listStories(db, person.id, STORIES_SHOWN);
-  const stories = await storiesJson(db, origin, rows, true);
-  return html`<section><h2>Kakao Story (${stories.length}${stories.length === STORIES_SHOWN ? '+' : ''})</h2>
+  // One more than shown tells whether there are more.
+  const rows = await listStories(db, person.id, STORIES_SHOWN + 1);
+  const stories = await storiesJson(db, origin, rows.slice(0, STORIES_SHOWN), true);
+  return html`<section><h2>Kakao Story (${stories.length}${rows.length > STORIES_SHOWN ? '+' : ''})</h2>
 ${stories.length === 0 ? html`<p class="muted">No stories yet.</p>` : ''}
 ${stories.map(
   (s) => html`<div class="card"><div class="muted">${s.created_at} &middot; ${s.permission} &middot; <a href="${s.url}">${s.media_type}</a></div>
