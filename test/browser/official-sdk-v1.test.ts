@@ -76,6 +76,53 @@ forEachStore('Official SDK v1.39.14 in Chromium, host-mapped', (h: Harness) => {
     await context.close();
   });
 
+  it('Kakao.API.request: the legacy /v1/user/service/terms and /v1/api/talk/plusfriends of SDK v1\'s list resolve with their answers', async () => {
+    const app = await h.createApp({
+      name: 'V1 Legacy',
+      web_domains: [site.origin],
+      consent_items: { profile_nickname: 'required', plusfriends: 'optional' },
+      service_terms: [
+        { tag: 'tos', required: true },
+        { tag: 'marketing', required: false },
+      ],
+    });
+    const person = await h.createAccount({ nickname: 'Apeach' });
+    const tokens = await h.token(app, person, ['profile_nickname', 'plusfriends']);
+    await h.control('POST', '/channels', { app_id: app.id, public_id: '_v1legacy', search_id: '@v1legacy', name: 'V1 Legacy' });
+    await h.control('POST', '/channels', { app_id: app.id, public_id: '_v1other', search_id: '@v1other', name: 'V1 Other' });
+    const added = await h.control('PUT', `/channels/_v1legacy/relations/${person.id}`, { relation: 'ADDED' });
+    const v2 = (await h.kapi('GET', '/v2/user/service_terms', tokens.access_token)).json();
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${site.origin}/page`);
+      await page.evaluate((key) => window.Kakao.init(key), app.javascript_key);
+      const out = await page.evaluate(async (token) => {
+        window.Kakao.Auth.setAccessToken(token);
+        const terms = await window.Kakao.API.request({ url: '/v1/user/service/terms' });
+        const plusfriends = await window.Kakao.API.request({ url: '/v1/api/talk/plusfriends', data: { plus_friend_public_ids: ['_v1other', '_v1legacy'] } });
+        return { terms, plusfriends };
+      }, tokens.access_token);
+      assert.deepEqual(out.terms, {
+        user_id: tokens.user_id,
+        allowed_service_terms: v2.service_terms.map((t: { tag: string; agreed_at: string }) => ({ tag: t.tag, agreed_at: t.agreed_at })),
+      });
+      assert.deepEqual(
+        out.terms.allowed_service_terms.map((t: { tag: string }) => t.tag),
+        ['tos', 'marketing'],
+      );
+      assert.deepEqual(out.plusfriends, {
+        user_id: tokens.user_id,
+        channels: [
+          { channel_uuid: '@v1other', channel_public_id: '_v1other', relation: 'NONE' },
+          { channel_uuid: '@v1legacy', channel_public_id: '_v1legacy', relation: 'ADDED', updated_at: added.updated_at },
+        ],
+      });
+    } finally {
+      await context.close();
+    }
+  });
+
   it('a story posted and deleted through the proxy (POST and DELETE)', async () => {
     const { app, person, context, page } = await open();
     const tokens = await h.token(app, person);
