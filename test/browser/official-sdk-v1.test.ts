@@ -76,6 +76,67 @@ forEachStore('Official SDK v1.39.14 in Chromium, host-mapped', (h: Harness) => {
     await context.close();
   });
 
+  it('from a page whose origin is no registered web domain, API.request reaches kapi: a JavaScript-key call rejects with its -401 (fail and always run), a token call resolves', async () => {
+    const app = await h.createApp({ name: 'V1 Shop', web_domains: [site.origin], consent_items: { profile_nickname: 'required' } });
+    const person = await h.createAccount({ nickname: 'Ryan' });
+    const tokens = await h.token(app, person);
+    // Another origin of the same host, which no app registered (the developer forgot it).
+    const stranger = new AppSite();
+    await stranger.start();
+    stranger.sdkSrc = '/kakao-1.39.14.js';
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${stranger.origin}/page`);
+      await page.evaluate((key) => window.Kakao.init(key), app.javascript_key);
+      const out = await page.evaluate(async () => {
+        // Bounded: before the fix the SDK never heard from /cors/ and nothing ever settled.
+        const settle = (p: Promise<unknown>) =>
+          Promise.race([p.then((r) => ({ resolved: r }), (e) => ({ rejected: e })), new Promise((r) => setTimeout(() => r({ pending: 'nothing settled in 10 s' }), 10000))]);
+        const callbacks: [string, unknown][] = [];
+        const scrap = await settle(
+          window.Kakao.API.request({
+            url: '/v2/api/talk/message/image/scrap',
+            data: { image_url: 'https://example.com/a.png' },
+            success: (r: unknown) => callbacks.push(['success', r]),
+            fail: (e: unknown) => callbacks.push(['fail', e]),
+            always: (e: unknown) => callbacks.push(['always', e]),
+          }),
+        );
+        const link = await settle(window.Kakao.Link.scrapImage({ imageUrl: 'https://example.com/a.png' }));
+        return { scrap, link, callbacks };
+      });
+      const refused = { msg: `domain mismatched! caller=${stranger.origin}. check out registered web domains.`, code: -401 };
+      const rejected = (outcome: unknown) => {
+        assert.ok(outcome && typeof outcome === 'object' && 'rejected' in outcome, JSON.stringify(outcome));
+        return JSON.parse(JSON.parse((outcome as { rejected: string }).rejected));
+      };
+      assert.deepEqual(rejected(out.scrap), refused);
+      assert.deepEqual(rejected(out.link), refused);
+      assert.deepEqual(
+        out.callbacks.map(([name, e]) => [name, JSON.parse(JSON.parse(e as string))]),
+        [
+          ['fail', refused],
+          ['always', refused],
+        ],
+      );
+      const frame = page.frames().find((f) => f.url().startsWith('https://kapi.kakao.com/cors/'));
+      assert.ok(frame, 'the SDK framed kapi /cors/');
+      assert.equal(new URL(frame.url()).searchParams.get('xdm_e'), stranger.origin);
+
+      // A token call is answered as kapi answers any page calling it with CORS.
+      const expected = (await h.kapi('GET', '/v2/user/me', tokens.access_token)).json();
+      const me = await page.evaluate(async (token) => {
+        window.Kakao.Auth.setAccessToken(token);
+        return window.Kakao.API.request({ url: '/v2/user/me' });
+      }, tokens.access_token);
+      assert.deepEqual(me, expected);
+    } finally {
+      await context.close();
+      await stranger.stop();
+    }
+  });
+
   it('Kakao.API.request: the legacy /v1/user/service/terms and /v1/api/talk/plusfriends of SDK v1\'s list resolve with their answers', async () => {
     const app = await h.createApp({
       name: 'V1 Legacy',
@@ -209,7 +270,7 @@ forEachStore('Official SDK v1.39.14 in Chromium, host-mapped', (h: Harness) => {
     await loginThroughPopup(true);
   });
 
-  it('the proxy pages may be framed only by a registered web domain, and refuse any other', async () => {
+  it('/cors/ may be framed by any http(s) origin, that origin only; the login widget only by a registered web domain', async () => {
     await h.createApp({ web_domains: [site.origin] });
     const ok = await h.inject({ method: 'GET', url: `/cors/?xdm_e=${encodeURIComponent(site.origin)}&xdm_c=default0&xdm_p=1`, headers: { host: 'kapi.kakao.com' } });
     assert.equal(ok.statusCode, 200);
@@ -217,9 +278,21 @@ forEachStore('Official SDK v1.39.14 in Chromium, host-mapped', (h: Harness) => {
     const widget = await h.inject({ method: 'GET', url: `/public/widget/login/kakaoLoginWidget.html?xdm_e=${encodeURIComponent(site.origin)}&xdm_c=ch1&xdm_p=1` });
     assert.equal(widget.statusCode, 200);
     assert.match(String(widget.headers['content-security-policy']), /frame-ancestors http:\/\/127\.0\.0\.1:\d+$/);
+    // /cors/ runs only Kakao API calls, which kapi answers any origin with CORS anyway; kapi
+    // refuses an unregistered origin's JavaScript key itself (-401).
     const other = await h.inject({ method: 'GET', url: `/cors/?xdm_e=${encodeURIComponent('https://evil.example')}&xdm_c=default0&xdm_p=1` });
-    assert.equal(other.statusCode, 400);
-    assert.match(other.body, /xdm_e https:\/\/evil\.example is not a registered web domain of any app/);
+    assert.equal(other.statusCode, 200);
+    assert.match(String(other.headers['content-security-policy']), /frame-ancestors https:\/\/evil\.example$/);
+    assert.match(other.body, /"remote":"https:\/\/evil\.example"/);
+    // The login widget relays login results: a registered web domain only.
+    const otherWidget = await h.inject({ method: 'GET', url: `/public/widget/login/kakaoLoginWidget.html?xdm_e=${encodeURIComponent('https://evil.example')}&xdm_c=ch1&xdm_p=1` });
+    assert.equal(otherWidget.statusCode, 400);
+    assert.match(otherWidget.body, /xdm_e https:\/\/evil\.example is not a registered web domain of any app/);
+    for (const bad of ['null', 'javascript:alert(1)', 'ftp://files.example', 'not an origin']) {
+      const res = await h.inject({ method: 'GET', url: `/cors/?xdm_e=${encodeURIComponent(bad)}&xdm_c=default0&xdm_p=1` });
+      assert.equal(res.statusCode, 400, bad);
+      assert.match(res.body, /is not an http\(s\) origin/, bad);
+    }
     const transport = await h.inject({ method: 'GET', url: `/cors/?xdm_e=${encodeURIComponent(site.origin)}&xdm_c=default0&xdm_p=0` });
     assert.equal(transport.statusCode, 400);
     assert.match(transport.body, /only the postMessage transport \(xdm_p=1\) is served/);
