@@ -184,6 +184,38 @@ forEachStore('Official SDK v1.39.14 in Chromium, host-mapped', (h: Harness) => {
     }
   });
 
+  it("Kakao.Auth.createLoginButton: kauth's button pictures load (each size, and the press picture on hover)", async () => {
+    const { context, page } = await open();
+    const picture = () =>
+      page
+        .waitForFunction(() => {
+          const img = document.querySelector<HTMLImageElement>('#kakao-login-btn');
+          return img !== null && img.complete && img.naturalWidth > 0;
+        }, undefined, { timeout: 10000 })
+        .then(() => page.evaluate(() => {
+          const img = document.querySelector<HTMLImageElement>('#kakao-login-btn')!;
+          return { src: img.src, width: img.naturalWidth, height: img.naturalHeight };
+        }));
+    await page.evaluate(() => {
+      const box = document.createElement('div');
+      box.id = 'login-box';
+      document.body.append(box);
+    });
+    for (const [settings, name, width, height] of [
+      // SDK v1's defaults: lang kr, size medium (02).
+      [{}, 'kr/kr_02_medium', 240, 36],
+      [{ size: 'large' }, 'kr/kr_01_medium', 300, 45],
+      [{ size: 'small', lang: 'en' }, 'en/en_03_medium', 180, 27],
+    ] as const) {
+      await page.evaluate((settings) => window.Kakao.Auth.createLoginButton({ container: '#login-box', ...settings }), settings);
+      assert.deepEqual(await picture(), { src: `https://kauth.kakao.com/public/widget/login/${name}.png`, width, height });
+    }
+    await page.hover('#kakao-login-btn');
+    await page.waitForFunction(() => document.querySelector<HTMLImageElement>('#kakao-login-btn')!.src.endsWith('_press.png'));
+    assert.deepEqual(await picture(), { src: 'https://kauth.kakao.com/public/widget/login/en/en_03_medium_press.png', width: 180, height: 27 });
+    await context.close();
+  });
+
   it('a story posted and deleted through the proxy (POST and DELETE)', async () => {
     const { app, person, context, page } = await open();
     const tokens = await h.token(app, person);

@@ -8,10 +8,12 @@ import { allowFramingBy, cspHash } from '../../core/security.js';
 import { asOrigin, registeredWebOrigin } from './origins.js';
 import { SDK_BUNDLE_DIR } from '../../paths.js';
 import { CORS_PROXY_SCRIPT, LOGIN_WIDGET_SCRIPT } from './xdm.js';
+import { LOGIN_BUTTON_LANGS, LOGIN_BUTTON_SIZES, type LoginButtonSize, loginButtonPath, loginButtonPng } from './login-button.js';
 
 /**
  * The browser SDK's files and pages: Kapibara's own `window.Kakao` (built from src/sdk by
- * `npm run build`), and the pages Kakao's SDK v1 frames (kapi /cors/, kauth's login widget).
+ * `npm run build`), the pages Kakao's SDK v1 frames (kapi /cors/, kauth's login widget) and
+ * the pictures of its login button (login-button.ts).
  */
 
 const BUNDLES = { 'kakao.js': 'kakao.js', 'kakao.min.js': 'kakao.min.js' } as const;
@@ -108,6 +110,19 @@ export async function sdkPages(app: FastifyInstance): Promise<void> {
     const { origin, channel } = await readXdm(req, 'registered');
     return sendFramedProxy(reply, origin, channel, LOGIN_WIDGET_SCRIPT);
   });
+
+  // SDK v1's Kakao.Auth.createLoginButton: one route per picture it names; any other name
+  // under the folder is the page surface's 404, as before.
+  for (const lang of LOGIN_BUTTON_LANGS) {
+    for (const size of Object.keys(LOGIN_BUTTON_SIZES) as LoginButtonSize[]) {
+      for (const press of [false, true]) {
+        app.get(loginButtonPath(lang, size, press), async (_req, reply) => {
+          const png = await loginButtonPng(size, press);
+          return reply.status(200).type('image/png').header('cache-control', 'public, max-age=86400').send(png);
+        });
+      }
+    }
+  }
 }
 
 
