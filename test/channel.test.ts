@@ -92,6 +92,44 @@ forEachStore('Kakao Talk Channel: relations', (h) => {
     exact(await h.kapiKey('GET', '/v2/api/talk/channels', app.admin_key, { target_id_type: 'user_id', target_id: 12345 }), 400, { msg: 'NotRegisteredUserException', code: -101 });
   });
 
+  it('legacy GET /v1/api/talk/plusfriends (SDK v1): plus_friend_public_ids as a JSON array or a comma list, the relation answer of /v1/api/talk/channels, its errors', async () => {
+    const { app, ryan, apeach } = await setup(h);
+    const other = await h.createApp({ name: 'Other app' });
+    await h.control('POST', '/channels', { app_id: other.id, public_id: '_other2', search_id: '@other2', name: 'Other' });
+    const t = await h.token(app, ryan, ['plusfriends']);
+    const added = await relate(h, '_frxjem', ryan, 'ADDED');
+    const both = {
+      user_id: t.user_id,
+      channels: [
+        { channel_uuid: '@beta', channel_public_id: '_Brxjem', relation: 'NONE' },
+        { channel_uuid: '@alpha', channel_public_id: '_frxjem', relation: 'ADDED', updated_at: added.updated_at },
+      ],
+    };
+    // SDK v1 sends the array as its JSON text; a comma list works as for the other lists.
+    exact(await h.kapi('GET', '/v1/api/talk/plusfriends', t.access_token, { plus_friend_public_ids: '["_Brxjem","_frxjem"]' }), 200, both);
+    exact(await h.kapi('GET', '/v1/api/talk/plusfriends', t.access_token, { plus_friend_public_ids: '_Brxjem,_frxjem' }), 200, both);
+    exact(await h.kapi('GET', '/v1/api/talk/plusfriends', t.access_token, { plus_friend_public_ids: '_Brxjem,_frxjem' }), 200, (await h.kapi('GET', '/v1/api/talk/channels', t.access_token, { channel_public_ids: '_Brxjem,_frxjem' })).json());
+    // Without a list: every channel linked to the app, in the order they were linked.
+    exact(await h.kapi('GET', '/v1/api/talk/plusfriends', t.access_token), 200, { user_id: t.user_id, channels: [both.channels[1], both.channels[0]] });
+    // The admin form, as the other relation APIs.
+    exact(await h.kapiKey('GET', '/v1/api/talk/plusfriends', app.admin_key, { target_id_type: 'user_id', target_id: t.user_id, plus_friend_public_ids: '["_frxjem"]' }), 200, {
+      user_id: t.user_id,
+      channels: [both.channels[1]],
+    });
+    exact(await h.kapi('GET', '/v1/api/talk/plusfriends', t.access_token, { plus_friend_public_ids: '["_nothere"]' }), 400, { msg: 'channel(_nothere) does not exist.', code: -541 });
+    exact(await h.kapi('GET', '/v1/api/talk/plusfriends', t.access_token, { plus_friend_public_ids: '["_other2"]' }), 400, { msg: `channel(_other2) is not linked to app(${app.id}).`, code: -819 });
+    exact(await h.kapi('GET', '/v1/api/talk/plusfriends', t.access_token, { plus_friend_public_ids: '["_frxjem"' }), 400, { msg: 'invalid plus_friend_public_ids: not a valid JSON array.', code: -2 });
+    const noConsent = await h.token(app, apeach, ['profile_nickname']);
+    exact(await h.kapi('GET', '/v1/api/talk/plusfriends', noConsent.access_token), 403, {
+      msg: 'insufficient scopes.',
+      code: -402,
+      api_type: 'TALK_CHANNEL',
+      required_scopes: ['plusfriends'],
+      allowed_scopes: ['profile_nickname'],
+    });
+    exact(await h.kapi('GET', '/v1/api/talk/plusfriends', 'unknown-token'), 401, { msg: 'this access token does not exist', code: -401 });
+  });
+
   it('without the plusfriends consent: -402 naming it; unknown or unlinked channels: -541, -819; bad channel_id_type: -2', async () => {
     const { app, ryan } = await setup(h);
     const other = await h.createApp({ name: 'Other app' });

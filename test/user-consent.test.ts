@@ -148,6 +148,55 @@ forEachStore('User API: consents, service terms, shipping addresses, userinfo', 
     assert.deepEqual(res.json().revoked_service_terms, [{ tag: 'newsletter', agreed: false }]);
   });
 
+  it('legacy GET /v1/user/service/terms (SDK v1): user_id and the agreed terms as allowed_service_terms [{tag, agreed_at}], Bearer and admin form, the errors of /v2', async () => {
+    const app = await h.createApp({
+      service_terms: [
+        { tag: 'tos', required: true },
+        { tag: 'marketing', required: false },
+        { tag: 'newsletter', required: false },
+      ],
+    });
+    const person = await h.createAccount();
+    const t = await h.control('POST', `/apps/${app.id}/users/${person.id}/tokens`, { terms: ['marketing', 'tos'] });
+    const v2 = (await h.kapi('GET', '/v2/user/service_terms', t.access_token)).json();
+    const agreedAt = Object.fromEntries(v2.service_terms.map((s: { tag: string; agreed_at: string }) => [s.tag, s.agreed_at]));
+    let res = await h.kapi('GET', '/v1/user/service/terms', t.access_token);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.headers['content-type'], 'application/json;charset=UTF-8');
+    const expected = {
+      user_id: t.user_id,
+      allowed_service_terms: [
+        { tag: 'tos', agreed_at: agreedAt.tos },
+        { tag: 'marketing', agreed_at: agreedAt.marketing },
+      ],
+    };
+    assert.deepEqual(res.json(), expected);
+    assert.deepEqual(Object.keys(res.json()), ['user_id', 'allowed_service_terms']);
+    assert.match(res.json().allowed_service_terms[0].agreed_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+
+    // An agreement given later (upgrade) appears with its own time; a revoked one disappears.
+    await h.advanceClock(61);
+    await h.kapi('POST', '/v2/user/upgrade/service_terms', t.access_token, { tags: 'newsletter' });
+    await h.kapi('POST', '/v2/user/revoke/service_terms', t.access_token, { tags: 'marketing' });
+    const newsletterAt = (await h.kapi('GET', '/v2/user/service_terms', t.access_token, { tags: 'newsletter' })).json().service_terms[0].agreed_at;
+    assert.notEqual(newsletterAt, agreedAt.tos);
+    const after = { user_id: t.user_id, allowed_service_terms: [{ tag: 'tos', agreed_at: agreedAt.tos }, { tag: 'newsletter', agreed_at: newsletterAt }] };
+    assert.deepEqual((await h.kapi('GET', '/v1/user/service/terms', t.access_token)).json(), after);
+
+    // The admin form, as /v2/user/service_terms.
+    res = await h.kapiKey('GET', '/v1/user/service/terms', app.admin_key, { target_id_type: 'user_id', target_id: t.user_id });
+    assert.deepEqual(res.json(), after);
+    assertApiError(await h.kapiKey('GET', '/v1/user/service/terms', app.admin_key, { target_id_type: 'user_id', target_id: 12345 }), 400, -101, 'NotRegisteredUserException');
+    assertApiError(await h.kapiKey('GET', '/v1/user/service/terms', app.javascript_key), 403, -3, 'not allowed');
+    assertApiError(await h.kapi('GET', '/v1/user/service/terms', 'unknown-token'), 401, -401, 'this access token does not exist');
+    // A person who agreed to no term: an empty list.
+    const other = await h.createAccount();
+    const none = await h.control('POST', `/apps/${app.id}/users/${other.id}/tokens`, { terms: [] });
+    assert.deepEqual((await h.kapi('GET', '/v1/user/service/terms', none.access_token)).json(), { user_id: none.user_id, allowed_service_terms: [] });
+    // The legacy `extra=app_service_terms` (the app's every term) is not served: said, not ignored.
+    assertApiError(await h.kapi('GET', '/v1/user/service/terms', t.access_token, { extra: 'app_service_terms' }), 400, -2, 'extra=app_service_terms is not served by Kapibara');
+  });
+
   it('shipping addresses: needs_agreement without consent, default first, paging by from_updated_at', async () => {
     const app = await h.createApp({ consent_items: { profile_nickname: 'required', shipping_address: 'optional' } });
     const person = await h.createAccount();

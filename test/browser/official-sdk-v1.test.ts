@@ -76,6 +76,146 @@ forEachStore('Official SDK v1.39.14 in Chromium, host-mapped', (h: Harness) => {
     await context.close();
   });
 
+  it('from a page whose origin is no registered web domain, API.request reaches kapi: a JavaScript-key call rejects with its -401 (fail and always run), a token call resolves', async () => {
+    const app = await h.createApp({ name: 'V1 Shop', web_domains: [site.origin], consent_items: { profile_nickname: 'required' } });
+    const person = await h.createAccount({ nickname: 'Ryan' });
+    const tokens = await h.token(app, person);
+    // Another origin of the same host, which no app registered (the developer forgot it).
+    const stranger = new AppSite();
+    await stranger.start();
+    stranger.sdkSrc = '/kakao-1.39.14.js';
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${stranger.origin}/page`);
+      await page.evaluate((key) => window.Kakao.init(key), app.javascript_key);
+      const out = await page.evaluate(async () => {
+        // Bounded: before the fix the SDK never heard from /cors/ and nothing ever settled.
+        const settle = (p: Promise<unknown>) =>
+          Promise.race([p.then((r) => ({ resolved: r }), (e) => ({ rejected: e })), new Promise((r) => setTimeout(() => r({ pending: 'nothing settled in 10 s' }), 10000))]);
+        const callbacks: [string, unknown][] = [];
+        const scrap = await settle(
+          window.Kakao.API.request({
+            url: '/v2/api/talk/message/image/scrap',
+            data: { image_url: 'https://example.com/a.png' },
+            success: (r: unknown) => callbacks.push(['success', r]),
+            fail: (e: unknown) => callbacks.push(['fail', e]),
+            always: (e: unknown) => callbacks.push(['always', e]),
+          }),
+        );
+        const link = await settle(window.Kakao.Link.scrapImage({ imageUrl: 'https://example.com/a.png' }));
+        return { scrap, link, callbacks };
+      });
+      const refused = { msg: `domain mismatched! caller=${stranger.origin}. check out registered web domains.`, code: -401 };
+      const rejected = (outcome: unknown) => {
+        assert.ok(outcome && typeof outcome === 'object' && 'rejected' in outcome, JSON.stringify(outcome));
+        return JSON.parse(JSON.parse((outcome as { rejected: string }).rejected));
+      };
+      assert.deepEqual(rejected(out.scrap), refused);
+      assert.deepEqual(rejected(out.link), refused);
+      assert.deepEqual(
+        out.callbacks.map(([name, e]) => [name, JSON.parse(JSON.parse(e as string))]),
+        [
+          ['fail', refused],
+          ['always', refused],
+        ],
+      );
+      const frame = page.frames().find((f) => f.url().startsWith('https://kapi.kakao.com/cors/'));
+      assert.ok(frame, 'the SDK framed kapi /cors/');
+      assert.equal(new URL(frame.url()).searchParams.get('xdm_e'), stranger.origin);
+
+      // A token call is answered as kapi answers any page calling it with CORS.
+      const expected = (await h.kapi('GET', '/v2/user/me', tokens.access_token)).json();
+      const me = await page.evaluate(async (token) => {
+        window.Kakao.Auth.setAccessToken(token);
+        return window.Kakao.API.request({ url: '/v2/user/me' });
+      }, tokens.access_token);
+      assert.deepEqual(me, expected);
+    } finally {
+      await context.close();
+      await stranger.stop();
+    }
+  });
+
+  it('Kakao.API.request: the legacy /v1/user/service/terms and /v1/api/talk/plusfriends of SDK v1\'s list resolve with their answers', async () => {
+    const app = await h.createApp({
+      name: 'V1 Legacy',
+      web_domains: [site.origin],
+      consent_items: { profile_nickname: 'required', plusfriends: 'optional' },
+      service_terms: [
+        { tag: 'tos', required: true },
+        { tag: 'marketing', required: false },
+      ],
+    });
+    const person = await h.createAccount({ nickname: 'Apeach' });
+    const tokens = await h.token(app, person, ['profile_nickname', 'plusfriends']);
+    await h.control('POST', '/channels', { app_id: app.id, public_id: '_v1legacy', search_id: '@v1legacy', name: 'V1 Legacy' });
+    await h.control('POST', '/channels', { app_id: app.id, public_id: '_v1other', search_id: '@v1other', name: 'V1 Other' });
+    const added = await h.control('PUT', `/channels/_v1legacy/relations/${person.id}`, { relation: 'ADDED' });
+    const v2 = (await h.kapi('GET', '/v2/user/service_terms', tokens.access_token)).json();
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${site.origin}/page`);
+      await page.evaluate((key) => window.Kakao.init(key), app.javascript_key);
+      const out = await page.evaluate(async (token) => {
+        window.Kakao.Auth.setAccessToken(token);
+        const terms = await window.Kakao.API.request({ url: '/v1/user/service/terms' });
+        const plusfriends = await window.Kakao.API.request({ url: '/v1/api/talk/plusfriends', data: { plus_friend_public_ids: ['_v1other', '_v1legacy'] } });
+        return { terms, plusfriends };
+      }, tokens.access_token);
+      assert.deepEqual(out.terms, {
+        user_id: tokens.user_id,
+        allowed_service_terms: v2.service_terms.map((t: { tag: string; agreed_at: string }) => ({ tag: t.tag, agreed_at: t.agreed_at })),
+      });
+      assert.deepEqual(
+        out.terms.allowed_service_terms.map((t: { tag: string }) => t.tag),
+        ['tos', 'marketing'],
+      );
+      assert.deepEqual(out.plusfriends, {
+        user_id: tokens.user_id,
+        channels: [
+          { channel_uuid: '@v1other', channel_public_id: '_v1other', relation: 'NONE' },
+          { channel_uuid: '@v1legacy', channel_public_id: '_v1legacy', relation: 'ADDED', updated_at: added.updated_at },
+        ],
+      });
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("Kakao.Auth.createLoginButton: kauth's button pictures load (each size, and the press picture on hover)", async () => {
+    const { context, page } = await open();
+    const picture = () =>
+      page
+        .waitForFunction(() => {
+          const img = document.querySelector<HTMLImageElement>('#kakao-login-btn');
+          return img !== null && img.complete && img.naturalWidth > 0;
+        }, undefined, { timeout: 10000 })
+        .then(() => page.evaluate(() => {
+          const img = document.querySelector<HTMLImageElement>('#kakao-login-btn')!;
+          return { src: img.src, width: img.naturalWidth, height: img.naturalHeight };
+        }));
+    await page.evaluate(() => {
+      const box = document.createElement('div');
+      box.id = 'login-box';
+      document.body.append(box);
+    });
+    for (const [settings, name, width, height] of [
+      // SDK v1's defaults: lang kr, size medium (02).
+      [{}, 'kr/kr_02_medium', 240, 36],
+      [{ size: 'large' }, 'kr/kr_01_medium', 300, 45],
+      [{ size: 'small', lang: 'en' }, 'en/en_03_medium', 180, 27],
+    ] as const) {
+      await page.evaluate((settings) => window.Kakao.Auth.createLoginButton({ container: '#login-box', ...settings }), settings);
+      assert.deepEqual(await picture(), { src: `https://kauth.kakao.com/public/widget/login/${name}.png`, width, height });
+    }
+    await page.hover('#kakao-login-btn');
+    await page.waitForFunction(() => document.querySelector<HTMLImageElement>('#kakao-login-btn')!.src.endsWith('_press.png'));
+    assert.deepEqual(await picture(), { src: 'https://kauth.kakao.com/public/widget/login/en/en_03_medium_press.png', width: 180, height: 27 });
+    await context.close();
+  });
+
   it('a story posted and deleted through the proxy (POST and DELETE)', async () => {
     const { app, person, context, page } = await open();
     const tokens = await h.token(app, person);
@@ -162,7 +302,7 @@ forEachStore('Official SDK v1.39.14 in Chromium, host-mapped', (h: Harness) => {
     await loginThroughPopup(true);
   });
 
-  it('the proxy pages may be framed only by a registered web domain, and refuse any other', async () => {
+  it('/cors/ may be framed by any http(s) origin, that origin only; the login widget only by a registered web domain', async () => {
     await h.createApp({ web_domains: [site.origin] });
     const ok = await h.inject({ method: 'GET', url: `/cors/?xdm_e=${encodeURIComponent(site.origin)}&xdm_c=default0&xdm_p=1`, headers: { host: 'kapi.kakao.com' } });
     assert.equal(ok.statusCode, 200);
@@ -170,9 +310,21 @@ forEachStore('Official SDK v1.39.14 in Chromium, host-mapped', (h: Harness) => {
     const widget = await h.inject({ method: 'GET', url: `/public/widget/login/kakaoLoginWidget.html?xdm_e=${encodeURIComponent(site.origin)}&xdm_c=ch1&xdm_p=1` });
     assert.equal(widget.statusCode, 200);
     assert.match(String(widget.headers['content-security-policy']), /frame-ancestors http:\/\/127\.0\.0\.1:\d+$/);
+    // /cors/ runs only Kakao API calls, which kapi answers any origin with CORS anyway; kapi
+    // refuses an unregistered origin's JavaScript key itself (-401).
     const other = await h.inject({ method: 'GET', url: `/cors/?xdm_e=${encodeURIComponent('https://evil.example')}&xdm_c=default0&xdm_p=1` });
-    assert.equal(other.statusCode, 400);
-    assert.match(other.body, /xdm_e https:\/\/evil\.example is not a registered web domain of any app/);
+    assert.equal(other.statusCode, 200);
+    assert.match(String(other.headers['content-security-policy']), /frame-ancestors https:\/\/evil\.example$/);
+    assert.match(other.body, /"remote":"https:\/\/evil\.example"/);
+    // The login widget relays login results: a registered web domain only.
+    const otherWidget = await h.inject({ method: 'GET', url: `/public/widget/login/kakaoLoginWidget.html?xdm_e=${encodeURIComponent('https://evil.example')}&xdm_c=ch1&xdm_p=1` });
+    assert.equal(otherWidget.statusCode, 400);
+    assert.match(otherWidget.body, /xdm_e https:\/\/evil\.example is not a registered web domain of any app/);
+    for (const bad of ['null', 'javascript:alert(1)', 'ftp://files.example', 'not an origin']) {
+      const res = await h.inject({ method: 'GET', url: `/cors/?xdm_e=${encodeURIComponent(bad)}&xdm_c=default0&xdm_p=1` });
+      assert.equal(res.statusCode, 400, bad);
+      assert.match(res.body, /is not an http\(s\) origin/, bad);
+    }
     const transport = await h.inject({ method: 'GET', url: `/cors/?xdm_e=${encodeURIComponent(site.origin)}&xdm_c=default0&xdm_p=0` });
     assert.equal(transport.statusCode, 400);
     assert.match(transport.body, /only the postMessage transport \(xdm_p=1\) is served/);

@@ -108,4 +108,55 @@ forEachStore('SDK v1 framed pages in Chromium', (h: Harness) => {
       await context.close();
     }
   });
+
+  it("/cors/ framed by a page on no app's web domain: JavaScript-key calls are judged by that page's real origin, whatever KA the page sends (-401)", async () => {
+    const { site, kapibara } = world;
+    const app = await h.createApp({ web_domains: [site.origin] });
+    // The same site on another origin (localhost, not 127.0.0.1), which no app registered.
+    const stranger = site.origin.replace('127.0.0.1', 'localhost');
+    const context = await world.browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${stranger}/page`);
+      type Answer = { id: number; result?: unknown; error?: { message: { status: number; responseText: string } } };
+      const configs = [
+        // No KA at all: the proxy still writes the page's origin.
+        { url: '/v2/api/talk/message/image/scrap', method: 'POST', headers: { Authorization: `KakaoAK ${app.javascript_key}` }, data: { image_url: `${site.origin}/img/a.png` } },
+        // A KA naming the registered origin: replaced by the page's real one.
+        {
+          url: '/v2/api/kakaolink/talk/template/default',
+          method: 'GET',
+          headers: { Authorization: `KakaoAK ${app.javascript_key}`, KA: `sdk/1.39.14 os/javascript origin/${encodeURIComponent(site.origin)}` },
+          data: { link_ver: '4.0', template_object: JSON.stringify({ object_type: 'text', text: 'hi', link: {} }) },
+        },
+      ];
+      const answers = (await page.evaluate(
+        ({ src, configs }) =>
+          new Promise<unknown[]>((done) => {
+            const answers: unknown[] = [];
+            const frame = document.createElement('iframe');
+            let asked = false;
+            window.addEventListener('message', (e) => {
+              if (e.data === 'far-ready' && !asked) {
+                asked = true;
+                configs.forEach((config, id) => frame.contentWindow!.postMessage(`far ${JSON.stringify({ jsonrpc: '2.0', id, method: 'request', params: [config] })}`, '*'));
+              } else if (typeof e.data === 'string' && e.data.startsWith('far {')) {
+                answers.push(JSON.parse(e.data.slice(4)));
+                if (answers.length === configs.length) done(answers);
+              }
+            });
+            frame.src = src;
+            document.body.append(frame);
+          }),
+        { src: `${kapibara}/cors/?xdm_e=${encodeURIComponent(stranger)}&xdm_c=far&xdm_p=1`, configs },
+      )) as Answer[];
+      assert.equal(answers.length, configs.length);
+      for (const answer of answers) {
+        assert.equal(answer.error?.message.status, 401, JSON.stringify(answer));
+        assert.deepEqual(JSON.parse(answer.error!.message.responseText), { msg: `domain mismatched! caller=${stranger}. check out registered web domains.`, code: -401 });
+      }
+    } finally {
+      await context.close();
+    }
+  });
 });

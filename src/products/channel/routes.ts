@@ -30,6 +30,7 @@ const FilesResponse = Type.Array(
 
 const RelationsQuery = Type.Object({ channel_ids: Opt(Type.String()), channel_id_type: Opt(Type.String()) });
 const LegacyQuery = Type.Object({ channel_public_ids: Opt(Type.String()), channel_id_type: Opt(Type.String()) });
+const PlusFriendsQuery = Type.Object({ plus_friend_public_ids: Opt(Type.String()) });
 const MultiQuery = Type.Object({
   target_id_type: Type.Literal('user_id'),
   target_ids: Type.String(),
@@ -62,6 +63,20 @@ export const channelRoutes = [
     params: LegacyQuery,
     response: RelationsResponse,
     handler: (call, input) => ops.personRelations(call, ops.channelIdsParam(input.channel_public_ids, 'channel_public_ids'), input.channel_id_type),
+  }),
+  // The relation API under its Plus Friend name, as Kakao's SDK v1 still sends it (its API
+  // list: `plus_friend_public_ids`, an array, which the SDK sends as its JSON text). Served
+  // as the legacy /v1/api/talk/channels; that the answer is the channel shape is a guess
+  // (docs/channel.md).
+  route({
+    method: 'GET',
+    url: '/v1/api/talk/plusfriends',
+    auth: 'user-or-admin',
+    apiType: ops.RELATIONS_API_TYPE,
+    scopes: [ops.CHANNEL_CONSENT],
+    params: PlusFriendsQuery,
+    response: RelationsResponse,
+    handler: (call, input) => ops.personRelations(call, ops.channelIdsParam(input.plus_friend_public_ids, 'plus_friend_public_ids'), undefined),
   }),
   route({
     method: 'GET',

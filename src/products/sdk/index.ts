@@ -3,7 +3,8 @@ import { sdkPages } from './pages.js';
 
 /**
  * The browser SDKs: Kapibara's own `window.Kakao` at /sdk/js/kakao.js (and kakao.min.js),
- * and the pages Kakao's official SDK v1 frames (kapi /cors/, kauth's login widget).
+ * the pages Kakao's official SDK v1 frames (kapi /cors/, kauth's login widget) and the pictures
+ * of its login button.
  */
 export const sdk: Product = {
   name: 'sdk',

@@ -16,7 +16,8 @@
  * - the widget calls the parent's `postResponse(result)` (a notification, no id).
  *
  * Messages are accepted only from the parent window on the origin the page was loaded for
- * (`xdm_e`, a registered web domain) and posted only to that origin; the server lets only
+ * (`xdm_e`: any http(s) origin for /cors/, a registered web domain of some app for the
+ * login widget) and posted only to that origin; the server lets only
  * that origin frame the page (CSP frame-ancestors). The scripts are constants (the page's CSP
  * allows them by hash); the page's data sits in a JSON block that is never executed.
  */
@@ -59,7 +60,9 @@ function parsed(text){if(text==='')return {};try{return JSON.parse(text);}catch(
  * every path SDK v1 sends): the page runs requests for another origin's page, which must not
  * reach the control plane, the console or the login forms through it (core/security.ts
  * refuses those from this page as well); only the headers the SDK sends; the KA
- * header's `origin/` is set to the framing page's real origin. 200 resolves with the parsed
+ * header's `origin/` is always the framing page's real origin (written when the page sent
+ * no KA, replacing any it named): the page may be on any origin (pages.ts), and kapi judges
+ * a JavaScript key by that origin. 200 resolves with the parsed
  * body (`{}` when empty); anything else fails with `{status, responseText}` (the SDK reads `responseText`).
  */
 export const CORS_PROXY_SCRIPT = `(function(){${RPC}
@@ -70,7 +73,7 @@ var method=String(config.method||'get').toUpperCase();
 if(['GET','POST','DELETE','PUT'].indexOf(method)<0){fail({status:400,responseText:JSON.stringify({msg:'unsupported method '+method,code:-2})});return;}
 var headers={};var given=config.headers||{};
 for(var i=0;i<HEADERS.length;i++){var v=given[HEADERS[i]];if(typeof v==='string')headers[HEADERS[i]]=v;}
-if(headers.KA!==undefined){headers.KA=headers.KA.replace(/(^|\\s)origin\\/\\S*/,'')+' origin/'+encodeURIComponent(remote);headers.KA=headers.KA.replace(/^\\s+/,'');}
+headers.KA=((headers.KA||'').replace(/(^|\\s)origin\\/\\S*/g,'')+' origin/'+encodeURIComponent(remote)).replace(/^\\s+/,'');
 var data=config.data||{};var url=config.url;var body=null;
 if(config.file&&config.file.data){
 var form=new FormData();

@@ -465,6 +465,18 @@ export function serviceTerms(subject: PersonCall, tags: string[] | undefined, re
   return { id: subject.link.userId, service_terms: terms.map((t) => termJson(subject.link, t)) };
 }
 
+/**
+ * The legacy `GET /v1/user/service/terms` (in Kakao's SDK v1's API list): the terms the
+ * person agreed, in the app's term order, as `{ tag, agreed_at }` (the time as /v2 gives it).
+ */
+export function legacyServiceTerms(subject: PersonCall) {
+  const agreed = subject.app.serviceTerms.filter((t) => subject.link.terms[t.tag] !== undefined);
+  return {
+    user_id: subject.link.userId,
+    allowed_service_terms: agreed.map((t) => ({ tag: t.tag, agreed_at: isoSeconds(subject.link.terms[t.tag]!.agreed_at) })),
+  };
+}
+
 export async function revokeServiceTerms(platform: Platform, subject: PersonCall, tags: string[]) {
   const terms = termsOf(subject.app, tags);
   for (const term of terms) {

@@ -45,6 +45,12 @@ const TermsParams = Type.Object({
   result: Type.Optional(Type.Union([Type.Literal('agreed_service_terms'), Type.Literal('app_service_terms')])),
 });
 
+/**
+ * The legacy service-terms API answers the agreed terms only; its `extra=app_service_terms`
+ * (every term of the app besides) is not served, and said so rather than ignored.
+ */
+const LegacyTermsParams = Type.Object({ extra: Type.Optional(Type.String({ maxLength: 100 })) });
+
 function view(app: App, p: { property_keys?: string; secure_resource?: boolean }, origin: string): ops.UserView {
   return {
     keys: ops.checkPropertyKeys(app, jsonParam('property_keys', p.property_keys, PropertyKeys)),
@@ -161,6 +167,18 @@ export const userRoutes = [
     auth: 'user-or-admin',
     params: TermsParams,
     handler: (call, input, { raw }) => ops.serviceTerms(call, tagsParam(raw), input.result ?? 'agreed_service_terms'),
+  }),
+  route({
+    method: 'GET',
+    url: '/v1/user/service/terms',
+    auth: 'user-or-admin',
+    params: LegacyTermsParams,
+    handler: (call, input) => {
+      if (input.extra !== undefined) {
+        throw invalidParam(`extra=${input.extra} is not served by Kapibara: this API answers the agreed terms only (GET /v2/user/service_terms?result=app_service_terms lists every term of the app).`);
+      }
+      return ops.legacyServiceTerms(call);
+    },
   }),
   route({
     method: 'POST',
