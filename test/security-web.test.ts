@@ -396,7 +396,7 @@ forEachStore('security: login pages (items 4, 5, 6)', (h) => {
 });
 
 /** Sends `bytes` one at a time until the server answers or closes; returns what it said and how much was sent. */
-async function trickle(port: number, bytes: string): Promise<{ answer: string; sent: number }> {
+async function trickle(port: number, bytes: string, atOnce = 0): Promise<{ answer: string; sent: number }> {
   const socket = net.connect(port, '127.0.0.1');
   let answer = '';
   let closed = false;
@@ -404,7 +404,8 @@ async function trickle(port: number, bytes: string): Promise<{ answer: string; s
   socket.on('close', () => (closed = true));
   socket.on('error', () => (closed = true));
   await new Promise((resolve) => socket.once('connect', resolve));
-  let sent = 0;
+  let sent = atOnce;
+  if (atOnce) socket.write(bytes.slice(0, atOnce));
   while (!closed && !answer && sent < bytes.length) {
     socket.write(bytes[sent++]);
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -427,6 +428,20 @@ forEachStore('security: slow and greedy clients (item 13)', (h) => {
       assert.ok(slowBody.sent < head.length + body.length, 'cut off before the body was complete');
       const slowHeaders = await trickle(port, `GET /v2/user/me HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'y'.repeat(1200)}\r\n\r\n`);
       assert.match(slowHeaders.answer, /^HTTP\/1\.1 408 /);
+      // Headers at once, then the body slowly: the 408 is in the shape of the surface the path names.
+      const shaped = async (path: string, type: string, payload: string) => {
+        const head = `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: ${type}\r\nContent-Length: ${payload.length}\r\n\r\n`;
+        const { answer } = await trickle(port, head + payload, head.length);
+        assert.match(answer, /^HTTP\/1\.1 408 /);
+        return JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+      };
+      assert.deepEqual(await shaped('/_kapibara/v1/apps', 'application/json', body), { error: 'the request did not arrive in time' });
+      assert.deepEqual(await shaped('/oauth/token', 'application/x-www-form-urlencoded', `grant_type=${'x'.repeat(1200)}`), {
+        error: 'invalid_request',
+        error_description: 'the request did not arrive in time',
+        error_code: 'KOE001',
+      });
+      assert.deepEqual(await shaped('/v2/api/talk/memo/default/send', 'application/x-www-form-urlencoded', `template_object=${'x'.repeat(1200)}`), { msg: 'the request did not arrive in time', code: -2 });
     });
   });
 

@@ -135,7 +135,10 @@ export function clientErrorHandler(prefixes: readonly SurfacePrefix[]) {
     const packet = Buffer.isBuffer(err.rawPacket) ? err.rawPacket.toString('latin1', 0, 8192) : '';
     // The path only: a request line longer than what is read of it has no ` HTTP/1.1` in view.
     const line = /^[A-Z]+ (\S+)/.exec(packet);
-    const surface = surfaceForPath(prefixes, line?.[1] ?? '/');
+    // A timeout has no packet: a request whose headers arrived (its body did not) is the
+    // parser's message in progress.
+    const parsing = (socket as { parser?: { incoming?: { url?: unknown } | null } }).parser?.incoming?.url;
+    const surface = surfaceForPath(prefixes, line?.[1] ?? (typeof parsing === 'string' ? parsing : '/'));
     const { type, body } = clientErrorBody(surface, status, reason);
     const bytes = Buffer.from(body);
     socket.end(
