@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { parseServerConfig, isLoopback, newOperatorToken, UsageError, type ServerConfig } from './config.js';
+import { parseServerConfig, isLoopback, needsOperatorToken, newOperatorToken, UsageError, type ServerConfig } from './config.js';
 import { startKapibara } from './testing.js';
 import { VERSION } from './version.js';
 import type { Store } from './db/index.js';
@@ -361,7 +361,7 @@ function pageFaults(): string {
 async function start(config: ServerConfig): Promise<void> {
   startPhase('code loaded');
   let operatorToken = config.operatorToken;
-  if (!operatorToken && !isLoopback(config.host)) operatorToken = newOperatorToken();
+  if (!operatorToken && needsOperatorToken(config)) operatorToken = newOperatorToken();
   const store = await open(config);
   startPhase('store open');
   const clock = new Clock();

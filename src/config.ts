@@ -161,6 +161,17 @@ function count(what: string, text: string | undefined): number | undefined {
 }
 
 /** The token a server bound to a non-loopback address makes up when none is given (base64url). */
+/**
+ * Whether the control plane needs an operator token (one is generated when none is given):
+ * bound to a non-loopback address, or reached through a proxy Kapibara was told of
+ * (`--trust-proxy`) or at a public URL on another host: a reverse proxy on the same host
+ * forwards the network to a loopback Kapibara.
+ */
+export function needsOperatorToken(config: ServerConfig): boolean {
+  if (!isLoopback(config.host) || (config.security.trustProxy ?? []).length > 0) return true;
+  return config.publicUrl !== undefined && !isLoopback(new URL(config.publicUrl).hostname.replace(/^\[|\]$/g, ''));
+}
+
 export function newOperatorToken(): string {
   return randomBytes(18).toString('base64url');
 }

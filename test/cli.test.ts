@@ -249,6 +249,28 @@ describe('kapibara command', () => {
     });
   }
 
+  it('generates an operator token behind a declared proxy or a public URL, though bound to loopback (a proxy on the same host forwards the network to it)', async () => {
+    for (const args of [['--trust-proxy', '127.0.0.1'], ['--public-url', 'https://kapibara.example.com']]) {
+      const server = await start(['--data', tmp(), ...args]);
+      try {
+        const token = /Operator token: (\S+)/.exec(server.banner)?.[1];
+        assert.ok(token, `${args.join(' ')}: ${server.banner}`);
+        assert.equal((await fetch(`${server.origin}/_kapibara/v1/apps`)).status, 401, args.join(' '));
+        assert.equal((await fetch(`${server.origin}/_kapibara/v1/apps`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+      } finally {
+        await stop(server.child);
+      }
+    }
+    // On loopback with neither, none (a developer's own machine).
+    const plain = await start(['--data', tmp(), '--public-url', 'http://localhost:9999']);
+    try {
+      assert.doesNotMatch(plain.banner, /Operator token/);
+      assert.equal((await fetch(`${plain.origin}/_kapibara/v1/apps`)).status, 200);
+    } finally {
+      await stop(plain.child);
+    }
+  });
+
   it('protects the control plane with an operator token', async () => {
     const server = await start(['--data', tmp(), '--operator-token', 's3cret']);
     try {
