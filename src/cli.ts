@@ -11,8 +11,22 @@ import { buildApp } from './app.js';
 import { Clock } from './core/clock.js';
 import { exportState, importState, resetState, StateFormatError, type StateDocument } from './store/state.js';
 import { seedDemo, DEMO_APP_ID } from './demo.js';
-import { listenTls, loadTlsMaterial, TLS_HOST_NAMES } from './core/tls.js';
+import { listenTls, loadTlsMaterial, TLS_HOST_NAMES, TLS_IPS } from './core/tls.js';
 import { JSON_TOO_DEEP, jsonTooDeep } from './core/json.js';
+
+/** `text` in lines of at most 90 characters, each indented by `indent` spaces. */
+function wrap(text: string, indent: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && indent + line.length + 1 + word.length > 90) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  lines.push(line);
+  return lines.map((l) => ' '.repeat(indent) + l).join('\n');
+}
 
 const STORE_OPTIONS = `store options (every command):
   --data DIR            data folder for the SQLite store (default ./data; env KAPIBARA_DATA;
@@ -27,7 +41,7 @@ const SERVER_OPTIONS = `server options:
   --operator-token T    protects the control plane (env KAPIBARA_OPERATOR_TOKEN);
                         generated when binding to a non-loopback address
   --tls-port N          also serve HTTPS on N with a self-signed certificate for
-                        ${TLS_HOST_NAMES.join(', ')} and 127.0.0.1
+${wrap([...TLS_HOST_NAMES, ...TLS_IPS].join(', '), 24)}
                         (env KAPIBARA_TLS_PORT; docs/connecting-an-app.md)
   --allowed-host NAME   also serve this Host name (repeatable, comma-separated; *.example.com
                         for subdomains, * for any; env KAPIBARA_ALLOWED_HOSTS). Loopback names,

@@ -5,10 +5,14 @@ import { join } from 'node:path';
 import { forEachStore } from './helpers/harness.js';
 import { buildApp } from '../src/app.js';
 import { parseServerConfig } from '../src/config.js';
+import { TLS_HOST_NAMES, TLS_IPS } from '../src/core/tls.js';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 // The test runner runs from the project root (scripts/test.js).
 const ROOT = process.cwd();
 const DOCS = join(ROOT, 'docs');
+const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
 /** Every ```json kapibara-seed block in docs/ and the README. */
 function seedExamples(): { file: string; json: string }[] {
@@ -69,5 +73,29 @@ it('the docker-compose example in docs/testing.md serves the host name its app a
     assert.equal(me.json().code, -401);
   } finally {
     await app.close();
+  }
+});
+
+// The certificate's names are listed in three places a developer reads before trusting it.
+it('README, connecting-an-app.md and start --help name every name the TLS certificate holds', async () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const connecting = readFileSync(join(DOCS, 'connecting-an-app.md'), 'utf8');
+  const help = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(CLI)}).then((m) => m.main(['start', '--help']))`], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+  );
+  const between = (text: string, from: string, to: string) => {
+    const start = text.indexOf(from);
+    assert.ok(start >= 0, `"${from}" not found`);
+    return text.slice(start, text.indexOf(to, start + from.length));
+  };
+  const places = {
+    'README.md (TLS)': between(readme, '- **TLS.**', '\n\n'),
+    'connecting-an-app.md (Host mapping + TLS)': between(connecting, 'self-signed\ncertificate for', '\n\n'),
+    'connecting-an-app.md (hosts file)': between(connecting, '# /etc/hosts', '\n```'),
+    'start --help (--tls-port)': between(help, '--tls-port N', '--allowed-host'),
+  };
+  for (const [place, text] of Object.entries(places)) {
+    const names = place.includes('hosts file') ? TLS_HOST_NAMES.filter((n) => n.endsWith('.kakao.com')) : [...TLS_HOST_NAMES, ...TLS_IPS];
+    for (const name of names) assert.ok(text.replace(/\s+/g, ' ').includes(name), `${place} does not name ${name}:\n${text}`);
   }
 });

@@ -4,7 +4,20 @@ import https from 'node:https';
 import { X509Certificate } from 'node:crypto';
 import { forEachStore } from './helpers/harness.js';
 import { buildApp } from '../src/app.js';
+import { createRequire } from 'node:module';
 import { listenTls, loadTlsMaterial, TLS_HOST_NAMES } from '../src/core/tls.js';
+
+/** A certificate as a Kapibara without pf/apps/accounts made it, or as an operator made one. */
+async function certificateFor(names: string[], organization: string): Promise<{ cert: string; key: string }> {
+  const { generate } = createRequire(import.meta.url)('selfsigned') as typeof import('selfsigned');
+  const pems = await generate([{ name: 'commonName', value: names[0] }, { name: 'organizationName', value: organization }], {
+    keySize: 2048,
+    algorithm: 'sha256',
+    notAfterDate: new Date(Date.now() + 365 * 24 * 3600 * 1000),
+    extensions: [{ name: 'subjectAltName', altNames: names.map((value) => ({ type: 2 as const, value })) }],
+  });
+  return { cert: pems.cert, key: pems.private };
+}
 
 /** The TLS certificate for host-mapped clients: made once, kept in the store, served by --tls-port. */
 forEachStore('TLS for Kakao host names', (h) => {
@@ -53,6 +66,32 @@ forEachStore('TLS for Kakao host names', (h) => {
     await h.control('POST', '/reset');
     assert.equal((await loadTlsMaterial(h.store.db)).cert, before.cert);
     assert.deepEqual((await h.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json(), jwks);
+  });
+
+  it('names every Kakao host whose pages Kapibara serves, for the official SDKs over host mapping', async () => {
+    const x509 = new X509Certificate((await loadTlsMaterial(h.store.db)).cert);
+    // The official SDK opens https://pf.kakao.com/<id>/friend and /chat (Kakao.Channel),
+    // apps.kakao.com/talk/channel/follow, and accounts.kakao.com/login from Kakao's pages.
+    for (const name of ['kauth', 'kapi', 'dapi', 'sharer', 'story', 'pf', 'apps', 'accounts', 'api-status']) {
+      assert.ok(TLS_HOST_NAMES.includes(`${name}.kakao.com` as (typeof TLS_HOST_NAMES)[number]), `${name}.kakao.com in TLS_HOST_NAMES`);
+      assert.equal(x509.checkHost(`${name}.kakao.com`), `${name}.kakao.com`);
+    }
+    assert.ok(x509.checkIP('127.0.0.1') && x509.checkIP('::1'));
+  });
+
+  it('a stored certificate Kapibara made before a host name was added is made again; one the operator brought is kept', async () => {
+    const settings = (value: string) =>
+      h.store.db.insertInto('settings').values({ key: 'tls_certificate', value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+    const older = await certificateFor(['kauth.kakao.com', 'kapi.kakao.com', 'dapi.kakao.com', 'sharer.kakao.com', 'story.kakao.com', 'localhost'], 'Kapibara');
+    await settings(JSON.stringify(older));
+    const upgraded = await loadTlsMaterial(h.store.db);
+    assert.notEqual(upgraded.cert, older.cert);
+    for (const name of TLS_HOST_NAMES) assert.ok(new X509Certificate(upgraded.cert).checkHost(name), `made again with ${name}`);
+    assert.equal((await loadTlsMaterial(h.store.db)).cert, upgraded.cert, 'stored: made once');
+
+    const own = await certificateFor(['kapi.kakao.com', 'kauth.kakao.com'], 'Example Corp');
+    await settings(JSON.stringify(own));
+    assert.equal((await loadTlsMaterial(h.store.db)).cert, own.cert);
   });
 
   it('replaces a certificate that is about to expire', async () => {
