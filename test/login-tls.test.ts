@@ -1,23 +1,10 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import https from 'node:https';
 import { X509Certificate } from 'node:crypto';
 import { forEachStore } from './helpers/harness.js';
 import { buildApp } from '../src/app.js';
-import { createRequire } from 'node:module';
 import { listenTls, loadTlsMaterial, TLS_HOST_NAMES } from '../src/core/tls.js';
-
-/** A certificate as a Kapibara without pf/apps/accounts made it, or as an operator made one. */
-async function certificateFor(names: string[], organization: string): Promise<{ cert: string; key: string }> {
-  const { generate } = createRequire(import.meta.url)('selfsigned') as typeof import('selfsigned');
-  const pems = await generate([{ name: 'commonName', value: names[0] }, { name: 'organizationName', value: organization }], {
-    keySize: 2048,
-    algorithm: 'sha256',
-    notAfterDate: new Date(Date.now() + 365 * 24 * 3600 * 1000),
-    extensions: [{ name: 'subjectAltName', altNames: names.map((value) => ({ type: 2 as const, value })) }],
-  });
-  return { cert: pems.cert, key: pems.private };
-}
+import { certificateFor, getOverTls } from './helpers/tls.js';
 
 /** The TLS certificate for host-mapped clients: made once, kept in the store, served by --tls-port. */
 forEachStore('TLS for Kakao host names', (h) => {
@@ -38,19 +25,7 @@ forEachStore('TLS for Kakao host names', (h) => {
     const tls = await listenTls(restarted, { port: 0 });
     try {
       assert.equal(tls.cert, before.cert);
-      const { status, body, peer } = await new Promise<{ status: number; body: string; peer: string }>((resolve, reject) => {
-        const req = https.request(
-          { host: '127.0.0.1', port: tls.port, path: '/.well-known/openid-configuration', servername: 'kauth.kakao.com', headers: { host: 'kauth.kakao.com' }, ca: before.cert },
-          (res) => {
-            const peer = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().fingerprint256;
-            let text = '';
-            res.on('data', (c) => (text += c));
-            res.on('end', () => resolve({ status: res.statusCode!, body: text, peer }));
-          },
-        );
-        req.on('error', reject);
-        req.end();
-      });
+      const { status, body, peer } = await getOverTls(tls.port, 'kauth.kakao.com', '/.well-known/openid-configuration', before.cert);
       assert.equal(status, 200);
       assert.equal(JSON.parse(body).issuer, 'https://kauth.kakao.com');
       assert.equal(peer, new X509Certificate(before.cert).fingerprint256);
@@ -92,6 +67,25 @@ forEachStore('TLS for Kakao host names', (h) => {
     const own = await certificateFor(['kapi.kakao.com', 'kauth.kakao.com'], 'Example Corp');
     await settings(JSON.stringify(own));
     assert.equal((await loadTlsMaterial(h.store.db)).cert, own.cert);
+  });
+
+  it('after importing another Kapibara\'s export, the TLS port serves its certificate at once', async () => {
+    const tls = await listenTls(h.app, { port: 0 });
+    try {
+      const before = tls.cert;
+      const other = await certificateFor(TLS_HOST_NAMES, 'Kapibara');
+      const exported = (await h.inject({ method: 'GET', url: '/_kapibara/v1/state' })).json();
+      exported.settings = [...exported.settings.filter((s: { key: string }) => s.key !== 'tls_certificate'), { key: 'tls_certificate', value: JSON.stringify(other) }];
+      const imported = await h.inject({ method: 'PUT', url: '/_kapibara/v1/state', payload: exported });
+      assert.equal(imported.statusCode, 200, imported.body);
+      const answer = await getOverTls(tls.port, 'kapi.kakao.com', '/_kapibara/health', other.cert);
+      assert.equal(answer.status, 200);
+      assert.equal(answer.peer, new X509Certificate(other.cert).fingerprint256);
+      assert.equal(tls.cert, other.cert);
+      await assert.rejects(getOverTls(tls.port, 'kapi.kakao.com', '/_kapibara/health', before), 'the old certificate is no longer served');
+    } finally {
+      await tls.close();
+    }
   });
 
   it('replaces a certificate that is about to expire', async () => {

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { limitListener, listenerOptions } from './security.js';
+import type { ServedCertificate } from './stored-settings.js';
 
 /** Loads what only HTTPS needs when it is first needed (the start bundle leaves selfsigned outside). */
 const requireHere = createRequire(import.meta.url);
@@ -123,29 +124,50 @@ async function createCertificate(notBefore: Date): Promise<TlsMaterial> {
 export interface TlsListener {
   server: Server;
   port: number;
-  cert: string;
+  /** The PEM certificate served now (an import may change it, core/stored-settings.ts). */
+  readonly cert: string;
   close(): Promise<void>;
 }
 
-/** Serves a built app over HTTPS too (same routes, same store), on `port` (0: any free port). */
+/**
+ * Serves a built app over HTTPS too (same routes, same store), on `port` (0: any free port).
+ * When the stored certificate changes (a state import here, or on another instance sharing
+ * the store), new connections get the new one at once: no restart.
+ */
 export async function listenTls(app: FastifyInstance, options: { port: number; host?: string }): Promise<TlsListener> {
   await app.ready();
-  const material = await loadTlsMaterial(app.platform.db);
+  const { db, servedCertificates } = app.platform;
+  let material = await loadTlsMaterial(db);
   // node:https (with node:tls) is loaded only by a server that serves HTTPS.
   const { createServer } = requireHere('node:https') as typeof import('node:https');
   const server = createServer({ cert: material.cert, key: material.key, ...listenerOptions(app) }, (req, res) => app.routing(req, res));
   limitListener(app, server);
+  const served: ServedCertificate = {
+    get cert() {
+      return material.cert;
+    },
+    async reload() {
+      const stored = await loadTlsMaterial(db);
+      if (stored.cert === material.cert) return;
+      server.setSecureContext({ cert: stored.cert, key: stored.key });
+      material = stored;
+    },
+  };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
+  servedCertificates.add(served);
   const port = (server.address() as AddressInfo).port;
   return {
     server,
     port,
-    cert: material.cert,
+    get cert() {
+      return material.cert;
+    },
     close: () =>
       new Promise<void>((resolve) => {
+        servedCertificates.delete(served);
         server.closeAllConnections();
         server.close(() => resolve());
       }),
