@@ -20,8 +20,18 @@ export interface SurfacePrefix {
 declare module 'fastify' {
   interface FastifyContextConfig {
     surface?: Surface;
+    /**
+     * The status a control route's success answers with, when not 200: the reply gets it
+     * (control/routes.ts) and the OpenAPI document says it (core/openapi.ts).
+     */
+    success?: 201 | 204;
   }
 }
+
+/** Route config of a control route that creates something: 201 with it. */
+export const CREATED = { success: 201 } as const;
+/** Route config of a control route that answers 204 with no body (`return reply.send()`). */
+export const NO_CONTENT = { success: 204 } as const;
 
 /** The answer to text holding a NUL character (U+0000), which neither store may keep alike. */
 export const NUL_REFUSED = 'invalid request: text may not contain the NUL character (U+0000, %00).';
