@@ -455,6 +455,23 @@ forEachStore('Security: control-plane field limits (issue 14 item 14)', (h) => {
     assert.ok(Number(stored.longest) <= 50, `longest stored nickname: ${stored.longest}`);
   });
 
+  it('a nullable field over its limit, or of the wrong type, is refused naming the real problem only', async () => {
+    const app = await h.createApp();
+    const person = await h.createAccount();
+    const error = async (method: 'POST' | 'PUT' | 'PATCH', path: string, body: object) => {
+      const res = await h.inject({ method, url: `/_kapibara/v1${path}`, payload: body });
+      assert.equal(res.statusCode, 400, res.body);
+      return res.json().error as string;
+    };
+    assert.equal(await error('POST', '/accounts', { name: long(51) }), 'invalid body: name must NOT have more than 50 characters');
+    assert.equal(await error('PATCH', `/accounts/${person.id}`, { phone_number: long(33) }), 'invalid body: phone_number must NOT have more than 32 characters');
+    assert.equal(await error('POST', '/apps', { client_secret: long(129) }), 'invalid body: client_secret must NOT have more than 128 characters');
+    assert.equal(await error('PUT', `/apps/${app.id}/message_quotas`, { sender_daily: 2 ** 31 }), 'invalid body: sender_daily must be <= 2147483647');
+    assert.equal(await error('PUT', `/apps/${app.id}/message_quotas`, { sender_daily: -1 }), 'invalid body: sender_daily must be >= 0');
+    assert.equal(await error('PUT', `/apps/${app.id}/message_quotas`, { sender_daily: 'ten' }), 'invalid body: sender_daily must be null or integer');
+    assert.equal(await error('POST', '/accounts', { name: 5 }), 'invalid body: name must be string or null');
+  });
+
   it('values at the limits are accepted', async () => {
     const created = await h.control('POST', '/accounts', { nickname: long(50), email: `${long(240)}@example.com`, password: long(128), name: long(50) });
     assert.equal(created.nickname.length, 50);
