@@ -35,7 +35,7 @@ const STORE_OPTIONS = `store options (every command):
 `;
 
 const SERVER_OPTIONS = `server options:
-  --port N              port to listen on (default 9876; env PORT)
+  -p, --port N          port to listen on (default 9876; env PORT)
   --host H              address to bind (default 127.0.0.1; env HOST)
   --public-url URL      origin used in absolute URLs (env KAPIBARA_PUBLIC_URL)
   --operator-token T    protects the control plane (env KAPIBARA_OPERATOR_TOKEN);
@@ -54,6 +54,8 @@ ${wrap([...TLS_HOST_NAMES, ...TLS_IPS].join(', '), 24)}
                         open connections per client address (default 256, 0: no limit;
                         env KAPIBARA_MAX_CONNECTIONS_PER_CLIENT); docs/security.md
   --no-demo             do not create the demo app and people on first start
+  env LOG_LEVEL         the server log's level on stdout (JSON lines): default warn (errors
+                        and warnings); info adds a line per request, debug and trace more
 `;
 
 const USAGE = `usage: kapibara <command> [options]

@@ -1,6 +1,6 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { forEachStore } from './helpers/harness.js';
 import { buildApp } from '../src/app.js';
@@ -98,4 +98,50 @@ it('README, connecting-an-app.md and start --help name every name the TLS certif
     const names = place.includes('hosts file') ? TLS_HOST_NAMES.filter((n) => n.endsWith('.kakao.com')) : [...TLS_HOST_NAMES, ...TLS_IPS];
     for (const name of names) assert.ok(text.replace(/\s+/g, ' ').includes(name), `${place} does not name ${name}:\n${text}`);
   }
+});
+
+/** What `kapibara <args>` prints. */
+function cliOutput(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(CLI)}).then((m) => m.main(process.argv.slice(1)))`, '--', ...args], (err, stdout) =>
+      err ? reject(err) : resolve(stdout),
+    ),
+  );
+}
+
+// Every flag (short forms too) and environment variable the CLI reads is documented: in the
+// help, and the environment variables in the README's list.
+it('every flag and environment variable the CLI reads is in --help and the README', async () => {
+  const source = ['src/config.ts', 'src/cli.ts'].map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
+  const help = (await Promise.all([['--help'], ...['start', 'exec', 'seed', 'import', 'export', 'reset', 'tls-cert'].map((c) => [c, '--help'])].map(cliOutput))).join('\n');
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const options = /options: \{([\s\S]*?)\n {4}\},/.exec(source)?.[1];
+  assert.ok(options, 'parseServerConfig options not found');
+  const flags = [...options.matchAll(/^ {6}'?([\w-]+)'?: \{ type: '\w+'(?:, short: '(\w)')?/gm)];
+  assert.ok(flags.length > 10, `only ${flags.length} flags read from src/config.ts`);
+  for (const [, name, short] of flags) {
+    assert.match(help, new RegExp(`--${name}\\b`), `--${name} is not in any --help`);
+    if (short) {
+      assert.match(help, new RegExp(`(^|[\\s,])-${short}[\\s,]`, 'm'), `-${short} is not in --help`);
+      assert.match(readme, new RegExp(`-${short}\\b`), `-${short} is not in the README`);
+    }
+  }
+  const read = new Set([...source.matchAll(/\benv\.([A-Z][A-Z0-9_]+)\b(?!\s*=[^=])/g)].map((m) => m[1]));
+  assert.ok(read.has('PORT') && read.has('LOG_LEVEL'), [...read].join(', '));
+  for (const name of read) assert.match(readme, new RegExp(`\`${name}[\`=]`), `${name} is not in the README`);
+});
+
+// A command or path the docs name must exist (README named test/user.test.ts, which does not).
+it('every test/ and src/ file the README and docs name exists', () => {
+  const files = [join(ROOT, 'README.md'), ...readdirSync(DOCS).filter((f) => f.endsWith('.md')).map((f) => join(DOCS, f))];
+  const missing: string[] = [];
+  for (const file of files) {
+    // Not the files of an example's own project (```ts file=test/…), which test/package.test.ts writes.
+    for (const m of readFileSync(file, 'utf8').matchAll(/(?<!file=)\b((?:test|src)\/[\w./-]*\w\.(?:ts|js|mjs|json))\b/g)) {
+      // src/x.js is what src/x.ts compiles to (an import in an example names it).
+      const path = m[1];
+      if (!existsSync(join(ROOT, path)) && !existsSync(join(ROOT, path.replace(/\.js$/, '.ts')))) missing.push(`${file.slice(ROOT.length + 1)}: ${path}`);
+    }
+  }
+  assert.deepEqual(missing, []);
 });
