@@ -2,7 +2,7 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -372,6 +372,29 @@ forEachStore('Security: passwords at rest (issue 14 item 15)', (h) => {
     assert.equal(state.accounts.find((r: { id: number }) => r.id === a.id).password, ha);
     const console = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${a.id}` });
     assert.doesNotMatch(console.body, /correct horse|scrypt\$/);
+  });
+
+  it('docs/security.md says truly where each secret is readable: its table rows and its prose match the control plane, the console and an export', async () => {
+    const doc = readFileSync(join(process.cwd(), 'docs', 'security.md'), 'utf8');
+    const readableThrough = (secret: string) => {
+      const row = doc.split('\n').find((line) => line.startsWith(`| ${secret} |`));
+      assert.ok(row, `no row for ${secret}`);
+      const where = row.split('|')[3].trim();
+      return where.startsWith('nothing') ? [] : where.split(/,\s*/);
+    };
+    const app = await h.createApp({ client_secret: 'mysecretvalue123' });
+    const person = await h.createAccount({ password: 'plain password 1' });
+    const pages = (await Promise.all(['/_kapibara/console', `/_kapibara/console/people/${person.id}`].map((url) => h.inject({ method: 'GET', url })))).map((r) => r.body).join('\n');
+    const control = JSON.stringify([await h.control('GET', `/apps/${app.id}`), await h.control('GET', `/accounts/${person.id}`)]);
+    const exported = JSON.stringify(await h.control('GET', '/state'));
+    const shown = (value: string) => [...(control.includes(value) ? ['control plane'] : []), ...(pages.includes(value) ? ['console'] : []), ...(exported.includes(value) ? ['export'] : [])];
+    assert.deepEqual(readableThrough('client secrets'), shown('mysecretvalue123'));
+    assert.deepEqual(readableThrough('app keys (REST API, native, JavaScript, admin)'), shown(app.admin_key));
+    assert.deepEqual(shown('plain password 1'), []);
+    assert.deepEqual(readableThrough('simulated people\'s passwords'), []);
+    // The prose says the same as the table.
+    assert.doesNotMatch(doc, /(console|control plane)[^.]*show[^.]*passwords/i);
+    assert.doesNotMatch(doc, /console and control plane\s+do the same/);
   });
 
   it('the login page checks the password against the hash; an export imported back keeps it working', async () => {
