@@ -5,7 +5,7 @@ import multipart from '@fastify/multipart';
 import type { Store, StoreOptions } from './db/index.js';
 import { Clock, storedClockOffset } from './core/clock.js';
 import { SigningKeys } from './core/keys.js';
-import { followStoredSettings } from './core/stored-settings.js';
+import { followStoredSettings, type ServedCertificate } from './core/stored-settings.js';
 import { type Surface, type SurfacePrefix, clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './core/http.js';
 import { installValidation } from './core/validation.js';
 import { installJsonParsing } from './core/json.js';
@@ -115,6 +115,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     scopes: new ScopeCatalog(products.flatMap((p) => p.consentItems ?? [])),
     directory: storeDirectory(store),
     tables: stateTables(products),
+    servedCertificates: new Set<ServedCertificate>(),
   });
   if (!options.store) app.addHook('onClose', async () => store.close());
   // Other instances on the same database may move the clock or import another key.

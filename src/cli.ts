@@ -10,8 +10,22 @@ import { buildApp } from './app.js';
 import { Clock } from './core/clock.js';
 import { importState, resetState, StateFormatError, writeStateFile, type StateDocument } from './store/state.js';
 import { seedDemo, DEMO_APP_ID } from './demo.js';
-import { listenTls, loadTlsMaterial, TLS_HOST_NAMES } from './core/tls.js';
+import { listenTls, loadTlsMaterial, TLS_HOST_NAMES, TLS_IPS } from './core/tls.js';
 import { jsonTextProblem } from './core/json.js';
+
+/** `text` in lines of at most 90 characters, each indented by `indent` spaces. */
+function wrap(text: string, indent: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && indent + line.length + 1 + word.length > 90) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  lines.push(line);
+  return lines.map((l) => ' '.repeat(indent) + l).join('\n');
+}
 
 const STORE_OPTIONS = `store options (every command):
   --data DIR            data folder for the SQLite store (default ./data; env KAPIBARA_DATA;
@@ -20,13 +34,13 @@ const STORE_OPTIONS = `store options (every command):
 `;
 
 const SERVER_OPTIONS = `server options:
-  --port N              port to listen on (default 9876; env PORT)
+  -p, --port N          port to listen on (default 9876; env PORT)
   --host H              address to bind (default 127.0.0.1; env HOST)
   --public-url URL      origin used in absolute URLs (env KAPIBARA_PUBLIC_URL)
   --operator-token T    protects the control plane (env KAPIBARA_OPERATOR_TOKEN);
                         generated when binding to a non-loopback address
   --tls-port N          also serve HTTPS on N with a self-signed certificate for
-                        ${TLS_HOST_NAMES.join(', ')} and 127.0.0.1
+${wrap([...TLS_HOST_NAMES, ...TLS_IPS].join(', '), 24)}
                         (env KAPIBARA_TLS_PORT; docs/connecting-an-app.md)
   --allowed-host NAME   also serve this Host name (repeatable, comma-separated; *.example.com
                         for subdomains, * for any; env KAPIBARA_ALLOWED_HOSTS). Loopback names,
@@ -39,6 +53,8 @@ const SERVER_OPTIONS = `server options:
                         open connections per client address (default 256, 0: no limit;
                         env KAPIBARA_MAX_CONNECTIONS_PER_CLIENT); docs/security.md
   --no-demo             do not create the demo app and people on first start
+  env LOG_LEVEL         the server log's level on stdout (JSON lines): default warn (errors
+                        and warnings); info adds a line per request, debug and trace more
 `;
 
 const USAGE = `usage: kapibara <command> [options]

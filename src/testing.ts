@@ -154,7 +154,8 @@ export class ControlClient {
     create: (input: PersonInput = {}) => this.call<Person>('POST', '/accounts', input),
     list: () => this.call<Person[]>('GET', '/accounts'),
     get: (accountId: number) => this.call<Person>('GET', `/accounts/${accountId}`),
-    byEmail: async (email: string) => (await this.call<Person[]>('GET', `/accounts?email=${encodeURIComponent(email)}`))[0],
+    /** The person with that email; undefined when nobody has it. */
+    byEmail: async (email: string): Promise<Person | undefined> => (await this.call<Person[]>('GET', `/accounts?email=${encodeURIComponent(email)}`))[0],
     update: (accountId: number, input: PersonInput) => this.call<Person>('PATCH', `/accounts/${accountId}`, input),
     delete: (accountId: number) => this.call<void>('DELETE', `/accounts/${accountId}`),
     friends: (accountId: number) => this.call<{ account_id: number; nickname: string; favorite: boolean }[]>('GET', `/accounts/${accountId}/friends`),

@@ -12,8 +12,10 @@ import { freshStore, storeKinds } from './helpers/stores.js';
  * The HTTP examples of docs/channel.md, docs/push.md and docs/system.md, run as written:
  * each page's seed is imported, then every ```http kapibara-request block is sent and its
  * answer compared with the ```http kapibara-response block after it (status and body).
- * In an expected body, "<any>" matches any value and "<name>" captures one, which later
- * requests and answers of the page use in place of "<name>".
+ * In an expected body, "<any>" matches any value; a placeholder captures one, which later
+ * requests and answers of the page use in its place: written bare (<name>) it stands for
+ * any JSON value (a number, as the answer had it), quoted ("<name>") for a string, so a
+ * quoted placeholder for a number puts that number in quotes, as a reader would.
  */
 
 const DOCS = ['channel.md', 'push.md', 'system.md'];
@@ -38,14 +40,29 @@ function parseDoc(text: string): { seed: unknown; examples: Example[] } {
   return { seed: JSON.parse(seed[1]), examples };
 }
 
+/** Marks a bare placeholder not captured yet, so that an expected body parses as JSON. */
+const BARE = '\u0001';
+
 function substitute(text: string, captured: Map<string, unknown>): string {
-  return text.replace(/"<(\w+)>"/g, (whole, name) => (name !== 'any' && captured.has(name) ? JSON.stringify(captured.get(name)) : whole));
+  return text.replace(/("?)<(\w+)>("?)/g, (whole, open: string, name: string, close: string) => {
+    if (name === 'any' || !captured.has(name)) return whole;
+    const value = captured.get(name);
+    if (!open && !close) return JSON.stringify(value);
+    // Quoted: the value's text inside the quotes (a number becomes a string, as a reader would send it).
+    return `${open}${JSON.stringify(typeof value === 'string' ? value : JSON.stringify(value)).slice(1, -1)}${close}`;
+  });
+}
+
+function parseExpected(text: string): unknown {
+  return JSON.parse(text.replace(/(?<!")<(\w+)>(?!")/g, (_whole, name: string) => JSON.stringify(BARE + name)));
 }
 
 function matches(expected: unknown, actual: unknown, captured: Map<string, unknown>, path: string): void {
-  if (typeof expected === 'string' && /^<\w+>$/.test(expected)) {
-    const name = expected.slice(1, -1);
+  const bare = typeof expected === 'string' && expected.startsWith(BARE);
+  if (bare || (typeof expected === 'string' && /^<\w+>$/.test(expected))) {
+    const name = bare ? expected.slice(1) : expected.slice(1, -1);
     if (name === 'any') return;
+    if (!bare) assert.equal(typeof actual, 'string', `${path}: "<${name}>" is quoted, so it stands for a string, but the answer has ${JSON.stringify(actual)}`);
     if (captured.has(name)) assert.deepEqual(actual, captured.get(name), path);
     else captured.set(name, actual);
     return;
@@ -80,7 +97,7 @@ async function run(app: FastifyInstance, example: Example, captured: Map<string,
     assert.equal(res.body, '', line);
     return;
   }
-  const want = JSON.parse(substitute(expected, captured));
+  const want = parseExpected(substitute(expected, captured));
   matches(want, res.json(), captured, line);
 }
 

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { X509Certificate, generateKeyPairSync } from 'node:crypto';
 import { buildApp } from '../src/app.js';
 import { openStore } from '../src/kapibara.js';
 import { STALE_AFTER_MS } from '../src/db/pg-changes.js';
@@ -8,6 +8,8 @@ import { Harness } from './helpers/harness.js';
 import { freshPgDatabase } from './helpers/stores.js';
 import { member } from './talk-helpers.js';
 import { jpeg, storyApp, storyUser, upload } from './fixtures/story.js';
+import { listenTls, TLS_HOST_NAMES } from '../src/core/tls.js';
+import { certificateFor, getOverTls } from './helpers/tls.js';
 
 /**
  * Several Kapibara instances on one PostgreSQL database, as a team's shared sandbox runs:
@@ -153,5 +155,20 @@ describe('two instances on one PostgreSQL database', () => {
     await a.control('POST', '/reset');
     await sleep(STALE_AFTER_MS);
     assert.equal((await b.control('GET', '/clock')).offset_ms, 0);
+  });
+
+  it('a TLS port follows a certificate imported on another instance within the bound', async () => {
+    const tls = await listenTls(b.app, { port: 0 });
+    try {
+      const other = await certificateFor(TLS_HOST_NAMES, 'Kapibara');
+      const imported = await a.inject({ method: 'POST', url: '/_kapibara/v1/state', payload: { version: 1, settings: [{ key: 'tls_certificate', value: JSON.stringify(other) }] } });
+      assert.equal(imported.statusCode, 200, imported.body);
+      await sleep(STALE_AFTER_MS);
+      const answer = await getOverTls(tls.port, 'kauth.kakao.com', '/.well-known/openid-configuration', other.cert);
+      assert.equal(answer.status, 200);
+      assert.equal(answer.peer, new X509Certificate(other.cert).fingerprint256);
+    } finally {
+      await tls.close();
+    }
   });
 });

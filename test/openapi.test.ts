@@ -74,4 +74,31 @@ forEachStore('OpenAPI description', (h) => {
     assert.deepEqual(authorize.tags, ['page']);
     assert.ok(authorize.responses['200'].content['text/html']);
   });
+
+  it('documents the success status each control route answers with: 201 for a create, 204 with no body for a delete', async () => {
+    const doc = (await h.inject({ method: 'GET', url: '/_kapibara/openapi.json' })).json();
+    const person = await h.createAccount();
+    const friend = await h.createAccount();
+    const calls: { method: 'POST' | 'DELETE' | 'GET' | 'PATCH'; url: string; path: string; payload?: object }[] = [
+      { method: 'POST', url: '/_kapibara/v1/apps', path: '/_kapibara/v1/apps', payload: { id: 77, web_domains: ['http://localhost:3000'] } },
+      { method: 'PATCH', url: '/_kapibara/v1/apps/77', path: '/_kapibara/v1/apps/{app_id}', payload: { name: 'Renamed' } },
+      { method: 'POST', url: '/_kapibara/v1/apps/77/templates', path: '/_kapibara/v1/apps/{app_id}/templates', payload: { id: 5, template: { object_type: 'text', text: 'hi', link: { web_url: 'http://localhost:3000/' } } } },
+      { method: 'POST', url: '/_kapibara/v1/friendships', path: '/_kapibara/v1/friendships', payload: { account_id: person.id, friend_account_id: friend.id } },
+      { method: 'DELETE', url: '/_kapibara/v1/friendships', path: '/_kapibara/v1/friendships', payload: { account_id: person.id, friend_account_id: friend.id } },
+      { method: 'DELETE', url: '/_kapibara/v1/apps/77/templates/5', path: '/_kapibara/v1/apps/{app_id}/templates/{template_id}' },
+      { method: 'DELETE', url: '/_kapibara/v1/apps/77', path: '/_kapibara/v1/apps/{app_id}' },
+      { method: 'GET', url: '/_kapibara/v1/apps', path: '/_kapibara/v1/apps' },
+    ];
+    for (const call of calls) {
+      const res = await h.inject({ method: call.method, url: call.url, headers: { 'x-kapibara-control': '1' }, payload: call.payload });
+      const where = `${call.method} ${call.url}`;
+      const responses = doc.paths[call.path][call.method.toLowerCase()].responses;
+      assert.deepEqual(Object.keys(responses).filter((status) => status.startsWith('2')), [String(res.statusCode)], `${where}: ${res.body}`);
+      if (res.statusCode === 204) {
+        assert.equal(res.body, '', where);
+        assert.equal(responses['204'].content, undefined, `${where}: documented with a body`);
+      } else assert.ok(responses[String(res.statusCode)].content['application/json'], where);
+    }
+    assert.doesNotMatch(doc.info.description, /every path answers CORS preflights/);
+  });
 });

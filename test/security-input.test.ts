@@ -2,7 +2,7 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -425,6 +425,29 @@ forEachStore('Security: passwords at rest (issue 14 item 15)', (h) => {
     assert.doesNotMatch(console.body, /correct horse|scrypt\$/);
   });
 
+  it('docs/security.md says truly where each secret is readable: its table rows and its prose match the control plane, the console and an export', async () => {
+    const doc = readFileSync(join(process.cwd(), 'docs', 'security.md'), 'utf8');
+    const readableThrough = (secret: string) => {
+      const row = doc.split('\n').find((line) => line.startsWith(`| ${secret} |`));
+      assert.ok(row, `no row for ${secret}`);
+      const where = row.split('|')[3].trim();
+      return where.startsWith('nothing') ? [] : where.split(/,\s*/);
+    };
+    const app = await h.createApp({ client_secret: 'mysecretvalue123' });
+    const person = await h.createAccount({ password: 'plain password 1' });
+    const pages = (await Promise.all(['/_kapibara/console', `/_kapibara/console/people/${person.id}`].map((url) => h.inject({ method: 'GET', url })))).map((r) => r.body).join('\n');
+    const control = JSON.stringify([await h.control('GET', `/apps/${app.id}`), await h.control('GET', `/accounts/${person.id}`)]);
+    const exported = JSON.stringify(await h.control('GET', '/state'));
+    const shown = (value: string) => [...(control.includes(value) ? ['control plane'] : []), ...(pages.includes(value) ? ['console'] : []), ...(exported.includes(value) ? ['export'] : [])];
+    assert.deepEqual(readableThrough('client secrets'), shown('mysecretvalue123'));
+    assert.deepEqual(readableThrough('app keys (REST API, native, JavaScript, admin)'), shown(app.admin_key));
+    assert.deepEqual(shown('plain password 1'), []);
+    assert.deepEqual(readableThrough('simulated people\'s passwords'), []);
+    // The prose says the same as the table.
+    assert.doesNotMatch(doc, /(console|control plane)[^.]*show[^.]*passwords/i);
+    assert.doesNotMatch(doc, /console and control plane\s+do the same/);
+  });
+
   it('the login page checks the password against the hash; an export imported back keeps it working', async () => {
     const app = await h.createApp();
     await h.createAccount({ email: 'ryan@example.com', password: 'secret-pw' });
@@ -504,6 +527,23 @@ forEachStore('Security: control-plane field limits (issue 14 item 14)', (h) => {
 
     const stored = await h.store.db.selectFrom('accounts').select(({ fn }) => fn.max(fn('length', ['nickname'])).as('longest')).executeTakeFirstOrThrow();
     assert.ok(Number(stored.longest) <= 50, `longest stored nickname: ${stored.longest}`);
+  });
+
+  it('a nullable field over its limit, or of the wrong type, is refused naming the real problem only', async () => {
+    const app = await h.createApp();
+    const person = await h.createAccount();
+    const error = async (method: 'POST' | 'PUT' | 'PATCH', path: string, body: object) => {
+      const res = await h.inject({ method, url: `/_kapibara/v1${path}`, payload: body });
+      assert.equal(res.statusCode, 400, res.body);
+      return res.json().error as string;
+    };
+    assert.equal(await error('POST', '/accounts', { name: long(51) }), 'invalid body: name must NOT have more than 50 characters');
+    assert.equal(await error('PATCH', `/accounts/${person.id}`, { phone_number: long(33) }), 'invalid body: phone_number must NOT have more than 32 characters');
+    assert.equal(await error('POST', '/apps', { client_secret: long(129) }), 'invalid body: client_secret must NOT have more than 128 characters');
+    assert.equal(await error('PUT', `/apps/${app.id}/message_quotas`, { sender_daily: 2 ** 31 }), 'invalid body: sender_daily must be <= 2147483647');
+    assert.equal(await error('PUT', `/apps/${app.id}/message_quotas`, { sender_daily: -1 }), 'invalid body: sender_daily must be >= 0');
+    assert.equal(await error('PUT', `/apps/${app.id}/message_quotas`, { sender_daily: 'ten' }), 'invalid body: sender_daily must be null or integer');
+    assert.equal(await error('POST', '/accounts', { name: 5 }), 'invalid body: name must be string or null');
   });
 
   it('values at the limits are accepted', async () => {

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { filterRecords, requestLog, resolveApps } from '../core/inspector.js';
 import type { Platform } from '../core/platform.js';
+import { NO_CONTENT } from '../core/http.js';
 
 /**
  * The request inspector on the control plane: GET /requests lists what apps sent to the
@@ -32,8 +33,8 @@ export async function listRequests(platform: Platform, filter: typeof RequestsQu
 export default async function requestsRoutes(root: FastifyInstance): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   app.get('/requests', { schema: { querystring: RequestsQuery } }, async (req) => listRequests(app.platform, req.query));
-  app.delete('/requests', {}, async (_req, reply) => {
+  app.delete('/requests', { config: NO_CONTENT }, async (_req, reply) => {
     requestLog(app.platform.store).clear();
-    return reply.status(204).send();
+    return reply.send();
   });
 }

@@ -18,6 +18,7 @@ import { applyStoredSettings } from '../core/stored-settings.js';
 import requestsRoutes from './requests.js';
 import { Id, LIMITS as L, Text } from './limits.js';
 import { AppBody, AccountBody, LinkProperties, OptBool, Scopes } from './bodies.js';
+import { CREATED, NO_CONTENT } from '../core/http.js';
 
 export { AppBody, AccountBody } from './bodies.js';
 
@@ -147,7 +148,12 @@ function checkOperator(req: FastifyRequest): void {
  */
 export default async function controlRoutes(root: FastifyInstance, products: readonly Product[]): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  app.addHook('onRequest', async (req) => checkOperator(req));
+  app.addHook('onRequest', async (req, reply) => {
+    checkOperator(req);
+    // A route's declared success status (core/http.ts `success`); errors set their own.
+    const success = req.routeOptions.config.success;
+    if (success !== undefined) reply.status(success);
+  });
   // A bodiless POST, PUT or PATCH (sent with X-Kapibara-Control: 1, docs/control-plane.md)
   // is an empty object: every field left out, as `{}` would say.
   app.addHook('preValidation', async (req) => {
@@ -160,10 +166,10 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
   const mustAccount = (id: number) => findAccountOr404(app.platform.db, id);
 
   // Apps
-  app.post('/apps', { schema: { body: AppBody } }, async (req, reply) => {
+  app.post('/apps', { config: CREATED, schema: { body: AppBody } }, async (req) => {
     const { db, clock } = app.platform;
     const created = await uniquely('app', () => createApp(db, appInput(app.platform.scopes, req.body), clock.now()));
-    return reply.status(201).send(appJson(created));
+    return appJson(created);
   });
   app.get('/apps', {}, async () => (await listApps(app.platform.db)).map(appJson));
   app.get('/apps/:app_id', { schema: { params: AppIdParams } }, async (req) => appJson(await mustApp(req.params.app_id)));
@@ -173,16 +179,16 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
     const updated = await uniquely('app', () => updateApp(app.platform.db, req.params.app_id, appInput(app.platform.scopes, rest)));
     return appJson(updated!);
   });
-  app.delete('/apps/:app_id', { schema: { params: AppIdParams } }, async (req, reply) => {
+  app.delete('/apps/:app_id', { config: NO_CONTENT, schema: { params: AppIdParams } }, async (req, reply) => {
     if (!(await deleteApp(app.platform.db, req.params.app_id))) throw new ControlError(404, `app ${req.params.app_id} not found`);
-    return reply.status(204).send();
+    return reply.send();
   });
 
   // Accounts (simulated people)
-  app.post('/accounts', { schema: { body: AccountBody } }, async (req, reply) => {
+  app.post('/accounts', { config: CREATED, schema: { body: AccountBody } }, async (req) => {
     const { db, clock } = app.platform;
     const created = await uniquely('account', () => createAccount(db, accountInputFromJson(req.body), clock.now()));
-    return reply.status(201).send(accountJson(created));
+    return accountJson(created);
   });
   app.get('/accounts', { schema: { querystring: Type.Object({ email: Type.Optional(Text(L.email)) }) } }, async (req) => {
     if (req.query.email) {
@@ -200,15 +206,15 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
     const updated = await uniquely('account', () => updateAccount(app.platform.db, req.params.account_id, accountInputFromJson(rest)));
     return accountJson(updated!);
   });
-  app.delete('/accounts/:account_id', { schema: { params: AccountIdParams } }, async (req, reply) => {
+  app.delete('/accounts/:account_id', { config: NO_CONTENT, schema: { params: AccountIdParams } }, async (req, reply) => {
     if (!(await deleteAccount(app.platform.db, req.params.account_id))) {
       throw new ControlError(404, `account ${req.params.account_id} not found`);
     }
-    return reply.status(204).send();
+    return reply.send();
   });
 
   // Friendships (mutual)
-  app.post('/friendships', { schema: { body: FriendshipBody } }, async (req, reply) => {
+  app.post('/friendships', { config: CREATED, schema: { body: FriendshipBody } }, async (req) => {
     const { account_id: a, friend_account_id: b } = req.body;
     if (a === b) throw new ControlError(400, 'a person cannot be their own friend');
     await mustAccount(a);
@@ -217,12 +223,12 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
       ab: req.body.favorite ?? false,
       ba: req.body.friend_favorite ?? false,
     });
-    return reply.status(201).send({ account_id: a, friend_account_id: b });
+    return { account_id: a, friend_account_id: b };
   });
-  app.delete('/friendships', { schema: { body: FriendshipBody } }, async (req, reply) => {
+  app.delete('/friendships', { config: NO_CONTENT, schema: { body: FriendshipBody } }, async (req, reply) => {
     const { account_id: a, friend_account_id: b } = req.body;
     if (!(await removeFriendship(app.platform.db, a, b))) throw new ControlError(404, `accounts ${a} and ${b} are not friends`);
-    return reply.status(204).send();
+    return reply.send();
   });
   app.get('/accounts/:account_id/friends', { schema: { params: AccountIdParams } }, async (req) => {
     await mustAccount(req.params.account_id);
@@ -257,12 +263,12 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
     if (!link) throw new ControlError(409, `account ${req.params.account_id} was unlinked from app ${target.id} while this call changed the link`);
     return linkJson(link);
   });
-  app.delete('/apps/:app_id/users/:account_id', { schema: { params: LinkParams } }, async (req, reply) => {
+  app.delete('/apps/:app_id/users/:account_id', { config: NO_CONTENT, schema: { params: LinkParams } }, async (req, reply) => {
     const { app_id: appId, account_id: accountId } = req.params;
     await mustApp(appId);
     await mustAccount(accountId);
     if (!(await deleteLink(app.platform.db, appId, accountId))) throw new ControlError(404, `account ${accountId} is not linked to app ${appId}`);
-    return reply.status(204).send();
+    return reply.send();
   });
 
   // Clock

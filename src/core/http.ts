@@ -20,8 +20,18 @@ export interface SurfacePrefix {
 declare module 'fastify' {
   interface FastifyContextConfig {
     surface?: Surface;
+    /**
+     * The status a control route's success answers with, when not 200: the reply gets it
+     * (control/routes.ts) and the OpenAPI document says it (core/openapi.ts).
+     */
+    success?: 201 | 204;
   }
 }
+
+/** Route config of a control route that creates something: 201 with it. */
+export const CREATED = { success: 201 } as const;
+/** Route config of a control route that answers 204 with no body (`return reply.send()`). */
+export const NO_CONTENT = { success: 204 } as const;
 
 /** Text holding a NUL character (U+0000), which neither store may keep alike (PostgreSQL refuses it). */
 export const NUL_TEXT = 'text may not contain the NUL character (U+0000, %00)';
@@ -50,7 +60,7 @@ function describe(fe: FastifyError, req: FastifyRequest, surface: Surface): stri
     return `unsupported Content-Type "${type}": send ${wanted}.`;
   }
   if (fe.validation) {
-    return `invalid ${fe.validationContext ?? 'parameter'}: ${fe.validation
+    return `invalid ${fe.validationContext ?? 'parameter'}: ${withoutUnionNoise(fe.validation)
       .map((v) => {
         const params = v.params as { missingProperty?: string; additionalProperty?: string };
         const path = v.instancePath.replace(/^\//, '').replaceAll('/', '.');
@@ -61,6 +71,32 @@ function describe(fe: FastifyError, req: FastifyRequest, surface: Surface): stri
       .join(', ')}`;
   }
   return fe.message;
+}
+
+type ValidationError = NonNullable<FastifyError['validation']>[number];
+
+/**
+ * A value that fits no branch of an `anyOf` (a nullable field, `T | null`) gets one error
+ * per branch and one for the `anyOf` itself: "name must NOT have more than 50 characters,
+ * name must be null, name must match a schema in anyOf". Only the branch whose type the
+ * value has names the problem; when it has the type of none: "must be string or null".
+ */
+function withoutUnionNoise(errors: readonly ValidationError[]): ValidationError[] {
+  let out: ValidationError[] = [];
+  for (const e of errors) {
+    if (e.keyword !== 'anyOf') {
+      out.push(e);
+      continue;
+    }
+    // Ajv reports the branches' errors before the anyOf's own.
+    const branches = out.filter((b) => b.schemaPath.startsWith(`${e.schemaPath}/`));
+    out = out.filter((b) => !branches.includes(b));
+    const wrongType = (b: ValidationError) => b.keyword === 'type' && b.instancePath === e.instancePath;
+    const real = branches.filter((b) => !wrongType(b));
+    if (real.length) out.push(...real);
+    else out.push({ ...e, message: `must be ${branches.map((b) => String((b.params as { type?: unknown }).type)).join(' or ')}` });
+  }
+  return out;
 }
 
 /** The one place errors become responses; every other path throws typed errors. */

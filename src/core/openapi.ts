@@ -161,12 +161,16 @@ function operation(method: string, seen: Seen, surfaceOf: (o: RouteOptions) => S
     responses[status] = { description: `status ${status}`, content: { 'application/json': { schema: plain(body) } } };
   }
   if (Object.keys(responses).length === 0) {
-    responses['200'] =
+    // A control route that creates answers 201, one that deletes 204 (its `success`, core/http.ts).
+    const success = options.config?.success;
+    responses[String(success ?? 200)] =
       surface === 'page'
         ? { description: 'an HTML page', content: { 'text/html': { schema: { type: 'string' } } } }
-        : d?.response === 'empty'
-          ? { description: 'success, with an empty body' }
-          : { description: 'success', content: { 'application/json': { schema: {} } } };
+        : success === 204
+          ? { description: 'success, with no body' }
+          : d?.response === 'empty'
+            ? { description: 'success, with an empty body' }
+            : { description: success === 201 ? 'created' : 'success', content: { 'application/json': { schema: {} } } };
   }
   Object.assign(responses, errorResponses(surface));
   op.responses = responses;
@@ -194,7 +198,8 @@ export function openApiDocument(routes: Seen[], surfaceOf: (o: RouteOptions) => 
       description:
         'The Kakao developer platform as Kapibara emulates it (kauth, kapi and the pages a browser opens) and ' +
         'Kapibara’s own control plane. One origin serves every Kakao host. Every GET also answers HEAD, and ' +
-        'every path answers CORS preflights (OPTIONS); those are not listed. Errors use the shape of the ' +
+        'kapi and kauth paths answer CORS preflights (OPTIONS); those are not listed (the control plane and ' +
+        'console refuse preflights with 403, docs/security.md). Errors use the shape of the ' +
         'route’s surface (tag): kapi {msg, code}, kauth {error, error_description, error_code}, control {error}, ' +
         'page an HTML page or a redirect.',
     },

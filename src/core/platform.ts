@@ -7,6 +7,7 @@ import type { SigningKeys } from './keys.js';
 import type { ScopeCatalog } from './scopes.js';
 import type { Directory } from './auth.js';
 import type { TableSpec } from '../db/tables.js';
+import type { ServedCertificate } from './stored-settings.js';
 
 /**
  * What every operation gets: the store, the clock, the signing keys, the consent items the
@@ -24,6 +25,8 @@ export interface Platform {
   directory: Directory;
   /** Every table of the state format (export, import, reset), parents first. */
   tables: readonly TableSpec[];
+  /** The TLS listeners serving this app (core/tls.ts): an import or another instance may change their certificate. */
+  servedCertificates: Set<ServedCertificate>;
 }
 
 export interface PlatformConfig {

@@ -9,6 +9,7 @@ import { originOf } from '../../core/platform.js';
 import * as store from './store.js';
 import { filesJson } from './operations.js';
 import { newId } from '../../db/ids.js';
+import { CREATED, NO_CONTENT } from '../../core/http.js';
 
 /**
  * Channel control-plane routes, mounted under /_kapibara/v1 (operator token checked there):
@@ -88,7 +89,7 @@ export default async function channelControlRoutes(root: FastifyInstance): Promi
     };
   }
 
-  app.post('/channels', { schema: { body: ChannelBody } }, async (req, reply) => {
+  app.post('/channels', { config: CREATED, schema: { body: ChannelBody } }, async (req) => {
     const owner = await mustApp(db(), req.body.app_id);
     const publicId = req.body.public_id ?? newPublicId();
     if (publicId.toLowerCase() === '_kapibara') throw new ControlError(400, 'public_id _kapibara is reserved');
@@ -103,7 +104,7 @@ export default async function channelControlRoutes(root: FastifyInstance): Promi
       created_at: app.platform.clock.now(),
     };
     await uniquely('channel', () => store.insertChannel(db(), row));
-    return reply.status(201).send(await channelJson(row, originOf(req)));
+    return await channelJson(row, originOf(req));
   });
   app.get('/channels', {}, async (req) => Promise.all((await store.listChannels(db())).map((c) => channelJson(c, originOf(req)))));
   app.get('/channels/:public_id', { schema: { params: ChannelParams } }, async (req) => channelJson(await mustChannel(req.params.public_id), originOf(req)));
@@ -117,9 +118,9 @@ export default async function channelControlRoutes(root: FastifyInstance): Promi
     await uniquely('channel', () => store.updateChannel(db(), channel.id, changes));
     return channelJson({ ...channel, ...changes }, originOf(req));
   });
-  app.delete('/channels/:public_id', { schema: { params: ChannelParams } }, async (req, reply) => {
+  app.delete('/channels/:public_id', { config: NO_CONTENT, schema: { params: ChannelParams } }, async (req, reply) => {
     await store.deleteChannel(db(), (await mustChannel(req.params.public_id)).id);
-    return reply.status(204).send();
+    return reply.send();
   });
 
   app.put('/channels/:public_id/apps/:app_id', { schema: { params: ChannelAppParams } }, async (req) => {
@@ -128,11 +129,11 @@ export default async function channelControlRoutes(root: FastifyInstance): Promi
     await store.linkApp(db(), channel.id, req.params.app_id, app.platform.clock.now());
     return channelJson(channel, originOf(req));
   });
-  app.delete('/channels/:public_id/apps/:app_id', { schema: { params: ChannelAppParams } }, async (req, reply) => {
+  app.delete('/channels/:public_id/apps/:app_id', { config: NO_CONTENT, schema: { params: ChannelAppParams } }, async (req, reply) => {
     const channel = await mustChannel(req.params.public_id);
     if (channel.owner_app_id === req.params.app_id) throw new ControlError(409, `app ${req.params.app_id} owns channel ${channel.public_id}: delete the channel instead`);
     if (!(await store.unlinkApp(db(), channel.id, req.params.app_id))) throw new ControlError(404, `channel ${channel.public_id} is not linked to app ${req.params.app_id}`);
-    return reply.status(204).send();
+    return reply.send();
   });
 
   app.get('/channels/:public_id/relations', { schema: { params: ChannelParams } }, async (req) => {

@@ -6,6 +6,7 @@ import { ControlError, KakaoApiError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
 import { Id, LIMITS as L, Text } from '../../control/limits.js';
 import { normalizeTemplate } from './templates.js';
+import { CREATED, NO_CONTENT } from '../../core/http.js';
 import {
   type ChatType,
   type CustomTemplate,
@@ -162,7 +163,7 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
     if (!found) throw new ControlError(404, `template ${req.params.template_id} of app ${req.params.app_id} not found`);
     return templateJson(found);
   });
-  app.post('/apps/:app_id/templates', { schema: { params: AppParams, body: TemplateBody } }, async (req, reply) => {
+  app.post('/apps/:app_id/templates', { config: CREATED, schema: { params: AppParams, body: TemplateBody } }, async (req) => {
     const target = await mustApp(db(), req.params.app_id);
     const objectType = checkTemplate(req.body.template, target.webDomains);
     const insert = (id: number) =>
@@ -171,13 +172,13 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
     if (given !== undefined) {
       const created = await insert(given);
       if (!created) throw new ControlError(409, `template id ${given} is taken in app ${target.id}`);
-      return reply.status(201).send(templateJson(created));
+      return templateJson(created);
     }
     // Issued ids are new to every app; a concurrent create of the same id just draws again.
     for (;;) {
       const id = 10_000 + Math.floor(Math.random() * 990_000);
       const created = (await templateIdUsed(db(), id)) ? undefined : await insert(id);
-      if (created) return reply.status(201).send(templateJson(created));
+      if (created) return templateJson(created);
     }
   });
   app.put('/apps/:app_id/templates/:template_id', { schema: { params: TemplateParams, body: TemplateBody } }, async (req) => {
@@ -192,15 +193,15 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
     );
     return templateJson(updated);
   });
-  app.delete('/apps/:app_id/templates/:template_id', { schema: { params: TemplateParams } }, async (req, reply) => {
+  app.delete('/apps/:app_id/templates/:template_id', { config: NO_CONTENT, schema: { params: TemplateParams } }, async (req, reply) => {
     if (!(await deleteTemplate(db(), req.params.app_id, req.params.template_id))) {
       throw new ControlError(404, `template ${req.params.template_id} of app ${req.params.app_id} not found`);
     }
-    return reply.status(204).send();
+    return reply.send();
   });
 
   // Group chats among simulated people (Kakao Talk MultiChat)
-  app.post('/group_chats', { schema: { body: GroupChatBody } }, async (req, reply) => {
+  app.post('/group_chats', { config: CREATED, schema: { body: GroupChatBody } }, async (req) => {
     const members = [...new Set(req.body.member_account_ids)];
     if (members.length < 2) throw new ControlError(400, 'a group chat needs at least 2 different members');
     for (const id of members) {
@@ -208,7 +209,7 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
       if (!person.talkUser) throw new ControlError(400, `account ${id} does not use Kakao Talk: it cannot be in a group chat`);
     }
     const chat = await createGroupChat(db(), req.body.title, members, app.platform.clock.now());
-    return reply.status(201).send(groupChatJson(chat));
+    return groupChatJson(chat);
   });
   app.get('/group_chats', { schema: { querystring: GroupChatQuery } }, async (req) => {
     if (req.query.account_id !== undefined) await mustAccount(db(), req.query.account_id);
@@ -226,9 +227,9 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
     const { total, messages } = await listMessages(db(), chat.memberAccountIds[0], { type: 'group', peer: chat.id }, req.query.offset ?? 0, req.query.limit ?? 20);
     return { total_count: total, messages: messages.map(messageJson) };
   });
-  app.delete('/group_chats/:chat_id', { schema: { params: GroupChatParams } }, async (req, reply) => {
+  app.delete('/group_chats/:chat_id', { config: NO_CONTENT, schema: { params: GroupChatParams } }, async (req, reply) => {
     if (!(await deleteGroupChat(db(), req.params.chat_id))) throw new ControlError(404, `group chat ${req.params.chat_id} not found`);
-    return reply.status(204).send();
+    return reply.send();
   });
 
   // What a person's Kakao Talk shows: chats (latest activity first) and messages (newest first)

@@ -6,6 +6,7 @@ import { Id } from '../../control/limits.js';
 import { ControlError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
 import { type WebhookCallRow, deleteWebhook, findWebhook, listWebhookCalls, saveWebhook } from './store.js';
+import { NO_CONTENT } from '../../core/http.js';
 
 /**
  * Sharing control-plane routes (under /_kapibara/v1): the app's sharing success webhook
@@ -57,10 +58,10 @@ export default async function sharingControlRoutes(root: FastifyInstance): Promi
     await saveWebhook(db(), req.params.app_id, req.body.url, req.body.method, now);
     return { url: req.body.url, method: req.body.method, updated_at: isoSeconds(now) };
   });
-  app.delete('/apps/:app_id/sharing_webhook', { schema: { params: AppParams } }, async (req, reply) => {
+  app.delete('/apps/:app_id/sharing_webhook', { config: NO_CONTENT, schema: { params: AppParams } }, async (req, reply) => {
     await mustApp(db(), req.params.app_id);
     if (!(await deleteWebhook(db(), req.params.app_id))) throw new ControlError(404, `app ${req.params.app_id} has no sharing webhook`);
-    return reply.status(204).send();
+    return reply.send();
   });
   app.get('/apps/:app_id/sharing_webhook/calls', { schema: { params: AppParams, querystring: CallsQuery } }, async (req) => {
     await mustApp(db(), req.params.app_id);

@@ -10,6 +10,7 @@ import { originOf } from '../../core/platform.js';
 import { Id, LIMITS as L, Text } from '../../control/limits.js';
 import * as store from './store.js';
 import { EMOTIONS, ReactionRefused, addComment, permalink, setMood, storiesJson } from './operations.js';
+import { CREATED, NO_CONTENT } from '../../core/http.js';
 
 /**
  * Story control-plane routes, mounted under /_kapibara/v1 (operator token checked there):
@@ -105,7 +106,7 @@ export default async function storyControlRoutes(root: FastifyInstance): Promise
   });
 
   /** A story the person wrote in the Kakao Story app itself (not through an app). */
-  app.post('/accounts/:account_id/stories', { schema: { params: AccountParams, body: StoryBody } }, async (req, reply) => {
+  app.post('/accounts/:account_id/stories', { config: CREATED, schema: { params: AccountParams, body: StoryBody } }, async (req) => {
     await mustAccount(app.platform.db, req.params.account_id);
     const { db, clock } = app.platform;
     const now = clock.now();
@@ -132,31 +133,31 @@ export default async function storyControlRoutes(root: FastifyInstance): Promise
       },
       [],
     );
-    return reply.status(201).send(await controlStory(db, originOf(req), (await store.findStory(db, id))!));
+    return await controlStory(db, originOf(req), (await store.findStory(db, id))!);
   });
 
   app.get('/stories/:story_id', { schema: { params: StoryParams } }, async (req) =>
     controlStory(app.platform.db, originOf(req), await mustStory(req.params.story_id)),
   );
 
-  app.post('/stories/:story_id/comments', { schema: { params: StoryParams, body: CommentBody } }, async (req, reply) => {
+  app.post('/stories/:story_id/comments', { config: CREATED, schema: { params: StoryParams, body: CommentBody } }, async (req) => {
     const story = await mustStory(req.params.story_id);
     await mustAccount(app.platform.db, req.body.account_id);
     try {
       const id = await addComment(app.platform.db, story, req.body.account_id, req.body.text, app.platform.clock.now());
-      return reply.status(201).send({ id, story_id: story.id, account_id: req.body.account_id, text: req.body.text });
+      return { id, story_id: story.id, account_id: req.body.account_id, text: req.body.text };
     } catch (err) {
       if (err instanceof ReactionRefused) throw new ControlError(409, err.message);
       throw err;
     }
   });
 
-  app.delete('/stories/:story_id/comments/:comment_id', { schema: { params: CommentParams } }, async (req, reply) => {
+  app.delete('/stories/:story_id/comments/:comment_id', { config: NO_CONTENT, schema: { params: CommentParams } }, async (req, reply) => {
     await mustStory(req.params.story_id);
     if (!(await store.deleteComment(app.platform.db, req.params.story_id, req.params.comment_id))) {
       throw new ControlError(404, `comment ${req.params.comment_id} not found on story ${req.params.story_id}`);
     }
-    return reply.status(204).send();
+    return reply.send();
   });
 
   app.put('/stories/:story_id/likes/:account_id', { schema: { params: LikeParams, body: LikeBody } }, async (req) => {
@@ -171,11 +172,11 @@ export default async function storyControlRoutes(root: FastifyInstance): Promise
     return { story_id: story.id, account_id: req.params.account_id, emotion: req.body.emotion };
   });
 
-  app.delete('/stories/:story_id/likes/:account_id', { schema: { params: LikeParams } }, async (req, reply) => {
+  app.delete('/stories/:story_id/likes/:account_id', { config: NO_CONTENT, schema: { params: LikeParams } }, async (req, reply) => {
     await mustStory(req.params.story_id);
     if (!(await store.deleteLike(app.platform.db, req.params.story_id, req.params.account_id))) {
       throw new ControlError(404, `account ${req.params.account_id} left no mood on story ${req.params.story_id}`);
     }
-    return reply.status(204).send();
+    return reply.send();
   });
 }

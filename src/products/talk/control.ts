@@ -6,6 +6,7 @@ import { findAccountById } from '../../store/accounts.js';
 import { ControlError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
 import { Id, LIMITS as L, Text } from '../../control/limits.js';
+import { CREATED, NO_CONTENT } from '../../core/http.js';
 import {
   type MultiProfile,
   deleteMultiProfile,
@@ -98,7 +99,7 @@ export default async function talkControlRoutes(root: FastifyInstance): Promise<
     return (await listMultiProfiles(app.platform.db, req.params.account_id)).map(multiProfileJson);
   });
 
-  app.post('/accounts/:account_id/talk/profiles', { schema: { params: AccountParams, body: ProfileBody } }, async (req, reply) => {
+  app.post('/accounts/:account_id/talk/profiles', { config: CREATED, schema: { params: AccountParams, body: ProfileBody } }, async (req) => {
     const owner = req.params.account_id;
     await mustAccount(app.platform.db, owner);
     if (!req.body.nickname) throw new ControlError(400, 'nickname is required');
@@ -115,7 +116,7 @@ export default async function talkControlRoutes(root: FastifyInstance): Promise<
       },
       app.platform.clock.now(),
     );
-    return reply.status(201).send(multiProfileJson((await findMultiProfile(app.platform.db, owner, id))!));
+    return multiProfileJson((await findMultiProfile(app.platform.db, owner, id))!);
   });
 
   app.patch('/accounts/:account_id/talk/profiles/:profile_id', { schema: { params: ProfileParams, body: ProfileBody } }, async (req) => {
@@ -137,9 +138,9 @@ export default async function talkControlRoutes(root: FastifyInstance): Promise<
     return multiProfileJson((await findMultiProfile(app.platform.db, owner, id))!);
   });
 
-  app.delete('/accounts/:account_id/talk/profiles/:profile_id', { schema: { params: ProfileParams } }, async (req, reply) => {
+  app.delete('/accounts/:account_id/talk/profiles/:profile_id', { config: NO_CONTENT, schema: { params: ProfileParams } }, async (req, reply) => {
     const { account_id: owner, profile_id: id } = req.params;
     if (!(await deleteMultiProfile(app.platform.db, owner, id))) throw new ControlError(404, `multi-profile ${id} of account ${owner} not found`);
-    return reply.status(204).send();
+    return reply.send();
   });
 }

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { mustAccount, uniquely } from '../../control/lookups.js';
 import { Id, LIMITS as L, Text } from '../../control/limits.js';
 import { newId } from '../../db/ids.js';
+import { CREATED } from '../../core/http.js';
 
 /** User API control-plane routes, mounted under /_kapibara/v1: a person's shipping addresses. */
 
@@ -32,7 +33,7 @@ export default async function userControlRoutes(root: FastifyInstance): Promise<
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
 
   // Shipping addresses
-  app.post('/accounts/:account_id/shipping_addresses', { schema: { params: AccountIdParams, body: ShippingAddressBody } }, async (req, reply) => {
+  app.post('/accounts/:account_id/shipping_addresses', { config: CREATED, schema: { params: AccountIdParams, body: ShippingAddressBody } }, async (req) => {
     await mustAccount(app.platform.db, req.params.account_id);
     const b = req.body;
     const row = {
@@ -51,6 +52,6 @@ export default async function userControlRoutes(root: FastifyInstance): Promise<
       zip_code: b.zip_code ?? null,
     };
     await uniquely('shipping address', () => app.platform.db.insertInto('shipping_addresses').values(row).execute());
-    return reply.status(201).send({ ...row, is_default: row.is_default === 1 });
+    return { ...row, is_default: row.is_default === 1 };
   });
 }
