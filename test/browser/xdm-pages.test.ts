@@ -1,6 +1,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { forEachStore, type Harness } from '../helpers/harness.js';
+import type { Page } from 'playwright-core';
 import { browserAndSite } from './sdk-pages.js';
 
 /**
@@ -11,14 +12,23 @@ import { browserAndSite } from './sdk-pages.js';
 forEachStore('SDK v1 framed pages in Chromium', (h: Harness) => {
   const world = browserAndSite(h);
 
+  /** A fresh browser context's page at `origin`/page (the test site's), closed after `run`. */
+  async function onPage(origin: string, run: (page: Page) => Promise<void>): Promise<void> {
+    const context = await world.browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${origin}/page`);
+      await run(page);
+    } finally {
+      await context.close();
+    }
+  }
+
   it('the framed pages say <channel>-ready as their script runs and once loaded; the login widget again before it relays a result', async () => {
     const { site, kapibara } = world;
     site.sdkSrc = `${kapibara}/sdk/js/kakao.js`;
     await h.createApp({ web_domains: [site.origin] });
-    const context = await world.browser.newContext();
-    try {
-      const page = await context.newPage();
-      await page.goto(`${site.origin}/page`);
+    await onPage(site.origin, async (page) => {
       // What the app's page hears from a frame, in order (SDK v1 reads nothing before a ready).
       const frameAndListen = (src: string, channel: string) =>
         page.evaluate(
@@ -52,19 +62,14 @@ forEachStore('SDK v1 framed pages in Chromium', (h: Harness) => {
       const relayed = await heard('widget1', 4);
       assert.equal(relayed[2], 'widget1-ready');
       assert.deepEqual(JSON.parse(relayed[3].slice('widget1 '.length)), { method: 'postResponse', params: [{ access_token: 'relayed' }], jsonrpc: '2.0' });
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it("/cors/ runs only Kakao API paths for the framing page: not the control plane, the console or the login pages (a page on any app's web domain read every app's keys through it)", async () => {
     const { site, kapibara } = world;
     site.sdkSrc = `${kapibara}/sdk/js/kakao.js`;
     await h.createApp({ web_domains: [site.origin] });
-    const context = await world.browser.newContext();
-    try {
-      const page = await context.newPage();
-      await page.goto(`${site.origin}/page`);
+    await onPage(site.origin, async (page) => {
       // easyXDM's protocol spoken directly, as a hostile page would: wait for ready, call request.
       const ask = (urls: string[]) =>
         page.evaluate(
@@ -104,9 +109,7 @@ forEachStore('SDK v1 framed pages in Chromium', (h: Harness) => {
       const me = answers.find((a) => a.id === refused.length)!;
       assert.equal(me.error?.message.status, 401, JSON.stringify(me));
       assert.equal(JSON.parse(me.error!.message.responseText).code, -401);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it("/cors/ framed by a page on no app's web domain: JavaScript-key calls are judged by that page's real origin, whatever KA the page sends (-401)", async () => {
@@ -114,10 +117,7 @@ forEachStore('SDK v1 framed pages in Chromium', (h: Harness) => {
     const app = await h.createApp({ web_domains: [site.origin] });
     // The same site on another origin (localhost, not 127.0.0.1), which no app registered.
     const stranger = site.origin.replace('127.0.0.1', 'localhost');
-    const context = await world.browser.newContext();
-    try {
-      const page = await context.newPage();
-      await page.goto(`${stranger}/page`);
+    await onPage(stranger, async (page) => {
       type Answer = { id: number; result?: unknown; error?: { message: { status: number; responseText: string } } };
       const configs = [
         // No KA at all: the proxy still writes the page's origin.
@@ -155,8 +155,6 @@ forEachStore('SDK v1 framed pages in Chromium', (h: Harness) => {
         assert.equal(answer.error?.message.status, 401, JSON.stringify(answer));
         assert.deepEqual(JSON.parse(answer.error!.message.responseText), { msg: `domain mismatched! caller=${stranger}. check out registered web domains.`, code: -401 });
       }
-    } finally {
-      await context.close();
-    }
+    });
   });
 });
