@@ -160,7 +160,6 @@ function count(what: string, text: string | undefined): number | undefined {
   return n;
 }
 
-/** The token a server bound to a non-loopback address makes up when none is given (base64url). */
 /**
  * Whether the control plane needs an operator token (one is generated when none is given):
  * bound to a non-loopback address, or reached through a proxy Kapibara was told of
@@ -172,6 +171,7 @@ export function needsOperatorToken(config: ServerConfig): boolean {
   return config.publicUrl !== undefined && !isLoopback(new URL(config.publicUrl).hostname.replace(/^\[|\]$/g, ''));
 }
 
+/** The token a server that needs one makes up when none is given (base64url, always cookie-safe). */
 export function newOperatorToken(): string {
   return randomBytes(18).toString('base64url');
 }

@@ -99,18 +99,7 @@ const COLUMN_LIMITS: Record<string, Record<string, number>> = {
 
 /** Characters (code points) in `text`, as the routes count them: an emoji is one, not two. */
 export function characters(text: string): number {
-  let pairs = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit >= 0xd800 && unit <= 0xdbff) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        pairs++;
-        i++;
-      }
-    }
-  }
-  return text.length - pairs;
+  return [...text].length;
 }
 
 /** The first column of `row` longer than its limit, as a message; undefined when all fit. */

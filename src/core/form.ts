@@ -2,6 +2,13 @@ import { unescape } from 'node:querystring';
 import { NUL_REFUSED } from './http.js';
 
 /**
+ * Fields one form may have (Node's querystring stops at the same number): no Kakao request
+ * comes near it, and a 12 MB body of a million fields held the event loop for seconds.
+ */
+export const MAX_FORM_FIELDS = 1000;
+const TOO_MANY_FIELDS = `invalid request: a form may have at most ${MAX_FORM_FIELDS} fields (this one has more than ${MAX_FORM_FIELDS} fields).`;
+
+/**
  * `application/x-www-form-urlencoded` bodies (every kapi POST): fields by name, a repeated
  * name giving an array in order. Values are decoded by the engine's own
  * `decodeURIComponent`; malformed escapes (`%zz`, a lone `%`) are kept literally, as
@@ -9,13 +16,6 @@ import { NUL_REFUSED } from './http.js';
  * carry a whole percent-encoded JSON template, where this costs a fifth of what
  * fast-querystring's byte-by-byte decoder does.
  */
-/**
- * Fields one form may have (Node's querystring stops at the same number): no Kakao request
- * comes near it, and a 12 MB body of a million fields held the event loop for seconds.
- */
-export const MAX_FORM_FIELDS = 1000;
-const TOO_MANY_FIELDS = `invalid request: a form may have at most ${MAX_FORM_FIELDS} fields (this one has more than ${MAX_FORM_FIELDS} fields).`;
-
 export function parseForm(body: string): Record<string, string | string[]> {
   const fields: Record<string, string | string[]> = Object.create(null);
   const length = body.length;

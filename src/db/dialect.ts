@@ -25,7 +25,7 @@ export async function primaryKeyOrder(db: Kysely<any>, table: string): Promise<R
       JOIN pg_type t ON t.oid = a.atttypid
       WHERE i.indrelid = ${table}::regclass AND i.indisprimary
       ORDER BY array_position(i.indkey, a.attnum)`.execute(db);
-    return rows.map((r) => (r.text ? sql`${sql.ref(r.name)} collate "C"` : sql`${sql.ref(r.name)}`));
+    return rows.map((r) => (r.text ? byCodePoint(db, r.name) : sql`${sql.ref(r.name)}`));
   }
   const { rows } = await sql<{ name: string }>`SELECT name FROM pragma_table_info(${table}) WHERE pk > 0 ORDER BY pk`.execute(db);
   return rows.map((r) => sql`${sql.ref(r.name)}`);

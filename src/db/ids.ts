@@ -14,6 +14,9 @@ import { isPostgres } from './dialect.js';
  * ones past theirs only below ISSUED_BELOW (2^52), so an id up to 2^53-1 (the largest the
  * control plane takes) never leaves the store nothing exact to issue.
  */
+export type IdSpace = 'id' | 'app';
+
+const SEQUENCES: Record<IdSpace, string> = { id: 'kapibara_id_seq', app: 'kapibara_app_id_seq' };
 
 /**
  * Ids from here up are never issued after an explicit one (unless explicit ids just under it
@@ -25,9 +28,6 @@ export const ISSUED_BELOW = 2 ** 52;
 export function movesIssuedIds(id: number): boolean {
   return Number.isSafeInteger(id) && id < ISSUED_BELOW;
 }
-export type IdSpace = 'id' | 'app';
-
-const SEQUENCES: Record<IdSpace, string> = { id: 'kapibara_id_seq', app: 'kapibara_app_id_seq' };
 
 /** `count` new ids of `space`, increasing. */
 export async function newIds(db: Kysely<any>, space: IdSpace, count: number): Promise<number[]> {
