@@ -8,7 +8,8 @@ import type { StoreOptions } from './db/index.js';
 import { openStore, stateTables } from './kapibara.js';
 import { DEMO_APP_ID, DEMO_KEYS, seedDemo } from './demo.js';
 import { importState, type StateDocument } from './store/state.js';
-import type { AccountBody, AppBody, accountJson, appJson } from './control/routes.js';
+import type { accountJson, appJson } from './control/routes.js';
+import type { AccountBody, AppBody } from './control/bodies.js';
 
 /**
  * Kapibara inside a test suite (`import { startKapibara } from 'kapibara/testing'`): an

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Static, Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Readable } from 'node:stream';
 import { ControlError } from '../core/errors.js';
-import { JSON_TYPE } from '../core/http.js';
+import { CREATED, JSON_TYPE, NO_CONTENT } from '../core/http.js';
 import type { ScopeCatalog } from '../core/scopes.js';
 import { ClockRangeError, changedOffset, isoSeconds } from '../core/clock.js';
 import type { Product } from '../core/product.js';
@@ -12,15 +13,11 @@ import { addFriendship, listFriends, removeFriendship } from '../store/friendshi
 import { mustAccount as findAccountOr404, mustApp as findAppOr404, uniquely } from './lookups.js';
 import { changeLink, deleteLink, findLink, type Link } from '../store/links.js';
 import { exportStateText, importState, resetState, StateFormatError, type StateDocument } from '../store/state.js';
-import { Readable } from 'node:stream';
-import { grantConsent } from '../store/grants.js';
+import { ensureLinked } from '../store/grants.js';
 import { applyStoredSettings } from '../core/stored-settings.js';
 import requestsRoutes from './requests.js';
 import { Id, LIMITS as L, Text } from './limits.js';
 import { AppBody, AccountBody, LinkProperties, OptBool, Scopes } from './bodies.js';
-import { CREATED, NO_CONTENT } from '../core/http.js';
-
-export { AppBody, AccountBody } from './bodies.js';
 
 /**
  * A state document's size limit (other bodies keep the server's 12 MB): below the longest
@@ -249,7 +246,7 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
     const { db, clock } = app.platform;
     const { scopes, terms, properties, signed_up: signedUp, replace } = req.body;
     const now = clock.now();
-    await grantConsent(db, target, req.params.account_id, { scopes: [], terms: [] }, now);
+    await ensureLinked(db, target, req.params.account_id, now);
     const link = await changeLink(db, target.id, req.params.account_id, (link) => {
       if (replace) {
         link.scopes = {};
