@@ -1,5 +1,7 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { type AppJson, AppKeyTaken, appInputFromJson, createApp, firstSharedKey } from './apps.js';
@@ -83,12 +85,12 @@ export async function* exportStateText(db: Kysely<DB>, tables: readonly TableSpe
 
 /** Writes the export (pretty, with a final newline) to `file`, or to standard output. */
 export async function writeStateFile(db: Kysely<DB>, tables: readonly TableSpec[], file?: string): Promise<void> {
-  const out = file ? createWriteStream(file) : process.stdout;
-  const opened = file ? once(out, 'open') : Promise.resolve();
-  await opened;
-  for await (const chunk of exportStateText(db, tables, true)) if (!out.write(chunk)) await once(out, 'drain');
-  if (!out.write('\n')) await once(out, 'drain');
-  if (file) await new Promise<void>((done, fail) => (out as WriteStream).end((err?: Error | null) => (err ? fail(err) : done())));
+  async function* text() {
+    yield* exportStateText(db, tables, true);
+    yield '\n';
+  }
+  if (file) return pipeline(Readable.from(text()), createWriteStream(file));
+  for await (const chunk of text()) if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
 }
 
 export async function resetState(db: Kysely<DB>, tables: readonly TableSpec[]): Promise<void> {
