@@ -38,7 +38,8 @@ const SERVER_OPTIONS = `server options:
   --host H              address to bind (default 127.0.0.1; env HOST)
   --public-url URL      origin used in absolute URLs (env KAPIBARA_PUBLIC_URL)
   --operator-token T    protects the control plane (env KAPIBARA_OPERATOR_TOKEN);
-                        generated when binding to a non-loopback address
+                        generated when binding to a non-loopback address, or with
+                        --trust-proxy or a --public-url on another host
   --tls-port N          also serve HTTPS on N with a self-signed certificate for
 ${wrap([...TLS_HOST_NAMES, ...TLS_IPS].join(', '), 24)}
                         (env KAPIBARA_TLS_PORT; docs/connecting-an-app.md)

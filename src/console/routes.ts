@@ -41,6 +41,11 @@ export function consolePage(title: string, body: RawHtml): string {
   return page(title, body);
 }
 
+/** The 404 page of a console page about a person who does not exist. */
+export function noSuchPerson(reply: FastifyReply, accountId: number): FastifyReply {
+  return reply.status(404).type(HTML_TYPE).send(page('Not found', html`<section><h1>No person with account id ${accountId}</h1></section>`));
+}
+
 function page(title: string, body: RawHtml): string {
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${title} &middot; Kapibara console</title><style>${raw(STYLE)}</style></head>
@@ -65,7 +70,7 @@ function checkOperator(req: FastifyRequest, reply: FastifyReply): boolean {
     return true;
   }
   reply.status(401).type(HTML_TYPE).send(page('Operator token required', html`<section><h1>Operator token required</h1>
-<p>This Kapibara is not bound to loopback. Open the console as <code>${CONSOLE_PREFIX}?token=&lt;operator token&gt;</code>.</p></section>`));
+<p>This Kapibara requires its operator token (docs/control-plane.md). Open the console as <code>${CONSOLE_PREFIX}?token=&lt;operator token&gt;</code>.</p></section>`));
   return false;
 }
 
@@ -111,9 +116,7 @@ ${people.map(
     if (!checkOperator(req, reply)) return reply;
     const { db } = app.platform;
     const person = await findAccountById(db, req.params.account_id);
-    if (!person) {
-      return reply.status(404).type(HTML_TYPE).send(page('Not found', html`<section><h1>No person with account id ${req.params.account_id}</h1></section>`));
-    }
+    if (!person) return noSuchPerson(reply, req.params.account_id);
     const [friends, linkRows, apps] = await Promise.all([
       listFriends(db, person.id),
       db.selectFrom('app_users').selectAll().where('account_id', '=', person.id).execute(),

@@ -7,7 +7,7 @@ import { html, type RawHtml } from '../../core/html.js';
 import { isoSeconds } from '../../core/clock.js';
 import { HTML_TYPE } from '../../core/http.js';
 import type { DB } from '../../db/schema.js';
-import { CONSOLE_PREFIX, consolePage } from '../../console/routes.js';
+import { CONSOLE_PREFIX, consolePage, noSuchPerson } from '../../console/routes.js';
 import { type Account, findAccountById } from '../../store/accounts.js';
 import { groupChatsWithMessages, listChats, listGroupChats, listMessages, type StoredMessage } from './store.js';
 
@@ -119,9 +119,7 @@ export async function messageConsolePages(root: FastifyInstance): Promise<void> 
   app.get(CHATS_PATH, { schema: { params: PersonParams, querystring: PageQuery } }, async (req, reply) => {
     const { db } = app.platform;
     const person = await findAccountById(db, req.params.account_id);
-    if (!person) {
-      return reply.status(404).type(HTML_TYPE).send(consolePage('Not found', html`<section><h1>No person with account id ${req.params.account_id}</h1></section>`));
-    }
+    if (!person) return noSuchPerson(reply, req.params.account_id);
     const page = req.query.page ?? 1;
     const { total, shown, body } = await chatsHtml(db, person, page);
     const first = (page - 1) * CHATS_SHOWN + 1;
