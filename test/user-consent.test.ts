@@ -2,6 +2,13 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertApiError, forEachStore } from './helpers/harness.js';
 
+/** An app's service terms: one required, two optional. */
+const TERMS = [
+  { tag: 'tos', required: true },
+  { tag: 'marketing', required: false },
+  { tag: 'newsletter', required: false },
+];
+
 forEachStore('User API: consents, service terms, shipping addresses, userinfo', (h) => {
   it('/v2/user/scopes lists the catalog with using/agreed/revocable; filter and literal null', async () => {
     const app = await h.createApp({ consent_items: { profile_nickname: 'required', account_email: 'optional', friends: 'optional' } });
@@ -87,13 +94,7 @@ forEachStore('User API: consents, service terms, shipping addresses, userinfo', 
   });
 
   it('service terms: list agreed or all, revoke optional ones, agree through KAPI', async () => {
-    const app = await h.createApp({
-      service_terms: [
-        { tag: 'tos', required: true },
-        { tag: 'marketing', required: false },
-        { tag: 'newsletter', required: false },
-      ],
-    });
+    const app = await h.createApp({ service_terms: TERMS });
     const person = await h.createAccount();
     const t = await h.control('POST', `/apps/${app.id}/users/${person.id}/tokens`, { terms: ['tos', 'marketing'] });
     let res = await h.kapi('GET', '/v2/user/service_terms', t.access_token);
@@ -149,13 +150,7 @@ forEachStore('User API: consents, service terms, shipping addresses, userinfo', 
   });
 
   it('legacy GET /v1/user/service/terms (SDK v1): user_id and the agreed terms as allowed_service_terms [{tag, agreed_at}], Bearer and admin form, the errors of /v2', async () => {
-    const app = await h.createApp({
-      service_terms: [
-        { tag: 'tos', required: true },
-        { tag: 'marketing', required: false },
-        { tag: 'newsletter', required: false },
-      ],
-    });
+    const app = await h.createApp({ service_terms: TERMS });
     const person = await h.createAccount();
     const t = await h.control('POST', `/apps/${app.id}/users/${person.id}/tokens`, { terms: ['marketing', 'tos'] });
     const v2 = (await h.kapi('GET', '/v2/user/service_terms', t.access_token)).json();
