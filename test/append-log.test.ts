@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { AppendLog } from '../src/db/log.js';
 import { Harness } from './helpers/harness.js';

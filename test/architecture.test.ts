@@ -1,4 +1,4 @@
-import { it } from 'node:test';
+import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
@@ -37,4 +37,13 @@ it('core/ and db/ import no repository and no product; products meet only throug
     }
   }
   assert.deepEqual(wrong, []);
+});
+
+it('test files take node:test through helpers/node-test.ts, so every hook has a time limit under the file’s', () => {
+  const TEST = join(SRC, '..', 'test');
+  const direct = sources(TEST)
+    .filter((file) => relative(TEST, file) !== join('helpers', 'node-test.ts'))
+    .filter((file) => /^import [^;]* from 'node:test';/m.test(readFileSync(file, 'utf8')))
+    .map((file) => relative(TEST, file));
+  assert.deepEqual(direct, []);
 });

@@ -1,4 +1,4 @@
-import { describe, it, after } from 'node:test';
+import { describe, it, after } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';

@@ -1,4 +1,4 @@
-import { after, it } from 'node:test';
+import { after, it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import * as oidc from 'openid-client';

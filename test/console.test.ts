@@ -1,4 +1,4 @@
-import { it } from 'node:test';
+import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { forEachStore } from './helpers/harness.js';

@@ -1,4 +1,4 @@
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { FetchRefused, fetchPage, isAllowedUrl, readOpenGraph } from '../src/core/fetcher.js';

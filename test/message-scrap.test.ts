@@ -1,4 +1,4 @@
-import { after, before, it } from 'node:test';
+import { after, before, it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { assertApiError, forEachStore } from './helpers/harness.js';

@@ -1,4 +1,4 @@
-import { it } from 'node:test';
+import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { assertApiError, forEachStore, type TestApp } from './helpers/harness.js';
 import { member, messagesOf, talkApp, type Member } from './talk-helpers.js';

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import pg from 'pg';

@@ -1,4 +1,4 @@
-import { after, before, it } from 'node:test';
+import { after, before, it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { assertApiError, forEachStore } from './helpers/harness.js';

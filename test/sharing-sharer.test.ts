@@ -1,4 +1,4 @@
-import { after, before, it } from 'node:test';
+import { after, before, it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { type TestAccount, type TestApp, cookiesOf, csrfTokenOf, forEachStore } from './helpers/harness.js';

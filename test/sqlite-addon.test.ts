@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { buildApp } from '../src/app.js';
 import { openStore } from '../src/kapibara.js';

@@ -1,4 +1,4 @@
-import { after, before, it } from 'node:test';
+import { after, before, it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { assertApiError, forEachStore } from './helpers/harness.js';
 import { STORY_ID, png, site, storyApp, storyUser, upload } from './fixtures/story.js';

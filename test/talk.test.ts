@@ -1,4 +1,4 @@
-import { it } from 'node:test';
+import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { CONTROL_HEADERS, assertApiError, forEachStore, type TestAccount } from './helpers/harness.js';
 import { member, talkApp } from './talk-helpers.js';

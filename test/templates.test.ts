@@ -1,4 +1,4 @@
-import { it } from 'node:test';
+import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { assertApiError, forEachStore } from './helpers/harness.js';
 import { SEED_DOMAINS, member, messagesOf, talkApp } from './talk-helpers.js';

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';

@@ -1,4 +1,4 @@
-import { it } from 'node:test';
+import { it } from '../helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { forEachStore, type Harness } from '../helpers/harness.js';
 import { SEED_SITE, eventually } from '../fixtures/sharing.js';

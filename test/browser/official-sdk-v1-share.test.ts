@@ -1,4 +1,4 @@
-import { after, before, it } from 'node:test';
+import { after, before, it } from '../helpers/node-test.js';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { forEachStore, type Harness } from '../helpers/harness.js';

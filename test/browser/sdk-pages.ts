@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createHash, X509Certificate } from 'node:crypto';
-import { after, before } from 'node:test';
+import { after, before } from '../helpers/node-test.js';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.js';
 import type { TlsListener } from '../../src/core/tls.js';

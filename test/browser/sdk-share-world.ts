@@ -1,4 +1,4 @@
-import { after, before } from 'node:test';
+import { after, before } from '../helpers/node-test.js';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Harness, TestAccount } from '../helpers/harness.js';

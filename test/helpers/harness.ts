@@ -1,4 +1,4 @@
-import { after, before, beforeEach, describe } from 'node:test';
+import { after, before, beforeEach, describe } from './node-test.js';
 import assert from 'node:assert/strict';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { type AppOptions, buildApp } from '../../src/app.js';
