@@ -26,7 +26,7 @@ export class KeptAnswers {
   private readonly cache: StampedCache<{ body: Buffer; validUntil: number; year: number; who: CallIdentity | null }>;
 
   constructor(store: Store) {
-    this.cache = new StampedCache(store);
+    this.cache = new StampedCache(store, { sizeOf: (kept) => kept.body.length });
   }
 
   /** The UTC year of the last request and where it ends (ms): a Date per request is not needed. */
