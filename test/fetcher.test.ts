@@ -116,6 +116,15 @@ describe('page fetcher', () => {
     assert.equal((await refusal(fetchPage('not a url', ['example.com']))).reason, 'bad_url');
   });
 
+  it('says why a page could not be fetched, once: "connection refused", not "fetch failed: fetch failed"', async () => {
+    const closed = await serve((_req, res) => res.end());
+    closed.server.close();
+    await new Promise((r) => closed.server.once('close', r));
+    const err = await refusal(fetchPage(`${closed.origin}/x`, [closed.origin]));
+    assert.equal(err.reason, 'failed');
+    assert.match(err.message, /^the page could not be fetched: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
+  });
+
   it('matches registered domains by origin, or by exact host name', () => {
     const u = (s: string) => new URL(s);
     assert.ok(isAllowedUrl(u('https://example.com/a'), ['https://example.com']));

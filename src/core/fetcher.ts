@@ -150,7 +150,10 @@ export async function fetchBytes(rawUrl: string, allowedDomains: readonly string
   } catch (err) {
     if (err instanceof FetchRefused) throw err;
     if (signal.aborted) throw new FetchRefused('timeout', `the page did not answer within ${timeoutMs} ms`);
-    throw new FetchRefused('failed', `fetch failed: ${(err as Error).message}`);
+    // fetch's own error says only "fetch failed"; why (refused, no such host, a reset) is its cause.
+    const cause = (err as { cause?: unknown }).cause;
+    const why = cause instanceof Error ? cause.message : (err as Error).message;
+    throw new FetchRefused('failed', `the page could not be fetched: ${why}`);
   }
 }
 
