@@ -551,6 +551,65 @@ forEachStore('Kakao Login', (h) => {
     assert.equal(ok.statusCode, 200, ok.body);
   });
 
+  it('token: a JavaScript key used from a page off the web domains is misconfigured KOE009 (Origin, else KA, else client_origin)', async () => {
+    const { app, person, b } = await setup({ web_domains: ['http://localhost:3000'] });
+    const first = await signIn(b, app, person, { client_id: app.javascript_key }, {});
+    // Signed in and agreed: every further authorize comes straight back with a code.
+    const code = first.params.get('code')!;
+    const nextCode = async () => callbackParams(await b.get(authorizeUrl(app, { client_id: app.javascript_key }))).get('code')!;
+    const jsExchange = (code: string, headers: Record<string, string>, extra: Record<string, string> = {}) =>
+      h.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        payload: form({ grant_type: 'authorization_code', client_id: app.javascript_key, redirect_uri: CALLBACK, code, ...extra }),
+      });
+    const evilKa = `sdk/2.7.2 os/javascript origin/${encodeURIComponent('http://evil.example')}`;
+    const goodKa = `sdk/2.7.2 os/javascript origin/${encodeURIComponent('http://localhost:3000')}`;
+    for (const [headers, extra, from] of [
+      [{ origin: 'http://evil.example' }, {}, 'Origin'],
+      [{ origin: 'http://evil.example', ka: goodKa }, { client_origin: 'http://localhost:3000' }, 'Origin'],
+      [{ ka: evilKa }, {}, 'KA'],
+      [{}, { client_origin: 'http://evil.example' }, 'client_origin'],
+    ] as const) {
+      const res = await jsExchange(code, headers, extra);
+      assertOAuthError(res, 401, 'misconfigured', 'KOE009');
+      assert.equal(res.json().error_description, `origin http://evil.example (from ${from}) is not a registered web domain of app ${app.id}.`);
+    }
+    // Refused before the code is looked at: it still works from a registered page.
+    const ok = await jsExchange(code, { origin: 'http://localhost:3000', ka: goodKa });
+    assert.equal(ok.statusCode, 200, ok.body);
+
+    // A refresh from another page is refused the same way; from the app's page it works.
+    const t = await h.token(app, person, ['profile_nickname']);
+    const refresh = (headers: Record<string, string>) =>
+      h.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        payload: form({ grant_type: 'refresh_token', client_id: app.javascript_key, refresh_token: t.refresh_token }),
+      });
+    assertOAuthError(await refresh({ origin: 'http://evil.example' }), 401, 'misconfigured', 'KOE009');
+    assert.equal((await refresh({ origin: 'http://localhost:3000' })).statusCode, 200);
+
+    // Kapibara's own pages (SDK v1's login widget, same origin) name the app's page in KA or client_origin.
+    const own = (await h.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).json().issuer as string;
+    const second = await nextCode();
+    assertOAuthError(await jsExchange(second, { origin: own }, { client_origin: 'http://evil.example' }), 401, 'misconfigured', 'KOE009');
+    assert.equal((await jsExchange(second, { origin: own }, { client_origin: 'http://localhost:3000' })).statusCode, 200);
+
+    // No page named at all (a server holding the JavaScript key) is not refused; the REST key is never checked.
+    assert.equal((await jsExchange(await nextCode(), {})).statusCode, 200);
+    const restCode = callbackParams(await b.get(authorizeUrl(app))).get('code')!;
+    const restExchange = await h.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://evil.example' },
+      payload: form({ grant_type: 'authorization_code', client_id: app.rest_api_key, redirect_uri: CALLBACK, code: restCode }),
+    });
+    assert.equal(restExchange.statusCode, 200, restExchange.body);
+  });
+
   it('token: a missing client secret is invalid_client KOE010', async () => {
     const { app, code } = await codeFor({}, { client_secret: 'top-secret' });
     assertOAuthError(await exchange(h, app, code), 401, 'invalid_client', 'KOE010');

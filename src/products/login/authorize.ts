@@ -133,17 +133,6 @@ function serviceTermTags(value: string | undefined): string[] | undefined {
   return value === undefined ? undefined : splitList(value);
 }
 
-/** The page origin the SDK reports in `ka` (`origin/<encoded origin>`). */
-export function kaOrigin(ka: string | undefined): string | undefined {
-  const reported = /(?:^|\s)origin\/(\S+)/.exec(ka ?? '')?.[1];
-  if (!reported) return undefined;
-  try {
-    return decodeURIComponent(reported);
-  } catch {
-    return undefined;
-  }
-}
-
 /** client_id on a page: any of the app's keys except the admin key (KOE101 page otherwise). */
 export async function checkPageClient(db: Kysely<DB>, clientId: string | undefined) {
   if (!clientId) throw new LoginPageError('KOE101', 'client_id is required.');

@@ -41,7 +41,7 @@ export const loginRoutes = [
     auth: 'none',
     response: TokenResponseSchema,
     headers: { 'cache-control': 'no-store', pragma: 'no-cache' },
-    handler: (call, raw) => exchangeToken(call.platform, formOf(raw), call.origin, call.authorization),
+    handler: (call, raw) => exchangeToken(call.platform, formOf(raw), { issuer: call.origin, authorization: call.authorization, pageOrigin: call.pageOrigin, ka: call.ka }),
   }),
   route({
     method: 'POST',
