@@ -444,9 +444,97 @@ forEachStore('Kakao Login', (h) => {
 
   it('tolerates the parameters SDKs add (ka, auth_tran_id, approval_type, extra.*)', async () => {
     const { app, b } = await setup();
-    const res = await b.get(authorizeUrl(app, { ka: 'sdk/2.7.2 os/javascript', auth_tran_id: 'x'.repeat(60), is_popup: 'false', approval_type: 'individual', 'extra.service_terms': 'a', channel_public_id: '_abc' }));
+    const res = await b.get(authorizeUrl(app, { ka: 'sdk/2.7.2 os/javascript', auth_tran_id: 'x'.repeat(60), is_popup: 'false', approval_type: 'individual', 'extra.service_terms': 'a' }));
     assert.equal(res.statusCode, 200);
     assert.match(res.body, /Log in with Kakao/);
+  });
+
+  // ---- channel_public_id: add Kakao Talk Channels during consent (Kakao Sync) ----
+
+  async function channelSetup() {
+    const ctx = await setup({ consent_items: { profile_nickname: 'required', plusfriends: 'optional' } });
+    await h.control('POST', '/channels', { app_id: ctx.app.id, public_id: '_frxjem', search_id: '@alpha', name: 'Alpha <Shop>' });
+    await h.control('POST', '/channels', { app_id: ctx.app.id, public_id: '_Brxjem', search_id: '@beta', name: 'Beta' });
+    return ctx;
+  }
+
+  /** The consent page's channel checkboxes: public id → checked. */
+  function channelBoxes(html: string): Record<string, boolean> {
+    const out: Record<string, boolean> = {};
+    for (const m of html.matchAll(/<input type="checkbox" name="channel_public_id" value="([^"]+)"([^>]*)>/g)) out[unescapeHtml(m[1])] = / checked/.test(m[2]);
+    return out;
+  }
+
+  async function consentWithChannels(b: InjectBrowser, app: TestApp, person: TestAccount, channels: string) {
+    const login = await b.get(authorizeUrl(app, { channel_public_id: channels, state: 'ch' }));
+    assert.equal(login.statusCode, 200, login.body);
+    const loggedIn = await b.post('/oauth/authorize/login', { request: carriedRequest(login.body), account_id: String(person.id) });
+    const page = await b.get(String(loggedIn.headers.location));
+    assert.equal(page.statusCode, 200, page.body);
+    return page;
+  }
+
+  async function relations(app: TestApp, person: TestAccount) {
+    const t = await h.token(app, person, ['profile_nickname', 'plusfriends']);
+    const res = await h.kapi('GET', '/v2/api/talk/channels', t.access_token);
+    assert.equal(res.statusCode, 200, res.body);
+    return Object.fromEntries(res.json().channels.map((c: { channel_public_id: string; relation: string; updated_at?: string }) => [c.channel_public_id, c]));
+  }
+
+  it('channel_public_id: the consent page offers each channel, checked; Agree adds them (ADDED, with updated_at)', async () => {
+    const { app, person, b } = await channelSetup();
+    const page = await consentWithChannels(b, app, person, '_frxjem,_Brxjem');
+    assert.deepEqual(channelBoxes(page.body), { _frxjem: true, _Brxjem: true });
+    assert.match(page.body, /Add Alpha &lt;Shop&gt; as a channel/);
+    assert.match(page.body, /Add Beta as a channel/);
+    const res = await b.post('/oauth/authorize/consent', { request: carriedRequest(page.body), action: 'agree', channel_public_id: ['_frxjem', '_Brxjem'] });
+    assert.equal(callbackParams(res).get('state'), 'ch');
+    assert.ok(callbackParams(res).get('code'));
+    const rel = await relations(app, person);
+    for (const id of ['_frxjem', '_Brxjem']) {
+      assert.equal(rel[id].relation, 'ADDED', id);
+      const stored = await h.control<{ relation: string; updated_at: string }>('GET', `/channels/${id}/relations/${person.id}`);
+      assert.equal(stored.relation, 'ADDED');
+      assert.match(rel[id].updated_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      assert.ok(Math.abs(Date.parse(rel[id].updated_at) - Date.now()) < 60_000, rel[id].updated_at);
+    }
+    // Already added: not offered again.
+    const again = await b.get(authorizeUrl(app, { channel_public_id: '_frxjem', scope: 'plusfriends' }));
+    assert.deepEqual(channelBoxes(again.body), {});
+  });
+
+  it('channel_public_id: a channel the person unchecks is not added; Cancel adds none', async () => {
+    const { app, person, b } = await channelSetup();
+    const page = await consentWithChannels(b, app, person, '_frxjem,_Brxjem');
+    await b.post('/oauth/authorize/consent', { request: carriedRequest(page.body), action: 'agree', channel_public_id: ['_Brxjem', '_nothere'] });
+    const rel = await relations(app, person);
+    assert.equal(rel._Brxjem.relation, 'ADDED');
+    assert.equal(rel._frxjem.relation, 'NONE');
+    assert.equal(rel._frxjem.updated_at, undefined);
+
+    const other = await h.createAccount({ nickname: 'Apeach', email: 'apeach@example.com' });
+    const b2 = new InjectBrowser(h);
+    const page2 = await consentWithChannels(b2, app, other, '_frxjem');
+    const cancelled = await b2.post('/oauth/authorize/consent', { request: carriedRequest(page2.body), action: 'cancel', channel_public_id: ['_frxjem'] });
+    assert.equal(callbackParams(cancelled).get('error'), 'access_denied');
+    const list = await h.control<{ account_id: number }[]>('GET', '/channels/_frxjem/relations');
+    assert.deepEqual(list.map((r) => r.account_id), []);
+  });
+
+  it('channel_public_id naming a channel that is not linked to the app (or does not exist) redirects with KOE102', async () => {
+    const { app, b } = await channelSetup();
+    const other = await h.createApp({ name: 'Other' });
+    await h.control('POST', '/channels', { app_id: other.id, public_id: '_other1', search_id: '@other', name: 'Other' });
+    for (const [ids, bad] of [['_nothere', '_nothere'], ['_frxjem,_other1', '_other1'], ['_frxjem _nothere', '_nothere']]) {
+      const params = callbackParams(await b.get(authorizeUrl(app, { channel_public_id: ids, state: 'k' })));
+      assert.equal(params.get('error'), 'invalid_request', ids);
+      assert.equal(params.get('error_code'), 'KOE102');
+      assert.equal(params.get('error_description'), `channel_public_id: channel ${bad} is not linked to app ${app.id}.`);
+      assert.equal(params.get('state'), 'k');
+    }
+    // An app with no channel at all.
+    const bare = await h.createApp({ name: 'No channels' });
+    assert.equal(callbackParams(await b.get(authorizeUrl(bare, { channel_public_id: '_frxjem' }))).get('error_code'), 'KOE102');
   });
 
   it('service_terms limits the terms shown; required terms are agreed with the required items', async () => {

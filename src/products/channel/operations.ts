@@ -93,6 +93,41 @@ export async function validateSdk(call: AppCall, quotaProperties: string | undef
   return {};
 }
 
+/**
+ * Adds the channel for the person (relation ADDED; a blocked channel is unblocked and added),
+ * as its add page, the follow page and Kakao Login's consent page (channel_public_id) do.
+ * Adding a channel already added keeps its time.
+ */
+export async function addChannel(platform: Platform, channelId: number, accountId: number): Promise<void> {
+  await store.setRelation(platform.db, channelId, accountId, 'ADDED', platform.clock.now());
+}
+
+/** A channel as Kakao Login's consent page offers it. */
+export interface OfferedChannel {
+  id: number;
+  publicId: string;
+  name: string;
+}
+
+/**
+ * The channels an app names in `channel_public_id` on /oauth/authorize that are linked to it,
+ * by public id (a name missing from the answer does not exist or is not linked to the app).
+ */
+export async function linkedChannels(platform: Platform, appId: number, publicIds: string[]): Promise<Map<string, OfferedChannel>> {
+  const out = new Map<string, OfferedChannel>();
+  for (const channel of await store.findChannelsByPublicIds(platform.db, [...new Set(publicIds)])) {
+    if (await store.isLinked(platform.db, channel.id, appId)) out.set(channel.public_id, { id: channel.id, publicId: channel.public_id, name: channel.name });
+  }
+  return out;
+}
+
+/** Of these channels, those the person has neither added nor blocked: the ones worth offering. */
+export async function channelsNotRelated(platform: Platform, channels: readonly OfferedChannel[], accountId: number): Promise<OfferedChannel[]> {
+  if (channels.length === 0) return [];
+  const related = new Set((await store.relationsOf(platform.db, channels.map((c) => c.id), [accountId])).map((r) => r.channelId));
+  return channels.filter((c) => !related.has(c.id));
+}
+
 /** GET /v2/api/talk/channels (and the legacy v1 path): one person's relation to the app's channels. */
 export async function personRelations(call: PersonCall, ids: string[] | undefined, idType: string | undefined) {
   checkIdType(idType);
