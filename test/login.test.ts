@@ -299,6 +299,29 @@ forEachStore('Kakao Login', (h) => {
     assert.match(taken.body, /already exists/);
   });
 
+  it('an OIDC app gets an id_token from a login without scope or with an empty one (next-auth v4 sends ?scope), none when scope leaves openid out; iss is the origin asked', async () => {
+    const { app, person, b } = await setup({ oidc_enabled: true, consent_items: { profile_nickname: 'required', openid: 'optional' } });
+    const first = await signIn(b, app, person, { scope: '' }, {});
+    const body = (await exchange(h, app, first.params.get('code')!)).json();
+    assert.equal(typeof body.id_token, 'string');
+    assert.deepEqual(body.scope.split(' ').sort(), ['openid', 'profile_nickname']);
+    assert.equal(decodeJwt(body.id_token).iss, 'http://localhost:80');
+    const noScope = callbackParams(await b.get(authorizeUrl(app))).get('code')!;
+    assert.equal(typeof (await exchange(h, app, noScope)).json().id_token, 'string');
+    const withoutOpenid = callbackParams(await b.get(authorizeUrl(app, { scope: 'profile_nickname' }))).get('code')!;
+    const plain = (await exchange(h, app, withoutOpenid)).json();
+    assert.equal(plain.id_token, undefined);
+    // The issuer follows the host the token request came to (docs/login.md: mint through the mapped host, or --public-url).
+    const mapped = callbackParams(await b.get(authorizeUrl(app))).get('code')!;
+    const viaKauth = await h.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      headers: { host: 'kauth.kakao.com', 'content-type': 'application/x-www-form-urlencoded' },
+      payload: form({ grant_type: 'authorization_code', client_id: app.rest_api_key, redirect_uri: CALLBACK, code: mapped }),
+    });
+    assert.equal(decodeJwt(viaKauth.json().id_token).iss, 'http://kauth.kakao.com');
+  });
+
   it('echoes state and nonce: the id_token carries the nonce, consented claims and verifies at /oauth/tokeninfo', async () => {
     const { app, person, b } = await setup({
       oidc_enabled: true,
