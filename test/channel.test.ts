@@ -317,6 +317,53 @@ forEachStore('Kakao Talk Channel: customer files', (h) => {
   });
 });
 
+forEachStore('Kakao Talk Channel: POST /v1/app/validate/sdk', (h) => {
+  const validate = (key: string, quota: string | undefined, headers: Record<string, string> = {}) =>
+    h.inject({
+      method: 'POST',
+      url: '/v1/app/validate/sdk',
+      headers: { authorization: `KakaoAK ${key}`, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      payload: quota === undefined ? '' : new URLSearchParams({ quota_properties: quota }).toString(),
+    });
+  const quota = (uri: string, publicId?: string) => JSON.stringify(publicId === undefined ? { uri } : { uri, channel_public_id: publicId });
+
+  it('the SDKs validate add and chat before opening Kakao Talk: 200 {} for a channel linked to the app, with the native or JavaScript key', async () => {
+    const { app } = await setup(h);
+    // As Kakao's Flutter SDK sends it (TalkApi._validate): the form field, the native key.
+    exact(await validate(app.native_key, quota('/sdk/channel/add', '_frxjem')), 200, {});
+    exact(await validate(app.native_key, quota('/sdk/channel/chat', '_Brxjem')), 200, {});
+    const ka = `sdk/1.9.0 os/javascript origin/${encodeURIComponent('http://localhost:3000')}`;
+    exact(await validate(app.javascript_key, quota('/sdk/channel/add', '_frxjem'), { origin: 'http://localhost:3000', ka }), 200, {});
+  });
+
+  it('errors: -541 no channel, -544 banned, -819 not linked, -2 naming a bad quota_properties, -3 other keys, -401 another page or no key', async () => {
+    const { app } = await setup(h);
+    const other = await h.createApp({ name: 'Other app' });
+    await h.control('POST', '/channels', { app_id: other.id, public_id: '_other1', search_id: '@other', name: 'Other' });
+    exact(await validate(app.native_key, quota('/sdk/channel/add', '_nothere')), 400, { msg: 'channel(_nothere) does not exist.', code: -541 });
+    exact(await validate(app.native_key, quota('/sdk/channel/chat', '_other1')), 400, { msg: `channel(_other1) is not linked to app(${app.id}).`, code: -819 });
+    exact(await validate(app.native_key, undefined), 400, { msg: 'quota_properties is required.', code: -2 });
+    exact(await validate(app.native_key, 'not json'), 400, { msg: 'invalid quota_properties: not a valid JSON.', code: -2 });
+    exact(await validate(app.native_key, '["/sdk/channel/add"]'), 400, { msg: 'invalid quota_properties: Expected object.', code: -2 });
+    exact(await validate(app.native_key, JSON.stringify({ channel_public_id: '_frxjem' })), 400, { msg: 'invalid quota_properties.uri: Expected required property.', code: -2 });
+    exact(await validate(app.native_key, quota('/sdk/talk/profile', '_frxjem')), 400, {
+      msg: 'invalid quota_properties.uri: /sdk/talk/profile (known: /sdk/channel/add, /sdk/channel/chat).',
+      code: -2,
+    });
+    exact(await validate(app.native_key, quota('/sdk/channel/add')), 400, { msg: 'invalid quota_properties: channel_public_id is required for /sdk/channel/add.', code: -2 });
+    exact(await validate(app.native_key, JSON.stringify({ uri: '/sdk/channel/add', channel_public_id: 7 })), 400, { msg: 'invalid quota_properties.channel_public_id: Expected string.', code: -2 });
+    exact(await validate(app.admin_key, quota('/sdk/channel/add', '_frxjem')), 403, { msg: `This api is not allowed by using app_key(${app.admin_key}).`, code: -3 });
+    exact(await validate(app.rest_api_key, quota('/sdk/channel/add', '_frxjem')), 403, { msg: `This api is not allowed by using app_key(${app.rest_api_key}).`, code: -3 });
+    const evil = await validate(app.javascript_key, quota('/sdk/channel/add', '_frxjem'), { origin: 'http://evil.example' });
+    exact(evil, 401, { msg: 'domain mismatched! caller=http://evil.example. check out registered web domains.', code: -401 });
+    const noKey = await h.inject({ method: 'POST', url: '/v1/app/validate/sdk', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `quota_properties=${encodeURIComponent(quota('/sdk/channel/add', '_frxjem'))}` });
+    assert.equal(noKey.statusCode, 401, noKey.body);
+    assert.equal(noKey.json().code, -401);
+    await h.control('PATCH', '/channels/_frxjem', { banned: true });
+    exact(await validate(app.native_key, quota('/sdk/channel/add', '_frxjem')), 400, { msg: 'channel(_frxjem) is banned.', code: -544 });
+  });
+});
+
 forEachStore('Kakao Talk Channel: console', (h) => {
   it('the channels page shows each channel, its followers and its customer files; a person page their channels', async () => {
     const { app, ryan } = await setup(h);

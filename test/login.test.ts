@@ -299,6 +299,29 @@ forEachStore('Kakao Login', (h) => {
     assert.match(taken.body, /already exists/);
   });
 
+  it('an OIDC app gets an id_token from a login without scope or with an empty one (next-auth v4 sends ?scope), none when scope leaves openid out; iss is the origin asked', async () => {
+    const { app, person, b } = await setup({ oidc_enabled: true, consent_items: { profile_nickname: 'required', openid: 'optional' } });
+    const first = await signIn(b, app, person, { scope: '' }, {});
+    const body = (await exchange(h, app, first.params.get('code')!)).json();
+    assert.equal(typeof body.id_token, 'string');
+    assert.deepEqual(body.scope.split(' ').sort(), ['openid', 'profile_nickname']);
+    assert.equal(decodeJwt(body.id_token).iss, 'http://localhost:80');
+    const noScope = callbackParams(await b.get(authorizeUrl(app))).get('code')!;
+    assert.equal(typeof (await exchange(h, app, noScope)).json().id_token, 'string');
+    const withoutOpenid = callbackParams(await b.get(authorizeUrl(app, { scope: 'profile_nickname' }))).get('code')!;
+    const plain = (await exchange(h, app, withoutOpenid)).json();
+    assert.equal(plain.id_token, undefined);
+    // The issuer follows the host the token request came to (docs/login.md: mint through the mapped host, or --public-url).
+    const mapped = callbackParams(await b.get(authorizeUrl(app))).get('code')!;
+    const viaKauth = await h.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      headers: { host: 'kauth.kakao.com', 'content-type': 'application/x-www-form-urlencoded' },
+      payload: form({ grant_type: 'authorization_code', client_id: app.rest_api_key, redirect_uri: CALLBACK, code: mapped }),
+    });
+    assert.equal(decodeJwt(viaKauth.json().id_token).iss, 'http://kauth.kakao.com');
+  });
+
   it('echoes state and nonce: the id_token carries the nonce, consented claims and verifies at /oauth/tokeninfo', async () => {
     const { app, person, b } = await setup({
       oidc_enabled: true,
@@ -444,9 +467,97 @@ forEachStore('Kakao Login', (h) => {
 
   it('tolerates the parameters SDKs add (ka, auth_tran_id, approval_type, extra.*)', async () => {
     const { app, b } = await setup();
-    const res = await b.get(authorizeUrl(app, { ka: 'sdk/2.7.2 os/javascript', auth_tran_id: 'x'.repeat(60), is_popup: 'false', approval_type: 'individual', 'extra.service_terms': 'a', channel_public_id: '_abc' }));
+    const res = await b.get(authorizeUrl(app, { ka: 'sdk/2.7.2 os/javascript', auth_tran_id: 'x'.repeat(60), is_popup: 'false', approval_type: 'individual', 'extra.service_terms': 'a' }));
     assert.equal(res.statusCode, 200);
     assert.match(res.body, /Log in with Kakao/);
+  });
+
+  // ---- channel_public_id: add Kakao Talk Channels during consent (Kakao Sync) ----
+
+  async function channelSetup() {
+    const ctx = await setup({ consent_items: { profile_nickname: 'required', plusfriends: 'optional' } });
+    await h.control('POST', '/channels', { app_id: ctx.app.id, public_id: '_frxjem', search_id: '@alpha', name: 'Alpha <Shop>' });
+    await h.control('POST', '/channels', { app_id: ctx.app.id, public_id: '_Brxjem', search_id: '@beta', name: 'Beta' });
+    return ctx;
+  }
+
+  /** The consent page's channel checkboxes: public id → checked. */
+  function channelBoxes(html: string): Record<string, boolean> {
+    const out: Record<string, boolean> = {};
+    for (const m of html.matchAll(/<input type="checkbox" name="channel_public_id" value="([^"]+)"([^>]*)>/g)) out[unescapeHtml(m[1])] = / checked/.test(m[2]);
+    return out;
+  }
+
+  async function consentWithChannels(b: InjectBrowser, app: TestApp, person: TestAccount, channels: string) {
+    const login = await b.get(authorizeUrl(app, { channel_public_id: channels, state: 'ch' }));
+    assert.equal(login.statusCode, 200, login.body);
+    const loggedIn = await b.post('/oauth/authorize/login', { request: carriedRequest(login.body), account_id: String(person.id) });
+    const page = await b.get(String(loggedIn.headers.location));
+    assert.equal(page.statusCode, 200, page.body);
+    return page;
+  }
+
+  async function relations(app: TestApp, person: TestAccount) {
+    const t = await h.token(app, person, ['profile_nickname', 'plusfriends']);
+    const res = await h.kapi('GET', '/v2/api/talk/channels', t.access_token);
+    assert.equal(res.statusCode, 200, res.body);
+    return Object.fromEntries(res.json().channels.map((c: { channel_public_id: string; relation: string; updated_at?: string }) => [c.channel_public_id, c]));
+  }
+
+  it('channel_public_id: the consent page offers each channel, checked; Agree adds them (ADDED, with updated_at)', async () => {
+    const { app, person, b } = await channelSetup();
+    const page = await consentWithChannels(b, app, person, '_frxjem,_Brxjem');
+    assert.deepEqual(channelBoxes(page.body), { _frxjem: true, _Brxjem: true });
+    assert.match(page.body, /Add Alpha &lt;Shop&gt; as a channel/);
+    assert.match(page.body, /Add Beta as a channel/);
+    const res = await b.post('/oauth/authorize/consent', { request: carriedRequest(page.body), action: 'agree', channel_public_id: ['_frxjem', '_Brxjem'] });
+    assert.equal(callbackParams(res).get('state'), 'ch');
+    assert.ok(callbackParams(res).get('code'));
+    const rel = await relations(app, person);
+    for (const id of ['_frxjem', '_Brxjem']) {
+      assert.equal(rel[id].relation, 'ADDED', id);
+      const stored = await h.control<{ relation: string; updated_at: string }>('GET', `/channels/${id}/relations/${person.id}`);
+      assert.equal(stored.relation, 'ADDED');
+      assert.match(rel[id].updated_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      assert.ok(Math.abs(Date.parse(rel[id].updated_at) - Date.now()) < 60_000, rel[id].updated_at);
+    }
+    // Already added: not offered again.
+    const again = await b.get(authorizeUrl(app, { channel_public_id: '_frxjem', scope: 'plusfriends' }));
+    assert.deepEqual(channelBoxes(again.body), {});
+  });
+
+  it('channel_public_id: a channel the person unchecks is not added; Cancel adds none', async () => {
+    const { app, person, b } = await channelSetup();
+    const page = await consentWithChannels(b, app, person, '_frxjem,_Brxjem');
+    await b.post('/oauth/authorize/consent', { request: carriedRequest(page.body), action: 'agree', channel_public_id: ['_Brxjem', '_nothere'] });
+    const rel = await relations(app, person);
+    assert.equal(rel._Brxjem.relation, 'ADDED');
+    assert.equal(rel._frxjem.relation, 'NONE');
+    assert.equal(rel._frxjem.updated_at, undefined);
+
+    const other = await h.createAccount({ nickname: 'Apeach', email: 'apeach@example.com' });
+    const b2 = new InjectBrowser(h);
+    const page2 = await consentWithChannels(b2, app, other, '_frxjem');
+    const cancelled = await b2.post('/oauth/authorize/consent', { request: carriedRequest(page2.body), action: 'cancel', channel_public_id: ['_frxjem'] });
+    assert.equal(callbackParams(cancelled).get('error'), 'access_denied');
+    const list = await h.control<{ account_id: number }[]>('GET', '/channels/_frxjem/relations');
+    assert.deepEqual(list.map((r) => r.account_id), []);
+  });
+
+  it('channel_public_id naming a channel that is not linked to the app (or does not exist) redirects with KOE102', async () => {
+    const { app, b } = await channelSetup();
+    const other = await h.createApp({ name: 'Other' });
+    await h.control('POST', '/channels', { app_id: other.id, public_id: '_other1', search_id: '@other', name: 'Other' });
+    for (const [ids, bad] of [['_nothere', '_nothere'], ['_frxjem,_other1', '_other1'], ['_frxjem _nothere', '_nothere']]) {
+      const params = callbackParams(await b.get(authorizeUrl(app, { channel_public_id: ids, state: 'k' })));
+      assert.equal(params.get('error'), 'invalid_request', ids);
+      assert.equal(params.get('error_code'), 'KOE102');
+      assert.equal(params.get('error_description'), `channel_public_id: channel ${bad} is not linked to app ${app.id}.`);
+      assert.equal(params.get('state'), 'k');
+    }
+    // An app with no channel at all.
+    const bare = await h.createApp({ name: 'No channels' });
+    assert.equal(callbackParams(await b.get(authorizeUrl(bare, { channel_public_id: '_frxjem' }))).get('error_code'), 'KOE102');
   });
 
   it('service_terms limits the terms shown; required terms are agreed with the required items', async () => {
@@ -549,6 +660,65 @@ forEachStore('Kakao Login', (h) => {
     assertOAuthError(await exchange(h, app, code, { client_secret: 'wrong' }), 401, 'invalid_client', 'KOE010');
     const ok = await exchange(h, app, code, { client_secret: 'top-secret', android_key_hash: 'x', client_origin: 'http://localhost:3000' });
     assert.equal(ok.statusCode, 200, ok.body);
+  });
+
+  it('token: a JavaScript key used from a page off the web domains is misconfigured KOE009 (Origin, else KA, else client_origin)', async () => {
+    const { app, person, b } = await setup({ web_domains: ['http://localhost:3000'] });
+    const first = await signIn(b, app, person, { client_id: app.javascript_key }, {});
+    // Signed in and agreed: every further authorize comes straight back with a code.
+    const code = first.params.get('code')!;
+    const nextCode = async () => callbackParams(await b.get(authorizeUrl(app, { client_id: app.javascript_key }))).get('code')!;
+    const jsExchange = (code: string, headers: Record<string, string>, extra: Record<string, string> = {}) =>
+      h.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        payload: form({ grant_type: 'authorization_code', client_id: app.javascript_key, redirect_uri: CALLBACK, code, ...extra }),
+      });
+    const evilKa = `sdk/2.7.2 os/javascript origin/${encodeURIComponent('http://evil.example')}`;
+    const goodKa = `sdk/2.7.2 os/javascript origin/${encodeURIComponent('http://localhost:3000')}`;
+    for (const [headers, extra, from] of [
+      [{ origin: 'http://evil.example' }, {}, 'Origin'],
+      [{ origin: 'http://evil.example', ka: goodKa }, { client_origin: 'http://localhost:3000' }, 'Origin'],
+      [{ ka: evilKa }, {}, 'KA'],
+      [{}, { client_origin: 'http://evil.example' }, 'client_origin'],
+    ] as const) {
+      const res = await jsExchange(code, headers, extra);
+      assertOAuthError(res, 401, 'misconfigured', 'KOE009');
+      assert.equal(res.json().error_description, `origin http://evil.example (from ${from}) is not a registered web domain of app ${app.id}.`);
+    }
+    // Refused before the code is looked at: it still works from a registered page.
+    const ok = await jsExchange(code, { origin: 'http://localhost:3000', ka: goodKa });
+    assert.equal(ok.statusCode, 200, ok.body);
+
+    // A refresh from another page is refused the same way; from the app's page it works.
+    const t = await h.token(app, person, ['profile_nickname']);
+    const refresh = (headers: Record<string, string>) =>
+      h.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        payload: form({ grant_type: 'refresh_token', client_id: app.javascript_key, refresh_token: t.refresh_token }),
+      });
+    assertOAuthError(await refresh({ origin: 'http://evil.example' }), 401, 'misconfigured', 'KOE009');
+    assert.equal((await refresh({ origin: 'http://localhost:3000' })).statusCode, 200);
+
+    // Kapibara's own pages (SDK v1's login widget, same origin) name the app's page in KA or client_origin.
+    const own = (await h.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).json().issuer as string;
+    const second = await nextCode();
+    assertOAuthError(await jsExchange(second, { origin: own }, { client_origin: 'http://evil.example' }), 401, 'misconfigured', 'KOE009');
+    assert.equal((await jsExchange(second, { origin: own }, { client_origin: 'http://localhost:3000' })).statusCode, 200);
+
+    // No page named at all (a server holding the JavaScript key) is not refused; the REST key is never checked.
+    assert.equal((await jsExchange(await nextCode(), {})).statusCode, 200);
+    const restCode = callbackParams(await b.get(authorizeUrl(app))).get('code')!;
+    const restExchange = await h.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://evil.example' },
+      payload: form({ grant_type: 'authorization_code', client_id: app.rest_api_key, redirect_uri: CALLBACK, code: restCode }),
+    });
+    assert.equal(restExchange.statusCode, 200, restExchange.body);
   });
 
   it('token: a missing client secret is invalid_client KOE010', async () => {

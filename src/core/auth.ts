@@ -5,6 +5,7 @@ import { hasScope } from './scopes.js';
 import { rawParams, validateParams } from './params.js';
 import { originOf, type Platform } from './platform.js';
 import type { Account, App, KeyType, Link } from './model.js';
+import { isAllowedUrl } from './fetcher.js';
 
 /** seed 002's sample -401 message, for an Authorization header that carries no usable token. */
 export const TOKEN_MALFORMED = 'InvalidTokenException';
@@ -215,4 +216,47 @@ export async function requireUserOrAdmin(req: FastifyRequest): Promise<PersonCal
   const person = await req.server.platform.directory.linkedPerson(call.app.id, target.target_id);
   if (!person) throw notLinked();
   return personCall(req, call.app, person.account, person.link, true);
+}
+
+/**
+ * The page origin a JavaScript key is used from (the `Origin` header, else the `origin/` the
+ * SDK reports in `KA`) must be one of the app's web domains: -401 otherwise, as kapi answers.
+ */
+export function checkCallerDomain(app: App, keyType: string, pageOrigin: string | undefined, ka: string | undefined): string | undefined {
+  const caller = callerOrigin(pageOrigin, ka);
+  if (keyType !== 'javascript' || caller === undefined) return caller;
+  let ok = false;
+  try {
+    ok = isAllowedUrl(new URL(caller), app.webDomains);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw domainMismatched(caller);
+  return caller;
+}
+
+/**
+ * checkCallerDomain for a kapi call. A request whose `Origin` is Kapibara's own (the host it
+ * was sent to) comes from one of Kapibara's pages, in practice SDK v1's kapi /cors/ proxy
+ * (the sdk product), which calls kapi same-origin for the page framing it and writes that
+ * page's real origin into `KA`: the page origin is then the one in `KA`.
+ */
+export function checkCaller(call: { app: App; keyType: string; origin: string; pageOrigin?: string; ka?: string }): string | undefined {
+  const pageOrigin = call.pageOrigin === call.origin ? undefined : call.pageOrigin;
+  return checkCallerDomain(call.app, call.keyType, pageOrigin, call.ka);
+}
+
+export function domainMismatched(caller: string): KakaoApiError {
+  return new KakaoApiError(-401, `domain mismatched! caller=${caller}. check out registered web domains.`, 401, {}, { 'www-authenticate': 'KakaoAK error=invalid_key' });
+}
+
+export function callerOrigin(pageOrigin: string | undefined, ka: string | undefined): string | undefined {
+  if (pageOrigin && pageOrigin !== 'null') return pageOrigin;
+  const reported = /(?:^|\s)origin\/(\S+)/.exec(ka ?? '')?.[1];
+  if (!reported) return undefined;
+  try {
+    return decodeURIComponent(reported);
+  } catch {
+    return reported;
+  }
 }

@@ -26,3 +26,6 @@ export const channel: Product = {
     { prefix: FOLLOW_PATH, surface: 'page' },
   ],
 };
+
+/** What Kakao Login's consent page uses to add channels (`channel_public_id`, Kakao Sync). */
+export { type OfferedChannel, addChannel, channelsNotRelated, linkedChannels } from './operations.js';

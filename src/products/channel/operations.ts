@@ -5,7 +5,7 @@ import { isoSeconds } from '../../core/clock.js';
 import { KakaoApiError, consentItemDisabled, invalidParam } from '../../core/errors.js';
 import type { App } from '../../core/model.js';
 import type { Platform } from '../../core/platform.js';
-import { listParam } from '../../core/params.js';
+import { jsonParam, listParam } from '../../core/params.js';
 import { hasScope } from '../../core/scopes.js';
 import { findLinkByUserId } from '../../store/links.js';
 import * as store from './store.js';
@@ -60,6 +60,72 @@ async function channelsAsked(platform: Platform, app: App, ids: string[] | undef
     out.push(channel);
   }
   return out;
+}
+
+/** The channel an app-key call names: it exists (-541), is not banned (-544) and is linked to the caller's app (-819). */
+async function appChannel(call: AppCall, publicId: string): Promise<store.ChannelRow> {
+  const channel = await store.findChannelByPublicId(call.platform.db, publicId);
+  if (!channel) throw channelMissing(publicId);
+  if (channel.banned) throw channelBanned(publicId);
+  if (!(await store.isLinked(call.platform.db, channel.id, call.app.id))) throw channelNotLinked(publicId, call.app);
+  return channel;
+}
+
+/** The SDK calls `/v1/app/validate/sdk` checks before they open Kakao Talk (iOS, Android and Flutter TalkApi). */
+export const SDK_CHANNEL_URIS = ['/sdk/channel/add', '/sdk/channel/chat'] as const;
+const QuotaProperties = Type.Object({ uri: Type.String(), channel_public_id: Type.Optional(Type.String()) });
+
+/**
+ * POST /v1/app/validate/sdk (products notes §2.4): the SDKs ask before `addChannel` and
+ * `chatChannel` open Kakao Talk whether the app may do it, with `quota_properties`
+ * `{"uri":"/sdk/channel/add"|"/sdk/channel/chat","channel_public_id":…}`. The channel must
+ * exist and be linked to the key's app; the answer of a success is undocumented and the SDKs
+ * read none: `{}`.
+ */
+export async function validateSdk(call: AppCall, quotaProperties: string | undefined): Promise<Record<string, never>> {
+  const quota = jsonParam('quota_properties', quotaProperties, QuotaProperties);
+  if (!quota) throw invalidParam('quota_properties is required.');
+  if (!(SDK_CHANNEL_URIS as readonly string[]).includes(quota.uri)) {
+    throw invalidParam(`invalid quota_properties.uri: ${quota.uri} (known: ${SDK_CHANNEL_URIS.join(', ')}).`);
+  }
+  if (!quota.channel_public_id) throw invalidParam(`invalid quota_properties: channel_public_id is required for ${quota.uri}.`);
+  await appChannel(call, quota.channel_public_id);
+  return {};
+}
+
+/**
+ * Adds the channel for the person (relation ADDED; a blocked channel is unblocked and added),
+ * as its add page, the follow page and Kakao Login's consent page (channel_public_id) do.
+ * Adding a channel already added keeps its time.
+ */
+export async function addChannel(platform: Platform, channelId: number, accountId: number): Promise<void> {
+  await store.setRelation(platform.db, channelId, accountId, 'ADDED', platform.clock.now());
+}
+
+/** A channel as Kakao Login's consent page offers it. */
+export interface OfferedChannel {
+  id: number;
+  publicId: string;
+  name: string;
+}
+
+/**
+ * The channels an app names in `channel_public_id` on /oauth/authorize that are linked to it,
+ * by public id (a name missing from the answer does not exist or is not linked to the app).
+ */
+export async function linkedChannels(platform: Platform, appId: number, publicIds: string[]): Promise<Map<string, OfferedChannel>> {
+  const out = new Map<string, OfferedChannel>();
+  for (const channel of await store.findChannelsByPublicIds(platform.db, [...new Set(publicIds)])) {
+    if (await store.isLinked(platform.db, channel.id, appId)) out.set(channel.public_id, { id: channel.id, publicId: channel.public_id, name: channel.name });
+  }
+  return out;
+}
+
+/** Of these channels, those the person has neither added nor blocked: the ones worth offering. */
+export async function channelsNotRelated(platform: Platform, channels: readonly OfferedChannel[], accountId: number): Promise<OfferedChannel[]> {
+  if (channels.length === 0) return [];
+  const related = new Set((await store.relationsOf(platform.db, channels.map((c) => c.id), [accountId])).map((r) => r.channelId));
+  return channels.filter((c) => !related.has(c.id));
 }
 
 /** GET /v2/api/talk/channels (and the legacy v1 path): one person's relation to the app's channels. */
@@ -154,15 +220,6 @@ export const DeleteUsersBody = Type.Object({
   users: Type.Array(Type.Object({ id: UserId }), { minItems: 1 }),
 });
 
-/** The channel a customer-file call names: it exists (-541), is not banned (-544) and is linked to the caller's app (-819). */
-async function fileChannel(call: AppCall, publicId: string): Promise<store.ChannelRow> {
-  const channel = await store.findChannelByPublicId(call.platform.db, publicId);
-  if (!channel) throw channelMissing(publicId);
-  if (channel.banned) throw channelBanned(publicId);
-  if (!(await store.isLinked(call.platform.db, channel.id, call.app.id))) throw channelNotLinked(publicId, call.app);
-  return channel;
-}
-
 async function channelFile(call: AppCall, channel: store.ChannelRow, fileId: number): Promise<store.FileRow> {
   const file = await store.findFile(call.platform.db, fileId);
   if (!file || file.channel_id !== channel.id) throw new KakaoApiError(-816, `invalid file_id: customer file ${fileId} does not exist in channel(${channel.public_id}).`, 400);
@@ -171,7 +228,7 @@ async function channelFile(call: AppCall, channel: store.ChannelRow, fileId: num
 
 export async function createFile(call: AppCall, body: Static<typeof CreateFileBody>) {
   const { db, clock } = call.platform;
-  const channel = await fileChannel(call, body.channel_public_id);
+  const channel = await appChannel(call, body.channel_public_id);
   const name = body.file_name.trim();
   // eslint-disable-next-line no-control-regex
   // Characters, not UTF-16 units: an emoji is one.
@@ -198,7 +255,7 @@ export interface FileJson {
 }
 
 export async function listFiles(call: AppCall, publicId: string): Promise<FileJson[]> {
-  const channel = await fileChannel(call, publicId);
+  const channel = await appChannel(call, publicId);
   return filesJson(call.platform, channel);
 }
 
@@ -241,7 +298,7 @@ async function customerId(call: AppCall, userType: 'app' | 'phone', id: string |
  */
 export async function updateUsers(call: AppCall, body: Static<typeof UpdateUsersBody>) {
   tooMany(body.users.length);
-  const channel = await fileChannel(call, body.channel_public_id);
+  const channel = await appChannel(call, body.channel_public_id);
   const file = await channelFile(call, channel, body.file_id);
   const schema = JSON.parse(file.schema) as Record<string, 'string' | 'number'>;
   const now = call.platform.clock.now();
@@ -267,7 +324,7 @@ export async function updateUsers(call: AppCall, body: Static<typeof UpdateUsers
 /** POST /v1/talkchannel/delete/target_users: removes customers; success_count is the number removed. */
 export async function deleteUsers(call: AppCall, body: Static<typeof DeleteUsersBody>) {
   tooMany(body.users.length);
-  const channel = await fileChannel(call, body.channel_public_id);
+  const channel = await appChannel(call, body.channel_public_id);
   const file = await channelFile(call, channel, body.file_id);
   const ids = [...new Set(body.users.map((u) => String(u.id).trim()))];
   const removed = await store.deleteFileUsers(call.platform.db, file.id, body.user_type, ids, call.platform.clock.now());

@@ -8,6 +8,7 @@ import { isoSeconds } from '../../core/clock.js';
 import type { App } from '../../core/model.js';
 import { loginUrlFor, personByAgt, sessionValueOf, signedInPerson, type SignedIn } from '../login/index.js';
 import * as store from './store.js';
+import { addChannel } from './operations.js';
 import { newId } from '../../db/ids.js';
 
 /**
@@ -113,7 +114,7 @@ export async function channelPages(app: FastifyInstance): Promise<void> {
     const person = await personOr(req, reply, `/${channel.public_id}/friend`);
     if (!person) return reply;
     await checkToken(req, 'channel-friend', channel, formFields(req).csrf_token);
-    await store.setRelation(platform.db, channel.id, person.account.id, 'ADDED', platform.clock.now());
+    await addChannel(platform, channel.id, person.account.id);
     return sendFriendPage(req, reply, channel, person, true);
   });
 
@@ -219,7 +220,7 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
     if (!person) return reply.header('cache-control', 'no-store').redirect(loginUrlFor(`${FOLLOW_PATH}?${followQuery(form)}`), 303);
     await checkToken(req, 'channel-follow', channel, form.csrf_token);
     if (form.action !== 'follow') return sendFollowResult(reply, target, channel, form, 'fail');
-    await store.setRelation(platform.db, channel.id, person.account.id, 'ADDED', platform.clock.now());
+    await addChannel(platform, channel.id, person.account.id);
     return sendFollowResult(reply, target, channel, form, 'success');
   });
 

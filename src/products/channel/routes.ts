@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import { ADMIN_ONLY } from '../../core/auth.js';
+import { ADMIN_ONLY, checkCaller } from '../../core/auth.js';
 import { route } from '../../core/route.js';
 import * as ops from './operations.js';
 
@@ -42,6 +42,8 @@ const FilesQuery = Type.Object({ channel_public_id: Type.String() });
 /** Customer-file calls carry JSON bodies; their checks are the operation's (operations.jsonBody). */
 const jsonRequest = async (req: FastifyRequest) => ({ contentType: req.headers['content-type'], value: req.body as unknown });
 const FILE_KEYS = ['rest_api', 'admin'] as const;
+/** The keys the SDKs hold: native in apps, JavaScript in a web view (Flutter web). */
+const SDK_KEYS = ['native', 'javascript'] as const;
 
 export const channelRoutes = [
   route({
@@ -86,6 +88,18 @@ export const channelRoutes = [
     params: MultiQuery,
     response: MultiResponse,
     handler: (call, input) => ops.multiRelations(call, input),
+  }),
+  route({
+    method: 'POST',
+    url: '/v1/app/validate/sdk',
+    auth: 'app-key',
+    keys: SDK_KEYS,
+    params: Type.Object({ quota_properties: Opt(Type.String()) }),
+    response: Type.Object({}),
+    handler: (call, input) => {
+      checkCaller(call);
+      return ops.validateSdk(call, input.quota_properties);
+    },
   }),
   route({
     method: 'POST',

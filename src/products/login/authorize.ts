@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import type { Platform } from '../../core/platform.js';
+import { type OfferedChannel, linkedChannels } from '../channel/index.js';
 import { OAuthError, PageError, RedirectError } from '../../core/errors.js';
 import { type ScopeCatalog, hasScope } from '../../core/scopes.js';
 import type { App, KeyType, Link, ServiceTerm } from '../../core/model.js';
@@ -45,6 +47,8 @@ export interface AuthorizeRequest extends RedirectTarget {
   serviceTermTags?: string[];
   /** The JavaScript SDK's login transaction: the result is kept for GET /apiweb/code.json. */
   authTranId?: string;
+  /** `channel_public_id` (Kakao Sync): channels linked to the app, offered on the consent page. */
+  channels: OfferedChannel[];
   /** The consent items the platform knows (titles for the consent page). */
   catalog: ScopeCatalog;
 }
@@ -94,9 +98,10 @@ export function splitList(value: string | undefined): string[] {
   return value ? value.split(/[\s,]+/).filter(Boolean) : [];
 }
 
-export async function readAuthorizeRequest(db: Kysely<DB>, scopes: ScopeCatalog, raw: string): Promise<AuthorizeRequest> {
+export async function readAuthorizeRequest(platform: Platform, raw: string): Promise<AuthorizeRequest> {
   const query = Object.fromEntries(new URLSearchParams(raw)) as Query;
-  const { app, keyType, clientId } = await checkPageClient(db, one(query, 'client_id'));
+  const scopes = platform.scopes;
+  const { app, keyType, clientId } = await checkPageClient(platform.db, one(query, 'client_id'));
   checkLoginEnabled(app);
   const redirectUri = checkRedirectUri(app, keyType, one(query, 'redirect_uri'));
   const target: RedirectTarget = { redirectUri, state: one(query, 'state') };
@@ -120,6 +125,7 @@ export async function readAuthorizeRequest(db: Kysely<DB>, scopes: ScopeCatalog,
       agt: one(query, 'agt'),
       serviceTermTags: serviceTermTags(one(query, 'service_terms') ?? one(query, 'extra.service_terms')),
       authTranId: one(query, 'auth_tran_id'),
+      channels: await checkChannels(platform, app, one(query, 'channel_public_id')),
       catalog: scopes,
     };
   } catch (err) {
@@ -128,20 +134,22 @@ export async function readAuthorizeRequest(db: Kysely<DB>, scopes: ScopeCatalog,
   }
 }
 
+/**
+ * `channel_public_id` (comma-separated, Kakao Sync's "add channel during consent"): every
+ * channel must be linked to the app (KOE102, wire facts §2.7), in the order asked.
+ */
+async function checkChannels(platform: Platform, app: App, value: string | undefined): Promise<OfferedChannel[]> {
+  const ids = [...new Set(splitList(value))];
+  if (ids.length === 0) return [];
+  const linked = await linkedChannels(platform, app.id, ids);
+  const missing = ids.find((id) => !linked.has(id));
+  if (missing !== undefined) throw new OAuthError('invalid_request', `channel_public_id: channel ${missing} is not linked to app ${app.id}.`, 'KOE102');
+  return ids.map((id) => linked.get(id)!);
+}
+
 /** `service_terms` / `extra.service_terms`: the tags of the terms to ask for, or every term when absent. */
 function serviceTermTags(value: string | undefined): string[] | undefined {
   return value === undefined ? undefined : splitList(value);
-}
-
-/** The page origin the SDK reports in `ka` (`origin/<encoded origin>`). */
-export function kaOrigin(ka: string | undefined): string | undefined {
-  const reported = /(?:^|\s)origin\/(\S+)/.exec(ka ?? '')?.[1];
-  if (!reported) return undefined;
-  try {
-    return decodeURIComponent(reported);
-  } catch {
-    return undefined;
-  }
 }
 
 /** client_id on a page: any of the app's keys except the admin key (KOE101 page otherwise). */
@@ -248,6 +256,8 @@ export function requestedScopes(req: AuthorizeRequest): string[] {
 export interface PendingConsent {
   scopes: ConsentItem[];
   terms: ConsentItem[];
+  /** Channels (`channel_public_id`) the person has not added or blocked: offered, checked, on a consent page shown anyway. */
+  channels: ConsentItem[];
 }
 
 /**
@@ -270,14 +280,20 @@ export function pendingConsent(req: AuthorizeRequest, link: Link | undefined): P
     .filter((t) => !link || !link.terms[t.tag])
     .filter((t) => !link || req.serviceTermTags || t.required)
     .map((t: ServiceTerm) => ({ id: t.tag, title: t.title, required: t.required }));
-  return { scopes, terms };
+  return { scopes, terms, channels: [] };
 }
 
-/** What a person grants by pressing Agree: every required item plus the checked ones. */
-export function chosenGrant(pending: PendingConsent, checkedScopes: string[], checkedTerms: string[]) {
+/** A channel as the consent page lists it. */
+export function channelItem(channel: OfferedChannel): ConsentItem {
+  return { id: channel.publicId, title: `Add ${channel.name} as a channel`, required: false };
+}
+
+/** What a person grants by pressing Agree: every required item plus the checked ones, and the checked channels. */
+export function chosenGrant(pending: PendingConsent, checked: { scopes: string[]; terms: string[]; channels: string[] }) {
   return {
-    scopes: pending.scopes.filter((s) => s.required || checkedScopes.includes(s.id)).map((s) => s.id),
-    terms: pending.terms.filter((t) => t.required || checkedTerms.includes(t.id)).map((t) => t.id),
+    scopes: pending.scopes.filter((s) => s.required || checked.scopes.includes(s.id)).map((s) => s.id),
+    terms: pending.terms.filter((t) => t.required || checked.terms.includes(t.id)).map((t) => t.id),
+    channels: pending.channels.filter((c) => checked.channels.includes(c.id)).map((c) => c.id),
   };
 }
 

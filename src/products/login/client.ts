@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import type { App, KeyType } from '../../core/model.js';
 import { findAppByKey } from '../../store/apps.js';
+import { OAuthError } from '../../core/errors.js';
+import { isAllowedUrl } from '../../core/fetcher.js';
 
 export interface Client {
   app: App;
@@ -17,4 +19,42 @@ export async function findClient(db: Kysely<DB>, clientId: string): Promise<Clie
   const found = await findAppByKey(db, clientId);
   if (!found || found.keyType === 'admin') return undefined;
   return { app: found.app, keyType: found.keyType, clientId };
+}
+
+/**
+ * Where a browser-side request comes from, as the SDKs say it: the `Origin` header a browser
+ * sets, else the `origin/` of `KA` (what the SDKs report), else the `client_origin` form field
+ * (SDK v1's login widget). An `Origin` that is Kapibara's own (`ownOrigin`) is one of its own
+ * pages calling for the page that framed it (SDK v1's login widget), which names that page in
+ * `KA` or `client_origin`; it is passed over.
+ */
+export interface WebCaller {
+  pageOrigin?: string;
+  ownOrigin?: string;
+  ka?: string;
+  clientOrigin?: string;
+}
+
+/**
+ * The page must be on one of the app's web domains: `misconfigured` / KOE009 otherwise (wire
+ * facts §1.4, §2.2). A request that names no page (a server) is not checked.
+ */
+export function checkWebOrigin(app: App, caller: WebCaller): void {
+  const pageOrigin = caller.pageOrigin === caller.ownOrigin ? undefined : caller.pageOrigin;
+  const ka = kaOrigin(caller.ka);
+  const [origin, from] = pageOrigin !== undefined ? [pageOrigin, 'Origin'] : ka !== undefined ? [ka, 'KA'] : [caller.clientOrigin, 'client_origin'];
+  if (origin !== undefined && !(URL.canParse(origin) && isAllowedUrl(new URL(origin), app.webDomains))) {
+    throw new OAuthError('misconfigured', `origin ${origin} (from ${from}) is not a registered web domain of app ${app.id}.`, 'KOE009', 401);
+  }
+}
+
+/** The page origin the SDK reports in `ka` (`origin/<encoded origin>`). */
+export function kaOrigin(ka: string | undefined): string | undefined {
+  const reported = /(?:^|\s)origin\/(\S+)/.exec(ka ?? '')?.[1];
+  if (!reported) return undefined;
+  try {
+    return decodeURIComponent(reported);
+  } catch {
+    return undefined;
+  }
 }

@@ -9,6 +9,7 @@ import {
   type AuthorizeRequest,
   type PendingConsent,
   authorizeRedirectError,
+  channelItem,
   chosenGrant,
   codeScopes,
   pendingConsent,
@@ -16,6 +17,7 @@ import {
 } from './authorize.js';
 import { consumeAgt, createCode, createLoginSession, findLoginSession } from './store.js';
 import { rememberForPolling } from './sdk-results.js';
+import { addChannel, channelsNotRelated } from '../channel/index.js';
 
 /**
  * The login flow after the request is checked: who the person is (AGT, session or a login
@@ -64,9 +66,16 @@ export async function decide(platform: Platform, req: AuthorizeRequest, person: 
   }
   const link = await findLink(platform.db, req.app.id, person.account.id);
   const pending = pendingConsent(req, link);
-  if (pending.scopes.length === 0 && pending.terms.length === 0) return approve(platform, req, person, { scopes: [], terms: [] });
+  // Channels are offered on a consent page shown for consent items or terms; alone they show none.
+  if (pending.scopes.length === 0 && pending.terms.length === 0) return approve(platform, req, person, { scopes: [], terms: [], channels: [] });
   if (req.prompts.has('none')) throw await redirectError(platform, req, 'consent_required', 'user consent is required (prompt=none).');
-  return { kind: 'consent', person, pending };
+  return { kind: 'consent', person, pending: await withChannels(platform, req, person, pending) };
+}
+
+/** The requested channels the person has neither added nor blocked, offered on the consent page. */
+async function withChannels(platform: Platform, req: AuthorizeRequest, person: SignedIn, pending: PendingConsent): Promise<PendingConsent> {
+  const channels = await channelsNotRelated(platform, req.channels, person.account.id);
+  return { ...pending, channels: channels.map(channelItem) };
 }
 
 /** Agree or Cancel on the consent page. */
@@ -74,18 +83,20 @@ export async function answerConsent(
   platform: Platform,
   req: AuthorizeRequest,
   person: SignedIn,
-  answer: { agree: boolean; scopes: string[]; terms: string[] },
+  answer: { agree: boolean; scopes: string[]; terms: string[]; channels: string[] },
 ): Promise<Outcome> {
   if (!answer.agree) throw await redirectError(platform, req, 'access_denied', 'User denied access');
   const link = await findLink(platform.db, req.app.id, person.account.id);
-  return approve(platform, req, person, chosenGrant(pendingConsent(req, link), answer.scopes, answer.terms));
+  const pending = await withChannels(platform, req, person, pendingConsent(req, link));
+  return approve(platform, req, person, chosenGrant(pending, answer));
 }
 
-/** Records the consent (linking on first consent) and sends a fresh code back to the app. */
-async function approve(platform: Platform, req: AuthorizeRequest, person: SignedIn, grant: { scopes: string[]; terms: string[] }): Promise<Outcome> {
+/** Records the consent (linking on first consent), adds the chosen channels and sends a fresh code back to the app. */
+async function approve(platform: Platform, req: AuthorizeRequest, person: SignedIn, grant: { scopes: string[]; terms: string[]; channels: string[] }): Promise<Outcome> {
   const { db, clock } = platform;
   const openid = requestedScopes(req).includes('openid') ? ['openid'] : [];
   const link = await grantConsent(db, req.app, person.account.id, { scopes: [...grant.scopes, ...openid], terms: grant.terms, by: 'KAUTH' }, clock.now());
+  for (const channel of req.channels) if (grant.channels.includes(channel.publicId)) await addChannel(platform, channel.id, person.account.id);
   const code = await createCode(
     db,
     {

@@ -96,12 +96,14 @@ export interface ConsentPageInput {
   nickname: string;
   scopes: ConsentItem[];
   terms: ConsentItem[];
+  /** Kakao Talk Channels to add (`channel_public_id`): optional, checked at first, as on Kakao's page. */
+  channels: ConsentItem[];
 }
 
-function consentList(name: string, items: ConsentItem[]): string {
+function consentList(name: string, items: ConsentItem[], checked = false): string {
   return `<ul>${items
     .map(
-      (item) => `<li><label><input type="checkbox" name="${name}" value="${escapeHtml(item.id)}"${item.required ? ' checked disabled' : ''} data-item="${escapeHtml(item.id)}">
+      (item) => `<li><label><input type="checkbox" name="${name}" value="${escapeHtml(item.id)}"${item.required ? ' checked disabled' : checked ? ' checked' : ''} data-item="${escapeHtml(item.id)}">
 <span>${escapeHtml(item.title)}</span><span class="tag">${item.required ? 'Required' : 'Optional'}</span></label></li>`,
     )
     .join('\n')}</ul>`;
@@ -114,6 +116,7 @@ export function consentPage(input: ConsentPageInput): string {
 <form method="post" action="/oauth/authorize/consent" id="consent">${hidden('request', input.request)}${hidden('csrf_token', input.csrfToken)}
 ${input.terms.length ? `<h2>Service terms</h2>${consentList('service_terms', input.terms)}` : ''}
 ${input.scopes.length ? `<h2>Information to share</h2>${consentList('scope', input.scopes)}` : ''}
+${input.channels.length ? `<h2>Kakao Talk Channel</h2>${consentList('channel_public_id', input.channels, true)}` : ''}
 <p class="sub">Required items are always shared; optional ones only when checked.</p>
 <div class="actions"><button class="secondary" type="submit" name="action" value="cancel">Cancel</button>
 <button class="primary" type="submit" name="action" value="agree">Agree and continue</button></div></form>`,

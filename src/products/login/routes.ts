@@ -41,7 +41,7 @@ export const loginRoutes = [
     auth: 'none',
     response: TokenResponseSchema,
     headers: { 'cache-control': 'no-store', pragma: 'no-cache' },
-    handler: (call, raw) => exchangeToken(call.platform, formOf(raw), call.origin, call.authorization),
+    handler: (call, raw) => exchangeToken(call.platform, formOf(raw), { issuer: call.origin, authorization: call.authorization, pageOrigin: call.pageOrigin, ka: call.ka }),
   }),
   route({
     method: 'POST',
@@ -67,7 +67,7 @@ export const SESSION_COOKIE = 'kapibara_session';
  */
 export async function loginPages(app: FastifyInstance): Promise<void> {
   const platform = app.platform;
-  const request = (raw: string) => readAuthorizeRequest(platform.db, platform.scopes, raw);
+  const request = (raw: string) => readAuthorizeRequest(platform, raw);
 
   app.get('/oauth/authorize', async (req, reply) => {
     const authorize = await request(rawQuery(req));
@@ -110,6 +110,7 @@ export async function loginPages(app: FastifyInstance): Promise<void> {
       agree: form.action === 'agree',
       scopes: list(body.scope),
       terms: list(body.service_terms),
+      channels: list(body.channel_public_id),
     });
     return send(req, reply, authorize, outcome);
   });
@@ -156,6 +157,7 @@ export async function loginPages(app: FastifyInstance): Promise<void> {
           nickname: outcome.person.account.nickname,
           scopes: outcome.pending.scopes,
           terms: outcome.pending.terms,
+          channels: outcome.pending.channels,
         });
         return sendPage(reply, 200, page, pagePolicy(authorize));
       }

@@ -5,8 +5,8 @@ import { escapeHtml } from '../../core/html.js';
 import { PAGE_STYLE, layout } from '../../core/pages.js';
 import { strictPagePolicy } from '../../core/security.js';
 import { checkTokenClient } from './token.js';
-import { type AuthorizeRequest, kaOrigin, one } from './authorize.js';
-import { isAllowedUrl } from '../../core/fetcher.js';
+import { type AuthorizeRequest, one } from './authorize.js';
+import { type WebCaller, checkWebOrigin } from './client.js';
 import { route } from '../../core/route.js';
 
 /**
@@ -66,12 +66,6 @@ export type CodePollAnswer =
 /** Not answered yet (the SDK keeps polling on error_code 300). */
 const PENDING: CodePollAnswer = { status: 'error', error_code: '300', error: 'authorization_pending', error_description: 'The person has not finished logging in yet.' };
 
-/** Who polls: the page's `Origin` (browsers send it on every cross-origin fetch), else KA's `origin/`. */
-export interface PollCaller {
-  pageOrigin?: string;
-  ka?: string;
-}
-
 /**
  * GET /apiweb/code.json: the result once the person answered (handed out once), pending
  * before. A browser caller must be on one of the app's web domains: the `auth_tran_id` is
@@ -79,13 +73,10 @@ export interface PollCaller {
  * (a session makes `prompt=none` answer at once) must not read its code. The `Origin` a
  * browser sets wins over the KA a page writes.
  */
-export async function pollCode(platform: Platform, query: { client_id?: string; auth_tran_id?: string }, caller: PollCaller): Promise<CodePollAnswer> {
+export async function pollCode(platform: Platform, query: { client_id?: string; auth_tran_id?: string }, caller: WebCaller): Promise<CodePollAnswer> {
   const { app } = await checkTokenClient(platform, query.client_id);
   if (!query.auth_tran_id) throw new OAuthError('invalid_request', 'auth_tran_id is required.', 'KOE001');
-  const [origin, from] = caller.pageOrigin !== undefined ? [caller.pageOrigin, 'Origin'] : [kaOrigin(caller.ka), 'KA'];
-  if (origin !== undefined && !(URL.canParse(origin) && isAllowedUrl(new URL(origin), app.webDomains))) {
-    throw new OAuthError('misconfigured', `origin ${origin} (from ${from}) is not a registered web domain of app ${app.id}.`, 'KOE009', 401);
-  }
+  checkWebOrigin(app, caller);
   const { db, clock } = platform;
   const hash = tranHash(query.auth_tran_id);
   const row = await db
@@ -166,6 +157,6 @@ export const sdkLoginRoutes = [
     surface: 'kauth',
     auth: 'none',
     headers: { 'cache-control': 'no-store' },
-    handler: (call, raw) => pollCode(call.platform, { client_id: one(raw, 'client_id'), auth_tran_id: one(raw, 'auth_tran_id') }, { pageOrigin: call.pageOrigin, ka: one(raw, 'ka') ?? call.ka }),
+    handler: (call, raw) => pollCode(call.platform, { client_id: one(raw, 'client_id'), auth_tran_id: one(raw, 'auth_tran_id') }, { pageOrigin: call.pageOrigin, ownOrigin: call.origin, ka: one(raw, 'ka') ?? call.ka }),
   }),
 ];

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Platform } from '../../core/platform.js';
 import { OAuthError, TOKEN_EXPIRED, TOKEN_UNKNOWN } from '../../core/errors.js';
 import { sha256 } from '../../core/ids.js';
-import type { App } from '../../core/model.js';
-import { findClient } from './client.js';
+import type { App, KeyType } from '../../core/model.js';
+import { checkWebOrigin, findClient } from './client.js';
 import { findAccountById } from '../../store/accounts.js';
 import { type Link, findLink } from '../../store/links.js';
 import { deleteRefreshToken, findRefreshToken, issueTokens, REFRESH_ROTATION_WINDOW_S, type IssuedTokens } from '../../store/tokens.js';
@@ -33,25 +33,41 @@ function required(form: Form, name: string): string {
   return value;
 }
 
+/** What the token endpoint reads of the request besides its form. */
+export interface TokenRequest {
+  /** The origin the request came to: the ID token's `iss`, and Kapibara's own pages' `Origin`. */
+  issuer: string;
+  /** The Authorization header. */
+  authorization?: string;
+  /** The `Origin` and `KA` headers: the page a JavaScript key is used from. */
+  pageOrigin?: string;
+  ka?: string;
+}
+
 /**
  * `authorization`: the request's Authorization header. Kakao reads client credentials from
  * form fields only (client_secret_post, the one method its discovery document lists);
  * HTTP Basic (client_secret_basic, the default of many OAuth libraries) is not read, and
  * when the form lacks what the header would have carried the error says so.
  */
-export async function exchangeToken(platform: Platform, form: Form, issuer: string, authorization?: string): Promise<TokenResponse> {
+export async function exchangeToken(platform: Platform, form: Form, request: TokenRequest): Promise<TokenResponse> {
+  const { issuer, authorization } = request;
   const grantType = required(form, 'grant_type');
   if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
     throw new OAuthError('invalid_request', `unsupported grant_type: ${grantType}`, 'KOE001');
   }
   const basic = authorization !== undefined && /^basic\s/i.test(authorization);
   if (basic && !form.client_id) throw new OAuthError('invalid_request', `client_id is required. ${BASIC_NOT_READ}`, 'KOE001');
-  const { app, clientId } = await checkTokenClient(platform, form.client_id);
+  const { app, clientId, keyType } = await checkTokenClient(platform, form.client_id);
   if (basic && app.clientSecret !== null && !form.client_secret) {
     throw new OAuthError('invalid_client', `client_secret is required: the app has the client secret enabled. ${BASIC_NOT_READ}`, 'KOE010', 401);
   }
   checkClientSecret(app, form.client_secret);
-  // android_key_hash, ios_bundle_id and client_origin are accepted: no platforms are registered.
+  // A JavaScript key is bound to the app's web domains, as on /apiweb/code.json and kapi.
+  // android_key_hash and ios_bundle_id are accepted: no Android or iOS platforms are registered.
+  if (keyType === 'javascript') {
+    checkWebOrigin(app, { pageOrigin: request.pageOrigin, ownOrigin: issuer, ka: request.ka, clientOrigin: form.client_origin });
+  }
   if (grantType === 'authorization_code') return authorizationCodeGrant(platform, app, clientId, form, issuer);
   return refreshTokenGrant(platform, app, clientId, form, issuer);
 }
@@ -60,12 +76,12 @@ export const BASIC_NOT_READ =
   'Client credentials in the Authorization header (HTTP Basic, client_secret_basic) are not read: send client_id (and client_secret) as form fields (client_secret_post).';
 
 /** client_id: an app key other than the admin key, of an app with Kakao Login on. */
-export async function checkTokenClient(platform: Platform, clientId: string | undefined): Promise<{ app: App; clientId: string }> {
+export async function checkTokenClient(platform: Platform, clientId: string | undefined): Promise<{ app: App; clientId: string; keyType: KeyType }> {
   if (!clientId) throw new OAuthError('invalid_request', 'client_id is required.', 'KOE001');
   const found = await findClient(platform.db, clientId);
   if (!found) throw new OAuthError('invalid_client', `invalid client_id: ${clientId}`, 'KOE101', 401);
   if (!found.app.loginEnabled) throw new OAuthError('unauthorized', `Kakao Login is disabled for app ${found.app.id}.`, 'KOE004', 403);
-  return { app: found.app, clientId };
+  return { app: found.app, clientId, keyType: found.keyType };
 }
 
 /** When the app turned the client secret on, it must be sent and match (KOE010). */

@@ -8,7 +8,8 @@ import { IMAGE_PATH, receiveImages, removeImage, scrapImage, servedImage, upload
 import { PICKER_POLICY, PLAIN_POLICY, SENT_POLICY, failurePage, pickerPage, sentPage } from './picker.js';
 import { type Picker, type SharerFields, SendRefused, ShareGone, openPicker, openShare, sendShare } from './share.js';
 import { nicknames } from './store.js';
-import { type ValidationAction, checkCaller, validateShare, validationJson } from './validation.js';
+import { type ValidationAction, validateShare, validationJson } from './validation.js';
+import { checkCaller } from '../../core/auth.js';
 
 /** Kakao Talk sharing (seed 004, wire facts §7): literal Kakao paths. */
 

@@ -9,7 +9,8 @@ import type { Account } from '../../store/accounts.js';
 import { findAppById } from '../../store/apps.js';
 import { type GroupChat, type Json, type NewMessage, deliver, deliverToGroup, listGroupChats } from '../message/index.js';
 import { type RequestRow, type TalkFriend, bindRequest, findRequest, insertRequest, markSent, talkFriends } from './store.js';
-import { type ValidationAction, callerOrigin, domainMismatched, validateShare } from './validation.js';
+import { type ValidationAction, validateShare } from './validation.js';
+import { callerOrigin, domainMismatched } from '../../core/auth.js';
 import { callWebhook } from './webhook.js';
 
 /**

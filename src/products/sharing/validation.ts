@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { KakaoApiError, invalidParam } from '../../core/errors.js';
-import { isAllowedUrl } from '../../core/fetcher.js';
+import { invalidParam } from '../../core/errors.js';
 import type { App } from '../../core/model.js';
 import { jsonParam } from '../../core/params.js';
 import type { Platform } from '../../core/platform.js';
@@ -128,47 +127,4 @@ export function validationJson(v: Validation): Record<string, unknown> {
   };
   if (v.schemeParams !== undefined) out.scheme_params = v.schemeParams;
   return out;
-}
-
-/**
- * The page origin a JavaScript key is used from (the `Origin` header, else the `origin/` the
- * SDK reports in `KA`) must be one of the app's web domains: -401 otherwise, as kapi answers.
- */
-export function checkCallerDomain(app: App, keyType: string, pageOrigin: string | undefined, ka: string | undefined): string | undefined {
-  const caller = callerOrigin(pageOrigin, ka);
-  if (keyType !== 'javascript' || caller === undefined) return caller;
-  let ok = false;
-  try {
-    ok = isAllowedUrl(new URL(caller), app.webDomains);
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw domainMismatched(caller);
-  return caller;
-}
-
-/**
- * checkCallerDomain for a kapi call. A request whose `Origin` is Kapibara's own (the host it
- * was sent to) comes from one of Kapibara's pages, in practice SDK v1's kapi /cors/ proxy
- * (src/products/sdk), which calls kapi same-origin for the page framing it and writes that
- * page's real origin into `KA`: the page origin is then the one in `KA`.
- */
-export function checkCaller(call: { app: App; keyType: string; origin: string; pageOrigin?: string; ka?: string }): string | undefined {
-  const pageOrigin = call.pageOrigin === call.origin ? undefined : call.pageOrigin;
-  return checkCallerDomain(call.app, call.keyType, pageOrigin, call.ka);
-}
-
-export function domainMismatched(caller: string): KakaoApiError {
-  return new KakaoApiError(-401, `domain mismatched! caller=${caller}. check out registered web domains.`, 401, {}, { 'www-authenticate': 'KakaoAK error=invalid_key' });
-}
-
-export function callerOrigin(pageOrigin: string | undefined, ka: string | undefined): string | undefined {
-  if (pageOrigin && pageOrigin !== 'null') return pageOrigin;
-  const reported = /(?:^|\s)origin\/(\S+)/.exec(ka ?? '')?.[1];
-  if (!reported) return undefined;
-  try {
-    return decodeURIComponent(reported);
-  } catch {
-    return reported;
-  }
 }
