@@ -252,6 +252,14 @@ export function domainMismatched(caller: string): KakaoApiError {
 
 export function callerOrigin(pageOrigin: string | undefined, ka: string | undefined): string | undefined {
   if (pageOrigin && pageOrigin !== 'null') return pageOrigin;
+  return kaOrigin(ka);
+}
+
+/**
+ * The page origin an SDK reports in `KA` (`origin/<encoded origin>`), as sent when it does
+ * not decode (so that a check refuses it rather than passing over it).
+ */
+export function kaOrigin(ka: string | undefined): string | undefined {
   const reported = /(?:^|\s)origin\/(\S+)/.exec(ka ?? '')?.[1];
   if (!reported) return undefined;
   try {

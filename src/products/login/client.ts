@@ -4,6 +4,7 @@ import type { App, KeyType } from '../../core/model.js';
 import { findAppByKey } from '../../store/apps.js';
 import { OAuthError } from '../../core/errors.js';
 import { isAllowedUrl } from '../../core/fetcher.js';
+import { kaOrigin } from '../../core/auth.js';
 
 export interface Client {
   app: App;
@@ -45,16 +46,5 @@ export function checkWebOrigin(app: App, caller: WebCaller): void {
   const [origin, from] = pageOrigin !== undefined ? [pageOrigin, 'Origin'] : ka !== undefined ? [ka, 'KA'] : [caller.clientOrigin, 'client_origin'];
   if (origin !== undefined && !(URL.canParse(origin) && isAllowedUrl(new URL(origin), app.webDomains))) {
     throw new OAuthError('misconfigured', `origin ${origin} (from ${from}) is not a registered web domain of app ${app.id}.`, 'KOE009', 401);
-  }
-}
-
-/** The page origin the SDK reports in `ka` (`origin/<encoded origin>`). */
-export function kaOrigin(ka: string | undefined): string | undefined {
-  const reported = /(?:^|\s)origin\/(\S+)/.exec(ka ?? '')?.[1];
-  if (!reported) return undefined;
-  try {
-    return decodeURIComponent(reported);
-  } catch {
-    return undefined;
   }
 }
