@@ -687,6 +687,10 @@ forEachStore('Kakao Login', (h) => {
       assertOAuthError(res, 401, 'misconfigured', 'KOE009');
       assert.equal(res.json().error_description, `origin http://evil.example (from ${from}) is not a registered web domain of app ${app.id}.`);
     }
+    // A KA origin that does not decode is refused as sent, not passed over for client_origin.
+    const badKa = await jsExchange(code, { ka: 'sdk/2.7.2 os/javascript origin/http%3A%2F%2Fevil%E0.example' }, { client_origin: 'http://localhost:3000' });
+    assertOAuthError(badKa, 401, 'misconfigured', 'KOE009');
+    assert.equal(badKa.json().error_description, `origin http%3A%2F%2Fevil%E0.example (from KA) is not a registered web domain of app ${app.id}.`);
     // Refused before the code is looked at: it still works from a registered page.
     const ok = await jsExchange(code, { origin: 'http://localhost:3000', ka: goodKa });
     assert.equal(ok.statusCode, 200, ok.body);
