@@ -26,34 +26,13 @@ function checker<T extends TSchema>(schema: T): TypeCheck<T> {
 
 export function rawParams(req: FastifyRequest): RawParams {
   const query = (req.query ?? {}) as RawParams;
-  const body = req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? (req.body as Record<string, unknown>) : {};
+  // A form's fields (a repeated one an array of strings in order): a route with parameters
+  // takes no JSON body (core/json.ts).
+  const body = req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? (req.body as RawParams) : {};
   const merged: RawParams = {};
   for (const [k, v] of Object.entries(query)) merged[k] = v;
-  // A form's repeated field is an array of strings; a JSON body's values are JSON.
-  const json = isJsonRequest(req);
-  for (const [k, v] of Object.entries(body)) {
-    if (v === undefined) continue;
-    merged[k] = json ? jsonFieldText(v) : (v as string | string[]);
-  }
+  for (const [k, v] of Object.entries(body)) if (v !== undefined) merged[k] = v;
   return merged;
-}
-
-function isJsonRequest(req: FastifyRequest): boolean {
-  const type = req.headers['content-type'];
-  return typeof type === 'string' && /^application\/json\b/i.test(type);
-}
-
-/**
- * A JSON body's value as the form field a client would send: text as it is; a number or
- * boolean as it is written (`true` stays the text `true`, never the integer 1); an array or
- * object as its JSON (`"property_keys": ["a"]` is the field `property_keys=["a"]`); `null`
- * as the text `null`, "not given".
- */
-function jsonFieldText(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (v === null) return 'null';
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v);
 }
 
 const INTEGER_TEXT = /^[+-]?\d+$/;
