@@ -1,8 +1,12 @@
-import { it } from './helpers/node-test.js';
+import { describe, it } from './helpers/node-test.js';
+import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import assert from 'node:assert/strict';
 import type { InjectOptions } from 'fastify';
 import { assertApiError, forEachStore } from './helpers/harness.js';
 import { STORY_CONSENTS, storyApp, storyUser } from './fixtures/story.js';
+import { products } from '../src/products/index.js';
+import { validateParams } from '../src/core/params.js';
+import type { KakaoApiError } from '../src/core/errors.js';
 
 /** Seed 002's error model, reproduced on the User API, and garbage input never crashing it. */
 forEachStore('error model (seed 002)', (h) => {
@@ -122,6 +126,23 @@ forEachStore('error model (seed 002)', (h) => {
       const res = await h.kapiKey('GET', url, app.admin_key, fields as Record<string, string>);
       assertApiError(res, 400, -2, name);
     }
+    // A value outside a fixed set names the values allowed, not the schema library's words.
+    assert.deepEqual((await h.kapi('GET', '/v2/user/service_terms', t.access_token, { result: 'bogus' })).json(), {
+      msg: 'invalid result: must be agreed_service_terms or app_service_terms.',
+      code: -2,
+    });
+    assert.deepEqual((await h.kapiKey('GET', '/v1/user/ids', app.admin_key, { order: 'up' })).json(), { msg: 'invalid order: must be asc or desc.', code: -2 });
+    assert.deepEqual((await h.kapiKey('GET', '/v2/app/users', app.admin_key, { target_id_type: 'uuid', target_ids: '[1]' })).json(), {
+      msg: 'invalid target_id_type: must be user_id.',
+      code: -2,
+    });
+    // The control plane (Ajv) alike: one message for the set, not one per value.
+    const consent = await h.inject({ method: 'POST', url: '/_kapibara/v1/apps', payload: { name: 'x', consent_items: { profile_nickname: 'bogus' } } });
+    assert.deepEqual([consent.statusCode, consent.json()], [400, { error: 'invalid body: consent_items.profile_nickname must be one of required, optional, disabled' }]);
+    for (const gender of ['x', 5]) {
+      const person = await h.inject({ method: 'POST', url: '/_kapibara/v1/accounts', payload: { gender } });
+      assert.deepEqual([person.statusCode, person.json()], [400, { error: 'invalid body: gender must be one of female, male, null' }], String(gender));
+    }
   });
 
   it('never a 500: malformed JSON, huge numbers, arrays for scalars, JSON bodies', async () => {
@@ -215,3 +236,36 @@ forEachStore('error model (seed 002)', (h) => {
     assert.deepEqual([text.statusCode, text.json()], [400, { msg: 'unsupported Content-Type "text/plain": send the parameters as application/x-www-form-urlencoded.', code: -2 }]);
   });
 });
+
+describe('literal parameters', () => {
+  it('every declared parameter with a fixed set of values names the set when a value is outside it', () => {
+    const checked: string[] = [];
+    for (const d of products.flatMap((p) => p.routes ?? [])) {
+      const properties = (d.params as TObject | undefined)?.properties ?? {};
+      for (const [name, schema] of Object.entries(properties)) {
+        const allowed = literalsOf(schema);
+        if (!allowed) continue;
+        checked.push(`${d.url} ${name}`);
+        const only = Type.Object({ [name]: schema });
+        assert.throws(
+          () => validateParams(only, { [name]: 'not-one-of-them' }),
+          (err: KakaoApiError) => {
+            const expected = allowed.length === 1 ? allowed[0] : allowed.length === 2 ? allowed.join(' or ') : `one of ${allowed.join(', ')}`;
+            assert.deepEqual(err.body(), { msg: `invalid ${name}: must be ${expected}.`, code: -2 }, `${d.url} ${name}`);
+            return true;
+          },
+        );
+      }
+    }
+    // The walk found them (the two a review reported among them).
+    for (const known of ['/v1/user/ids order', '/v2/user/service_terms result', '/v2/app/users target_id_type']) assert.ok(checked.includes(known), `${known} in ${checked.join('; ')}`);
+  });
+});
+
+/** The values a literal or a union of literals allows (undefined for any other schema). */
+function literalsOf(schema: TSchema): string[] | undefined {
+  if (schema.const !== undefined) return [String(schema.const)];
+  const branches = schema.anyOf as TSchema[] | undefined;
+  if (!branches?.length || !branches.every((b) => b.const !== undefined)) return undefined;
+  return branches.map((b) => String(b.const));
+}

@@ -2,6 +2,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { ControlError, KakaoApiError, OAuthError, PageError, RedirectError } from './errors.js';
 import { errorPage } from './pages.js';
 import type { RequestPhases } from './phases.js';
+import { readableAjvErrors } from './schema-errors.js';
+import type { ErrorObject } from 'ajv';
 
 /**
  * The surfaces a route can belong to, each with its own error shape (DESIGN.md): kauth's
@@ -60,7 +62,7 @@ function describe(fe: FastifyError, req: FastifyRequest, surface: Surface): stri
     return `unsupported Content-Type "${type}": send ${wanted}.`;
   }
   if (fe.validation) {
-    return `invalid ${fe.validationContext ?? 'parameter'}: ${withoutUnionNoise(fe.validation)
+    return `invalid ${fe.validationContext ?? 'parameter'}: ${readableAjvErrors(fe.validation as ErrorObject[])
       .map((v) => {
         const params = v.params as { missingProperty?: string; additionalProperty?: string };
         const path = v.instancePath.replace(/^\//, '').replaceAll('/', '.');
@@ -71,32 +73,6 @@ function describe(fe: FastifyError, req: FastifyRequest, surface: Surface): stri
       .join(', ')}`;
   }
   return fe.message;
-}
-
-type ValidationError = NonNullable<FastifyError['validation']>[number];
-
-/**
- * A value that fits no branch of an `anyOf` (a nullable field, `T | null`) gets one error
- * per branch and one for the `anyOf` itself: "name must NOT have more than 50 characters,
- * name must be null, name must match a schema in anyOf". Only the branch whose type the
- * value has names the problem; when it has the type of none: "must be string or null".
- */
-function withoutUnionNoise(errors: readonly ValidationError[]): ValidationError[] {
-  let out: ValidationError[] = [];
-  for (const e of errors) {
-    if (e.keyword !== 'anyOf') {
-      out.push(e);
-      continue;
-    }
-    // Ajv reports the branches' errors before the anyOf's own.
-    const branches = out.filter((b) => b.schemaPath.startsWith(`${e.schemaPath}/`));
-    out = out.filter((b) => !branches.includes(b));
-    const wrongType = (b: ValidationError) => b.keyword === 'type' && b.instancePath === e.instancePath;
-    const real = branches.filter((b) => !wrongType(b));
-    if (real.length) out.push(...real);
-    else out.push({ ...e, message: `must be ${branches.map((b) => String((b.params as { type?: unknown }).type)).join(' or ')}` });
-  }
-  return out;
 }
 
 /** The one place errors become responses; every other path throws typed errors. */

@@ -4,6 +4,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { invalidParam } from './errors.js';
 import { jsonTextProblem } from './json.js';
+import { typeBoxProblem } from './schema-errors.js';
 
 /**
  * Kakao clients send parameters as form fields or query strings, sometimes POST fields in
@@ -71,7 +72,7 @@ export function validateParams<T extends TSchema>(schema: T, raw: RawParams): St
   if (first && (converted as Record<string, unknown>)[name] === undefined) {
     throw invalidParam(`${name} is required.`);
   }
-  throw invalidParam(`invalid ${name}: ${first?.message ?? 'bad value'}.`);
+  throw invalidParam(`invalid ${name}: ${first ? typeBoxProblem(first) : 'bad value'}.`);
 }
 
 export function params<T extends TSchema>(req: FastifyRequest, schema: T): Static<T> {
@@ -97,7 +98,7 @@ export function jsonParam<T extends TSchema>(name: string, text: string | undefi
   if (!check.Check(value)) {
     const first = check.Errors(value).First();
     const where = first?.path ? `${name}${first.path.replace(/\//g, '.')}` : name;
-    throw invalidParam(`invalid ${where}: ${first?.message ?? 'bad value'}.`);
+    throw invalidParam(`invalid ${where}: ${first ? typeBoxProblem(first) : 'bad value'}.`);
   }
   return value as Static<T>;
 }
