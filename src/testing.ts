@@ -10,6 +10,9 @@ import { DEMO_APP_ID, DEMO_KEYS, seedDemo } from './demo.js';
 import { importState, type StateDocument } from './store/state.js';
 import type { accountJson, appJson } from './control/routes.js';
 import type { AccountBody, AppBody } from './control/bodies.js';
+import { listenTls } from './core/tls.js';
+
+export { mappedAgent, mapFetch, type FetchMapping } from './host-mapping.js';
 
 /**
  * Kapibara inside a test suite (`import { startKapibara } from 'kapibara/testing'`): an
@@ -247,6 +250,11 @@ export interface StartOptions extends StoreOptions {
   publicUrl?: string;
   /** Port to listen on (default: a free one). */
   port?: number;
+  /**
+   * Serve HTTPS too, on a free port, with Kapibara's certificate for the Kakao host names
+   * (`running.tls`): for clients that hard-code https://kauth.kakao.com (`mapFetch`, `mappedAgent`).
+   */
+  tls?: boolean;
   inspector?: InspectorOptions;
 }
 
@@ -256,6 +264,8 @@ export interface RunningKapibara {
   control: ControlClient;
   /** The demo app's keys, when it was created. */
   demo?: DemoApp;
+  /** With `tls: true`: the HTTPS port (127.0.0.1) and the certificate to trust (PEM). */
+  tls?: { port: number; cert: string };
   /** The Fastify instance (`app.inject` for tests that skip the network). */
   app: FastifyInstance;
   stop(): Promise<void>;
@@ -288,13 +298,21 @@ export async function startKapibara(options: StartOptions = {}): Promise<Running
     const app = await buildApp({ store, clock, operatorToken: options.operatorToken, publicUrl: options.publicUrl, inspector: options.inspector });
     await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
     const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const https = options.tls ? await listenTls(app, { port: 0 }) : undefined;
     const hasDemo = seeded || Boolean(await store.db.selectFrom('apps').select('id').where('id', '=', DEMO_APP_ID).executeTakeFirst());
     return {
       url,
       app,
       control: new ControlClient(url, options.operatorToken),
       demo: hasDemo ? DEMO_APP : undefined,
+      tls: https && {
+        port: https.port,
+        get cert() {
+          return https.cert;
+        },
+      },
       async stop() {
+        await https?.close();
         await app.close();
         await store.close();
       },

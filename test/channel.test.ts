@@ -274,7 +274,7 @@ forEachStore('Kakao Talk Channel: customer files', (h) => {
       msg: `file_name "${emoji}a" is not allowed: 1 to 50 characters, no control characters.`,
       code: -817,
     });
-    exact(await create(app.admin_key, { channel_public_id: '_frxjem', file_name: 'b', schema: { a: 'date' } }), 400, { msg: 'invalid schema.a: Expected union value.', code: -2 });
+    exact(await create(app.admin_key, { channel_public_id: '_frxjem', file_name: 'b', schema: { a: 'date' } }), 400, { msg: 'invalid schema.a: must be string or number.', code: -2 });
     exact(await create(app.admin_key, { channel_public_id: '_frxjem', schema: { a: 'string' } }), 400, { msg: 'file_name is required.', code: -2 });
     exact(await create(app.admin_key, 'channel_public_id=_frxjem&file_name=x'), 400, {
       msg: "Body is not valid JSON but content-type is set to 'application/json'",
@@ -309,7 +309,7 @@ forEachStore('Kakao Talk Channel: customer files', (h) => {
       success_count: 2000,
     });
     exact(await jsonPost(h, '/v1/talkchannel/delete/target_users', app.admin_key, { file_id: fileId, channel_public_id: '_frxjem', user_type: 'email', users: [{ id: 'a' }] }), 400, {
-      msg: 'invalid user_type: Expected union value.',
+      msg: 'invalid user_type: must be app or phone.',
       code: -2,
     });
     await h.control('PATCH', '/channels/_frxjem', { banned: true });

@@ -1,8 +1,12 @@
-import { it } from './helpers/node-test.js';
+import { describe, it } from './helpers/node-test.js';
+import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import assert from 'node:assert/strict';
 import type { InjectOptions } from 'fastify';
 import { assertApiError, forEachStore } from './helpers/harness.js';
 import { STORY_CONSENTS, storyApp, storyUser } from './fixtures/story.js';
+import { products } from '../src/products/index.js';
+import { validateParams } from '../src/core/params.js';
+import type { KakaoApiError } from '../src/core/errors.js';
 
 /** Seed 002's error model, reproduced on the User API, and garbage input never crashing it. */
 forEachStore('error model (seed 002)', (h) => {
@@ -122,6 +126,23 @@ forEachStore('error model (seed 002)', (h) => {
       const res = await h.kapiKey('GET', url, app.admin_key, fields as Record<string, string>);
       assertApiError(res, 400, -2, name);
     }
+    // A value outside a fixed set names the values allowed, not the schema library's words.
+    assert.deepEqual((await h.kapi('GET', '/v2/user/service_terms', t.access_token, { result: 'bogus' })).json(), {
+      msg: 'invalid result: must be agreed_service_terms or app_service_terms.',
+      code: -2,
+    });
+    assert.deepEqual((await h.kapiKey('GET', '/v1/user/ids', app.admin_key, { order: 'up' })).json(), { msg: 'invalid order: must be asc or desc.', code: -2 });
+    assert.deepEqual((await h.kapiKey('GET', '/v2/app/users', app.admin_key, { target_id_type: 'uuid', target_ids: '[1]' })).json(), {
+      msg: 'invalid target_id_type: must be user_id.',
+      code: -2,
+    });
+    // The control plane (Ajv) alike: one message for the set, not one per value.
+    const consent = await h.inject({ method: 'POST', url: '/_kapibara/v1/apps', payload: { name: 'x', consent_items: { profile_nickname: 'bogus' } } });
+    assert.deepEqual([consent.statusCode, consent.json()], [400, { error: 'invalid body: consent_items.profile_nickname must be one of required, optional, disabled' }]);
+    for (const gender of ['x', 5]) {
+      const person = await h.inject({ method: 'POST', url: '/_kapibara/v1/accounts', payload: { gender } });
+      assert.deepEqual([person.statusCode, person.json()], [400, { error: 'invalid body: gender must be one of female, male, null' }], String(gender));
+    }
   });
 
   it('never a 500: malformed JSON, huge numbers, arrays for scalars, JSON bodies', async () => {
@@ -170,39 +191,43 @@ forEachStore('error model (seed 002)', (h) => {
         assert.equal(typeof body.msg, 'string');
       }
     }
-    // A JSON body is read like a form
-    const json = await h.inject({
-      method: 'POST',
-      url: '/v2/user/revoke/scopes',
-      headers: { ...bearer, 'content-type': 'application/json' },
-      payload: JSON.stringify({ scopes: '["shipping_address"]' }),
-    });
-    assert.equal(json.statusCode, 200, json.body);
   });
 
-  it('a JSON body is read like a form: arrays and objects as their JSON, numbers and booleans as written, empty as no fields; text/plain is refused like other types', async () => {
-    const app = await storyApp(h, { consent_items: { ...STORY_CONSENTS, account_email: 'optional' } });
+  it('a JSON body is refused where Kakao takes form fields (kapi -2, kauth KOE001), before it is parsed; an empty body is no fields; text/plain is refused alike', async () => {
+    const app = await storyApp(h, { consent_items: { ...STORY_CONSENTS, account_email: 'optional', talk_message: 'optional' } });
     const { person, token } = await storyUser(h, app, { email: 'json@example.com' });
     const link = await h.control('GET', `/apps/${app.id}/users/${person.id}`);
-    const json = (url: string, auth: string, body: unknown, method: InjectOptions['method'] = 'POST') =>
-      h.inject({ method, url, headers: { authorization: auth, 'content-type': 'application/json' }, payload: typeof body === 'string' ? body : JSON.stringify(body) });
+    const json = (url: string, auth: string | undefined, body: unknown, type = 'application/json') =>
+      h.inject({ method: 'POST', url, headers: { ...(auth ? { authorization: auth } : {}), 'content-type': type }, payload: typeof body === 'string' ? body : JSON.stringify(body) });
     const bearer = `Bearer ${token}`;
     const admin = `KakaoAK ${app.admin_key}`;
-    const me = await json('/v2/user/me', bearer, { property_keys: ['kakao_account.email'] });
-    assert.equal(me.statusCode, 200, me.body);
-    assert.equal(me.json().kakao_account.email, 'json@example.com');
-    assert.deepEqual(me.json().properties, undefined);
-    const users = await json('/v2/app/users', admin, { target_id_type: 'user_id', target_ids: [link.user_id] });
-    assert.equal(users.statusCode, 200, users.body);
-    assert.deepEqual(users.json().map((u: { id: number }) => u.id), [link.user_id]);
-    // `true` is not the user id 1.
-    assertApiError(await json('/v2/user/me', admin, { target_id_type: 'user_id', target_id: true }), 400, -2, 'invalid target_id: Expected integer.');
-    assertApiError(await json('/v2/user/me', admin, { target_id_type: 'user_id', target_id: 1.5 }), 400, -2, 'invalid target_id: Expected integer.');
-    // Entries that are not paths: -2, never a 500.
-    for (const image_url_list of [[1, 2], [{ a: 1 }], [null], 5, true]) {
-      assertApiError(await json('/v1/api/story/post/photo', bearer, { image_url_list }), 400, -2, 'invalid image_url_list');
+    const refused = 'unsupported Content-Type "application/json": send the parameters as application/x-www-form-urlencoded.';
+    const kapiCalls: [string, string, unknown][] = [
+      ['/v2/user/me', bearer, { property_keys: ['kakao_account.email'] }],
+      ['/v2/app/users', admin, { target_id_type: 'user_id', target_ids: [link.user_id] }],
+      ['/v2/api/talk/memo/default/send', bearer, { template_object: { object_type: 'text', text: 'hi', link: { web_url: 'http://localhost' } } }],
+      ['/v1/api/story/post/photo', bearer, { image_url_list: [1, 2] }],
+      ['/v1/user/update_profile', bearer, '{"properties": '],
+    ];
+    for (const [url, auth, body] of kapiCalls) {
+      const res = await json(url, auth, body);
+      assert.deepEqual([res.statusCode, res.headers['content-type'], res.json()], [400, 'application/json;charset=UTF-8', { msg: refused, code: -2 }], url);
     }
-    // An empty JSON body is a request without fields.
+    // With a charset, and on kauth: the OAuth shape (an axios client exchanging a refresh token).
+    const tokens = await h.token(app, person);
+    for (const type of ['application/json', 'application/json; charset=utf-8']) {
+      const res = await json('/oauth/token', undefined, { grant_type: 'refresh_token', client_id: app.rest_api_key, refresh_token: tokens.refresh_token }, type);
+      assert.deepEqual([res.statusCode, res.json()], [400, { error: 'invalid_request', error_description: refused, error_code: 'KOE001' }], type);
+    }
+    // Nothing was done: the refresh token still works as a form.
+    const form = await h.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ grant_type: 'refresh_token', client_id: app.rest_api_key, refresh_token: tokens.refresh_token }).toString(),
+    });
+    assert.equal(form.statusCode, 200, form.body);
+    // An empty body (a client that sets the JSON type on every POST) is a request without fields.
     const logout = await json('/v1/user/logout', bearer, '');
     assert.deepEqual([logout.statusCode, logout.json()], [200, { id: link.user_id }]);
     // A text body is not a form: refused, naming the type, as XML or multipart are.
@@ -211,3 +236,36 @@ forEachStore('error model (seed 002)', (h) => {
     assert.deepEqual([text.statusCode, text.json()], [400, { msg: 'unsupported Content-Type "text/plain": send the parameters as application/x-www-form-urlencoded.', code: -2 }]);
   });
 });
+
+describe('literal parameters', () => {
+  it('every declared parameter with a fixed set of values names the set when a value is outside it', () => {
+    const checked: string[] = [];
+    for (const d of products.flatMap((p) => p.routes ?? [])) {
+      const properties = (d.params as TObject | undefined)?.properties ?? {};
+      for (const [name, schema] of Object.entries(properties)) {
+        const allowed = literalsOf(schema);
+        if (!allowed) continue;
+        checked.push(`${d.url} ${name}`);
+        const only = Type.Object({ [name]: schema });
+        assert.throws(
+          () => validateParams(only, { [name]: 'not-one-of-them' }),
+          (err: KakaoApiError) => {
+            const expected = allowed.length === 1 ? allowed[0] : allowed.length === 2 ? allowed.join(' or ') : `one of ${allowed.join(', ')}`;
+            assert.deepEqual(err.body(), { msg: `invalid ${name}: must be ${expected}.`, code: -2 }, `${d.url} ${name}`);
+            return true;
+          },
+        );
+      }
+    }
+    // The walk found them (the two a review reported among them).
+    for (const known of ['/v1/user/ids order', '/v2/user/service_terms result', '/v2/app/users target_id_type']) assert.ok(checked.includes(known), `${known} in ${checked.join('; ')}`);
+  });
+});
+
+/** The values a literal or a union of literals allows (undefined for any other schema). */
+function literalsOf(schema: TSchema): string[] | undefined {
+  if (schema.const !== undefined) return [String(schema.const)];
+  const branches = schema.anyOf as TSchema[] | undefined;
+  if (!branches?.length || !branches.every((b) => b.const !== undefined)) return undefined;
+  return branches.map((b) => String(b.const));
+}

@@ -62,6 +62,9 @@ forEachStore('OpenAPI description', (h) => {
     assert.deepEqual(token.tags, ['kauth']);
     assert.deepEqual(token.responses['4XX'].content['application/json'].schema, { $ref: '#/components/schemas/KauthError' });
     assert.ok(token.responses['200'].content['application/json'].schema.properties.access_token);
+    // Kakao takes form fields, except the customer-file APIs, which take a JSON document.
+    assert.deepEqual(Object.keys(doc.paths['/v1/user/update_profile'].post.requestBody.content), ['application/x-www-form-urlencoded']);
+    assert.deepEqual(Object.keys(doc.paths['/v1/talkchannel/update/target_users'].post.requestBody.content), ['application/json']);
     const apps = doc.paths['/_kapibara/v1/apps/{app_id}'].patch;
     assert.deepEqual(apps.tags, ['control']);
     assert.deepEqual(apps.parameters, [{ name: 'app_id', in: 'path', required: true, schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } }]);

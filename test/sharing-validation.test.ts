@@ -237,7 +237,7 @@ forEachStore('Kakao Talk sharing: validation', (h) => {
         { msg: 'invalid template_object.text: must be at most 200 characters.', code: -2 },
       ],
       [await call('GET', DEFAULT, app.javascript_key, { link_ver: '4.0', template_object: SEED_TEMPLATES.text, scheme_params: { list: 'all' } }), 400, {
-        msg: 'invalid scheme_params.list: Expected union value.',
+        msg: 'invalid scheme_params.list: must be one of default, friend, chat.',
         code: -2,
       }],
       [await call('GET', VALIDATE, app.javascript_key, { link_ver: '4.0' }), 400, { msg: 'template_id is required.', code: -2 }],

@@ -13,14 +13,15 @@ import { forEachStore } from './helpers/harness.js';
 const JSON_TYPE = 'application/json;charset=UTF-8';
 
 /** Sends raw bytes to a listening server; resolves with the status line, headers and body. */
-function rawRequest(origin: string, bytes: string): Promise<{ status: number; type: string; body: string }> {
+function rawRequest(origin: string, bytes: string | Buffer): Promise<{ status: number; type: string; body: string }> {
   const { hostname, port } = new URL(origin);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => socket.write(bytes));
-    let text = '';
-    socket.on('data', (d) => (text += d.toString('latin1')));
+    const chunks: Buffer[] = [];
+    socket.on('data', (d) => chunks.push(d));
     socket.on('error', reject);
     socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
       const [head, ...rest] = text.split('\r\n\r\n');
       const status = Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1]);
       const type = /\r\ncontent-type: ([^\r]+)/i.exec(head)?.[1] ?? '';
@@ -151,5 +152,27 @@ forEachStore('error shapes by surface', (h) => {
     const garbage = await rawRequest(origin, 'GET /v2/user/me HTTP/1.1\r\nHost: localhost\r\nBad Header\r\n\r\n');
     assert.equal(garbage.status, 400);
     assert.equal(JSON.parse(garbage.body).code, -2);
+  });
+
+  it('a URL with raw (unencoded) UTF-8, which Node’s parser refuses, is a 400 saying to percent-encode it', async () => {
+    const origin = await h.listen();
+    // curl -g "…/v2/user/me?x=가": nginx (Kakao) takes the bytes; Node 20's parser refuses them
+    // under every option it has, insecureHTTPParser included.
+    const kapi = await rawRequest(origin, 'GET /v2/user/me?x=가 HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    assert.deepEqual([kapi.status, kapi.type, JSON.parse(kapi.body)], [
+      400,
+      JSON_TYPE,
+      { msg: 'the request line holds a byte that is not ASCII (0xEA): percent-encode non-ASCII characters in the URL ("가" is %EA%B0%80)', code: -2 },
+    ]);
+    const kauth = await rawRequest(origin, 'GET /oauth/authorize/가 HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    assert.equal(kauth.status, 400);
+    assert.match(kauth.body, /^<!doctype html>/);
+    assert.match(kauth.body, /percent-encode non-ASCII characters in the URL/);
+    // A byte that starts no UTF-8 character is named alone.
+    const latin = await rawRequest(origin, Buffer.concat([Buffer.from('POST /oauth/token?x='), Buffer.from([0xff]), Buffer.from(' HTTP/1.1\r\nHost: localhost\r\n\r\n')]));
+    assert.deepEqual([latin.status, JSON.parse(latin.body)], [
+      400,
+      { error: 'invalid_request', error_description: 'the request line holds a byte that is not ASCII (0xFF): percent-encode non-ASCII characters in the URL', error_code: 'KOE001' },
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
-import { startKapibara } from '../src/testing.js';
+import { mapFetch, startKapibara } from '../src/testing.js';
 
 /** kapibara/testing's client says in its types what its calls resolve to (docs/testing.md). */
 it('people.byEmail resolves the person, or undefined for an unknown email, and is typed so', async () => {
@@ -17,6 +17,44 @@ it('people.byEmail resolves the person, or undefined for an unknown email, and i
     assert.deepEqual(await unknown.json(), []);
     const known = await fetch(`${kakao.url}/_kapibara/v1/accounts?email=ryan%40example.com`);
     assert.deepEqual((await known.json()).map((p: { id: number }) => p.id), [ryan.id]);
+  } finally {
+    await kakao.stop();
+  }
+});
+
+it('mapFetch: Node’s own fetch reaches Kapibara’s TLS port for https://kapi.kakao.com and kauth.kakao.com; other hosts keep their dispatcher; restore undoes it', async () => {
+  const kakao = await startKapibara({ demo: false, tls: true });
+  const dispatcherKey = Symbol.for('undici.globalDispatcher.1');
+  await (await fetch('data:,')).arrayBuffer(); // Node's fetch has installed its own dispatcher
+  const before = (globalThis as Record<symbol, unknown>)[dispatcherKey];
+  try {
+    assert.ok(kakao.tls && kakao.tls.port > 0 && kakao.tls.cert.includes('BEGIN CERTIFICATE'));
+    const mapping = await mapFetch(kakao.tls.port, kakao.tls.cert);
+    try {
+      // The control client's plain http://127.0.0.1 calls go through the dispatcher that was there.
+      const app = await kakao.control.apps.create({ consent_items: { profile_nickname: 'required' } });
+      const ryan = await kakao.control.people.create({ nickname: 'Ryan' });
+      const tokens = await kakao.control.tokens(app.id, ryan.id);
+      const me = await fetch('https://kapi.kakao.com/v2/user/me', { headers: { Authorization: `Bearer ${tokens.access_token}` } });
+      assert.equal(me.status, 200);
+      assert.equal((await me.json()).kakao_account.profile.nickname, 'Ryan');
+      // A client that sets its own Content-Length (an npm undici 7 Agent fails this one under Node 20).
+      const form = new URLSearchParams({ grant_type: 'refresh_token', client_id: app.rest_api_key, refresh_token: tokens.refresh_token }).toString();
+      const refreshed = await fetch('https://kauth.kakao.com/oauth/token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(Buffer.byteLength(form)) },
+        body: form,
+      });
+      assert.equal(refreshed.status, 200, await refreshed.clone().text());
+      assert.equal(typeof (await refreshed.json()).access_token, 'string');
+      // The request reached Kapibara as https://kapi.kakao.com (Host kept).
+      const { requests } = await kakao.control.requests.list({ app: app.id, path: '/v2/user/me' });
+      assert.deepEqual(requests.map((r) => r.status), [200]);
+    } finally {
+      await mapping.restore();
+    }
+    assert.ok(before);
+    assert.equal((globalThis as Record<symbol, unknown>)[dispatcherKey], before);
   } finally {
     await kakao.stop();
   }

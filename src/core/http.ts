@@ -2,6 +2,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { ControlError, KakaoApiError, OAuthError, PageError, RedirectError } from './errors.js';
 import { errorPage } from './pages.js';
 import type { RequestPhases } from './phases.js';
+import { readableAjvErrors } from './schema-errors.js';
+import type { ErrorObject } from 'ajv';
 
 /**
  * The surfaces a route can belong to, each with its own error shape (DESIGN.md): kauth's
@@ -60,7 +62,7 @@ function describe(fe: FastifyError, req: FastifyRequest, surface: Surface): stri
     return `unsupported Content-Type "${type}": send ${wanted}.`;
   }
   if (fe.validation) {
-    return `invalid ${fe.validationContext ?? 'parameter'}: ${withoutUnionNoise(fe.validation)
+    return `invalid ${fe.validationContext ?? 'parameter'}: ${readableAjvErrors(fe.validation as ErrorObject[])
       .map((v) => {
         const params = v.params as { missingProperty?: string; additionalProperty?: string };
         const path = v.instancePath.replace(/^\//, '').replaceAll('/', '.');
@@ -71,32 +73,6 @@ function describe(fe: FastifyError, req: FastifyRequest, surface: Surface): stri
       .join(', ')}`;
   }
   return fe.message;
-}
-
-type ValidationError = NonNullable<FastifyError['validation']>[number];
-
-/**
- * A value that fits no branch of an `anyOf` (a nullable field, `T | null`) gets one error
- * per branch and one for the `anyOf` itself: "name must NOT have more than 50 characters,
- * name must be null, name must match a schema in anyOf". Only the branch whose type the
- * value has names the problem; when it has the type of none: "must be string or null".
- */
-function withoutUnionNoise(errors: readonly ValidationError[]): ValidationError[] {
-  let out: ValidationError[] = [];
-  for (const e of errors) {
-    if (e.keyword !== 'anyOf') {
-      out.push(e);
-      continue;
-    }
-    // Ajv reports the branches' errors before the anyOf's own.
-    const branches = out.filter((b) => b.schemaPath.startsWith(`${e.schemaPath}/`));
-    out = out.filter((b) => !branches.includes(b));
-    const wrongType = (b: ValidationError) => b.keyword === 'type' && b.instancePath === e.instancePath;
-    const real = branches.filter((b) => !wrongType(b));
-    if (real.length) out.push(...real);
-    else out.push({ ...e, message: `must be ${branches.map((b) => String((b.params as { type?: unknown }).type)).join(' or ')}` });
-  }
-  return out;
 }
 
 /** The one place errors become responses; every other path throws typed errors. */
@@ -167,8 +143,9 @@ export function clientErrorHandler(prefixes: readonly SurfacePrefix[]) {
       socket.destroy(err);
       return;
     }
-    const { status, reason, phrase } = clientErrorStatus(err.code);
-    const packet = Buffer.isBuffer(err.rawPacket) ? err.rawPacket.toString('latin1', 0, 8192) : '';
+    const raw = Buffer.isBuffer(err.rawPacket) ? err.rawPacket : undefined;
+    const { status, reason, phrase } = clientErrorStatus(err.code, raw);
+    const packet = raw ? raw.toString('latin1', 0, 8192) : '';
     // The path only: a request line longer than what is read of it has no ` HTTP/1.1` in view.
     const line = /^[A-Z]+ (\S+)/.exec(packet);
     // A timeout has no packet: a request whose headers arrived (its body did not) is the
@@ -185,8 +162,13 @@ export function clientErrorHandler(prefixes: readonly SurfacePrefix[]) {
 }
 
 /** What Node's parser refused, as an HTTP status. */
-function clientErrorStatus(code: string | undefined): { status: number; reason: string; phrase: string } {
+function clientErrorStatus(code: string | undefined, packet: Buffer | undefined): { status: number; reason: string; phrase: string } {
   switch (code) {
+    case 'HPE_INVALID_URL': {
+      const reason = packet && nonAsciiInRequestLine(packet);
+      if (reason) return { status: 400, reason, phrase: 'Bad Request' };
+      return { status: 400, reason: 'malformed HTTP request: the request target is not a valid URL', phrase: 'Bad Request' };
+    }
     case 'HPE_HEADER_OVERFLOW':
       return { status: 431, reason: 'request header fields too large', phrase: 'Request Header Fields Too Large' };
     case 'HPE_URI_TOO_LONG':
@@ -196,6 +178,32 @@ function clientErrorStatus(code: string | undefined): { status: number; reason: 
     default:
       return { status: 400, reason: 'malformed HTTP request', phrase: 'Bad Request' };
   }
+}
+
+/**
+ * A request target with raw UTF-8 (`curl -g '…?x=가'`): nginx, in front of Kakao, takes the
+ * bytes, but Node 20's parser (llhttp) refuses any byte above 0x7F in a URL, under every option
+ * it has (`insecureHTTPParser` included), before Kapibara sees the request. What can be done
+ * is to say so: the byte, and the character percent-encoded when the bytes are UTF-8.
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function nonAsciiInRequestLine(packet: Buffer): string | undefined {
+  let end = packet.indexOf('\r\n');
+  if (end < 0) end = Math.min(packet.length, 8192);
+  const at = packet.subarray(0, end).findIndex((b) => b > 0x7f);
+  if (at < 0) return undefined;
+  const byte = packet[at];
+  const reason = `the request line holds a byte that is not ASCII (0x${byte.toString(16).toUpperCase()}): percent-encode non-ASCII characters in the URL`;
+  // The UTF-8 character starting there, if it is one: 2, 3 or 4 bytes by its lead byte.
+  const length = byte >= 0xf5 ? 0 : byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc2 ? 2 : 0;
+  let decoded: string | undefined;
+  try {
+    if (length && at + length <= packet.length) decoded = UTF8.decode(packet.subarray(at, at + length));
+  } catch {
+    // Not UTF-8: the byte alone is named.
+  }
+  return decoded ? `${reason} ("${decoded}" is ${encodeURIComponent(decoded)})` : reason;
 }
 
 function clientErrorBody(surface: Surface, status: number, what: string): { type: string; body: string } {

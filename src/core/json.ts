@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { LONE_SURROGATE_TEXT, NUL_TEXT } from './http.js';
 
 /**
@@ -85,22 +85,40 @@ function tooDeepError(): Error & { statusCode: number; code: string } {
 }
 
 /**
- * `application/json` bodies: Fastify's own parser (prototype poisoning refused), after a
- * depth check. An empty body is a request without fields, as an empty form is (a client
- * that sets the JSON type on every POST sends one for a logout).
+ * `application/json` bodies, where a route takes them: the control plane, and the kapi
+ * routes that declare a JSON body (`jsonBody`, core/route.ts: Kakao's customer-file APIs).
+ * Every other kapi and kauth route takes form fields only, as the platform does (wire facts
+ * §1.2; seed 000 sends `application/x-www-form-urlencoded;charset=utf-8`), and so do the pages
+ * a browser posts forms to: a JSON body there is refused before it is parsed, naming its type,
+ * as XML or text are. Reading it as a form instead would let a client that posts JSON (axios's
+ * default for an object) work here and fail against Kakao. Fastify's own parser (prototype
+ * poisoning refused) runs after a depth check. An empty body is a request without fields, as
+ * an empty form is (a client that sets the JSON type on every POST sends one for a logout).
  */
 export function installJsonParsing(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   // Fastify reads text/plain bodies as a string no route reads: refused instead, naming the
-  // type, as XML or multipart are (kapi takes forms, the control plane JSON).
+  // type, as XML or multipart are.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if ((body as string).trim() === '') return done(null, undefined);
+    if (!takesJson(req)) return done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(String(req.headers['content-type']).split(';')[0].trim()), undefined);
     // No text may hold a NUL or a lone surrogate (core/http.ts).
     const unstorable = unstorableJsonText(body as string);
     if (unstorable) return done(Object.assign(new Error(`invalid request: ${unstorable}.`), { statusCode: 400 }), undefined);
     if (jsonTooDeep(body as string)) return done(tooDeepError(), undefined);
     return parse(req, body as string, done);
   });
+}
+
+/**
+ * Whether the route a request reached reads a JSON body: the control plane's, and a declared
+ * route's that says so. A request that reached no route (a 404) is parsed as before, to be
+ * answered as what it is.
+ */
+function takesJson(req: FastifyRequest): boolean {
+  const { surface, declaration } = req.routeOptions.config;
+  if (surface === undefined || surface === 'control') return true;
+  return declaration?.jsonBody === true;
 }

@@ -149,7 +149,8 @@ function operation(method: string, seen: Seen, surfaceOf: (o: RouteOptions) => S
       };
     } else parameters.push(...queryParams(params));
   } else if (d?.body) {
-    op.requestBody = { required: true, content: { 'multipart/form-data': { schema: { type: 'object' } } } };
+    const type = d.jsonBody ? 'application/json' : 'multipart/form-data';
+    op.requestBody = { required: true, content: { [type]: { schema: { type: 'object' } } } };
   }
   if (schema.querystring) parameters.push(...queryParams(schema.querystring));
   if (schema.body) op.requestBody = { required: true, content: { 'application/json': { schema: plain(schema.body) } } };

@@ -4,6 +4,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { invalidParam } from './errors.js';
 import { jsonTextProblem } from './json.js';
+import { typeBoxProblem } from './schema-errors.js';
 
 /**
  * Kakao clients send parameters as form fields or query strings, sometimes POST fields in
@@ -26,34 +27,13 @@ function checker<T extends TSchema>(schema: T): TypeCheck<T> {
 
 export function rawParams(req: FastifyRequest): RawParams {
   const query = (req.query ?? {}) as RawParams;
-  const body = req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? (req.body as Record<string, unknown>) : {};
+  // A form's fields (a repeated one an array of strings in order): a route with parameters
+  // takes no JSON body (core/json.ts).
+  const body = req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? (req.body as RawParams) : {};
   const merged: RawParams = {};
   for (const [k, v] of Object.entries(query)) merged[k] = v;
-  // A form's repeated field is an array of strings; a JSON body's values are JSON.
-  const json = isJsonRequest(req);
-  for (const [k, v] of Object.entries(body)) {
-    if (v === undefined) continue;
-    merged[k] = json ? jsonFieldText(v) : (v as string | string[]);
-  }
+  for (const [k, v] of Object.entries(body)) if (v !== undefined) merged[k] = v;
   return merged;
-}
-
-function isJsonRequest(req: FastifyRequest): boolean {
-  const type = req.headers['content-type'];
-  return typeof type === 'string' && /^application\/json\b/i.test(type);
-}
-
-/**
- * A JSON body's value as the form field a client would send: text as it is; a number or
- * boolean as it is written (`true` stays the text `true`, never the integer 1); an array or
- * object as its JSON (`"property_keys": ["a"]` is the field `property_keys=["a"]`); `null`
- * as the text `null`, "not given".
- */
-function jsonFieldText(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (v === null) return 'null';
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v);
 }
 
 const INTEGER_TEXT = /^[+-]?\d+$/;
@@ -92,7 +72,7 @@ export function validateParams<T extends TSchema>(schema: T, raw: RawParams): St
   if (first && (converted as Record<string, unknown>)[name] === undefined) {
     throw invalidParam(`${name} is required.`);
   }
-  throw invalidParam(`invalid ${name}: ${first?.message ?? 'bad value'}.`);
+  throw invalidParam(`invalid ${name}: ${first ? typeBoxProblem(first) : 'bad value'}.`);
 }
 
 export function params<T extends TSchema>(req: FastifyRequest, schema: T): Static<T> {
@@ -118,7 +98,7 @@ export function jsonParam<T extends TSchema>(name: string, text: string | undefi
   if (!check.Check(value)) {
     const first = check.Errors(value).First();
     const where = first?.path ? `${name}${first.path.replace(/\//g, '.')}` : name;
-    throw invalidParam(`invalid ${where}: ${first?.message ?? 'bad value'}.`);
+    throw invalidParam(`invalid ${where}: ${first ? typeBoxProblem(first) : 'bad value'}.`);
   }
   return value as Static<T>;
 }

@@ -50,8 +50,14 @@ export interface RouteDeclaration<A extends AuthKind = AuthKind, P extends TSche
   scopes?: readonly string[];
   /** Query and form fields (merged, body wins), validated against this TypeBox object. */
   params?: P;
-  /** Reads a body the parameters do not cover (multipart uploads); runs after `params`. */
+  /** Reads a body the parameters do not cover (multipart uploads, a JSON document); runs after `params`. */
   body?: (req: FastifyRequest) => Promise<B>;
+  /**
+   * The body is a JSON document (`application/json`), read by `body`: Kakao's customer-file
+   * APIs. Every other kapi and kauth route takes form fields, as the platform does (wire
+   * facts §1.2), and refuses a JSON body naming its type (core/json.ts).
+   */
+  jsonBody?: true;
   /** The 200 body's schema (serialization), or `empty` for a 200 with no body. */
   response?: TSchema | 'empty';
   /** Headers sent with every 200 of this route. */
@@ -136,6 +142,7 @@ function keptFor(d: RouteDeclaration): RegistryKey<KeptAnswers> {
 export function registerRoutes(app: FastifyInstance, declarations: readonly RouteDeclaration<any, any, any>[]): void {
   for (const d of declarations as RouteDeclaration[]) {
     if (d.scopes?.length && !d.apiType) throw new Error(`${d.url}: scopes need an apiType`);
+    if (d.jsonBody && (d.params || !d.body)) throw new Error(`${d.url}: a JSON body is read by \`body\`, not \`params\``);
     const respond = async (req: FastifyRequest, reply: FastifyReply, call: Call) => {
       req.kapibaraCall = identify(call, d);
       if (d.scopes?.length) requireScopes(call as PersonCall, d.apiType!, d.scopes);

@@ -5,6 +5,7 @@ import type { TableSpec } from '../db/tables.js';
 import { AccountBody, AppBody, LinkProperties } from '../control/bodies.js';
 import { signingKeyProblem } from '../core/keys.js';
 import { jsonValidator } from '../core/validation.js';
+import { readableAjvErrors } from '../core/schema-errors.js';
 import { tlsMaterialProblem } from '../core/tls.js';
 import { StateFormatError, type StateDocument } from './state.js';
 
@@ -120,7 +121,7 @@ function fieldProblem(table: string, field: string, value: unknown): string | un
   let check = rowFieldChecks.get(schema);
   if (!check) rowFieldChecks.set(schema, (check = jsonValidator(schema)));
   if (!check(value)) {
-    const first = check.errors?.[0];
+    const first = readableAjvErrors(check.errors ?? [])[0];
     const where = first?.instancePath ? `${first.instancePath.slice(1).replace(/\//g, '.')}: ` : '';
     // A key's own rule (JSON Schema's propertyNames): name the key.
     const key = first?.propertyName === undefined ? '' : `property name "${first.propertyName.slice(0, 40)}" `;

@@ -38,18 +38,7 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
   });
 }
 
-/**
- * An https.Agent that sends every connection (kauth.kakao.com, kapi.kakao.com…) to a
- * local TLS port and trusts Kapibara's certificate: host mapping at the network layer,
- * like a hosts-file entry, without touching the client library.
- */
-export function mappedAgent(tlsPort: number, ca: string): https.Agent {
-  const agent = new https.Agent({ ca, keepAlive: false });
-  const connect = (options: tls.ConnectionOptions & { host?: string }): Duplex =>
-    tls.connect({ ...options, host: '127.0.0.1', port: tlsPort, servername: options.servername ?? options.host, ca });
-  (agent as unknown as { createConnection: typeof connect }).createConnection = connect;
-  return agent;
-}
+export { mappedAgent } from '../../src/host-mapping.js';
 
 export interface HttpResult {
   status: number;

@@ -6,6 +6,7 @@ import { KakaoApiError, consentItemDisabled, invalidParam } from '../../core/err
 import type { App } from '../../core/model.js';
 import type { Platform } from '../../core/platform.js';
 import { jsonParam, listParam } from '../../core/params.js';
+import { typeBoxProblem } from '../../core/schema-errors.js';
 import { hasScope } from '../../core/scopes.js';
 import { findLinkByUserId } from '../../store/links.js';
 import * as store from './store.js';
@@ -194,7 +195,7 @@ export function jsonBody<T extends TSchema>(schema: T, contentType: string | und
   const path = (first?.path ?? '').replace(/^\//, '').replace(/\//g, '.');
   const top = path.split('.')[0];
   if (first && top && (body as Record<string, unknown>)[top] === undefined) throw invalidParam(`${top} is required.`);
-  throw invalidParam(`invalid ${path || 'body'}: ${first?.message ?? 'bad value'}.`);
+  throw invalidParam(`invalid ${path || 'body'}: ${first ? typeBoxProblem(first) : 'bad value'}.`);
 }
 
 const FieldType = Type.Union([Type.Literal('string'), Type.Literal('number')]);
