@@ -10,7 +10,7 @@ import { findLinkByUuid } from '../../store/links.js';
 import { findAccountById } from '../../store/accounts.js';
 import { talkSettings } from '../talk/index.js';
 import { areFriends } from '../../store/friendships.js';
-import { type Json, normalizeTemplate, substitute, templateArgs } from './templates.js';
+import { type Json, dropForeignLinks, normalizeTemplate, substitute, templateArgs } from './templates.js';
 import {
   DEFAULT_QUOTAS,
   type NewMessage,
@@ -33,16 +33,20 @@ export type MessageRequest =
   | { kind: 'custom'; templateId: number | undefined; templateArgs: string | undefined }
   | { kind: 'scrap'; requestUrl: string | undefined; templateId: number | undefined; templateArgs: string | undefined };
 
-/** Builds the final message: validated template, defaults applied, arguments substituted. */
+/**
+ * Builds the final message: validated template, defaults applied, arguments substituted, and
+ * web links off the app's web domains dropped (Kakao sends the message without them, as a
+ * shared message is sent).
+ */
 export async function composeMessage(platform: Platform, ctx: UserCall, req: MessageRequest): Promise<NewMessage> {
-  const rules = { webDomains: ctx.app.webDomains };
+  const rules = { webDomains: ctx.app.webDomains, foreignLinks: 'keep' as const };
   const base = { appId: ctx.app.id, senderAccountId: ctx.account.id };
   // Each message is built as one literal (no spread): this is every send's hot path.
   if (req.kind === 'default') {
     if (req.templateObject === undefined) throw invalidParam('template_object is required.');
     const value = jsonParam('template_object', req.templateObject, JsonObject);
     if (value === undefined) throw invalidParam('template_object is required.');
-    const template = normalizeTemplate(value, 'template_object', rules);
+    const template = dropForeignLinks(normalizeTemplate(value, 'template_object', rules), ctx.app.webDomains) as Json;
     return newMessage(base, template.object_type as string, null, template);
   }
   if (req.kind === 'custom') {
@@ -77,7 +81,8 @@ async function customMessage(
   if (missing.length > 0) {
     throw invalidParam(`template_args is missing ${missing.map((k) => `\${${k}}`).join(', ')} used by template ${templateId}.`);
   }
-  const template = normalizeTemplate(value, `template(${templateId})`, { webDomains: ctx.app.webDomains, custom: true });
+  const webDomains = ctx.app.webDomains;
+  const template = dropForeignLinks(normalizeTemplate(value, `template(${templateId})`, { webDomains, custom: true, foreignLinks: 'keep' }), webDomains) as Json;
   return newMessage(base, template.object_type as string, templateId, template);
 }
 

@@ -30,8 +30,10 @@ export interface TemplateRules {
   /** Checking a stored custom template: values holding `${KEY}` placeholders pass any type check. */
   placeholders?: boolean;
   /**
-   * Links outside the web domains: refused with -2 (messaging, the default), or kept for the
-   * caller to drop with a warning (sharing validation answers them in `warning_msg`).
+   * Web links outside the web domains: refused with -2 (the default: a template saved on the
+   * control plane, as the Message Template Builder offers only registered domains), or kept
+   * for the caller to drop with dropForeignLinks (a message being sent or shared: Kakao sends
+   * it without them; sharing validation also answers each in `warning_msg`).
    */
   foreignLinks?: 'refuse' | 'keep';
 }
@@ -292,6 +294,29 @@ export function normalizeTemplate(value: unknown, root: string, rules: TemplateR
     }
   }
   return out;
+}
+
+/**
+ * The template with every web link (`web_url`, `mobile_web_url`) outside `webDomains`
+ * removed, the rest of each link kept: what Kakao Talk shows of a message whose links are
+ * not on the app's registered domains. Messages sent through the REST API and shared
+ * messages are both stored this way.
+ */
+export function dropForeignLinks(value: unknown, webDomains: readonly string[]): unknown {
+  if (Array.isArray(value)) return value.map((v) => dropForeignLinks(v, webDomains));
+  if (!isObject(value)) return value;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(value)) {
+    if ((k === 'web_url' || k === 'mobile_web_url') && typeof v === 'string' && !isAllowedLink(v, webDomains)) continue;
+    out[k] = dropForeignLinks(v, webDomains);
+  }
+  return out;
+}
+
+/** Whether a web link may stay in a message: an http(s) URL on one of the web domains. */
+export function isAllowedLink(url: string, webDomains: readonly string[]): boolean {
+  if (!URL.canParse(url)) return false;
+  return isAllowedUrl(new URL(url), webDomains);
 }
 
 function need(src: Json, key: string, root: string): unknown {

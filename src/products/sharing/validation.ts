@@ -4,8 +4,8 @@ import { isAllowedUrl } from '../../core/fetcher.js';
 import type { App } from '../../core/model.js';
 import { jsonParam } from '../../core/params.js';
 import type { Platform } from '../../core/platform.js';
-import { type Json, findCustomTemplate, normalizeTemplate, scrapPage, substitute, templateArgs } from '../message/index.js';
-import { defaultTemplateArgs, dropForeignLinks, renderTemplateMsg } from './render.js';
+import { type Json, dropForeignLinks, findCustomTemplate, normalizeTemplate, scrapPage, substitute, templateArgs } from '../message/index.js';
+import { defaultTemplateArgs, renderTemplateMsg } from './render.js';
 import { findIssuedTemplate, issueTemplate } from './store.js';
 
 /**
@@ -59,7 +59,7 @@ export async function validateShare(platform: Platform, app: App, req: Validatio
   const rendered = renderTemplateMsg(app, answer.template);
   return {
     ...answer,
-    template: dropForeignLinks(app, answer.template) as Json,
+    template: dropForeignLinks(answer.template, app.webDomains) as Json,
     templateMsg: rendered.templateMsg,
     warningMsg: rendered.warnings,
     schemeParams,
@@ -75,7 +75,7 @@ async function build(platform: Platform, app: App, req: ValidationRequest): Prom
     const value = jsonParam('template_object', req.templateObject, JsonObject);
     if (value === undefined) throw invalidParam('template_object is required.');
     const template = normalizeTemplate(value, 'template_object', rules);
-    const id = await issueTemplate(platform.db, app.id, 'default', dropForeignLinks(app, template) as Json, now);
+    const id = await issueTemplate(platform.db, app.id, 'default', dropForeignLinks(template, app.webDomains) as Json, now);
     return { templateId: id, templateArgs: defaultTemplateArgs(template), argumentMsg: {}, template, templateType: template.object_type as string };
   }
   const args = templateArgs(req.templateArgs);
