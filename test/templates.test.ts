@@ -324,7 +324,7 @@ forEachStore('Custom message templates', (h) => {
     assert.deepEqual(message.template.buttons, [{ title: '읽기', link: { web_url: 'http://www.daum.net/articles/123' } }]);
   });
 
-  it('fills template_args, converting whole-placeholder numbers, and reports what is missing', async () => {
+  it('fills template_args, converting whole-placeholder numbers, and renders missing ones empty', async () => {
     const app = await talkApp(h, { web_domains: [...SEED_DOMAINS, 'developers.kakao.com'] });
     const me = await member(h, app);
     const t = await h.control('POST', `/apps/${app.id}/templates`, { template: ARTICLE });
@@ -334,8 +334,25 @@ forEachStore('Custom message templates', (h) => {
     const [message] = (await messagesOf(h, me, 'memo')).messages;
     assert.equal(message.template.content.title, '제목');
     assert.equal(message.template.content.image_width, 800);
+    // Arguments left out are rendered empty, as sharing validation renders them (answering
+    // argument_msg {"${TITLE}": "there's no given value."}): the message is sent without them.
     res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: t.id, template_args: { ARTICLE_ID: 7 } });
-    assertApiError(res, 400, -2, `template_args is missing \${TITLE}, \${WIDTH} used by template ${t.id}`);
+    assert.deepEqual(res.json(), { result_code: 0 }, res.body);
+    const [unfilled] = (await messagesOf(h, me, 'memo')).messages;
+    assert.deepEqual(unfilled.template.content, {
+      description: '기사 7번',
+      image_url: 'http://k.kakao.com/7.png',
+      link: { web_url: 'http://www.daum.net/articles/7', mobile_web_url: 'http://m.daum.net/articles/7' },
+    });
+    // Sharing validation of the same call renders the same message.
+    const shared = await h.kapiKey('GET', '/v2/api/kakaolink/talk/template/validate', app.javascript_key, { link_ver: '4.0', template_id: t.id, template_args: { ARTICLE_ID: 7 } });
+    assert.deepEqual(shared.json().argument_msg, { '${TITLE}': "there's no given value.", '${WIDTH}': "there's no given value." });
+    assert.deepEqual(shared.json().template_msg.C.TI.TD, { D: unfilled.template.content.description });
+    assert.deepEqual(shared.json().template_msg.C.THL[0].TH, { THU: unfilled.template.content.image_url });
+    res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: t.id });
+    assert.deepEqual(res.json(), { result_code: 0 }, res.body);
+    const [bare] = (await messagesOf(h, me, 'memo')).messages;
+    assert.deepEqual(bare.template.content, { description: '기사 번', image_url: 'http://k.kakao.com/.png', link: { web_url: 'http://www.daum.net/articles/', mobile_web_url: 'http://m.daum.net/articles/' } });
     res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: t.id, template_args: { TITLE: 'x', ARTICLE_ID: 7, WIDTH: 'wide' } });
     assertApiError(res, 400, -2, `invalid template(${t.id}).content.image_width`);
     res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: 999, template_args: {} });
@@ -343,7 +360,14 @@ forEachStore('Custom message templates', (h) => {
     res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, {});
     assertApiError(res, 400, -2, 'template_id is required');
     res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: t.id, template_args: '{bad' });
-    assertApiError(res, 400, -2, 'template_args');
+    assertApiError(res, 400, -2, 'invalid template_args: not a valid JSON.');
+    // The older name: errors name the parameter the client sent.
+    res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: t.id, args: '{bad' });
+    assert.deepEqual(res.json(), { msg: 'invalid args: not a valid JSON.', code: -2 });
+    res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: t.id, args: { TITLE: [1] } });
+    assert.deepEqual(res.json(), { msg: 'invalid args.TITLE: must be a string, a number or a boolean.', code: -2 });
+    res = await h.kapi('POST', '/v2/api/talk/memo/scrap/send', me.token, { request_url: 'http://www.daum.net/', template_id: t.id, args: 'xx' });
+    assert.deepEqual(res.json(), { msg: 'invalid args: not a valid JSON.', code: -2 });
     // A number or boolean argument filling a whole text field is that text (seed 001 sends {"ARTICLE_ID":123}).
     res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: t.id, args: { TITLE: 2026, ARTICLE_ID: 7, WIDTH: 640 } });
     assert.deepEqual(res.json(), { result_code: 0 }, res.body);
@@ -361,7 +385,7 @@ forEachStore('Custom message templates', (h) => {
     const theirs = await h.control('POST', `/apps/${other.id}/templates`, { template: TEXT });
     res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: theirs.id });
     assertApiError(res, 400, -2, `template ${theirs.id} does not exist`);
-    assert.equal((await messagesOf(h, me)).total_count, 3);
+    assert.equal((await messagesOf(h, me)).total_count, 5);
   });
 
   it('manages templates through the control plane: list, commerce and scrap types, CRUD, structural checks', async () => {

@@ -30,8 +30,11 @@ const JsonObject = Type.Record(Type.String(), Type.Unknown());
 /** What a send request asks for, before it becomes a message. */
 export type MessageRequest =
   | { kind: 'default'; templateObject: string | undefined }
-  | { kind: 'custom'; templateId: number | undefined; templateArgs: string | undefined }
-  | { kind: 'scrap'; requestUrl: string | undefined; templateId: number | undefined; templateArgs: string | undefined };
+  | { kind: 'custom'; templateId: number | undefined; templateArgs: string | undefined; argsParam: ArgsParam }
+  | { kind: 'scrap'; requestUrl: string | undefined; templateId: number | undefined; templateArgs: string | undefined; argsParam: ArgsParam };
+
+/** The name the arguments came under (`args` is the older one): errors about them name it. */
+export type ArgsParam = 'template_args' | 'args';
 
 /**
  * Builds the final message: validated template, defaults applied, arguments substituted, and
@@ -51,13 +54,14 @@ export async function composeMessage(platform: Platform, ctx: UserCall, req: Mes
   }
   if (req.kind === 'custom') {
     if (req.templateId === undefined) throw invalidParam('template_id is required.');
-    const args = templateArgs(req.templateArgs);
+    const args = templateArgs(req.templateArgs, req.argsParam);
     return customMessage(platform, ctx, req.templateId, args, base);
   }
   if (req.requestUrl === undefined) throw invalidParam('request_url is required.');
+  // Arguments are checked before the page is fetched: a bad parameter costs no request.
+  const args = req.templateId !== undefined ? templateArgs(req.templateArgs, req.argsParam) : undefined;
   const scrap = await scrapPage(req.requestUrl, ctx.app.webDomains);
   if (req.templateId !== undefined) {
-    const args = templateArgs(req.templateArgs);
     // Scrapped values cannot be overwritten by template_args (seed 001).
     return customMessage(platform, ctx, req.templateId, { ...args, ...scrap.args }, base);
   }
@@ -77,10 +81,8 @@ async function customMessage(
 ): Promise<NewMessage> {
   const stored = await findTemplate(platform.db, ctx.app.id, templateId);
   if (!stored) throw invalidParam(`invalid template_id: template ${templateId} does not exist in this app.`);
-  const { value, missing } = substitute(stored.template, args);
-  if (missing.length > 0) {
-    throw invalidParam(`template_args is missing ${missing.map((k) => `\${${k}}`).join(', ')} used by template ${templateId}.`);
-  }
+  // Arguments left out are rendered empty, as sharing validation renders them.
+  const { value } = substitute(stored.template, args);
   const webDomains = ctx.app.webDomains;
   const template = dropForeignLinks(normalizeTemplate(value, `template(${templateId})`, { webDomains, custom: true, foreignLinks: 'keep' }), webDomains) as Json;
   return newMessage(base, template.object_type as string, templateId, template);

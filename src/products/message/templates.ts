@@ -328,14 +328,15 @@ function need(src: Json, key: string, root: string): unknown {
 const ArgsObject = Type.Record(Type.String(), Type.Unknown());
 
 /**
- * `template_args` (or `args`): a JSON object of argument values. A value is text; a number
- * or boolean stands for its text (seed 001 sends `{"ARTICLE_ID":123}`), `null` for none; an
- * object or array is no argument (-2 naming it).
+ * `template_args` (or `args`, the older name; `param` is the one the client sent, which errors
+ * name): a JSON object of argument values. A value is text; a number or boolean stands for its
+ * text (seed 001 sends `{"ARTICLE_ID":123}`), `null` for none; an object or array is no
+ * argument (-2 naming it).
  */
-export function templateArgs(text: string | undefined): Record<string, unknown> {
-  const args = jsonParam('template_args', text, ArgsObject) ?? {};
+export function templateArgs(text: string | undefined, param: 'template_args' | 'args' = 'template_args'): Record<string, unknown> {
+  const args = jsonParam(param, text, ArgsObject) ?? {};
   for (const [key, value] of Object.entries(args)) {
-    if (value !== null && typeof value === 'object') throw invalidParam(`invalid template_args.${key}: must be a string, a number or a boolean.`);
+    if (value !== null && typeof value === 'object') throw invalidParam(`invalid ${param}.${key}: must be a string, a number or a boolean.`);
   }
   return args;
 }
@@ -344,17 +345,19 @@ export function templateArgs(text: string | undefined): Record<string, unknown> 
  * Fills `${KEY}` placeholders from `args`, each with the argument's text (a number or
  * boolean as written). An integer field that is exactly one placeholder becomes a number
  * when checked (`image_width: "${W}"` with `{"W":640}` is 640), as a numeric string there
- * is; a text field filled by a number is that text. Returns the keys that had no value.
+ * is; a text field filled by a number is that text. A key with no value is rendered empty
+ * (in a custom template an empty field counts as absent) and returned in `missing`: sharing
+ * validation answers those in `argument_msg`, a message is sent without them, as Kakao does.
  */
 export function substitute(template: unknown, args: Record<string, unknown>): { value: unknown; missing: string[] } {
   const missing = new Set<string>();
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') {
-      return v.replace(/\$\{([^{}]+)\}/g, (m, key: string) => {
+      return v.replace(/\$\{([^{}]+)\}/g, (_m, key: string) => {
         const arg = args[key];
         if (arg === undefined || arg === null) {
           missing.add(key);
-          return m;
+          return '';
         }
         return String(arg);
       });

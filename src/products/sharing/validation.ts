@@ -106,13 +106,9 @@ async function custom(platform: Platform, app: App, templateId: number, args: Re
     if (!issued) throw invalidParam(`invalid template_id: template ${templateId} does not exist in this app.`);
     return { templateId, templateArgs: echo, argumentMsg: {}, template: issued.template, templateType: (issued.template.object_type as string) ?? issued.kind };
   }
-  const first = substitute(stored.template, args);
+  const { value, missing } = substitute(stored.template, args);
   const argumentMsg: Record<string, string> = {};
-  let value = first.value;
-  if (first.missing.length > 0) {
-    for (const key of first.missing) argumentMsg[`\${${key}}`] = NO_VALUE;
-    value = substitute(stored.template, { ...args, ...Object.fromEntries(first.missing.map((k) => [k, ''])) }).value;
-  }
+  for (const key of missing) argumentMsg[`\${${key}}`] = NO_VALUE;
   const template = normalizeTemplate(value, `template(${templateId})`, { webDomains: app.webDomains, custom: true, foreignLinks: 'keep' });
   return { templateId, templateArgs: echo, argumentMsg, template, templateType: template.object_type as string };
 }
