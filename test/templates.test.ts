@@ -103,6 +103,9 @@ const COMMERCE = {
 };
 
 const TEXT = { object_type: 'text', text: '텍스트 영역입니다. 최대 200자 표시 가능합니다.', link: { web_url: 'https://developers.kakao.com', mobile_web_url: 'https://developers.kakao.com' } };
+// Seed 004's Text-template sample (createDefaultButton, sendDefault): 337 characters.
+const SEED004_TEXT =
+  'The Text template provided as a default template can contain text up to 200 characters. The Text template has a text area and a default button. You can also add an additional button. If you use the Kakao Talk sharing, you can send a message with a more extended form of templates, such as sending multiple images and profile information.';
 const CALENDAR = { object_type: 'calendar', id: 'event-1', id_type: 'event', content: { title: '일정', image_url: 'http://k.kakao.com/i.png', link: { mobile_web_url: 'http://m.daum.net' } } };
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
@@ -220,6 +223,25 @@ forEachStore('Message templates', (h) => {
     assert.ok(!friendPage.body.includes('other.example'));
   });
 
+  it("seed 004's text sample (337 characters) is sent and stored as sent; the console shows the first 200 characters, then an ellipsis", async () => {
+    const { me } = await setup();
+    const template = { object_type: 'text', text: SEED004_TEXT, link: { mobile_web_url: 'https://developers.kakao.com', web_url: 'https://developers.kakao.com' } };
+    const res = await h.kapi('POST', '/v2/api/talk/memo/default/send', me.token, { template_object: template });
+    assert.deepEqual(res.json(), { result_code: 0 }, res.body);
+    const [message] = (await messagesOf(h, me, 'memo')).messages;
+    assert.equal(message.template.text, SEED004_TEXT);
+    const page = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${me.id}` });
+    assert.ok(page.body.includes(`<div>${SEED004_TEXT.slice(0, 200)}…</div>`), page.body);
+    assert.ok(!page.body.includes(SEED004_TEXT.slice(0, 201)));
+    // Characters are code points: 201 emoji are cut after the 200th, never inside one.
+    await h.kapi('POST', '/v2/api/talk/memo/default/send', me.token, { template_object: { ...template, text: '😀'.repeat(201) } });
+    const emoji = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${me.id}` });
+    assert.ok(emoji.body.includes(`<div>${'😀'.repeat(200)}…</div>`));
+    // 200 characters are shown whole.
+    await h.kapi('POST', '/v2/api/talk/memo/default/send', me.token, { template_object: { ...template, text: 'y'.repeat(200) } });
+    assert.ok((await h.inject({ method: 'GET', url: `/_kapibara/console/people/${me.id}` })).body.includes(`<div>${'y'.repeat(200)}</div>`));
+  });
+
   it('rejects every template rule violation with -2 naming the field path', async () => {
     const { me } = await setup();
     const long = (n: number) => '가'.repeat(n);
@@ -263,7 +285,7 @@ forEachStore('Message templates', (h) => {
       ['negative price', edit(COMMERCE, (t) => (t.commerce.discount_price = -5)), 'template_object.commerce.discount_price'],
       ['commerce with description', edit(COMMERCE, (t) => (t.content.description = 'no')), 'template_object.content.description'],
       ['currency position 2', edit(COMMERCE, (t) => (t.commerce.currency_unit_position = 2)), 'template_object.commerce.currency_unit_position'],
-      ['text > 200', edit(TEXT, (t) => (t.text = long(201))), 'template_object.text'],
+      ['text > 2048', edit(TEXT, (t) => (t.text = long(2049))), 'invalid template_object.text: must be at most 2048 characters.'],
       ['text without text', edit(TEXT, (t) => delete t.text), 'template_object.text is required'],
       ['text without link', edit(TEXT, (t) => delete t.link), 'template_object.link is required'],
       ['calendar without id', edit(CALENDAR, (t) => delete t.id), 'template_object.id is required'],
@@ -278,9 +300,11 @@ forEachStore('Message templates', (h) => {
     }
     assertApiError(await h.kapi('POST', '/v2/api/talk/memo/default/send', me.token, {}), 400, -2, 'template_object is required');
     assert.equal((await messagesOf(h, me)).total_count, 0);
-    // The limits are inclusive: exactly 200 characters and 2 buttons pass.
-    const ok = await h.kapi('POST', '/v2/api/talk/memo/default/send', me.token, { template_object: { ...TEXT, text: long(200) } });
-    assert.deepEqual(ok.json(), { result_code: 0 });
+    // The limits are inclusive: exactly 2,048 characters (code points: 2,048 emoji are 4,096 UTF-16 units) pass.
+    for (const text of [long(2048), '😀'.repeat(2048)]) {
+      const ok = await h.kapi('POST', '/v2/api/talk/memo/default/send', me.token, { template_object: { ...TEXT, text } });
+      assert.deepEqual(ok.json(), { result_code: 0 });
+    }
   });
 });
 

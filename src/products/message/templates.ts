@@ -16,6 +16,13 @@ export const OBJECT_TYPES = ['feed', 'list', 'location', 'commerce', 'text', 'ca
 /** Types a developer can build as a custom template (Message Template Builder, seed 001). */
 export const CUSTOM_OBJECT_TYPES = ['feed', 'list', 'commerce', 'location', 'text'] as const;
 export const DEFAULT_BUTTON_TITLE = '자세히 보기';
+/**
+ * A text template's `text`: Kakao documents "up to 200 characters", which is what Kakao Talk
+ * shows (the rest behind an ellipsis, TEXT_SHOWN); seed 004's own sample sends 331. A longer
+ * text is stored as sent, up to the bound of other free text (a story's 2,048 characters).
+ */
+export const TEXT_MAX = 2048;
+export const TEXT_SHOWN = 200;
 const LINK_KEYS = ['web_url', 'mobile_web_url', 'android_execution_params', 'ios_execution_params'] as const;
 const SOCIAL_KEYS = ['like_count', 'comment_count', 'shared_count', 'view_count', 'subscriber_count'] as const;
 
@@ -278,7 +285,7 @@ export function normalizeTemplate(value: unknown, root: string, rules: TemplateR
       break;
     }
     case 'text': {
-      c.str(src, 'text', root, out, { required: true, max: 200 });
+      c.str(src, 'text', root, out, { required: true, max: TEXT_MAX });
       c.optionalLink(src, 'link', root, out, true);
       c.buttons(src, root, out, 2, out.link as Json);
       break;
@@ -317,6 +324,13 @@ export function dropForeignLinks(value: unknown, webDomains: readonly string[]):
 export function isAllowedLink(url: string, webDomains: readonly string[]): boolean {
   if (!URL.canParse(url)) return false;
   return isAllowedUrl(new URL(url), webDomains);
+}
+
+/** A text template's text as Kakao Talk shows it: the first 200 characters (code points), then an ellipsis. */
+export function shownText(text: string): string {
+  if (text.length <= TEXT_SHOWN) return text;
+  const chars = [...text];
+  return chars.length <= TEXT_SHOWN ? text : `${chars.slice(0, TEXT_SHOWN).join('')}…`;
 }
 
 function need(src: Json, key: string, root: string): unknown {
