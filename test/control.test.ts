@@ -129,6 +129,38 @@ forEachStore('control plane', (h) => {
     assert.equal(other.statusCode, 413);
   });
 
+  it('web_domains: an entry no page can match is refused (400 naming it and the form to write) on create, change and import; valid entries keep their meaning', async () => {
+    const never: [string, string][] = [
+      ['localhost:3000', 'web_domains entry "localhost:3000" can never match a page: a host with a port needs its scheme: write http://localhost:3000 or https://localhost:3000'],
+      ['*.daum.net', 'web_domains entry "*.daum.net" can never match a page: wildcards are not supported: register each host (a host name such as daum.net covers that host only, not its subdomains) or each origin (https://m.daum.net)'],
+      ['https://*.daum.net', 'web_domains entry "https://*.daum.net" can never match a page: wildcards are not supported: register each host (a host name such as daum.net covers that host only, not its subdomains) or each origin (https://m.daum.net)'],
+      ['not a domain!!', 'web_domains entry "not a domain!!" can never match a page: write an origin such as http://localhost:3000 (scheme, host and optional port) or a host name such as shop.example'],
+      ['', 'web_domains entry "" can never match a page: write an origin such as http://localhost:3000 (scheme, host and optional port) or a host name such as shop.example'],
+      ['http://sh op.example', 'web_domains entry "http://sh op.example" can never match a page: write an origin such as http://localhost:3000 (scheme, host and optional port) or a host name such as shop.example'],
+      ['ftp://x.test', 'web_domains entry "ftp://x.test" can never match a page: only http and https pages are matched: write http://x.test or https://x.test'],
+      ['bücher.example', 'web_domains entry "bücher.example" can never match a page: a page\'s host is written xn--bcher-kva.example: write that, or an origin such as https://xn--bcher-kva.example'],
+      ['user@shop.example', 'web_domains entry "user@shop.example" can never match a page: a page\'s host is written shop.example: write that, or an origin such as https://shop.example'],
+    ];
+    const app = await h.createApp({ name: 'Domains', web_domains: ['http://localhost:3000'] });
+    for (const [entry, error] of never) {
+      const created = await h.inject({ method: 'POST', url: '/_kapibara/v1/apps', payload: { name: 'wd', web_domains: ['https://shop.example', entry] } });
+      assert.deepEqual([created.statusCode, created.json()], [400, { error }], entry);
+      const patched = await h.inject({ method: 'PATCH', url: `/_kapibara/v1/apps/${app.id}`, payload: { web_domains: [entry] } });
+      assert.deepEqual([patched.statusCode, patched.json()], [400, { error }], entry);
+      const imported = await h.inject({ method: 'POST', url: '/_kapibara/v1/state', payload: { version: 1, apps: [{ id: 5009, web_domains: [entry] }] } });
+      assert.deepEqual([imported.statusCode, imported.json()], [400, { error: `apps[0].web_domains: ${error.slice('web_domains '.length)}` }], entry);
+    }
+    assert.deepEqual((await h.control('GET', `/apps/${app.id}`)).web_domains, ['http://localhost:3000']);
+    assert.deepEqual((await h.control('GET', '/apps')).map((a: { id: number }) => a.id), [app.id]);
+    // Valid entries are stored as written and match as before: an origin by scheme, host and
+    // port (a path is ignored); a host name by that host alone, with any scheme and port.
+    const valid = ['http://localhost:3000/', 'HTTPS://Shop.Example', 'daum.net', ' m.daum.net ', 'http://127.0.0.1:8080', '[::1]', 'https://xn--bcher-kva.example', 'https://bücher.example', 'www.daum.net/path'];
+    const ok = await h.control('PATCH', `/apps/${app.id}`, { web_domains: valid });
+    assert.deepEqual(ok.web_domains, valid);
+    const imported = await h.inject({ method: 'POST', url: '/_kapibara/v1/state', payload: { version: 1, apps: [{ id: 5010, name: 'imported', web_domains: valid }] } });
+    assert.equal(imported.statusCode, 200, imported.body);
+  });
+
   it('state rows are held to the control plane\'s rules for the same fields; nothing is written when one fails', async () => {
     const app = await h.createApp({ name: 'Rules' });
     const person = await h.createAccount();

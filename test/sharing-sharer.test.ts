@@ -168,6 +168,9 @@ forEachStore('Kakao Talk sharing: the web sharer', (h) => {
     await h.control('PUT', `/apps/${w.app.id}/sharing_webhook`, { url: `${hook.origin}/get-hook?fixed=1#top`, method: 'GET' });
     hook.calls.length = 0;
     const first = await signIn(await postLink(v2Fields(w.app, SEED_TEMPLATES.text)), w.sender);
+    // The preview shows seed 004's 337-character text as Kakao Talk does: its first 200 characters, then an ellipsis.
+    assert.ok(first.picker.body.includes(`<div>${SEED_TEMPLATES.text.text.slice(0, 200)}…</div>`), first.picker.body);
+    assert.ok(!first.picker.body.includes(SEED_TEMPLATES.text.text.slice(0, 201)));
     const fields = {
       app_key: w.app.javascript_key,
       ka: `sdk/1.39.14 os/javascript sdk_type/javascript lang/ko-KR device/Linux origin/${encodeURIComponent(SEED_SITE)}`,

@@ -232,9 +232,9 @@ forEachStore('Kakao Talk sharing: validation', (h) => {
       [await call('GET', DEFAULT, app.javascript_key, { link_ver: '4.0', template_object: '{"object_type":' }), 400, { msg: 'invalid template_object: not a valid JSON.', code: -2 }],
       [await call('GET', DEFAULT, app.javascript_key, { link_ver: '4.0', template_object: { object_type: 'feed' } }), 400, { msg: 'template_object.content is required.', code: -2 }],
       [
-        await call('GET', DEFAULT, app.javascript_key, { link_ver: '4.0', template_object: { ...SEED_TEMPLATES.text, text: 'x'.repeat(201) } }),
+        await call('GET', DEFAULT, app.javascript_key, { link_ver: '4.0', template_object: { ...SEED_TEMPLATES.text, text: 'x'.repeat(2049) } }),
         400,
-        { msg: 'invalid template_object.text: must be at most 200 characters.', code: -2 },
+        { msg: 'invalid template_object.text: must be at most 2048 characters.', code: -2 },
       ],
       [await call('GET', DEFAULT, app.javascript_key, { link_ver: '4.0', template_object: SEED_TEMPLATES.text, scheme_params: { list: 'all' } }), 400, {
         msg: 'invalid scheme_params.list: must be one of default, friend, chat.',
@@ -264,9 +264,14 @@ forEachStore('Kakao Talk sharing: validation', (h) => {
       assert.equal(res.headers['content-type'], JSON_TYPE);
       assert.deepEqual(res.json(), body);
     }
-    // The seed's text sample is longer than the 200 characters the text template allows.
-    const seedText = 'The Text template provided as a default template can contain text up to 200 characters. The Text template has a text area and a default button. You can also add an additional button. If you use the Kakao Talk sharing, you can send a message with a more extended form of templates, such as sending multiple images and profile information.';
-    assertApiError(await call('GET', DEFAULT, app.javascript_key, { link_ver: '4.0', template_object: { ...SEED_TEMPLATES.text, text: seedText } }), 400, -2, 'template_object.text');
+  });
+
+  it("seed 004's text sample (337 characters) validates; template_msg carries the text as sent (Kakao Talk shows its first 200 characters)", async () => {
+    const app = await sharingApp(h);
+    assert.equal([...SEED_TEMPLATES.text.text].length, 337);
+    const body = answer(await call('GET', DEFAULT, app.javascript_key, { link_ver: '4.0', template_object: SEED_TEMPLATES.text })) as any;
+    assert.deepEqual(body.template_msg.C.TI, { TD: { T: SEED_TEMPLATES.text.text }, L: { LPC: SEED_TEMPLATES.text.link.web_url, LMO: SEED_TEMPLATES.text.link.mobile_web_url }, FT: true });
+    assert.deepEqual(body.warning_msg, {});
   });
 
   it("a call from Kapibara's own origin (SDK v1's kapi /cors/ proxy) is checked by the page origin in KA", async () => {

@@ -103,6 +103,9 @@ const COMMERCE = {
 };
 
 const TEXT = { object_type: 'text', text: '텍스트 영역입니다. 최대 200자 표시 가능합니다.', link: { web_url: 'https://developers.kakao.com', mobile_web_url: 'https://developers.kakao.com' } };
+// Seed 004's Text-template sample (createDefaultButton, sendDefault): 337 characters.
+const SEED004_TEXT =
+  'The Text template provided as a default template can contain text up to 200 characters. The Text template has a text area and a default button. You can also add an additional button. If you use the Kakao Talk sharing, you can send a message with a more extended form of templates, such as sending multiple images and profile information.';
 const CALENDAR = { object_type: 'calendar', id: 'event-1', id_type: 'event', content: { title: '일정', image_url: 'http://k.kakao.com/i.png', link: { mobile_web_url: 'http://m.daum.net' } } };
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
@@ -167,6 +170,78 @@ forEachStore('Message templates', (h) => {
     assert.deepEqual(messages[0].template.buttons, [{ title: '더 보기', link: LIST.header_link }]);
   });
 
+  it('seed 001 samples sent by an app that registered none of their domains: sent, with those links dropped as sharing drops them', async () => {
+    // Kakao sends the message and drops each web link off the app's web domains (sharing
+    // validation answers the same link with a warning_msg, wire facts products §1.1).
+    const app = await talkApp(h, { web_domains: ['http://localhost:3000', 'www.daum.net'] });
+    const me = await member(h, app, { nickname: 'Me' });
+    const friend = await member(h, app, { nickname: 'Friend' });
+    await h.befriend(me, friend);
+    for (const template of [FEED, LIST, LOCATION, COMMERCE, TEXT]) {
+      const res = await h.kapi('POST', '/v2/api/talk/memo/default/send', me.token, { template_object: template });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(res.json(), { result_code: 0 });
+    }
+    const { messages } = await messagesOf(h, me, 'memo');
+    assert.equal(messages.length, 5);
+    // www.daum.net is registered: kept; m.daum.net is not: dropped, the rest of the link kept.
+    assert.deepEqual(messages[4].template, {
+      ...FEED,
+      content: { ...FEED.content, link: { web_url: 'http://www.daum.net', android_execution_params: 'contentId=100', ios_execution_params: 'contentId=100' } },
+      buttons: [
+        { title: '웹으로 이동', link: { web_url: 'http://www.daum.net' } },
+        FEED.buttons[1],
+      ],
+    });
+    assert.deepEqual(messages[3].template.contents[0].link, { web_url: 'http://www.daum.net/contents/1', android_execution_params: '/contents/1', ios_execution_params: '/contents/1' });
+    assert.deepEqual(messages[2].template.content.link, { android_execution_params: 'platform=android', ios_execution_params: 'platform=ios' });
+    assert.deepEqual(messages[2].template.buttons, [{ title: '웹으로 보기', link: {} }]);
+    assert.deepEqual(messages[1].template.buttons[0].link, { android_execution_params: 'contentId=100&buy=true', ios_execution_params: 'contentId=100&buy=true' });
+    // A text template whose only link is off the domains: the message still goes, with no web link.
+    assert.deepEqual(messages[0].template, { ...TEXT, link: {}, buttons: [{ title: '자세히 보기', link: {} }] });
+
+    // Sending to friends and custom templates take the same path.
+    const foreign = { object_type: 'text', text: 'hi', link: { web_url: 'https://other.example/', mobile_web_url: 'http://localhost:3000/m' } };
+    let res = await h.kapi('POST', '/v1/api/talk/friends/message/default/send', me.token, { template_object: foreign, receiver_uuids: [friend.uuid] });
+    assert.deepEqual(res.json(), { successful_receiver_uuids: [friend.uuid] }, res.body);
+    const [received] = (await messagesOf(h, friend, String(me.id))).messages;
+    assert.deepEqual(received.template, { object_type: 'text', text: 'hi', link: { mobile_web_url: 'http://localhost:3000/m' }, buttons: [{ title: '자세히 보기', link: { mobile_web_url: 'http://localhost:3000/m' } }] });
+    // A stored template whose domain the app no longer registers.
+    const custom = await h.control('POST', `/apps/${app.id}/templates`, { template: { object_type: 'text', text: '${T}', link: { web_url: 'http://www.daum.net/${T}' } } });
+    await h.control('PATCH', `/apps/${app.id}`, { web_domains: ['http://localhost:3000'] });
+    res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: custom.id, template_args: { T: 'x' } });
+    assert.deepEqual(res.json(), { result_code: 0 }, res.body);
+    const [latest] = (await messagesOf(h, me, 'memo')).messages;
+    assert.deepEqual(latest.template, { object_type: 'text', text: 'x', link: {}, buttons: [{ title: '자세히 보기', link: {} }] });
+
+    // The console shows the stored messages: no dropped link anywhere.
+    const page = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${me.id}` });
+    assert.equal(page.statusCode, 200);
+    assert.ok(page.body.includes('http://www.daum.net/contents/1'), 'a kept link is shown');
+    for (const dropped of ['m.daum.net', 'dev.kakao.com', 'style.kakao.com', 'developers.kakao.com', 'www.daum.net/x']) assert.ok(!page.body.includes(dropped), dropped);
+    const friendPage = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${friend.id}` });
+    assert.ok(!friendPage.body.includes('other.example'));
+  });
+
+  it("seed 004's text sample (337 characters) is sent and stored as sent; the console shows the first 200 characters, then an ellipsis", async () => {
+    const { me } = await setup();
+    const template = { object_type: 'text', text: SEED004_TEXT, link: { mobile_web_url: 'https://developers.kakao.com', web_url: 'https://developers.kakao.com' } };
+    const res = await h.kapi('POST', '/v2/api/talk/memo/default/send', me.token, { template_object: template });
+    assert.deepEqual(res.json(), { result_code: 0 }, res.body);
+    const [message] = (await messagesOf(h, me, 'memo')).messages;
+    assert.equal(message.template.text, SEED004_TEXT);
+    const page = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${me.id}` });
+    assert.ok(page.body.includes(`<div>${SEED004_TEXT.slice(0, 200)}…</div>`), page.body);
+    assert.ok(!page.body.includes(SEED004_TEXT.slice(0, 201)));
+    // Characters are code points: 201 emoji are cut after the 200th, never inside one.
+    await h.kapi('POST', '/v2/api/talk/memo/default/send', me.token, { template_object: { ...template, text: '😀'.repeat(201) } });
+    const emoji = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${me.id}` });
+    assert.ok(emoji.body.includes(`<div>${'😀'.repeat(200)}…</div>`));
+    // 200 characters are shown whole.
+    await h.kapi('POST', '/v2/api/talk/memo/default/send', me.token, { template_object: { ...template, text: 'y'.repeat(200) } });
+    assert.ok((await h.inject({ method: 'GET', url: `/_kapibara/console/people/${me.id}` })).body.includes(`<div>${'y'.repeat(200)}</div>`));
+  });
+
   it('rejects every template rule violation with -2 naming the field path', async () => {
     const { me } = await setup();
     const long = (n: number) => '가'.repeat(n);
@@ -180,8 +255,6 @@ forEachStore('Message templates', (h) => {
       ['image_url not a URL', edit(FEED, (t) => (t.content.image_url = 'picture')), 'template_object.content.image_url'],
       ['content without link', edit(FEED, (t) => delete t.content.link), 'template_object.content.link is required'],
       ['empty link', edit(FEED, (t) => (t.content.link = {})), 'template_object.content.link: at least one of'],
-      ['unregistered web_url', edit(FEED, (t) => (t.content.link.web_url = 'http://evil.example.com/x')), 'template_object.content.link.web_url'],
-      ['unregistered button link', edit(FEED, (t) => (t.buttons[0].link.mobile_web_url = 'https://m.evil.example/')), 'template_object.buttons[0].link.mobile_web_url'],
       ['web_url not a URL', edit(FEED, (t) => (t.content.link.web_url = 'www.daum.net')), 'template_object.content.link.web_url'],
       ['three buttons', edit(FEED, (t) => t.buttons.push(t.buttons[0])), 'template_object.buttons: at most 2 buttons'],
       ['button without title', edit(FEED, (t) => delete t.buttons[1].title), 'template_object.buttons[1].title is required'],
@@ -212,7 +285,7 @@ forEachStore('Message templates', (h) => {
       ['negative price', edit(COMMERCE, (t) => (t.commerce.discount_price = -5)), 'template_object.commerce.discount_price'],
       ['commerce with description', edit(COMMERCE, (t) => (t.content.description = 'no')), 'template_object.content.description'],
       ['currency position 2', edit(COMMERCE, (t) => (t.commerce.currency_unit_position = 2)), 'template_object.commerce.currency_unit_position'],
-      ['text > 200', edit(TEXT, (t) => (t.text = long(201))), 'template_object.text'],
+      ['text > 2048', edit(TEXT, (t) => (t.text = long(2049))), 'invalid template_object.text: must be at most 2048 characters.'],
       ['text without text', edit(TEXT, (t) => delete t.text), 'template_object.text is required'],
       ['text without link', edit(TEXT, (t) => delete t.link), 'template_object.link is required'],
       ['calendar without id', edit(CALENDAR, (t) => delete t.id), 'template_object.id is required'],
@@ -227,9 +300,11 @@ forEachStore('Message templates', (h) => {
     }
     assertApiError(await h.kapi('POST', '/v2/api/talk/memo/default/send', me.token, {}), 400, -2, 'template_object is required');
     assert.equal((await messagesOf(h, me)).total_count, 0);
-    // The limits are inclusive: exactly 200 characters and 2 buttons pass.
-    const ok = await h.kapi('POST', '/v2/api/talk/memo/default/send', me.token, { template_object: { ...TEXT, text: long(200) } });
-    assert.deepEqual(ok.json(), { result_code: 0 });
+    // The limits are inclusive: exactly 2,048 characters (code points: 2,048 emoji are 4,096 UTF-16 units) pass.
+    for (const text of [long(2048), '😀'.repeat(2048)]) {
+      const ok = await h.kapi('POST', '/v2/api/talk/memo/default/send', me.token, { template_object: { ...TEXT, text } });
+      assert.deepEqual(ok.json(), { result_code: 0 });
+    }
   });
 });
 
@@ -273,7 +348,7 @@ forEachStore('Custom message templates', (h) => {
     assert.deepEqual(message.template.buttons, [{ title: '읽기', link: { web_url: 'http://www.daum.net/articles/123' } }]);
   });
 
-  it('fills template_args, converting whole-placeholder numbers, and reports what is missing', async () => {
+  it('fills template_args, converting whole-placeholder numbers, and renders missing ones empty', async () => {
     const app = await talkApp(h, { web_domains: [...SEED_DOMAINS, 'developers.kakao.com'] });
     const me = await member(h, app);
     const t = await h.control('POST', `/apps/${app.id}/templates`, { template: ARTICLE });
@@ -283,8 +358,25 @@ forEachStore('Custom message templates', (h) => {
     const [message] = (await messagesOf(h, me, 'memo')).messages;
     assert.equal(message.template.content.title, '제목');
     assert.equal(message.template.content.image_width, 800);
+    // Arguments left out are rendered empty, as sharing validation renders them (answering
+    // argument_msg {"${TITLE}": "there's no given value."}): the message is sent without them.
     res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: t.id, template_args: { ARTICLE_ID: 7 } });
-    assertApiError(res, 400, -2, `template_args is missing \${TITLE}, \${WIDTH} used by template ${t.id}`);
+    assert.deepEqual(res.json(), { result_code: 0 }, res.body);
+    const [unfilled] = (await messagesOf(h, me, 'memo')).messages;
+    assert.deepEqual(unfilled.template.content, {
+      description: '기사 7번',
+      image_url: 'http://k.kakao.com/7.png',
+      link: { web_url: 'http://www.daum.net/articles/7', mobile_web_url: 'http://m.daum.net/articles/7' },
+    });
+    // Sharing validation of the same call renders the same message.
+    const shared = await h.kapiKey('GET', '/v2/api/kakaolink/talk/template/validate', app.javascript_key, { link_ver: '4.0', template_id: t.id, template_args: { ARTICLE_ID: 7 } });
+    assert.deepEqual(shared.json().argument_msg, { '${TITLE}': "there's no given value.", '${WIDTH}': "there's no given value." });
+    assert.deepEqual(shared.json().template_msg.C.TI.TD, { D: unfilled.template.content.description });
+    assert.deepEqual(shared.json().template_msg.C.THL[0].TH, { THU: unfilled.template.content.image_url });
+    res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: t.id });
+    assert.deepEqual(res.json(), { result_code: 0 }, res.body);
+    const [bare] = (await messagesOf(h, me, 'memo')).messages;
+    assert.deepEqual(bare.template.content, { description: '기사 번', image_url: 'http://k.kakao.com/.png', link: { web_url: 'http://www.daum.net/articles/', mobile_web_url: 'http://m.daum.net/articles/' } });
     res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: t.id, template_args: { TITLE: 'x', ARTICLE_ID: 7, WIDTH: 'wide' } });
     assertApiError(res, 400, -2, `invalid template(${t.id}).content.image_width`);
     res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: 999, template_args: {} });
@@ -292,7 +384,14 @@ forEachStore('Custom message templates', (h) => {
     res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, {});
     assertApiError(res, 400, -2, 'template_id is required');
     res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: t.id, template_args: '{bad' });
-    assertApiError(res, 400, -2, 'template_args');
+    assertApiError(res, 400, -2, 'invalid template_args: not a valid JSON.');
+    // The older name: errors name the parameter the client sent.
+    res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: t.id, args: '{bad' });
+    assert.deepEqual(res.json(), { msg: 'invalid args: not a valid JSON.', code: -2 });
+    res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: t.id, args: { TITLE: [1] } });
+    assert.deepEqual(res.json(), { msg: 'invalid args.TITLE: must be a string, a number or a boolean.', code: -2 });
+    res = await h.kapi('POST', '/v2/api/talk/memo/scrap/send', me.token, { request_url: 'http://www.daum.net/', template_id: t.id, args: 'xx' });
+    assert.deepEqual(res.json(), { msg: 'invalid args: not a valid JSON.', code: -2 });
     // A number or boolean argument filling a whole text field is that text (seed 001 sends {"ARTICLE_ID":123}).
     res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: t.id, args: { TITLE: 2026, ARTICLE_ID: 7, WIDTH: 640 } });
     assert.deepEqual(res.json(), { result_code: 0 }, res.body);
@@ -310,7 +409,7 @@ forEachStore('Custom message templates', (h) => {
     const theirs = await h.control('POST', `/apps/${other.id}/templates`, { template: TEXT });
     res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: theirs.id });
     assertApiError(res, 400, -2, `template ${theirs.id} does not exist`);
-    assert.equal((await messagesOf(h, me)).total_count, 3);
+    assert.equal((await messagesOf(h, me)).total_count, 5);
   });
 
   it('manages templates through the control plane: list, commerce and scrap types, CRUD, structural checks', async () => {

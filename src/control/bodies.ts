@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { webDomainProblem } from '../core/fetcher.js';
 import { LIMITS as L, Text } from './limits.js';
 
 /**
@@ -7,6 +8,18 @@ import { LIMITS as L, Text } from './limits.js';
  * tables are checked against the same fields (store/state-schema.ts), so that an import
  * cannot store what the control plane refuses (docs/control-plane.md, "Limits").
  */
+
+/**
+ * The first `web_domains` entry that no page could ever match (core/fetcher.ts isAllowedUrl),
+ * named with the form to write instead; checked on create, change and state import alike.
+ */
+export function webDomainsProblem(domains: readonly string[]): string | undefined {
+  for (const domain of domains) {
+    const problem = webDomainProblem(domain);
+    if (problem) return `entry ${JSON.stringify(domain)} can never match a page: ${problem}`;
+  }
+  return undefined;
+}
 
 export const OptText = (max: number) => Type.Optional(Type.Union([Text(max), Type.Null()]));
 const Urls = Type.Array(Text(L.url), { maxItems: L.urlsPerApp });

@@ -17,7 +17,7 @@ import { ensureLinked } from '../store/grants.js';
 import { applyStoredSettings } from '../core/stored-settings.js';
 import requestsRoutes from './requests.js';
 import { Id, LIMITS as L, Text } from './limits.js';
-import { AppBody, AccountBody, LinkProperties, OptBool, Scopes } from './bodies.js';
+import { AppBody, AccountBody, LinkProperties, OptBool, Scopes, webDomainsProblem } from './bodies.js';
 
 /**
  * A state document's size limit (other bodies keep the server's 12 MB): below the longest
@@ -127,6 +127,8 @@ function appInput(scopes: ScopeCatalog, body: Static<typeof AppBody>) {
   for (const scope of Object.keys(body.consent_items ?? {})) {
     if (!scopes.has(scope)) throw new ControlError(400, `unknown consent item "${scope}"`);
   }
+  const domains = body.web_domains && webDomainsProblem(body.web_domains);
+  if (domains) throw new ControlError(400, `web_domains ${domains}`);
   return appInputFromJson(body);
 }
 

@@ -63,6 +63,39 @@ export function isAllowedUrl(url: URL, allowedDomains: readonly string[]): boole
   return registered.some((o) => o.protocol === url.protocol && o.port === port);
 }
 
+const WEB_DOMAIN_FORM = 'write an origin such as http://localhost:3000 (scheme, host and optional port) or a host name such as shop.example';
+/** A host as a parsed URL writes it: DNS labels (ASCII, IDNs in punycode), an IPv4 address, or [IPv6]. */
+const URL_HOST = /^(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?|\[[0-9a-f:.]+\])$/;
+
+/**
+ * Why a web-domain entry could never match a page under isAllowedUrl (undefined when it can):
+ * an origin must be an http(s) URL with a real host; a host name must be written as a URL
+ * writes hosts (no port, no wildcard, punycode). The control plane refuses such entries
+ * (control/bodies.ts) rather than store a domain every later check would miss.
+ */
+export function webDomainProblem(domain: string): string | undefined {
+  const d = domain.trim().toLowerCase();
+  if (d.includes('*')) {
+    return 'wildcards are not supported: register each host (a host name such as daum.net covers that host only, not its subdomains) or each origin (https://m.daum.net)';
+  }
+  if (d.includes('://')) {
+    if (!URL.canParse(d)) return WEB_DOMAIN_FORM;
+    const origin = new URL(d);
+    if (!URL_HOST.test(origin.hostname)) return WEB_DOMAIN_FORM;
+    if (origin.protocol !== 'http:' && origin.protocol !== 'https:') {
+      return `only http and https pages are matched: write http://${origin.host} or https://${origin.host}`;
+    }
+    return undefined;
+  }
+  const host = d.replace(/\/.*$/, '');
+  if (/^[^:@]+:\d*$/.test(host)) return `a host with a port needs its scheme: write http://${host} or https://${host}`;
+  if (!URL.canParse(`http://${host}`)) return WEB_DOMAIN_FORM;
+  const written = new URL(`http://${host}`).hostname;
+  if (!URL_HOST.test(written)) return WEB_DOMAIN_FORM;
+  if (written !== host) return `a page's host is written ${written}: write that, or an origin such as https://${written}`;
+  return undefined;
+}
+
 interface DomainMatcher {
   /** The list as it was read (a list changed in place is read again). */
   source: string[];

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import type { TObject, TSchema } from '@sinclair/typebox';
 import type { TableSpec } from '../db/tables.js';
-import { AccountBody, AppBody, LinkProperties } from '../control/bodies.js';
+import { AccountBody, AppBody, LinkProperties, webDomainsProblem } from '../control/bodies.js';
 import { signingKeyProblem } from '../core/keys.js';
 import { jsonValidator } from '../core/validation.js';
 import { readableAjvErrors } from '../core/schema-errors.js';
@@ -109,6 +109,11 @@ const ROW_FIELDS: Record<string, Record<string, TSchema>> = {
   app_users: { properties: LinkProperties },
 };
 
+/** Rules beyond a field's schema, checked once the schema holds (the control plane's routes run the same). */
+const ROW_RULES: Record<string, Record<string, (value: never) => string | undefined>> = {
+  apps: { web_domains: (domains: string[]) => webDomainsProblem(domains) },
+};
+
 function fieldsOf(body: TObject, skip: string[]): Record<string, TSchema> {
   return Object.fromEntries(Object.entries(body.properties).filter(([k]) => !skip.includes(k)));
 }
@@ -127,7 +132,7 @@ function fieldProblem(table: string, field: string, value: unknown): string | un
     const key = first?.propertyName === undefined ? '' : `property name "${first.propertyName.slice(0, 40)}" `;
     return `${where}${key}${first?.message ?? 'not allowed'}`;
   }
-  return undefined;
+  return ROW_RULES[table]?.[field]?.(value as never);
 }
 
 /** Throws a StateFormatError naming the first problem; `source` names the document (a file). */

@@ -11,14 +11,18 @@ import { type Chat, sdkShareWorld } from './sdk-share-world.js';
 forEachStore('Kapibara SDK sharing end to end: default templates (seed 004)', (h: Harness) => {
   const world = sdkShareWorld(h);
   const { open, share } = world;
-  const TEXT_200 = { ...TEXT, text: TEXT.text.slice(0, 200) };
   const defaults = {
     feed: { sample: DEFAULT_SAMPLES.feed, template: (t: any) => assert.deepEqual(t, SEED_TEMPLATES.feed), bubble: /Dessert pictures[\s\S]*Americano, bread, cake[\s\S]*View on Web[\s\S]*View on App/ },
     list: { sample: DEFAULT_SAMPLES.list, template: (t: any) => assert.deepEqual(t, SEED_TEMPLATES.list), bubble: /WEEKLY MAGAZINE[\s\S]*My hobby, Table tennis[\s\S]*Inspiring pictures/ },
     location: { sample: DEFAULT_SAMPLES.location, template: (t: any) => assert.deepEqual(t, SEED_TEMPLATES.location), bubble: /Kakao Pangyo Office Cafe Talk 235, Pangyoyeok-ro[\s\S]*Cherry Blossom Latte/ },
     commerce: { sample: DEFAULT_SAMPLES.commerce, template: (t: any) => assert.deepEqual(t, SEED_TEMPLATES.commerce), bubble: /Kakao Mini 90000원[\s\S]*10%[\s\S]*Purchase/ },
+    // The seed's text (337 characters) is stored as sent; the bubble shows its first 200, then an ellipsis.
     // A text template gets the platform's default button when it has none.
-    text: { sample: TEXT_200, template: (t: any) => assert.deepEqual(t, { ...SEED_TEMPLATES.text, buttons: [{ title: '자세히 보기', link: SEED_TEMPLATES.text.link }] }), bubble: /The Text template provided as a default template/ },
+    text: {
+      sample: TEXT,
+      template: (t: any) => assert.deepEqual(t, { ...SEED_TEMPLATES.text, buttons: [{ title: '자세히 보기', link: SEED_TEMPLATES.text.link }] }),
+      bubble: /The Text template provided as a default template[^…]*If you use the Ka…\s*자세히 보기/,
+    },
   };
   const chats: Chat[] = ['friend', 'group', 'me'];
 
@@ -43,7 +47,7 @@ forEachStore('Kapibara SDK sharing end to end: default templates (seed 004)', (h
     });
     for (const [i, label] of ['first', 'second', 'third'].entries()) {
       const popup = await sharerPopup(s.page, () =>
-        s.page.evaluate(([l, sample]) => window.Kakao.Share.sendDefault({ ...sample, callback: () => (window as any).sent.push(l) }), [label, TEXT_200] as const),
+        s.page.evaluate(([l, sample]) => window.Kakao.Share.sendDefault({ ...sample, callback: () => (window as any).sent.push(l) }), [label, TEXT] as const),
       );
       await pickAndSend(popup, [receiver.me], i === 0 ? { signInAs: s.w.sender } : {});
       await s.page.waitForFunction((n) => (window as any).sent.length >= n, i + 1, { polling: 50 });
@@ -55,12 +59,12 @@ forEachStore('Kapibara SDK sharing end to end: default templates (seed 004)', (h
     await s.context.close();
   });
 
-  it('the text sample as the seed writes it (over 200 characters) ends on the failure page; nothing is sent', async () => {
+  it('a text over 2,048 characters ends on the failure page; nothing is sent', async () => {
     const s = await open();
-    const popup = await sharerPopup(s.page, () => s.page.evaluate((sample) => window.Kakao.Link.sendDefault(sample), TEXT));
+    const popup = await sharerPopup(s.page, () => s.page.evaluate((sample) => window.Kakao.Link.sendDefault(sample), { ...TEXT, text: 'x'.repeat(2049) }));
     await popup.waitForSelector('#error-code');
     assert.equal(await popup.textContent('#error-code'), '-2');
-    assert.equal(await popup.textContent('#error-msg'), 'invalid template_object.text: must be at most 200 characters.');
+    assert.equal(await popup.textContent('#error-msg'), 'invalid template_object.text: must be at most 2048 characters.');
     assert.equal((await h.control('GET', `/accounts/${s.w.sender.id}/chats`)).chats.length, 0);
     await s.context.close();
   });

@@ -9,6 +9,7 @@ import { HTML_TYPE } from '../../core/http.js';
 import type { DB } from '../../db/schema.js';
 import { CONSOLE_PREFIX, consolePage, noSuchPerson } from '../../console/routes.js';
 import { type Account, findAccountById } from '../../store/accounts.js';
+import { shownText } from './templates.js';
 import { groupChatsWithMessages, listChats, listGroupChats, listMessages, type StoredMessage } from './store.js';
 
 /** The console's Kakao Talk section: a person's chats and their messages, rendered, and a page with all their chats. */
@@ -50,7 +51,7 @@ ${t.commerce.discount_price ? html` <s class="muted">${t.commerce.regular_price}
     : '';
   return html`<div class="bubble"><span class="pill">${t.object_type}</span>
 ${t.header_title ? html`<div><strong>${t.header_title}</strong></div>` : ''}
-${t.text ? html`<div>${t.text}</div>` : ''}
+${typeof t.text === 'string' && t.text ? html`<div>${shownText(t.text)}</div>` : ''}
 ${t.address ? html`<div>&#x1F4CD; ${t.address_title ?? ''} ${t.address}</div>` : ''}
 ${contentCard(t.content)}
 ${t.object_type === 'scrap' ? scrapCard(t) : ''}

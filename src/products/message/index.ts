@@ -30,7 +30,16 @@ export const message: Product = {
  * as a person's own Kakao Talk would): template validation and arguments, custom templates,
  * page scraps, delivery into memo, 1:1 and group chats, and the rendered bubble.
  */
-export { type Json, type TemplateRules, normalizeTemplate, substitute, templateArgs, DEFAULT_BUTTON_TITLE } from './templates.js';
+export {
+  type Json,
+  type TemplateRules,
+  normalizeTemplate,
+  dropForeignLinks,
+  isAllowedLink,
+  substitute,
+  templateArgs,
+  DEFAULT_BUTTON_TITLE,
+} from './templates.js';
 export { scrapPage } from './operations.js';
 export { renderTemplate } from './console.js';
 export {

@@ -10,7 +10,7 @@ import { findLinkByUuid } from '../../store/links.js';
 import { findAccountById } from '../../store/accounts.js';
 import { talkSettings } from '../talk/index.js';
 import { areFriends } from '../../store/friendships.js';
-import { type Json, normalizeTemplate, substitute, templateArgs } from './templates.js';
+import { type Json, dropForeignLinks, normalizeTemplate, substitute, templateArgs } from './templates.js';
 import {
   DEFAULT_QUOTAS,
   type NewMessage,
@@ -30,30 +30,38 @@ const JsonObject = Type.Record(Type.String(), Type.Unknown());
 /** What a send request asks for, before it becomes a message. */
 export type MessageRequest =
   | { kind: 'default'; templateObject: string | undefined }
-  | { kind: 'custom'; templateId: number | undefined; templateArgs: string | undefined }
-  | { kind: 'scrap'; requestUrl: string | undefined; templateId: number | undefined; templateArgs: string | undefined };
+  | { kind: 'custom'; templateId: number | undefined; templateArgs: string | undefined; argsParam: ArgsParam }
+  | { kind: 'scrap'; requestUrl: string | undefined; templateId: number | undefined; templateArgs: string | undefined; argsParam: ArgsParam };
 
-/** Builds the final message: validated template, defaults applied, arguments substituted. */
+/** The name the arguments came under (`args` is the older one): errors about them name it. */
+export type ArgsParam = 'template_args' | 'args';
+
+/**
+ * Builds the final message: validated template, defaults applied, arguments substituted, and
+ * web links off the app's web domains dropped (Kakao sends the message without them, as a
+ * shared message is sent).
+ */
 export async function composeMessage(platform: Platform, ctx: UserCall, req: MessageRequest): Promise<NewMessage> {
-  const rules = { webDomains: ctx.app.webDomains };
+  const rules = { webDomains: ctx.app.webDomains, foreignLinks: 'keep' as const };
   const base = { appId: ctx.app.id, senderAccountId: ctx.account.id };
   // Each message is built as one literal (no spread): this is every send's hot path.
   if (req.kind === 'default') {
     if (req.templateObject === undefined) throw invalidParam('template_object is required.');
     const value = jsonParam('template_object', req.templateObject, JsonObject);
     if (value === undefined) throw invalidParam('template_object is required.');
-    const template = normalizeTemplate(value, 'template_object', rules);
+    const template = dropForeignLinks(normalizeTemplate(value, 'template_object', rules), ctx.app.webDomains) as Json;
     return newMessage(base, template.object_type as string, null, template);
   }
   if (req.kind === 'custom') {
     if (req.templateId === undefined) throw invalidParam('template_id is required.');
-    const args = templateArgs(req.templateArgs);
+    const args = templateArgs(req.templateArgs, req.argsParam);
     return customMessage(platform, ctx, req.templateId, args, base);
   }
   if (req.requestUrl === undefined) throw invalidParam('request_url is required.');
+  // Arguments are checked before the page is fetched: a bad parameter costs no request.
+  const args = req.templateId !== undefined ? templateArgs(req.templateArgs, req.argsParam) : undefined;
   const scrap = await scrapPage(req.requestUrl, ctx.app.webDomains);
   if (req.templateId !== undefined) {
-    const args = templateArgs(req.templateArgs);
     // Scrapped values cannot be overwritten by template_args (seed 001).
     return customMessage(platform, ctx, req.templateId, { ...args, ...scrap.args }, base);
   }
@@ -73,11 +81,10 @@ async function customMessage(
 ): Promise<NewMessage> {
   const stored = await findTemplate(platform.db, ctx.app.id, templateId);
   if (!stored) throw invalidParam(`invalid template_id: template ${templateId} does not exist in this app.`);
-  const { value, missing } = substitute(stored.template, args);
-  if (missing.length > 0) {
-    throw invalidParam(`template_args is missing ${missing.map((k) => `\${${k}}`).join(', ')} used by template ${templateId}.`);
-  }
-  const template = normalizeTemplate(value, `template(${templateId})`, { webDomains: ctx.app.webDomains, custom: true });
+  // Arguments left out are rendered empty, as sharing validation renders them.
+  const { value } = substitute(stored.template, args);
+  const webDomains = ctx.app.webDomains;
+  const template = dropForeignLinks(normalizeTemplate(value, `template(${templateId})`, { webDomains, custom: true, foreignLinks: 'keep' }), webDomains) as Json;
   return newMessage(base, template.object_type as string, templateId, template);
 }
 

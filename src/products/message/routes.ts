@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { RawParams } from '../../core/params.js';
 import { validateParams } from '../../core/params.js';
 import { route } from '../../core/route.js';
-import { type MessageRequest, sendMemo, sendToFriends } from './operations.js';
+import { type ArgsParam, type MessageRequest, sendMemo, sendToFriends } from './operations.js';
 
 /** Kakao Talk messaging (seed 001, seed 002 Message table): literal Kakao paths. */
 
@@ -22,7 +22,9 @@ const FriendsResponse = Type.Object({
   failure_info: Type.Optional(Type.Array(Type.Object({ code: Type.Integer(), msg: Type.String(), receiver_uuids: Type.Array(Type.String()) }))),
 });
 
-/** `args` is the older name of `template_args` on the memo page of seed 001. */
+/** `args` is the older name of `template_args` on the memo page of seed 001 (`template_args` wins). */
+const argsParam = (p: { template_args?: string }): ArgsParam => (p.template_args !== undefined ? 'template_args' : 'args');
+
 function messageRequest(kind: Kind, raw: RawParams): { request: MessageRequest; receivers: string | undefined } {
   if (kind === 'default') {
     const p = validateParams(DefaultParams, raw);
@@ -30,11 +32,11 @@ function messageRequest(kind: Kind, raw: RawParams): { request: MessageRequest; 
   }
   if (kind === 'custom') {
     const p = validateParams(CustomParams, raw);
-    return { request: { kind, templateId: p.template_id, templateArgs: p.template_args ?? p.args }, receivers: p.receiver_uuids };
+    return { request: { kind, templateId: p.template_id, templateArgs: p.template_args ?? p.args, argsParam: argsParam(p) }, receivers: p.receiver_uuids };
   }
   const p = validateParams(ScrapParams, raw);
   return {
-    request: { kind, requestUrl: p.request_url, templateId: p.template_id, templateArgs: p.template_args ?? p.args },
+    request: { kind, requestUrl: p.request_url, templateId: p.template_id, templateArgs: p.template_args ?? p.args, argsParam: argsParam(p) },
     receivers: p.receiver_uuids,
   };
 }

@@ -16,6 +16,13 @@ export const OBJECT_TYPES = ['feed', 'list', 'location', 'commerce', 'text', 'ca
 /** Types a developer can build as a custom template (Message Template Builder, seed 001). */
 export const CUSTOM_OBJECT_TYPES = ['feed', 'list', 'commerce', 'location', 'text'] as const;
 export const DEFAULT_BUTTON_TITLE = '자세히 보기';
+/**
+ * A text template's `text`: Kakao documents "up to 200 characters", which is what Kakao Talk
+ * shows (the rest behind an ellipsis, TEXT_SHOWN); seed 004's own sample sends 331. A longer
+ * text is stored as sent, up to the bound of other free text (a story's 2,048 characters).
+ */
+export const TEXT_MAX = 2048;
+export const TEXT_SHOWN = 200;
 const LINK_KEYS = ['web_url', 'mobile_web_url', 'android_execution_params', 'ios_execution_params'] as const;
 const SOCIAL_KEYS = ['like_count', 'comment_count', 'shared_count', 'view_count', 'subscriber_count'] as const;
 
@@ -30,8 +37,10 @@ export interface TemplateRules {
   /** Checking a stored custom template: values holding `${KEY}` placeholders pass any type check. */
   placeholders?: boolean;
   /**
-   * Links outside the web domains: refused with -2 (messaging, the default), or kept for the
-   * caller to drop with a warning (sharing validation answers them in `warning_msg`).
+   * Web links outside the web domains: refused with -2 (the default: a template saved on the
+   * control plane, as the Message Template Builder offers only registered domains), or kept
+   * for the caller to drop with dropForeignLinks (a message being sent or shared: Kakao sends
+   * it without them; sharing validation also answers each in `warning_msg`).
    */
   foreignLinks?: 'refuse' | 'keep';
 }
@@ -276,7 +285,7 @@ export function normalizeTemplate(value: unknown, root: string, rules: TemplateR
       break;
     }
     case 'text': {
-      c.str(src, 'text', root, out, { required: true, max: 200 });
+      c.str(src, 'text', root, out, { required: true, max: TEXT_MAX });
       c.optionalLink(src, 'link', root, out, true);
       c.buttons(src, root, out, 2, out.link as Json);
       break;
@@ -294,6 +303,36 @@ export function normalizeTemplate(value: unknown, root: string, rules: TemplateR
   return out;
 }
 
+/**
+ * The template with every web link (`web_url`, `mobile_web_url`) outside `webDomains`
+ * removed, the rest of each link kept: what Kakao Talk shows of a message whose links are
+ * not on the app's registered domains. Messages sent through the REST API and shared
+ * messages are both stored this way.
+ */
+export function dropForeignLinks(value: unknown, webDomains: readonly string[]): unknown {
+  if (Array.isArray(value)) return value.map((v) => dropForeignLinks(v, webDomains));
+  if (!isObject(value)) return value;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(value)) {
+    if ((k === 'web_url' || k === 'mobile_web_url') && typeof v === 'string' && !isAllowedLink(v, webDomains)) continue;
+    out[k] = dropForeignLinks(v, webDomains);
+  }
+  return out;
+}
+
+/** Whether a web link may stay in a message: an http(s) URL on one of the web domains. */
+export function isAllowedLink(url: string, webDomains: readonly string[]): boolean {
+  if (!URL.canParse(url)) return false;
+  return isAllowedUrl(new URL(url), webDomains);
+}
+
+/** A text template's text as Kakao Talk shows it: the first 200 characters (code points), then an ellipsis. */
+export function shownText(text: string): string {
+  if (text.length <= TEXT_SHOWN) return text;
+  const chars = [...text];
+  return chars.length <= TEXT_SHOWN ? text : `${chars.slice(0, TEXT_SHOWN).join('')}…`;
+}
+
 function need(src: Json, key: string, root: string): unknown {
   const value = src[key];
   if (value === undefined || value === null) throw invalidParam(`${root}.${key} is required.`);
@@ -303,14 +342,15 @@ function need(src: Json, key: string, root: string): unknown {
 const ArgsObject = Type.Record(Type.String(), Type.Unknown());
 
 /**
- * `template_args` (or `args`): a JSON object of argument values. A value is text; a number
- * or boolean stands for its text (seed 001 sends `{"ARTICLE_ID":123}`), `null` for none; an
- * object or array is no argument (-2 naming it).
+ * `template_args` (or `args`, the older name; `param` is the one the client sent, which errors
+ * name): a JSON object of argument values. A value is text; a number or boolean stands for its
+ * text (seed 001 sends `{"ARTICLE_ID":123}`), `null` for none; an object or array is no
+ * argument (-2 naming it).
  */
-export function templateArgs(text: string | undefined): Record<string, unknown> {
-  const args = jsonParam('template_args', text, ArgsObject) ?? {};
+export function templateArgs(text: string | undefined, param: 'template_args' | 'args' = 'template_args'): Record<string, unknown> {
+  const args = jsonParam(param, text, ArgsObject) ?? {};
   for (const [key, value] of Object.entries(args)) {
-    if (value !== null && typeof value === 'object') throw invalidParam(`invalid template_args.${key}: must be a string, a number or a boolean.`);
+    if (value !== null && typeof value === 'object') throw invalidParam(`invalid ${param}.${key}: must be a string, a number or a boolean.`);
   }
   return args;
 }
@@ -319,17 +359,19 @@ export function templateArgs(text: string | undefined): Record<string, unknown> 
  * Fills `${KEY}` placeholders from `args`, each with the argument's text (a number or
  * boolean as written). An integer field that is exactly one placeholder becomes a number
  * when checked (`image_width: "${W}"` with `{"W":640}` is 640), as a numeric string there
- * is; a text field filled by a number is that text. Returns the keys that had no value.
+ * is; a text field filled by a number is that text. A key with no value is rendered empty
+ * (in a custom template an empty field counts as absent) and returned in `missing`: sharing
+ * validation answers those in `argument_msg`, a message is sent without them, as Kakao does.
  */
 export function substitute(template: unknown, args: Record<string, unknown>): { value: unknown; missing: string[] } {
   const missing = new Set<string>();
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') {
-      return v.replace(/\$\{([^{}]+)\}/g, (m, key: string) => {
+      return v.replace(/\$\{([^{}]+)\}/g, (_m, key: string) => {
         const arg = args[key];
         if (arg === undefined || arg === null) {
           missing.add(key);
-          return m;
+          return '';
         }
         return String(arg);
       });

@@ -1,6 +1,5 @@
-import { isAllowedUrl } from '../../core/fetcher.js';
 import type { App } from '../../core/model.js';
-import type { Json } from '../message/index.js';
+import { type Json, isAllowedLink } from '../message/index.js';
 
 /**
  * `template_msg`, the rendered message object validation answers (products notes §1.2):
@@ -27,21 +26,13 @@ class MessageRenderer {
   readonly warnings: Record<string, string> = {};
   constructor(private readonly app: App) {}
 
-  private allowed(url: string): boolean {
-    try {
-      return isAllowedUrl(new URL(url), this.app.webDomains);
-    } catch {
-      return false;
-    }
-  }
-
   link(link: Json | undefined, path: string): Json {
     const out: Json = {};
     if (!link) return out;
     const web = (key: 'web_url' | 'mobile_web_url', short: string) => {
       const url = link[key];
       if (typeof url !== 'string') return;
-      if (this.allowed(url)) out[short] = url;
+      if (isAllowedLink(url, this.app.webDomains)) out[short] = url;
       else this.warnings[`${path}.${short}`] = dropWarning(url);
     };
     web('web_url', 'LPC');
@@ -190,26 +181,6 @@ export function renderTemplateMsg(app: App, t: Json): Rendered {
   const bul = r.buttons(t, extra);
   if (bul) C.BUL = bul;
   return { templateMsg: { P, C }, warnings: r.warnings };
-}
-
-/** The template with every web link outside the app's web domains removed (what the chats show). */
-export function dropForeignLinks(app: App, value: unknown): unknown {
-  if (Array.isArray(value)) return value.map((v) => dropForeignLinks(app, v));
-  if (typeof value !== 'object' || value === null) return value;
-  const out: Json = {};
-  for (const [k, v] of Object.entries(value as Json)) {
-    if ((k === 'web_url' || k === 'mobile_web_url') && typeof v === 'string') {
-      let ok = false;
-      try {
-        ok = isAllowedUrl(new URL(v), app.webDomains);
-      } catch {
-        ok = false;
-      }
-      if (!ok) continue;
-    }
-    out[k] = dropForeignLinks(app, v);
-  }
-  return out;
 }
 
 const ORDINALS = ['FIRST', 'SECOND', 'THIRD', 'FOURTH', 'FIFTH'];

@@ -3,8 +3,8 @@ import { invalidParam } from '../../core/errors.js';
 import type { App } from '../../core/model.js';
 import { jsonParam } from '../../core/params.js';
 import type { Platform } from '../../core/platform.js';
-import { type Json, findCustomTemplate, normalizeTemplate, scrapPage, substitute, templateArgs } from '../message/index.js';
-import { defaultTemplateArgs, dropForeignLinks, renderTemplateMsg } from './render.js';
+import { type Json, dropForeignLinks, findCustomTemplate, normalizeTemplate, scrapPage, substitute, templateArgs } from '../message/index.js';
+import { defaultTemplateArgs, renderTemplateMsg } from './render.js';
 import { findIssuedTemplate, issueTemplate } from './store.js';
 
 /**
@@ -58,7 +58,7 @@ export async function validateShare(platform: Platform, app: App, req: Validatio
   const rendered = renderTemplateMsg(app, answer.template);
   return {
     ...answer,
-    template: dropForeignLinks(app, answer.template) as Json,
+    template: dropForeignLinks(answer.template, app.webDomains) as Json,
     templateMsg: rendered.templateMsg,
     warningMsg: rendered.warnings,
     schemeParams,
@@ -74,7 +74,7 @@ async function build(platform: Platform, app: App, req: ValidationRequest): Prom
     const value = jsonParam('template_object', req.templateObject, JsonObject);
     if (value === undefined) throw invalidParam('template_object is required.');
     const template = normalizeTemplate(value, 'template_object', rules);
-    const id = await issueTemplate(platform.db, app.id, 'default', dropForeignLinks(app, template) as Json, now);
+    const id = await issueTemplate(platform.db, app.id, 'default', dropForeignLinks(template, app.webDomains) as Json, now);
     return { templateId: id, templateArgs: defaultTemplateArgs(template), argumentMsg: {}, template, templateType: template.object_type as string };
   }
   const args = templateArgs(req.templateArgs);
@@ -105,13 +105,9 @@ async function custom(platform: Platform, app: App, templateId: number, args: Re
     if (!issued) throw invalidParam(`invalid template_id: template ${templateId} does not exist in this app.`);
     return { templateId, templateArgs: echo, argumentMsg: {}, template: issued.template, templateType: (issued.template.object_type as string) ?? issued.kind };
   }
-  const first = substitute(stored.template, args);
+  const { value, missing } = substitute(stored.template, args);
   const argumentMsg: Record<string, string> = {};
-  let value = first.value;
-  if (first.missing.length > 0) {
-    for (const key of first.missing) argumentMsg[`\${${key}}`] = NO_VALUE;
-    value = substitute(stored.template, { ...args, ...Object.fromEntries(first.missing.map((k) => [k, ''])) }).value;
-  }
+  for (const key of missing) argumentMsg[`\${${key}}`] = NO_VALUE;
   const template = normalizeTemplate(value, `template(${templateId})`, { webDomains: app.webDomains, custom: true, foreignLinks: 'keep' });
   return { templateId, templateArgs: echo, argumentMsg, template, templateType: template.object_type as string };
 }
