@@ -18,7 +18,7 @@ export const CUSTOM_OBJECT_TYPES = ['feed', 'list', 'commerce', 'location', 'tex
 export const DEFAULT_BUTTON_TITLE = '자세히 보기';
 /**
  * A text template's `text`: Kakao documents "up to 200 characters", which is what Kakao Talk
- * shows (the rest behind an ellipsis, TEXT_SHOWN); seed 004's own sample sends 331. A longer
+ * shows (the rest behind an ellipsis, TEXT_SHOWN); seed 004's own sample sends 337. A longer
  * text is stored as sent, up to the bound of other free text (a story's 2,048 characters).
  */
 export const TEXT_MAX = 2048;
