@@ -10,7 +10,7 @@ import { findLinkByUuid } from '../../store/links.js';
 import { findAccountById } from '../../store/accounts.js';
 import { talkSettings } from '../talk/index.js';
 import { areFriends } from '../../store/friendships.js';
-import { type Json, dropForeignLinks, normalizeTemplate, substitute, templateArgs } from './templates.js';
+import { type Json, normalizeTemplate, substitute, templateArgs } from './templates.js';
 import {
   DEFAULT_QUOTAS,
   type NewMessage,
@@ -42,14 +42,14 @@ export type ArgsParam = 'template_args' | 'args';
  * shared message is sent).
  */
 export async function composeMessage(platform: Platform, ctx: UserCall, req: MessageRequest): Promise<NewMessage> {
-  const rules = { webDomains: ctx.app.webDomains, foreignLinks: 'keep' as const };
+  const rules = { webDomains: ctx.app.webDomains, foreignLinks: 'drop' as const };
   const base = { appId: ctx.app.id, senderAccountId: ctx.account.id };
   // Each message is built as one literal (no spread): this is every send's hot path.
   if (req.kind === 'default') {
     if (req.templateObject === undefined) throw invalidParam('template_object is required.');
     const value = jsonParam('template_object', req.templateObject, JsonObject);
     if (value === undefined) throw invalidParam('template_object is required.');
-    const template = dropForeignLinks(normalizeTemplate(value, 'template_object', rules), ctx.app.webDomains) as Json;
+    const template = normalizeTemplate(value, 'template_object', rules);
     return newMessage(base, template.object_type as string, null, template);
   }
   if (req.kind === 'custom') {
@@ -83,8 +83,7 @@ async function customMessage(
   if (!stored) throw invalidParam(`invalid template_id: template ${templateId} does not exist in this app.`);
   // Arguments left out are rendered empty, as sharing validation renders them.
   const { value } = substitute(stored.template, args);
-  const webDomains = ctx.app.webDomains;
-  const template = dropForeignLinks(normalizeTemplate(value, `template(${templateId})`, { webDomains, custom: true, foreignLinks: 'keep' }), webDomains) as Json;
+  const template = normalizeTemplate(value, `template(${templateId})`, { webDomains: ctx.app.webDomains, custom: true, foreignLinks: 'drop' });
   return newMessage(base, template.object_type as string, templateId, template);
 }
 

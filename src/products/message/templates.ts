@@ -38,11 +38,11 @@ export interface TemplateRules {
   placeholders?: boolean;
   /**
    * Web links outside the web domains: refused with -2 (the default: a template saved on the
-   * control plane, as the Message Template Builder offers only registered domains), or kept
-   * for the caller to drop with dropForeignLinks (a message being sent or shared: Kakao sends
-   * it without them; sharing validation also answers each in `warning_msg`).
+   * control plane, as the Message Template Builder offers only registered domains), dropped
+   * (a message being sent: Kakao sends it without them), or kept for the caller to drop with
+   * dropForeignLinks (sharing validation, which also answers each in `warning_msg`).
    */
-  foreignLinks?: 'refuse' | 'keep';
+  foreignLinks?: 'refuse' | 'drop' | 'keep';
 }
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -122,21 +122,25 @@ class Checker {
     return parsed;
   }
 
-  /** A link: at least one target; web URLs only on the app's registered web domains. */
+  /** A link: at least one target; web URLs only on the app's registered web domains (`foreignLinks`). */
   link(value: unknown, path: string): Json {
     const src = this.object(value, path);
     const out: Json = {};
+    const foreign = this.rules.foreignLinks ?? 'refuse';
+    let dropped = false;
     for (const key of LINK_KEYS) {
       if (key === 'web_url' || key === 'mobile_web_url') {
         const url = this.url(src, key, path, out, false);
-        if (url && this.rules.foreignLinks !== 'keep' && !isAllowedUrl(url, this.rules.webDomains)) {
-          throw invalidParam(`invalid ${path}.${key}: the domain of ${out[key]} is not a registered web domain of this app.`);
+        if (url && foreign !== 'keep' && !isAllowedUrl(url, this.rules.webDomains)) {
+          if (foreign === 'refuse') throw invalidParam(`invalid ${path}.${key}: the domain of ${out[key]} is not a registered web domain of this app.`);
+          delete out[key];
+          dropped = true;
         }
       } else {
         this.str(src, key, path, out);
       }
     }
-    if (Object.keys(out).length === 0) {
+    if (Object.keys(out).length === 0 && !dropped) {
       throw invalidParam(`invalid ${path}: at least one of ${LINK_KEYS.join(', ')} is required.`);
     }
     return out;
@@ -306,8 +310,9 @@ export function normalizeTemplate(value: unknown, root: string, rules: TemplateR
 /**
  * The template with every web link (`web_url`, `mobile_web_url`) outside `webDomains`
  * removed, the rest of each link kept: what Kakao Talk shows of a message whose links are
- * not on the app's registered domains. Messages sent through the REST API and shared
- * messages are both stored this way.
+ * not on the app's registered domains. Shared messages are stored this way, after sharing
+ * validation answered the dropped links in `warning_msg`; REST sends drop them while the
+ * template is checked (`foreignLinks: 'drop'`), with the same result.
  */
 export function dropForeignLinks(value: unknown, webDomains: readonly string[]): unknown {
   if (Array.isArray(value)) return value.map((v) => dropForeignLinks(v, webDomains));
