@@ -170,6 +170,29 @@ forEachStore('Kapibara browser SDK in Chromium', (h: Harness) => {
     await context.close();
   });
 
+  it('Auth.authorize({ channelPublicId }) offers the channel on the consent page, checked; Agree adds it', async () => {
+    const { app, person, context, page } = await open();
+    await h.control('POST', '/channels', { app_id: app.id, public_id: '_sdkch1', search_id: '@sdkshop', name: 'SDK Shop News' });
+    const popupPromise = context.waitForEvent('page');
+    await page.evaluate(() => {
+      (window as any).login = window.Kakao.Auth.authorize({ isPopup: true, channelPublicId: '_sdkch1' });
+    });
+    const popup = await popupPromise;
+    await popup.waitForLoadState();
+    assert.equal(new URL(popup.url()).searchParams.get('channel_public_id'), '_sdkch1');
+    await popup.click(`button[data-account-id="${person.id}"]`);
+    await popup.waitForSelector('form#consent');
+    const box = popup.locator('input[name="channel_public_id"][value="_sdkch1"]');
+    assert.equal(await box.isChecked(), true);
+    assert.match(await popup.locator('form#consent').innerText(), /Add SDK Shop News as a channel/);
+    await popup.click('button[value="agree"]');
+    const result = await page.evaluate(() => (window as any).login);
+    assert.equal(typeof result.code, 'string');
+    const relation = await h.control<{ relation: string }>('GET', `/channels/_sdkch1/relations/${person.id}`);
+    assert.equal(relation.relation, 'ADDED');
+    await context.close();
+  });
+
   it('a popup login the person cancels rejects with access_denied', async () => {
     const { person, context, page } = await open();
     const popupPromise = context.waitForEvent('page');
