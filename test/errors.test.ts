@@ -193,7 +193,7 @@ forEachStore('error model (seed 002)', (h) => {
     }
   });
 
-  it('a JSON body is refused where Kakao takes form fields (kapi -2, kauth KOE001), before it is parsed; an empty body is no fields; text/plain is refused alike', async () => {
+  it('a JSON body is not read where Kakao takes form fields: calls that need no parameter work, the others are answered as having none, saying so; text/plain is refused', async () => {
     const app = await storyApp(h, { consent_items: { ...STORY_CONSENTS, account_email: 'optional', talk_message: 'optional' } });
     const { person, token } = await storyUser(h, app, { email: 'json@example.com' });
     const link = await h.control('GET', `/apps/${app.id}/users/${person.id}`);
@@ -201,23 +201,32 @@ forEachStore('error model (seed 002)', (h) => {
       h.inject({ method: 'POST', url, headers: { ...(auth ? { authorization: auth } : {}), 'content-type': type }, payload: typeof body === 'string' ? body : JSON.stringify(body) });
     const bearer = `Bearer ${token}`;
     const admin = `KakaoAK ${app.admin_key}`;
-    const refused = 'unsupported Content-Type "application/json": send the parameters as application/x-www-form-urlencoded.';
-    const kapiCalls: [string, string, unknown][] = [
-      ['/v2/user/me', bearer, { property_keys: ['kakao_account.email'] }],
-      ['/v2/app/users', admin, { target_id_type: 'user_id', target_ids: [link.user_id] }],
-      ['/v2/api/talk/memo/default/send', bearer, { template_object: { object_type: 'text', text: 'hi', link: { web_url: 'http://localhost' } } }],
-      ['/v1/api/story/post/photo', bearer, { image_url_list: [1, 2] }],
-      ['/v1/user/update_profile', bearer, '{"properties": '],
+    const unread = '; this API reads form fields (Content-Type: application/x-www-form-urlencoded), not a JSON body.';
+    const kapiCalls: [string, string, unknown, string][] = [
+      ['/v2/app/users', admin, { target_id_type: 'user_id', target_ids: [link.user_id] }, 'target_id_type is required'],
+      ['/v2/api/talk/memo/default/send', bearer, { template_object: { object_type: 'text', text: 'hi', link: { web_url: 'http://localhost' } } }, 'template_object is required'],
+      ['/v1/api/story/post/photo', bearer, { image_url_list: [1, 2] }, 'image_url_list is required'],
+      ['/v1/user/update_profile', bearer, '{"properties": ', 'properties is required'],
     ];
-    for (const [url, auth, body] of kapiCalls) {
+    for (const [url, auth, body, missing] of kapiCalls) {
       const res = await json(url, auth, body);
-      assert.deepEqual([res.statusCode, res.headers['content-type'], res.json()], [400, 'application/json;charset=UTF-8', { msg: refused, code: -2 }], url);
+      assert.deepEqual([res.statusCode, res.headers['content-type'], res.json()], [400, 'application/json;charset=UTF-8', { msg: `${missing}${unread}`, code: -2 }], url);
     }
-    // With a charset, and on kauth: the OAuth shape (an axios client exchanging a refresh token).
+    // Read as no parameters: /v2/user/me answers in full, not only the property_keys the JSON named.
+    const me = await json('/v2/user/me', bearer, { property_keys: ['kakao_account.email'] });
+    assert.equal(me.statusCode, 200, me.body);
+    assert.equal(me.json().kakao_account.email, 'json@example.com');
+    assert.ok(me.json().properties, 'the whole answer');
+    // Authentication first: a bad token is -401 whatever the body.
+    const badToken = await json('/v1/user/logout', 'Bearer nope', { a: 1 });
+    assert.deepEqual([badToken.statusCode, badToken.json().code], [401, -401]);
+    // On kauth, the OAuth shape (an axios client exchanging a refresh token), with or without a charset.
     const tokens = await h.token(app, person);
     for (const type of ['application/json', 'application/json; charset=utf-8']) {
       const res = await json('/oauth/token', undefined, { grant_type: 'refresh_token', client_id: app.rest_api_key, refresh_token: tokens.refresh_token }, type);
-      assert.deepEqual([res.statusCode, res.json()], [400, { error: 'invalid_request', error_description: refused, error_code: 'KOE001' }], type);
+      assert.equal(res.statusCode, 400, type);
+      assert.equal(res.json().error, 'invalid_request', type);
+      assert.ok(res.json().error_description.endsWith(unread), res.body);
     }
     // Nothing was done: the refresh token still works as a form.
     const form = await h.inject({
@@ -227,13 +236,19 @@ forEachStore('error model (seed 002)', (h) => {
       payload: new URLSearchParams({ grant_type: 'refresh_token', client_id: app.rest_api_key, refresh_token: tokens.refresh_token }).toString(),
     });
     assert.equal(form.statusCode, 200, form.body);
-    // An empty body (a client that sets the JSON type on every POST) is a request without fields.
-    const logout = await json('/v1/user/logout', bearer, '');
+    // A call that needs no parameter works with the `{}` axios posts, or an empty body.
+    const logout = await json('/v1/user/logout', bearer, {});
     assert.deepEqual([logout.statusCode, logout.json()], [200, { id: link.user_id }]);
+    const again = await storyUser(h, app);
+    const emptyLogout = await json('/v1/user/logout', `Bearer ${again.token}`, '');
+    assert.equal(emptyLogout.statusCode, 200, emptyLogout.body);
     // A text body is not a form: refused, naming the type, as XML or multipart are.
     const other = await storyUser(h, app);
     const text = await h.inject({ method: 'POST', url: '/v2/user/revoke/scopes', headers: { authorization: `Bearer ${other.token}`, 'content-type': 'text/plain' }, payload: 'scopes=["story_read"]' });
     assert.deepEqual([text.statusCode, text.json()], [400, { msg: 'unsupported Content-Type "text/plain": send the parameters as application/x-www-form-urlencoded.', code: -2 }]);
+    // A route that takes JSON (the channel customer files) asks for JSON, not a form.
+    const customer = await h.inject({ method: 'POST', url: '/v1/talkchannel/create/target_user_file', headers: { authorization: `KakaoAK ${app.admin_key}`, 'content-type': 'text/plain' }, payload: '{}' });
+    assert.deepEqual([customer.statusCode, customer.json()], [400, { msg: 'unsupported Content-Type "text/plain": send a JSON body (application/json).', code: -2 }]);
   });
 });
 

@@ -184,14 +184,14 @@ forEachStore('Security: nested JSON (issue 14 item 9)', (h) => {
     const bearer = { authorization: `Bearer ${t.access_token}` };
     for (const depth of [9_000, 50_000]) {
       for (const body of [nestedArrays(depth), nestedObjects(depth), `{"properties":${nestedObjects(depth)}}`]) {
-        // Routes that take form fields refuse a JSON body by its type, unread.
-        for (const url of ['/v1/user/update_profile', '/v2/api/talk/memo/default/send', '/v1/api/story/post/note']) {
+        // Routes that take form fields do not read a JSON body: answered as having no parameters.
+        for (const [url, missing] of [['/v1/user/update_profile', 'properties'], ['/v2/api/talk/memo/default/send', 'template_object'], ['/v1/api/story/post/note', 'content']]) {
           const res = await postJson(h, url, body, bearer);
           assert.equal(res.statusCode, 400, `${url} ${depth}: ${res.body.slice(0, 200)}`);
-          assert.deepEqual(res.json(), { msg: 'unsupported Content-Type "application/json": send the parameters as application/x-www-form-urlencoded.', code: -2 });
+          assert.deepEqual(res.json(), { msg: `${missing} is required; this API reads form fields (Content-Type: application/x-www-form-urlencoded), not a JSON body.`, code: -2 });
         }
         const token = await postJson(h, '/oauth/token', body);
-        assertOAuthError(token, 400, 'invalid_request', 'KOE001', /^unsupported Content-Type "application\/json"/);
+        assertOAuthError(token, 400, 'invalid_request', 'KOE001', /^grant_type is required; this API reads form fields/);
         for (const url of ['/v1/talkchannel/create/target_user_file', '/v1/talkchannel/update/target_users']) {
           const res = await postJson(h, url, body, { authorization: `KakaoAK ${app.admin_key}` });
           assert.equal(res.statusCode, 400, `${url} ${depth}: ${res.body.slice(0, 200)}`);

@@ -3,6 +3,7 @@ import { ControlError, KakaoApiError, OAuthError, PageError, RedirectError } fro
 import { errorPage } from './pages.js';
 import type { RequestPhases } from './phases.js';
 import { readableAjvErrors } from './schema-errors.js';
+import { UNREAD_JSON_HINT, sentUnreadJson } from './json.js';
 import type { ErrorObject } from 'ajv';
 
 /**
@@ -54,11 +55,24 @@ export function surfaceForPath(prefixes: readonly SurfacePrefix[], url: string):
 }
 
 /** A short reason phrase for a client error without a message of its own. */
+/**
+ * A parameter error of a request whose JSON body was not read (core/json.ts) says so: the
+ * platform answers as if no parameter was sent, and the reason is not in the answer.
+ */
+function withHint<E extends KakaoApiError | OAuthError>(err: E): E {
+  if (err instanceof KakaoApiError) {
+    return new KakaoApiError(err.code, `${err.msg.replace(/\.$/, '')}; ${UNREAD_JSON_HINT}.`, err.status, err.extras, err.headers) as E;
+  }
+  const o = err as OAuthError;
+  return new OAuthError(o.error, `${o.description.replace(/\.$/, '')}; ${UNREAD_JSON_HINT}.`, o.errorCode, o.status) as E;
+}
+
 function describe(fe: FastifyError, req: FastifyRequest, surface: Surface): string {
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     // Kakao's APIs take form fields (JSON only where a route says so); multipart only on uploads.
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim();
-    const wanted = surface === 'control' ? 'a JSON body (application/json)' : 'the parameters as application/x-www-form-urlencoded';
+    const json = surface === 'control' || req.routeOptions.config.declaration?.jsonBody === true;
+    const wanted = json ? 'a JSON body (application/json)' : 'the parameters as application/x-www-form-urlencoded';
     return `unsupported Content-Type "${type}": send ${wanted}.`;
   }
   if (fe.validation) {
@@ -93,9 +107,9 @@ export function installErrorHandling(app: FastifyInstance, phases: RequestPhases
   });
 
   app.setErrorHandler((err: FastifyError | KakaoApiError | OAuthError | ControlError | PageError | RedirectError, req, reply) => {
-    if (err instanceof KakaoApiError) return sendApiError(reply, err);
+    if (err instanceof KakaoApiError) return sendApiError(reply, sentUnreadJson(req) && err.code === -2 ? withHint(err) : err);
     if (err instanceof ControlError) return reply.status(err.status).type(JSON_TYPE).send({ error: err.message });
-    if (err instanceof OAuthError) return reply.status(err.status).type(JSON_TYPE).send(err.body());
+    if (err instanceof OAuthError) return reply.status(err.status).type(JSON_TYPE).send((sentUnreadJson(req) && err.status === 400 ? withHint(err) : err).body());
     if (err instanceof PageError) return sendPage(reply.headers(err.headers), err.status, err.html);
     if (err instanceof RedirectError) return reply.header('cache-control', 'no-store').redirect(err.location, 302);
     const fe = err as FastifyError;

@@ -88,12 +88,14 @@ function tooDeepError(): Error & { statusCode: number; code: string } {
  * `application/json` bodies, where a route takes them: the control plane, and the kapi
  * routes that declare a JSON body (`jsonBody`, core/route.ts: Kakao's customer-file APIs).
  * Every other kapi and kauth route takes form fields only, as the platform does (wire facts
- * §1.2; seed 000 sends `application/x-www-form-urlencoded;charset=utf-8`), and so do the pages
- * a browser posts forms to: a JSON body there is refused before it is parsed, naming its type,
- * as XML or text are. Reading it as a form instead would let a client that posts JSON (axios's
- * default for an object) work here and fail against Kakao. Fastify's own parser (prototype
- * poisoning refused) runs after a depth check. An empty body is a request without fields, as
- * an empty form is (a client that sets the JSON type on every POST sends one for a logout).
+ * §1.2; seed 000 sends `application/x-www-form-urlencoded;charset=utf-8`): a JSON body there
+ * is not read, as a server reading form fields does not read it. A call that needs no
+ * parameter works (axios posts `{}` to a logout), one that needs them is answered as having
+ * none, the platform's answer, and its error says the body was not read (core/http.ts).
+ * Reading the body as a form would let a client that posts JSON (axios's default for an
+ * object) work here and fail against Kakao. The pages a browser posts forms to refuse a JSON
+ * body, naming its type, as XML or text. Fastify's own parser (prototype poisoning refused)
+ * runs after a depth check. An empty body is a request without fields, as an empty form is.
  */
 export function installJsonParsing(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error');
@@ -103,7 +105,14 @@ export function installJsonParsing(app: FastifyInstance): void {
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if ((body as string).trim() === '') return done(null, undefined);
-    if (!takesJson(req)) return done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(String(req.headers['content-type']).split(';')[0].trim()), undefined);
+    if (!takesJson(req)) {
+      const { surface } = req.routeOptions.config;
+      if (surface === 'kapi' || surface === 'kauth') {
+        unreadJson.add(req);
+        return done(null, undefined);
+      }
+      return done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(String(req.headers['content-type']).split(';')[0].trim()), undefined);
+    }
     // No text may hold a NUL or a lone surrogate (core/http.ts).
     const unstorable = unstorableJsonText(body as string);
     if (unstorable) return done(Object.assign(new Error(`invalid request: ${unstorable}.`), { statusCode: 400 }), undefined);
@@ -122,3 +131,13 @@ function takesJson(req: FastifyRequest): boolean {
   if (surface === undefined || surface === 'control') return true;
   return declaration?.jsonBody === true;
 }
+
+const unreadJson = new WeakSet<FastifyRequest>();
+
+/** Whether the request sent a JSON body its route did not read (a kapi or kauth form route). */
+export function sentUnreadJson(req: FastifyRequest): boolean {
+  return unreadJson.has(req);
+}
+
+/** Said after a parameter error of a request whose JSON body was not read. */
+export const UNREAD_JSON_HINT = 'this API reads form fields (Content-Type: application/x-www-form-urlencoded), not a JSON body';
