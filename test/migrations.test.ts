@@ -7,6 +7,7 @@ import type { StoreOptions } from '../src/db/index.js';
 import { migrateTo } from '../src/db/migrations/index.js';
 import { openStore, storeSchema } from '../src/kapibara.js';
 import { listMessages } from '../src/products/message/store.js';
+import { createApp } from '../src/store/apps.js';
 import { buildApp } from '../src/app.js';
 import { storeKinds, withDurableStore } from './helpers/stores.js';
 
@@ -90,6 +91,33 @@ describe('upgrading an existing database', () => {
             const after = await listMessages(store.db, 7, 7, 0, 10);
             assert.equal(after.total, 4);
             assert.equal(after.messages[0].template.text, 'after the upgrade');
+          } finally {
+            await app.close();
+          }
+        } finally {
+          await store.close();
+        }
+      });
+    });
+  }
+
+  for (const kind of storeKinds()) {
+    it(`web_domains entries no page can match, stored before 053, are removed, so the store's own export imports again, on ${kind}`, async () => {
+      await withDurableStore(kind, async (options) => {
+        const old = await olderDatabase(options, '052_id_spaces');
+        const webDomains = ['http://localhost:3000', '*.legacy.example', 'localhost:4000', 'ftp://x.test', 'shop.example'];
+        const legacy = await createApp(old, { name: 'Legacy', webDomains }, Date.UTC(2026, 10, 1));
+        await old.destroy();
+
+        const store = await openStore(options);
+        try {
+          const app = await buildApp({ store });
+          try {
+            const got = await app.inject({ method: 'GET', url: `/_kapibara/v1/apps/${legacy.id}` });
+            assert.deepEqual(got.json().web_domains, ['http://localhost:3000', 'shop.example']);
+            const state = await app.inject({ method: 'GET', url: '/_kapibara/v1/state' });
+            const put = await app.inject({ method: 'PUT', url: '/_kapibara/v1/state', headers: { 'content-type': 'application/json' }, payload: state.body });
+            assert.ok(put.statusCode < 300, put.body);
           } finally {
             await app.close();
           }

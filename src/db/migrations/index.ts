@@ -3,6 +3,7 @@ import * as core from './001_core.js';
 import * as refreshAuthTime from './008_refresh_token_auth_time.js';
 import * as passwordHashes from './051_password_hashes.js';
 import * as idSpaces from './052_id_spaces.js';
+import * as matchingWebDomains from './053_matching_web_domains.js';
 
 /**
  * Migrations are one list for both stores, ordered by name: the core one here, each
@@ -14,6 +15,7 @@ export const coreMigrations: Record<string, Migration> = {
   '008_refresh_token_auth_time': refreshAuthTime,
   '051_password_hashes': passwordHashes,
   '052_id_spaces': idSpaces,
+  '053_matching_web_domains': matchingWebDomains,
 };
 
 class StaticProvider implements MigrationProvider {
