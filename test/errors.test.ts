@@ -136,6 +136,12 @@ forEachStore('error model (seed 002)', (h) => {
       msg: 'invalid target_id_type: must be user_id.',
       code: -2,
     });
+    // A boolean field's two values, not "Expected boolean."; kauth's fixed sets name theirs too.
+    assert.deepEqual((await h.kapi('GET', '/v2/user/me', t.access_token, { secure_resource: 'maybe' })).json(), { msg: 'invalid secure_resource: must be true or false.', code: -2 });
+    const grant = await h.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `grant_type=x&client_id=${app.rest_api_key}` });
+    assert.deepEqual(grant.json(), { error: 'invalid_request', error_description: 'unsupported grant_type: x (must be authorization_code or refresh_token)', error_code: 'KOE001' });
+    const prompt = await h.inject({ method: 'GET', url: `/oauth/authorize?client_id=${app.rest_api_key}&redirect_uri=${encodeURIComponent(app.redirect_uris[0])}&response_type=code&prompt=bogus` });
+    assert.equal(new URL(String(prompt.headers.location)).searchParams.get('error_description'), 'invalid prompt: bogus (must be one of login, none, select_account, create)');
     // The control plane (Ajv) alike: one message for the set, not one per value.
     const consent = await h.inject({ method: 'POST', url: '/_kapibara/v1/apps', payload: { name: 'x', consent_items: { profile_nickname: 'bogus' } } });
     assert.deepEqual([consent.statusCode, consent.json()], [400, { error: 'invalid body: consent_items.profile_nickname must be one of required, optional, disabled' }]);
@@ -246,6 +252,12 @@ forEachStore('error model (seed 002)', (h) => {
     const other = await storyUser(h, app);
     const text = await h.inject({ method: 'POST', url: '/v2/user/revoke/scopes', headers: { authorization: `Bearer ${other.token}`, 'content-type': 'text/plain' }, payload: 'scopes=["story_read"]' });
     assert.deepEqual([text.statusCode, text.json()], [400, { msg: 'unsupported Content-Type "text/plain": send the parameters as application/x-www-form-urlencoded.', code: -2 }]);
+    // A path no route serves is a 404 in its surface's shape, whatever its body (malformed JSON was a 400).
+    for (const [url, status] of [['/v1/nope', -1], ['/oauth/nope', 'KOE002'], ['/_kapibara/v1/nope', undefined]] as const) {
+      const res = await json(url, undefined, '{bad');
+      assert.equal(res.statusCode, 404, `${url}: ${res.body}`);
+      if (status !== undefined) assert.equal(res.json().code ?? res.json().error_code, status, url);
+    }
     // A route that takes JSON (the channel customer files) asks for JSON, not a form.
     const customer = await h.inject({ method: 'POST', url: '/v1/talkchannel/create/target_user_file', headers: { authorization: `KakaoAK ${app.admin_key}`, 'content-type': 'text/plain' }, payload: '{}' });
     assert.deepEqual([customer.statusCode, customer.json()], [400, { msg: 'unsupported Content-Type "text/plain": send a JSON body (application/json).', code: -2 }]);

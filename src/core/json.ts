@@ -105,6 +105,8 @@ export function installJsonParsing(app: FastifyInstance): void {
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if ((body as string).trim() === '') return done(null, undefined);
+    // A path no route serves is a 404 whatever its body: the body is not read.
+    if (req.routeOptions.url === undefined) return done(null, undefined);
     if (!takesJson(req)) {
       const { surface } = req.routeOptions.config;
       if (surface === 'kapi' || surface === 'kauth') {
@@ -121,11 +123,7 @@ export function installJsonParsing(app: FastifyInstance): void {
   });
 }
 
-/**
- * Whether the route a request reached reads a JSON body: the control plane's, and a declared
- * route's that says so. A request that reached no route (a 404) is parsed as before, to be
- * answered as what it is.
- */
+/** Whether the route a request reached reads a JSON body: the control plane's, and a declared route's that says so. */
 function takesJson(req: FastifyRequest): boolean {
   const { surface, declaration } = req.routeOptions.config;
   if (surface === undefined || surface === 'control') return true;

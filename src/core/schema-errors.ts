@@ -22,6 +22,8 @@ export function typeBoxProblem(error: ValueError): string {
   const schema = error.schema as TSchema;
   if (schema.const !== undefined) return `must be ${alternatives([String(schema.const)])}`;
   const branches = schema.anyOf as TSchema[] | undefined;
+  // "Expected boolean." names nothing a form field can be: its two values do.
+  if (!branches && schema.type === 'boolean') return 'must be true or false';
   if (!branches) return error.message;
   // A value of the type of exactly one branch that is no literal (an id that is a string, but
   // empty): that branch names the problem.

@@ -8,6 +8,7 @@ import type { App, KeyType, Link, ServiceTerm } from '../../core/model.js';
 import { findClient } from './client.js';
 import { type ConsentItem, errorPage, jsSdkResultPage, loginPagePolicy } from './pages.js';
 import { jsResultOrigins } from '../../core/security.js';
+import { alternatives } from '../../core/schema-errors.js';
 import { kakaojsPagePolicy, kakaojsResultPage } from './sdk-results.js';
 
 /**
@@ -235,7 +236,7 @@ function checkScopes(app: App, catalog: ScopeCatalog, scope: string | undefined)
 function checkPrompt(prompt: string | undefined): Set<Prompt> {
   const values = splitList(prompt);
   for (const v of values) {
-    if (!PROMPTS.includes(v as Prompt)) throw new OAuthError('invalid_request', `invalid prompt: ${v}`, 'KOE001');
+    if (!PROMPTS.includes(v as Prompt)) throw new OAuthError('invalid_request', `invalid prompt: ${v} (must be ${alternatives(PROMPTS)})`, 'KOE001');
   }
   const set = new Set(values as Prompt[]);
   if (set.has('none') && set.size > 1) throw new OAuthError('invalid_request', 'prompt=none cannot be combined with other values.', 'KOE001');

@@ -54,7 +54,7 @@ export async function exchangeToken(platform: Platform, form: Form, request: Tok
   const { issuer, authorization } = request;
   const grantType = required(form, 'grant_type');
   if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
-    throw new OAuthError('invalid_request', `unsupported grant_type: ${grantType}`, 'KOE001');
+    throw new OAuthError('invalid_request', `unsupported grant_type: ${grantType} (must be authorization_code or refresh_token)`, 'KOE001');
   }
   const basic = authorization !== undefined && /^basic\s/i.test(authorization);
   if (basic && !form.client_id) throw new OAuthError('invalid_request', `client_id is required. ${BASIC_NOT_READ}`, 'KOE001');
