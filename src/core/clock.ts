@@ -65,8 +65,9 @@ export interface ClockChange {
  */
 export function changedOffset(clock: Clock, change: ClockChange): number {
   const real = clock.real();
-  // What the clock shows now, held at CLOCK_MAX_MS when real time carried it past: moved from there.
-  let offset = clock.now() - real;
+  // What the clock shows now, held at CLOCK_MAX_MS when real time carried it past: moved from
+  // there. From the same reading of real time (clock.now() reads it again, maybe a tick later).
+  let offset = Math.min(real + clock.offset, CLOCK_MAX_MS) - real;
   if (change.offset_ms !== undefined) offset = change.offset_ms;
   if (change.now !== undefined) offset = Date.parse(change.now) - real;
   if (change.advance_seconds !== undefined) offset += change.advance_seconds * 1000;
