@@ -377,6 +377,16 @@ forEachStore('Custom message templates', (h) => {
     assert.deepEqual(res.json(), { result_code: 0 }, res.body);
     const [bare] = (await messagesOf(h, me, 'memo')).messages;
     assert.deepEqual(bare.template.content, { description: '기사 번', image_url: 'http://k.kakao.com/.png', link: { web_url: 'http://www.daum.net/articles/', mobile_web_url: 'http://m.daum.net/articles/' } });
+    // A link whose only target is a missing argument is sent with none, as a link off the web domains is.
+    const linkOnly = await h.control('POST', `/apps/${app.id}/templates`, { template: { object_type: 'text', text: 'Hi ${NAME}', link: { web_url: '${URL}' } } });
+    res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: linkOnly.id, template_args: { NAME: 'Ryan' } });
+    assert.deepEqual(res.json(), { result_code: 0 }, res.body);
+    const [noLink] = (await messagesOf(h, me, 'memo')).messages;
+    assert.deepEqual(noLink.template.link, {});
+    assert.equal(noLink.template.text, 'Hi Ryan');
+    // Saved with no target at all, a link is still refused (seed 001: one of the four is required).
+    const saved = await h.inject({ method: 'POST', url: `/_kapibara/v1/apps/${app.id}/templates`, payload: { template: { object_type: 'text', text: 'Hi', link: {} } } });
+    assert.equal(saved.statusCode, 400, saved.body);
     res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: t.id, template_args: { TITLE: 'x', ARTICLE_ID: 7, WIDTH: 'wide' } });
     assertApiError(res, 400, -2, `invalid template(${t.id}).content.image_width`);
     res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: 999, template_args: {} });
@@ -409,7 +419,7 @@ forEachStore('Custom message templates', (h) => {
     const theirs = await h.control('POST', `/apps/${other.id}/templates`, { template: TEXT });
     res = await h.kapi('POST', '/v2/api/talk/memo/send', me.token, { template_id: theirs.id });
     assertApiError(res, 400, -2, `template ${theirs.id} does not exist`);
-    assert.equal((await messagesOf(h, me)).total_count, 5);
+    assert.equal((await messagesOf(h, me)).total_count, 6);
   });
 
   it('manages templates through the control plane: list, commerce and scrap types, CRUD, structural checks', async () => {

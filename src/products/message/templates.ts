@@ -140,7 +140,11 @@ class Checker {
         this.str(src, key, path, out);
       }
     }
-    if (Object.keys(out).length === 0 && !dropped) {
+    // A custom template's link whose every target its arguments left empty (a missing
+    // `${URL}`) is kept with none, as a link dropped for its domain is: the message is sent and
+    // the link opens nothing (seed 001: without link information a button does not move).
+    const emptied = this.rules.custom === true && !this.rules.placeholders && LINK_KEYS.some((k) => src[k] !== undefined);
+    if (Object.keys(out).length === 0 && !dropped && !emptied) {
       throw invalidParam(`invalid ${path}: at least one of ${LINK_KEYS.join(', ')} is required.`);
     }
     return out;
