@@ -54,7 +54,6 @@ export function surfaceForPath(prefixes: readonly SurfacePrefix[], url: string):
   return best?.surface ?? 'kapi';
 }
 
-/** A short reason phrase for a client error without a message of its own. */
 /**
  * A parameter error of a request whose JSON body was not read (core/json.ts) says so: the
  * platform answers as if no parameter was sent, and the reason is not in the answer.
@@ -67,6 +66,7 @@ function withHint<E extends KakaoApiError | OAuthError>(err: E): E {
   return new OAuthError(o.error, `${o.description.replace(/\.$/, '')}; ${UNREAD_JSON_HINT}.`, o.errorCode, o.status) as E;
 }
 
+/** A short reason phrase for a client error without a message of its own. */
 function describe(fe: FastifyError, req: FastifyRequest, surface: Surface): string {
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     // Kakao's APIs take form fields (JSON only where a route says so); multipart only on uploads.

@@ -55,7 +55,7 @@ export interface RouteDeclaration<A extends AuthKind = AuthKind, P extends TSche
   /**
    * The body is a JSON document (`application/json`), read by `body`: Kakao's customer-file
    * APIs. Every other kapi and kauth route takes form fields, as the platform does (wire
-   * facts §1.2), and refuses a JSON body naming its type (core/json.ts).
+   * facts §1.2), and leaves a JSON body unread (core/json.ts).
    */
   jsonBody?: true;
   /** The 200 body's schema (serialization), or `empty` for a 200 with no body. */
