@@ -105,16 +105,13 @@ export function installJsonParsing(app: FastifyInstance): void {
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if ((body as string).trim() === '') return done(null, undefined);
-    // A path no route serves is a 404 whatever its body: the body is not read.
-    if (req.routeOptions.url === undefined) return done(null, undefined);
-    if (!takesJson(req)) {
-      const { surface } = req.routeOptions.config;
-      if (surface === 'kapi' || surface === 'kauth') {
-        unreadJson.add(req);
-        return done(null, undefined);
-      }
-      return done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(String(req.headers['content-type']).split(';')[0].trim()), undefined);
+    const use = jsonBodyUse(req);
+    if (use === 'unread') {
+      unreadJson.add(req);
+      return done(null, undefined);
     }
+    if (use === 'ignored') return done(null, undefined);
+    if (use === 'refused') return done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(String(req.headers['content-type']).split(';')[0].trim()), undefined);
     // No text may hold a NUL or a lone surrogate (core/http.ts).
     const unstorable = unstorableJsonText(body as string);
     if (unstorable) return done(Object.assign(new Error(`invalid request: ${unstorable}.`), { statusCode: 400 }), undefined);
@@ -123,11 +120,17 @@ export function installJsonParsing(app: FastifyInstance): void {
   });
 }
 
-/** Whether the route a request reached reads a JSON body: the control plane's, and a declared route's that says so. */
-function takesJson(req: FastifyRequest): boolean {
+/**
+ * What becomes of a JSON body, by the route the request reached: read (the control plane, a
+ * route declaring `jsonBody`, a route of no surface); left unread, and said so on a parameter
+ * error (the other kapi and kauth routes); refused by its type (pages); ignored (a path no
+ * route serves, which is a 404 whatever its body).
+ */
+function jsonBodyUse(req: FastifyRequest): 'read' | 'unread' | 'refused' | 'ignored' {
+  if (req.routeOptions.url === undefined) return 'ignored';
   const { surface, declaration } = req.routeOptions.config;
-  if (surface === undefined || surface === 'control') return true;
-  return declaration?.jsonBody === true;
+  if (surface === undefined || surface === 'control' || declaration?.jsonBody === true) return 'read';
+  return surface === 'kapi' || surface === 'kauth' ? 'unread' : 'refused';
 }
 
 const unreadJson = new WeakSet<FastifyRequest>();
