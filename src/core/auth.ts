@@ -5,7 +5,7 @@ import { hasScope } from './scopes.js';
 import { rawParams, validateParams } from './params.js';
 import { originOf, type Platform } from './platform.js';
 import type { Account, App, KeyType, Link } from './model.js';
-import { isAllowedUrl } from './fetcher.js';
+import { isAllowedUrlText } from './fetcher.js';
 
 /** seed 002's sample -401 message, for an Authorization header that carries no usable token. */
 export const TOKEN_MALFORMED = 'InvalidTokenException';
@@ -225,13 +225,7 @@ export async function requireUserOrAdmin(req: FastifyRequest): Promise<PersonCal
 export function checkCallerDomain(app: App, keyType: string, pageOrigin: string | undefined, ka: string | undefined): string | undefined {
   const caller = callerOrigin(pageOrigin, ka);
   if (keyType !== 'javascript' || caller === undefined) return caller;
-  let ok = false;
-  try {
-    ok = isAllowedUrl(new URL(caller), app.webDomains);
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw domainMismatched(caller);
+  if (!isAllowedUrlText(caller, app.webDomains)) throw domainMismatched(caller);
   return caller;
 }
 

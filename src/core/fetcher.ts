@@ -48,6 +48,11 @@ function parseTarget(raw: string): URL {
   return url;
 }
 
+/** isAllowedUrl of a URL written as text (a link, an `Origin`): false when it is no URL. */
+export function isAllowedUrlText(url: string, allowedDomains: readonly string[]): boolean {
+  return URL.canParse(url) && isAllowedUrl(new URL(url), allowedDomains);
+}
+
 /**
  * A registered web domain is an origin (`https://example.com`, `http://127.0.0.1:8080`) or a
  * bare host name (`example.com`, any scheme and port). Matching is exact on the host: a

@@ -3,7 +3,7 @@ import type { DB } from '../../db/schema.js';
 import type { App, KeyType } from '../../core/model.js';
 import { findAppByKey } from '../../store/apps.js';
 import { OAuthError } from '../../core/errors.js';
-import { isAllowedUrl } from '../../core/fetcher.js';
+import { isAllowedUrlText } from '../../core/fetcher.js';
 import { kaOrigin } from '../../core/auth.js';
 
 export interface Client {
@@ -44,7 +44,7 @@ export function checkWebOrigin(app: App, caller: WebCaller): void {
   const pageOrigin = caller.pageOrigin === caller.ownOrigin ? undefined : caller.pageOrigin;
   const ka = kaOrigin(caller.ka);
   const [origin, from] = pageOrigin !== undefined ? [pageOrigin, 'Origin'] : ka !== undefined ? [ka, 'KA'] : [caller.clientOrigin, 'client_origin'];
-  if (origin !== undefined && !(URL.canParse(origin) && isAllowedUrl(new URL(origin), app.webDomains))) {
+  if (origin !== undefined && !isAllowedUrlText(origin, app.webDomains)) {
     throw new OAuthError('misconfigured', `origin ${origin} (from ${from}) is not a registered web domain of app ${app.id}.`, 'KOE009', 401);
   }
 }

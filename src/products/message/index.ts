@@ -35,7 +35,6 @@ export {
   type TemplateRules,
   normalizeTemplate,
   dropForeignLinks,
-  isAllowedLink,
   substitute,
   templateArgs,
   DEFAULT_BUTTON_TITLE,

@@ -10,7 +10,7 @@ import { findLinkByUuid } from '../../store/links.js';
 import { findAccountById } from '../../store/accounts.js';
 import { talkSettings } from '../talk/index.js';
 import { areFriends } from '../../store/friendships.js';
-import { type Json, normalizeTemplate, substitute, templateArgs } from './templates.js';
+import { type ArgsParam, type Json, normalizeTemplate, substitute, templateArgs } from './templates.js';
 import {
   DEFAULT_QUOTAS,
   type NewMessage,
@@ -32,9 +32,6 @@ export type MessageRequest =
   | { kind: 'default'; templateObject: string | undefined }
   | { kind: 'custom'; templateId: number | undefined; templateArgs: string | undefined; argsParam: ArgsParam }
   | { kind: 'scrap'; requestUrl: string | undefined; templateId: number | undefined; templateArgs: string | undefined; argsParam: ArgsParam };
-
-/** The name the arguments came under (`args` is the older one): errors about them name it. */
-export type ArgsParam = 'template_args' | 'args';
 
 /**
  * Builds the final message: validated template, defaults applied, arguments substituted, and

@@ -2,7 +2,8 @@ import { Type } from '@sinclair/typebox';
 import type { RawParams } from '../../core/params.js';
 import { validateParams } from '../../core/params.js';
 import { route } from '../../core/route.js';
-import { type ArgsParam, type MessageRequest, sendMemo, sendToFriends } from './operations.js';
+import { type MessageRequest, sendMemo, sendToFriends } from './operations.js';
+import type { ArgsParam } from './templates.js';
 
 /** Kakao Talk messaging (seed 001, seed 002 Message table): literal Kakao paths. */
 

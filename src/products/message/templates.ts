@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { invalidParam } from '../../core/errors.js';
 import { jsonParam } from '../../core/params.js';
-import { isAllowedUrl } from '../../core/fetcher.js';
+import { isAllowedUrl, isAllowedUrlText } from '../../core/fetcher.js';
 
 /**
  * Message template objects (seed 001, wire facts §6): validation and normalization. Every
@@ -143,8 +143,8 @@ class Checker {
     // A custom template's link whose every target its arguments left empty (a missing
     // `${URL}`) is kept with none, as a link dropped for its domain is: the message is sent and
     // the link opens nothing (seed 001: without link information a button does not move).
-    const emptied = this.rules.custom === true && !this.rules.placeholders && LINK_KEYS.some((k) => src[k] !== undefined);
-    if (Object.keys(out).length === 0 && !dropped && !emptied) {
+    const emptied = () => this.rules.custom === true && !this.rules.placeholders && LINK_KEYS.some((k) => src[k] !== undefined);
+    if (Object.keys(out).length === 0 && !dropped && !emptied()) {
       throw invalidParam(`invalid ${path}: at least one of ${LINK_KEYS.join(', ')} is required.`);
     }
     return out;
@@ -323,16 +323,10 @@ export function dropForeignLinks(value: unknown, webDomains: readonly string[]):
   if (!isObject(value)) return value;
   const out: Json = {};
   for (const [k, v] of Object.entries(value)) {
-    if ((k === 'web_url' || k === 'mobile_web_url') && typeof v === 'string' && !isAllowedLink(v, webDomains)) continue;
+    if ((k === 'web_url' || k === 'mobile_web_url') && typeof v === 'string' && !isAllowedUrlText(v, webDomains)) continue;
     out[k] = dropForeignLinks(v, webDomains);
   }
   return out;
-}
-
-/** Whether a web link may stay in a message: an http(s) URL on one of the web domains. */
-export function isAllowedLink(url: string, webDomains: readonly string[]): boolean {
-  if (!URL.canParse(url)) return false;
-  return isAllowedUrl(new URL(url), webDomains);
 }
 
 /** A text template's text as Kakao Talk shows it: the first 200 characters (code points), then an ellipsis. */
@@ -350,13 +344,16 @@ function need(src: Json, key: string, root: string): unknown {
 
 const ArgsObject = Type.Record(Type.String(), Type.Unknown());
 
+/** The name template arguments came under (`args` is seed 001's older one): errors about them name it. */
+export type ArgsParam = 'template_args' | 'args';
+
 /**
  * `template_args` (or `args`, the older name; `param` is the one the client sent, which errors
  * name): a JSON object of argument values. A value is text; a number or boolean stands for its
  * text (seed 001 sends `{"ARTICLE_ID":123}`), `null` for none; an object or array is no
  * argument (-2 naming it).
  */
-export function templateArgs(text: string | undefined, param: 'template_args' | 'args' = 'template_args'): Record<string, unknown> {
+export function templateArgs(text: string | undefined, param: ArgsParam = 'template_args'): Record<string, unknown> {
   const args = jsonParam(param, text, ArgsObject) ?? {};
   for (const [key, value] of Object.entries(args)) {
     if (value !== null && typeof value === 'object') throw invalidParam(`invalid ${param}.${key}: must be a string, a number or a boolean.`);

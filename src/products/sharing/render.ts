@@ -1,5 +1,6 @@
 import type { App } from '../../core/model.js';
-import { type Json, isAllowedLink } from '../message/index.js';
+import { isAllowedUrlText } from '../../core/fetcher.js';
+import type { Json } from '../message/index.js';
 
 /**
  * `template_msg`, the rendered message object validation answers (products notes §1.2):
@@ -32,7 +33,7 @@ class MessageRenderer {
     const web = (key: 'web_url' | 'mobile_web_url', short: string) => {
       const url = link[key];
       if (typeof url !== 'string') return;
-      if (isAllowedLink(url, this.app.webDomains)) out[short] = url;
+      if (isAllowedUrlText(url, this.app.webDomains)) out[short] = url;
       else this.warnings[`${path}.${short}`] = dropWarning(url);
     };
     web('web_url', 'LPC');
