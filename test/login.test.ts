@@ -185,7 +185,7 @@ forEachStore('Kakao Login', (h) => {
     const body = res.json();
     assert.deepEqual(Object.keys(body), ['token_type', 'access_token', 'expires_in', 'refresh_token', 'refresh_token_expires_in', 'scope']);
     assert.equal(body.token_type, 'bearer');
-    assert.equal(body.expires_in, 43199);
+    assert.equal(body.expires_in, 21599);
     assert.equal(body.refresh_token_expires_in, 5183999);
     assert.deepEqual(body.scope.split(' ').sort(), ['account_email', 'profile_nickname']);
 
@@ -341,7 +341,7 @@ forEachStore('Kakao Login', (h) => {
     assert.equal(claims.email, undefined, 'email not consented');
     const discovery = (await h.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).json();
     assert.equal(claims.iss, discovery.issuer);
-    assert.equal(claims.exp - claims.iat, 43199);
+    assert.equal(claims.exp - claims.iat, 21599, 'as long as the access token issued with it');
     const header = JSON.parse(Buffer.from(body.id_token.split('.')[0], 'base64url').toString());
     const jwks = (await h.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json();
     assert.equal(header.alg, 'RS256');
@@ -409,6 +409,38 @@ forEachStore('Kakao Login', (h) => {
     assert.equal(native.statusCode, 302);
     assert.match(String(native.headers.location), new RegExp(`^kakao${app.native_key}://oauth\\?code=`));
     assertErrorPage(await b.get(`/oauth/authorize?client_id=${app.rest_api_key}&redirect_uri=JS-SDK&response_type=code`), 'KOE006');
+  });
+
+  it('an access token lives as long as its key says: native 12 h, REST API 6 h, JavaScript 2 h, refreshed alike; the ID token expires with it', async () => {
+    const { app, person, b } = await setup({ oidc_enabled: true, consent_items: { profile_nickname: 'required', openid: 'optional' } });
+    await signIn(b, app, person, { scope: 'openid profile_nickname' }, {});
+    const nativeRedirect = `kakao${app.native_key}://oauth`;
+    const codeFor = async (clientId: string, redirectUri: string) => {
+      const res = await b.get(`/oauth/authorize?client_id=${clientId}&redirect_uri=${encodeURIComponent(redirectUri)}&response_type=code&scope=openid`);
+      assert.equal(res.statusCode, 302, res.body);
+      return new URL(String(res.headers.location)).searchParams.get('code')!;
+    };
+    for (const [clientId, redirectUri, lifetime] of [
+      [app.native_key, nativeRedirect, 43199],
+      [app.rest_api_key, CALLBACK, 21599],
+      [app.javascript_key, CALLBACK, 7199],
+    ] as const) {
+      const res = await token(h, { grant_type: 'authorization_code', client_id: clientId, redirect_uri: redirectUri, code: await codeFor(clientId, redirectUri) });
+      assert.equal(res.statusCode, 200, res.body);
+      const body = res.json();
+      assert.equal(body.expires_in, lifetime, clientId);
+      const claims = decodeJwt(body.id_token);
+      assert.equal(claims.exp - claims.iat, lifetime);
+      const info = (await h.kapi('GET', '/v1/user/access_token_info', body.access_token)).json();
+      assert.ok(info.expires_in === lifetime || info.expires_in === lifetime - 1, String(info.expires_in));
+      const refreshed = (await token(h, { grant_type: 'refresh_token', client_id: clientId, refresh_token: body.refresh_token })).json();
+      assert.equal(refreshed.expires_in, lifetime, `refresh with ${clientId}`);
+      assert.equal(decodeJwt(refreshed.id_token).exp - decodeJwt(refreshed.id_token).iat, lifetime);
+    }
+    // Tokens minted by the control plane are what a server exchanging a code with the REST API key gets.
+    const minted = await h.control('POST', `/apps/${app.id}/users/${person.id}/tokens`, { scopes: ['openid', 'profile_nickname'] });
+    assert.equal(minted.expires_in, 21599);
+    assert.equal(decodeJwt(minted.id_token).exp - decodeJwt(minted.id_token).iat, 21599);
   });
 
   it('GET /oauth/logout ends the login session and returns to the registered logout URI with state', async () => {

@@ -15,6 +15,8 @@ export interface ServiceTerm {
 }
 
 export type KeyType = 'rest_api' | 'native' | 'javascript' | 'admin';
+/** The keys a person's tokens are requested with: every key but the admin key. */
+export type ClientKeyType = Exclude<KeyType, 'admin'>;
 
 export interface App {
   id: number;

@@ -1,9 +1,19 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { randomToken, sha256 } from '../core/ids.js';
+import type { ClientKeyType } from '../core/model.js';
 
-/** Lifetimes as Kakao documents them for REST apps: 12 hours and 2 months (minus a second). */
-export const ACCESS_TOKEN_TTL_S = 43_199;
+/**
+ * An access token lives as long as the key it was requested with says, minus a second as
+ * Kakao answers it: 12 hours for a native app key, 6 for a REST API key, 2 for a JavaScript
+ * key (Kakao's per-platform lifetimes; tokens issued to REST API keys read
+ * `"expires_in":21599` on the wire). A refresh token lives 2 months whatever the key.
+ */
+export const ACCESS_TOKEN_TTL_S: Readonly<Record<ClientKeyType, number>> = {
+  native: 43_199,
+  rest_api: 21_599,
+  javascript: 7_199,
+};
 export const REFRESH_TOKEN_TTL_S = 5_183_999;
 /** A refresh token is re-issued only when it has less than a month to live. */
 export const REFRESH_ROTATION_WINDOW_S = 30 * 24 * 3600;
@@ -15,19 +25,25 @@ export interface IssuedTokens {
   refreshTokenExpiresIn?: number;
 }
 
+export interface TokenGrant {
+  appId: number;
+  accountId: number;
+  /** The key the tokens are requested with: it sets the access token's lifetime. */
+  keyType: ClientKeyType;
+  now: number;
+  /** The refresh token the new access token goes with; unset, a new one is issued. */
+  refresh?: { hash: string; expiresAt: number };
+  /** When the person authenticated (default now), kept for the ID tokens of later refreshes. */
+  authTime?: number;
+}
+
 /**
- * Issues an access token; with `refresh` unset, also a new refresh token, which keeps
- * `authTime` (when the person authenticated; default now) for the ID tokens of later
- * refreshes. Tokens are returned once and stored only as SHA-256 hashes.
+ * Issues an access token; with `refresh` unset, also a new refresh token. Tokens are
+ * returned once and stored only as SHA-256 hashes.
  */
-export async function issueTokens(
-  db: Kysely<DB>,
-  appId: number,
-  accountId: number,
-  now: number,
-  refresh?: { hash: string; expiresAt: number },
-  authTime = now,
-): Promise<IssuedTokens> {
+export async function issueTokens(db: Kysely<DB>, grant: TokenGrant): Promise<IssuedTokens> {
+  const { appId, accountId, now, refresh, authTime = now } = grant;
+  const lifetime = ACCESS_TOKEN_TTL_S[grant.keyType];
   const accessToken = randomToken(40);
   let refreshToken: string | undefined;
   let refreshHash = refresh?.hash;
@@ -48,13 +64,13 @@ export async function issueTokens(
       app_id: appId,
       account_id: accountId,
       refresh_hash: refreshHash ?? null,
-      expires_at: now + ACCESS_TOKEN_TTL_S * 1000,
+      expires_at: now + lifetime * 1000,
       created_at: now,
     })
     .execute();
   return {
     accessToken,
-    expiresIn: ACCESS_TOKEN_TTL_S,
+    expiresIn: lifetime,
     refreshToken,
     refreshTokenExpiresIn: refreshToken ? REFRESH_TOKEN_TTL_S : undefined,
   };

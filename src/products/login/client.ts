@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import type { App, KeyType } from '../../core/model.js';
+import type { App, ClientKeyType } from '../../core/model.js';
 import { findAppByKey } from '../../store/apps.js';
 import { OAuthError } from '../../core/errors.js';
 import { isAllowedUrlText } from '../../core/fetcher.js';
@@ -8,7 +8,7 @@ import { kaOrigin } from '../../core/auth.js';
 
 export interface Client {
   app: App;
-  keyType: KeyType;
+  keyType: ClientKeyType;
   clientId: string;
 }
 

@@ -33,8 +33,9 @@ export default async function loginControlRoutes(root: FastifyInstance): Promise
     const terms = req.body?.terms ?? target.serviceTerms.map((t) => t.tag);
     const { db, clock } = app.platform;
     const link = await grantConsent(db, target, req.params.account_id, { scopes, terms }, clock.now());
-    const tokens = await issueTokens(db, target.id, req.params.account_id, clock.now());
-    const idToken = await mintedIdToken(app.platform, { app: target, link, scopes, issuer: originOf(req), nonce: req.body?.nonce });
+    // As a server exchanging a code with the REST API key would get them.
+    const tokens = await issueTokens(db, { appId: target.id, accountId: req.params.account_id, keyType: 'rest_api', now: clock.now() });
+    const idToken = await mintedIdToken(app.platform, { app: target, link, scopes, issuer: originOf(req), nonce: req.body?.nonce, lifetime: tokens.expiresIn });
     return {
       token_type: 'bearer',
       access_token: tokens.accessToken,

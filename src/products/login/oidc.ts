@@ -5,7 +5,6 @@ import { urlForClient } from '../../core/own-urls.js';
 import { findAccountById } from '../../store/accounts.js';
 import type { Link } from '../../store/links.js';
 import type { App } from '../../store/apps.js';
-import { ACCESS_TOKEN_TTL_S } from '../../store/tokens.js';
 
 /** OpenID Connect: discovery, the ID token and its verification (wire facts §2.6). */
 
@@ -35,6 +34,8 @@ export interface IdTokenInput {
   accountId: number;
   authTime: number;
   nonce?: string;
+  /** Seconds to `exp`: the lifetime of the access token issued with it. */
+  lifetime: number;
 }
 
 /** RS256, `kid` in the header; profile claims only for items the person agreed to. */
@@ -46,7 +47,7 @@ export async function idToken(platform: Platform, input: IdTokenInput): Promise<
     sub: String(input.link.userId),
     auth_time: Math.floor(input.authTime / 1000),
     iss: input.issuer,
-    exp: now + ACCESS_TOKEN_TTL_S,
+    exp: now + input.lifetime,
     iat: now,
   };
   if (input.nonce !== undefined) claims.nonce = input.nonce;
@@ -70,14 +71,15 @@ export async function idTokenInfo(platform: Platform, token: string | undefined)
 
 /**
  * The ID token of tokens minted without a browser (the control plane): what a login right
- * now with these scopes would carry, `aud` being the REST API key. None without `openid`
+ * now with these scopes would carry, `aud` being the REST API key (whose lifetime the
+ * minted tokens have). None without `openid`
  * in the scopes or with OpenID Connect off for the app, as at /oauth/token.
  */
 export async function mintedIdToken(
   platform: Platform,
-  input: { app: App; link: Link; scopes: string[]; issuer: string; nonce?: string },
+  input: { app: App; link: Link; scopes: string[]; issuer: string; nonce?: string; lifetime: number },
 ): Promise<string | undefined> {
   if (!input.scopes.includes('openid') || !input.app.oidcEnabled) return undefined;
-  const { app, link, issuer, nonce } = input;
-  return idToken(platform, { issuer, clientId: app.keys.rest_api, link, accountId: link.accountId, authTime: platform.clock.now(), nonce });
+  const { app, link, issuer, nonce, lifetime } = input;
+  return idToken(platform, { issuer, clientId: app.keys.rest_api, link, accountId: link.accountId, authTime: platform.clock.now(), nonce, lifetime });
 }

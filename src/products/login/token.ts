@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Platform } from '../../core/platform.js';
 import { OAuthError, TOKEN_EXPIRED, TOKEN_UNKNOWN } from '../../core/errors.js';
 import { sha256 } from '../../core/ids.js';
-import type { App, KeyType } from '../../core/model.js';
+import type { App, ClientKeyType } from '../../core/model.js';
 import { checkWebOrigin, findClient } from './client.js';
 import { findAccountById } from '../../store/accounts.js';
 import { type Link, findLink } from '../../store/links.js';
@@ -68,15 +68,16 @@ export async function exchangeToken(platform: Platform, form: Form, request: Tok
   if (keyType === 'javascript') {
     checkWebOrigin(app, { pageOrigin: request.pageOrigin, ownOrigin: issuer, ka: request.ka, clientOrigin: form.client_origin });
   }
-  if (grantType === 'authorization_code') return authorizationCodeGrant(platform, app, clientId, form, issuer);
-  return refreshTokenGrant(platform, app, clientId, form, issuer);
+  const client = { app, clientId, keyType };
+  if (grantType === 'authorization_code') return authorizationCodeGrant(platform, client, form, issuer);
+  return refreshTokenGrant(platform, client, form, issuer);
 }
 
 export const BASIC_NOT_READ =
   'Client credentials in the Authorization header (HTTP Basic, client_secret_basic) are not read: send client_id (and client_secret) as form fields (client_secret_post).';
 
 /** client_id: an app key other than the admin key, of an app with Kakao Login on. */
-export async function checkTokenClient(platform: Platform, clientId: string | undefined): Promise<{ app: App; clientId: string; keyType: KeyType }> {
+export async function checkTokenClient(platform: Platform, clientId: string | undefined): Promise<{ app: App; clientId: string; keyType: ClientKeyType }> {
   if (!clientId) throw new OAuthError('invalid_request', 'client_id is required.', 'KOE001');
   const found = await findClient(platform.db, clientId);
   if (!found) throw new OAuthError('invalid_client', `invalid client_id: ${clientId}`, 'KOE101', 401);
@@ -91,7 +92,14 @@ function checkClientSecret(app: App, clientSecret: string | undefined): void {
   if (clientSecret !== app.clientSecret) throw new OAuthError('invalid_client', 'Bad client credentials', 'KOE010', 401);
 }
 
-async function authorizationCodeGrant(platform: Platform, app: App, clientId: string, form: Form, issuer: string): Promise<TokenResponse> {
+/** The app and the key a token request names (findClient never returns the admin key). */
+interface TokenClient {
+  app: App;
+  clientId: string;
+  keyType: ClientKeyType;
+}
+
+async function authorizationCodeGrant(platform: Platform, { app, clientId, keyType }: TokenClient, form: Form, issuer: string): Promise<TokenResponse> {
   const { db, clock } = platform;
   const code = await findUsableCode(platform, app, required(form, 'code'));
   checkRedirectMatches(code, required(form, 'redirect_uri'));
@@ -99,7 +107,7 @@ async function authorizationCodeGrant(platform: Platform, app: App, clientId: st
   if (!(await consumeCode(db, code.hash))) throw await codeReplayed(platform, code);
   const link = await findLink(db, app.id, code.accountId);
   if (!link) throw new OAuthError('invalid_grant', 'authorization code not found: the person is no longer linked to the app.', 'KOE320');
-  const tokens = await issueTokens(db, app.id, code.accountId, clock.now(), undefined, code.authTime);
+  const tokens = await issueTokens(db, { appId: app.id, accountId: code.accountId, keyType, now: clock.now(), authTime: code.authTime });
   // A replay that came in while these were issued revoked nothing yet: revoke them now.
   const refreshHash = sha256(tokens.refreshToken!);
   if (!(await recordCodeTokens(db, code.hash, refreshHash))) {
@@ -109,7 +117,7 @@ async function authorizationCodeGrant(platform: Platform, app: App, clientId: st
   const withOpenid = code.scopes.includes('openid');
   const response = tokenResponse(tokens, scopeString(link, withOpenid));
   if (withOpenid && app.oidcEnabled) {
-    response.id_token = await idToken(platform, { issuer, clientId, link, accountId: code.accountId, authTime: code.authTime, nonce: code.nonce });
+    response.id_token = await idToken(platform, { issuer, clientId, link, accountId: code.accountId, authTime: code.authTime, nonce: code.nonce, lifetime: tokens.expiresIn });
   }
   return response;
 }
@@ -160,7 +168,7 @@ function checkPkce(code: StoredCode, verifier: string | undefined): void {
  * comes only when the old one has less than a month to live; otherwise those are omitted
  * and the client keeps its refresh token.
  */
-async function refreshTokenGrant(platform: Platform, app: App, clientId: string, form: Form, issuer: string): Promise<TokenResponse> {
+async function refreshTokenGrant(platform: Platform, { app, clientId, keyType }: TokenClient, form: Form, issuer: string): Promise<TokenResponse> {
   const { db, clock } = platform;
   const value = required(form, 'refresh_token');
   const stored = await findRefreshToken(db, value);
@@ -174,16 +182,16 @@ async function refreshTokenGrant(platform: Platform, app: App, clientId: string,
   const authTime = stored.auth_time ?? stored.created_at;
   let tokens: IssuedTokens;
   if (rotate) {
-    tokens = await issueTokens(db, app.id, stored.account_id, now, undefined, authTime);
+    tokens = await issueTokens(db, { appId: app.id, accountId: stored.account_id, keyType, now, authTime });
     await handOverCodeTokens(db, stored.token_hash, sha256(tokens.refreshToken!));
     await deleteRefreshToken(db, stored.token_hash);
   } else {
-    tokens = await issueTokens(db, app.id, stored.account_id, now, { hash: sha256(value), expiresAt: stored.expires_at });
+    tokens = await issueTokens(db, { appId: app.id, accountId: stored.account_id, keyType, now, refresh: { hash: sha256(value), expiresAt: stored.expires_at } });
   }
   const withOpenid = link.scopes.openid !== undefined && app.oidcEnabled;
   const response = tokenResponse(tokens, rotate ? scopeString(link, withOpenid) : undefined);
   if (withOpenid) {
-    response.id_token = await idToken(platform, { issuer, clientId, link, accountId: stored.account_id, authTime });
+    response.id_token = await idToken(platform, { issuer, clientId, link, accountId: stored.account_id, authTime, lifetime: tokens.expiresIn });
   }
   return response;
 }
