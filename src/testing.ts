@@ -293,7 +293,7 @@ export async function startKapibara(options: StartOptions = {}): Promise<Running
   const store = await openStore({ databaseUrl: options.databaseUrl, sqlitePath: options.databaseUrl ? undefined : (options.sqlitePath ?? ':memory:') });
   try {
     const clock = new Clock();
-    if (doc) await importState(store.db, stateTables(), doc, clock.now(), { replace: true, source });
+    if (doc) await importState(store.db, stateTables(), doc, clock.real(), { replace: true, source });
     const seeded = options.demo === false || doc ? false : await seedDemo(store.db, clock.now());
     const app = await buildApp({ store, clock, operatorToken: options.operatorToken, publicUrl: options.publicUrl, inspector: options.inspector });
     await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });

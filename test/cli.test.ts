@@ -231,6 +231,27 @@ describe('kapibara command', () => {
     await assert.rejects(kapibaraOnce(['seed', join(data, 'missing.json'), '--data', data]), /cannot read/);
   });
 
+  it('seed and import stamp what a document leaves out on the data folder’s platform clock, not on real time', async () => {
+    const data = tmp();
+    const year2035 = Date.UTC(2035, 0, 1);
+    const clockFile = join(data, 'clock.json');
+    writeFileSync(clockFile, JSON.stringify({ settings: [{ key: 'clock_offset_ms', value: String(year2035 - Date.now()) }] }));
+    await kapibaraOnce(['seed', clockFile, '--data', data]);
+    const seedFile = join(data, 'seed.json');
+    writeFileSync(
+      seedFile,
+      JSON.stringify({
+        apps: [{ id: 42, name: 'Seeded app', redirect_uris: ['http://localhost:4000/cb'], consent_items: { profile_nickname: 'required' } }],
+        accounts: [{ id: 7, email: 'seven@example.com', nickname: 'Seven' }],
+        app_users: [{ app_id: 42, account_id: 7, scopes: ['profile_nickname'] }],
+      }),
+    );
+    await kapibaraOnce(['seed', seedFile, '--data', data]);
+    const [link] = JSON.parse(await kapibaraOnce(['export', '--data', data])).app_users;
+    const connected = typeof link.connected_at === 'number' ? link.connected_at : Date.parse(link.connected_at);
+    assert.ok(Math.abs(connected - year2035) < 24 * 3600 * 1000, String(link.connected_at));
+  });
+
   if (storeKinds().includes('postgres')) {
     it('runs on PostgreSQL with --database-url', async () => {
       const db = await freshPgDatabase();

@@ -311,7 +311,7 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
 
   async function importDoc(doc: StateDocument, replace: boolean) {
     try {
-      const counts = await importState(app.platform.db, app.platform.tables, doc, app.platform.clock.now(), { replace });
+      const counts = await importState(app.platform.db, app.platform.tables, doc, app.platform.clock.real(), { replace });
       app.platform.store.registry.clear();
       // The document may carry another signing key and clock offset: use what is stored now
       // (other instances on the same database do the same when told, core/stored-settings.ts).

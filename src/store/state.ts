@@ -9,7 +9,7 @@ import { type AccountJson, accountInputFromJson, createAccount } from './account
 import { randomToken } from '../core/ids.js';
 import { issueIdsAbove, movesIssuedIds, newId, sequenceAbove } from '../db/ids.js';
 import { primaryKeyOrder } from '../db/dialect.js';
-import { storedClockOffset } from '../core/clock.js';
+import { CLOCK_MAX_MS, storedClockOffset } from '../core/clock.js';
 import { passwordForStorage } from '../core/passwords.js';
 import { columnTooLong } from '../control/limits.js';
 import type { TableSpec } from '../db/tables.js';
@@ -108,18 +108,38 @@ async function deleteAll(tx: Kysely<DB>, tables: readonly TableSpec[]): Promise<
 export class StateFormatError extends Error {}
 
 /**
+ * The platform time once `doc` is imported: real time moved by the clock offset the store
+ * will hold: the document's own `clock_offset_ms` setting; else none after a replace (the
+ * settings go with the rest); else the offset the store holds now.
+ */
+async function platformTimeAfter(db: Kysely<DB>, doc: StateDocument, real: number, replace: boolean): Promise<number> {
+  const settings = Array.isArray(doc.settings) ? (doc.settings as { key?: unknown; value?: unknown }[]) : [];
+  let text = [...settings].reverse().find((row) => row?.key === CLOCK_OFFSET_KEY)?.value as string | undefined;
+  if (text === undefined && !replace) {
+    text = (await db.selectFrom('settings').select('value').where('key', '=', CLOCK_OFFSET_KEY).executeTakeFirst())?.value;
+  }
+  return Math.min(real + (storedClockOffset(text, real) ?? 0), CLOCK_MAX_MS);
+}
+
+const CLOCK_OFFSET_KEY = 'clock_offset_ms';
+
+/**
  * Adds the document's rows to the current state, or with `replace` replaces all state with
  * them. Either way it is one transaction: a document that fails leaves the state as it was.
+ * `real` is real time: what the document leaves out (`connected_at`, agreement times) is
+ * stamped on the platform clock as it stands after the import (platformTimeAfter), the
+ * clock the store's answers are read with from then on.
  */
 export async function importState(
   db: Kysely<DB>,
   tables: readonly TableSpec[],
   doc: StateDocument,
-  now: number,
+  real: number,
   options: { replace?: boolean; source?: string; progress?: (done: number, total: number) => void } = {},
 ): Promise<Record<string, number>> {
   // Checked whole before anything is written (store/state-schema.ts).
   await validateState(db, tables, doc, options.source);
+  const now = await platformTimeAfter(db, doc, real, options.replace === true);
   // Refusals name the document (a file) as validateState's do.
   const refusal = (what: string) => new StateFormatError(`${options.source ? `${options.source}: ` : ''}${what}`);
   const counts: Record<string, number> = {};
