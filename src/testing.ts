@@ -205,7 +205,8 @@ export class ControlClient {
   readonly clock = {
     get: () => this.call<ClockState>('GET', '/clock'),
     advance: (seconds: number) => this.call<ClockState>('POST', '/clock', { advance_seconds: seconds }),
-    set: (now: Date | string) => this.call<ClockState>('POST', '/clock', { now: typeof now === 'string' ? now : now.toISOString() }),
+    // An invalid Date goes as it prints ("Invalid Date"), for the server's 400 to name.
+    set: (now: Date | string) => this.call<ClockState>('POST', '/clock', { now: typeof now === 'string' || Number.isNaN(now.getTime()) ? String(now) : now.toISOString() }),
     reset: () => this.call<ClockState>('POST', '/clock', { offset_ms: 0 }),
   };
 

@@ -241,4 +241,22 @@ forEachStore('control plane', (h) => {
     const after = await h.control('POST', '/clock', { advance_seconds: 3600 });
     assert.equal(after.offset_ms, before.offset_ms + 3_600_000);
   });
+
+  it('refuses a clock change it cannot make as asked, naming why, and changes nothing', async () => {
+    for (const [body, error] of [
+      [{ now: '2030-01-01T23:59:60Z' }, 'now: "2030-01-01T23:59:60Z" is not a time the clock can show (second 60, a leap second, has no time of its own).'],
+      [{ now: '2030-01-01T00:00:00Z', offset_ms: 5000 }, 'give offset_ms or now, not both: each sets the clock.'],
+      [{ advance_seconds: 0.0001 }, 'advance_seconds must be whole milliseconds, at most three decimals (0.0001 is not).'],
+      [{ offset_ms: 1.5 }, 'offset_ms must be whole milliseconds (1.5 is not).'],
+    ] as const) {
+      const res = await h.inject({ method: 'POST', url: '/_kapibara/v1/clock', payload: body });
+      assert.equal(res.statusCode, 400, res.body);
+      assert.deepEqual(res.json(), { error }, JSON.stringify(body));
+    }
+    assert.equal((await h.control('GET', '/clock')).offset_ms, 0);
+    // Milliseconds written as decimal seconds, and a time with an advance, are what they say.
+    assert.equal((await h.control('POST', '/clock', { advance_seconds: 1.001 })).offset_ms, 1001);
+    const moved = await h.control('POST', '/clock', { now: '2030-01-01T00:00:00Z', advance_seconds: 60 });
+    assert.equal(moved.now.slice(0, 19), '2030-01-01T00:01:00');
+  });
 });

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { ControlError } from '../core/errors.js';
 import { CREATED, JSON_TYPE, NO_CONTENT } from '../core/http.js';
 import type { ScopeCatalog } from '../core/scopes.js';
-import { ClockRangeError, changedOffset, isoSeconds } from '../core/clock.js';
+import { ClockChangeError, changedOffset, isoSeconds } from '../core/clock.js';
 import type { Product } from '../core/product.js';
 import { type App, appInputFromJson, createApp, deleteApp, listApps, updateApp } from '../store/apps.js';
 import { type Account, accountInputFromJson, createAccount, deleteAccount, findAccountByEmail, listAccounts, updateAccount } from '../store/accounts.js';
@@ -278,7 +278,7 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
     try {
       offset = changedOffset(clock, req.body);
     } catch (err) {
-      if (err instanceof ClockRangeError) throw new ControlError(400, err.message);
+      if (err instanceof ClockChangeError) throw new ControlError(400, err.message);
       throw err;
     }
     // Stored first, then held: a reload of the settings (core/stored-settings.ts) that read

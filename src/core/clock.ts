@@ -51,7 +51,8 @@ export function isoSeconds(ms: number): string {
 export const CLOCK_MIN_MS = 0;
 export const CLOCK_MAX_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
-export class ClockRangeError extends Error {}
+/** A change of the clock that cannot be made (the control plane answers it 400). */
+export class ClockChangeError extends Error {}
 
 export interface ClockChange {
   offset_ms?: number;
@@ -60,23 +61,43 @@ export interface ClockChange {
 }
 
 /**
- * The offset a change gives (set the offset, then set the time, then advance, as given),
- * checked: the clock must stay within 1970–9999. Offsets are whole milliseconds.
+ * The offset a change gives (set the offset or the time, then advance, as given), checked:
+ * one of `offset_ms` and `now`, a `now` that is a time, whole milliseconds, and the clock
+ * within 1970–9999.
  */
 export function changedOffset(clock: Clock, change: ClockChange): number {
+  if (change.offset_ms !== undefined && change.now !== undefined) {
+    throw new ClockChangeError('give offset_ms or now, not both: each sets the clock.');
+  }
+  if (change.offset_ms !== undefined && !Number.isInteger(change.offset_ms)) {
+    throw new ClockChangeError(`offset_ms must be whole milliseconds (${change.offset_ms} is not).`);
+  }
+  if (change.advance_seconds !== undefined && !wholeMilliseconds(change.advance_seconds)) {
+    throw new ClockChangeError(`advance_seconds must be whole milliseconds, at most three decimals (${change.advance_seconds} is not).`);
+  }
   const real = clock.real();
   // What the clock shows now, held at CLOCK_MAX_MS when real time carried it past: moved from
   // there. From the same reading of real time (clock.now() reads it again, maybe a tick later).
   let offset = Math.min(real + clock.offset, CLOCK_MAX_MS) - real;
   if (change.offset_ms !== undefined) offset = change.offset_ms;
-  if (change.now !== undefined) offset = Date.parse(change.now) - real;
-  if (change.advance_seconds !== undefined) offset += change.advance_seconds * 1000;
-  offset = Math.round(offset);
+  if (change.now !== undefined) {
+    const at = Date.parse(change.now);
+    // RFC 3339 allows second 60 (a leap second), which no Date can hold.
+    if (Number.isNaN(at)) throw new ClockChangeError(`now: "${change.now}" is not a time the clock can show${/:60(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(change.now) ? ' (second 60, a leap second, has no time of its own)' : ''}.`);
+    offset = at - real;
+  }
+  if (change.advance_seconds !== undefined) offset += Math.round(change.advance_seconds * 1000);
   const at = real + offset;
   if (!Number.isFinite(at) || at < CLOCK_MIN_MS || at > CLOCK_MAX_MS) {
-    throw new ClockRangeError('the clock must stay between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z');
+    throw new ClockChangeError('the clock must stay between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z');
   }
   return offset;
+}
+
+/** Whether seconds are a whole number of milliseconds (1.001 is, 0.0001 is not; within float error). */
+function wholeMilliseconds(seconds: number): boolean {
+  const ms = seconds * 1000;
+  return Math.abs(ms - Math.round(ms)) < 1e-6 * Math.max(1, Math.abs(ms));
 }
 
 /** The largest time `Date` can represent (and so format): ±100,000,000 days from the epoch. */
