@@ -253,6 +253,34 @@ forEachStore('User API: consents, service terms, shipping addresses, userinfo', 
     assertApiError(await h.kapi('GET', '/v1/user/shipping_address', t.access_token, { from_updated_at: 'yesterday' }), 400, -2, 'from_updated_at');
   });
 
+  it('shipping addresses a test adds in one go each get a second of their own, so paging one by one reaches every one; updated_at may be given', async () => {
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required', shipping_address: 'optional' } });
+    const person = await h.createAccount();
+    const added: { id: number; updated_at: string }[] = [];
+    for (const name of ['a', 'b', 'c', 'd']) added.push(await h.control('POST', `/accounts/${person.id}/shipping_addresses`, { name, base_address: `${name} base` }));
+    const seconds = added.map((a) => Date.parse(a.updated_at) / 1000);
+    assert.equal(new Set(seconds).size, 4, added.map((a) => a.updated_at).join());
+    const t = await h.token(app, person, ['shipping_address']);
+    const seen: number[] = [];
+    let from: number | undefined;
+    for (let page = 0; page < 6; page++) {
+      const res = await h.kapi('GET', '/v1/user/shipping_address', t.access_token, from === undefined ? { page_size: 1 } : { page_size: 1, from_updated_at: from });
+      const [one] = res.json().shipping_addresses;
+      if (!one) break;
+      seen.push(one.id);
+      from = one.updated_at;
+    }
+    assert.deepEqual(seen, added.map((a) => a.id).reverse());
+    // A given time is kept as given, and refused outside what the clock can show.
+    const given = await h.control('POST', `/accounts/${person.id}/shipping_addresses`, { name: 'old', base_address: 'x', updated_at: '2020-02-02T02:02:02Z' });
+    assert.equal(given.updated_at, '2020-02-02T02:02:02Z');
+    const listed = (await h.kapi('GET', '/v1/user/shipping_address', t.access_token, { address_id: given.id })).json().shipping_addresses[0];
+    assert.equal(listed.updated_at, Date.UTC(2020, 1, 2, 2, 2, 2) / 1000);
+    const refused = await h.inject({ method: 'POST', url: `/_kapibara/v1/accounts/${person.id}/shipping_addresses`, payload: { name: 'n', base_address: 'x', updated_at: '1969-12-31T23:59:59Z' } });
+    assert.equal(refused.statusCode, 400, refused.body);
+    assert.match(refused.json().error, /updated_at/);
+  });
+
   it('shipping addresses of an app that has not turned the item on: -3, as for a disabled item', async () => {
     const app = await h.createApp({ name: 'No shipping' });
     const t = await h.token(app, await h.createAccount(), ['profile_nickname']);

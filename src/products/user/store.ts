@@ -118,6 +118,18 @@ export async function listShippingAddresses(
     .execute();
 }
 
+/** When the person's most recently updated address was updated (ms), if they have one. */
+export async function newestShippingAddressTime(db: Kysely<DB>, accountId: number): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('shipping_addresses')
+    .select('updated_at')
+    .where('account_id', '=', accountId)
+    .orderBy('updated_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row === undefined ? undefined : Number(row.updated_at);
+}
+
 export async function findDefaultShippingAddress(db: Kysely<DB>, accountId: number): Promise<ShippingAddressRow | undefined> {
   return db
     .selectFrom('shipping_addresses')
