@@ -63,8 +63,11 @@ export interface TokenOwner {
  * `store/directory.ts` and handed to the platform by `buildApp`.
  */
 export interface Directory {
-  /** null: no such token, or its link is gone. Hands out a copy the caller may change. */
-  tokenOwner(token: string): Promise<TokenOwner | null>;
+  /**
+   * null: no such token, or its link is gone. Hands out a copy the caller may change.
+   * `fresh`: read from the database, not from what is kept in memory.
+   */
+  tokenOwner(token: string, fresh?: boolean): Promise<TokenOwner | null>;
   appByKey(key: string): Promise<{ app: App; keyType: KeyType } | undefined>;
   /** The person `userId` of `appId` (admin-key calls), if linked. */
   linkedPerson(appId: number, userId: number): Promise<{ account: Account; link: Link } | undefined>;
@@ -92,14 +95,14 @@ export function baseCall(req: FastifyRequest): Call {
 }
 
 /** Resolves `Authorization: Bearer <access token>`; -401 when missing, unknown or expired. */
-export async function requireUser(req: FastifyRequest): Promise<UserCall> {
+export async function requireUser(req: FastifyRequest, fresh = false): Promise<UserCall> {
   const platform = req.server.platform;
   const auth = authorization(req);
   if (!auth) {
     // RFC 6750 §2.3: the token as an `access_token` query parameter (node-oauth, and with
     // it passport-kakao, sends it this way on GET), or as a form field.
     const token = accessTokenParam(req);
-    if (token) return userCall(req, token);
+    if (token) return userCall(req, token, fresh);
   }
   if (!auth || auth.scheme !== 'bearer' || !auth.value) {
     if (auth?.scheme === 'kakaoak') {
@@ -111,7 +114,7 @@ export async function requireUser(req: FastifyRequest): Promise<UserCall> {
     // empty Bearer): the platform's generic message, as in seed 002's sample.
     throw invalidToken(auth ? TOKEN_MALFORMED : TOKEN_UNKNOWN);
   }
-  return userCall(req, auth.value);
+  return userCall(req, auth.value, fresh);
 }
 
 function accessTokenParam(req: FastifyRequest): string | undefined {
@@ -122,9 +125,9 @@ function accessTokenParam(req: FastifyRequest): string | undefined {
   return typeof fromBody === 'string' && fromBody ? fromBody : undefined;
 }
 
-async function userCall(req: FastifyRequest, token: string): Promise<UserCall> {
+async function userCall(req: FastifyRequest, token: string, fresh: boolean): Promise<UserCall> {
   const platform = req.server.platform;
-  const owner = await platform.directory.tokenOwner(token);
+  const owner = await platform.directory.tokenOwner(token, fresh);
   if (!owner) throw invalidToken(TOKEN_UNKNOWN);
   if (owner.tokenExpiresAt <= platform.clock.now()) throw invalidToken(TOKEN_EXPIRED);
   return personCall(req, owner.app, owner.account, owner.link, false, owner.tokenExpiresAt) as UserCall;
@@ -208,9 +211,9 @@ const AdminTarget = Type.Object({
  * `target_id` of the key's app (-101 when that id is not linked to the app). Other key
  * types are -3.
  */
-export async function requireUserOrAdmin(req: FastifyRequest): Promise<PersonCall> {
+export async function requireUserOrAdmin(req: FastifyRequest, fresh = false): Promise<PersonCall> {
   const auth = authorization(req);
-  if (auth?.scheme !== 'kakaoak') return requireUser(req);
+  if (auth?.scheme !== 'kakaoak') return requireUser(req, fresh);
   const call = await requireAppKey(req, ADMIN_ONLY);
   const target = validateParams(AdminTarget, rawParams(req));
   const person = await req.server.platform.directory.linkedPerson(call.app.id, target.target_id);

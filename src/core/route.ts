@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Store } from '../db/index.js';
 import { registryKey, type RegistryKey } from '../db/registry.js';
+import { referenceGone } from '../db/dialect.js';
 import type { KeyType } from './model.js';
 import { type AppCall, type Call, type PersonCall, type UserCall, ANY_KEY, baseCall, namedCaller, requireAppKey, requireScopes, requireUser, requireUserOrAdmin } from './auth.js';
 import { type RawParams, rawParams, validateParams } from './params.js';
@@ -77,13 +78,13 @@ export function route<A extends AuthKind, P extends TSchema | undefined = undefi
   return declaration;
 }
 
-async function authenticate(req: FastifyRequest, d: RouteDeclaration): Promise<Call> {
+async function authenticate(req: FastifyRequest, d: RouteDeclaration, fresh = false): Promise<Call> {
   try {
     switch (d.auth) {
       case 'user':
-        return await requireUser(req);
+        return await requireUser(req, fresh);
       case 'user-or-admin':
-        return await requireUserOrAdmin(req);
+        return await requireUserOrAdmin(req, fresh);
       case 'app-key':
         return await requireAppKey(req, d.keys ?? ANY_KEY);
       default:
@@ -118,6 +119,22 @@ async function identifyRefused(req: FastifyRequest, d: RouteDeclaration): Promis
   };
 }
 
+/**
+ * A write refused by a foreign key while the call was under way: its person or app was
+ * deleted, or the store reset or replaced, after the call was authenticated. It is answered
+ * as it would have been had it come after: the credential, looked up again in the database,
+ * no longer names anyone (-401). A credential that still works leaves the error as it was.
+ */
+async function refusalNow(req: FastifyRequest, d: RouteDeclaration, err: unknown): Promise<unknown> {
+  if (!referenceGone(err)) return err;
+  try {
+    await authenticate(req, d, true);
+  } catch (refusal) {
+    return refusal;
+  }
+  return err;
+}
+
 /** Who made the call, for the request inspector (core/inspector.ts). */
 function identify(call: Call, d: RouteDeclaration): CallIdentity {
   const person = call as Partial<PersonCall>;
@@ -149,7 +166,11 @@ export function registerRoutes(app: FastifyInstance, declarations: readonly Rout
       const raw = rawParams(req);
       const input = d.params ? validateParams(d.params, raw) : raw;
       const body = d.body ? await d.body(req) : undefined;
-      return d.handler(call as never, input as never, { raw, body });
+      try {
+        return await d.handler(call as never, input as never, { raw, body });
+      } catch (err) {
+        throw await refusalNow(req, d, err);
+      }
     };
     const schema = d.response && d.response !== 'empty' ? { response: { 200: d.response } } : undefined;
     app.route({

@@ -30,3 +30,12 @@ export async function primaryKeyOrder(db: Kysely<any>, table: string): Promise<R
   const { rows } = await sql<{ name: string }>`SELECT name FROM pragma_table_info(${table}) WHERE pk > 0 ORDER BY pk`.execute(db);
   return rows.map((r) => sql`${sql.ref(r.name)}`);
 }
+
+/**
+ * Whether `err` is a write refused by a foreign key: the row it refers to is gone (a person or
+ * app deleted, a reset or an import while the write was under way), on either store.
+ */
+export function referenceGone(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return e?.code === '23503' || e?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || /FOREIGN KEY constraint failed/.test(String(e?.message ?? ''));
+}

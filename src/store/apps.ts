@@ -1,9 +1,10 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { AppsTable, DB } from '../db/schema.js';
 import type { ConsentSetting } from '../core/scopes.js';
 import type { App, KeyType, ServiceTerm } from '../core/model.js';
 import { appKey } from '../core/ids.js';
 import { issueIdsAbove, withIssuedId } from '../db/ids.js';
+import { isPostgres } from '../db/dialect.js';
 
 export type { App, KeyType, ServiceTerm };
 
@@ -188,19 +189,43 @@ async function insertApp(db: Kysely<DB>, input: AppInput, id: number, now: numbe
     created_at: now,
     ...columns(input),
   };
-  await checkKeysFree(db, KEY_COLUMNS.map((c) => row[c]), undefined);
-  await db.insertInto('apps').values(row).execute();
+  await withKeysLocked(db, async (tx) => {
+    await checkKeysFree(tx, KEY_COLUMNS.map((c) => row[c]), undefined);
+    await tx.insertInto('apps').values(row).execute();
+  });
   return toApp(row);
 }
 
 export async function updateApp(db: Kysely<DB>, id: number, input: AppInput): Promise<App | undefined> {
   const set = columns(input);
   if (KEY_COLUMNS.some((c) => set[c] !== undefined)) {
-    const current = await db.selectFrom('apps').select(KEY_COLUMNS).where('id', '=', id).executeTakeFirst();
-    if (current) await checkKeysFree(db, KEY_COLUMNS.map((c) => set[c] ?? current[c]), id);
+    await withKeysLocked(db, async (tx) => {
+      const current = await tx.selectFrom('apps').select(KEY_COLUMNS).where('id', '=', id).executeTakeFirst();
+      if (current) await checkKeysFree(tx, KEY_COLUMNS.map((c) => set[c] ?? current[c]), id);
+      await tx.updateTable('apps').set(set).where('id', '=', id).execute();
+    });
+  } else if (Object.keys(set).length > 0) {
+    await db.updateTable('apps').set(set).where('id', '=', id).execute();
   }
-  if (Object.keys(set).length > 0) await db.updateTable('apps').set(set).where('id', '=', id).execute();
   return findAppById(db, id);
+}
+
+/**
+ * Runs a key check and the write it allows as one transaction that no other app write
+ * runs beside: each key column is unique by itself, but no index spans the four, and on
+ * PostgreSQL two apps made at once with one key of two kinds both passed the check (SQLite's
+ * one writer takes them in turn). SHARE ROW EXCLUSIVE lets reads and foreign-key checks of
+ * apps go on; an import, which checks its keys at its end (firstSharedKey), waits or is
+ * waited for.
+ */
+async function withKeysLocked(db: Kysely<DB>, write: (tx: Kysely<DB>) => Promise<void>): Promise<void> {
+  const locked = async (tx: Kysely<DB>) => {
+    if (isPostgres(tx)) await sql`LOCK TABLE apps IN SHARE ROW EXCLUSIVE MODE`.execute(tx);
+    await write(tx);
+  };
+  // An import makes its apps in its own transaction.
+  if (db.isTransaction) await locked(db);
+  else await db.transaction().execute(locked);
 }
 
 export async function findAppById(db: Kysely<DB>, id: number): Promise<App | undefined> {

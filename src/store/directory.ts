@@ -13,10 +13,11 @@ import { findLinkByUserId, toLink } from './links.js';
 export function storeDirectory(store: Store): Directory {
   const { db } = store;
   return {
-    async tokenOwner(token) {
+    async tokenOwner(token, fresh) {
       // Kept by the token itself (in memory only; the database holds hashes): a kept token
       // costs no hashing.
-      const owner = await store.registry.get(RESOLVED_TOKENS).get(token, async () => ownerFromRow(await queryTokenOwner(store, sha256(token))));
+      const read = async () => ownerFromRow(await queryTokenOwner(store, sha256(token)));
+      const owner = fresh ? await read() : await store.registry.get(RESOLVED_TOKENS).get(token, read);
       if (!owner) return null;
       // Callers may change what they get (a link's consents before saving it): hand out copies.
       const { link } = owner;

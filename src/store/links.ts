@@ -51,6 +51,24 @@ export async function findLinkByUuid(db: Kysely<DB>, appId: number, uuid: string
   return row && toLink(row);
 }
 
+/**
+ * The link, read under its row's lock in the caller's transaction (PostgreSQL; SQLite's one
+ * writer takes transactions in turn). Token writes of one app and person take it first
+ * (refresh, logout, unlink, a replayed code's revocation), so that they run one after
+ * another: a refresh that read its refresh token before a logout deleted it stored its new
+ * tokens after the logout's deletes, and they outlived it.
+ */
+export async function lockLink(tx: Kysely<DB>, appId: number, accountId: number): Promise<Link | undefined> {
+  const row = await tx
+    .selectFrom('app_users')
+    .selectAll()
+    .where('app_id', '=', appId)
+    .where('account_id', '=', accountId)
+    .$if(isPostgres(tx), (q) => q.forUpdate())
+    .executeTakeFirst();
+  return row && toLink(row);
+}
+
 export interface NewLink {
   scopes?: Record<string, number>;
   terms?: Record<string, TermAgreement>;
@@ -94,15 +112,8 @@ export async function createLinkIfAbsent(db: Kysely<DB>, appId: number, accountI
  */
 export async function changeLink(db: Kysely<DB>, appId: number, accountId: number, change: (link: Link) => boolean | void): Promise<Link | undefined> {
   return db.transaction().execute(async (tx) => {
-    const row = await tx
-      .selectFrom('app_users')
-      .selectAll()
-      .where('app_id', '=', appId)
-      .where('account_id', '=', accountId)
-      .$if(isPostgres(tx), (q) => q.forUpdate())
-      .executeTakeFirst();
-    if (!row) return undefined;
-    const link = toLink(row);
+    const link = await lockLink(tx, appId, accountId);
+    if (!link) return undefined;
     if (change(link) !== false) await saveLink(tx, link);
     return link;
   });
@@ -122,10 +133,13 @@ export async function saveLink(db: Kysely<DB>, link: Link): Promise<void> {
     .execute();
 }
 
-/** Unlinking removes the connection, its properties and consents, and every token. */
-/** Unlinks (tokens, codes and the link); whether there was a link. */
+/**
+ * Unlinks: the connection, its properties and consents, every token, code and AGT; whether
+ * there was a link. Under the link's lock, so that no refresh under way stores a token after.
+ */
 export async function deleteLink(db: Kysely<DB>, appId: number, accountId: number): Promise<boolean> {
   return db.transaction().execute(async (tx) => {
+    await lockLink(tx, appId, accountId);
     await tx.deleteFrom('access_tokens').where('app_id', '=', appId).where('account_id', '=', accountId).execute();
     await tx.deleteFrom('refresh_tokens').where('app_id', '=', appId).where('account_id', '=', accountId).execute();
     await tx.deleteFrom('auth_codes').where('app_id', '=', appId).where('account_id', '=', accountId).execute();

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { randomToken, sha256 } from '../core/ids.js';
 import type { ClientKeyType } from '../core/model.js';
+import { lockLink } from './links.js';
 
 /**
  * An access token lives as long as the key it was requested with says, minus a second as
@@ -80,13 +81,26 @@ export async function findRefreshToken(db: Kysely<DB>, token: string) {
   return db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', sha256(token)).executeTakeFirst();
 }
 
+/** Whether a refresh token (by hash) is still stored. */
+export async function refreshTokenExists(db: Kysely<DB>, hash: string): Promise<boolean> {
+  return (await db.selectFrom('refresh_tokens').select('token_hash').where('token_hash', '=', hash).executeTakeFirst()) !== undefined;
+}
+
 export async function deleteRefreshToken(db: Kysely<DB>, hash: string): Promise<void> {
   await db.deleteFrom('refresh_tokens').where('token_hash', '=', hash).execute();
 }
 
-/** Logout: every token the app holds for the person stops working; how many access tokens did. */
+/**
+ * Logout: every token the app holds for the person stops working; how many access tokens
+ * did. Under the link's lock (store/links.ts lockLink), as refreshes are, so that a refresh
+ * under way either finishes first (and what it issued is deleted here) or finds its refresh
+ * token gone.
+ */
 export async function revokeTokens(db: Kysely<DB>, appId: number, accountId: number): Promise<number> {
-  const revoked = await db.deleteFrom('access_tokens').where('app_id', '=', appId).where('account_id', '=', accountId).executeTakeFirst();
-  await db.deleteFrom('refresh_tokens').where('app_id', '=', appId).where('account_id', '=', accountId).execute();
-  return Number(revoked.numDeletedRows);
+  return db.transaction().execute(async (tx) => {
+    await lockLink(tx, appId, accountId);
+    const revoked = await tx.deleteFrom('access_tokens').where('app_id', '=', appId).where('account_id', '=', accountId).executeTakeFirst();
+    await tx.deleteFrom('refresh_tokens').where('app_id', '=', appId).where('account_id', '=', accountId).execute();
+    return Number(revoked.numDeletedRows);
+  });
 }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { randomToken, sha256 } from '../../core/ids.js';
 import { type Account, toAccount } from '../../store/accounts.js';
+import { lockLink } from '../../store/links.js';
 
 /**
  * Storage of what the login flow hands out: authorization codes, AGTs and login sessions.
@@ -89,10 +90,14 @@ export async function recordCodeTokens(db: Kysely<DB>, hash: string, refreshHash
 
 /**
  * A used code presented again (RFC 6749 §4.1.2): marks it replayed and revokes the refresh
- * token issued from it and every access token that refresh token gave.
+ * token issued from it and every access token that refresh token gave. Under the link's
+ * lock, as refreshes are: a rotation under way hands the code over to its new refresh
+ * token first, or finds the old one revoked.
  */
-export async function revokeReplayedCode(db: Kysely<DB>, hash: string): Promise<void> {
+export async function revokeReplayedCode(db: Kysely<DB>, code: StoredCode): Promise<void> {
+  const { hash } = code;
   await db.transaction().execute(async (tx) => {
+    await lockLink(tx, code.appId, code.accountId);
     await tx.updateTable('auth_codes').set({ used: 2 }).where('code_hash', '=', hash).execute();
     const row = await tx.selectFrom('auth_codes').select('refresh_hash').where('code_hash', '=', hash).executeTakeFirst();
     if (row?.refresh_hash) await revokeRefreshFamily(tx, row.refresh_hash);

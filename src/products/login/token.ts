@@ -5,8 +5,8 @@ import { sha256 } from '../../core/ids.js';
 import type { App, ClientKeyType } from '../../core/model.js';
 import { checkWebOrigin, findClient } from './client.js';
 import { findAccountById } from '../../store/accounts.js';
-import { type Link, findLink } from '../../store/links.js';
-import { deleteRefreshToken, findRefreshToken, issueTokens, REFRESH_ROTATION_WINDOW_S, type IssuedTokens } from '../../store/tokens.js';
+import { type Link, findLink, lockLink } from '../../store/links.js';
+import { deleteRefreshToken, findRefreshToken, issueTokens, refreshTokenExists, REFRESH_ROTATION_WINDOW_S, type IssuedTokens } from '../../store/tokens.js';
 import { consumeCode, createAgt, findCode, handOverCodeTokens, recordCodeTokens, revokeRefreshFamily, revokeReplayedCode, type StoredCode } from './store.js';
 import { idToken } from './oidc.js';
 
@@ -136,7 +136,7 @@ async function findUsableCode(platform: Platform, app: App, value: string): Prom
  * are revoked (RFC 6749 §4.1.2): whoever replays it may have stolen it.
  */
 async function codeReplayed(platform: Platform, code: StoredCode): Promise<OAuthError> {
-  await revokeReplayedCode(platform.db, code.hash);
+  await revokeReplayedCode(platform.db, code);
   return new OAuthError('invalid_grant', 'authorization code already used.', 'KOE320');
 }
 
@@ -175,19 +175,23 @@ async function refreshTokenGrant(platform: Platform, { app, clientId, keyType }:
   if (!stored || stored.app_id !== app.id) throw new OAuthError('invalid_grant', `refresh_token not found for client_id=${clientId}`, 'KOE322');
   const now = clock.now();
   if (stored.expires_at <= now) throw new OAuthError('invalid_grant', 'refresh_token expired.', 'KOE322');
-  const link = await findLink(db, app.id, stored.account_id);
-  if (!link) throw new OAuthError('invalid_grant', 'refresh_token not found: the person is no longer linked to the app.', 'KOE322');
   const rotate = stored.expires_at - now < REFRESH_ROTATION_WINDOW_S * 1000;
   // The ID token of a refresh keeps the original authentication time (OIDC Core 12.2).
   const authTime = stored.auth_time ?? stored.created_at;
-  let tokens: IssuedTokens;
-  if (rotate) {
-    tokens = await issueTokens(db, { appId: app.id, accountId: stored.account_id, keyType, now, authTime });
-    await handOverCodeTokens(db, stored.token_hash, sha256(tokens.refreshToken!));
-    await deleteRefreshToken(db, stored.token_hash);
-  } else {
-    tokens = await issueTokens(db, { appId: app.id, accountId: stored.account_id, keyType, now, refresh: { hash: sha256(value), expiresAt: stored.expires_at } });
-  }
+  // Under the link's lock (store/links.ts lockLink), the refresh token read again: a logout,
+  // an unlink, a replayed code or another refresh of it may have deleted it meanwhile, and
+  // PostgreSQL runs them side by side. A rotated refresh token is thereby used once.
+  const { link, tokens } = await db.transaction().execute(async (tx) => {
+    const link = await lockLink(tx, app.id, stored.account_id);
+    if (!link) throw new OAuthError('invalid_grant', 'refresh_token not found: the person is no longer linked to the app.', 'KOE322');
+    if (!(await refreshTokenExists(tx, stored.token_hash))) throw new OAuthError('invalid_grant', `refresh_token not found for client_id=${clientId}`, 'KOE322');
+    const grant = { appId: app.id, accountId: stored.account_id, keyType, now };
+    if (!rotate) return { link, tokens: await issueTokens(tx, { ...grant, refresh: { hash: stored.token_hash, expiresAt: stored.expires_at } }) };
+    const tokens = await issueTokens(tx, { ...grant, authTime });
+    await handOverCodeTokens(tx, stored.token_hash, sha256(tokens.refreshToken!));
+    await deleteRefreshToken(tx, stored.token_hash);
+    return { link, tokens };
+  });
   const withOpenid = link.scopes.openid !== undefined && app.oidcEnabled;
   const response = tokenResponse(tokens, rotate ? scopeString(link, withOpenid) : undefined);
   if (withOpenid) {

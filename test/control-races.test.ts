@@ -1,0 +1,97 @@
+import { it } from './helpers/node-test.js';
+import assert from 'node:assert/strict';
+import type { LightMyRequestResponse } from 'fastify';
+import { CONTROL_HEADERS, forEachStore, type Harness } from './helpers/harness.js';
+import { storyApp } from './fixtures/story.js';
+
+/**
+ * Control-plane writes made at the same time as each other or as the calls they affect, on
+ * both stores. PostgreSQL runs requests side by side: checks that read and then write (a key
+ * no other app holds) let two requests through at once (a races review: two apps holding one
+ * key in 5 of 10 rounds). A call under way when its person or app is deleted, or the store
+ * reset, answers as it would have had it come after: the token no longer exists (-401), never
+ * a 500 (the insert it made failed its foreign key).
+ */
+
+const ROUNDS = 10;
+const CALLS = 24;
+const memo = { template_object: { object_type: 'text', text: 'x', link: { web_url: 'http://localhost:3000' } } };
+
+/** Memo sends, story posts and profile updates with one token, `gone` fired among them. */
+async function callsAround(h: Harness, token: string, at: number, gone: () => Promise<LightMyRequestResponse>) {
+  const calls: Promise<LightMyRequestResponse>[] = [];
+  let removal: Promise<LightMyRequestResponse> | undefined;
+  for (let i = 0; i < CALLS; i++) {
+    if (i % 3 === 0) calls.push(h.kapi('POST', '/v2/api/talk/memo/default/send', token, memo));
+    else if (i % 3 === 1) calls.push(h.kapi('POST', '/v1/api/story/post/note', token, { content: `story ${i}` }));
+    else calls.push(h.kapi('POST', '/v1/user/update_profile', token, { properties: { nickname: `z${i}` } }));
+    if (i === at) removal = gone();
+  }
+  const [answers, removed] = await Promise.all([Promise.all(calls), removal!]);
+  assert.ok(removed.statusCode < 300, removed.body);
+  for (const res of answers) {
+    if (res.statusCode === 200) continue;
+    assert.deepEqual([res.statusCode, res.json().code], [401, -401], `${res.statusCode} ${res.body}`);
+  }
+  return answers;
+}
+
+forEachStore('control-plane writes at the same time', (h) => {
+  const post = (body: Record<string, unknown>) => h.inject({ method: 'POST', url: '/_kapibara/v1/apps', headers: CONTROL_HEADERS, payload: body });
+
+  it('two apps made at once with one key, of two kinds: one is made, the other is 409 naming the app that has it', async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const key = `crosskey${round}`.padEnd(32, '0');
+      const answers = await Promise.all([post({ rest_api_key: key }), post({ admin_key: key })]);
+      const made = answers.filter((res) => res.statusCode === 201);
+      assert.equal(made.length, 1, `round ${round}: ${answers.map((res) => `${res.statusCode} ${res.body}`).join(' | ')}`);
+      const refused = answers.find((res) => res.statusCode !== 201)!;
+      assert.deepEqual([refused.statusCode, refused.json()], [409, { error: `app: duplicate key: ${key} is already a key of app ${made[0].json().id}` }]);
+    }
+  });
+
+  it('an app given a key while another app is made with it: one of the two gets it', async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const key = `changekey${round}`.padEnd(32, '0');
+      const existing = await h.createApp();
+      const answers = await Promise.all([
+        h.inject({ method: 'PATCH', url: `/_kapibara/v1/apps/${existing.id}`, headers: CONTROL_HEADERS, payload: { native_key: key } }),
+        post({ javascript_key: key }),
+      ]);
+      const ok = answers.filter((res) => res.statusCode < 300);
+      assert.equal(ok.length, 1, `round ${round}: ${answers.map((res) => `${res.statusCode} ${res.body}`).join(' | ')}`);
+      const holder = ok[0].json().id as number;
+      const refused = answers.find((res) => res.statusCode >= 300)!;
+      assert.deepEqual([refused.statusCode, refused.json()], [409, { error: `app: duplicate key: ${key} is already a key of app ${holder}` }]);
+    }
+  });
+
+  const doomed = async () => {
+    const app = await storyApp(h, { consent_items: { profile_nickname: 'required', talk_message: 'optional', story_publish: 'optional', story_read: 'optional' } });
+    const me = await h.createAccount({ story_user: true });
+    const t = await h.token(app, me, ['profile_nickname', 'talk_message', 'story_publish', 'story_read']);
+    return { app, me, token: t.access_token };
+  };
+  const del = (path: string) => () => h.inject({ method: 'DELETE', url: `/_kapibara/v1${path}`, headers: CONTROL_HEADERS });
+
+  it('calls under way when their person is deleted: each succeeds or is -401, none a 500', async () => {
+    for (let round = 0; round < 8; round++) {
+      const { me, token } = await doomed();
+      await callsAround(h, token, 4 + round, del(`/accounts/${me.id}`));
+    }
+  });
+
+  it('calls under way when their app is deleted: each succeeds or is -401, none a 500', async () => {
+    for (let round = 0; round < 8; round++) {
+      const { app, token } = await doomed();
+      await callsAround(h, token, 4 + round, del(`/apps/${app.id}`));
+    }
+  });
+
+  it('calls under way during a reset: each succeeds or is -401, none a 500', async () => {
+    for (let round = 0; round < 8; round++) {
+      const { token } = await doomed();
+      await callsAround(h, token, 4 + round, () => h.inject({ method: 'POST', url: '/_kapibara/v1/reset', headers: CONTROL_HEADERS }));
+    }
+  });
+});

@@ -1,0 +1,92 @@
+import { it } from './helpers/node-test.js';
+import assert from 'node:assert/strict';
+import { forEachStore, form, type Harness, type TestApp, type TestAccount } from './helpers/harness.js';
+
+/**
+ * Token writes made at the same time as each other, on both stores: a logout that answers
+ * leaves no token of the app and person working, whatever refreshes ran beside it, and a
+ * refresh token due for rotation is used once however many refreshes present it at once.
+ * PostgreSQL runs requests side by side: a refresh that had read its refresh token before a
+ * logout deleted it stored its new access token (and, rotating, a new refresh token) after
+ * the logout's deletes (a races review: 1–10 access tokens and 24 refresh tokens survived;
+ * 20 rotations of one refresh token all succeeded). SQLite took them in turn.
+ */
+
+const ROUNDS = 6;
+const REFRESHES = 10;
+const MONTH_AND_A_DAY_S = 31 * 86400;
+
+function refresh(h: Harness, app: TestApp, refreshToken: string) {
+  return h.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: form({ grant_type: 'refresh_token', client_id: app.rest_api_key, refresh_token: refreshToken }),
+  });
+}
+
+async function tokensLeft(h: Harness, app: TestApp, me: TestAccount) {
+  const db = h.store.db;
+  const access = await db.selectFrom('access_tokens').select('token_hash').where('app_id', '=', app.id).where('account_id', '=', me.id).execute();
+  const refresh = await db.selectFrom('refresh_tokens').select('token_hash').where('app_id', '=', app.id).where('account_id', '=', me.id).execute();
+  return { access: access.length, refresh: refresh.length };
+}
+
+forEachStore('token writes at the same time', (h) => {
+  it('a logout racing with refreshes leaves no access token working', async () => {
+    const app = await h.createApp();
+    const me = await h.createAccount();
+    for (let round = 0; round < ROUNDS; round++) {
+      const t = await h.token(app, me, ['profile_nickname']);
+      const calls = Array.from({ length: REFRESHES }, () => refresh(h, app, t.refresh_token));
+      calls.splice(round % (REFRESHES + 1), 0, h.kapi('POST', '/v1/user/logout', t.access_token));
+      const answers = await Promise.all(calls);
+      for (const res of answers) assert.ok(res.statusCode === 200 || res.statusCode === 400 || res.statusCode === 401, res.body);
+      const issued = answers.filter((res) => res.statusCode === 200 && res.json().access_token).map((res) => res.json().access_token as string);
+      for (const token of [t.access_token, ...issued]) {
+        const info = await h.kapi('GET', '/v1/user/access_token_info', token);
+        assert.equal(info.statusCode, 401, `round ${round}: a token still works after the logout: ${info.body}`);
+      }
+      assert.equal((await refresh(h, app, t.refresh_token)).statusCode, 400);
+      assert.deepEqual(await tokensLeft(h, app, me), { access: 0, refresh: 0 }, `round ${round}`);
+    }
+  });
+
+  it('an admin-key logout racing with rotating refreshes leaves no refresh token working', async () => {
+    const app = await h.createApp();
+    const me = await h.createAccount();
+    for (let round = 0; round < ROUNDS; round++) {
+      const t = await h.token(app, me, ['profile_nickname']);
+      await h.advanceClock(MONTH_AND_A_DAY_S);
+      const calls = Array.from({ length: REFRESHES }, () => refresh(h, app, t.refresh_token));
+      calls.splice(round % (REFRESHES + 1), 0, h.kapiKey('POST', '/v1/user/logout', app.admin_key, { target_id_type: 'user_id', target_id: t.user_id }));
+      const answers = await Promise.all(calls);
+      for (const res of answers) assert.ok(res.statusCode === 200 || res.statusCode === 400, res.body);
+      const handedOut = answers.map((res) => res.json().refresh_token as string | undefined).filter((rt) => rt !== undefined);
+      for (const rt of handedOut) assert.equal((await refresh(h, app, rt)).statusCode, 400, `round ${round}: a new refresh token outlived the logout`);
+      assert.deepEqual(await tokensLeft(h, app, me), { access: 0, refresh: 0 }, `round ${round}`);
+    }
+  });
+
+  it('a refresh token due for rotation is used once, however many refreshes present it at once', async () => {
+    const app = await h.createApp();
+    for (const n of [2, 20]) {
+      const me = await h.createAccount();
+      const t = await h.token(app, me, ['profile_nickname']);
+      await h.advanceClock(MONTH_AND_A_DAY_S);
+      const answers = await Promise.all(Array.from({ length: n }, () => refresh(h, app, t.refresh_token)));
+      const ok = answers.filter((res) => res.statusCode === 200);
+      assert.equal(ok.length, 1, `${n} at once: ${answers.map((res) => res.statusCode).join(' ')}`);
+      for (const res of answers) {
+        if (res.statusCode === 200) continue;
+        assert.equal(res.statusCode, 400, res.body);
+        assert.equal(res.json().error, 'invalid_grant');
+        assert.equal(res.json().error_code, 'KOE322');
+      }
+      const rotated = ok[0].json().refresh_token as string;
+      assert.ok(rotated, 'the one success carries the new refresh token');
+      assert.equal((await refresh(h, app, rotated)).statusCode, 200, 'the new refresh token works');
+      assert.equal((await tokensLeft(h, app, me)).refresh, 1, 'one refresh token: the rotated one');
+    }
+  });
+});
