@@ -5,6 +5,7 @@ import type { DB } from '../src/db/schema.js';
 import { accountsForLoginPage, revokeRefreshFamily } from '../src/products/login/store.js';
 import { revokeTokens } from '../src/store/tokens.js';
 import { deleteLink } from '../src/store/links.js';
+import { EXPIRED_KEPT_MS, sweepExpired } from '../src/store/expiry.js';
 import { forEachStore, type Harness } from './helpers/harness.js';
 
 /**
@@ -92,5 +93,20 @@ forEachStore('Query plans: cost grows with the page, never with the table', (h) 
     await h.token(app, person);
     assertIndexed(await plansOf(h, (db) => revokeTokens(db, app.id, person.id)), h.store.dialect);
     assertIndexed(await plansOf(h, (db) => deleteLink(db, app.id, person.id)), h.store.dialect);
+  });
+
+  it('the expiry sweep finds what it removes by an index, on every table it sweeps', async () => {
+    const app = await h.createApp();
+    const person = await h.createAccount();
+    const expired = h.clock.now() - EXPIRED_KEPT_MS - 60_000;
+    await h.store.db.insertInto('access_tokens').values({ token_hash: 'old', app_id: app.id, account_id: person.id, refresh_hash: null, expires_at: expired, created_at: expired }).execute();
+    const swept = h.app.platform.tables.filter((t) => t.expiresAt);
+    assert.deepEqual(
+      swept.map((t) => t.name),
+      ['access_tokens', 'refresh_tokens', 'auth_codes', 'login_sessions', 'agts', 'login_auth_transactions'],
+    );
+    const plans = await plansOf(h, (db) => sweepExpired({ ...h.store, db }, swept, h.clock.now(), { wait: true }));
+    assert.ok(plans.some((p) => /^delete/i.test(p.sql)), 'a batch was deleted');
+    assertIndexed(plans, h.store.dialect);
   });
 });

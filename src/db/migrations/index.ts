@@ -5,6 +5,7 @@ import * as passwordHashes from './051_password_hashes.js';
 import * as idSpaces from './052_id_spaces.js';
 import * as matchingWebDomains from './053_matching_web_domains.js';
 import * as lookupIndexes from './056_lookup_indexes.js';
+import * as expiryIndexes from './057_expiry_indexes.js';
 
 /**
  * Migrations are one list for both stores, ordered by name: the core one here, each
@@ -18,6 +19,7 @@ export const coreMigrations: Record<string, Migration> = {
   '052_id_spaces': idSpaces,
   '053_matching_web_domains': matchingWebDomains,
   '056_lookup_indexes': lookupIndexes,
+  '057_expiry_indexes': expiryIndexes,
 };
 
 class StaticProvider implements MigrationProvider {
