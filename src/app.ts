@@ -19,6 +19,7 @@ import { RequestPhases } from './core/phases.js';
 import { installSecurity, operatorTokenProblem, serverLimitOptions, trustedProxies, type SecurityOptions } from './core/security.js';
 import type { PlatformConfig } from './core/platform.js';
 import { storeDirectory } from './store/directory.js';
+import { startSweeper, sweepExpired } from './store/expiry.js';
 import { products as defaultProducts } from './products/index.js';
 import { openStore, stateTables, storeSchema } from './kapibara.js';
 import controlRoutes, { CONTROL_PREFIX } from './control/routes.js';
@@ -39,6 +40,8 @@ export interface AppOptions extends StoreOptions, PlatformConfig, SecurityOption
   products?: readonly Product[];
   /** The request inspector's retention and body recording (core/inspector.ts). */
   inspector?: InspectorOptions;
+  /** How often expired tokens, codes and sessions are removed (store/expiry.ts; default 10 minutes). */
+  sweepIntervalMs?: number;
 }
 
 /** Kapibara's own paths; each product adds the prefixes of its surfaces. */
@@ -117,7 +120,17 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     tables: stateTables(products),
     servedCertificates: new Set<ServedCertificate>(),
   });
-  if (!options.store) app.addHook('onClose', async () => store.close());
+  // Expired tokens, codes and sessions go while the server runs; the sweep is stopped (and a
+  // pass under way awaited) on close, before the store closes.
+  const sweeper = startSweeper(
+    () => sweepExpired(store, app.platform.tables, clock.now()),
+    (err) => app.log.warn({ err }, 'expiry sweep failed'),
+    options.sweepIntervalMs,
+  );
+  app.addHook('onClose', async () => {
+    await sweeper.stop();
+    if (!options.store) await store.close();
+  });
   // Other instances on the same database may move the clock or import another key.
   const unfollow = followStoredSettings(store, app.platform);
   app.addHook('onClose', async () => unfollow());

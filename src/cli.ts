@@ -8,7 +8,7 @@ import type { Store } from './db/index.js';
 import { openStore, stateTables } from './kapibara.js';
 import { buildApp } from './app.js';
 import { Clock } from './core/clock.js';
-import { importState, resetState, StateFormatError, writeStateFile, type StateDocument } from './store/state.js';
+import { importState, resetState, StateFormatError, storedPlatformTime, writeStateFile, type StateDocument } from './store/state.js';
 import { seedDemo, DEMO_APP_ID } from './demo.js';
 import { listenTls, loadTlsMaterial, TLS_HOST_NAMES, TLS_IPS } from './core/tls.js';
 import { jsonTextProblem } from './core/json.js';
@@ -264,7 +264,7 @@ export async function main(argv: string[]): Promise<void> {
     case 'export': {
       const store = await open(config);
       try {
-        await writeStateFile(store.db, stateTables(), out);
+        await writeStateFile(store.db, stateTables(), await storedPlatformTime(store.db), out);
       } finally {
         await store.close();
       }
@@ -314,7 +314,7 @@ async function exec(parsed: ReturnType<typeof parseServerConfig>, commandLine: s
     }
     if (config.operatorToken) env.KAPIBARA_OPERATOR_TOKEN = config.operatorToken;
     exitCode = await runCommand(commandLine, env);
-    if (exportOnExit) await writeStateFile(running.app.platform.db, running.app.platform.tables, exportOnExit);
+    if (exportOnExit) await writeStateFile(running.app.platform.db, running.app.platform.tables, running.app.platform.clock.now(), exportOnExit);
   } finally {
     await running.stop();
   }

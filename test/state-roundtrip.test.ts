@@ -257,14 +257,14 @@ forEachStore('State: an export imported with PUT restores the exact state (issue
   it('an export is written row by row, never as one string (V8 holds about 512 MB in one), and reads as JSON.stringify would write it', async () => {
     await richState(h);
     const pieces: string[] = [];
-    for await (const piece of exportStateText(h.store.db, h.app.platform.tables)) pieces.push(piece);
+    for await (const piece of exportStateText(h.store.db, h.app.platform.tables, h.clock.now())) pieces.push(piece);
     const compact = pieces.join('');
     const doc = JSON.parse(compact);
     assert.equal(compact, JSON.stringify(doc));
     const largestRow = Math.max(...h.app.platform.tables.flatMap((t) => (doc[t.name] as unknown[]).map((r) => JSON.stringify(r).length)));
     assert.ok(Math.max(...pieces.map((p) => p.length)) <= largestRow + 1, 'no piece holds more than one row');
     let pretty = '';
-    for await (const piece of exportStateText(h.store.db, h.app.platform.tables, true)) pretty += piece;
+    for await (const piece of exportStateText(h.store.db, h.app.platform.tables, h.clock.now(), true)) pretty += piece;
     assert.equal(pretty, JSON.stringify(doc, null, 2));
     const answer = await h.inject({ method: 'GET', url: '/_kapibara/v1/state' });
     assert.equal(answer.statusCode, 200);

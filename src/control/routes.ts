@@ -13,6 +13,7 @@ import { addFriendship, listFriends, removeFriendship } from '../store/friendshi
 import { mustAccount as findAccountOr404, mustApp as findAppOr404, uniquely } from './lookups.js';
 import { changeLink, deleteLink, findLink, type Link } from '../store/links.js';
 import { exportStateText, importState, resetState, StateFormatError, type StateDocument } from '../store/state.js';
+import { expiredBefore, sweepExpired } from '../store/expiry.js';
 import { ensureLinked } from '../store/grants.js';
 import { applyStoredSettings } from '../core/stored-settings.js';
 import requestsRoutes from './requests.js';
@@ -298,10 +299,16 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
 
   // Whole state
   // Sent row by row: an export may be more text than one string holds (store/state.ts).
-  app.get('/state', {}, async (_req, reply) => reply.type(JSON_TYPE).send(Readable.from(exportStateText(app.platform.db, app.platform.tables))));
+  app.get('/state', {}, async (_req, reply) => reply.type(JSON_TYPE).send(Readable.from(exportStateText(app.platform.db, app.platform.tables, app.platform.clock.now()))));
   // An export carries every uploaded image (base64): what GET /state answered, PUT takes back.
   app.put('/state', { bodyLimit: STATE_BODY_LIMIT }, async (req) => ({ imported: await importDoc(req.body as StateDocument, true) }));
   app.post('/state', { bodyLimit: STATE_BODY_LIMIT }, async (req) => ({ imported: await importDoc(req.body as StateDocument, false) }));
+  // What the timed sweep removes (store/expiry.ts), now: expired tokens, codes, sessions.
+  app.post('/expired/sweep', {}, async () => {
+    const now = app.platform.clock.now();
+    const removed = (await sweepExpired(app.platform.store, app.platform.tables, now, { wait: true }))!;
+    return { removed, expired_before: new Date(expiredBefore(now)).toISOString() };
+  });
   app.post('/reset', {}, async () => {
     await resetState(app.platform.db, app.platform.tables);
     app.platform.store.registry.clear();

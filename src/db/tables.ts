@@ -17,4 +17,10 @@ export interface TableSpec {
    * import it is moved past the imported ids, so the next row cannot take one of theirs.
    */
   idSequence?: string;
+  /**
+   * The column holding when a row stops being usable (ms on the platform clock): rows past
+   * it for longer than a grace period are removed by the expiry sweep and left out of
+   * exports (store/expiry.ts). Indexed, so that finding them costs what they are.
+   */
+  expiresAt?: string;
 }

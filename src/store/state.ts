@@ -14,6 +14,7 @@ import { passwordForStorage } from '../core/passwords.js';
 import { columnTooLong } from '../control/limits.js';
 import type { TableSpec } from '../db/tables.js';
 import { explainImportError, validateState } from './state-schema.js';
+import { expiredBefore } from './expiry.js';
 
 /**
  * Export, import and reset of all state, in one JSON format (docs/state-format.md):
@@ -35,8 +36,8 @@ export const CORE_TABLES: readonly TableSpec[] = [
   { name: 'accounts', json: [] },
   { name: 'app_users', json: ['properties', 'scopes', 'terms'] },
   { name: 'friendships', json: [] },
-  { name: 'access_tokens', json: [] },
-  { name: 'refresh_tokens', json: [] },
+  { name: 'access_tokens', json: [], expiresAt: 'expires_at' },
+  { name: 'refresh_tokens', json: [], expiresAt: 'expires_at' },
 ];
 
 /** Settings that are the server's identity rather than state: kept by a reset. */
@@ -44,13 +45,17 @@ const IDENTITY_SETTINGS = ['signing_key', 'tls_certificate'];
 
 export type StateDocument = { version?: number } & Record<string, unknown>;
 
-/** One table's rows as an export writes them: JSON columns parsed, bytes in base64, by primary key. */
-async function exportRows(db: Kysely<DB>, spec: TableSpec): Promise<Record<string, unknown>[]> {
+/**
+ * One table's rows as an export writes them: JSON columns parsed, bytes in base64, by
+ * primary key; rows the expiry sweep removes at `now` left out (store/expiry.ts).
+ */
+async function exportRows(db: Kysely<DB>, spec: TableSpec, now: number): Promise<Record<string, unknown>[]> {
   // By primary key: the same order on both stores, however rows were updated.
   const order = await primaryKeyOrder(db, spec.name);
   const rows = await db
     .selectFrom(spec.name as any)
     .selectAll()
+    .$if(spec.expiresAt !== undefined, (q) => q.where(spec.expiresAt as any, '>=', expiredBefore(now)))
     .$call((q) => order.reduce((ordered, column) => ordered.orderBy(column), q))
     .execute();
   return rows.map((row: Record<string, unknown>) => {
@@ -65,13 +70,14 @@ async function exportRows(db: Kysely<DB>, spec: TableSpec): Promise<Record<strin
  * The export as JSON text, in pieces of at most one row: a store holding a few hundred MB
  * of uploads exports more text than one string can hold (V8's limit is about 512 MB), which
  * made `GET /state` a 500 and `kapibara export` fail. The text is what `JSON.stringify` of
- * the whole document would give, indented by two spaces when `pretty`.
+ * the whole document would give, indented by two spaces when `pretty`. `now` is the platform
+ * time: what has been expired too long to be kept is not written.
  */
-export async function* exportStateText(db: Kysely<DB>, tables: readonly TableSpec[], pretty = false): AsyncGenerator<string> {
+export async function* exportStateText(db: Kysely<DB>, tables: readonly TableSpec[], now: number, pretty = false): AsyncGenerator<string> {
   const [nl, pad, rowPad, colon] = pretty ? ['\n', '  ', '    ', ': '] : ['', '', '', ':'];
   yield `{${nl}${pad}"version"${colon}1`;
   for (const spec of tables) {
-    const rows = await exportRows(db, spec);
+    const rows = await exportRows(db, spec, now);
     yield `,${nl}${pad}${JSON.stringify(spec.name)}${colon}[`;
     for (let i = 0; i < rows.length; i++) {
       const text = pretty ? JSON.stringify(rows[i], null, 2).replaceAll('\n', `\n${rowPad}`) : JSON.stringify(rows[i]);
@@ -84,13 +90,19 @@ export async function* exportStateText(db: Kysely<DB>, tables: readonly TableSpe
 }
 
 /** Writes the export (pretty, with a final newline) to `file`, or to standard output. */
-export async function writeStateFile(db: Kysely<DB>, tables: readonly TableSpec[], file?: string): Promise<void> {
+export async function writeStateFile(db: Kysely<DB>, tables: readonly TableSpec[], now: number, file?: string): Promise<void> {
   async function* text() {
-    yield* exportStateText(db, tables, true);
+    yield* exportStateText(db, tables, now, true);
     yield '\n';
   }
   if (file) return pipeline(Readable.from(text()), createWriteStream(file));
   for await (const chunk of text()) if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+}
+
+/** The platform time of a store no server holds (`kapibara export`): real time moved by its stored clock offset. */
+export async function storedPlatformTime(db: Kysely<DB>, real = Date.now()): Promise<number> {
+  const row = await db.selectFrom('settings').select('value').where('key', '=', 'clock_offset_ms').executeTakeFirst();
+  return Math.min(real + (storedClockOffset(row?.value, real) ?? 0), CLOCK_MAX_MS);
 }
 
 export async function resetState(db: Kysely<DB>, tables: readonly TableSpec[]): Promise<void> {

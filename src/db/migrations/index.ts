@@ -4,6 +4,8 @@ import * as refreshAuthTime from './008_refresh_token_auth_time.js';
 import * as passwordHashes from './051_password_hashes.js';
 import * as idSpaces from './052_id_spaces.js';
 import * as matchingWebDomains from './053_matching_web_domains.js';
+import * as lookupIndexes from './056_lookup_indexes.js';
+import * as expiryIndexes from './057_expiry_indexes.js';
 
 /**
  * Migrations are one list for both stores, ordered by name: the core one here, each
@@ -16,6 +18,8 @@ export const coreMigrations: Record<string, Migration> = {
   '051_password_hashes': passwordHashes,
   '052_id_spaces': idSpaces,
   '053_matching_web_domains': matchingWebDomains,
+  '056_lookup_indexes': lookupIndexes,
+  '057_expiry_indexes': expiryIndexes,
 };
 
 class StaticProvider implements MigrationProvider {

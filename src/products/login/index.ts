@@ -6,6 +6,7 @@ import loginControlRoutes from './control.js';
 import { sdkLoginRoutes } from './sdk-results.js';
 import * as migration030 from './migration-auth-transactions.js';
 import * as migration050 from './migration-code-tokens.js';
+import * as migration058 from './migration-expiry.js';
 
 /**
  * Kakao Login (kauth, seed 002 and wire facts §2): authorize with the login, sign-up and
@@ -19,7 +20,7 @@ export const login: Product = {
     await accountsPages(app);
   },
   control: loginControlRoutes,
-  migrations: { '030_login_auth_transactions': migration030, '050_login_code_tokens': migration050 },
+  migrations: { '030_login_auth_transactions': migration030, '050_login_code_tokens': migration050, '058_login_expiry': migration058 },
   tables: loginTables,
   consentItems: [{ id: 'openid', display_name: 'OpenID Connect', type: 'SERVICE' }],
   surfaces: [

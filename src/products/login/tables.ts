@@ -58,8 +58,10 @@ declare module '../../db/schema.js' {
 }
 
 export const loginTables: TableSpec[] = [
-  { name: 'auth_codes', json: ['scopes'] },
-  { name: 'login_sessions', json: [] },
-  { name: 'agts', json: [] },
-  { name: 'login_auth_transactions', json: [] },
+  // A used code is kept until it expires (and the sweep's grace after): presented again
+  // meanwhile, it revokes what its first use gave (store.ts revokeReplayedCode).
+  { name: 'auth_codes', json: ['scopes'], expiresAt: 'expires_at' },
+  { name: 'login_sessions', json: [], expiresAt: 'expires_at' },
+  { name: 'agts', json: [], expiresAt: 'expires_at' },
+  { name: 'login_auth_transactions', json: [], expiresAt: 'expires_at' },
 ];
