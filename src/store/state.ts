@@ -101,9 +101,16 @@ export async function writeStateFile(db: Kysely<DB>, tables: readonly TableSpec[
 
 /** The platform time of a store no server holds (`kapibara export`): real time moved by its stored clock offset. */
 export async function storedPlatformTime(db: Kysely<DB>, real = Date.now()): Promise<number> {
-  const row = await db.selectFrom('settings').select('value').where('key', '=', 'clock_offset_ms').executeTakeFirst();
-  return Math.min(real + (storedClockOffset(row?.value, real) ?? 0), CLOCK_MAX_MS);
+  const row = await db.selectFrom('settings').select('value').where('key', '=', CLOCK_OFFSET_KEY).executeTakeFirst();
+  return platformTime(real, row?.value);
 }
+
+/** Real time moved by a stored offset (a setting's text), held within what the clock can show. */
+function platformTime(real: number, offsetText: string | undefined): number {
+  return Math.min(real + (storedClockOffset(offsetText, real) ?? 0), CLOCK_MAX_MS);
+}
+
+const CLOCK_OFFSET_KEY = 'clock_offset_ms';
 
 export async function resetState(db: Kysely<DB>, tables: readonly TableSpec[]): Promise<void> {
   await db.transaction().execute((tx) => deleteAll(tx, tables));
@@ -126,14 +133,10 @@ export class StateFormatError extends Error {}
  */
 async function platformTimeAfter(db: Kysely<DB>, doc: StateDocument, real: number, replace: boolean): Promise<number> {
   const settings = Array.isArray(doc.settings) ? (doc.settings as { key?: unknown; value?: unknown }[]) : [];
-  let text = [...settings].reverse().find((row) => row?.key === CLOCK_OFFSET_KEY)?.value as string | undefined;
-  if (text === undefined && !replace) {
-    text = (await db.selectFrom('settings').select('value').where('key', '=', CLOCK_OFFSET_KEY).executeTakeFirst())?.value;
-  }
-  return Math.min(real + (storedClockOffset(text, real) ?? 0), CLOCK_MAX_MS);
+  const own = [...settings].reverse().find((row) => row?.key === CLOCK_OFFSET_KEY)?.value as string | undefined;
+  if (own !== undefined || replace) return platformTime(real, own);
+  return storedPlatformTime(db, real);
 }
-
-const CLOCK_OFFSET_KEY = 'clock_offset_ms';
 
 /**
  * Adds the document's rows to the current state, or with `replace` replaces all state with
