@@ -4,6 +4,7 @@ import * as refreshAuthTime from './008_refresh_token_auth_time.js';
 import * as passwordHashes from './051_password_hashes.js';
 import * as idSpaces from './052_id_spaces.js';
 import * as matchingWebDomains from './053_matching_web_domains.js';
+import * as consoleLookups from './060_console_lookups.js';
 
 /**
  * Migrations are one list for both stores, ordered by name: the core one here, each
@@ -16,6 +17,7 @@ export const coreMigrations: Record<string, Migration> = {
   '051_password_hashes': passwordHashes,
   '052_id_spaces': idSpaces,
   '053_matching_web_domains': matchingWebDomains,
+  '060_console_lookups': consoleLookups,
 };
 
 class StaticProvider implements MigrationProvider {
