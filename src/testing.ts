@@ -77,6 +77,61 @@ export interface Template {
   [field: string]: unknown;
 }
 
+/** Where a list of apps or people starts (`after` an id) and how much of it (at most 1000; default 1000). */
+export interface ListPage {
+  after?: number;
+  limit?: number;
+}
+
+/** A page of chats or messages, newest first: `before` is the `next` of the page before. */
+export interface MessagePage {
+  before?: number;
+  offset?: number;
+  limit?: number;
+}
+
+/** A message as a person's Kakao Talk shows it (control plane, docs/messages.md). */
+export interface Message {
+  id: number;
+  chat_id: string;
+  chat_type: 'memo' | 'direct' | 'group';
+  app_id: number;
+  sender_account_id: number;
+  template_type: string;
+  template_id?: number;
+  template: Record<string, unknown>;
+  sent_at: string;
+}
+
+/** Counts stop at 1000: `total_count_capped` says there are more. `next`: the following page's `before`. */
+export interface MessageList {
+  total_count: number;
+  total_count_capped?: true;
+  messages: Message[];
+  next?: number;
+}
+
+export interface ChatList {
+  total_count: number;
+  chats: {
+    id: string;
+    type: 'memo' | 'direct' | 'group';
+    peer_account_id: number;
+    message_count: number;
+    message_count_capped?: true;
+    last_message_at: string;
+    first_message_at: string;
+  }[];
+  next?: number;
+}
+
+function query(params: object): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
+  const text = q.toString();
+  return text ? `?${text}` : '';
+}
+
 export interface ClockState {
   now: string;
   offset_ms: number;
@@ -148,7 +203,8 @@ export class ControlClient {
 
   readonly apps = {
     create: (input: AppInput = {}) => this.call<App>('POST', '/apps', input),
-    list: () => this.call<App[]>('GET', '/apps'),
+    /** Apps by id, a page at a time: `list({ after: <last id>, limit })` gives the next. */
+    list: (page: ListPage = {}) => this.call<App[]>('GET', `/apps${query(page)}`),
     get: (appId: number) => this.call<App>('GET', `/apps/${appId}`),
     update: (appId: number, input: AppInput) => this.call<App>('PATCH', `/apps/${appId}`, input),
     delete: (appId: number) => this.call<void>('DELETE', `/apps/${appId}`),
@@ -156,7 +212,8 @@ export class ControlClient {
 
   readonly people = {
     create: (input: PersonInput = {}) => this.call<Person>('POST', '/accounts', input),
-    list: () => this.call<Person[]>('GET', '/accounts'),
+    /** People by id, a page at a time: `list({ after: <last id>, limit })` gives the next. */
+    list: (page: ListPage = {}) => this.call<Person[]>('GET', `/accounts${query(page)}`),
     get: (accountId: number) => this.call<Person>('GET', `/accounts/${accountId}`),
     /** The person with that email; undefined when nobody has it. */
     byEmail: async (email: string): Promise<Person | undefined> => (await this.call<Person[]>('GET', `/accounts?email=${encodeURIComponent(email)}`))[0],
@@ -199,6 +256,17 @@ export class ControlClient {
     update: (appId: number, templateId: number, input: { name?: string; template: Record<string, unknown> }) =>
       this.call<Template>('PUT', `/apps/${appId}/templates/${templateId}`, input),
     delete: (appId: number, templateId: number) => this.call<void>('DELETE', `/apps/${appId}/templates/${templateId}`),
+  };
+
+  /** What a person's Kakao Talk shows: chats (latest activity first) and messages (newest first). */
+  readonly talk = {
+    chats: (accountId: number, page: MessagePage = {}) => this.call<ChatList>('GET', `/accounts/${accountId}/chats${query(page)}`),
+    /** Of one chat (`memo`, a friend's account id, `g<group chat id>`) or, without `chat`, of all. */
+    messages: (accountId: number, page: MessagePage & { chat?: string } = {}) => {
+      const { chat, ...rest } = page;
+      const path = chat === undefined ? `/accounts/${accountId}/messages` : `/accounts/${accountId}/chats/${encodeURIComponent(chat)}/messages`;
+      return this.call<MessageList>('GET', `${path}${query(rest)}`);
+    },
   };
 
   /** The platform clock: token expiry and quotas follow it. */

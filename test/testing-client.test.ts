@@ -22,6 +22,37 @@ it('people.byEmail resolves the person, or undefined for an unknown email, and i
   }
 });
 
+it('people.list and apps.list take a page ({ after, limit }); talk.chats and talk.messages page by `before` (docs/testing.md)', async () => {
+  const kakao = await startKapibara({ demo: false });
+  try {
+    const made = [];
+    for (let i = 0; i < 5; i++) made.push((await kakao.control.people.create({ nickname: `p${i}` })).id);
+    const first = await kakao.control.people.list({ limit: 3 });
+    const rest = await kakao.control.people.list({ after: first[first.length - 1].id, limit: 3 });
+    assert.deepEqual([...first, ...rest].map((p) => p.id), made.sort((a, b) => a - b));
+    const app = await kakao.control.apps.create({ consent_items: { profile_nickname: 'required', talk_message: 'optional' } });
+    assert.deepEqual((await kakao.control.apps.list({ after: app.id - 1, limit: 1 })).map((a) => a.id), [app.id]);
+    const { access_token: token } = await kakao.control.tokens(app.id, made[0]);
+    for (const text of ['one', 'two', 'three']) {
+      const sent = await fetch(`${kakao.url}/v2/api/talk/memo/default/send`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ template_object: JSON.stringify({ object_type: 'text', text, link: { android_execution_params: 'a=1' } }) }),
+      });
+      assert.equal(sent.status, 200, await sent.text());
+    }
+    const page1 = await kakao.control.talk.messages(made[0], { chat: 'memo', limit: 2 });
+    assert.equal(page1.total_count, 3);
+    const page2 = await kakao.control.talk.messages(made[0], { before: page1.next, limit: 2 });
+    assert.deepEqual([...page1.messages, ...page2.messages].map((m) => m.template.text), ['three', 'two', 'one']);
+    assert.equal(page2.next, undefined);
+    const chats = await kakao.control.talk.chats(made[0]);
+    assert.deepEqual(chats.chats.map((c) => [c.id, c.message_count]), [['memo', 3]]);
+  } finally {
+    await kakao.stop();
+  }
+});
+
 it('mapFetch: Node’s own fetch reaches Kapibara’s TLS port for https://kapi.kakao.com and kauth.kakao.com; other hosts keep their dispatcher; restore undoes it', async () => {
   const kakao = await startKapibara({ demo: false, tls: true });
   const dispatcherKey = Symbol.for('undici.globalDispatcher.1');

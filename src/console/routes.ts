@@ -3,8 +3,8 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { html, raw, type RawHtml } from '../core/html.js';
 import { isoSeconds } from '../core/clock.js';
-import { listApps } from '../store/apps.js';
-import { type Account, findAccountById, listAccounts } from '../store/accounts.js';
+import { findAppsByIds, listAppsPage } from '../store/apps.js';
+import { type Account, findAccountById, listAccounts, searchAccounts } from '../store/accounts.js';
 import { toLink } from '../store/links.js';
 import { listFriends } from '../store/friendships.js';
 import { originOf } from '../core/platform.js';
@@ -74,6 +74,15 @@ function checkOperator(req: FastifyRequest, reply: FastifyReply): boolean {
   return false;
 }
 
+/** People and apps the overview shows at a time; the rest are a "Next" link or a search away. */
+export const OVERVIEW_PAGE = 50;
+const SEARCH_LENGTH = 254;
+const OverviewQuery = Type.Object({
+  q: Type.Optional(Type.String({ maxLength: SEARCH_LENGTH })),
+  after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+  apps_after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+});
+
 export default async function consoleRoutes(root: FastifyInstance, products: readonly Product[]): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   await app.register(consoleRequests(CONSOLE_PREFIX, page, checkOperator));
@@ -89,26 +98,49 @@ export default async function consoleRoutes(root: FastifyInstance, products: rea
     });
   }
 
-  app.get('/', {}, async (req, reply) => {
+  app.get('/', { schema: { querystring: OverviewQuery } }, async (req, reply) => {
     if (!checkOperator(req, reply)) return reply;
     const { db } = app.platform;
-    const [apps, people] = await Promise.all([listApps(db), listAccounts(db)]);
+    const { q, after, apps_after: appsAfter } = req.query;
+    const search = q?.trim() || undefined;
+    // One more than shown is read: whether a next page exists, without counting the table.
+    const [appRows, personRows] = await Promise.all([
+      listAppsPage(db, appsAfter, OVERVIEW_PAGE + 1),
+      search === undefined ? listAccounts(db, after, OVERVIEW_PAGE + 1) : searchAccounts(db, search, OVERVIEW_PAGE),
+    ]);
+    const apps = appRows.slice(0, OVERVIEW_PAGE);
+    const people = personRows.slice(0, OVERVIEW_PAGE);
     const origin = originOf(req);
+    const overview = (query: Record<string, string | number | undefined>) => {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+      const text = params.toString();
+      return `${CONSOLE_PREFIX}${text ? `?${text}` : ''}`;
+    };
+    const nextApps = appRows.length > OVERVIEW_PAGE ? html`<p><a data-next="apps" href="${overview({ apps_after: apps[apps.length - 1].id, after })}">Next apps</a></p>` : '';
+    const nextPeople =
+      search === undefined && personRows.length > OVERVIEW_PAGE
+        ? html`<a data-next="people" href="${overview({ after: people[people.length - 1].id, apps_after: appsAfter })}">Next people</a>`
+        : '';
+    const firstPeople = search !== undefined || after !== undefined ? html`<a href="${overview({ apps_after: appsAfter })}">First people</a> ` : '';
+    const peopleTitle = search === undefined ? (after === undefined ? 'People' : html`People after account ${after}`) : html`People matching &ldquo;${search}&rdquo;`;
     const body = html`<h1>Overview</h1>
 ${links.length ? html`<section><h2>Products</h2>${links.map((l) => html`<a class="pill" href="${CONSOLE_PREFIX}${l.path}">${l.title}</a>`)}</section>` : ''}
-<section><h2>Apps</h2><table><tr><th>App</th><th>Keys</th><th>Redirect URIs</th><th>Consent items</th></tr>
+<section><h2>${appsAfter === undefined ? 'Apps' : html`Apps after app ${appsAfter}`}</h2><table><tr><th>App</th><th>Keys</th><th>Redirect URIs</th><th>Consent items</th></tr>
 ${apps.map(
   (a) => html`<tr><td><strong>${a.name}</strong><br><span class="muted">id ${a.id}</span></td>
 <td>REST <code>${a.keys.rest_api}</code><br>JavaScript <code>${a.keys.javascript}</code><br>Native <code>${a.keys.native}</code><br>Admin <code>${a.keys.admin}</code></td>
 <td>${a.redirectUris.map((u) => html`<code>${u}</code><br>`)}</td>
 <td>${Object.entries(a.consentItems).map(([s, v]) => html`<span class="pill">${s}: ${v}</span>`)}</td></tr>`,
-)}</table></section>
-<section><h2>People</h2><table><tr><th></th><th>Nickname</th><th>Email</th><th>Kakao Talk</th><th>Kakao Story</th></tr>
+)}</table>${nextApps}</section>
+<section><h2>${peopleTitle}</h2>
+<form method="get" action="${CONSOLE_PREFIX}"><input name="q" value="${search ?? ''}" maxlength="${SEARCH_LENGTH}" placeholder="account id, email or start of nickname"> <button>Find</button></form>
+<table><tr><th></th><th>Nickname</th><th>Email</th><th>Kakao Talk</th><th>Kakao Story</th></tr>
 ${people.map(
   (p) => html`<tr><td>${avatar(p, origin)}</td>
 <td><a href="${CONSOLE_PREFIX}/people/${p.id}">${p.nickname}</a><br><span class="muted">account ${p.id}</span></td>
 <td>${p.email}</td><td>${p.talkUser ? 'yes' : 'no'}</td><td>${p.storyUser ? 'yes' : 'no'}</td></tr>`,
-)}</table></section>`;
+)}</table>${people.length === 0 ? html`<p class="muted">${search === undefined ? 'Nobody here.' : 'Nobody found.'}</p>` : ''}<p>${firstPeople}${nextPeople}</p></section>`;
     return reply.type(HTML_TYPE).send(page('Overview', body));
   });
 
@@ -117,13 +149,12 @@ ${people.map(
     const { db } = app.platform;
     const person = await findAccountById(db, req.params.account_id);
     if (!person) return noSuchPerson(reply, req.params.account_id);
-    const [friends, linkRows, apps] = await Promise.all([
+    const [friends, linkRows] = await Promise.all([
       listFriends(db, person.id),
       db.selectFrom('app_users').selectAll().where('account_id', '=', person.id).execute(),
-      listApps(db),
     ]);
-    const appName = new Map(apps.map((a) => [a.id, a.name]));
     const links = linkRows.map(toLink);
+    const appName = new Map((await findAppsByIds(db, links.map((l) => l.appId))).map((a) => [a.id, a.name]));
     const sections = products.flatMap((p) => (p.console ? [p.console] : []));
     const origin = originOf(req);
     const extra = await Promise.all(sections.map((section) => section(app.platform, person, origin)));

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Static, Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Readable } from 'node:stream';
@@ -7,7 +7,7 @@ import { CREATED, JSON_TYPE, NO_CONTENT } from '../core/http.js';
 import type { ScopeCatalog } from '../core/scopes.js';
 import { ClockChangeError, changedOffset, isoSeconds } from '../core/clock.js';
 import type { Product } from '../core/product.js';
-import { type App, appInputFromJson, createApp, deleteApp, listApps, updateApp } from '../store/apps.js';
+import { type App, appInputFromJson, createApp, deleteApp, listAppsPage, updateApp } from '../store/apps.js';
 import { type Account, accountInputFromJson, createAccount, deleteAccount, findAccountByEmail, listAccounts, updateAccount } from '../store/accounts.js';
 import { addFriendship, listFriends, removeFriendship } from '../store/friendships.js';
 import { mustAccount as findAccountOr404, mustApp as findAppOr404, uniquely } from './lookups.js';
@@ -65,6 +65,27 @@ const ClockBody = Type.Object(
 );
 
 const AppIdParams = Type.Object({ app_id: Id });
+
+/**
+ * How the lists of apps and people are paged (docs/control-plane.md): by id, `limit` at a
+ * time from the one after `after`. A page costs what it holds, whatever the store holds.
+ */
+export const LIST_PAGE = 1000;
+const ListQuery = {
+  after: Type.Optional(Id),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIST_PAGE })),
+};
+
+/**
+ * One page of a list by id: the rows (one more was read, to know whether more follow) and,
+ * when more do, a `Link: <…>; rel="next"` header naming the next page.
+ */
+function pageById<T extends { id: number }>(reply: FastifyReply, path: string, rows: T[], limit: number): T[] {
+  if (rows.length <= limit) return rows;
+  const page = rows.slice(0, limit);
+  reply.header('link', `<${CONTROL_PREFIX}${path}?after=${page[page.length - 1].id}&limit=${limit}>; rel="next"`);
+  return page;
+}
 const AccountIdParams = Type.Object({ account_id: Id });
 const LinkParams = Type.Object({ app_id: Id, account_id: Id });
 
@@ -171,7 +192,10 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
     const created = await uniquely('app', () => createApp(db, appInput(app.platform.scopes, req.body), clock.now()));
     return appJson(created);
   });
-  app.get('/apps', {}, async () => (await listApps(app.platform.db)).map(appJson));
+  app.get('/apps', { schema: { querystring: Type.Object(ListQuery) } }, async (req, reply) => {
+    const limit = req.query.limit ?? LIST_PAGE;
+    return pageById(reply, '/apps', await listAppsPage(app.platform.db, req.query.after, limit + 1), limit).map(appJson);
+  });
   app.get('/apps/:app_id', { schema: { params: AppIdParams } }, async (req) => appJson(await mustApp(req.params.app_id)));
   app.patch('/apps/:app_id', { schema: { params: AppIdParams, body: AppBody } }, async (req) => {
     await mustApp(req.params.app_id);
@@ -190,12 +214,13 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
     const created = await uniquely('account', () => createAccount(db, accountInputFromJson(req.body), clock.now()));
     return accountJson(created);
   });
-  app.get('/accounts', { schema: { querystring: Type.Object({ email: Type.Optional(Text(L.email)) }) } }, async (req) => {
+  app.get('/accounts', { schema: { querystring: Type.Object({ email: Type.Optional(Text(L.email)), ...ListQuery }) } }, async (req, reply) => {
     if (req.query.email) {
       const found = await findAccountByEmail(app.platform.db, req.query.email);
       return found ? [accountJson(found)] : [];
     }
-    return (await listAccounts(app.platform.db)).map(accountJson);
+    const limit = req.query.limit ?? LIST_PAGE;
+    return pageById(reply, '/accounts', await listAccounts(app.platform.db, req.query.after, limit + 1), limit).map(accountJson);
   });
   app.get('/accounts/:account_id', { schema: { params: AccountIdParams } }, async (req) =>
     accountJson(await mustAccount(req.params.account_id)),

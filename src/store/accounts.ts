@@ -3,6 +3,7 @@ import type { AccountsTable, DB } from '../db/schema.js';
 import type { Account } from '../core/model.js';
 import { passwordForStorage } from '../core/passwords.js';
 import { issueIdsAbove, withIssuedId } from '../db/ids.js';
+import { byCodePoint } from '../db/dialect.js';
 
 export type { Account };
 
@@ -155,9 +156,44 @@ export async function findAccountByEmail(db: Kysely<DB>, email: string): Promise
   return row && toAccount(row);
 }
 
-export async function listAccounts(db: Kysely<DB>): Promise<Account[]> {
-  const rows = await db.selectFrom('accounts').selectAll().orderBy('created_at').orderBy('id').execute();
+/**
+ * People by id, from the one after `after`: at most `limit`. A page costs its rows (the
+ * primary key's range), whatever the table holds; ids a page has passed never come again.
+ */
+export async function listAccounts(db: Kysely<DB>, after: number | undefined, limit: number): Promise<Account[]> {
+  let q = db.selectFrom('accounts').selectAll();
+  if (after !== undefined) q = q.where('id', '>', after);
+  const rows = await q.orderBy('id').limit(limit).execute();
   return rows.map(toAccount);
+}
+
+/**
+ * People the console's search finds for `text`: the person with that id, the one with that
+ * email, and those whose nickname starts with it (code point by code point, the index
+ * `accounts_nickname` of migration 060), by nickname then id, at most `limit`.
+ */
+export async function searchAccounts(db: Kysely<DB>, text: string, limit: number): Promise<Account[]> {
+  const found = new Map<number, Account>();
+  const id = /^\d{1,16}$/.test(text) ? Number(text) : undefined;
+  const exact = await db
+    .selectFrom('accounts')
+    .selectAll()
+    .where((eb) => (id !== undefined && Number.isSafeInteger(id) ? eb.or([eb('id', '=', id), eb('email', '=', text)]) : eb('email', '=', text)))
+    .execute();
+  for (const row of exact) found.set(Number(row.id), toAccount(row));
+  const nickname = byCodePoint(db, 'nickname');
+  // Every string starting with `text` sorts from `text` up to `text` followed by the last code point.
+  const byNickname = await db
+    .selectFrom('accounts')
+    .selectAll()
+    .where(nickname, '>=', text)
+    .where(nickname, '<', `${text}\u{10FFFF}`)
+    .orderBy(nickname)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  for (const row of byNickname) if (found.size < limit) found.set(Number(row.id), toAccount(row));
+  return [...found.values()];
 }
 
 export async function deleteAccount(db: Kysely<DB>, id: number): Promise<boolean> {

@@ -233,6 +233,21 @@ export async function findAppById(db: Kysely<DB>, id: number): Promise<App | und
   return row && toApp(row);
 }
 
+/** Apps by id, from the one after `after`: at most `limit` (the primary key's range). */
+export async function listAppsPage(db: Kysely<DB>, after: number | undefined, limit: number): Promise<App[]> {
+  let q = db.selectFrom('apps').selectAll();
+  if (after !== undefined) q = q.where('id', '>', after);
+  const rows = await q.orderBy('id').limit(limit).execute();
+  return rows.map(toApp);
+}
+
+/** The apps of `ids` (a person's links), by id. */
+export async function findAppsByIds(db: Kysely<DB>, ids: number[]): Promise<App[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('apps').selectAll().where('id', 'in', ids).orderBy('id').execute();
+  return rows.map(toApp);
+}
+
 export async function listApps(db: Kysely<DB>): Promise<App[]> {
   const rows = await db.selectFrom('apps').selectAll().orderBy('created_at').execute();
   return rows.map(toApp);

@@ -6,6 +6,7 @@ import * as idSpaces from './052_id_spaces.js';
 import * as matchingWebDomains from './053_matching_web_domains.js';
 import * as lookupIndexes from './056_lookup_indexes.js';
 import * as expiryIndexes from './057_expiry_indexes.js';
+import * as consoleLookups from './060_console_lookups.js';
 
 /**
  * Migrations are one list for both stores, ordered by name: the core one here, each
@@ -20,6 +21,7 @@ export const coreMigrations: Record<string, Migration> = {
   '053_matching_web_domains': matchingWebDomains,
   '056_lookup_indexes': lookupIndexes,
   '057_expiry_indexes': expiryIndexes,
+  '060_console_lookups': consoleLookups,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -10,7 +10,7 @@ import type { DB } from '../../db/schema.js';
 import { CONSOLE_PREFIX, consolePage, noSuchPerson } from '../../console/routes.js';
 import { type Account, findAccountById } from '../../store/accounts.js';
 import { shownText } from './templates.js';
-import { groupChatsWithMessages, listChats, listGroupChats, listMessages, type StoredMessage } from './store.js';
+import { COUNT_CAP, countMessages, listChats, listGroupChats, listMessages, pageOfChats, type StoredMessage } from './store.js';
 
 /** The console's Kakao Talk section: a person's chats and their messages, rendered, and a page with all their chats. */
 
@@ -69,34 +69,46 @@ const chatsPage = (accountId: number, page: number) => `${CONSOLE_PREFIX}/people
  * their latest messages, and the group chats they are in that hold no message at all.
  */
 async function chatsHtml(db: Kysely<DB>, person: Account, page: number): Promise<{ total: number; shown: number; body: RawHtml }> {
-  const [{ total, chats }, groupList, spoken] = await Promise.all([
-    listChats(db, person.id, (page - 1) * CHATS_SHOWN, CHATS_SHOWN),
-    listGroupChats(db, person.id),
-    groupChatsWithMessages(db, person.id),
-  ]);
+  const [all, groupList] = await Promise.all([listChats(db, person.id), listGroupChats(db, person.id)]);
+  const chats = pageOfChats(all, undefined, (page - 1) * CHATS_SHOWN, CHATS_SHOWN);
+  const total = all.length;
+  const spoken = new Set(all.filter((c) => c.type === 'group').map((c) => c.peerAccountId));
   const groups = new Map(groupList.map((g) => [g.id, g]));
-  const people = [person.id, ...chats.filter((c) => c.type !== 'group').map((c) => c.peerAccountId), ...groupList.flatMap((g) => g.memberAccountIds)];
-  const names = new Map(
-    (await db.selectFrom('accounts').select(['id', 'nickname']).where('id', 'in', people).execute()).map((r) => [Number(r.id), r.nickname]),
-  );
-  const apps = new Map((await db.selectFrom('apps').select(['id', 'name']).execute()).map((a) => [a.id, a.name]));
-  const rendered = await Promise.all(
+  const shownChats = await Promise.all(
     chats.map(async (c) => {
-      const { messages } = await listMessages(db, person.id, { type: c.type, peer: c.peerAccountId }, 0, MESSAGES_PER_CHAT);
-      const group = c.type === 'group' ? groups.get(c.peerAccountId) : undefined;
-      const title =
-        c.type === 'memo'
-          ? 'Me (memo chat)'
-          : c.type === 'group'
-            ? `${group?.title ?? `group chat ${c.peerAccountId}`} (group chat)`
-            : names.get(c.peerAccountId) ?? `account ${c.peerAccountId}`;
-      const members = group ? html`<div class="muted">Members: ${group.memberAccountIds.map((id) => names.get(id) ?? String(id)).join(', ')}</div>` : '';
-      return html`<h3 data-chat="${c.type === 'group' ? `g${c.peerAccountId}` : c.type === 'memo' ? 'memo' : String(c.peerAccountId)}">${title} <span class="muted">${c.messageCount} messages</span></h3>${members}
+      const chat = { type: c.type, peer: c.peerAccountId };
+      const [messages, count] = await Promise.all([listMessages(db, person.id, chat, {}, MESSAGES_PER_CHAT), countMessages(db, person.id, chat)]);
+      return { c, messages, count };
+    }),
+  );
+  const people = [
+    person.id,
+    ...chats.filter((c) => c.type !== 'group').map((c) => c.peerAccountId),
+    ...groupList.flatMap((g) => g.memberAccountIds),
+    ...shownChats.flatMap((s) => s.messages.map((m) => m.senderAccountId)),
+  ];
+  const appIds = [...new Set(shownChats.flatMap((s) => s.messages.map((m) => m.appId)))];
+  const [nameRows, appRows] = await Promise.all([
+    db.selectFrom('accounts').select(['id', 'nickname']).where('id', 'in', [...new Set(people)]).execute(),
+    appIds.length ? db.selectFrom('apps').select(['id', 'name']).where('id', 'in', appIds).execute() : [],
+  ]);
+  const names = new Map(nameRows.map((r) => [Number(r.id), r.nickname]));
+  const apps = new Map(appRows.map((a) => [Number(a.id), a.name]));
+  const rendered = shownChats.map(({ c, messages, count }) => {
+    const group = c.type === 'group' ? groups.get(c.peerAccountId) : undefined;
+    const title =
+      c.type === 'memo'
+        ? 'Me (memo chat)'
+        : c.type === 'group'
+          ? `${group?.title ?? `group chat ${c.peerAccountId}`} (group chat)`
+          : names.get(c.peerAccountId) ?? `account ${c.peerAccountId}`;
+    const members = group ? html`<div class="muted">Members: ${group.memberAccountIds.map((id) => names.get(id) ?? String(id)).join(', ')}</div>` : '';
+    const counted = count > COUNT_CAP ? `${COUNT_CAP}+` : String(count);
+    return html`<h3 data-chat="${c.type === 'group' ? `g${c.peerAccountId}` : c.type === 'memo' ? 'memo' : String(c.peerAccountId)}">${title} <span class="muted">${counted} messages</span></h3>${members}
 ${messages.map(
   (m: StoredMessage) => html`<div class="muted">${isoSeconds(m.createdAt)} &middot; from ${names.get(m.senderAccountId) ?? m.senderAccountId} via ${apps.get(m.appId) ?? m.appId}</div>${renderTemplate(m.template)}`,
 )}`;
-    }),
-  );
+  });
   const quiet = groupList.filter((g) => !spoken.has(g.id));
   const quietGroups = quiet.length
     ? html`<p class="muted">Group chats with no messages yet: ${quiet.map((g) => `${g.title} (${g.memberAccountIds.map((id) => names.get(id) ?? String(id)).join(', ')})`).join('; ')}</p>`

@@ -20,8 +20,13 @@ import {
   deleteTemplate,
   findTemplate,
   insertTemplate,
+  COUNT_CAP,
+  countMessages,
   listChats,
   listMessages,
+  messagePosition,
+  pageOfChats,
+  type ChatRef,
   listTemplates,
   quotaSettings,
   saveQuotaSettings,
@@ -39,10 +44,17 @@ const AppParams = Type.Object({ app_id: Id });
 const TemplateParams = Type.Object({ app_id: Id, template_id: Id });
 const AccountParams = Type.Object({ account_id: Id });
 const ChatParams = Type.Object({ account_id: Id, chat: Text(L.chatId) });
+/**
+ * Lists of chats and messages, newest first: `before` (the `next` of the page before: a
+ * message id) starts a page where the last one ended, read from the index where it starts;
+ * `offset` skips that many more (costing what it skips).
+ */
 const Paging = Type.Object({
+  before: Type.Optional(Id),
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
 });
+const PAGE = 20;
 // Stored in 32-bit integer columns.
 const Limit = Type.Optional(Type.Union([Type.Null(), Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })]));
 
@@ -224,30 +236,58 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
     const chat = await findGroupChat(db(), req.params.chat_id);
     if (!chat) throw new ControlError(404, `group chat ${req.params.chat_id} not found`);
     // Every member holds the same messages; the first member's copy stands for the chat.
-    const { total, messages } = await listMessages(db(), chat.memberAccountIds[0], { type: 'group', peer: chat.id }, req.query.offset ?? 0, req.query.limit ?? 20);
-    return { total_count: total, messages: messages.map(messageJson) };
+    return messagePage(chat.memberAccountIds[0], { type: 'group', peer: chat.id }, req.query);
   });
   app.delete('/group_chats/:chat_id', { config: NO_CONTENT, schema: { params: GroupChatParams } }, async (req, reply) => {
     if (!(await deleteGroupChat(db(), req.params.chat_id))) throw new ControlError(404, `group chat ${req.params.chat_id} not found`);
     return reply.send();
   });
 
+  /** The position `before` names: a message of `accountId`'s, or 400. */
+  async function positionOf(accountId: number, before: number | undefined) {
+    if (before === undefined) return undefined;
+    const at = await messagePosition(db(), accountId, before);
+    if (!at) throw new ControlError(400, `before: account ${accountId} has no message ${before}`);
+    return at;
+  }
+
+  /** Counts stop at COUNT_CAP (docs/messages.md): `total_count_capped` says when there are more. */
+  function capped(n: number, field: string) {
+    return n > COUNT_CAP ? { [field]: COUNT_CAP, [`${field}_capped`]: true } : { [field]: n };
+  }
+
+  async function messagePage(accountId: number, which: ChatRef | undefined, query: { before?: number; offset?: number; limit?: number }) {
+    const limit = query.limit ?? PAGE;
+    const before = await positionOf(accountId, query.before);
+    const [rows, total] = await Promise.all([listMessages(db(), accountId, which, { before, offset: query.offset }, limit + 1), countMessages(db(), accountId, which)]);
+    const messages = rows.slice(0, limit);
+    return {
+      ...capped(total, 'total_count'),
+      messages: messages.map(messageJson),
+      ...(rows.length > limit ? { next: messages[messages.length - 1].id } : {}),
+    };
+  }
+
   // What a person's Kakao Talk shows: chats (latest activity first) and messages (newest first)
   app.get('/accounts/:account_id/chats', { schema: { params: AccountParams, querystring: Paging } }, async (req) => {
     const accountId = req.params.account_id;
     await mustAccount(db(), accountId);
-    const offset = req.query.offset ?? 0;
-    const { total, chats } = await listChats(db(), accountId, offset, req.query.limit ?? 20);
+    const limit = req.query.limit ?? PAGE;
+    const [all, before] = await Promise.all([listChats(db(), accountId), positionOf(accountId, req.query.before)]);
+    const page = pageOfChats(all, before, req.query.offset ?? 0, limit + 1);
+    const shown = page.slice(0, limit);
+    const counts = await Promise.all(shown.map((c) => countMessages(db(), accountId, { type: c.type, peer: c.peerAccountId })));
     return {
-      total_count: total,
-      chats: chats.map((c) => ({
+      total_count: all.length,
+      chats: shown.map((c, i) => ({
         id: chatId(c),
         type: c.type,
         peer_account_id: c.peerAccountId,
-        message_count: c.messageCount,
+        ...capped(counts[i], 'message_count'),
         last_message_at: isoSeconds(c.lastMessageAt),
         first_message_at: isoSeconds(c.firstMessageAt),
       })),
+      ...(page.length > limit ? { next: shown[shown.length - 1].lastMessageId } : {}),
     };
   });
   app.get('/accounts/:account_id/chats/:chat/messages', { schema: { params: ChatParams, querystring: Paging } }, async (req) => {
@@ -258,13 +298,11 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
       throw new ControlError(400, 'chat must be "memo", the account id of the friend, or g<group chat id>');
     }
     const ref = chat === 'memo' ? { type: 'memo' as const, peer: accountId } : chat.startsWith('g') ? { type: 'group' as const, peer: Number(chat.slice(1)) } : { type: 'direct' as const, peer: Number(chat) };
-    const { total, messages } = await listMessages(db(), accountId, ref, req.query.offset ?? 0, req.query.limit ?? 20);
-    return { total_count: total, messages: messages.map(messageJson) };
+    return messagePage(accountId, ref, req.query);
   });
   app.get('/accounts/:account_id/messages', { schema: { params: AccountParams, querystring: Paging } }, async (req) => {
     const accountId = req.params.account_id;
     await mustAccount(db(), accountId);
-    const { total, messages } = await listMessages(db(), accountId, undefined, req.query.offset ?? 0, req.query.limit ?? 20);
-    return { total_count: total, messages: messages.map(messageJson) };
+    return messagePage(accountId, undefined, req.query);
   });
 }

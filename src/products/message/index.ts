@@ -3,6 +3,7 @@ import * as migration006 from './migration-rowid.js';
 import * as migration007 from './migration-templates-per-app.js';
 import * as migration009 from './migration-ids.js';
 import * as migration010 from './migration-group-chats.js';
+import * as migration061 from './migration-account-index.js';
 import { messageTables } from './tables.js';
 import { messageRoutes } from './routes.js';
 import messageControlRoutes from './control.js';
@@ -18,6 +19,7 @@ export const message: Product = {
     '007_talk_templates_per_app': migration007,
     '009_talk_message_ids': migration009,
     '010_message_group_chats': migration010,
+    '061_talk_messages_by_account': migration061,
   },
   tables: messageTables,
   console: talkChatsSection,

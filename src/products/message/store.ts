@@ -160,51 +160,73 @@ const MESSAGE_LOG = appendLogKey<NewMessageRow>('talk_messages', MESSAGE_COLUMNS
 /** Quota counters: a log table too, written only inside `reserveCounters`. */
 const COUNTERS = registryKey('talk quota counters writer', (store) => new LogTable(store, 'talk_quota_counters'), { durable: true });
 
+/** Counts of a person's messages stop here: a count costs at most this many index entries. */
+export const COUNT_CAP = 1000;
+
 export interface ChatSummary {
   type: ChatType;
   peerAccountId: number;
-  messageCount: number;
   lastMessageAt: number;
+  /** The id of the chat's latest message: with `lastMessageAt`, the chat's place in the list. */
+  lastMessageId: number;
   firstMessageAt: number;
 }
 
-/** A person's chats, latest activity first (control plane). */
-export async function listChats(db: Kysely<DB>, accountId: number, offset: number, limit: number): Promise<{ total: number; chats: ChatSummary[] }> {
-  const [rows, count] = await Promise.all([
-    db
-      .selectFrom('talk_messages')
-      .select((eb) => [
-        'chat_type',
-        'peer_account_id',
-        eb.fn.countAll<number>().as('n'),
-        eb.fn.max('created_at').as('last_at'),
-        eb.fn.min('created_at').as('first_at'),
-        eb.fn.max('id').as('last_id'),
-      ])
-      .where('account_id', '=', accountId)
-      .groupBy(['chat_type', 'peer_account_id'])
-      .orderBy('last_at', 'desc')
-      .orderBy('last_id', 'desc')
-      .limit(limit)
-      .offset(offset)
-      .execute(),
-    db
-      .selectFrom((eb) =>
-        eb.selectFrom('talk_messages').select(['chat_type', 'peer_account_id']).where('account_id', '=', accountId).groupBy(['chat_type', 'peer_account_id']).as('c'),
-      )
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return {
-    total: Number(count.n),
-    chats: rows.map((r) => ({
-      type: r.chat_type as ChatType,
-      peerAccountId: r.peer_account_id,
-      messageCount: Number(r.n),
-      lastMessageAt: Number(r.last_at),
-      firstMessageAt: Number(r.first_at),
-    })),
-  };
+/** Where a page of a list ordered newest first starts: after the message with this time and id. */
+export interface Position {
+  createdAt: number;
+  id: number;
+}
+
+/** The time and id of `accountId`'s message `id` (a cursor), if it is theirs. */
+export async function messagePosition(db: Kysely<DB>, accountId: number, id: number): Promise<Position | undefined> {
+  const row = await db.selectFrom('talk_messages').select(['id', 'created_at']).where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+  return row && { createdAt: Number(row.created_at), id: Number(row.id) };
+}
+
+/** Whether a (time, id) comes before `at` in a list ordered newest first. */
+const isOlder = (createdAt: number, id: number, at: Position) => createdAt < at.createdAt || (createdAt === at.createdAt && id < at.id);
+
+/**
+ * Every chat of a person, latest activity first. Read by a loose index scan of
+ * `talk_messages_chat` (account, peer, time): one seek for each next peer and two for its
+ * latest and first message, so the cost grows with the person's chats, never with their
+ * messages. A chat is named by its latest message's type: memo and 1:1 chats name people,
+ * group chats their own ids, and the two never share a number (both are issued from one id
+ * space, db/ids.ts).
+ */
+export async function listChats(db: Kysely<DB>, accountId: number): Promise<ChatSummary[]> {
+  const { rows } = await sql<{ peer: number | string; last_id: number | string; first_at: number | string }>`
+    WITH RECURSIVE peers(p) AS (
+      SELECT (SELECT min(peer_account_id) FROM talk_messages WHERE account_id = ${accountId})
+      UNION ALL
+      SELECT (SELECT min(peer_account_id) FROM talk_messages WHERE account_id = ${accountId} AND peer_account_id > peers.p)
+      FROM peers WHERE peers.p IS NOT NULL
+    )
+    SELECT p AS peer,
+      (SELECT m.id FROM talk_messages m WHERE m.account_id = ${accountId} AND m.peer_account_id = peers.p ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS last_id,
+      (SELECT m.created_at FROM talk_messages m WHERE m.account_id = ${accountId} AND m.peer_account_id = peers.p ORDER BY m.created_at LIMIT 1) AS first_at
+    FROM peers WHERE p IS NOT NULL`.execute(db);
+  if (rows.length === 0) return [];
+  const latest = new Map<number, { chat_type: string; created_at: number }>();
+  const ids = rows.map((r) => Number(r.last_id));
+  // The latest messages by primary key, in slices that keep each statement's parameters few.
+  for (let i = 0; i < ids.length; i += 500) {
+    const found = await db.selectFrom('talk_messages').select(['id', 'chat_type', 'created_at']).where('id', 'in', ids.slice(i, i + 500)).execute();
+    for (const m of found) latest.set(Number(m.id), { chat_type: m.chat_type, created_at: Number(m.created_at) });
+  }
+  const chats = rows.flatMap((r): ChatSummary[] => {
+    const last = latest.get(Number(r.last_id));
+    if (!last) return []; // deleted since the scan
+    return [{ type: last.chat_type as ChatType, peerAccountId: Number(r.peer), lastMessageAt: last.created_at, lastMessageId: Number(r.last_id), firstMessageAt: Number(r.first_at) }];
+  });
+  return chats.sort((a, b) => b.lastMessageAt - a.lastMessageAt || b.lastMessageId - a.lastMessageId);
+}
+
+/** The chats after `before` (a message's position: chats whose latest message is older), then past `offset`, at most `limit`. */
+export function pageOfChats(chats: ChatSummary[], before: Position | undefined, offset: number, limit: number): ChatSummary[] {
+  const from = before ? chats.filter((c) => isOlder(c.lastMessageAt, c.lastMessageId, before)) : chats;
+  return from.slice(offset, offset + limit);
 }
 
 export interface StoredMessage {
@@ -225,35 +247,56 @@ export interface ChatRef {
   peer: number;
 }
 
-/** A person's messages, newest first: of one chat (a bare number: a memo or 1:1 chat's peer), or of all their chats. */
-export async function listMessages(db: Kysely<DB>, accountId: number, which: ChatRef | number | undefined, offset: number, limit: number): Promise<{ total: number; messages: StoredMessage[] }> {
+function messagesOf(db: Kysely<DB>, accountId: number, which: ChatRef | number | undefined) {
   const chat: ChatRef | undefined = typeof which === 'number' ? { type: 'direct', peer: which } : which;
-  let page = db.selectFrom('talk_messages').selectAll().where('account_id', '=', accountId);
-  let count = db.selectFrom('talk_messages').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', accountId);
+  let q = db.selectFrom('talk_messages').where('account_id', '=', accountId);
   if (chat !== undefined) {
     // memo and direct chats share peers' account ids; a group's id is its own namespace.
-    const types = chat.type === 'group' ? ['group'] : ['memo', 'direct'];
-    page = page.where('peer_account_id', '=', chat.peer).where('chat_type', 'in', types);
-    count = count.where('peer_account_id', '=', chat.peer).where('chat_type', 'in', types);
+    q = q.where('peer_account_id', '=', chat.peer).where('chat_type', 'in', chat.type === 'group' ? ['group'] : ['memo', 'direct']);
   }
-  const [rows, n] = await Promise.all([
-    page.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute(),
-    count.executeTakeFirstOrThrow(),
-  ]);
-  return {
-    total: Number(n.n),
-    messages: rows.map((r) => ({
-      id: r.id,
-      chatType: r.chat_type as ChatType,
-      peerAccountId: r.peer_account_id,
-      appId: r.app_id,
-      senderAccountId: r.sender_account_id,
-      templateType: r.template_type,
-      templateId: r.template_id,
-      template: JSON.parse(r.template),
-      createdAt: r.created_at,
-    })),
-  };
+  return q;
+}
+
+/**
+ * A person's messages, newest first: of one chat (a bare number: a memo or 1:1 chat's peer),
+ * or of all their chats. A page starts after `before` (a message's position: keyset, read
+ * from the index where it starts) and then skips `offset`; at most `limit`. One chat is read
+ * by `talk_messages_chat`, all of them by `talk_messages_account` (migration 061).
+ */
+export async function listMessages(
+  db: Kysely<DB>,
+  accountId: number,
+  which: ChatRef | number | undefined,
+  page: { before?: Position; offset?: number },
+  limit: number,
+): Promise<StoredMessage[]> {
+  let q = messagesOf(db, accountId, which).selectAll();
+  const at = page.before;
+  if (at) q = q.where('created_at', '<=', at.createdAt).where((eb) => eb.or([eb('created_at', '<', at.createdAt), eb('id', '<', at.id)]));
+  const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(page.offset ?? 0).execute();
+  return rows.map((r) => ({
+    id: r.id,
+    chatType: r.chat_type as ChatType,
+    peerAccountId: r.peer_account_id,
+    appId: r.app_id,
+    senderAccountId: r.sender_account_id,
+    templateType: r.template_type,
+    templateId: r.template_id,
+    template: JSON.parse(r.template),
+    createdAt: r.created_at,
+  }));
+}
+
+/**
+ * How many messages a person has (in one chat, or in all), counted up to `COUNT_CAP` + 1 from
+ * the index: a count above the cap says only that there are more than it.
+ */
+export async function countMessages(db: Kysely<DB>, accountId: number, which: ChatRef | number | undefined): Promise<number> {
+  const row = await db
+    .selectFrom(messagesOf(db, accountId, which).select(sql<number>`1`.as('one')).limit(COUNT_CAP + 1).as('m'))
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -312,18 +355,6 @@ export async function listGroupChats(db: Kysely<DB>, accountId?: number): Promis
     q = q.where('id', 'in', db.selectFrom('talk_group_chat_members').select('chat_id').where('account_id', '=', accountId));
   }
   return withMembers(db, await q.orderBy('created_at', 'desc').orderBy('id', 'desc').execute());
-}
-
-/** The ids of `accountId`'s group chats that hold a message (every chat, not one page of them). */
-export async function groupChatsWithMessages(db: Kysely<DB>, accountId: number): Promise<Set<number>> {
-  const rows = await db
-    .selectFrom('talk_messages')
-    .select('peer_account_id')
-    .distinct()
-    .where('account_id', '=', accountId)
-    .where('chat_type', '=', 'group')
-    .execute();
-  return new Set(rows.map((r) => Number(r.peer_account_id)));
 }
 
 export async function deleteGroupChat(db: Kysely<DB>, id: number): Promise<boolean> {

@@ -1,0 +1,273 @@
+import { it } from './helpers/node-test.js';
+import assert from 'node:assert/strict';
+import { CompiledQuery, type Kysely, type KyselyPlugin, sql } from 'kysely';
+import { forEachStore, type Harness, type TestAccount, type TestApp } from './helpers/harness.js';
+import type { DB } from '../src/db/schema.js';
+import { isPostgres } from '../src/db/dialect.js';
+import { listAccounts, searchAccounts } from '../src/store/accounts.js';
+import { listAppsPage } from '../src/store/apps.js';
+import { countMessages, listChats, listMessages, messagePosition } from '../src/products/message/store.js';
+
+/**
+ * Lists of the control plane and pages of the console cost what a page holds, never what the
+ * store holds (DESIGN.md, "Fast"): people and apps are paged by id, chats and messages by a
+ * `before` cursor, counts stop at 1000. Shown by paging (every item once, inserts between
+ * pages neither repeat nor hide one) and by the query plans (index searches, no sort of the
+ * table), never by timing.
+ */
+
+let clock = Date.UTC(2024, 0, 1);
+/** Rows as delivered messages are stored (the log writer's columns), `n` of them for `account` in one chat. */
+function messageRows(account: number, chatType: 'memo' | 'direct' | 'group', peer: number, n: number, appId: number) {
+  return Array.from({ length: n }, () => ({
+    account_id: account,
+    chat_type: chatType,
+    peer_account_id: peer,
+    app_id: appId,
+    sender_account_id: chatType === 'memo' ? account : peer,
+    template_type: 'text',
+    template_id: null,
+    template: JSON.stringify({ object_type: 'text', text: 'hi' }),
+    created_at: (clock += 1000),
+  }));
+}
+
+async function insertMessages(h: Harness, rows: ReturnType<typeof messageRows>): Promise<void> {
+  // The id is the store's (a sequence, the rowid), as the log writer leaves it out.
+  for (let i = 0; i < rows.length; i += 200) await h.store.db.insertInto('talk_messages').values(rows.slice(i, i + 200) as never).execute();
+}
+
+/** Follows `next` from the first page to the last; every page's items. */
+async function allPages<T>(first: string, read: (url: string) => Promise<{ items: T[]; next?: string }>, between?: () => Promise<void>): Promise<T[][]> {
+  const pages: T[][] = [];
+  let url: string | undefined = first;
+  while (url) {
+    const { items, next } = await read(url);
+    pages.push(items);
+    url = next;
+    if (between) await between();
+  }
+  return pages;
+}
+
+/** A page of a list by id, and the next page its `Link` header names. */
+async function byLink<T>(h: Harness, url: string): Promise<{ items: T[]; next?: string }> {
+  const res = await h.inject({ method: 'GET', url });
+  assert.equal(res.statusCode, 200, res.body);
+  const link = res.headers.link as string | undefined;
+  const next = link && /^<([^>]+)>; rel="next"$/.exec(link)?.[1];
+  if (link) assert.ok(next, `a Link header of the form <…>; rel="next": ${link}`);
+  return { items: res.json(), next: next || undefined };
+}
+
+/** The statements `run` sends to the store, compiled as sent. */
+async function statementsOf(db: Kysely<DB>, run: (db: Kysely<DB>) => Promise<unknown>): Promise<CompiledQuery[]> {
+  const compiled: CompiledQuery[] = [];
+  const capture: KyselyPlugin = {
+    transformQuery: ({ node, queryId }) => {
+      compiled.push(db.getExecutor().compileQuery(node, queryId));
+      return node;
+    },
+    transformResult: async ({ result }) => result,
+  };
+  await run(db.withPlugin(capture));
+  return compiled;
+}
+
+/**
+ * The plan of each statement `run` sends, as text. PostgreSQL is told to avoid sequential
+ * scans and sorts wherever an index can serve (tables this small would be read whole
+ * anyway): a plan that still scans or sorts has no index to serve it.
+ */
+async function plansOf(db: Kysely<DB>, run: (db: Kysely<DB>) => Promise<unknown>): Promise<string[]> {
+  const statements = await statementsOf(db, run);
+  if (!isPostgres(db)) {
+    const plans: string[] = [];
+    for (const s of statements) {
+      const { rows } = await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`EXPLAIN QUERY PLAN ${s.sql}`, [...s.parameters]));
+      plans.push(rows.map((r) => r.detail).join('\n'));
+    }
+    return plans;
+  }
+  return db.transaction().execute(async (trx) => {
+    await sql`SET LOCAL enable_seqscan = off`.execute(trx);
+    await sql`SET LOCAL enable_sort = off`.execute(trx);
+    await sql`SET LOCAL enable_bitmapscan = off`.execute(trx);
+    const plans: string[] = [];
+    for (const s of statements) {
+      const { rows } = await trx.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`EXPLAIN ${s.sql}`, [...s.parameters]));
+      plans.push(rows.map((r) => r['QUERY PLAN']).join('\n'));
+    }
+    return plans;
+  });
+}
+
+/** Every plan reads by index: no table scan, no sort of what it read. */
+function assertIndexed(plans: string[], indexes: RegExp): void {
+  assert.ok(plans.length > 0);
+  const all = plans.join('\n---\n');
+  for (const plan of plans) {
+    assert.doesNotMatch(plan, /\bSCAN talk_messages\b|\bSCAN accounts\b|\bSCAN apps\b|\bSCAN app_users\b|Seq Scan/, all);
+    assert.doesNotMatch(plan, /TEMP B-TREE|\bSort\b/, all);
+  }
+  assert.match(all, indexes);
+}
+
+forEachStore('Control-plane lists page', (h) => {
+  async function people(n: number): Promise<TestAccount[]> {
+    const made: TestAccount[] = [];
+    for (let i = 0; i < n; i++) made.push(await h.createAccount({ nickname: `person ${i}` }));
+    return made;
+  }
+
+  it('GET /accounts pages by id with limit and a Link to the next page; every person once, inserts between pages never repeat one', async () => {
+    const made = await people(7);
+    const before = made.map((p) => p.id).sort((a, b) => a - b);
+    let added = 0;
+    const pages = await allPages<TestAccount>('/_kapibara/v1/accounts?limit=3', (url) => byLink(h, url), async () => {
+      // Someone new each page: with an id before every page read so far, and one after.
+      if (added++ < 2) {
+        await h.createAccount({ id: 100 + added, nickname: 'early' });
+        await h.createAccount({ nickname: 'late' });
+      }
+    });
+    const seen = pages.flat().map((p) => p.id);
+    assert.equal(new Set(seen).size, seen.length, `no one twice: ${seen}`);
+    for (const id of before) assert.ok(seen.includes(id), `person ${id} listed`);
+    assert.ok(pages.slice(0, -1).every((p) => p.length === 3));
+    assert.ok(!seen.includes(101) && !seen.includes(102), 'ids before the page read are not shown again');
+    // Without a limit: up to 1000, all of them here, and no Link.
+    const all = await byLink<TestAccount>(h, '/_kapibara/v1/accounts');
+    assert.equal(all.next, undefined);
+    assert.deepEqual(all.items.map((p) => p.id), [...all.items.map((p) => p.id)].sort((a, b) => a - b));
+    assert.equal(all.items.length, 7 + 4);
+    assert.deepEqual((await byLink<TestAccount>(h, `/_kapibara/v1/accounts?after=${all.items[9].id}`)).items.map((p) => p.id), [all.items[10].id]);
+  });
+
+  it('GET /apps pages the same way', async () => {
+    const apps: TestApp[] = [];
+    for (let i = 0; i < 5; i++) apps.push(await h.createApp({ name: `app ${i}` }));
+    const pages = await allPages<TestApp>('/_kapibara/v1/apps?limit=2', (url) => byLink(h, url));
+    assert.deepEqual(pages.map((p) => p.length), [2, 2, 1]);
+    assert.deepEqual(pages.flat().map((a) => a.id), apps.map((a) => a.id).sort((a, b) => a - b));
+  });
+
+  it('a limit or cursor out of range is a 400 {error} naming it', async () => {
+    for (const url of ['/accounts?limit=0', '/accounts?limit=1001', '/apps?after=-1', '/accounts?after=x']) {
+      const res = await h.inject({ method: 'GET', url: `/_kapibara/v1${url}` });
+      assert.equal(res.statusCode, 400, `${url}: ${res.body}`);
+      assert.match(res.json().error, /limit|after/);
+    }
+    const person = await h.createAccount();
+    const res = await h.inject({ method: 'GET', url: `/_kapibara/v1/accounts/${person.id}/messages?before=12345` });
+    assert.equal(res.statusCode, 400, res.body);
+    assert.deepEqual(res.json(), { error: `before: account ${person.id} has no message 12345` });
+  });
+
+  it("a person's messages page by `before`: each once, newest first; messages arriving meanwhile move nothing", async () => {
+    const app = await h.createApp();
+    const [me, ryan, apeach] = await people(3);
+    await insertMessages(h, [...messageRows(me.id, 'memo', me.id, 9, app.id), ...messageRows(me.id, 'direct', ryan.id, 8, app.id), ...messageRows(me.id, 'direct', apeach.id, 6, app.id)]);
+    const stored = (await h.store.db.selectFrom('talk_messages').select('id').where('account_id', '=', me.id).orderBy('created_at', 'desc').orderBy('id', 'desc').execute()).map((r) => Number(r.id));
+    let arrived = 0;
+    const read = async (url: string) => {
+      const body = await h.control('GET', url);
+      assert.equal(body.total_count, 23 + arrived);
+      return { items: body.messages.map((m: { id: number }) => m.id) as number[], next: body.next === undefined ? undefined : `/accounts/${me.id}/messages?limit=5&before=${body.next}` };
+    };
+    const pages = await allPages(`/accounts/${me.id}/messages?limit=5`, read, async () => {
+      await insertMessages(h, messageRows(me.id, 'direct', ryan.id, 1, app.id));
+      arrived++;
+    });
+    assert.deepEqual(pages.flat(), stored);
+    assert.deepEqual(pages.map((p) => p.length), [5, 5, 5, 5, 3]);
+    // One chat, the same way.
+    const chatPages = await allPages(`/accounts/${me.id}/chats/memo/messages?limit=4`, async (url) => {
+      const body = await h.control('GET', url);
+      return { items: body.messages.map((m: { id: number }) => m.id) as number[], next: body.next === undefined ? undefined : `/accounts/${me.id}/chats/memo/messages?limit=4&before=${body.next}` };
+    });
+    assert.deepEqual(chatPages.flat().length, 9);
+    assert.equal(new Set(chatPages.flat()).size, 9);
+  });
+
+  it('counts stop at 1000: total_count and message_count say 1000 and *_capped', async () => {
+    const app = await h.createApp();
+    const [me, ryan] = await people(2);
+    await insertMessages(h, [...messageRows(me.id, 'memo', me.id, 1001, app.id), ...messageRows(me.id, 'direct', ryan.id, 2, app.id)]);
+    const all = await h.control('GET', `/accounts/${me.id}/messages?limit=1`);
+    assert.equal(all.total_count, 1000);
+    assert.equal(all.total_count_capped, true);
+    const memo = await h.control('GET', `/accounts/${me.id}/chats/memo/messages?limit=1`);
+    assert.deepEqual([memo.total_count, memo.total_count_capped], [1000, true]);
+    const direct = await h.control('GET', `/accounts/${me.id}/chats/${ryan.id}/messages`);
+    assert.deepEqual([direct.total_count, direct.total_count_capped], [2, undefined]);
+    const chats = await h.control('GET', `/accounts/${me.id}/chats`);
+    assert.deepEqual(
+      chats.chats.map((c: { id: string; message_count: number; message_count_capped?: boolean }) => [c.id, c.message_count, c.message_count_capped]),
+      [[String(ryan.id), 2, undefined], ['memo', 1000, true]],
+    );
+    const page = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${me.id}` });
+    assert.match(page.body, /1000\+ messages/);
+  });
+
+  it("a person's chats page by `before`, latest activity first: each once; a chat that gets a message meanwhile is not shown twice", async () => {
+    const app = await h.createApp();
+    const [me, ...friends] = await people(6);
+    for (const f of friends) await insertMessages(h, messageRows(me.id, 'direct', f.id, 2, app.id));
+    await insertMessages(h, messageRows(me.id, 'memo', me.id, 1, app.id));
+    const order = ['memo', ...friends.map((f) => String(f.id)).reverse()];
+    const read = async (url: string) => {
+      const body = await h.control('GET', url);
+      return { items: body.chats.map((c: { id: string }) => c.id) as string[], next: body.next === undefined ? undefined : `/accounts/${me.id}/chats?limit=2&before=${body.next}` };
+    };
+    assert.deepEqual((await allPages(`/accounts/${me.id}/chats?limit=2`, read)).flat(), order);
+    let turn = 0;
+    const pages = await allPages(`/accounts/${me.id}/chats?limit=2`, read, async () => {
+      // The chat listed first gets a message after each of the first two pages.
+      if (turn++ < 2) await insertMessages(h, messageRows(me.id, 'memo', me.id, 1, app.id));
+    });
+    assert.deepEqual(pages.flat(), order);
+    assert.equal((await h.control('GET', `/accounts/${me.id}/chats`)).total_count, 6);
+  });
+
+  it('the queries of the lists read by index, whatever the tables hold (query plans)', async () => {
+    const app = await h.createApp();
+    const [me, ryan] = await people(2);
+    await insertMessages(h, [...messageRows(me.id, 'memo', me.id, 5, app.id), ...messageRows(me.id, 'direct', ryan.id, 5, app.id)]);
+    const db = h.store.db;
+    const last = (await db.selectFrom('talk_messages').select('id').where('account_id', '=', me.id).orderBy('id', 'desc').executeTakeFirstOrThrow()).id;
+    const at = (await messagePosition(db, me.id, Number(last)))!;
+    assertIndexed(await plansOf(db, (d) => listAccounts(d, me.id, 10)), /accounts|PRIMARY KEY|pkey/);
+    assertIndexed(await plansOf(db, (d) => listAppsPage(d, app.id, 10)), /apps|PRIMARY KEY|pkey/);
+    assertIndexed(await plansOf(db, (d) => searchAccounts(d, 'pers', 10)), /accounts_nickname/);
+    assertIndexed(await plansOf(db, (d) => listMessages(d, me.id, undefined, { before: at }, 20)), /talk_messages_account/);
+    // PostgreSQL may take either index for so few rows; SQLite's planner takes the chat's.
+    assertIndexed(await plansOf(db, (d) => listMessages(d, me.id, { type: 'memo', peer: me.id }, { before: at }, 20)), h.kind === 'postgres' ? /talk_messages_(chat|account)/ : /talk_messages_chat/);
+    assertIndexed(await plansOf(db, (d) => countMessages(d, me.id, undefined)), /talk_messages_(account|chat)/);
+    assertIndexed(await plansOf(db, (d) => listChats(d, me.id)), /talk_messages_chat/);
+    assertIndexed(await plansOf(db, (d) => d.selectFrom('app_users').selectAll().where('account_id', '=', me.id).execute()), /app_users_account/);
+  });
+});
+
+forEachStore('Console pages page', (h) => {
+  it('the overview shows 50 people and apps at a time with a link to the next, and finds people by id, email or the start of a nickname', async () => {
+    const made: TestAccount[] = [];
+    for (let i = 0; i < 53; i++) made.push(await h.createAccount({ nickname: `n${String(i).padStart(2, '0')}`, email: `p${i}@example.com` }));
+    const first = await h.inject({ method: 'GET', url: '/_kapibara/console' });
+    assert.equal(first.statusCode, 200);
+    const shown = (body: string) => [...body.matchAll(/<span class="muted">account (\d+)<\/span>/g)].map((m) => Number(m[1]));
+    assert.equal(shown(first.body).length, 50);
+    const next = /data-next="people" href="([^"]+)"/.exec(first.body)?.[1]?.replaceAll('&amp;', '&');
+    assert.ok(next, 'a link to the next people');
+    const second = await h.inject({ method: 'GET', url: next });
+    assert.deepEqual([...shown(first.body), ...shown(second.body)], made.map((p) => p.id).sort((a, b) => a - b));
+    assert.doesNotMatch(second.body, /data-next="people"/);
+    const find = async (q: string) => shown((await h.inject({ method: 'GET', url: `/_kapibara/console?q=${encodeURIComponent(q)}` })).body);
+    assert.deepEqual(await find('n1'), made.slice(10, 20).map((p) => p.id));
+    assert.deepEqual(await find('p7@example.com'), [made[7].id]);
+    assert.deepEqual(await find(String(made[3].id)), [made[3].id]);
+    assert.deepEqual(await find('nobody'), []);
+    const long = await h.inject({ method: 'GET', url: `/_kapibara/console?q=${'x'.repeat(300)}` });
+    assert.equal(long.statusCode, 400);
+  });
+});
