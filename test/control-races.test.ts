@@ -88,6 +88,34 @@ forEachStore('control-plane writes at the same time', (h) => {
     }
   });
 
+  it('refreshes under way when their person or app is deleted: each succeeds or is invalid_grant KOE322, none a 500', async () => {
+    for (let round = 0; round < 8; round++) {
+      const { app, me } = await doomed();
+      const t = await h.token(app, me, ['profile_nickname']);
+      const refresh = () =>
+        h.inject({
+          method: 'POST',
+          url: '/oauth/token',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: new URLSearchParams({ grant_type: 'refresh_token', client_id: app.rest_api_key, refresh_token: t.refresh_token }).toString(),
+        });
+      const calls: Promise<LightMyRequestResponse>[] = [];
+      let removal: Promise<LightMyRequestResponse> | undefined;
+      for (let i = 0; i < 12; i++) {
+        calls.push(refresh());
+        if (i === 2 + round) removal = del(round % 2 ? `/apps/${app.id}` : `/accounts/${me.id}`)();
+      }
+      const [answers, removed] = await Promise.all([Promise.all(calls), removal!]);
+      assert.ok(removed.statusCode < 300, removed.body);
+      for (const res of answers) {
+        if (res.statusCode === 200) continue;
+        const body = res.json();
+        assert.ok(res.statusCode < 500, `${res.statusCode} ${res.body}`);
+        assert.ok(['KOE322', 'KOE101'].includes(body.error_code), `${res.statusCode} ${res.body}`);
+      }
+    }
+  });
+
   it('calls under way during a reset: each succeeds or is -401, none a 500', async () => {
     for (let round = 0; round < 8; round++) {
       const { token } = await doomed();
