@@ -114,6 +114,16 @@ forEachStore('Kakao Talk sharing: images', (h) => {
     assert.equal(gone.json().code, -1);
     // Expired images can no longer be deleted either.
     assertApiError(await h.kapiKey('DELETE', DELETE, app.javascript_key, { image_url: url }), 400, -2, 'not an image this app uploaded');
+    // Another upload does not remove it: with the clock moved back it is served again, as
+    // expired tokens are, until the expiry sweep removes it a day after it expired.
+    await upload(app.javascript_key, [{ name: 'file', filename: 'b.png', data: await png(10, 10) }]);
+    await h.advanceClock(-120);
+    assert.equal((await fetchBack(url)).statusCode, 200);
+    await h.advanceClock(120 + 24 * 3600 + 60);
+    const swept = await h.control('POST', '/expired/sweep');
+    assert.equal(swept.removed.sharing_images, 1, JSON.stringify(swept));
+    await h.advanceClock(-(24 * 3600 + 180));
+    assert.equal((await fetchBack(url)).statusCode, 404);
   });
 
   it('delete: only the app’s own image; afterwards it is gone', async () => {

@@ -129,7 +129,7 @@ export async function uploadImages(call: AppCall, images: ReceivedImage[]): Prom
   const now = call.platform.clock.now();
   const rows: ImageRow[] = [];
   for (const image of images) rows.push(await decode(image, call.app.id, now));
-  await insertImages(call.platform.db, rows, now);
+  await insertImages(call.platform.db, rows);
   return { infos: { original: info(call.origin, rows[0]) } };
 }
 
@@ -148,7 +148,7 @@ export async function scrapImage(call: AppCall, imageUrl: string): Promise<{ inf
   const name = new URL(fetched.url).pathname.split('/').pop() || imageUrl;
   const now = call.platform.clock.now();
   const row = await decode({ name, bytes: Buffer.from(fetched.bytes) }, call.app.id, now);
-  await insertImages(call.platform.db, [row], now);
+  await insertImages(call.platform.db, [row]);
   return { infos: { original: info(call.origin, row) } };
 }
 

@@ -36,12 +36,9 @@ export async function findIssuedTemplate(db: Kysely<DB>, appId: number, id: numb
 
 export type ImageRow = Selectable<SharingImagesTable>;
 
-export async function insertImages(db: Kysely<DB>, rows: ImageRow[], now: number): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    // Expired images go as new ones come: the table never holds more than 20 days of uploads.
-    await trx.deleteFrom('sharing_images').where('expires_at', '<=', now).execute();
-    await trx.insertInto('sharing_images').values(rows).execute();
-  });
+/** Expired images are removed by the expiry sweep, a day after they expire (store/expiry.ts). */
+export async function insertImages(db: Kysely<DB>, rows: ImageRow[]): Promise<void> {
+  await db.insertInto('sharing_images').values(rows).execute();
 }
 
 /** An image still within its 20 days. */
@@ -61,7 +58,6 @@ export async function deleteImage(db: Kysely<DB>, appId: number, key: string, no
 export type RequestRow = Selectable<SharingRequestsTable>;
 
 export async function insertRequest(db: Kysely<DB>, shortKey: string, row: Omit<RequestRow, 'key_hash'>): Promise<void> {
-  await db.deleteFrom('sharing_requests').where('expires_at', '<=', row.created_at).execute();
   await db.insertInto('sharing_requests').values({ key_hash: sha256(shortKey), ...row }).execute();
 }
 

@@ -101,8 +101,9 @@ declare module '../../db/schema.js' {
 /** Export/import/reset order (parents first). */
 export const sharingTables: TableSpec[] = [
   { name: 'sharing_templates', json: ['template'] },
-  { name: 'sharing_images', json: [], binary: ['bytes'] },
-  { name: 'sharing_requests', json: ['template', 'callback_args'] },
+  // Expired uploads and shares go with the expiry sweep (store/expiry.ts), a day after.
+  { name: 'sharing_images', json: [], binary: ['bytes'], expiresAt: 'expires_at' },
+  { name: 'sharing_requests', json: ['template', 'callback_args'], expiresAt: 'expires_at' },
   { name: 'sharing_webhooks', json: [] },
   { name: 'sharing_webhook_calls', json: ['params'] },
 ];
