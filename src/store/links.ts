@@ -21,34 +21,28 @@ export function toLink(row: Selectable<AppUsersTable>): Link {
   };
 }
 
-export async function findLink(db: Kysely<DB>, appId: number, accountId: number): Promise<Link | undefined> {
+/** The app's link whose `column` is `value`; under its row's lock in `tx` when `lock` (PostgreSQL). */
+async function linkBy(db: Kysely<DB>, appId: number, column: 'account_id' | 'user_id' | 'uuid', value: number | string, lock = false): Promise<Link | undefined> {
   const row = await db
     .selectFrom('app_users')
     .selectAll()
     .where('app_id', '=', appId)
-    .where('account_id', '=', accountId)
+    .where(column, '=', value as never)
+    .$if(lock && isPostgres(db), (q) => q.forUpdate())
     .executeTakeFirst();
   return row && toLink(row);
 }
 
-export async function findLinkByUserId(db: Kysely<DB>, appId: number, userId: number): Promise<Link | undefined> {
-  const row = await db
-    .selectFrom('app_users')
-    .selectAll()
-    .where('app_id', '=', appId)
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
-  return row && toLink(row);
+export function findLink(db: Kysely<DB>, appId: number, accountId: number): Promise<Link | undefined> {
+  return linkBy(db, appId, 'account_id', accountId);
 }
 
-export async function findLinkByUuid(db: Kysely<DB>, appId: number, uuid: string): Promise<Link | undefined> {
-  const row = await db
-    .selectFrom('app_users')
-    .selectAll()
-    .where('app_id', '=', appId)
-    .where('uuid', '=', uuid)
-    .executeTakeFirst();
-  return row && toLink(row);
+export function findLinkByUserId(db: Kysely<DB>, appId: number, userId: number): Promise<Link | undefined> {
+  return linkBy(db, appId, 'user_id', userId);
+}
+
+export function findLinkByUuid(db: Kysely<DB>, appId: number, uuid: string): Promise<Link | undefined> {
+  return linkBy(db, appId, 'uuid', uuid);
 }
 
 /**
@@ -58,15 +52,8 @@ export async function findLinkByUuid(db: Kysely<DB>, appId: number, uuid: string
  * another: a refresh that read its refresh token before a logout deleted it stored its new
  * tokens after the logout's deletes, and they outlived it.
  */
-export async function lockLink(tx: Kysely<DB>, appId: number, accountId: number): Promise<Link | undefined> {
-  const row = await tx
-    .selectFrom('app_users')
-    .selectAll()
-    .where('app_id', '=', appId)
-    .where('account_id', '=', accountId)
-    .$if(isPostgres(tx), (q) => q.forUpdate())
-    .executeTakeFirst();
-  return row && toLink(row);
+export function lockLink(tx: Kysely<DB>, appId: number, accountId: number): Promise<Link | undefined> {
+  return linkBy(tx, appId, 'account_id', accountId, true);
 }
 
 export interface NewLink {
