@@ -1,7 +1,7 @@
 import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
-import { CONTROL_HEADERS, forEachStore, type Harness } from './helpers/harness.js';
+import { CONTROL_HEADERS, forEachStore, refreshGrant, type Harness } from './helpers/harness.js';
 import { storyApp } from './fixtures/story.js';
 
 /**
@@ -92,13 +92,7 @@ forEachStore('control-plane writes at the same time', (h) => {
     for (let round = 0; round < 8; round++) {
       const { app, me } = await doomed();
       const t = await h.token(app, me, ['profile_nickname']);
-      const refresh = () =>
-        h.inject({
-          method: 'POST',
-          url: '/oauth/token',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          payload: new URLSearchParams({ grant_type: 'refresh_token', client_id: app.rest_api_key, refresh_token: t.refresh_token }).toString(),
-        });
+      const refresh = () => refreshGrant(h, app, t.refresh_token);
       const calls: Promise<LightMyRequestResponse>[] = [];
       let removal: Promise<LightMyRequestResponse> | undefined;
       for (let i = 0; i < 12; i++) {

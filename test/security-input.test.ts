@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { LightMyRequestResponse } from 'fastify';
-import { cookiesOf, csrfTokenOf, forEachStore, form, type Harness, type TestApp, type TestAccount } from './helpers/harness.js';
+import { cookiesOf, csrfTokenOf, forEachStore, form, type Harness, type TestApp, type TestAccount, refreshGrant } from './helpers/harness.js';
 import { storyApp, storyUser } from './fixtures/story.js';
 import { buildApp } from '../src/app.js';
 import { Clock } from '../src/core/clock.js';
@@ -88,14 +88,7 @@ function me(h: Harness, token: string) {
   return h.inject({ method: 'GET', url: '/v2/user/me', headers: { authorization: `Bearer ${token}` } });
 }
 
-function refresh(h: Harness, app: TestApp, refreshToken: string) {
-  return h.inject({
-    method: 'POST',
-    url: '/oauth/token',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    payload: form({ grant_type: 'refresh_token', client_id: app.rest_api_key, refresh_token: refreshToken }),
-  });
-}
+const refresh = refreshGrant;
 
 function postJson(h: Harness, url: string, body: string, headers: Record<string, string> = {}) {
   return h.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', ...headers }, payload: body });

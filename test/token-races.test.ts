@@ -1,6 +1,6 @@
 import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
-import { forEachStore, form, type Harness, type TestApp, type TestAccount } from './helpers/harness.js';
+import { forEachStore, type Harness, type TestApp, type TestAccount, refreshGrant } from './helpers/harness.js';
 
 /**
  * Token writes made at the same time as each other, on both stores: a logout that answers
@@ -16,14 +16,7 @@ const ROUNDS = 6;
 const REFRESHES = 10;
 const MONTH_AND_A_DAY_S = 31 * 86400;
 
-function refresh(h: Harness, app: TestApp, refreshToken: string) {
-  return h.inject({
-    method: 'POST',
-    url: '/oauth/token',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    payload: form({ grant_type: 'refresh_token', client_id: app.rest_api_key, refresh_token: refreshToken }),
-  });
-}
+const refresh = refreshGrant;
 
 async function tokensLeft(h: Harness, app: TestApp, me: TestAccount) {
   const db = h.store.db;

@@ -70,6 +70,16 @@ export function form(fields: Form): string {
   return params.toString();
 }
 
+/** A refresh of `refreshToken` with the app's REST API key (POST /oauth/token). */
+export function refreshGrant(h: Harness, app: TestApp, refreshToken: string): Promise<LightMyRequestResponse> {
+  return h.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: form({ grant_type: 'refresh_token', client_id: app.rest_api_key, refresh_token: refreshToken }),
+  });
+}
+
 /**
  * Sent with every control call: a body-less POST or DELETE needs it (a JSON body alone
  * would do), so that no web page can make the call without a CORS preflight.
