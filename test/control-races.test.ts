@@ -110,6 +110,18 @@ forEachStore('control-plane writes at the same time', (h) => {
     }
   });
 
+  it('state replaced and reset at once: each is whole, in some order (no deadlock, no 500, no "already stored")', async () => {
+    for (let round = 0; round < 8; round++) {
+      const doc = (n: number) => ({ version: 1, apps: [{ id: 100 + round }, { id: 200 + round }], accounts: [{ id: 1000 * (round + 1) + n }] });
+      const calls = [0, 1, 2, 3].map((n) => h.inject({ method: 'PUT', url: '/_kapibara/v1/state', headers: CONTROL_HEADERS, payload: doc(n) }));
+      calls.push(h.inject({ method: 'POST', url: '/_kapibara/v1/reset', headers: CONTROL_HEADERS }));
+      const answers = await Promise.all(calls);
+      for (const res of answers) assert.equal(res.statusCode, 200, res.body);
+      const apps = await h.control('GET', '/apps');
+      assert.ok(apps.length === 0 || apps.length === 2, JSON.stringify(apps.map((a: { id: number }) => a.id)));
+    }
+  });
+
   it('calls under way during a reset: each succeeds or is -401, none a 500', async () => {
     for (let round = 0; round < 8; round++) {
       const { token } = await doomed();

@@ -15,6 +15,7 @@ import { changeLink, deleteLink, findLink, type Link } from '../store/links.js';
 import { exportStateText, importState, resetState, StateFormatError, type StateDocument } from '../store/state.js';
 import { expiredBefore, sweepExpired } from '../store/expiry.js';
 import { ensureLinked } from '../store/grants.js';
+import { concurrencyFailure } from '../db/dialect.js';
 import { applyStoredSettings } from '../core/stored-settings.js';
 import requestsRoutes from './requests.js';
 import { Id, LIMITS as L, Text } from './limits.js';
@@ -335,7 +336,9 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
     return { removed, expired_before: new Date(expiredBefore(now)).toISOString() };
   });
   app.post('/reset', {}, async () => {
-    await resetState(app.platform.db, app.platform.tables);
+    await resetState(app.platform.db, app.platform.tables).catch((err) => {
+      throw retryable(err);
+    });
     app.platform.store.registry.clear();
     app.platform.clock.setOffset(0);
     return { reset: true };
@@ -351,7 +354,17 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
       return counts;
     } catch (err) {
       if (err instanceof StateFormatError) throw new ControlError(400, err.message);
-      throw err;
+      throw retryable(err);
     }
   }
+}
+
+/**
+ * An import or reset that PostgreSQL ended for running beside other writes (a deadlock with
+ * calls under way): rolled back whole, so it is a 409 that says to send it again, not a 500
+ * nor a 400 blaming the document.
+ */
+function retryable(err: unknown): unknown {
+  if (!concurrencyFailure(err)) return err;
+  return new ControlError(409, `the state change met writes made at the same time and was rolled back (${(err as Error).message}): nothing changed; send it again.`);
 }

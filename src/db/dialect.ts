@@ -39,3 +39,12 @@ export function referenceGone(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
   return e?.code === '23503' || e?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || /FOREIGN KEY constraint failed/.test(String(e?.message ?? ''));
 }
+
+/**
+ * Whether `err` is PostgreSQL ending a transaction for running beside others (a deadlock, or
+ * a serialization failure): nothing of it was written, and the same request may be sent again.
+ */
+export function concurrencyFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}

@@ -8,7 +8,7 @@ import { type AppJson, AppKeyTaken, appInputFromJson, createApp, firstSharedKey 
 import { type AccountJson, accountInputFromJson, createAccount } from './accounts.js';
 import { randomToken } from '../core/ids.js';
 import { issueIdsAbove, movesIssuedIds, newId, sequenceAbove } from '../db/ids.js';
-import { primaryKeyOrder } from '../db/dialect.js';
+import { concurrencyFailure, isPostgres, primaryKeyOrder } from '../db/dialect.js';
 import { CLOCK_MAX_MS, storedClockOffset } from '../core/clock.js';
 import { passwordForStorage } from '../core/passwords.js';
 import { columnTooLong } from '../control/limits.js';
@@ -113,8 +113,25 @@ function platformTime(real: number, offsetText: string | undefined): number {
 const CLOCK_OFFSET_KEY = 'clock_offset_ms';
 
 export async function resetState(db: Kysely<DB>, tables: readonly TableSpec[]): Promise<void> {
-  await db.transaction().execute((tx) => deleteAll(tx, tables));
+  await db.transaction().execute(async (tx) => {
+    await oneStateChangeAtATime(tx);
+    await deleteAll(tx, tables);
+  });
 }
+
+/**
+ * Imports and resets of one PostgreSQL database run one at a time (a transaction-scoped
+ * advisory lock; SQLite's one writer takes them in turn anyway): made side by side, from
+ * parallel test workers or several instances, they deadlocked on each other's deletes and
+ * table locks (500s, and 400s blaming the document), or found each other's rows "already
+ * stored".
+ */
+async function oneStateChangeAtATime(tx: Kysely<DB>): Promise<void> {
+  if (isPostgres(tx)) await sql`SELECT pg_advisory_xact_lock(${STATE_LOCK})`.execute(tx);
+}
+
+/** The advisory lock of imports and resets (an arbitrary constant, distinct from the startup and sweep locks). */
+const STATE_LOCK = 0x6b6170_737461; // "kap" "sta" in ASCII
 
 async function deleteAll(tx: Kysely<DB>, tables: readonly TableSpec[]): Promise<void> {
   for (const spec of [...tables].reverse()) {
@@ -161,6 +178,7 @@ export async function importState(
   const total = tables.reduce((n, spec) => n + ((doc[spec.name] as unknown[] | undefined)?.length ?? 0), 0);
   let done = 0;
   await db.transaction().execute(async (tx) => {
+    await oneStateChangeAtATime(tx);
     if (options.replace) await deleteAll(tx, tables);
     for (const spec of tables) {
       const rows = (doc[spec.name] as Record<string, unknown>[] | undefined) ?? [];
@@ -168,7 +186,7 @@ export async function importState(
         try {
           await importRow(tx, spec, input, now);
         } catch (err) {
-          if (err instanceof StateFormatError) throw err;
+          if (err instanceof StateFormatError || concurrencyFailure(err)) throw err;
           if (err instanceof AppKeyTaken) throw refusal(`${spec.name}[${i}]: ${err.message}`);
           // SQLite does not say which reference failed (PostgreSQL does): find it.
           const missing = /FOREIGN KEY constraint failed/.test(String((err as Error)?.message)) ? await missingReference(tx, spec.name, input) : undefined;
