@@ -121,6 +121,30 @@ forEachStore('Expired login records', (h) => {
     assert.deepEqual(await counts(h), each(1), 'a closed server sweeps no more');
   });
 
+  it('the timed sweep goes by real time when the clock is ahead: tokens expired only on a clock moved forward work again when it is moved back', async () => {
+    const { app, person } = await setup();
+    const t = await h.token(app, person);
+    await h.advanceClock(40 * 24 * 3600);
+    const server = await buildApp({ store: h.store, clock: h.clock, sweepIntervalMs: 20 });
+    await server.ready();
+    try {
+      // Well past a day after the token expired on the moved clock: a sweep by its time would have removed it.
+      await sleep(300);
+      assert.equal((await counts(h)).access_tokens, 1);
+      // Expired by real time for longer than a day: removed whatever the clock shows.
+      await insertExpiring(h, 'agts', app, person, h.clock.real() - EXPIRED_KEPT_MS - 60_000);
+      for (let i = 0; i < 200 && (await counts(h)).agts > 0; i++) await sleep(20);
+      assert.equal((await counts(h)).agts, 0);
+    } finally {
+      await server.close();
+    }
+    await h.control('POST', '/clock', { offset_ms: 0 });
+    assert.equal((await h.kapi('GET', '/v2/user/me', t.access_token)).statusCode, 200);
+    // The operator's sweep goes by the platform clock, as asked.
+    await h.advanceClock(40 * 24 * 3600);
+    assert.equal((await h.control('POST', '/expired/sweep')).removed.access_tokens, 1);
+  });
+
   it('a used code presented again after it expired still revokes its tokens until the sweep may remove it', async () => {
     const { app, person } = await setup();
     await h.token(app, person); // links the person
