@@ -83,6 +83,9 @@ export interface ListPage {
   limit?: number;
 }
 
+/** The largest page of apps or people the control plane gives. */
+const LIST_PAGE = 1000;
+
 /** A page of chats or messages, newest first: `before` is the `next` of the page before. */
 export interface MessagePage {
   before?: number;
@@ -201,10 +204,24 @@ export class ControlClient {
     return json as T;
   }
 
+  /**
+   * A list the control plane pages by id: the page asked for, or without one every item,
+   * page after page (lists were whole before they were paged, and callers may rely on it).
+   */
+  private async listed<T extends { id: number }>(path: string, page: ListPage | undefined): Promise<T[]> {
+    if (page) return this.call<T[]>('GET', `${path}${query(page)}`);
+    const all: T[] = [];
+    for (;;) {
+      const next = await this.call<T[]>('GET', `${path}${query({ after: all.at(-1)?.id, limit: LIST_PAGE })}`);
+      all.push(...next);
+      if (next.length < LIST_PAGE) return all;
+    }
+  }
+
   readonly apps = {
     create: (input: AppInput = {}) => this.call<App>('POST', '/apps', input),
-    /** Apps by id, a page at a time: `list({ after: <last id>, limit })` gives the next. */
-    list: (page: ListPage = {}) => this.call<App[]>('GET', `/apps${query(page)}`),
+    /** Every app by id; with a page (`{ after: <last id>, limit }`), that page only. */
+    list: (page?: ListPage) => this.listed<App>('/apps', page),
     get: (appId: number) => this.call<App>('GET', `/apps/${appId}`),
     update: (appId: number, input: AppInput) => this.call<App>('PATCH', `/apps/${appId}`, input),
     delete: (appId: number) => this.call<void>('DELETE', `/apps/${appId}`),
@@ -212,8 +229,8 @@ export class ControlClient {
 
   readonly people = {
     create: (input: PersonInput = {}) => this.call<Person>('POST', '/accounts', input),
-    /** People by id, a page at a time: `list({ after: <last id>, limit })` gives the next. */
-    list: (page: ListPage = {}) => this.call<Person[]>('GET', `/accounts${query(page)}`),
+    /** Every person by id; with a page (`{ after: <last id>, limit }`), that page only. */
+    list: (page?: ListPage) => this.listed<Person>('/accounts', page),
     get: (accountId: number) => this.call<Person>('GET', `/accounts/${accountId}`),
     /** The person with that email; undefined when nobody has it. */
     byEmail: async (email: string): Promise<Person | undefined> => (await this.call<Person[]>('GET', `/accounts?email=${encodeURIComponent(email)}`))[0],

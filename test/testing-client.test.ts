@@ -90,3 +90,18 @@ it('mapFetch: Node’s own fetch reaches Kapibara’s TLS port for https://kapi.
     await kakao.stop();
   }
 });
+
+it('people.list() and apps.list() without a page give every one, page after page; with a page, that page', async () => {
+  const kakao = await startKapibara({ demo: false });
+  try {
+    const accounts = Array.from({ length: 1003 }, (_, i) => ({ id: 5000 + i, nickname: `p${i}` }));
+    await kakao.control.call('POST', '/state', { version: 1, accounts });
+    const everyone = await kakao.control.people.list();
+    assert.deepEqual(everyone.map((p) => p.id), accounts.map((a) => a.id));
+    const page = await kakao.control.people.list({ after: 5999, limit: 2 });
+    assert.deepEqual(page.map((p) => p.id), [6000, 6001]);
+    assert.deepEqual(await kakao.control.apps.list(), []);
+  } finally {
+    await kakao.stop();
+  }
+});
