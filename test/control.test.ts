@@ -248,12 +248,19 @@ forEachStore('control plane', (h) => {
       [{ now: '2030-01-01T00:00:00Z', offset_ms: 5000 }, 'give offset_ms or now, not both: each sets the clock.'],
       [{ advance_seconds: 0.0001 }, 'advance_seconds must be whole milliseconds, at most three decimals (0.0001 is not).'],
       [{ offset_ms: 1.5 }, 'offset_ms must be whole milliseconds (1.5 is not).'],
+      [{ now: '2030-01-01T00:00:00.0001Z' }, 'now: "2030-01-01T00:00:00.0001Z" is finer than the clock\'s millisecond: give at most three decimals.'],
     ] as const) {
       const res = await h.inject({ method: 'POST', url: '/_kapibara/v1/clock', payload: body });
       assert.equal(res.statusCode, 400, res.body);
       assert.deepEqual(res.json(), { error }, JSON.stringify(body));
     }
     assert.equal((await h.control('GET', '/clock')).offset_ms, 0);
+    // An imported offset is whole milliseconds too.
+    for (const value of ['1.5', 'abc']) {
+      const res = await h.inject({ method: 'POST', url: '/_kapibara/v1/state', payload: { version: 1, settings: [{ key: 'clock_offset_ms', value }] } });
+      assert.equal(res.statusCode, 400, res.body);
+      assert.deepEqual(res.json(), { error: `settings.clock_offset_ms: ${JSON.stringify(value)} is not a whole number of milliseconds` });
+    }
     // Milliseconds written as decimal seconds, and a time with an advance, are what they say.
     assert.equal((await h.control('POST', '/clock', { advance_seconds: 1.001 })).offset_ms, 1001);
     const moved = await h.control('POST', '/clock', { now: '2030-01-01T00:00:00Z', advance_seconds: 60 });

@@ -83,6 +83,8 @@ export function changedOffset(clock: Clock, change: ClockChange): number {
   if (change.now !== undefined) {
     const at = Date.parse(change.now);
     // RFC 3339 allows second 60 (a leap second), which no Date can hold.
+    // A fraction finer than the clock's millisecond would be cut off unseen.
+    if (/\.\d{3}\d*[1-9]/.test(change.now)) throw new ClockChangeError(`now: "${change.now}" is finer than the clock's millisecond: give at most three decimals.`);
     if (Number.isNaN(at)) throw new ClockChangeError(`now: "${change.now}" is not a time the clock can show${/:60(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(change.now) ? ' (second 60, a leap second, has no time of its own)' : ''}.`);
     offset = at - real;
   }

@@ -243,7 +243,10 @@ async function importRow(db: Kysely<DB>, spec: TableSpec, input: Record<string, 
   if (spec.name === 'settings') {
     const { key, value } = input as { key: unknown; value: unknown };
     if (typeof key !== 'string' || typeof value !== 'string') throw new StateFormatError('settings rows are { "key": string, "value": string }');
-    if (key === 'clock_offset_ms' && storedClockOffset(value) === undefined) {
+    if (key === CLOCK_OFFSET_KEY && !/^-?\d+$/.test(value.trim())) {
+      throw new StateFormatError(`settings.clock_offset_ms: ${JSON.stringify(value)} is not a whole number of milliseconds`);
+    }
+    if (key === CLOCK_OFFSET_KEY && storedClockOffset(value) === undefined) {
       throw new StateFormatError(`settings.clock_offset_ms: ${value} ms would move the clock past what a date can hold`);
     }
     await db
