@@ -5,6 +5,7 @@ import * as migration009 from './migration-ids.js';
 import * as migration010 from './migration-group-chats.js';
 import * as migration061 from './migration-account-index.js';
 import * as migration064 from './migration-empty-group-chats.js';
+import * as migration065 from './migration-quota-expiry.js';
 import { messageTables } from './tables.js';
 import { messageRoutes } from './routes.js';
 import messageControlRoutes from './control.js';
@@ -22,6 +23,7 @@ export const message: Product = {
     '010_message_group_chats': migration010,
     '061_talk_messages_by_account': migration061,
     '064_message_empty_group_chats': migration064,
+    '065_message_quota_expiry': migration065,
   },
   tables: messageTables,
   console: talkChatsSection,
