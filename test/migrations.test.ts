@@ -129,6 +129,38 @@ describe('upgrading an existing database', () => {
   }
 
   for (const kind of storeKinds()) {
+    it(`Talk quota counters stored before 065 expire when the period their key names ends (KST), on ${kind}`, async () => {
+      await withDurableStore(kind, async (options) => {
+        const old = await olderDatabase(options, '064_message_empty_group_chats');
+        const app = await createApp(old, { name: 'Quotas' }, Date.UTC(2026, 10, 1));
+        const keys = ['s:7:20261115', 'sm:7:202611', 'sm:7:202612', 'r:8:20261231', 'p:7:8:20240229', 'x', 's:7:2026111', 'sm:7:20261115'];
+        await old.insertInto('talk_quota_counters').values(keys.map((counter_key) => ({ app_id: app.id, counter_key, count: 1 }))).execute();
+        await old.destroy();
+
+        const store = await openStore(options);
+        try {
+          const rows = await store.db.selectFrom('talk_quota_counters').select(['counter_key', 'expires_at']).execute();
+          const at = Object.fromEntries(rows.map((r) => [r.counter_key, Number(r.expires_at)]));
+          const kst = (y: number, m: number, d: number) => Date.UTC(y, m, d) - 9 * 3600_000;
+          assert.deepEqual(at, {
+            's:7:20261115': kst(2026, 10, 16),
+            'sm:7:202611': kst(2026, 11, 1),
+            'sm:7:202612': kst(2027, 0, 1),
+            'r:8:20261231': kst(2027, 0, 1),
+            'p:7:8:20240229': kst(2024, 2, 1),
+            // Keys that name no period (only a hand-written import stores them) are expired.
+            x: 0,
+            's:7:2026111': 0,
+            'sm:7:20261115': 0,
+          });
+        } finally {
+          await store.close();
+        }
+      });
+    });
+  }
+
+  for (const kind of storeKinds()) {
     it(`a store that ran every migration reopens with each listed once; one that ran a migration this version does not know is refused, on ${kind}`, async () => {
       await withDurableStore(kind, async (options) => {
         const names = Object.keys(storeSchema().migrations);

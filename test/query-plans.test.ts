@@ -103,7 +103,7 @@ forEachStore('Query plans: cost grows with the page, never with the table', (h) 
     const swept = h.app.platform.tables.filter((t) => t.expiresAt);
     assert.deepEqual(
       swept.map((t) => t.name),
-      ['access_tokens', 'refresh_tokens', 'auth_codes', 'login_sessions', 'agts', 'login_auth_transactions', 'sharing_images', 'sharing_requests'],
+      ['access_tokens', 'refresh_tokens', 'auth_codes', 'login_sessions', 'agts', 'login_auth_transactions', 'talk_quota_counters', 'sharing_images', 'sharing_requests'],
     );
     const plans = await plansOf(h, (db) => sweepExpired({ ...h.store, db }, swept, h.clock.now(), { wait: true }));
     assert.ok(plans.some((p) => /^delete/i.test(p.sql)), 'a batch was deleted');

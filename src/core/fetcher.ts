@@ -59,13 +59,22 @@ export function isAllowedUrlText(url: string, allowedDomains: readonly string[])
  * subdomain is a different site.
  */
 export function isAllowedUrl(url: URL, allowedDomains: readonly string[]): boolean {
-  const { origins, hosts } = domainMatcher(allowedDomains);
+  return matches(domainMatcher(allowedDomains), url);
+}
+
+/**
+ * isAllowedUrl over a list read once: for a list kept and asked many times (every app's web
+ * domains, by the SDK v1 login widget), each check costs a lookup, not a pass over the list.
+ */
+export function webDomainMatcher(domains: readonly string[]): (url: URL) => boolean {
+  const matcher = buildMatcher(domains);
+  return (url) => matches(matcher, url);
+}
+
+function matches({ origins, hosts }: DomainMatcher, url: URL): boolean {
   const host = url.hostname.toLowerCase();
   if (hosts.has(host)) return true;
-  const registered = origins.get(host);
-  if (!registered) return false;
-  const port = url.port || DEFAULT_PORT[url.protocol];
-  return registered.some((o) => o.protocol === url.protocol && o.port === port);
+  return origins.get(host)?.has(`${url.protocol}${url.port || DEFAULT_PORT[url.protocol]}`) === true;
 }
 
 const WEB_DOMAIN_FORM = 'write an origin such as http://localhost:3000 (scheme, host and optional port) or a host name such as shop.example';
@@ -104,8 +113,8 @@ export function webDomainProblem(domain: string): string | undefined {
 interface DomainMatcher {
   /** The list as it was read (a list changed in place is read again). */
   source: string[];
-  /** Registered origins by host name, the port always written. */
-  origins: Map<string, { protocol: string; port: string }[]>;
+  /** Registered origins by host name, as scheme and port (`https:443`; the port always written). */
+  origins: Map<string, Set<string>>;
   hosts: Set<string>;
 }
 
@@ -115,7 +124,13 @@ const matchers = new WeakMap<readonly string[], DomainMatcher>();
 function domainMatcher(domains: readonly string[]): DomainMatcher {
   let matcher = matchers.get(domains);
   if (matcher && matcher.source.length === domains.length && matcher.source.every((d, i) => d === domains[i])) return matcher;
-  matcher = { source: [...domains], origins: new Map(), hosts: new Set() };
+  matcher = buildMatcher(domains);
+  matchers.set(domains, matcher);
+  return matcher;
+}
+
+function buildMatcher(domains: readonly string[]): DomainMatcher {
+  const matcher: DomainMatcher = { source: [...domains], origins: new Map(), hosts: new Set() };
   for (const domain of domains) {
     const d = domain.trim().toLowerCase();
     if (!d) continue;
@@ -126,14 +141,13 @@ function domainMatcher(domains: readonly string[]): DomainMatcher {
       } catch {
         continue;
       }
-      const list = matcher.origins.get(origin.hostname) ?? [];
-      list.push({ protocol: origin.protocol, port: origin.port || DEFAULT_PORT[origin.protocol] });
-      matcher.origins.set(origin.hostname, list);
+      const registered = matcher.origins.get(origin.hostname) ?? new Set();
+      registered.add(`${origin.protocol}${origin.port || DEFAULT_PORT[origin.protocol]}`);
+      matcher.origins.set(origin.hostname, registered);
     } else {
       matcher.hosts.add(d.replace(/\/.*$/, ''));
     }
   }
-  matchers.set(domains, matcher);
   return matcher;
 }
 

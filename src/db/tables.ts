@@ -23,4 +23,9 @@ export interface TableSpec {
    * exports (store/expiry.ts). Indexed, so that finding them costs what they are.
    */
   expiresAt?: string;
+  /**
+   * Columns an imported row may leave out (a document written before they existed), worked
+   * out from the rest of the row; when that gives undefined the column is required.
+   */
+  derived?: Record<string, (row: Record<string, unknown>) => unknown>;
 }

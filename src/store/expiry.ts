@@ -1,10 +1,13 @@
-import { sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import type { DB } from '../db/schema.js';
 import type { Store } from '../db/index.js';
 import type { TableSpec } from '../db/tables.js';
+import { LogTable } from '../db/log.js';
 
 /**
- * Removal of rows that can never be used again: tokens, codes, AGTs, login sessions and SDK
- * login results past their expiry (the tables whose TableSpec names an `expiresAt` column).
+ * Removal of rows that can never be used again: tokens, codes, AGTs, login sessions, SDK
+ * login results, sharing uploads and shares past their expiry, and Talk quota counters past
+ * their period (the tables whose TableSpec names an `expiresAt` column).
  * A shared sandbox gathers them by the tens of thousands a day, and nothing else removes
  * them. docs/control-plane.md ("What grows, and what is removed") describes it.
  *
@@ -52,7 +55,7 @@ export async function sweepExpired(store: Store, tables: readonly TableSpec[], n
     if (!spec.expiresAt) continue;
     let total = 0;
     for (;;) {
-      const removed = await deleteBatch(store, spec.name, spec.expiresAt, cutoff, options.wait === true);
+      const removed = await deleteBatch(store, spec, spec.expiresAt, cutoff, options.wait === true);
       if (removed === undefined) return undefined;
       total += removed;
       if (removed < SWEEP_BATCH) break;
@@ -64,14 +67,17 @@ export async function sweepExpired(store: Store, tables: readonly TableSpec[], n
 }
 
 /** One batch: rows removed, or undefined when another instance holds the sweep lock. */
-async function deleteBatch(store: Store, table: string, column: string, cutoff: number, wait: boolean): Promise<number | undefined> {
-  const t = sql.table(table);
+async function deleteBatch(store: Store, spec: TableSpec, column: string, cutoff: number, wait: boolean): Promise<number | undefined> {
+  const t = sql.table(spec.name);
   const c = sql.ref(column);
   // A read first: a write, even of no rows, would empty every instance's caches.
   const any = await sql`SELECT 1 AS found FROM ${t} WHERE ${c} < ${cutoff} LIMIT 1`.execute(store.db);
   if (any.rows.length === 0) return 0;
+  // A log table's rows go through its writer: nothing kept is derived from them (db/log.ts).
+  const log = spec.log ? new LogTable(store, spec.name) : undefined;
+  const run = (db: Kysely<DB>, query: RawBuilder<unknown>) => (log ? log.write(db, query.compile(db)) : query.execute(db));
   if (store.dialect === 'sqlite') {
-    const res = await sql`DELETE FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} WHERE ${c} < ${cutoff} LIMIT ${SWEEP_BATCH})`.execute(store.db);
+    const res = await run(store.db, sql`DELETE FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} WHERE ${c} < ${cutoff} LIMIT ${SWEEP_BATCH})`);
     return Number(res.numAffectedRows ?? 0);
   }
   return store.db.transaction().execute(async (tx) => {
@@ -81,7 +87,7 @@ async function deleteBatch(store: Store, table: string, column: string, cutoff: 
       if (!locked.rows[0]?.locked) return undefined;
     }
     // By row address (a TID scan), the rows found by the column's index.
-    const res = await sql`DELETE FROM ${t} WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${t} WHERE ${c} < ${cutoff} LIMIT ${SWEEP_BATCH}))`.execute(tx);
+    const res = await run(tx, sql`DELETE FROM ${t} WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${t} WHERE ${c} < ${cutoff} LIMIT ${SWEEP_BATCH}))`);
     return Number(res.numAffectedRows ?? 0);
   });
 }

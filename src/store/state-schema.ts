@@ -180,6 +180,12 @@ export async function validateState(db: Kysely<DB>, tables: readonly TableSpec[]
           fail(`${at}.${column.name}`, 'required');
         }
       }
+      const derived = tables.find((t) => t.name === key)?.derived ?? {};
+      for (const [column, derive] of Object.entries(derived)) {
+        if ((fields[column] === undefined || fields[column] === null) && derive(fields) === undefined) {
+          fail(`${at}.${column}`, 'required (the rest of the row does not tell it)');
+        }
+      }
     }
   }
 }

@@ -257,6 +257,7 @@ async function importRow(db: Kysely<DB>, spec: TableSpec, input: Record<string, 
     return;
   }
   const row: Record<string, unknown> = { ...input };
+  for (const [column, derive] of Object.entries(spec.derived ?? {})) row[column] ??= derive(row);
   if (spec.name === 'accounts') {
     // An export carries the hash; a hand-written row may carry the plaintext: stored hashed.
     if (row.password !== undefined && typeof row.password !== 'string') throw new StateFormatError('accounts.password must be a string');

@@ -11,6 +11,7 @@ import { findAccountById } from '../../store/accounts.js';
 import { talkSettings } from '../talk/index.js';
 import { areFriends } from '../../store/friendships.js';
 import { type ArgsParam, type Json, normalizeTemplate, substitute, templateArgs } from './templates.js';
+import { kstPeriods } from './quota-periods.js';
 import {
   DEFAULT_QUOTAS,
   type NewMessage,
@@ -158,12 +159,6 @@ const SENDER_DAILY: Failure = { code: -532, msg: "exceeded the sender's daily qu
 const RECEIVER_DAILY: Failure = { code: -533, msg: "exceeded the receiver's daily quota for receiving messages." };
 const PAIR_DAILY: Failure = { code: -536, msg: 'exceeded the daily quota for messages between this sender and receiver.' };
 
-/** Quota days and months follow Korea Standard Time (UTC+9), as Kakao's do. */
-function kstPeriods(now: number): { day: string; month: string } {
-  const iso = new Date(now + 9 * 3600_000).toISOString();
-  return { day: iso.slice(0, 10).replace(/-/g, ''), month: iso.slice(0, 7).replace(/-/g, '') };
-}
-
 /** Send to friends: per receiver checks, quotas, delivery; partial success is 200. */
 export async function sendToFriends(
   platform: Platform,
@@ -203,7 +198,7 @@ export async function sendToFriends(
   }
 
   const now = clock.now();
-  const { day, month } = kstPeriods(now);
+  const { day, month, dayEnds, monthEnds } = kstPeriods(now);
   const configured = await quotaSettings(db, ctx.app.id);
   const limit = (k: keyof typeof DEFAULT_QUOTAS) => configured[k] ?? DEFAULT_QUOTAS[k];
   const keys = {
@@ -213,10 +208,15 @@ export async function sendToFriends(
     pairDay: (r: number) => `p:${sender}:${r}:${day}`,
   };
   const delivered: { uuid: string; accountId: number }[] = [];
-  const counterKeys = [keys.senderDay, keys.senderMonth, ...receivers.flatMap((r) => [keys.receiverDay(r.accountId), keys.pairDay(r.accountId)])];
+  // Each counter with the end of its period: the expiry sweep removes it a day after.
+  const counters = new Map([
+    [keys.senderDay, dayEnds],
+    [keys.senderMonth, monthEnds],
+    ...receivers.flatMap((r) => [[keys.receiverDay(r.accountId), dayEnds] as const, [keys.pairDay(r.accountId), dayEnds] as const]),
+  ]);
   // Checked and counted in one step, so concurrent sends never overshoot a quota.
   if (receivers.length > 0) {
-    await reserveCounters(platform.store, ctx.app.id, counterKeys, (counts) => {
+    await reserveCounters(platform.store, ctx.app.id, counters, (counts) => {
       const increments = new Map<string, number>();
       const used = (key: string) => (counts.get(key) ?? 0) + (increments.get(key) ?? 0);
       const over = (key: string, max: number | null) => max !== null && used(key) + 1 > max;

@@ -403,8 +403,8 @@ export async function saveQuotaSettings(db: Kysely<DB>, appId: number, q: QuotaL
 }
 
 /**
- * Counts quota use without races. In one transaction the counters are locked (created at
- * 0 when new) and read, `decide` picks the increments, and they are added; what it picked
+ * Counts quota use without races. `counters` maps each key to the end of its period (its
+ * expiry). In one transaction the counters are locked (created at 0 when new) and read, `decide` picks the increments, and they are added; what it picked
  * is returned. On PostgreSQL the upsert holds the rows' locks until commit, so concurrent
  * sends, from this process or another instance, wait for each other (keys are locked in
  * sorted order: no deadlocks); on SQLite the transaction has the one connection to itself.
@@ -412,27 +412,27 @@ export async function saveQuotaSettings(db: Kysely<DB>, appId: number, q: QuotaL
 export async function reserveCounters(
   store: Store,
   appId: number,
-  keys: string[],
+  counters: ReadonlyMap<string, number>,
   decide: (counts: Map<string, number>) => Map<string, number>,
 ): Promise<Map<string, number>> {
-  const unique = [...new Set(keys)].sort();
-  const counters = store.registry.get(COUNTERS);
+  const unique = [...counters.keys()].sort();
+  const writer = store.registry.get(COUNTERS);
   return store.db.transaction().execute(async (trx) => {
-    const { rows } = await counters.write(
+    const { rows } = await writer.write(
       trx,
       trx
         .insertInto('talk_quota_counters')
-        .values(unique.map((counter_key) => ({ app_id: appId, counter_key, count: 0 })))
+        .values(unique.map((counter_key) => ({ app_id: appId, counter_key, count: 0, expires_at: counters.get(counter_key)! })))
         .onConflict((oc) => oc.columns(['app_id', 'counter_key']).doUpdateSet({ count: sql`talk_quota_counters.count` }))
         .returning(['counter_key', 'count']),
     );
     const increments = decide(new Map(rows.map((r) => [r.counter_key, Number(r.count)])));
     if (increments.size > 0) {
-      await counters.write(
+      await writer.write(
         trx,
         trx
           .insertInto('talk_quota_counters')
-          .values([...increments].map(([counter_key, count]) => ({ app_id: appId, counter_key, count })))
+          .values([...increments].map(([counter_key, count]) => ({ app_id: appId, counter_key, count, expires_at: counters.get(counter_key)! })))
           .onConflict((oc) => oc.columns(['app_id', 'counter_key']).doUpdateSet({ count: sql`talk_quota_counters.count + excluded.count` })),
       );
     }

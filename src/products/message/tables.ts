@@ -5,6 +5,7 @@
  * shared conventions.
  */
 import type { TableSpec } from '../../db/tables.js';
+import { counterPeriodEnd } from './quota-periods.js';
 
 /** A custom message template made by the app's developer (Message Template Builder). */
 export interface TalkTemplatesTable {
@@ -58,6 +59,8 @@ export interface TalkQuotaCountersTable {
   /** `s:<sender>:<day>`, `sm:<sender>:<month>`, `r:<receiver>:<day>`, `p:<sender>:<receiver>:<day>`. */
   counter_key: string;
   count: number;
+  /** When the key's period ends (ms): the expiry sweep removes the counter a day after (065). */
+  expires_at: number;
 }
 
 /** A group chat among simulated people (Kakao Talk's MultiChat), made on the control plane. */
@@ -98,5 +101,13 @@ export const messageTables: TableSpec[] = [
   { name: 'talk_group_chats', json: [] },
   { name: 'talk_group_chat_members', json: [] },
   { name: 'talk_messages', json: ['template'], log: true, idSequence: 'talk_messages_id_seq' },
-  { name: 'talk_quota_counters', json: [], log: true },
+  // Counters of periods past go with the expiry sweep; rows of older exports take the end of
+  // their key's period.
+  {
+    name: 'talk_quota_counters',
+    json: [],
+    log: true,
+    expiresAt: 'expires_at',
+    derived: { expires_at: (row) => (typeof row.counter_key === 'string' ? counterPeriodEnd(row.counter_key) : undefined) },
+  },
 ];

@@ -1,5 +1,6 @@
 import type { Product } from '../../core/product.js';
 import { sdkPages } from './pages.js';
+import * as migration066 from './migration-web-domain-changes.js';
 
 /**
  * The browser SDKs: Kapibara's own `window.Kakao` at /sdk/js/kakao.js (and kakao.min.js),
@@ -9,6 +10,7 @@ import { sdkPages } from './pages.js';
 export const sdk: Product = {
   name: 'sdk',
   pages: sdkPages,
+  migrations: { '066_sdk_web_domain_changes': migration066 },
   surfaces: [
     { prefix: '/sdk/js/', surface: 'page' },
     { prefix: '/cors', surface: 'page' },

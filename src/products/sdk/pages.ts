@@ -77,7 +77,7 @@ async function readXdm(req: FastifyRequest, framers: Framers): Promise<{ origin:
     if (!origin) throw fail(`xdm_e ${remote} is not an http(s) origin: it must be the origin of the page that frames this proxy.`);
     return { origin, channel };
   }
-  const origin = await registeredWebOrigin(req.server.platform.db, remote);
+  const origin = await registeredWebOrigin(req.server.platform, remote);
   if (!origin) throw fail(`xdm_e ${remote} is not a registered web domain of any app: add the page's origin to the app's web_domains.`);
   return { origin, channel };
 }

@@ -1,5 +1,6 @@
 import type { Product } from '../../core/product.js';
 import * as migration003 from './migrations.js';
+import * as migration062 from './migration-app-uploads.js';
 import { storyTables } from './tables.js';
 import { storyPages, storyRoutes } from './routes.js';
 import storyControlRoutes from './control.js';
@@ -16,7 +17,7 @@ export const story: Product = {
   },
   surfaces: [{ prefix: '/s/', surface: 'page' }],
   control: storyControlRoutes,
-  migrations: { '003_story': migration003 },
+  migrations: { '003_story': migration003, '062_story_app_uploads': migration062 },
   tables: storyTables,
   console: storySection,
   consentItems: [
