@@ -46,9 +46,9 @@ export { renderTemplate } from './console.js';
 export {
   type GroupChat,
   type NewMessage,
+  type Recipients,
   type StoredMessage,
   deliver,
-  deliverToGroup,
   findGroupChat,
   findTemplate as findCustomTemplate,
   listGroupChats,

@@ -99,13 +99,22 @@ export interface NewMessage {
   template: Record<string, unknown>;
 }
 
+/** The chats one send reaches: the sender's memo chat, 1:1 chats with people, group chats. */
+export interface Recipients {
+  memo?: boolean;
+  direct?: readonly number[];
+  groups?: readonly GroupChat[];
+}
+
 /**
- * Delivers a message: one row per person who sees it (the sender's memo chat; or each 1:1
- * chat, on both sides). Resolves once the rows are stored.
+ * Delivers a message: one row per person who sees it (the sender's memo chat; each 1:1 chat,
+ * on both sides; each member of a group chat, the chat's id as the peer). The rows are stored
+ * together, all or none: a person deleted while the send was under way (a foreign key
+ * refuses their row) leaves nothing stored. Resolves once the rows are stored.
  */
-export async function deliver(store: Store, type: 'memo' | 'direct', message: NewMessage, receiverAccountIds: number[], now: number): Promise<void> {
+export async function deliver(store: Store, message: NewMessage, to: Recipients, now: number): Promise<void> {
   const template = JSON.stringify(message.template);
-  const row = (account: number, peer: number): NewMessageRow => ({
+  const row = (account: number, type: ChatType, peer: number): NewMessageRow => ({
     account_id: account,
     chat_type: type,
     peer_account_id: peer,
@@ -117,24 +126,10 @@ export async function deliver(store: Store, type: 'memo' | 'direct', message: Ne
     created_at: now,
   });
   const sender = message.senderAccountId;
-  const rows = type === 'memo' ? [row(sender, sender)] : receiverAccountIds.flatMap((r) => [row(sender, r), row(r, sender)]);
-  await store.registry.get(MESSAGE_LOG).append(rows);
-}
-
-/** Delivers a message to a group chat: one row per member, the chat's id as the peer. */
-export async function deliverToGroup(store: Store, message: NewMessage, chat: GroupChat, now: number): Promise<void> {
-  const template = JSON.stringify(message.template);
-  const rows: NewMessageRow[] = chat.memberAccountIds.map((account) => ({
-    account_id: account,
-    chat_type: 'group',
-    peer_account_id: chat.id,
-    app_id: message.appId,
-    sender_account_id: message.senderAccountId,
-    template_type: message.templateType,
-    template_id: message.templateId,
-    template,
-    created_at: now,
-  }));
+  const rows: NewMessageRow[] = [];
+  if (to.memo) rows.push(row(sender, 'memo', sender));
+  for (const chat of to.groups ?? []) for (const account of chat.memberAccountIds) rows.push(row(account, 'group', chat.id));
+  for (const r of to.direct ?? []) rows.push(row(sender, 'direct', r), row(r, 'direct', sender));
   await store.registry.get(MESSAGE_LOG).append(rows);
 }
 
@@ -437,5 +432,27 @@ export async function reserveCounters(
       );
     }
     return increments;
+  });
+}
+
+/**
+ * Gives back what `reserveCounters` added for a send whose messages were not stored (a
+ * receiver deleted while it was under way): quota is used only by what is stored. Keys are
+ * changed in sorted order, as they are reserved.
+ */
+export async function releaseCounters(store: Store, appId: number, increments: Map<string, number>): Promise<void> {
+  if (increments.size === 0) return;
+  const counters = store.registry.get(COUNTERS);
+  await store.db.transaction().execute(async (trx) => {
+    for (const [counterKey, count] of [...increments].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      await counters.write(
+        trx,
+        trx
+          .updateTable('talk_quota_counters')
+          .set({ count: sql`count - ${count}` })
+          .where('app_id', '=', appId)
+          .where('counter_key', '=', counterKey),
+      );
+    }
   });
 }
