@@ -4,6 +4,7 @@ import * as migration007 from './migration-templates-per-app.js';
 import * as migration009 from './migration-ids.js';
 import * as migration010 from './migration-group-chats.js';
 import * as migration061 from './migration-account-index.js';
+import * as migration070 from './migration-chat-index.js';
 import { messageTables } from './tables.js';
 import { messageRoutes } from './routes.js';
 import messageControlRoutes from './control.js';
@@ -20,6 +21,7 @@ export const message: Product = {
     '009_talk_message_ids': migration009,
     '010_message_group_chats': migration010,
     '061_talk_messages_by_account': migration061,
+    '070_talk_messages_chat_by_type': migration070,
   },
   tables: messageTables,
   console: talkChatsSection,
