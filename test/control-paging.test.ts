@@ -230,6 +230,33 @@ forEachStore('Control-plane lists page', (h) => {
     assert.equal((await h.control('GET', `/accounts/${me.id}/chats`)).total_count, 6);
   });
 
+  it('a 1:1 chat and a group chat that share a number are two chats, each with its own messages', async () => {
+    const app = await h.createApp();
+    const [me, other] = await people(2);
+    // Explicit ids let a person's id be a group chat's id.
+    const group = await h.control('POST', '/group_chats', { title: 'g', member_account_ids: [me.id, other.id] });
+    const twin = await h.createAccount({ id: group.id, nickname: 'twin' });
+    await insertMessages(h, messageRows(me.id, 'direct', twin.id, 3, app.id));
+    await insertMessages(h, messageRows(me.id, 'group', group.id, 2, app.id));
+    await insertMessages(h, messageRows(me.id, 'memo', me.id, 1, app.id));
+    const chats = await h.control('GET', `/accounts/${me.id}/chats`);
+    assert.equal(chats.total_count, 3);
+    assert.deepEqual(
+      chats.chats.map((c: { id: string; type: string; message_count: number }) => [c.id, c.type, c.message_count]),
+      [['memo', 'memo', 1], [`g${group.id}`, 'group', 2], [String(twin.id), 'direct', 3]],
+    );
+    const read = async (url: string) => {
+      const body = await h.control('GET', url);
+      return { items: body.chats.map((c: { id: string }) => c.id) as string[], next: body.next === undefined ? undefined : `/accounts/${me.id}/chats?limit=1&before=${body.next}` };
+    };
+    assert.deepEqual((await allPages(`/accounts/${me.id}/chats?limit=1`, read)).flat(), ['memo', `g${group.id}`, String(twin.id)]);
+    assert.equal((await h.control('GET', `/accounts/${me.id}/chats/${twin.id}/messages`)).total_count, 3);
+    assert.equal((await h.control('GET', `/accounts/${me.id}/chats/g${group.id}/messages`)).total_count, 2);
+    // The query plans hold with both kinds under one number.
+    assertIndexed(await plansOf(h.store.db, (d) => listChats(d, me.id)), /talk_messages_chat/);
+    assertIndexed(await plansOf(h.store.db, (d) => listMessages(d, me.id, { type: 'direct', peer: twin.id }, {}, 20)), h.kind === 'postgres' ? /talk_messages_(chat|account)/ : /talk_messages_chat/);
+  });
+
   it('the queries of the lists read by index, whatever the tables hold (query plans)', async () => {
     const app = await h.createApp();
     const [me, ryan] = await people(2);

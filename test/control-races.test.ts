@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { CONTROL_HEADERS, forEachStore, refreshGrant, type Harness } from './helpers/harness.js';
 import { storyApp } from './fixtures/story.js';
+import { member, talkApp } from './talk-helpers.js';
 
 /**
  * Control-plane writes made at the same time as each other or as the calls they affect, on
@@ -120,6 +121,44 @@ forEachStore('control-plane writes at the same time', (h) => {
       const apps = await h.control('GET', '/apps');
       assert.ok(apps.length === 0 || apps.length === 2, JSON.stringify(apps.map((a: { id: number }) => a.id)));
     }
+  });
+
+  it('sends to a friend deleted while they are under way: each is stored or refused as after the delete, none a 500, and only stored sends use quota', async () => {
+    const app = await talkApp(h, { web_domains: ['http://localhost:3000'] });
+    const me = await member(h, app);
+    const text = JSON.stringify({ object_type: 'text', text: 'hi', link: { web_url: 'http://localhost:3000' } });
+    let stored = 0;
+    for (let round = 0; round < 12; round++) {
+      const friend = await member(h, app);
+      const bystander = await member(h, app);
+      await h.befriend(me, friend);
+      await h.befriend(me, bystander);
+      const send = (uuids: string[]) => h.kapi('POST', '/v1/api/talk/friends/message/default/send', me.token, { receiver_uuids: JSON.stringify(uuids), template_object: text });
+      const calls = Array.from({ length: 8 }, (_, i) => send(i % 2 ? [friend.uuid] : [bystander.uuid, friend.uuid]));
+      // The delete lands at different points of the sends (from before their checks to after their delivery).
+      await new Promise((resolve) => setTimeout(resolve, round % 4));
+      const [answers, removed] = await Promise.all([Promise.all(calls), del(`/accounts/${friend.id}`)()]);
+      assert.ok(removed.statusCode < 300, removed.body);
+      for (const res of answers) {
+        const body = res.json();
+        if (res.statusCode === 200) {
+          // Stored for every receiver it names (a friend gone before the check is a -502 failure of a partial success).
+          stored += body.successful_receiver_uuids.length;
+          continue;
+        }
+        // As a send made after the delete: the uuid is no longer one this app issued (-2), or the friend is gone (-502).
+        assert.equal(res.statusCode, 400, res.body);
+        assert.ok(
+          (body.code === -2 && body.msg === 'Constraints on the parameter [receiver_uuids] are unsatisfied. Not allowed to send a message to some of receivers.') || body.code === -502,
+          res.body,
+        );
+      }
+    }
+    const counters = await h.store.db.selectFrom('talk_quota_counters').select(['counter_key', 'count']).where('app_id', '=', app.id).execute();
+    const senderDaily = counters.filter((c) => c.counter_key.startsWith(`s:${me.id}:`)).reduce((n, c) => n + Number(c.count), 0);
+    assert.equal(senderDaily, stored, 'quota counts what was stored, nothing else');
+    const copies = await h.control('GET', `/accounts/${me.id}/messages?limit=1`);
+    assert.equal(copies.total_count, stored);
   });
 
   it('calls under way during a reset: each succeeds or is -401, none a 500', async () => {

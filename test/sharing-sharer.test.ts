@@ -311,6 +311,44 @@ forEachStore('Kakao Talk sharing: the web sharer', (h) => {
     assert.equal(hook.calls.filter((c) => c.url === '/elsewhere').length, 0, 'the redirect was not followed');
   });
 
+  it('shares sent while a friend or a group member is deleted: each is sent, or refused on the picker as one sent after the delete; never a 500', async () => {
+    const w = await sharingWorld(h);
+    let session: string | undefined;
+    for (let round = 0; round < 12; round++) {
+      const friend = await h.createAccount({ nickname: `Friend ${round}` });
+      const member = await h.createAccount({ nickname: `Member ${round}` });
+      await h.befriend(w.sender, friend);
+      const group = await h.control('POST', '/group_chats', { title: `Round ${round}`, member_account_ids: [w.sender.id, member.id, w.ryan.id] });
+      const pickers: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        const opened = await postLink(v2Fields(w.app, SEED_TEMPLATES.text));
+        if (!session) session = (await signIn(opened, w.sender)).cookie;
+        const picker = await h.inject({ method: 'GET', url: String(opened.headers.location), headers: { cookie: session } });
+        assert.equal(picker.statusCode, 200, picker.body.slice(-400));
+        pickers.push(picker.body);
+      }
+      const chosen = (i: number) => (i % 2 ? [`g${group.id}`] : [`f${friend.id}`]);
+      const sends = pickers.map((picker, i) => send(session!, picker, chosen(i)));
+      // The deletes land at different points of the sends (from before their checks to after their delivery).
+      await new Promise((resolve) => setTimeout(resolve, round % 4));
+      const removal = Promise.all([h.control('DELETE', `/accounts/${friend.id}`), h.control('DELETE', `/accounts/${member.id}`)]);
+      const [answers] = await Promise.all([Promise.all(sends), removal]);
+      let refused: LightMyRequestResponse | undefined;
+      answers.forEach((res, i) => {
+        if (res.statusCode === 200) return;
+        // Only a friend can be gone: the group is sent to without the member deleted.
+        assert.equal(chosen(i)[0], `f${friend.id}`, `${res.statusCode} ${res.body.slice(-400)}`);
+        assert.equal(res.statusCode, 400, res.body.slice(-400));
+        assert.ok(res.body.includes('One of the chosen friends is not your Kakao Talk friend.'), res.body.slice(-400));
+        refused = res;
+      });
+      const groupSends = answers.filter((_, i) => i % 2).length;
+      assert.equal((await h.control('GET', `/group_chats/${group.id}/messages`)).total_count, groupSends, 'every share to the group was stored once');
+      // A refused share was not sent: it can be sent again from the picker shown with the refusal.
+      if (refused) assert.equal((await send(session!, refused.body, ['me'])).statusCode, 200);
+    }
+  });
+
   it('group chats on the control plane: members, title, errors; included in state export and reset', async () => {
     const w = await sharingWorld(h);
     const list = await h.control('GET', `/group_chats?account_id=${w.ryan.id}`);

@@ -1,6 +1,6 @@
 import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
-import { assertApiError, forEachStore } from './helpers/harness.js';
+import { CONTROL_HEADERS, assertApiError, forEachStore } from './helpers/harness.js';
 
 /** An app's service terms: one required, two optional. */
 const TERMS = [
@@ -279,6 +279,17 @@ forEachStore('User API: consents, service terms, shipping addresses, userinfo', 
     const refused = await h.inject({ method: 'POST', url: `/_kapibara/v1/accounts/${person.id}/shipping_addresses`, payload: { name: 'n', base_address: 'x', updated_at: '1969-12-31T23:59:59Z' } });
     assert.equal(refused.statusCode, 400, refused.body);
     assert.match(refused.json().error, /updated_at/);
+  });
+
+  it('shipping addresses added at the same time each get a second of their own too; a leap second is refused as the clock refuses it', async () => {
+    const person = await h.createAccount();
+    const added = await Promise.all(
+      ['a', 'b', 'c', 'd', 'e', 'f'].map((name) => h.control('POST', `/accounts/${person.id}/shipping_addresses`, { name, base_address: `${name} base` })),
+    );
+    const seconds = added.map((a: { updated_at: string }) => a.updated_at);
+    assert.equal(new Set(seconds).size, 6, seconds.join());
+    const leap = await h.inject({ method: 'POST', url: `/_kapibara/v1/accounts/${person.id}/shipping_addresses`, headers: CONTROL_HEADERS, payload: { name: 'n', base_address: 'x', updated_at: '2016-12-31T23:59:60Z' } });
+    assert.deepEqual([leap.statusCode, leap.json()], [400, { error: 'updated_at: "2016-12-31T23:59:60Z" is not a time the clock can show (second 60, a leap second, has no time of its own).' }]);
   });
 
   it('shipping addresses of an app that has not turned the item on: -3, as for a disabled item', async () => {

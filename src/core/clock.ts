@@ -51,6 +51,15 @@ export function isoSeconds(ms: number): string {
 export const CLOCK_MIN_MS = 0;
 export const CLOCK_MAX_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
+/**
+ * Why a date-time `text` given as `field` is no time of the clock's: RFC 3339 allows second 60
+ * (a leap second), which no Date can hold, and that is said.
+ */
+export function notAClockTime(field: string, text: string): string {
+  const leap = /:60(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(text) ? ' (second 60, a leap second, has no time of its own)' : '';
+  return `${field}: "${text}" is not a time the clock can show${leap}.`;
+}
+
 /** A change of the clock that cannot be made (the control plane answers it 400). */
 export class ClockChangeError extends Error {}
 
@@ -82,10 +91,10 @@ export function changedOffset(clock: Clock, change: ClockChange): number {
   if (change.offset_ms !== undefined) offset = change.offset_ms;
   if (change.now !== undefined) {
     const at = Date.parse(change.now);
-    // RFC 3339 allows second 60 (a leap second), which no Date can hold.
     // A fraction finer than the clock's millisecond would be cut off unseen.
     if (/\.\d{3}\d*[1-9]/.test(change.now)) throw new ClockChangeError(`now: "${change.now}" is finer than the clock's millisecond: give at most three decimals.`);
-    if (Number.isNaN(at)) throw new ClockChangeError(`now: "${change.now}" is not a time the clock can show${/:60(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(change.now) ? ' (second 60, a leap second, has no time of its own)' : ''}.`);
+    // RFC 3339 allows second 60 (a leap second), which no Date can hold.
+    if (Number.isNaN(at)) throw new ClockChangeError(notAClockTime('now', change.now));
     offset = at - real;
   }
   if (change.advance_seconds !== undefined) offset += Math.round(change.advance_seconds * 1000);

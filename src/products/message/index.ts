@@ -6,6 +6,7 @@ import * as migration010 from './migration-group-chats.js';
 import * as migration061 from './migration-account-index.js';
 import * as migration064 from './migration-empty-group-chats.js';
 import * as migration065 from './migration-quota-expiry.js';
+import * as migration070 from './migration-chat-index.js';
 import { messageTables } from './tables.js';
 import { messageRoutes } from './routes.js';
 import messageControlRoutes from './control.js';
@@ -24,6 +25,7 @@ export const message: Product = {
     '061_talk_messages_by_account': migration061,
     '064_message_empty_group_chats': migration064,
     '065_message_quota_expiry': migration065,
+    '070_talk_messages_chat_by_type': migration070,
   },
   tables: messageTables,
   console: talkChatsSection,
@@ -50,9 +52,9 @@ export { renderTemplate } from './console.js';
 export {
   type GroupChat,
   type NewMessage,
+  type Recipients,
   type StoredMessage,
   deliver,
-  deliverToGroup,
   findGroupChat,
   findTemplate as findCustomTemplate,
   listGroupChats,

@@ -18,8 +18,10 @@ import {
   deliver,
   findTemplate,
   quotaSettings,
+  releaseCounters,
   reserveCounters,
 } from './store.js';
+import { referenceGone } from '../../db/dialect.js';
 
 /**
  * Kakao Talk messaging: "send to me" (memo) and "send to friends", each with a default
@@ -119,7 +121,7 @@ export async function scrapPage(requestUrl: string, webDomains: readonly string[
 export async function sendMemo(platform: Platform, ctx: UserCall, req: MessageRequest): Promise<{ result_code: number }> {
   if (!ctx.account.talkUser) throw notTalkUser();
   const message = await composeMessage(platform, ctx, req);
-  await deliver(platform.store, 'memo', message, [], platform.clock.now());
+  await deliver(platform.store, message, { memo: true }, platform.clock.now());
   return { result_code: 0 };
 }
 
@@ -166,10 +168,31 @@ export async function sendToFriends(
   receiverUuids: string | undefined,
   req: MessageRequest,
 ): Promise<Record<string, unknown>> {
-  const { db, clock } = platform;
   if (!ctx.account.talkUser) throw notTalkUser();
   const uuids = parseReceivers(receiverUuids);
   const message = await composeMessage(platform, ctx, req);
+  // A receiver deleted while the send was under way refused its rows (their foreign key):
+  // nothing was stored and its quota was given back, and the send is made again, answering as
+  // one made after the delete. A sender deleted meanwhile leaves the error to the route
+  // (core/route.ts answers -401).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sendOnce(platform, ctx, uuids, message);
+    } catch (err) {
+      if (!(err instanceof ReceiverGone)) throw err;
+      if (attempt === MAX_ATTEMPTS || !(await findAccountById(platform.db, ctx.account.id))) throw err.cause;
+    }
+  }
+}
+
+/** Sends made again when a receiver was deleted during the last (each time another receiver). */
+const MAX_ATTEMPTS = 1 + MAX_RECEIVERS;
+
+/** A delivery refused because a person it names is gone; `cause` is the database's error. */
+class ReceiverGone extends Error {}
+
+async function sendOnce(platform: Platform, ctx: UserCall, uuids: string[], message: NewMessage): Promise<Record<string, unknown>> {
+  const { db, clock } = platform;
   const sender = ctx.account.id;
 
   // uuids are app-specific: one this app never issued (or another app's) fails the request.
@@ -215,8 +238,9 @@ export async function sendToFriends(
     ...receivers.flatMap((r) => [[keys.receiverDay(r.accountId), dayEnds] as const, [keys.pairDay(r.accountId), dayEnds] as const]),
   ]);
   // Checked and counted in one step, so concurrent sends never overshoot a quota.
+  let reserved = new Map<string, number>();
   if (receivers.length > 0) {
-    await reserveCounters(platform.store, ctx.app.id, counters, (counts) => {
+    reserved = await reserveCounters(platform.store, ctx.app.id, counters, (counts) => {
       const increments = new Map<string, number>();
       const used = (key: string) => (counts.get(key) ?? 0) + (increments.get(key) ?? 0);
       const over = (key: string, max: number | null) => max !== null && used(key) + 1 > max;
@@ -242,7 +266,14 @@ export async function sendToFriends(
       return increments;
     });
   }
-  if (delivered.length > 0) await deliver(platform.store, 'direct', message, delivered.map((r) => r.accountId), now);
+  if (delivered.length > 0) {
+    try {
+      await deliver(platform.store, message, { direct: delivered.map((r) => r.accountId) }, now);
+    } catch (err) {
+      await releaseCounters(platform.store, ctx.app.id, reserved);
+      throw referenceGone(err) ? new ReceiverGone('a receiver was deleted', { cause: err }) : err;
+    }
+  }
 
   // Failures grouped by code, in the order of the request.
   const groups = new Map<number, { code: number; msg: string; receiver_uuids: string[] }>();

@@ -99,13 +99,22 @@ export interface NewMessage {
   template: Record<string, unknown>;
 }
 
+/** The chats one send reaches: the sender's memo chat, 1:1 chats with people, group chats. */
+export interface Recipients {
+  memo?: boolean;
+  direct?: readonly number[];
+  groups?: readonly GroupChat[];
+}
+
 /**
- * Delivers a message: one row per person who sees it (the sender's memo chat; or each 1:1
- * chat, on both sides). Resolves once the rows are stored.
+ * Delivers a message: one row per person who sees it (the sender's memo chat; each 1:1 chat,
+ * on both sides; each member of a group chat, the chat's id as the peer). The rows are stored
+ * together, all or none: a person deleted while the send was under way (a foreign key
+ * refuses their row) leaves nothing stored. Resolves once the rows are stored.
  */
-export async function deliver(store: Store, type: 'memo' | 'direct', message: NewMessage, receiverAccountIds: number[], now: number): Promise<void> {
+export async function deliver(store: Store, message: NewMessage, to: Recipients, now: number): Promise<void> {
   const template = JSON.stringify(message.template);
-  const row = (account: number, peer: number): NewMessageRow => ({
+  const row = (account: number, type: ChatType, peer: number): NewMessageRow => ({
     account_id: account,
     chat_type: type,
     peer_account_id: peer,
@@ -117,24 +126,10 @@ export async function deliver(store: Store, type: 'memo' | 'direct', message: Ne
     created_at: now,
   });
   const sender = message.senderAccountId;
-  const rows = type === 'memo' ? [row(sender, sender)] : receiverAccountIds.flatMap((r) => [row(sender, r), row(r, sender)]);
-  await store.registry.get(MESSAGE_LOG).append(rows);
-}
-
-/** Delivers a message to a group chat: one row per member, the chat's id as the peer. */
-export async function deliverToGroup(store: Store, message: NewMessage, chat: GroupChat, now: number): Promise<void> {
-  const template = JSON.stringify(message.template);
-  const rows: NewMessageRow[] = chat.memberAccountIds.map((account) => ({
-    account_id: account,
-    chat_type: 'group',
-    peer_account_id: chat.id,
-    app_id: message.appId,
-    sender_account_id: message.senderAccountId,
-    template_type: message.templateType,
-    template_id: message.templateId,
-    template,
-    created_at: now,
-  }));
+  const rows: NewMessageRow[] = [];
+  if (to.memo) rows.push(row(sender, 'memo', sender));
+  for (const chat of to.groups ?? []) for (const account of chat.memberAccountIds) rows.push(row(account, 'group', chat.id));
+  for (const r of to.direct ?? []) rows.push(row(sender, 'direct', r), row(r, 'direct', sender));
   await store.registry.get(MESSAGE_LOG).append(rows);
 }
 
@@ -188,37 +183,42 @@ export async function messagePosition(db: Kysely<DB>, accountId: number, id: num
 const isOlder = (createdAt: number, id: number, at: Position) => createdAt < at.createdAt || (createdAt === at.createdAt && id < at.id);
 
 /**
- * Every chat of a person, latest activity first. Read by a loose index scan of
- * `talk_messages_chat` (account, peer, time): one seek for each next peer and two for its
- * latest and first message, so the cost grows with the person's chats, never with their
- * messages. A chat is named by its latest message's type: memo and 1:1 chats name people,
- * group chats their own ids, and the two never share a number (both are issued from one id
- * space, db/ids.ts).
+ * Every chat of a person, latest activity first. A chat is a peer and a type: memo and 1:1
+ * chats name people, group chats their own ids, and ids given on the control plane can make
+ * a person and a group chat share a number. Read by a loose index scan of
+ * `talk_messages_chat` (account, peer, type, time): one seek for each next peer, and for
+ * each of the three chat types one seek for its latest message and, when there is one, one
+ * for its first; so the cost grows with the person's chats, never with their messages.
  */
 export async function listChats(db: Kysely<DB>, accountId: number): Promise<ChatSummary[]> {
-  const { rows } = await sql<{ peer: number | string; last_id: number | string; first_at: number | string }>`
+  const { rows } = await sql<{ peer: number | string; type: ChatType; last_id: number | string; first_at: number | string }>`
     WITH RECURSIVE peers(p) AS (
       SELECT (SELECT min(peer_account_id) FROM talk_messages WHERE account_id = ${accountId})
       UNION ALL
       SELECT (SELECT min(peer_account_id) FROM talk_messages WHERE account_id = ${accountId} AND peer_account_id > peers.p)
       FROM peers WHERE peers.p IS NOT NULL
+    ),
+    kinds(t) AS (SELECT 'memo' UNION ALL SELECT 'direct' UNION ALL SELECT 'group'),
+    chats(p, t, last_id) AS (
+      SELECT peers.p, kinds.t,
+        (SELECT m.id FROM talk_messages m WHERE m.account_id = ${accountId} AND m.peer_account_id = peers.p AND m.chat_type = kinds.t ORDER BY m.created_at DESC, m.id DESC LIMIT 1)
+      FROM peers CROSS JOIN kinds WHERE peers.p IS NOT NULL
     )
-    SELECT p AS peer,
-      (SELECT m.id FROM talk_messages m WHERE m.account_id = ${accountId} AND m.peer_account_id = peers.p ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS last_id,
-      (SELECT m.created_at FROM talk_messages m WHERE m.account_id = ${accountId} AND m.peer_account_id = peers.p ORDER BY m.created_at LIMIT 1) AS first_at
-    FROM peers WHERE p IS NOT NULL`.execute(db);
+    SELECT p AS peer, t AS type, last_id,
+      (SELECT m.created_at FROM talk_messages m WHERE m.account_id = ${accountId} AND m.peer_account_id = chats.p AND m.chat_type = chats.t ORDER BY m.created_at LIMIT 1) AS first_at
+    FROM chats WHERE last_id IS NOT NULL`.execute(db);
   if (rows.length === 0) return [];
-  const latest = new Map<number, { chat_type: string; created_at: number }>();
+  const latestAt = new Map<number, number>();
   const ids = rows.map((r) => Number(r.last_id));
-  // The latest messages by primary key, in slices that keep each statement's parameters few.
+  // The latest messages' times by primary key, in slices that keep each statement's parameters few.
   for (let i = 0; i < ids.length; i += 500) {
-    const found = await db.selectFrom('talk_messages').select(['id', 'chat_type', 'created_at']).where('id', 'in', ids.slice(i, i + 500)).execute();
-    for (const m of found) latest.set(Number(m.id), { chat_type: m.chat_type, created_at: Number(m.created_at) });
+    const found = await db.selectFrom('talk_messages').select(['id', 'created_at']).where('id', 'in', ids.slice(i, i + 500)).execute();
+    for (const m of found) latestAt.set(Number(m.id), Number(m.created_at));
   }
   const chats = rows.flatMap((r): ChatSummary[] => {
-    const last = latest.get(Number(r.last_id));
-    if (!last) return []; // deleted since the scan
-    return [{ type: last.chat_type as ChatType, peerAccountId: Number(r.peer), lastMessageAt: last.created_at, lastMessageId: Number(r.last_id), firstMessageAt: Number(r.first_at) }];
+    const lastAt = latestAt.get(Number(r.last_id));
+    if (lastAt === undefined) return []; // deleted since the scan
+    return [{ type: r.type, peerAccountId: Number(r.peer), lastMessageAt: lastAt, lastMessageId: Number(r.last_id), firstMessageAt: Number(r.first_at) }];
   });
   return chats.sort((a, b) => b.lastMessageAt - a.lastMessageAt || b.lastMessageId - a.lastMessageId);
 }
@@ -251,8 +251,9 @@ function messagesOf(db: Kysely<DB>, accountId: number, which: ChatRef | number |
   const chat: ChatRef | undefined = typeof which === 'number' ? { type: 'direct', peer: which } : which;
   let q = db.selectFrom('talk_messages').where('account_id', '=', accountId);
   if (chat !== undefined) {
-    // memo and direct chats share peers' account ids; a group's id is its own namespace.
-    q = q.where('peer_account_id', '=', chat.peer).where('chat_type', 'in', chat.type === 'group' ? ['group'] : ['memo', 'direct']);
+    // One range of the chat index: a person's own number is their memo chat, another's a 1:1 chat.
+    const type: ChatType = chat.type === 'group' ? 'group' : chat.peer === accountId ? 'memo' : 'direct';
+    q = q.where('peer_account_id', '=', chat.peer).where('chat_type', '=', type);
   }
   return q;
 }
@@ -437,5 +438,27 @@ export async function reserveCounters(
       );
     }
     return increments;
+  });
+}
+
+/**
+ * Gives back what `reserveCounters` added for a send whose messages were not stored (a
+ * receiver deleted while it was under way): quota is used only by what is stored. Keys are
+ * changed in sorted order, as they are reserved.
+ */
+export async function releaseCounters(store: Store, appId: number, increments: Map<string, number>): Promise<void> {
+  if (increments.size === 0) return;
+  const counters = store.registry.get(COUNTERS);
+  await store.db.transaction().execute(async (trx) => {
+    for (const [counterKey, count] of [...increments].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      await counters.write(
+        trx,
+        trx
+          .updateTable('talk_quota_counters')
+          .set({ count: sql`count - ${count}` })
+          .where('app_id', '=', appId)
+          .where('counter_key', '=', counterKey),
+      );
+    }
   });
 }

@@ -10,6 +10,9 @@ import { type Picker, type SharerFields, SendRefused, ShareGone, openPicker, ope
 import { nicknames } from './store.js';
 import { type ValidationAction, validateShare, validationJson } from './validation.js';
 import { checkCaller } from '../../core/auth.js';
+import { referenceGone } from '../../db/dialect.js';
+
+const LOGIN_ENDED = 'Your Kakao login ended. Share again from the app.';
 
 /** Kakao Talk sharing (seed 004, wire facts §7): literal Kakao paths. */
 
@@ -188,7 +191,7 @@ export async function sharingPages(app: FastifyInstance): Promise<void> {
     const shortKey = one(body.short_key);
     if (!fromOwnPage(req)) return failure(reply, 403, -401, 'This form was sent by another site’s page, not by the sharer.');
     const person = await signedIn(platform, req);
-    if (!person) return failure(reply, 401, -401, 'Your Kakao login ended. Share again from the app.');
+    if (!person) return failure(reply, 401, -401, LOGIN_ENDED);
     try {
       const sent = await sendShare(platform, { shortKey, formToken: one(body._csrf), session: person.session, person: person.account, receivers: list(body.receiver) });
       return page(reply, 200, SENT_POLICY, sentPage(sent));
@@ -199,6 +202,8 @@ export async function sharingPages(app: FastifyInstance): Promise<void> {
         if (err.message.includes('security token')) return failure(reply, 403, -401, err.message);
         return showPicker(req, reply, shortKey, err.message);
       }
+      // The person was deleted while the share was under way: answered as a send made after.
+      if (referenceGone(err) && !(await signedIn(platform, req))) return failure(reply, 401, -401, LOGIN_ENDED);
       throw err;
     }
   });

@@ -5,10 +5,11 @@ import { randomToken, sha256 } from '../../core/ids.js';
 import type { App } from '../../core/model.js';
 import { jsonParam } from '../../core/params.js';
 import type { Platform } from '../../core/platform.js';
-import type { Account } from '../../store/accounts.js';
+import { type Account, findAccountById } from '../../store/accounts.js';
+import { referenceGone } from '../../db/dialect.js';
 import { findAppById } from '../../store/apps.js';
-import { type GroupChat, type Json, type NewMessage, deliver, deliverToGroup, listGroupChats } from '../message/index.js';
-import { type RequestRow, type TalkFriend, bindRequest, findRequest, insertRequest, markSent, talkFriends } from './store.js';
+import { type GroupChat, type Json, type NewMessage, type Recipients, deliver, listGroupChats } from '../message/index.js';
+import { type RequestRow, type TalkFriend, bindRequest, findRequest, insertRequest, markSent, talkFriends, unmarkSent } from './store.js';
 import { type ValidationAction, validateShare } from './validation.js';
 import { callerOrigin, domainMismatched } from '../../core/auth.js';
 import { callWebhook } from './webhook.js';
@@ -190,13 +191,7 @@ export async function sendShare(
   if (receivers.length === 0) throw new SendRefused('Pick at least one chat.');
   if (receivers.length > MAX_CHATS) throw new SendRefused(`Pick at most ${MAX_CHATS} chats.`);
   const person = input.person;
-  const [friends, groups] = await Promise.all([talkFriends(platform.db, person.id), listGroupChats(platform.db, person.id)]);
-  const friendById = new Map(friends.map((f) => [f.accountId, f]));
-  const groupById = new Map(groups.map((g) => [g.id, g]));
-  for (const r of receivers) {
-    if (r.kind === 'friend' && !friendById.has(r.accountId)) throw new SendRefused('One of the chosen friends is not your Kakao Talk friend.');
-    if (r.kind === 'group' && !groupById.has(r.chatId)) throw new SendRefused('You are not a member of one of the chosen group chats.');
-  }
+  let chosen = await chosenChats(platform, person, receivers);
   const now = platform.clock.now();
   if (!(await markSent(platform.db, input.shortKey!, now))) throw new ShareGone('This message was already sent.');
   const message: NewMessage = {
@@ -206,26 +201,25 @@ export async function sendShare(
     templateId: Number(request.template_id),
     template: JSON.parse(request.template),
   };
-  const sent: Sent['chats'] = [];
-  const hooks: { chatType: string; chatKey: string }[] = [];
-  const friendIds: number[] = [];
-  for (const r of receivers) {
-    if (r.kind === 'memo') {
-      await deliver(platform.store, 'memo', message, [], now);
-      sent.push({ type: 'MemoChat', title: person.nickname });
-      hooks.push({ chatType: 'MemoChat', chatKey: `memo:${person.id}` });
-    } else if (r.kind === 'friend') {
-      friendIds.push(r.accountId);
-      sent.push({ type: 'DirectChat', title: friendById.get(r.accountId)!.nickname });
-      hooks.push({ chatType: 'DirectChat', chatKey: `direct:${Math.min(person.id, r.accountId)}:${Math.max(person.id, r.accountId)}` });
-    } else {
-      const group = groupById.get(r.chatId)!;
-      await deliverToGroup(platform.store, message, group, now);
-      sent.push({ type: 'MultiChat', title: group.title });
-      hooks.push({ chatType: 'MultiChat', chatKey: `group:${group.id}` });
+  // Every chosen chat gets the message in one delivery, all or none. A friend or group member
+  // deleted while it was under way refused their rows (their foreign key): the chats are read
+  // again and the share answers as one sent after the delete (a friend gone: refused, and the
+  // share can be sent again; a member gone: the group gets it without them).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await deliver(platform.store, message, chosen.recipients, now);
+      break;
+    } catch (err) {
+      if (!referenceGone(err) || attempt === MAX_ATTEMPTS || !(await findAccountById(platform.db, person.id))) throw err;
+      try {
+        chosen = await chosenChats(platform, person, receivers);
+      } catch (refused) {
+        await unmarkSent(platform.db, input.shortKey!);
+        throw refused;
+      }
     }
   }
-  if (friendIds.length) await deliver(platform.store, 'direct', message, friendIds, now);
+  const { sent, hooks } = chosen;
   if (request.callback_args !== null) {
     const callbackArgs = JSON.parse(request.callback_args) as Record<string, string>;
     for (const h of hooks) {
@@ -241,6 +235,40 @@ export async function sendShare(
     }
   }
   return { app, openerOrigin: request.opener_origin, chats: sent };
+}
+
+/** Deliveries tried again when a person was deleted during the last. */
+const MAX_ATTEMPTS = 3;
+
+/** The chosen chats as they are now (refused unless each is the person's), and how each is reported. */
+async function chosenChats(platform: Platform, person: Account, receivers: Receiver[]) {
+  const [friends, groups] = await Promise.all([talkFriends(platform.db, person.id), listGroupChats(platform.db, person.id)]);
+  const friendById = new Map(friends.map((f) => [f.accountId, f]));
+  const groupById = new Map(groups.map((g) => [g.id, g]));
+  for (const r of receivers) {
+    if (r.kind === 'friend' && !friendById.has(r.accountId)) throw new SendRefused('One of the chosen friends is not your Kakao Talk friend.');
+    if (r.kind === 'group' && !groupById.has(r.chatId)) throw new SendRefused('You are not a member of one of the chosen group chats.');
+  }
+  const recipients: { memo: boolean; direct: number[]; groups: GroupChat[] } = { memo: false, direct: [], groups: [] };
+  const sent: Sent['chats'] = [];
+  const hooks: { chatType: string; chatKey: string }[] = [];
+  for (const r of receivers) {
+    if (r.kind === 'memo') {
+      recipients.memo = true;
+      sent.push({ type: 'MemoChat', title: person.nickname });
+      hooks.push({ chatType: 'MemoChat', chatKey: `memo:${person.id}` });
+    } else if (r.kind === 'friend') {
+      recipients.direct.push(r.accountId);
+      sent.push({ type: 'DirectChat', title: friendById.get(r.accountId)!.nickname });
+      hooks.push({ chatType: 'DirectChat', chatKey: `direct:${Math.min(person.id, r.accountId)}:${Math.max(person.id, r.accountId)}` });
+    } else {
+      const group = groupById.get(r.chatId)!;
+      recipients.groups.push(group);
+      sent.push({ type: 'MultiChat', title: group.title });
+      hooks.push({ chatType: 'MultiChat', chatKey: `group:${group.id}` });
+    }
+  }
+  return { recipients: recipients as Recipients, sent, hooks };
 }
 
 /** HASH_CHAT_ID: the chat as the app may know it, the same chat always the same value within an app. */

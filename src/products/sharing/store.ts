@@ -80,6 +80,11 @@ export async function markSent(db: Kysely<DB>, shortKey: string, now: number): P
   return Number(res.numUpdatedRows) > 0;
 }
 
+/** A share whose delivery was refused is no longer sent: it can be sent again. */
+export async function unmarkSent(db: Kysely<DB>, shortKey: string): Promise<void> {
+  await db.updateTable('sharing_requests').set({ sent_at: null }).where('key_hash', '=', sha256(shortKey)).execute();
+}
+
 // ---------------------------------------------------------------------------------------
 // Success webhooks
 

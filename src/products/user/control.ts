@@ -5,11 +5,9 @@ import { mustAccount, uniquely } from '../../control/lookups.js';
 import { Id, LIMITS as L, Text } from '../../control/limits.js';
 import { newId } from '../../db/ids.js';
 import { CREATED } from '../../core/http.js';
-import { CLOCK_MAX_MS, CLOCK_MIN_MS, isoSeconds } from '../../core/clock.js';
+import { CLOCK_MAX_MS, CLOCK_MIN_MS, isoSeconds, notAClockTime } from '../../core/clock.js';
 import { ControlError } from '../../core/errors.js';
-import type { Kysely } from 'kysely';
-import type { DB } from '../../db/schema.js';
-import { newestShippingAddressTime } from './store.js';
+import { addShippingAddress } from './store.js';
 
 /** User API control-plane routes, mounted under /_kapibara/v1: a person's shipping addresses. */
 
@@ -39,14 +37,16 @@ const ShippingAddressBody = Type.Object(
 /**
  * An address added without `updated_at` is updated now, or a second after the person's
  * newest address when that is as late: the API pages by whole seconds (`from_updated_at`),
- * so addresses a test adds in one go would otherwise share their paging key and a page
- * boundary would skip some, where a person adding them one by one never does.
+ * so addresses a test adds in one go (or at the same time: chosen under the person's lock)
+ * would otherwise share their paging key and a page boundary would skip some, where a
+ * person adding them one by one never does.
  */
-async function addedAt(db: Kysely<DB>, accountId: number, now: number): Promise<number> {
-  const newest = await newestShippingAddressTime(db, accountId);
+function addedAt(newest: number | undefined, now: number): number {
   if (newest === undefined || Math.floor(newest / 1000) < Math.floor(now / 1000)) return now;
   return (Math.floor(newest / 1000) + 1) * 1000;
 }
+
+const notBetween = (text: string) => new ControlError(400, `updated_at: "${text}" is not a time between 1970 and 9999.`);
 
 export default async function userControlRoutes(root: FastifyInstance): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
@@ -56,14 +56,14 @@ export default async function userControlRoutes(root: FastifyInstance): Promise<
     const { db, clock } = app.platform;
     await mustAccount(db, req.params.account_id);
     const b = req.body;
-    const updatedAt = b.updated_at !== undefined ? Date.parse(b.updated_at) : await addedAt(db, req.params.account_id, clock.now());
-    if (!(updatedAt >= CLOCK_MIN_MS && updatedAt <= CLOCK_MAX_MS)) throw new ControlError(400, `updated_at: "${b.updated_at}" is not a time between 1970 and 9999.`);
-    const row = {
+    const given = b.updated_at !== undefined ? Date.parse(b.updated_at) : undefined;
+    if (given !== undefined && Number.isNaN(given)) throw new ControlError(400, notAClockTime('updated_at', b.updated_at!));
+    if (given !== undefined && !(given >= CLOCK_MIN_MS && given <= CLOCK_MAX_MS)) throw notBetween(b.updated_at!);
+    const fields = {
       id: b.id ?? (await newId(db)),
       account_id: req.params.account_id,
       name: b.name,
       is_default: (b.is_default ? 1 : 0) as 0 | 1,
-      updated_at: updatedAt,
       type: b.type ?? 'NEW',
       base_address: b.base_address,
       detail_address: b.detail_address ?? null,
@@ -73,7 +73,15 @@ export default async function userControlRoutes(root: FastifyInstance): Promise<
       zone_number: b.zone_number ?? null,
       zip_code: b.zip_code ?? null,
     };
-    await uniquely('shipping address', () => db.insertInto('shipping_addresses').values(row).execute());
+    const row = await uniquely('shipping address', () =>
+      addShippingAddress(db, fields, (newest) => {
+        const at = given ?? addedAt(newest, clock.now());
+        if (at > CLOCK_MAX_MS) throw new ControlError(400, `updated_at: a second after the newest address (${isoSeconds(newest!)}) is past 9999; give updated_at.`);
+        return at;
+      }),
+    );
+    // Deleted since it was looked up: answered as if it had been before.
+    if (!row) throw new ControlError(404, `account ${req.params.account_id} not found`);
     // Times on the control plane are ISO (the API shows this one as Unix seconds).
     return { ...row, is_default: row.is_default === 1, updated_at: isoSeconds(row.updated_at) };
   });

@@ -1,4 +1,5 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import { isPostgres } from '../../db/dialect.js';
 import type { DB } from '../../db/schema.js';
 import type { ShippingAddressesTable } from './tables.js';
 import { type Account, toAccount } from '../../store/accounts.js';
@@ -118,16 +119,37 @@ export async function listShippingAddresses(
     .execute();
 }
 
-/** When the person's most recently updated address was updated (ms), if they have one. */
-export async function newestShippingAddressTime(db: Kysely<DB>, accountId: number): Promise<number | undefined> {
-  const row = await db
-    .selectFrom('shipping_addresses')
-    .select('updated_at')
-    .where('account_id', '=', accountId)
-    .orderBy('updated_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return row === undefined ? undefined : Number(row.updated_at);
+/**
+ * Adds an address to a person, its time chosen by `updatedAt` from their newest address's
+ * (ms, if they have one), under the person's lock: the newest is read and the address stored
+ * in one transaction, with the person's row locked on PostgreSQL (which runs requests side
+ * by side) and the one connection held on SQLite. Addresses added at the same time then each
+ * see the one added before. Undefined when the person is gone.
+ */
+export async function addShippingAddress(
+  db: Kysely<DB>,
+  row: Omit<Insertable<ShippingAddressesTable>, 'updated_at'>,
+  updatedAt: (newest: number | undefined) => number,
+): Promise<ShippingAddressRow | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const person = await trx
+      .selectFrom('accounts')
+      .select('id')
+      .where('id', '=', row.account_id)
+      .$if(isPostgres(trx), (q) => q.forUpdate())
+      .executeTakeFirst();
+    if (!person) return undefined;
+    const newest = await trx
+      .selectFrom('shipping_addresses')
+      .select('updated_at')
+      .where('account_id', '=', row.account_id)
+      .orderBy('updated_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    const stored = { ...row, updated_at: updatedAt(newest === undefined ? undefined : Number(newest.updated_at)) };
+    await trx.insertInto('shipping_addresses').values(stored).execute();
+    return stored as ShippingAddressRow;
+  });
 }
 
 export async function findDefaultShippingAddress(db: Kysely<DB>, accountId: number): Promise<ShippingAddressRow | undefined> {
