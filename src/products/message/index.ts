@@ -3,7 +3,6 @@ import * as migration006 from './migration-rowid.js';
 import * as migration007 from './migration-templates-per-app.js';
 import * as migration009 from './migration-ids.js';
 import * as migration010 from './migration-group-chats.js';
-import * as migration061 from './migration-account-index.js';
 import * as migration064 from './migration-empty-group-chats.js';
 import * as migration065 from './migration-quota-expiry.js';
 import * as migration070 from './migration-chat-index.js';
@@ -22,7 +21,6 @@ export const message: Product = {
     '007_talk_templates_per_app': migration007,
     '009_talk_message_ids': migration009,
     '010_message_group_chats': migration010,
-    '061_talk_messages_by_account': migration061,
     '064_message_empty_group_chats': migration064,
     '065_message_quota_expiry': migration065,
     '070_talk_messages_chat_by_type': migration070,
