@@ -1,6 +1,7 @@
 import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
-import { CompiledQuery, type Kysely, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow, createQueryId, sql } from 'kysely';
+import { CompiledQuery, type Kysely, createQueryId, sql } from 'kysely';
+import { Recorder } from './helpers/recorder.js';
 import type { DB } from '../src/db/schema.js';
 import { accountsForLoginPage, revokeRefreshFamily } from '../src/products/login/store.js';
 import { revokeTokens } from '../src/store/tokens.js';
@@ -17,17 +18,6 @@ import { forEachStore, type Harness } from './helpers/harness.js';
  * `enable_sort` off): it still chooses them when no index can serve the statement.
  */
 
-/** Records the statements a function runs, so that their plans can be asked for. */
-class Recorder implements KyselyPlugin {
-  readonly nodes: RootOperationNode[] = [];
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    this.nodes.push(args.node);
-    return args.node;
-  }
-  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    return args.result;
-  }
-}
 
 interface Plan {
   sql: string;

@@ -1,6 +1,7 @@
 import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
-import { type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow, createQueryId } from 'kysely';
+import { createQueryId } from 'kysely';
+import { Recorder } from './helpers/recorder.js';
 import { forEachStore } from './helpers/harness.js';
 
 /**
@@ -10,17 +11,6 @@ import { forEachStore } from './helpers/harness.js';
  * of an app's web_domains at once.
  */
 
-/** Records the SQL of every statement run through the database it is plugged into. */
-class Recorder implements KyselyPlugin {
-  readonly nodes: RootOperationNode[] = [];
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    this.nodes.push(args.node);
-    return args.node;
-  }
-  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    return args.result;
-  }
-}
 
 const widget = (origin: string) => `/public/widget/login/kakaoLoginWidget.html?xdm_e=${encodeURIComponent(origin)}&xdm_c=default&xdm_p=1`;
 
