@@ -8,7 +8,7 @@ import type { StoreOptions } from './db/index.js';
 import { openStore, stateTables } from './kapibara.js';
 import { DEMO_APP_ID, DEMO_KEYS, seedDemo } from './demo.js';
 import { importState, type StateDocument } from './store/state.js';
-import type { accountJson, appJson } from './control/routes.js';
+import { LIST_PAGE, type accountJson, type appJson } from './control/routes.js';
 import type { AccountBody, AppBody } from './control/bodies.js';
 import { listenTls } from './core/tls.js';
 
@@ -82,9 +82,6 @@ export interface ListPage {
   after?: number;
   limit?: number;
 }
-
-/** The largest page of apps or people the control plane gives. */
-const LIST_PAGE = 1000;
 
 /** A page of chats or messages, newest first: `before` is the `next` of the page before. */
 export interface MessagePage {
