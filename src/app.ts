@@ -4,6 +4,7 @@ import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import type { Store, StoreOptions } from './db/index.js';
 import { Clock, storedClockOffset } from './core/clock.js';
+import { storedOffsetText } from './store/state.js';
 import { SigningKeys } from './core/keys.js';
 import { followStoredSettings, type ServedCertificate } from './core/stored-settings.js';
 import { type Surface, type SurfacePrefix, clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './core/http.js';
@@ -80,8 +81,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   const products = options.products ?? defaultProducts;
   const store = options.store ?? (await openStore(options, products));
   const clock = options.clock ?? new Clock();
-  const offset = await store.db.selectFrom('settings').select('value').where('key', '=', 'clock_offset_ms').executeTakeFirst();
-  if (offset) clock.setOffset(storedClockOffset(offset.value) ?? 0);
+  const offset = await storedOffsetText(store.db);
+  if (offset !== undefined) clock.setOffset(storedClockOffset(offset) ?? 0);
   const keys = await SigningKeys.load(store.db);
   const surfaces = [...SHELL_SURFACES, ...products.flatMap((p) => p.surfaces ?? [])];
 

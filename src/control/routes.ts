@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { ControlError } from '../core/errors.js';
 import { CREATED, JSON_TYPE, NO_CONTENT } from '../core/http.js';
 import type { ScopeCatalog } from '../core/scopes.js';
-import { ClockChangeError, changedOffset, isoSeconds } from '../core/clock.js';
+import { CLOCK_OFFSET_SETTING, ClockChangeError, changedOffset, isoSeconds } from '../core/clock.js';
 import type { Product } from '../core/product.js';
 import { type App, appInputFromJson, createApp, deleteApp, listAppsPage, updateApp } from '../store/apps.js';
 import { type Account, accountInputFromJson, createAccount, deleteAccount, findAccountByEmail, listAccounts, updateAccount } from '../store/accounts.js';
@@ -312,7 +312,7 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
     // before this write cannot put the older offset back over it.
     await app.platform.db
       .insertInto('settings')
-      .values({ key: 'clock_offset_ms', value: String(offset) })
+      .values({ key: CLOCK_OFFSET_SETTING, value: String(offset) })
       .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(offset) }))
       .execute();
     clock.setOffset(offset);

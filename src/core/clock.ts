@@ -39,6 +39,9 @@ export class Clock {
   }
 }
 
+/** The setting that holds the clock's offset (ms) in the store: every instance on it follows it. */
+export const CLOCK_OFFSET_SETTING = 'clock_offset_ms';
+
 /** ISO-8601 UTC with whole seconds, as every Kakao timestamp is (`2019-07-05T05:29:15Z`). */
 export function isoSeconds(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');

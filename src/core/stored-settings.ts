@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import type { Store } from '../db/index.js';
-import { type Clock, storedClockOffset } from './clock.js';
+import { CLOCK_OFFSET_SETTING, type Clock, storedClockOffset } from './clock.js';
 import { SigningKeys, signingKeyProblem } from './keys.js';
 
 /**
@@ -37,10 +37,10 @@ export async function applyStoredSettings(held: HeldSettings): Promise<void> {
   // (its own write notifies it again, and the next read agrees).
   const clockVersion = held.clock.version;
   const keysBefore = held.keys;
-  const keys = held.servedCertificates.size ? ['clock_offset_ms', 'signing_key', 'tls_certificate'] : ['clock_offset_ms', 'signing_key'];
+  const keys = held.servedCertificates.size ? [CLOCK_OFFSET_SETTING, 'signing_key', 'tls_certificate'] : [CLOCK_OFFSET_SETTING, 'signing_key'];
   const rows = await held.db.selectFrom('settings').select(['key', 'value']).where('key', 'in', keys).execute();
   const value = (key: string) => rows.find((r) => r.key === key)?.value;
-  if (held.clock.version === clockVersion) held.clock.setOffset(storedClockOffset(value('clock_offset_ms')) ?? 0);
+  if (held.clock.version === clockVersion) held.clock.setOffset(storedClockOffset(value(CLOCK_OFFSET_SETTING)) ?? 0);
   const key = value('signing_key');
   if (key !== undefined && held.keys === keysBefore && signingKeyProblem(key) === undefined) {
     const stored = SigningKeys.fromStored(key);

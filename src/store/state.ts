@@ -9,7 +9,7 @@ import { type AccountJson, accountInputFromJson, createAccount } from './account
 import { randomToken } from '../core/ids.js';
 import { issueIdsAbove, movesIssuedIds, newId, sequenceAbove } from '../db/ids.js';
 import { concurrencyFailure, isPostgres, primaryKeyOrder } from '../db/dialect.js';
-import { CLOCK_MAX_MS, storedClockOffset } from '../core/clock.js';
+import { CLOCK_MAX_MS, CLOCK_OFFSET_SETTING, storedClockOffset } from '../core/clock.js';
 import { passwordForStorage } from '../core/passwords.js';
 import { columnTooLong } from '../control/limits.js';
 import type { TableSpec } from '../db/tables.js';
@@ -99,18 +99,20 @@ export async function writeStateFile(db: Kysely<DB>, tables: readonly TableSpec[
   for await (const chunk of text()) if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
 }
 
+/** The clock offset a store holds (its setting's text), if it holds one. */
+export async function storedOffsetText(db: Kysely<DB>): Promise<string | undefined> {
+  return (await db.selectFrom('settings').select('value').where('key', '=', CLOCK_OFFSET_SETTING).executeTakeFirst())?.value;
+}
+
 /** The platform time of a store no server holds (`kapibara export`): real time moved by its stored clock offset. */
 export async function storedPlatformTime(db: Kysely<DB>, real = Date.now()): Promise<number> {
-  const row = await db.selectFrom('settings').select('value').where('key', '=', CLOCK_OFFSET_KEY).executeTakeFirst();
-  return platformTime(real, row?.value);
+  return platformTime(real, await storedOffsetText(db));
 }
 
 /** Real time moved by a stored offset (a setting's text), held within what the clock can show. */
 function platformTime(real: number, offsetText: string | undefined): number {
   return Math.min(real + (storedClockOffset(offsetText, real) ?? 0), CLOCK_MAX_MS);
 }
-
-const CLOCK_OFFSET_KEY = 'clock_offset_ms';
 
 export async function resetState(db: Kysely<DB>, tables: readonly TableSpec[]): Promise<void> {
   await db.transaction().execute(async (tx) => {
@@ -150,7 +152,7 @@ export class StateFormatError extends Error {}
  */
 async function platformTimeAfter(db: Kysely<DB>, doc: StateDocument, real: number, replace: boolean): Promise<number> {
   const settings = Array.isArray(doc.settings) ? (doc.settings as { key?: unknown; value?: unknown }[]) : [];
-  const own = [...settings].reverse().find((row) => row?.key === CLOCK_OFFSET_KEY)?.value as string | undefined;
+  const own = [...settings].reverse().find((row) => row?.key === CLOCK_OFFSET_SETTING)?.value as string | undefined;
   if (own !== undefined || replace) return platformTime(real, own);
   return storedPlatformTime(db, real);
 }
@@ -243,10 +245,10 @@ async function importRow(db: Kysely<DB>, spec: TableSpec, input: Record<string, 
   if (spec.name === 'settings') {
     const { key, value } = input as { key: unknown; value: unknown };
     if (typeof key !== 'string' || typeof value !== 'string') throw new StateFormatError('settings rows are { "key": string, "value": string }');
-    if (key === CLOCK_OFFSET_KEY && !/^-?\d+$/.test(value.trim())) {
+    if (key === CLOCK_OFFSET_SETTING && !/^-?\d+$/.test(value.trim())) {
       throw new StateFormatError(`settings.clock_offset_ms: ${JSON.stringify(value)} is not a whole number of milliseconds`);
     }
-    if (key === CLOCK_OFFSET_KEY && storedClockOffset(value) === undefined) {
+    if (key === CLOCK_OFFSET_SETTING && storedClockOffset(value) === undefined) {
       throw new StateFormatError(`settings.clock_offset_ms: ${value} ms would move the clock past what a date can hold`);
     }
     await db
