@@ -190,6 +190,27 @@ forEachStore('Control-plane lists page', (h) => {
     assert.equal(new Set(chatPages.flat()).size, 9);
   });
 
+  it("a person's messages across more chats than a page, their times interleaved and tied, page each once, newest first", async () => {
+    const app = await h.createApp();
+    const [me, ...others] = await people(9);
+    // Rounds of one message in every chat (a later round newer than an earlier), some chats
+    // sitting rounds out, and one round whose messages all share a time.
+    const rows: ReturnType<typeof messageRows> = [];
+    for (let round = 0; round < 4; round++) {
+      for (const [i, other] of others.entries()) if ((i + round) % 3 !== 0) rows.push(...messageRows(me.id, 'direct', other.id, 1, app.id));
+      if (round === 2) for (const row of rows.slice(-5)) row.created_at = rows[rows.length - 1].created_at;
+    }
+    await insertMessages(h, rows);
+    const stored = (await h.store.db.selectFrom('talk_messages').select('id').where('account_id', '=', me.id).orderBy('created_at', 'desc').orderBy('id', 'desc').execute()).map((r) => Number(r.id));
+    for (const limit of [1, 2, 3, 7]) {
+      const pages = await allPages(`/accounts/${me.id}/messages?limit=${limit}`, async (url) => {
+        const body = await h.control('GET', url);
+        return { items: body.messages.map((m: { id: number }) => m.id) as number[], next: body.next === undefined ? undefined : `/accounts/${me.id}/messages?limit=${limit}&before=${body.next}` };
+      });
+      assert.deepEqual(pages.flat(), stored, `limit ${limit}`);
+    }
+  });
+
   it('counts stop at 1000: total_count and message_count say 1000 and *_capped', async () => {
     const app = await h.createApp();
     const [me, ryan] = await people(2);

@@ -263,8 +263,9 @@ function messagesOf(db: Kysely<DB>, accountId: number, which: ChatRef | number |
  * or of all their chats. A page starts after `before` (a message's position: keyset, read
  * from the index where it starts) and then skips `offset`; at most `limit`. Each chat is
  * read by `talk_messages_chat`; all of them by reading each chat's first `offset + limit`
- * from where the page starts and keeping the newest: a page of all chats costs the
- * person's chats times the page, never their whole history, and message sends keep one
+ * from where the page starts and keeping the newest, of the chats that can hold the page
+ * (chatsHolding): a page of all chats costs the page times the chats it can come from, plus
+ * one index seek per chat to list them, never the person's whole history, and message sends keep one
  * index per row (an index by person and time for this list cost a send on PostgreSQL about
  * 4% of its throughput).
  */
@@ -276,7 +277,7 @@ export async function listMessages(
   limit: number,
 ): Promise<StoredMessage[]> {
   const upTo = (page.offset ?? 0) + limit;
-  const chats = which === undefined ? (await listChats(db, accountId)).map((c): ChatRef => ({ type: c.type, peer: c.peerAccountId })) : [which];
+  const chats = which === undefined ? (await chatsHolding(db, accountId, page.before, upTo)).map((c): ChatRef => ({ type: c.type, peer: c.peerAccountId })) : [which];
   const rows = (await Promise.all(chats.map((chat) => newestOf(db, accountId, chat, page.before, upTo)))).flat();
   if (chats.length > 1) rows.sort((a, b) => Number(b.created_at) - Number(a.created_at) || Number(b.id) - Number(a.id));
   return rows.slice(page.offset ?? 0, upTo).map((r) => ({
@@ -290,6 +291,20 @@ export async function listMessages(
     template: JSON.parse(r.template),
     createdAt: r.created_at,
   }));
+}
+
+/**
+ * The chats that can hold a person's newest `upTo` messages before `at` (all when unset).
+ * Chats come newest first, and a chat whose latest message is before `at` has a message newer
+ * than those of every chat after it: of those, only the first `upTo` can hold the page. A chat
+ * that spans `at` may hold any of it; one that begins after `at` holds none of it.
+ */
+async function chatsHolding(db: Kysely<DB>, accountId: number, at: Position | undefined, upTo: number): Promise<ChatSummary[]> {
+  const chats = await listChats(db, accountId);
+  if (!at) return chats.slice(0, upTo);
+  const spanning = chats.filter((c) => !isOlder(c.lastMessageAt, c.lastMessageId, at) && c.firstMessageAt <= at.createdAt);
+  const older = chats.filter((c) => isOlder(c.lastMessageAt, c.lastMessageId, at)).slice(0, upTo);
+  return [...spanning, ...older];
 }
 
 /** One chat's newest `limit` messages before `at` (all when unset), newest first. */
