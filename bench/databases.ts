@@ -4,17 +4,19 @@ import pg from 'pg';
 /** A fresh database on the bench's PostgreSQL server. */
 export async function freshDatabase(base: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `kapibara_bench_${randomBytes(5).toString('hex')}`;
-  const run = async (text: string) => {
-    const client = new pg.Client({ connectionString: base });
-    await client.connect();
-    try {
-      await client.query(text);
-    } finally {
-      await client.end();
-    }
-  };
-  await run(`CREATE DATABASE ${name}`);
+  await query(base, `CREATE DATABASE ${name}`);
   const url = new URL(base);
   url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  return { url: url.toString(), drop: async () => void (await query(base, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)) };
+}
+
+/** One statement on its own connection; its rows. */
+export async function query<R extends Record<string, unknown>>(url: string, text: string): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<R>(text)).rows;
+  } finally {
+    await client.end();
+  }
 }

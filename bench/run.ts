@@ -14,10 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { Agent, request } from 'node:http';
 import { startPgServer } from '../test/helpers/pg-server.js';
-import { freshDatabase } from './databases.js';
+import { freshDatabase, query } from './databases.js';
 import { memoSend, scenarios, userMe, type RequestSpec, type Scenario, type StoreKind } from './scenarios.js';
 import { freePort } from '../src/core/free-port.js';
 import { processCpuMs } from './proc.js';
@@ -275,18 +274,6 @@ async function oneVersusTwo(a: Target, b: Target, spec: RequestSpec): Promise<Sc
  * with two bare servers (bench/bare.ts, Kapibara's bytes) against one: what the machine
  * itself lets two servers do beside the load generator, measured in the same run.
  */
-/** Message rows in a database (a fresh one per scenario: only the scenario's sends). */
-async function storedMessages(url: string): Promise<number> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM talk_messages');
-    return Number(rows[0].n);
-  } finally {
-    await client.end();
-  }
-}
-
 async function twoInstances(s: Scenario, base: string): Promise<{ kapibara: Scaling; bare: Scaling; stored: number }> {
   const database = await freshDatabase(base);
   let kapibara: Scaling;
@@ -302,7 +289,7 @@ async function twoInstances(s: Scenario, base: string): Promise<{ kapibara: Scal
     stored = kapibara.acknowledged;
     // Counted in the database itself: the control plane's counts stop at 1000 (a run that
     // read them once reported 405,899 of 406,899 sends lost).
-    if (spec.method === 'POST') stored = await storedMessages(database.url);
+    if (spec.method === 'POST') stored = Number((await query<{ n: string }>(database.url, 'SELECT count(*) AS n FROM talk_messages'))[0].n);
   } finally {
     await stopTarget(a);
     await stopTarget(b);

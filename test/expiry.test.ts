@@ -5,6 +5,7 @@ import { buildApp } from '../src/app.js';
 import { randomToken, sha256 } from '../src/core/ids.js';
 import { createCode } from '../src/products/login/store.js';
 import { EXPIRED_KEPT_MS, SWEEP_BATCH } from '../src/store/expiry.js';
+import { eventually } from './helpers/eventually.js';
 import { forEachStore, form, type Harness, type TestAccount, type TestApp } from './helpers/harness.js';
 
 /**
@@ -111,7 +112,7 @@ forEachStore('Expired login records', (h) => {
     await server.ready();
     try {
       for (const table of LOGIN_TABLES) await insertExpiring(h, table, app, person, h.clock.now() - EXPIRED_KEPT_MS - 60_000);
-      for (let i = 0; i < 200 && Object.values(await counts(h)).some((n) => n > 0); i++) await sleep(20);
+      await eventually(async () => (Object.values(await counts(h)).every((n) => n === 0) ? true : undefined));
       assert.deepEqual(await counts(h), each(0));
     } finally {
       await server.close();
@@ -133,7 +134,7 @@ forEachStore('Expired login records', (h) => {
       assert.equal((await counts(h)).access_tokens, 1);
       // Expired by real time for longer than a day: removed whatever the clock shows.
       await insertExpiring(h, 'agts', app, person, h.clock.real() - EXPIRED_KEPT_MS - 60_000);
-      for (let i = 0; i < 200 && (await counts(h)).agts > 0; i++) await sleep(20);
+      await eventually(async () => ((await counts(h)).agts === 0 ? true : undefined));
       assert.equal((await counts(h)).agts, 0);
     } finally {
       await server.close();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { LightMyRequestResponse } from 'fastify';
-import { cookiesOf, csrfTokenOf, forEachStore, form, type Harness, type TestApp, type TestAccount, refreshGrant } from './helpers/harness.js';
+import { cookiesOf, csrfTokenOf, forEachStore, form, type Harness, type TestApp, type TestAccount, refreshGrant as refresh } from './helpers/harness.js';
 import { storyApp, storyUser } from './fixtures/story.js';
 import { buildApp } from '../src/app.js';
 import { Clock } from '../src/core/clock.js';
@@ -87,8 +87,6 @@ function assertOAuthError(res: LightMyRequestResponse, status: number, error: st
 function me(h: Harness, token: string) {
   return h.inject({ method: 'GET', url: '/v2/user/me', headers: { authorization: `Bearer ${token}` } });
 }
-
-const refresh = refreshGrant;
 
 function postJson(h: Harness, url: string, body: string, headers: Record<string, string> = {}) {
   return h.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', ...headers }, payload: body });

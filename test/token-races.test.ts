@@ -1,6 +1,6 @@
 import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
-import { forEachStore, type Harness, type TestApp, type TestAccount, refreshGrant } from './helpers/harness.js';
+import { forEachStore, type Harness, type TestApp, type TestAccount, refreshGrant as refresh } from './helpers/harness.js';
 
 /**
  * Token writes made at the same time as each other, on both stores: a logout that answers
@@ -16,13 +16,11 @@ const ROUNDS = 6;
 const REFRESHES = 10;
 const MONTH_AND_A_DAY_S = 31 * 86400;
 
-const refresh = refreshGrant;
-
 async function tokensLeft(h: Harness, app: TestApp, me: TestAccount) {
   const db = h.store.db;
   const access = await db.selectFrom('access_tokens').select('token_hash').where('app_id', '=', app.id).where('account_id', '=', me.id).execute();
-  const refresh = await db.selectFrom('refresh_tokens').select('token_hash').where('app_id', '=', app.id).where('account_id', '=', me.id).execute();
-  return { access: access.length, refresh: refresh.length };
+  const refreshes = await db.selectFrom('refresh_tokens').select('token_hash').where('app_id', '=', app.id).where('account_id', '=', me.id).execute();
+  return { access: access.length, refresh: refreshes.length };
 }
 
 forEachStore('token writes at the same time', (h) => {

@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import tls from 'node:tls';
-import type { Duplex } from 'node:stream';
 import assert from 'node:assert/strict';
 import { chromium, type Browser } from 'playwright-core';
 
