@@ -1,4 +1,6 @@
 import { it } from './helpers/node-test.js';
+import { ControlError } from '../src/core/errors.js';
+import { retryable } from '../src/control/routes.js';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { CONTROL_HEADERS, forEachStore, refreshGrant, type Harness } from './helpers/harness.js';
@@ -167,4 +169,15 @@ forEachStore('control-plane writes at the same time', (h) => {
       await callsAround(h, token, 4 + round, () => h.inject({ method: 'POST', url: '/_kapibara/v1/reset', headers: CONTROL_HEADERS }));
     }
   });
+});
+
+it('an import or reset PostgreSQL ends for a deadlock or a serialization failure is a 409 saying to send it again; other errors pass as they are', () => {
+  for (const code of ['40P01', '40001']) {
+    const answer = retryable(Object.assign(new Error('deadlock detected'), { code }));
+    assert.ok(answer instanceof ControlError);
+    assert.equal(answer.status, 409);
+    assert.match(answer.message, /^the state change met writes made at the same time and was rolled back \(deadlock detected\): nothing changed; send it again\.$/);
+  }
+  const other = Object.assign(new Error('disk full'), { code: '53100' });
+  assert.equal(retryable(other), other);
 });

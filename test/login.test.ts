@@ -556,6 +556,9 @@ forEachStore('Kakao Login', (h) => {
     // Already added: not offered again.
     const again = await b.get(authorizeUrl(app, { channel_public_id: '_frxjem', scope: 'plusfriends' }));
     assert.deepEqual(channelBoxes(again.body), {});
+    // No consent page at all: nothing is left to agree to or to add, so the code comes straight back.
+    assert.equal(again.statusCode, 302, again.body);
+    assert.ok(callbackParams(again).get('code'));
   });
 
   it('channel_public_id: a channel the person unchecks is not added; Cancel adds none', async () => {

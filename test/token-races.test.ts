@@ -1,6 +1,7 @@
 import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
-import { forEachStore, type Harness, type TestApp, type TestAccount, refreshGrant as refresh } from './helpers/harness.js';
+import { forEachStore, form, type Harness, type TestApp, type TestAccount, refreshGrant as refresh } from './helpers/harness.js';
+import { createCode } from '../src/products/login/store.js';
 
 /**
  * Token writes made at the same time as each other, on both stores: a logout that answers
@@ -78,6 +79,33 @@ forEachStore('token writes at the same time', (h) => {
       assert.ok(rotated, 'the one success carries the new refresh token');
       assert.equal((await refresh(h, app, rotated)).statusCode, 200, 'the new refresh token works');
       assert.equal((await tokensLeft(h, app, me)).refresh, 1, 'one refresh token: the rotated one');
+    }
+  });
+  it('one code exchanged twice at once: each answer is 200 or invalid_grant KOE320, and no token it gave works (docs/login.md)', async () => {
+    const app = await h.createApp();
+    const me = await h.createAccount();
+    await h.token(app, me); // links the person
+    const redirectUri = 'http://localhost:3000/callback';
+    for (let round = 0; round < ROUNDS; round++) {
+      const code = await createCode(h.store.db, { appId: app.id, accountId: me.id, redirectUri, scopes: [], authTime: h.clock.now() }, h.clock.now());
+      const exchange = () =>
+        h.inject({
+          method: 'POST',
+          url: '/oauth/token',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: form({ grant_type: 'authorization_code', client_id: app.rest_api_key, redirect_uri: redirectUri, code }),
+        });
+      const answers = await Promise.all([exchange(), exchange()]);
+      assert.ok(answers.some((res) => res.statusCode !== 200), 'one of the two is refused');
+      for (const res of answers) {
+        if (res.statusCode !== 200) {
+          assert.deepEqual([res.statusCode, res.json().error, res.json().error_code], [400, 'invalid_grant', 'KOE320'], res.body);
+          continue;
+        }
+        const info = await h.inject({ method: 'GET', url: '/v1/user/access_token_info', headers: { authorization: `Bearer ${res.json().access_token}` } });
+        assert.equal(info.statusCode, 401, info.body);
+        assert.equal((await refresh(h, app, res.json().refresh_token)).statusCode, 400);
+      }
     }
   });
 });

@@ -364,7 +364,7 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
  * calls under way): rolled back whole, so it is a 409 that says to send it again, not a 500
  * nor a 400 blaming the document.
  */
-function retryable(err: unknown): unknown {
+export function retryable(err: unknown): unknown {
   if (!concurrencyFailure(err)) return err;
   return new ControlError(409, `the state change met writes made at the same time and was rolled back (${(err as Error).message}): nothing changed; send it again.`);
 }
