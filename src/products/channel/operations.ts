@@ -115,9 +115,12 @@ export interface OfferedChannel {
  * by public id (a name missing from the answer does not exist or is not linked to the app).
  */
 export async function linkedChannels(platform: Platform, appId: number, publicIds: string[]): Promise<Map<string, OfferedChannel>> {
+  // The app's linked channels in one query, in the order they were named.
+  const linked = new Map((await store.channelsOfApp(platform.db, appId)).map((c) => [c.public_id, c]));
   const out = new Map<string, OfferedChannel>();
-  for (const channel of await store.findChannelsByPublicIds(platform.db, [...new Set(publicIds)])) {
-    if (await store.isLinked(platform.db, channel.id, appId)) out.set(channel.public_id, { id: channel.id, publicId: channel.public_id, name: channel.name });
+  for (const publicId of publicIds) {
+    const channel = linked.get(publicId);
+    if (channel) out.set(publicId, { id: channel.id, publicId, name: channel.name });
   }
   return out;
 }

@@ -54,18 +54,19 @@ function checkLinkVer(linkVer: string | undefined): void {
 export async function validateShare(platform: Platform, app: App, req: ValidationRequest): Promise<Validation> {
   checkLinkVer(req.linkVer);
   const schemeParams = jsonParam('scheme_params', req.schemeParams, SchemeParams);
-  const answer = await build(platform, app, req);
+  const { kept, ...answer } = await build(platform, app, req);
   const rendered = renderTemplateMsg(app, answer.template);
   return {
     ...answer,
-    template: dropForeignLinks(answer.template, app.webDomains) as Json,
+    template: kept ?? (dropForeignLinks(answer.template, app.webDomains) as Json),
     templateMsg: rendered.templateMsg,
     warningMsg: rendered.warnings,
     schemeParams,
   };
 }
 
-type Built = Omit<Validation, 'templateMsg' | 'warningMsg' | 'schemeParams'>;
+/** `kept`: the template without its foreign links, when building it already worked that out. */
+type Built = Omit<Validation, 'templateMsg' | 'warningMsg' | 'schemeParams'> & { kept?: Json };
 
 async function build(platform: Platform, app: App, req: ValidationRequest): Promise<Built> {
   const now = platform.clock.now();
@@ -74,8 +75,9 @@ async function build(platform: Platform, app: App, req: ValidationRequest): Prom
     const value = jsonParam('template_object', req.templateObject, JsonObject);
     if (value === undefined) throw invalidParam('template_object is required.');
     const template = normalizeTemplate(value, 'template_object', rules);
-    const id = await issueTemplate(platform.db, app.id, 'default', dropForeignLinks(template, app.webDomains) as Json, now);
-    return { templateId: id, templateArgs: defaultTemplateArgs(template), argumentMsg: {}, template, templateType: template.object_type as string };
+    const kept = dropForeignLinks(template, app.webDomains) as Json;
+    const id = await issueTemplate(platform.db, app.id, 'default', kept, now);
+    return { templateId: id, templateArgs: defaultTemplateArgs(template), argumentMsg: {}, template, templateType: template.object_type as string, kept };
   }
   const args = templateArgs(req.templateArgs);
   if (req.action === 'custom') {
