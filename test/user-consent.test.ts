@@ -292,6 +292,21 @@ forEachStore('User API: consents, service terms, shipping addresses, userinfo', 
     assert.deepEqual([leap.statusCode, leap.json()], [400, { error: 'updated_at: "2016-12-31T23:59:60Z" is not a time the clock can show (second 60, a leap second, has no time of its own).' }]);
   });
 
+  it('a shipping address updated_at is read as POST /clock reads a time: finer than a millisecond and out of range refused in the same words', async () => {
+    const person = await h.createAccount();
+    const add = (updated_at: string) =>
+      h.inject({ method: 'POST', url: `/_kapibara/v1/accounts/${person.id}/shipping_addresses`, headers: CONTROL_HEADERS, payload: { name: 'n', base_address: 'x', updated_at } });
+    const clock = (now: string) => h.inject({ method: 'POST', url: '/_kapibara/v1/clock', headers: CONTROL_HEADERS, payload: { now } });
+    const fine = await add('2030-01-01T00:00:00.0001Z');
+    assert.deepEqual([fine.statusCode, fine.json()], [400, { error: 'updated_at: "2030-01-01T00:00:00.0001Z" is finer than the clock\'s millisecond: give at most three decimals.' }]);
+    const far = await add('1969-12-31T23:59:59Z');
+    assert.deepEqual([far.statusCode, far.json()], [400, { error: 'updated_at: "1969-12-31T23:59:59Z" is not between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z.' }]);
+    const farClock = await clock('1969-12-31T23:59:59Z');
+    assert.deepEqual([farClock.statusCode, farClock.json()], [400, { error: 'now: "1969-12-31T23:59:59Z" is not between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z.' }]);
+    const ok = await add('2030-01-01T00:00:00.1000Z');
+    assert.deepEqual([ok.statusCode, ok.json().updated_at], [201, '2030-01-01T00:00:00Z']);
+  });
+
   it('shipping addresses of an app that has not turned the item on: -3, as for a disabled item', async () => {
     const app = await h.createApp({ name: 'No shipping' });
     const t = await h.token(app, await h.createAccount(), ['profile_nickname']);

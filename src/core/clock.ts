@@ -63,8 +63,24 @@ export function notAClockTime(field: string, text: string): string {
   return `${field}: "${text}" is not a time the clock can show${leap}.`;
 }
 
-/** A change of the clock that cannot be made (the control plane answers it 400). */
+/** A change of the clock that cannot be made, or a time it cannot show (the control plane answers it 400). */
 export class ClockChangeError extends Error {}
+
+/** The clock's range in words, as every refusal names it. */
+export const CLOCK_RANGE = 'between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z';
+
+/**
+ * A date-time `text` given as `field` read as a time of the clock's, as every control-plane time
+ * is read (`POST /clock`'s `now`, a shipping address's `updated_at`): whole milliseconds (a finer
+ * fraction would be cut off unseen), a time a Date can hold (not second 60), within the range.
+ */
+export function clockTime(field: string, text: string): number {
+  if (/\.\d{3}\d*[1-9]/.test(text)) throw new ClockChangeError(`${field}: "${text}" is finer than the clock's millisecond: give at most three decimals.`);
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) throw new ClockChangeError(notAClockTime(field, text));
+  if (!(at >= CLOCK_MIN_MS && at <= CLOCK_MAX_MS)) throw new ClockChangeError(`${field}: "${text}" is not ${CLOCK_RANGE}.`);
+  return at;
+}
 
 export interface ClockChange {
   offset_ms?: number;
@@ -92,18 +108,11 @@ export function changedOffset(clock: Clock, change: ClockChange): number {
   // there. From the same reading of real time (clock.now() reads it again, maybe a tick later).
   let offset = Math.min(real + clock.offset, CLOCK_MAX_MS) - real;
   if (change.offset_ms !== undefined) offset = change.offset_ms;
-  if (change.now !== undefined) {
-    const at = Date.parse(change.now);
-    // A fraction finer than the clock's millisecond would be cut off unseen.
-    if (/\.\d{3}\d*[1-9]/.test(change.now)) throw new ClockChangeError(`now: "${change.now}" is finer than the clock's millisecond: give at most three decimals.`);
-    // RFC 3339 allows second 60 (a leap second), which no Date can hold.
-    if (Number.isNaN(at)) throw new ClockChangeError(notAClockTime('now', change.now));
-    offset = at - real;
-  }
+  if (change.now !== undefined) offset = clockTime('now', change.now) - real;
   if (change.advance_seconds !== undefined) offset += Math.round(change.advance_seconds * 1000);
   const at = real + offset;
   if (!Number.isFinite(at) || at < CLOCK_MIN_MS || at > CLOCK_MAX_MS) {
-    throw new ClockChangeError('the clock must stay between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z');
+    throw new ClockChangeError(`the clock must stay ${CLOCK_RANGE}`);
   }
   return offset;
 }

@@ -5,7 +5,7 @@ import { mustAccount, uniquely } from '../../control/lookups.js';
 import { Id, LIMITS as L, Text } from '../../control/limits.js';
 import { newId } from '../../db/ids.js';
 import { CREATED } from '../../core/http.js';
-import { CLOCK_MAX_MS, CLOCK_MIN_MS, isoSeconds, notAClockTime } from '../../core/clock.js';
+import { CLOCK_MAX_MS, ClockChangeError, clockTime, isoSeconds } from '../../core/clock.js';
 import { ControlError } from '../../core/errors.js';
 import { addShippingAddress } from './store.js';
 
@@ -46,7 +46,15 @@ function addedAt(newest: number | undefined, now: number): number {
   return (Math.floor(newest / 1000) + 1) * 1000;
 }
 
-const notBetween = (text: string) => new ControlError(400, `updated_at: "${text}" is not a time between 1970 and 9999.`);
+/** A given `updated_at`, read as `POST /clock` reads a time and refused in the same words. */
+function givenTime(text: string): number {
+  try {
+    return clockTime('updated_at', text);
+  } catch (err) {
+    if (err instanceof ClockChangeError) throw new ControlError(400, err.message);
+    throw err;
+  }
+}
 
 export default async function userControlRoutes(root: FastifyInstance): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
@@ -56,9 +64,7 @@ export default async function userControlRoutes(root: FastifyInstance): Promise<
     const { db, clock } = app.platform;
     await mustAccount(db, req.params.account_id);
     const b = req.body;
-    const given = b.updated_at !== undefined ? Date.parse(b.updated_at) : undefined;
-    if (given !== undefined && Number.isNaN(given)) throw new ControlError(400, notAClockTime('updated_at', b.updated_at!));
-    if (given !== undefined && !(given >= CLOCK_MIN_MS && given <= CLOCK_MAX_MS)) throw notBetween(b.updated_at!);
+    const given = b.updated_at !== undefined ? givenTime(b.updated_at) : undefined;
     const fields = {
       id: b.id ?? (await newId(db)),
       account_id: req.params.account_id,
