@@ -7,6 +7,7 @@ import type { StoreOptions } from '../src/db/index.js';
 import { migrateTo } from '../src/db/migrations/index.js';
 import { openStore, storeSchema } from '../src/kapibara.js';
 import { countMessages, listMessages } from '../src/products/message/store.js';
+import { counterPeriodEnd } from '../src/products/message/quota-periods.js';
 import { createApp } from '../src/store/apps.js';
 import { buildApp } from '../src/app.js';
 import { storeKinds, withDurableStore } from './helpers/stores.js';
@@ -133,13 +134,23 @@ describe('upgrading an existing database', () => {
       await withDurableStore(kind, async (options) => {
         const old = await olderDatabase(options, '064_message_empty_group_chats');
         const app = await createApp(old, { name: 'Quotas' }, Date.UTC(2026, 10, 1));
-        const keys = ['s:7:20261115', 'sm:7:202611', 'sm:7:202612', 'r:8:20261231', 'p:7:8:20240229', 'x', 's:7:2026111', 'sm:7:20261115'];
+        const keys = [
+          's:7:20261115', 'sm:7:202611', 'sm:7:202612', 'r:8:20261231', 'p:7:8:20240229',
+          'x', 's:7:2026111', 'sm:7:20261115', 's:7:20260230', 'x:7:20261115', 's:seven:20261115', 'sm:7:202613', 's:7:00011115',
+        ];
         await old.insertInto('talk_quota_counters').values(keys.map((counter_key) => ({ app_id: app.id, counter_key, count: 1 }))).execute();
+        // More than a batch of the migration's, and a second app.
+        const other = await createApp(old, { name: 'Quotas 2' }, Date.UTC(2026, 10, 1));
+        const many = Array.from({ length: 2500 }, (_, i) => `s:${i}:20261115`);
+        for (let i = 0; i < many.length; i += 500) {
+          await old.insertInto('talk_quota_counters').values(many.slice(i, i + 500).map((counter_key) => ({ app_id: other.id, counter_key, count: 1 }))).execute();
+        }
         await old.destroy();
 
         const store = await openStore(options);
         try {
-          const rows = await store.db.selectFrom('talk_quota_counters').select(['counter_key', 'expires_at']).execute();
+          const rows = await store.db.selectFrom('talk_quota_counters').select(['counter_key', 'expires_at']).where('app_id', '=', app.id).execute();
+          const others = await store.db.selectFrom('talk_quota_counters').select(({ fn }) => [fn.countAll<number>().as('n'), fn.min('expires_at').as('min'), fn.max('expires_at').as('max')]).where('app_id', '!=', app.id).executeTakeFirstOrThrow();
           const at = Object.fromEntries(rows.map((r) => [r.counter_key, Number(r.expires_at)]));
           const kst = (y: number, m: number, d: number) => Date.UTC(y, m, d) - 9 * 3600_000;
           assert.deepEqual(at, {
@@ -148,11 +159,20 @@ describe('upgrading an existing database', () => {
             'sm:7:202612': kst(2027, 0, 1),
             'r:8:20261231': kst(2027, 0, 1),
             'p:7:8:20240229': kst(2024, 2, 1),
-            // Keys that name no period (only a hand-written import stores them) are expired.
+            // Keys that name no period (only a hand-written import stores them) are expired,
+            // as an import of them would be (counterPeriodEnd): no day 30 of February, no
+            // month 13, no year 1, no prefix but s, sm, r and p, people by number.
             x: 0,
             's:7:2026111': 0,
             'sm:7:20261115': 0,
+            's:7:20260230': 0,
+            'x:7:20261115': 0,
+            's:seven:20261115': 0,
+            'sm:7:202613': 0,
+            's:7:00011115': 0,
           });
+          for (const key of keys) assert.equal(at[key], counterPeriodEnd(key) ?? 0, key);
+          assert.deepEqual([Number(others.n), Number(others.min), Number(others.max)], [2500, kst(2026, 10, 16), kst(2026, 10, 16)]);
         } finally {
           await store.close();
         }
