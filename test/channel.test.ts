@@ -345,11 +345,12 @@ forEachStore('Kakao Talk Channel: POST /v1/app/validate/sdk', (h) => {
     exact(await validate(app.native_key, undefined), 400, { msg: 'quota_properties is required.', code: -2 });
     exact(await validate(app.native_key, 'not json'), 400, { msg: 'invalid quota_properties: not a valid JSON.', code: -2 });
     exact(await validate(app.native_key, '["/sdk/channel/add"]'), 400, { msg: 'invalid quota_properties: Expected object.', code: -2 });
-    exact(await validate(app.native_key, JSON.stringify({ channel_public_id: '_frxjem' })), 400, { msg: 'invalid quota_properties.uri: Expected required property.', code: -2 });
+    exact(await validate(app.native_key, JSON.stringify({ channel_public_id: '_frxjem' })), 400, { msg: 'invalid quota_properties.uri: must be /sdk/channel/add or /sdk/channel/chat.', code: -2 });
     exact(await validate(app.native_key, quota('/sdk/talk/profile', '_frxjem')), 400, {
-      msg: 'invalid quota_properties.uri: /sdk/talk/profile (known: /sdk/channel/add, /sdk/channel/chat).',
+      msg: 'invalid quota_properties.uri: must be /sdk/channel/add or /sdk/channel/chat.',
       code: -2,
     });
+    exact(await validate(app.native_key, JSON.stringify({ uri: 7, channel_public_id: '_frxjem' })), 400, { msg: 'invalid quota_properties.uri: must be /sdk/channel/add or /sdk/channel/chat.', code: -2 });
     exact(await validate(app.native_key, quota('/sdk/channel/add')), 400, { msg: 'invalid quota_properties: channel_public_id is required for /sdk/channel/add.', code: -2 });
     exact(await validate(app.native_key, JSON.stringify({ uri: '/sdk/channel/add', channel_public_id: 7 })), 400, { msg: 'invalid quota_properties.channel_public_id: Expected string.', code: -2 });
     exact(await validate(app.admin_key, quota('/sdk/channel/add', '_frxjem')), 403, { msg: `This api is not allowed by using app_key(${app.admin_key}).`, code: -3 });

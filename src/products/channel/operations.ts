@@ -74,7 +74,7 @@ async function appChannel(call: AppCall, publicId: string): Promise<store.Channe
 
 /** The SDK calls `/v1/app/validate/sdk` checks before they open Kakao Talk (iOS, Android and Flutter TalkApi). */
 export const SDK_CHANNEL_URIS = ['/sdk/channel/add', '/sdk/channel/chat'] as const;
-const QuotaProperties = Type.Object({ uri: Type.String(), channel_public_id: Type.Optional(Type.String()) });
+const QuotaProperties = Type.Object({ uri: Type.Union(SDK_CHANNEL_URIS.map((uri) => Type.Literal(uri))), channel_public_id: Type.Optional(Type.String()) });
 
 /**
  * POST /v1/app/validate/sdk (products notes §2.4): the SDKs ask before `addChannel` and
@@ -86,9 +86,6 @@ const QuotaProperties = Type.Object({ uri: Type.String(), channel_public_id: Typ
 export async function validateSdk(call: AppCall, quotaProperties: string | undefined): Promise<Record<string, never>> {
   const quota = jsonParam('quota_properties', quotaProperties, QuotaProperties);
   if (!quota) throw invalidParam('quota_properties is required.');
-  if (!(SDK_CHANNEL_URIS as readonly string[]).includes(quota.uri)) {
-    throw invalidParam(`invalid quota_properties.uri: ${quota.uri} (known: ${SDK_CHANNEL_URIS.join(', ')}).`);
-  }
   if (!quota.channel_public_id) throw invalidParam(`invalid quota_properties: channel_public_id is required for ${quota.uri}.`);
   await appChannel(call, quota.channel_public_id);
   return {};
