@@ -1,9 +1,7 @@
 import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
-import { CompiledQuery, type Kysely, type KyselyPlugin, sql } from 'kysely';
 import { forEachStore, type Harness, type TestAccount, type TestApp } from './helpers/harness.js';
-import type { DB } from '../src/db/schema.js';
-import { isPostgres } from '../src/db/dialect.js';
+import { assertIndexed, plansOf } from './helpers/query-plans.js';
 import { listAccounts, searchAccounts } from '../src/store/accounts.js';
 import { listAppsPage } from '../src/store/apps.js';
 import { countMessages, listChats, listMessages, messagePosition } from '../src/products/message/store.js';
@@ -58,59 +56,6 @@ async function byLink<T>(h: Harness, url: string): Promise<{ items: T[]; next?: 
   const next = link && /^<([^>]+)>; rel="next"$/.exec(link)?.[1];
   if (link) assert.ok(next, `a Link header of the form <…>; rel="next": ${link}`);
   return { items: res.json(), next: next || undefined };
-}
-
-/** The statements `run` sends to the store, compiled as sent. */
-async function statementsOf(db: Kysely<DB>, run: (db: Kysely<DB>) => Promise<unknown>): Promise<CompiledQuery[]> {
-  const compiled: CompiledQuery[] = [];
-  const capture: KyselyPlugin = {
-    transformQuery: ({ node, queryId }) => {
-      compiled.push(db.getExecutor().compileQuery(node, queryId));
-      return node;
-    },
-    transformResult: async ({ result }) => result,
-  };
-  await run(db.withPlugin(capture));
-  return compiled;
-}
-
-/**
- * The plan of each statement `run` sends, as text. PostgreSQL is told to avoid sequential
- * scans and sorts wherever an index can serve (tables this small would be read whole
- * anyway): a plan that still scans or sorts has no index to serve it.
- */
-async function plansOf(db: Kysely<DB>, run: (db: Kysely<DB>) => Promise<unknown>): Promise<string[]> {
-  const statements = await statementsOf(db, run);
-  if (!isPostgres(db)) {
-    const plans: string[] = [];
-    for (const s of statements) {
-      const { rows } = await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`EXPLAIN QUERY PLAN ${s.sql}`, [...s.parameters]));
-      plans.push(rows.map((r) => r.detail).join('\n'));
-    }
-    return plans;
-  }
-  return db.transaction().execute(async (trx) => {
-    await sql`SET LOCAL enable_seqscan = off`.execute(trx);
-    await sql`SET LOCAL enable_sort = off`.execute(trx);
-    await sql`SET LOCAL enable_bitmapscan = off`.execute(trx);
-    const plans: string[] = [];
-    for (const s of statements) {
-      const { rows } = await trx.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`EXPLAIN ${s.sql}`, [...s.parameters]));
-      plans.push(rows.map((r) => r['QUERY PLAN']).join('\n'));
-    }
-    return plans;
-  });
-}
-
-/** Every plan reads by index: no table scan, no sort of what it read. */
-function assertIndexed(plans: string[], indexes: RegExp): void {
-  assert.ok(plans.length > 0);
-  const all = plans.join('\n---\n');
-  for (const plan of plans) {
-    assert.doesNotMatch(plan, /\bSCAN talk_messages\b|\bSCAN accounts\b|\bSCAN apps\b|\bSCAN app_users\b|Seq Scan/, all);
-    assert.doesNotMatch(plan, /TEMP B-TREE|\bSort\b/, all);
-  }
-  assert.match(all, indexes);
 }
 
 forEachStore('Control-plane lists page', (h) => {
