@@ -4,7 +4,7 @@ import { forEachStore, type Harness, type TestAccount, type TestApp } from './he
 import { assertIndexed, plansOf } from './helpers/query-plans.js';
 import { listAccounts, searchAccounts } from '../src/store/accounts.js';
 import { listAppsPage } from '../src/store/apps.js';
-import { countMessages, listChats, listMessages, messagePosition } from '../src/products/message/store.js';
+import { countMessages, groupMessagePosition, listChats, listMessages, messagePosition } from '../src/products/message/store.js';
 
 /**
  * Lists of the control plane and pages of the console cost what a page holds, never what the
@@ -221,6 +221,51 @@ forEachStore('Control-plane lists page', (h) => {
     // The query plans hold with both kinds under one number.
     assertIndexed(await plansOf(h.store.db, (d) => listChats(d, me.id)), /talk_messages_chat/);
     assertIndexed(await plansOf(h.store.db, (d) => listMessages(d, me.id, { type: 'direct', peer: twin.id }, {}, 20)), /talk_messages_chat/);
+  });
+
+  it("a group chat's pages go on after any member is deleted between them, the first included: each message once, newest first", async () => {
+    const app = await h.createApp();
+    const readAll = async (url: string, limit: number, between?: () => Promise<void>) =>
+      (await allPages(`${url}?limit=${limit}`, async (u) => {
+        const res = await h.inject({ method: 'GET', url: `/_kapibara/v1${u}` });
+        assert.equal(res.statusCode, 200, `${u}: ${res.body}`);
+        const body = res.json();
+        return { items: body.messages.map((m: { template: { text: string } }) => m.template.text) as string[], next: body.next === undefined ? undefined : `${url}?limit=${limit}&before=${body.next}` };
+      }, between)).flat();
+    for (const gone of [0, 1, 2]) {
+      const members = await people(4);
+      const group = await h.control('POST', '/group_chats', { title: 'g', member_account_ids: members.map((m) => m.id) });
+      // Seven sends to the group, as the message log stores them: one row per member each, two sharing a time.
+      const texts = Array.from({ length: 7 }, (_, i) => `m${i}`);
+      for (const [i, text] of texts.entries()) {
+        const at = (clock += i === 4 ? 0 : 1000);
+        const rows = members.map((m) => ({ ...messageRows(m.id, 'group', group.id, 1, app.id)[0], sender_account_id: members[0].id, template: JSON.stringify({ object_type: 'text', text }), created_at: at }));
+        await insertMessages(h, rows);
+      }
+      const newest = [...texts].reverse();
+      assert.deepEqual(await readAll(`/group_chats/${group.id}/messages`, 3), newest);
+      let deleted = false;
+      const once = async () => {
+        if (!deleted) await h.control('DELETE', `/accounts/${members[gone].id}`);
+        deleted = true;
+      };
+      assert.deepEqual(await readAll(`/group_chats/${group.id}/messages`, 3, once), newest, `member ${gone} deleted after the first page`);
+      // A person's own view of the group chat goes on too when another member is deleted.
+      const viewer = members[3];
+      deleted = false;
+      const other = members.find((m, i) => i !== 3 && i !== gone)!;
+      const drop = async () => {
+        if (!deleted) await h.control('DELETE', `/accounts/${other.id}`);
+        deleted = true;
+      };
+      assert.deepEqual(await readAll(`/accounts/${viewer.id}/chats/g${group.id}/messages`, 2, drop), newest);
+      // A copy of a member other than the first is no cursor of the chat's pages; the lookup reads by index.
+      const first = (await h.control('GET', `/group_chats/${group.id}`)).member_account_ids[0];
+      const copy = await h.store.db.selectFrom('talk_messages').select('id').where('account_id', '=', viewer.id).where('peer_account_id', '=', group.id).executeTakeFirstOrThrow();
+      const refused = await h.inject({ method: 'GET', url: `/_kapibara/v1/group_chats/${group.id}/messages?before=${copy.id}` });
+      assert.deepEqual([refused.statusCode, refused.json()], [400, { error: `before: group chat ${group.id} has no message ${copy.id}` }]);
+      assertIndexed(await plansOf(h.store.db, (d) => groupMessagePosition(d, group.id, first, Number(copy.id))), /PRIMARY KEY|pkey/);
+    }
   });
 
   it('the queries of the lists read by index, whatever the tables hold (query plans)', async () => {
