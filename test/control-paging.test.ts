@@ -278,6 +278,7 @@ forEachStore('Control-plane lists page', (h) => {
     assertIndexed(await plansOf(db, (d) => listAccounts(d, me.id, 10)), /accounts|PRIMARY KEY|pkey/);
     assertIndexed(await plansOf(db, (d) => listAppsPage(d, app.id, 10)), /apps|PRIMARY KEY|pkey/);
     assertIndexed(await plansOf(db, (d) => searchAccounts(d, 'pers', 10)), /accounts_nickname/);
+    assertIndexed(await plansOf(db, (d) => searchAccounts(d, 'pers', 10, { nickname: 'person 1', id: me.id })), /accounts_nickname/);
     // All chats: each chat read by the chat index from where the page starts (no index by person and time).
     assertIndexed(await plansOf(db, (d) => listMessages(d, me.id, undefined, { before: at }, 20)), /talk_messages_chat/);
     assertIndexed(await plansOf(db, (d) => listMessages(d, me.id, { type: 'memo', peer: me.id }, { before: at }, 20)), /talk_messages_chat/);
@@ -305,6 +306,23 @@ forEachStore('Console pages page', (h) => {
     assert.deepEqual(await find('p7@example.com'), [made[7].id]);
     assert.deepEqual(await find(String(made[3].id)), [made[3].id]);
     assert.deepEqual(await find('nobody'), []);
+    // More matches than a page: the page says so and links to the rest, each person once, in order.
+    const many: TestAccount[] = [];
+    for (let i = 0; i < 57; i++) many.push(await h.createAccount({ nickname: `same ${String(i % 3)}`, email: `s${i}@example.com` }));
+    const expected = [...many].sort((a, b) => (a.nickname < b.nickname ? -1 : a.nickname > b.nickname ? 1 : a.id - b.id)).map((p) => p.id);
+    const firstFound = await h.inject({ method: 'GET', url: '/_kapibara/console?q=same' });
+    assert.equal(shown(firstFound.body).length, 50);
+    assert.match(firstFound.body, /More people match/);
+    const moreUrl = /data-next="people" href="([^"]+)"/.exec(firstFound.body)?.[1]?.replaceAll('&amp;', '&');
+    assert.ok(moreUrl, 'a link to the next matches');
+    const secondFound = await h.inject({ method: 'GET', url: moreUrl });
+    assert.equal(secondFound.statusCode, 200, secondFound.body);
+    assert.deepEqual([...shown(firstFound.body), ...shown(secondFound.body)], expected);
+    assert.doesNotMatch(secondFound.body, /data-next="people"|More people match/);
+    // Exactly a page of matches: no notice, no link.
+    const fifty = await h.inject({ method: 'GET', url: `/_kapibara/console?q=${encodeURIComponent('same 0')}` });
+    assert.equal(shown(fifty.body).length, 19);
+    assert.doesNotMatch(fifty.body, /data-next="people"|More people match/);
     const long = await h.inject({ method: 'GET', url: `/_kapibara/console?q=${'x'.repeat(300)}` });
     assert.equal(long.statusCode, 400);
   });
