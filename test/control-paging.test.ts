@@ -4,7 +4,7 @@ import { forEachStore, type Harness, type TestAccount, type TestApp } from './he
 import { assertIndexed, plansOf } from './helpers/query-plans.js';
 import { listAccounts, searchAccounts } from '../src/store/accounts.js';
 import { listAppsPage } from '../src/store/apps.js';
-import { countMessages, groupMessagePosition, listChats, listMessages, messagePosition } from '../src/products/message/store.js';
+import { countMessages, groupMessagePosition, listChats, listTemplates, listMessages, messagePosition } from '../src/products/message/store.js';
 
 /**
  * Lists of the control plane and pages of the console cost what a page holds, never what the
@@ -95,6 +95,26 @@ forEachStore('Control-plane lists page', (h) => {
     const pages = await allPages<TestApp>('/_kapibara/v1/apps?limit=2', (url) => byLink(h, url));
     assert.deepEqual(pages.map((p) => p.length), [2, 2, 1]);
     assert.deepEqual(pages.flat().map((a) => a.id), apps.map((a) => a.id).sort((a, b) => a - b));
+  });
+
+  it("GET /apps/{id}/templates pages the same way: each template once, by id; a list within the limit has no Link", async () => {
+    const app = await h.createApp();
+    const other = await h.createApp();
+    const ids = [31, 12, 57, 40, 23, 18, 99];
+    for (const id of ids) await h.control('POST', `/apps/${app.id}/templates`, { id, template: { object_type: 'text', text: `t${id}`, link: { web_url: 'http://localhost:3000' } } });
+    await h.control('POST', `/apps/${other.id}/templates`, { id: 50, template: { object_type: 'text', text: 'other', link: { web_url: 'http://localhost:3000' } } });
+    const pages = await allPages<{ id: number }>(`/_kapibara/v1/apps/${app.id}/templates?limit=3`, (url) => byLink(h, url));
+    assert.deepEqual(pages.map((p) => p.length), [3, 3, 1]);
+    assert.deepEqual(pages.flat().map((t) => t.id), [...ids].sort((a, b) => a - b));
+    const whole = await byLink<{ id: number }>(h, `/_kapibara/v1/apps/${app.id}/templates`);
+    assert.equal(whole.next, undefined);
+    assert.deepEqual(whole.items.map((t) => t.id), [...ids].sort((a, b) => a - b));
+    const exactly = await byLink<{ id: number }>(h, `/_kapibara/v1/apps/${app.id}/templates?limit=7`);
+    assert.equal(exactly.next, undefined);
+    const bad = await h.inject({ method: 'GET', url: `/_kapibara/v1/apps/${app.id}/templates?limit=1001` });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().error, /limit/);
+    assertIndexed(await plansOf(h.store.db, (d) => listTemplates(d, app.id, 23, 4)), /PRIMARY KEY|pk|autoindex/);
   });
 
   it('a limit or cursor out of range is a 400 {error} naming it', async () => {

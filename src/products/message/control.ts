@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { mustApp, mustAccount } from '../../control/lookups.js';
+import { LIST_PAGE, ListQuery, pageById } from '../../control/paging.js';
 import { ControlError, KakaoApiError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
 import { Id, LIMITS as L, Text } from '../../control/limits.js';
@@ -168,9 +169,11 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
   });
 
   // Custom templates
-  app.get('/apps/:app_id/templates', { schema: { params: AppParams } }, async (req) => {
-    await mustApp(db(), req.params.app_id);
-    return (await listTemplates(db(), req.params.app_id)).map(templateJson);
+  app.get('/apps/:app_id/templates', { schema: { params: AppParams, querystring: Type.Object(ListQuery) } }, async (req, reply) => {
+    const appId = req.params.app_id;
+    await mustApp(db(), appId);
+    const limit = req.query.limit ?? LIST_PAGE;
+    return pageById(reply, `/apps/${appId}/templates`, await listTemplates(db(), appId, req.query.after, limit + 1), limit).map(templateJson);
   });
   app.get('/apps/:app_id/templates/:template_id', { schema: { params: TemplateParams } }, async (req) => {
     const found = await findTemplate(db(), req.params.app_id, req.params.template_id);

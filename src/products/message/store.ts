@@ -38,8 +38,11 @@ export async function findTemplate(db: Kysely<DB>, appId: number, id: number): P
   return row && toTemplate(row);
 }
 
-export async function listTemplates(db: Kysely<DB>, appId: number): Promise<CustomTemplate[]> {
-  const rows = await db.selectFrom('talk_templates').selectAll().where('app_id', '=', appId).orderBy('id').execute();
+/** An app's templates by id, from the one after `after`, at most `limit` (the primary key's order). */
+export async function listTemplates(db: Kysely<DB>, appId: number, after: number | undefined, limit: number): Promise<CustomTemplate[]> {
+  let q = db.selectFrom('talk_templates').selectAll().where('app_id', '=', appId);
+  if (after !== undefined) q = q.where('id', '>', after);
+  const rows = await q.orderBy('id').limit(limit).execute();
   return rows.map(toTemplate);
 }
 
