@@ -265,7 +265,8 @@ export class ControlClient {
   readonly templates = {
     create: (appId: number, input: { id?: number; name?: string; template: Record<string, unknown> }) =>
       this.call<Template>('POST', `/apps/${appId}/templates`, input),
-    list: (appId: number) => this.call<Template[]>('GET', `/apps/${appId}/templates`),
+    /** Every template of the app by id; with a page (`{ after: <last id>, limit }`), that page only. */
+    list: (appId: number, page?: ListPage) => this.listed<Template>(`/apps/${appId}/templates`, page),
     get: (appId: number, templateId: number) => this.call<Template>('GET', `/apps/${appId}/templates/${templateId}`),
     update: (appId: number, templateId: number, input: { name?: string; template: Record<string, unknown> }) =>
       this.call<Template>('PUT', `/apps/${appId}/templates/${templateId}`, input),

@@ -1,12 +1,10 @@
 import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
-import { CompiledQuery, type Kysely, type KyselyPlugin, sql } from 'kysely';
 import { forEachStore, type Harness, type TestAccount, type TestApp } from './helpers/harness.js';
-import type { DB } from '../src/db/schema.js';
-import { isPostgres } from '../src/db/dialect.js';
+import { assertIndexed, plansOf } from './helpers/query-plans.js';
 import { listAccounts, searchAccounts } from '../src/store/accounts.js';
 import { listAppsPage } from '../src/store/apps.js';
-import { countMessages, listChats, listMessages, messagePosition } from '../src/products/message/store.js';
+import { countMessages, groupMessagePosition, listChats, listTemplates, listMessages, messagePosition } from '../src/products/message/store.js';
 
 /**
  * Lists of the control plane and pages of the console cost what a page holds, never what the
@@ -60,59 +58,6 @@ async function byLink<T>(h: Harness, url: string): Promise<{ items: T[]; next?: 
   return { items: res.json(), next: next || undefined };
 }
 
-/** The statements `run` sends to the store, compiled as sent. */
-async function statementsOf(db: Kysely<DB>, run: (db: Kysely<DB>) => Promise<unknown>): Promise<CompiledQuery[]> {
-  const compiled: CompiledQuery[] = [];
-  const capture: KyselyPlugin = {
-    transformQuery: ({ node, queryId }) => {
-      compiled.push(db.getExecutor().compileQuery(node, queryId));
-      return node;
-    },
-    transformResult: async ({ result }) => result,
-  };
-  await run(db.withPlugin(capture));
-  return compiled;
-}
-
-/**
- * The plan of each statement `run` sends, as text. PostgreSQL is told to avoid sequential
- * scans and sorts wherever an index can serve (tables this small would be read whole
- * anyway): a plan that still scans or sorts has no index to serve it.
- */
-async function plansOf(db: Kysely<DB>, run: (db: Kysely<DB>) => Promise<unknown>): Promise<string[]> {
-  const statements = await statementsOf(db, run);
-  if (!isPostgres(db)) {
-    const plans: string[] = [];
-    for (const s of statements) {
-      const { rows } = await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`EXPLAIN QUERY PLAN ${s.sql}`, [...s.parameters]));
-      plans.push(rows.map((r) => r.detail).join('\n'));
-    }
-    return plans;
-  }
-  return db.transaction().execute(async (trx) => {
-    await sql`SET LOCAL enable_seqscan = off`.execute(trx);
-    await sql`SET LOCAL enable_sort = off`.execute(trx);
-    await sql`SET LOCAL enable_bitmapscan = off`.execute(trx);
-    const plans: string[] = [];
-    for (const s of statements) {
-      const { rows } = await trx.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`EXPLAIN ${s.sql}`, [...s.parameters]));
-      plans.push(rows.map((r) => r['QUERY PLAN']).join('\n'));
-    }
-    return plans;
-  });
-}
-
-/** Every plan reads by index: no table scan, no sort of what it read. */
-function assertIndexed(plans: string[], indexes: RegExp): void {
-  assert.ok(plans.length > 0);
-  const all = plans.join('\n---\n');
-  for (const plan of plans) {
-    assert.doesNotMatch(plan, /\bSCAN talk_messages\b|\bSCAN accounts\b|\bSCAN apps\b|\bSCAN app_users\b|Seq Scan/, all);
-    assert.doesNotMatch(plan, /TEMP B-TREE|\bSort\b/, all);
-  }
-  assert.match(all, indexes);
-}
-
 forEachStore('Control-plane lists page', (h) => {
   async function people(n: number): Promise<TestAccount[]> {
     const made: TestAccount[] = [];
@@ -150,6 +95,26 @@ forEachStore('Control-plane lists page', (h) => {
     const pages = await allPages<TestApp>('/_kapibara/v1/apps?limit=2', (url) => byLink(h, url));
     assert.deepEqual(pages.map((p) => p.length), [2, 2, 1]);
     assert.deepEqual(pages.flat().map((a) => a.id), apps.map((a) => a.id).sort((a, b) => a - b));
+  });
+
+  it("GET /apps/{id}/templates pages the same way: each template once, by id; a list within the limit has no Link", async () => {
+    const app = await h.createApp();
+    const other = await h.createApp();
+    const ids = [31, 12, 57, 40, 23, 18, 99];
+    for (const id of ids) await h.control('POST', `/apps/${app.id}/templates`, { id, template: { object_type: 'text', text: `t${id}`, link: { web_url: 'http://localhost:3000' } } });
+    await h.control('POST', `/apps/${other.id}/templates`, { id: 50, template: { object_type: 'text', text: 'other', link: { web_url: 'http://localhost:3000' } } });
+    const pages = await allPages<{ id: number }>(`/_kapibara/v1/apps/${app.id}/templates?limit=3`, (url) => byLink(h, url));
+    assert.deepEqual(pages.map((p) => p.length), [3, 3, 1]);
+    assert.deepEqual(pages.flat().map((t) => t.id), [...ids].sort((a, b) => a - b));
+    const whole = await byLink<{ id: number }>(h, `/_kapibara/v1/apps/${app.id}/templates`);
+    assert.equal(whole.next, undefined);
+    assert.deepEqual(whole.items.map((t) => t.id), [...ids].sort((a, b) => a - b));
+    const exactly = await byLink<{ id: number }>(h, `/_kapibara/v1/apps/${app.id}/templates?limit=7`);
+    assert.equal(exactly.next, undefined);
+    const bad = await h.inject({ method: 'GET', url: `/_kapibara/v1/apps/${app.id}/templates?limit=1001` });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().error, /limit/);
+    assertIndexed(await plansOf(h.store.db, (d) => listTemplates(d, app.id, 23, 4)), /PRIMARY KEY|pk|autoindex/);
   });
 
   it('a limit or cursor out of range is a 400 {error} naming it', async () => {
@@ -278,6 +243,51 @@ forEachStore('Control-plane lists page', (h) => {
     assertIndexed(await plansOf(h.store.db, (d) => listMessages(d, me.id, { type: 'direct', peer: twin.id }, {}, 20)), /talk_messages_chat/);
   });
 
+  it("a group chat's pages go on after any member is deleted between them, the first included: each message once, newest first", async () => {
+    const app = await h.createApp();
+    const readAll = async (url: string, limit: number, between?: () => Promise<void>) =>
+      (await allPages(`${url}?limit=${limit}`, async (u) => {
+        const res = await h.inject({ method: 'GET', url: `/_kapibara/v1${u}` });
+        assert.equal(res.statusCode, 200, `${u}: ${res.body}`);
+        const body = res.json();
+        return { items: body.messages.map((m: { template: { text: string } }) => m.template.text) as string[], next: body.next === undefined ? undefined : `${url}?limit=${limit}&before=${body.next}` };
+      }, between)).flat();
+    for (const gone of [0, 1, 2]) {
+      const members = await people(4);
+      const group = await h.control('POST', '/group_chats', { title: 'g', member_account_ids: members.map((m) => m.id) });
+      // Seven sends to the group, as the message log stores them: one row per member each, two sharing a time.
+      const texts = Array.from({ length: 7 }, (_, i) => `m${i}`);
+      for (const [i, text] of texts.entries()) {
+        const at = (clock += i === 4 ? 0 : 1000);
+        const rows = members.map((m) => ({ ...messageRows(m.id, 'group', group.id, 1, app.id)[0], sender_account_id: members[0].id, template: JSON.stringify({ object_type: 'text', text }), created_at: at }));
+        await insertMessages(h, rows);
+      }
+      const newest = [...texts].reverse();
+      assert.deepEqual(await readAll(`/group_chats/${group.id}/messages`, 3), newest);
+      let deleted = false;
+      const once = async () => {
+        if (!deleted) await h.control('DELETE', `/accounts/${members[gone].id}`);
+        deleted = true;
+      };
+      assert.deepEqual(await readAll(`/group_chats/${group.id}/messages`, 3, once), newest, `member ${gone} deleted after the first page`);
+      // A person's own view of the group chat goes on too when another member is deleted.
+      const viewer = members[3];
+      deleted = false;
+      const other = members.find((m, i) => i !== 3 && i !== gone)!;
+      const drop = async () => {
+        if (!deleted) await h.control('DELETE', `/accounts/${other.id}`);
+        deleted = true;
+      };
+      assert.deepEqual(await readAll(`/accounts/${viewer.id}/chats/g${group.id}/messages`, 2, drop), newest);
+      // A copy of a member other than the first is no cursor of the chat's pages; the lookup reads by index.
+      const first = (await h.control('GET', `/group_chats/${group.id}`)).member_account_ids[0];
+      const copy = await h.store.db.selectFrom('talk_messages').select('id').where('account_id', '=', viewer.id).where('peer_account_id', '=', group.id).executeTakeFirstOrThrow();
+      const refused = await h.inject({ method: 'GET', url: `/_kapibara/v1/group_chats/${group.id}/messages?before=${copy.id}` });
+      assert.deepEqual([refused.statusCode, refused.json()], [400, { error: `before: group chat ${group.id} has no message ${copy.id}` }]);
+      assertIndexed(await plansOf(h.store.db, (d) => groupMessagePosition(d, group.id, first, Number(copy.id))), /PRIMARY KEY|pkey/);
+    }
+  });
+
   it('the queries of the lists read by index, whatever the tables hold (query plans)', async () => {
     const app = await h.createApp();
     const [me, ryan] = await people(2);
@@ -288,6 +298,7 @@ forEachStore('Control-plane lists page', (h) => {
     assertIndexed(await plansOf(db, (d) => listAccounts(d, me.id, 10)), /accounts|PRIMARY KEY|pkey/);
     assertIndexed(await plansOf(db, (d) => listAppsPage(d, app.id, 10)), /apps|PRIMARY KEY|pkey/);
     assertIndexed(await plansOf(db, (d) => searchAccounts(d, 'pers', 10)), /accounts_nickname/);
+    assertIndexed(await plansOf(db, (d) => searchAccounts(d, 'pers', 10, { nickname: 'person 1', id: me.id })), /accounts_nickname/);
     // All chats: each chat read by the chat index from where the page starts (no index by person and time).
     assertIndexed(await plansOf(db, (d) => listMessages(d, me.id, undefined, { before: at }, 20)), /talk_messages_chat/);
     assertIndexed(await plansOf(db, (d) => listMessages(d, me.id, { type: 'memo', peer: me.id }, { before: at }, 20)), /talk_messages_chat/);
@@ -315,6 +326,23 @@ forEachStore('Console pages page', (h) => {
     assert.deepEqual(await find('p7@example.com'), [made[7].id]);
     assert.deepEqual(await find(String(made[3].id)), [made[3].id]);
     assert.deepEqual(await find('nobody'), []);
+    // More matches than a page: the page says so and links to the rest, each person once, in order.
+    const many: TestAccount[] = [];
+    for (let i = 0; i < 57; i++) many.push(await h.createAccount({ nickname: `same ${String(i % 3)}`, email: `s${i}@example.com` }));
+    const expected = [...many].sort((a, b) => (a.nickname < b.nickname ? -1 : a.nickname > b.nickname ? 1 : a.id - b.id)).map((p) => p.id);
+    const firstFound = await h.inject({ method: 'GET', url: '/_kapibara/console?q=same' });
+    assert.equal(shown(firstFound.body).length, 50);
+    assert.match(firstFound.body, /More people match/);
+    const moreUrl = /data-next="people" href="([^"]+)"/.exec(firstFound.body)?.[1]?.replaceAll('&amp;', '&');
+    assert.ok(moreUrl, 'a link to the next matches');
+    const secondFound = await h.inject({ method: 'GET', url: moreUrl });
+    assert.equal(secondFound.statusCode, 200, secondFound.body);
+    assert.deepEqual([...shown(firstFound.body), ...shown(secondFound.body)], expected);
+    assert.doesNotMatch(secondFound.body, /data-next="people"|More people match/);
+    // Exactly a page of matches: no notice, no link.
+    const fifty = await h.inject({ method: 'GET', url: `/_kapibara/console?q=${encodeURIComponent('same 0')}` });
+    assert.equal(shown(fifty.body).length, 19);
+    assert.doesNotMatch(fifty.body, /data-next="people"|More people match/);
     const long = await h.inject({ method: 'GET', url: `/_kapibara/console?q=${'x'.repeat(300)}` });
     assert.equal(long.statusCode, 400);
   });

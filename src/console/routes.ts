@@ -81,6 +81,8 @@ const OverviewQuery = Type.Object({
   q: Type.Optional(Type.String({ maxLength: SEARCH_LENGTH })),
   after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
   apps_after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+  /** With `q` and `after`: the nickname of the last match shown (the search's next page). */
+  after_nickname: Type.Optional(Type.String({ maxLength: SEARCH_LENGTH })),
 });
 
 export default async function consoleRoutes(root: FastifyInstance, products: readonly Product[]): Promise<void> {
@@ -101,12 +103,13 @@ export default async function consoleRoutes(root: FastifyInstance, products: rea
   app.get('/', { schema: { querystring: OverviewQuery } }, async (req, reply) => {
     if (!checkOperator(req, reply)) return reply;
     const { db } = app.platform;
-    const { q, after, apps_after: appsAfter } = req.query;
+    const { q, after, apps_after: appsAfter, after_nickname: afterNickname } = req.query;
     const search = q?.trim() || undefined;
+    const searchAfter = search !== undefined && after !== undefined && afterNickname !== undefined ? { nickname: afterNickname, id: after } : undefined;
     // One more than shown is read: whether a next page exists, without counting the table.
     const [appRows, personRows] = await Promise.all([
       listAppsPage(db, appsAfter, OVERVIEW_PAGE + 1),
-      search === undefined ? listAccounts(db, after, OVERVIEW_PAGE + 1) : searchAccounts(db, search, OVERVIEW_PAGE),
+      search === undefined ? listAccounts(db, after, OVERVIEW_PAGE + 1) : searchAccounts(db, search, OVERVIEW_PAGE + 1, searchAfter),
     ]);
     const apps = appRows.slice(0, OVERVIEW_PAGE);
     const people = personRows.slice(0, OVERVIEW_PAGE);
@@ -118,12 +121,22 @@ export default async function consoleRoutes(root: FastifyInstance, products: rea
       return `${CONSOLE_PREFIX}${text ? `?${text}` : ''}`;
     };
     const nextApps = appRows.length > OVERVIEW_PAGE ? html`<p><a data-next="apps" href="${overview({ apps_after: apps[apps.length - 1].id, after })}">Next apps</a></p>` : '';
+    const last = people[people.length - 1];
     const nextPeople =
-      search === undefined && personRows.length > OVERVIEW_PAGE
-        ? html`<a data-next="people" href="${overview({ after: people[people.length - 1].id, apps_after: appsAfter })}">Next people</a>`
-        : '';
+      personRows.length <= OVERVIEW_PAGE
+        ? ''
+        : search === undefined
+          ? html`<a data-next="people" href="${overview({ after: last.id, apps_after: appsAfter })}">Next people</a>`
+          : html`More people match: <a data-next="people" href="${overview({ q: search, after: last.id, after_nickname: last.nickname, apps_after: appsAfter })}">Next matches</a>`;
     const firstPeople = search !== undefined || after !== undefined ? html`<a href="${overview({ apps_after: appsAfter })}">First people</a> ` : '';
-    const peopleTitle = search === undefined ? (after === undefined ? 'People' : html`People after account ${after}`) : html`People matching &ldquo;${search}&rdquo;`;
+    const peopleTitle =
+      search === undefined
+        ? after === undefined
+          ? 'People'
+          : html`People after account ${after}`
+        : searchAfter
+          ? html`People matching &ldquo;${search}&rdquo; after &ldquo;${searchAfter.nickname}&rdquo; (account ${after})`
+          : html`People matching &ldquo;${search}&rdquo;`;
     const body = html`<h1>Overview</h1>
 ${links.length ? html`<section><h2>Products</h2>${links.map((l) => html`<a class="pill" href="${CONSOLE_PREFIX}${l.path}">${l.title}</a>`)}</section>` : ''}
 <section><h2>${appsAfter === undefined ? 'Apps' : html`Apps after app ${appsAfter}`}</h2><table><tr><th>App</th><th>Keys</th><th>Redirect URIs</th><th>Consent items</th></tr>

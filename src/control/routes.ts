@@ -19,6 +19,9 @@ import { concurrencyFailure } from '../db/dialect.js';
 import { applyStoredSettings } from '../core/stored-settings.js';
 import requestsRoutes from './requests.js';
 import { Id, LIMITS as L, Text } from './limits.js';
+import { LIST_PAGE, ListQuery, pageById } from './paging.js';
+
+export { LIST_PAGE };
 import { AppBody, AccountBody, LinkProperties, OptBool, Scopes, webDomainsProblem } from './bodies.js';
 
 /**
@@ -67,26 +70,6 @@ const ClockBody = Type.Object(
 
 const AppIdParams = Type.Object({ app_id: Id });
 
-/**
- * How the lists of apps and people are paged (docs/control-plane.md): by id, `limit` at a
- * time from the one after `after`. A page costs what it holds, whatever the store holds.
- */
-export const LIST_PAGE = 1000;
-const ListQuery = {
-  after: Type.Optional(Id),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIST_PAGE })),
-};
-
-/**
- * One page of a list by id: the rows (one more was read, to know whether more follow) and,
- * when more do, a `Link: <…>; rel="next"` header naming the next page.
- */
-function pageById<T extends { id: number }>(reply: FastifyReply, path: string, rows: T[], limit: number): T[] {
-  if (rows.length <= limit) return rows;
-  const page = rows.slice(0, limit);
-  reply.header('link', `<${CONTROL_PREFIX}${path}?after=${page[page.length - 1].id}&limit=${limit}>; rel="next"`);
-  return page;
-}
 const AccountIdParams = Type.Object({ account_id: Id });
 const LinkParams = Type.Object({ app_id: Id, account_id: Id });
 

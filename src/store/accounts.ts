@@ -170,29 +170,36 @@ export async function listAccounts(db: Kysely<DB>, after: number | undefined, li
 /**
  * People the console's search finds for `text`: the person with that id, the one with that
  * email, and those whose nickname starts with it (code point by code point, the index
- * `accounts_nickname` of migration 060), by nickname then id, at most `limit`.
+ * `accounts_nickname` of migration 060), by nickname then id, at most `limit`. `after` (the
+ * nickname and id of the last match shown) gives the matches after it, by nickname only.
  */
-export async function searchAccounts(db: Kysely<DB>, text: string, limit: number): Promise<Account[]> {
+export async function searchAccounts(db: Kysely<DB>, text: string, limit: number, after?: { nickname: string; id: number }): Promise<Account[]> {
   const found = new Map<number, Account>();
   const id = /^\d{1,16}$/.test(text) ? Number(text) : undefined;
-  const exact = await db
-    .selectFrom('accounts')
-    .selectAll()
-    .where((eb) => (id !== undefined && Number.isSafeInteger(id) ? eb.or([eb('id', '=', id), eb('email', '=', text)]) : eb('email', '=', text)))
-    .execute();
-  for (const row of exact) found.set(Number(row.id), toAccount(row));
+  const exactly = (row: { id: number; email: string | null }) => (id !== undefined && Number(row.id) === id) || row.email === text;
+  if (!after) {
+    const exact = await db
+      .selectFrom('accounts')
+      .selectAll()
+      .where((eb) => (id !== undefined && Number.isSafeInteger(id) ? eb.or([eb('id', '=', id), eb('email', '=', text)]) : eb('email', '=', text)))
+      .execute();
+    for (const row of exact) found.set(Number(row.id), toAccount(row));
+  }
   const nickname = byCodePoint(db, 'nickname');
   // Every string starting with `text` sorts from `text` up to `text` followed by the last code point.
-  const byNickname = await db
+  let byNickname = db
     .selectFrom('accounts')
     .selectAll()
     .where(nickname, '>=', text)
-    .where(nickname, '<', `${text}\u{10FFFF}`)
-    .orderBy(nickname)
-    .orderBy('id')
-    .limit(limit)
-    .execute();
-  for (const row of byNickname) if (found.size < limit) found.set(Number(row.id), toAccount(row));
+    .where(nickname, '<', `${text}\u{10FFFF}`);
+  // A later page goes on after the last match shown, by (nickname, id): the index's order.
+  if (after) {
+    byNickname = byNickname.where(nickname, '>=', after.nickname).where((eb) => eb.or([eb(nickname, '>', after.nickname), eb('id', '>', after.id)]));
+  }
+  // Past the first page the (at most two) exact matches are skipped: read as many more.
+  const rows = await byNickname.orderBy(nickname).orderBy('id').limit(after ? limit + 2 : limit).execute();
+  // Exact matches were shown first, on the first page: they are not shown again after it.
+  for (const row of rows) if (found.size < limit && !(after && exactly(row))) found.set(Number(row.id), toAccount(row));
   return [...found.values()];
 }
 

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { mustApp, mustAccount } from '../../control/lookups.js';
+import { LIST_PAGE, ListQuery, pageById } from '../../control/paging.js';
 import { ControlError, KakaoApiError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
 import { Id, LIMITS as L, Text } from '../../control/limits.js';
@@ -25,8 +26,10 @@ import {
   listChats,
   listMessages,
   messagePosition,
+  groupMessagePosition,
   pageOfChats,
   type ChatRef,
+  type Position,
   listTemplates,
   quotaSettings,
   saveQuotaSettings,
@@ -166,9 +169,11 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
   });
 
   // Custom templates
-  app.get('/apps/:app_id/templates', { schema: { params: AppParams } }, async (req) => {
-    await mustApp(db(), req.params.app_id);
-    return (await listTemplates(db(), req.params.app_id)).map(templateJson);
+  app.get('/apps/:app_id/templates', { schema: { params: AppParams, querystring: Type.Object(ListQuery) } }, async (req, reply) => {
+    const appId = req.params.app_id;
+    await mustApp(db(), appId);
+    const limit = req.query.limit ?? LIST_PAGE;
+    return pageById(reply, `/apps/${appId}/templates`, await listTemplates(db(), appId, req.query.after, limit + 1), limit).map(templateJson);
   });
   app.get('/apps/:app_id/templates/:template_id', { schema: { params: TemplateParams } }, async (req) => {
     const found = await findTemplate(db(), req.params.app_id, req.params.template_id);
@@ -235,8 +240,13 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
   app.get('/group_chats/:chat_id/messages', { schema: { params: GroupChatParams, querystring: Paging } }, async (req) => {
     const chat = await findGroupChat(db(), req.params.chat_id);
     if (!chat) throw new ControlError(404, `group chat ${req.params.chat_id} not found`);
-    // Every member holds the same messages; the first member's copy stands for the chat.
-    return messagePage(chat.memberAccountIds[0], { type: 'group', peer: chat.id }, req.query);
+    // Every member holds the same messages; the first member's copy stands for the chat, and
+    // a page goes on from a message whose copy went with a member deleted since.
+    const first = chat.memberAccountIds[0];
+    const { before } = req.query;
+    const at = before === undefined ? undefined : await groupMessagePosition(db(), chat.id, first, before);
+    if (before !== undefined && !at) throw new ControlError(400, `before: group chat ${chat.id} has no message ${before}`);
+    return messagePage(first, { type: 'group', peer: chat.id }, req.query, at);
   });
   app.delete('/group_chats/:chat_id', { config: NO_CONTENT, schema: { params: GroupChatParams } }, async (req, reply) => {
     if (!(await deleteGroupChat(db(), req.params.chat_id))) throw new ControlError(404, `group chat ${req.params.chat_id} not found`);
@@ -256,9 +266,9 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
     return n > COUNT_CAP ? { [field]: COUNT_CAP, [`${field}_capped`]: true } : { [field]: n };
   }
 
-  async function messagePage(accountId: number, which: ChatRef | undefined, query: { before?: number; offset?: number; limit?: number }) {
+  async function messagePage(accountId: number, which: ChatRef | undefined, query: { before?: number; offset?: number; limit?: number }, at?: Position) {
     const limit = query.limit ?? PAGE;
-    const before = await positionOf(accountId, query.before);
+    const before = at ?? (await positionOf(accountId, query.before));
     const [rows, total] = await Promise.all([listMessages(db(), accountId, which, { before, offset: query.offset }, limit + 1), countMessages(db(), accountId, which)]);
     const messages = rows.slice(0, limit);
     return {

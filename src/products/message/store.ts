@@ -38,8 +38,11 @@ export async function findTemplate(db: Kysely<DB>, appId: number, id: number): P
   return row && toTemplate(row);
 }
 
-export async function listTemplates(db: Kysely<DB>, appId: number): Promise<CustomTemplate[]> {
-  const rows = await db.selectFrom('talk_templates').selectAll().where('app_id', '=', appId).orderBy('id').execute();
+/** An app's templates by id, from the one after `after`, at most `limit` (the primary key's order). */
+export async function listTemplates(db: Kysely<DB>, appId: number, after: number | undefined, limit: number): Promise<CustomTemplate[]> {
+  let q = db.selectFrom('talk_templates').selectAll().where('app_id', '=', appId);
+  if (after !== undefined) q = q.where('id', '>', after);
+  const rows = await q.orderBy('id').limit(limit).execute();
   return rows.map(toTemplate);
 }
 
@@ -177,6 +180,40 @@ export interface Position {
 export async function messagePosition(db: Kysely<DB>, accountId: number, id: number): Promise<Position | undefined> {
   const row = await db.selectFrom('talk_messages').select(['id', 'created_at']).where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
   return row && { createdAt: Number(row.created_at), id: Number(row.id) };
+}
+
+/**
+ * The ids a send's copies for one group chat span: one per member (at most 100), stored by
+ * one INSERT in member order, so with room for the rows of other sends stored meanwhile.
+ */
+const GROUP_COPIES_SPAN = 1000;
+
+/**
+ * Where a page of group chat `chatId` starts, as read from its first member's copies: `id` is
+ * the `next` of the page before, the id of the then first member's copy of a message, which
+ * is the smallest id of that message's copies (each member holds one, stored together in
+ * member order). When that member has been deleted since, their copy is gone: the message is
+ * then found by the copies of the other members, the chat's next rows by id (one index range
+ * of at most GROUP_COPIES_SPAN ids). Either way the position keeps `id`, so every member's
+ * copy of that message (each with a larger id) and of newer ones stays behind it, and every
+ * older one ahead. Undefined when `id` is some other message, or of another member.
+ */
+export async function groupMessagePosition(db: Kysely<DB>, chatId: number, firstMemberId: number, id: number): Promise<Position | undefined> {
+  const row = await db
+    .selectFrom('talk_messages')
+    .select(['id', 'account_id', 'created_at'])
+    .where('id', '>=', id)
+    .where('id', '<', id + GROUP_COPIES_SPAN)
+    .where('peer_account_id', '=', chatId)
+    .where('chat_type', '=', 'group')
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  if (Number(row.id) === id) return Number(row.account_id) === firstMemberId ? { createdAt: Number(row.created_at), id } : undefined;
+  // A message id that still exists is not a deleted member's copy.
+  const other = await db.selectFrom('talk_messages').select('id').where('id', '=', id).executeTakeFirst();
+  return other ? undefined : { createdAt: Number(row.created_at), id };
 }
 
 /** Whether a (time, id) comes before `at` in a list ordered newest first. */
