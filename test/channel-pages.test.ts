@@ -1,6 +1,7 @@
 import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { forEachStore, type Harness } from './helpers/harness.js';
+import { beforeInsertInto } from './helpers/deletes.js';
 
 /**
  * The channel pages without a browser: the sign-in round trip and its open-redirect guard,
@@ -127,5 +128,49 @@ forEachStore('Kakao Talk Channel pages', (h) => {
     const anon = await h.inject({ method: 'GET', url: `/talk/channel/follow?${new URLSearchParams({ app_key: app.javascript_key, channel_public_id: '_shop01', agt: 'nope' })}` });
     assert.equal(anon.statusCode, 302);
     assert.match(String(anon.headers.location), /^\/login\?continue=/);
+  });
+
+  it('a chat message, an add or a follow whose channel or person is deleted while it is stored: answered as after the delete (404, KAE003, sign in), never a 500', async () => {
+    const app = await h.createApp({ name: 'Shop', redirect_uris: ['http://localhost:3000/channel-done'] });
+    const forms: { name: string; table: string; page: (id: string) => string; fields: Record<string, string> }[] = [
+      { name: 'chat', table: 'channel_chat_messages', page: (id: string) => `/${id}/chat`, fields: { text: 'hello' } },
+      { name: 'add', table: 'channel_relations', page: (id: string) => `/${id}/friend`, fields: {} },
+      { name: 'follow', table: 'channel_relations', page: (id: string) => `/talk/channel/follow?${followQuery(id)}`, fields: { action: 'follow' } },
+    ];
+    const followQuery = (id: string) => new URLSearchParams({ app_key: app.javascript_key, channel_public_id: id, redirect_uri: 'http://localhost:3000/channel-done' });
+    let n = 0;
+    for (const form of forms) {
+      for (const gone of ['channel', 'person'] as const) {
+        const id = `_gone${n++}`;
+        const person = await h.createAccount({ nickname: `Jay ${n}` });
+        await h.control('POST', '/channels', { app_id: app.id, public_id: id, search_id: `@gone${n}`, name: 'Gone' });
+        const { cookie } = await signIn(person.id, form.page(id));
+        const page = await h.inject({ method: 'GET', url: form.page(id), headers: { cookie } });
+        assert.equal(page.statusCode, 200, page.body);
+        const action = form.name === 'follow' ? '/talk/channel/follow' : form.page(id);
+        const extra = form.name === 'follow' ? Object.fromEntries(followQuery(id)) : {};
+        // The delete lands after the page's checks (channel, sign-in, token), before its insert.
+        const hold = beforeInsertInto(h.store, form.table, () => h.control('DELETE', gone === 'channel' ? `/channels/${id}` : `/accounts/${person.id}`));
+        let res;
+        try {
+          res = await post(action, cookies(page, cookie), { ...extra, ...form.fields, csrf_token: csrf(page.body) });
+        } finally {
+          hold.release();
+        }
+        const what = `${form.name}, ${gone} gone: ${res.statusCode} ${res.body.slice(-300)}`;
+        assert.equal(hold.held(), 1, what);
+        if (gone === 'person') {
+          // Signed out with the person: to the sign-in page, and back to the page after.
+          assert.equal(res.statusCode, form.name === 'follow' ? 303 : 302, what);
+          assert.match(String(res.headers.location), /^\/login\?continue=/, what);
+        } else if (form.name === 'follow') {
+          assert.equal(res.statusCode, 400, what);
+          assert.match(res.body, /id="error-code">KAE003</, what);
+        } else {
+          assert.equal(res.statusCode, 404, what);
+          assert.match(res.body, new RegExp(`There is no Kakao Talk Channel ${id}\\.`), what);
+        }
+      }
+    }
   });
 });

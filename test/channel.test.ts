@@ -1,7 +1,8 @@
 import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
-import { forEachStore, type Harness, type TestAccount, type TestApp } from './helpers/harness.js';
+import { CONTROL_HEADERS, forEachStore, type Harness, type TestAccount, type TestApp } from './helpers/harness.js';
+import { beforeInsertInto } from './helpers/deletes.js';
 
 /**
  * Kakao Talk Channel over the wire (seed 002's Channel table, wire facts §4.5, products notes
@@ -197,6 +198,38 @@ forEachStore('Kakao Talk Channel: relations', (h) => {
     const off = { msg: `[${app.name}] App disabled [plusfriends] scopes for [TALK_CHANNEL] API on developers.kakao.com. Enable it first.`, code: -3 };
     exact(await h.kapiKey('GET', '/v2/api/talk/channels/multi', app.admin_key, { target_id_type: 'user_id', target_ids: String(r.user_id) }), 403, off);
     exact(await h.kapiKey('GET', '/v2/api/talk/channels', app.admin_key, { target_id_type: 'user_id', target_id: String(r.user_id) }), 403, off);
+  });
+
+  it('control-plane writes whose app, channel or person is deleted while they are stored: 404 naming what is gone, never a 500', async () => {
+    const owner = await h.createApp({ name: 'Owner' });
+    let n = 0;
+    const cases: { table: string; gone: string; call: (ids: { channel: string; app: number; person: number }) => Promise<LightMyRequestResponse> }[] = [
+      { table: 'channels', gone: 'app', call: (ids) => h.inject({ method: 'POST', url: '/_kapibara/v1/channels', payload: { app_id: ids.app, search_id: '@new', name: 'New' } }) },
+      { table: 'channel_apps', gone: 'app', call: (ids) => h.inject({ method: 'PUT', url: `/_kapibara/v1/channels/${ids.channel}/apps/${ids.app}`, headers: CONTROL_HEADERS }) },
+      { table: 'channel_apps', gone: 'channel', call: (ids) => h.inject({ method: 'PUT', url: `/_kapibara/v1/channels/${ids.channel}/apps/${ids.app}`, headers: CONTROL_HEADERS }) },
+      { table: 'channel_relations', gone: 'channel', call: (ids) => h.inject({ method: 'PUT', url: `/_kapibara/v1/channels/${ids.channel}/relations/${ids.person}`, payload: { relation: 'ADDED' } }) },
+      { table: 'channel_relations', gone: 'account', call: (ids) => h.inject({ method: 'PUT', url: `/_kapibara/v1/channels/${ids.channel}/relations/${ids.person}`, payload: { relation: 'ADDED' } }) },
+    ];
+    for (const c of cases) {
+      const app = await h.createApp({ name: `App ${n}` });
+      const person = await h.createAccount({ nickname: `Person ${n}` });
+      const channel = `_race${n++}`;
+      await h.control('POST', '/channels', { app_id: owner.id, public_id: channel, search_id: `@race${n}`, name: 'Race' });
+      const ids = { channel, app: app.id, person: person.id };
+      const path = c.gone === 'app' ? `/apps/${app.id}` : c.gone === 'channel' ? `/channels/${channel}` : `/accounts/${person.id}`;
+      // The delete lands after the route's lookups, before its insert.
+      const hold = beforeInsertInto(h.store, c.table, () => h.control('DELETE', path));
+      let res: LightMyRequestResponse;
+      try {
+        res = await c.call(ids);
+      } finally {
+        hold.release();
+      }
+      const what = `${c.table}, ${c.gone} gone: ${res.statusCode} ${res.body}`;
+      assert.equal(hold.held(), 1, what);
+      const error = c.gone === 'app' ? `app ${app.id} not found` : c.gone === 'channel' ? `channel ${channel} not found` : `account ${person.id} not found`;
+      assert.deepEqual([res.statusCode, res.json()], [404, { error }], what);
+    }
   });
 });
 

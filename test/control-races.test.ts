@@ -6,6 +6,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { CONTROL_HEADERS, forEachStore, refreshGrant, type Harness } from './helpers/harness.js';
 import { storyApp } from './fixtures/story.js';
 import { member, talkApp } from './talk-helpers.js';
+import { betweenCheckAndInsert } from './helpers/deliveries.js';
 
 /**
  * Control-plane writes made at the same time as each other or as the calls they affect, on
@@ -125,42 +126,32 @@ forEachStore('control-plane writes at the same time', (h) => {
     }
   });
 
-  it('sends to a friend deleted while they are under way: each is stored or refused as after the delete, none a 500, and only stored sends use quota', async () => {
+  it('a send to friends whose receiver is deleted between its checks and its insert: answered as a send made after the delete, and its quota given back', async () => {
     const app = await talkApp(h, { web_domains: ['http://localhost:3000'] });
     const me = await member(h, app);
+    const friend = await member(h, app);
+    const bystander = await member(h, app);
+    await h.befriend(me, friend);
+    await h.befriend(me, bystander);
     const text = JSON.stringify({ object_type: 'text', text: 'hi', link: { web_url: 'http://localhost:3000' } });
-    let stored = 0;
-    for (let round = 0; round < 12; round++) {
-      const friend = await member(h, app);
-      const bystander = await member(h, app);
-      await h.befriend(me, friend);
-      await h.befriend(me, bystander);
-      const send = (uuids: string[]) => h.kapi('POST', '/v1/api/talk/friends/message/default/send', me.token, { receiver_uuids: JSON.stringify(uuids), template_object: text });
-      const calls = Array.from({ length: 8 }, (_, i) => send(i % 2 ? [friend.uuid] : [bystander.uuid, friend.uuid]));
-      // The delete lands at different points of the sends (from before their checks to after their delivery).
-      await new Promise((resolve) => setTimeout(resolve, round % 4));
-      const [answers, removed] = await Promise.all([Promise.all(calls), del(`/accounts/${friend.id}`)()]);
-      assert.ok(removed.statusCode < 300, removed.body);
-      for (const res of answers) {
-        const body = res.json();
-        if (res.statusCode === 200) {
-          // Stored for every receiver it names (a friend gone before the check is a -502 failure of a partial success).
-          stored += body.successful_receiver_uuids.length;
-          continue;
-        }
-        // As a send made after the delete: the uuid is no longer one this app issued (-2), or the friend is gone (-502).
-        assert.equal(res.statusCode, 400, res.body);
-        assert.ok(
-          (body.code === -2 && body.msg === 'Constraints on the parameter [receiver_uuids] are unsatisfied. Not allowed to send a message to some of receivers.') || body.code === -502,
-          res.body,
-        );
-      }
+    const send = (uuids: string[]) => h.kapi('POST', '/v1/api/talk/friends/message/default/send', me.token, { receiver_uuids: JSON.stringify(uuids), template_object: text });
+    assert.equal((await send([bystander.uuid])).statusCode, 200);
+    const hold = betweenCheckAndInsert(h.store, () => del(`/accounts/${friend.id}`)());
+    let res: LightMyRequestResponse;
+    try {
+      res = await send([bystander.uuid, friend.uuid]);
+    } finally {
+      hold.release();
     }
+    assert.equal(hold.held(), 1, 'the delete landed between the checks (quota reserved) and the insert');
+    // As a send made after the delete: the friend's uuid is no longer one this app issued.
+    assert.deepEqual([res.statusCode, res.json()], [400, { msg: 'Constraints on the parameter [receiver_uuids] are unsatisfied. Not allowed to send a message to some of receivers.', code: -2 }]);
+    // Quota counts what was stored (the first send), nothing of the refused one.
     const counters = await h.store.db.selectFrom('talk_quota_counters').select(['counter_key', 'count']).where('app_id', '=', app.id).execute();
-    const senderDaily = counters.filter((c) => c.counter_key.startsWith(`s:${me.id}:`)).reduce((n, c) => n + Number(c.count), 0);
-    assert.equal(senderDaily, stored, 'quota counts what was stored, nothing else');
-    const copies = await h.control('GET', `/accounts/${me.id}/messages?limit=1`);
-    assert.equal(copies.total_count, stored);
+    const used = Object.fromEntries(counters.filter((c) => Number(c.count) !== 0).map((c) => [c.counter_key.replace(/:\d+$/, ''), Number(c.count)]));
+    assert.deepEqual(used, { [`s:${me.id}`]: 1, [`sm:${me.id}`]: 1, [`r:${bystander.id}`]: 1, [`p:${me.id}:${bystander.id}`]: 1 });
+    assert.equal((await h.control('GET', `/accounts/${me.id}/messages?limit=1`)).total_count, 1);
+    assert.equal((await h.control('GET', `/accounts/${bystander.id}/messages?limit=1`)).total_count, 1);
   });
 
   it('calls under way during a reset: each succeeds or is -401, none a 500', async () => {

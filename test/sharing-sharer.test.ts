@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { type TestAccount, type TestApp, cookiesOf, csrfTokenOf, forEachStore } from './helpers/harness.js';
 import { SEED_SITE, SEED_TEMPLATES, eventually, sharingWorld, webhookReceiver } from './fixtures/sharing.js';
+import { betweenCheckAndInsert } from './helpers/deliveries.js';
+import { DELIVERY_ATTEMPTS } from '../src/products/message/delivery.js';
 
 const HTML_TYPE = 'text/html; charset=utf-8';
 
@@ -311,42 +313,78 @@ forEachStore('Kakao Talk sharing: the web sharer', (h) => {
     assert.equal(hook.calls.filter((c) => c.url === '/elsewhere').length, 0, 'the redirect was not followed');
   });
 
-  it('shares sent while a friend or a group member is deleted: each is sent, or refused on the picker as one sent after the delete; never a 500', async () => {
+  /** A share opened by the sender and its picker, with the sender's session (signed in once per test). */
+  async function pickerOf(w: Awaited<ReturnType<typeof sharingWorld>>, session?: string): Promise<{ session: string; picker: string }> {
+    const opened = await postLink(v2Fields(w.app, SEED_TEMPLATES.text));
+    if (!session) return (({ cookie, picker }) => ({ session: cookie, picker: picker.body }))(await signIn(opened, w.sender));
+    const picker = await h.inject({ method: 'GET', url: String(opened.headers.location), headers: { cookie: session } });
+    assert.equal(picker.statusCode, 200, picker.body.slice(-400));
+    return { session, picker: picker.body };
+  }
+
+  it('a share whose friend is deleted between its checks and its insert: refused on the picker as one sent after the delete, nothing stored, and it can be sent again', async () => {
     const w = await sharingWorld(h);
-    let session: string | undefined;
-    for (let round = 0; round < 12; round++) {
-      const friend = await h.createAccount({ nickname: `Friend ${round}` });
-      const member = await h.createAccount({ nickname: `Member ${round}` });
-      await h.befriend(w.sender, friend);
-      const group = await h.control('POST', '/group_chats', { title: `Round ${round}`, member_account_ids: [w.sender.id, member.id, w.ryan.id] });
-      const pickers: string[] = [];
-      for (let i = 0; i < 8; i++) {
-        const opened = await postLink(v2Fields(w.app, SEED_TEMPLATES.text));
-        if (!session) session = (await signIn(opened, w.sender)).cookie;
-        const picker = await h.inject({ method: 'GET', url: String(opened.headers.location), headers: { cookie: session } });
-        assert.equal(picker.statusCode, 200, picker.body.slice(-400));
-        pickers.push(picker.body);
-      }
-      const chosen = (i: number) => (i % 2 ? [`g${group.id}`] : [`f${friend.id}`]);
-      const sends = pickers.map((picker, i) => send(session!, picker, chosen(i)));
-      // The deletes land at different points of the sends (from before their checks to after their delivery).
-      await new Promise((resolve) => setTimeout(resolve, round % 4));
-      const removal = Promise.all([h.control('DELETE', `/accounts/${friend.id}`), h.control('DELETE', `/accounts/${member.id}`)]);
-      const [answers] = await Promise.all([Promise.all(sends), removal]);
-      let refused: LightMyRequestResponse | undefined;
-      answers.forEach((res, i) => {
-        if (res.statusCode === 200) return;
-        // Only a friend can be gone: the group is sent to without the member deleted.
-        assert.equal(chosen(i)[0], `f${friend.id}`, `${res.statusCode} ${res.body.slice(-400)}`);
-        assert.equal(res.statusCode, 400, res.body.slice(-400));
-        assert.ok(res.body.includes('One of the chosen friends is not your Kakao Talk friend.'), res.body.slice(-400));
-        refused = res;
-      });
-      const groupSends = answers.filter((_, i) => i % 2).length;
-      assert.equal((await h.control('GET', `/group_chats/${group.id}/messages`)).total_count, groupSends, 'every share to the group was stored once');
-      // A refused share was not sent: it can be sent again from the picker shown with the refusal.
-      if (refused) assert.equal((await send(session!, refused.body, ['me'])).statusCode, 200);
+    const { session, picker } = await pickerOf(w);
+    const hold = betweenCheckAndInsert(h.store, () => h.control('DELETE', `/accounts/${w.ryan.id}`));
+    let res: LightMyRequestResponse;
+    try {
+      res = await send(session, picker, ['me', `f${w.ryan.id}`]);
+    } finally {
+      hold.release();
     }
+    assert.equal(hold.held(), 1, 'the delete landed between the checks and the insert');
+    assert.equal(res.statusCode, 400, res.body.slice(-400));
+    assert.ok(res.body.includes('One of the chosen friends is not your Kakao Talk friend.'), res.body.slice(-400));
+    assert.equal((await h.control('GET', `/accounts/${w.sender.id}/messages`)).total_count, 0, 'nothing stored, not even the memo');
+    // Not sent, so not marked sent: the picker shown with the refusal sends it.
+    assert.equal((await send(session, res.body, ['me'])).statusCode, 200);
+    assert.equal((await h.control('GET', `/accounts/${w.sender.id}/messages`)).total_count, 1);
+  });
+
+  it('a share whose group member is deleted between its checks and its insert: the group gets it without them, once', async () => {
+    const w = await sharingWorld(h);
+    const { session, picker } = await pickerOf(w);
+    const hold = betweenCheckAndInsert(h.store, () => h.control('DELETE', `/accounts/${w.apeach.id}`));
+    let res: LightMyRequestResponse;
+    try {
+      res = await send(session, picker, [`g${w.group.id}`]);
+    } finally {
+      hold.release();
+    }
+    assert.equal(hold.held(), 1, 'the delete landed between the checks and the insert');
+    assert.equal(res.statusCode, 200, res.body.slice(-400));
+    const group = await h.control('GET', `/group_chats/${w.group.id}`);
+    assert.deepEqual(group.member_account_ids, [w.sender.id, w.ryan.id]);
+    for (const person of [w.sender, w.ryan]) {
+      const messages = await h.control('GET', `/accounts/${person.id}/chats/g${w.group.id}/messages`);
+      assert.equal(messages.total_count, 1, `${person.nickname} has the share once`);
+    }
+  });
+
+  it('a share that meets a deleted group member on every attempt: nothing is sent, the picker says so (never a 500), and the share is not left marked sent', async () => {
+    const w = await sharingWorld(h);
+    const doomed: TestAccount[] = [];
+    for (let i = 0; i < DELIVERY_ATTEMPTS + 2; i++) doomed.push(await h.createAccount({ nickname: `Doomed ${i}` }));
+    const group = await h.control('POST', '/group_chats', { title: 'Shrinking', member_account_ids: [w.sender.id, w.ryan.id, ...doomed.map((d) => d.id)] });
+    const { session, picker } = await pickerOf(w);
+    // Each delivery of the share meets another member deleted (the test waits for none to run out).
+    const hold = betweenCheckAndInsert(h.store, (n) => h.control('DELETE', `/accounts/${doomed[n - 1].id}`), Infinity);
+    let res: LightMyRequestResponse;
+    try {
+      res = await send(session, picker, ['me', `g${group.id}`]);
+    } finally {
+      hold.release();
+    }
+    assert.equal(hold.held(), DELIVERY_ATTEMPTS, 'every attempt met a delete');
+    assert.equal(res.statusCode, 400, res.body.slice(-400));
+    assert.equal(res.headers['content-type'], HTML_TYPE);
+    assert.ok(res.body.includes('People in the chosen chats were deleted while the message was being sent, and nothing was sent. Pick the chats and send it again.'), res.body.slice(-600));
+    assert.equal((await h.control('GET', `/group_chats/${group.id}/messages`)).total_count, 0, 'nothing stored');
+    assert.equal((await h.control('GET', `/accounts/${w.sender.id}/messages`)).total_count, 0, 'not even the memo');
+    // The picker shown with the error sends the share: it was not left marked sent.
+    const again = await send(session, res.body, ['me', `g${group.id}`]);
+    assert.equal(again.statusCode, 200, again.body.slice(-400));
+    assert.equal((await h.control('GET', `/group_chats/${group.id}/messages`)).total_count, 1);
   });
 
   it('group chats on the control plane: members, title, errors; included in state export and reset', async () => {

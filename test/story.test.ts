@@ -2,8 +2,9 @@ import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { assertApiError, forEachStore } from './helpers/harness.js';
 import { STORY_ID, storyApp, storyUser } from './fixtures/story.js';
-import { activityId, newSeq } from '../src/products/story/store.js';
+import { activityId, deleteStory, newSeq } from '../src/products/story/store.js';
 import { CLOCK_MAX_MS } from '../src/core/clock.js';
+import { beforeInsertInto } from './helpers/deletes.js';
 
 const JSON_TYPE = 'application/json;charset=UTF-8';
 
@@ -407,5 +408,35 @@ forEachStore('Kakao Story: profile, notes, my stories', (h) => {
     assert.deepEqual(list.map((s: { id: string; permission: string }) => [s.id, s.permission]), [[created.id, 'FRIEND']]);
     const res = await h.inject({ method: 'GET', url: '/_kapibara/v1/accounts/123/stories' });
     assert.equal(res.statusCode, 404);
+  });
+
+  it('a comment or a mood whose story or person is deleted while it is stored: 404 naming what is gone, as after the delete, never a 500', async () => {
+    const owner = await h.createAccount({ nickname: 'Owner' });
+    const cases = [
+      { table: 'story_comments', gone: 'story' },
+      { table: 'story_comments', gone: 'account' },
+      { table: 'story_likes', gone: 'story' },
+      { table: 'story_likes', gone: 'account' },
+    ];
+    for (const c of cases) {
+      const story = await h.control('POST', `/accounts/${owner.id}/stories`, { content: `${c.table} ${c.gone}` });
+      const reactor = await h.createAccount({ nickname: 'Reactor' });
+      // The delete lands after the route found the story and the person, before its insert (a
+      // story as its owner deletes it through the API).
+      const remove = () => (c.gone === 'story' ? deleteStory(h.store.db, story.id) : h.control('DELETE', `/accounts/${reactor.id}`));
+      const hold = beforeInsertInto(h.store, c.table, remove);
+      let res;
+      try {
+        res =
+          c.table === 'story_comments'
+            ? await h.inject({ method: 'POST', url: `/_kapibara/v1/stories/${story.id}/comments`, payload: { account_id: reactor.id, text: 'hi' } })
+            : await h.inject({ method: 'PUT', url: `/_kapibara/v1/stories/${story.id}/likes/${reactor.id}`, payload: { emotion: 'LIKE' } });
+      } finally {
+        hold.release();
+      }
+      assert.equal(hold.held(), 1, `${c.table} ${c.gone}: the delete landed before the insert`);
+      const error = c.gone === 'story' ? `story ${story.id} not found` : `account ${reactor.id} not found`;
+      assert.deepEqual([res.statusCode, res.json()], [404, { error }], `${c.table} ${c.gone}`);
+    }
   });
 });

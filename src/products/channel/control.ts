@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { randomInt } from 'node:crypto';
-import { mustAccount, mustApp, uniquely } from '../../control/lookups.js';
+import { asAfterDeletes, mustAccount, mustApp, uniquely } from '../../control/lookups.js';
 import { ControlError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
 import { originOf } from '../../core/platform.js';
@@ -103,7 +103,7 @@ export default async function channelControlRoutes(root: FastifyInstance): Promi
       banned: req.body.banned ? 1 : 0,
       created_at: app.platform.clock.now(),
     };
-    await uniquely('channel', () => store.insertChannel(db(), row));
+    await asAfterDeletes(() => uniquely('channel', () => store.insertChannel(db(), row)), () => mustApp(db(), req.body.app_id));
     return await channelJson(row, originOf(req));
   });
   app.get('/channels', {}, async (req) => Promise.all((await store.listChannels(db())).map((c) => channelJson(c, originOf(req)))));
@@ -124,9 +124,9 @@ export default async function channelControlRoutes(root: FastifyInstance): Promi
   });
 
   app.put('/channels/:public_id/apps/:app_id', { schema: { params: ChannelAppParams } }, async (req) => {
-    const channel = await mustChannel(req.params.public_id);
-    await mustApp(db(), req.params.app_id);
-    await store.linkApp(db(), channel.id, req.params.app_id, app.platform.clock.now());
+    const lookUp = async () => [await mustChannel(req.params.public_id), await mustApp(db(), req.params.app_id)] as const;
+    const [channel] = await lookUp();
+    await asAfterDeletes(() => store.linkApp(db(), channel.id, req.params.app_id, app.platform.clock.now()), lookUp);
     return channelJson(channel, originOf(req));
   });
   app.delete('/channels/:public_id/apps/:app_id', { config: NO_CONTENT, schema: { params: ChannelAppParams } }, async (req, reply) => {
@@ -147,9 +147,9 @@ export default async function channelControlRoutes(root: FastifyInstance): Promi
     return row ? relationRowJson(row) : { account_id: req.params.account_id, relation: 'NONE' };
   });
   app.put('/channels/:public_id/relations/:account_id', { schema: { params: ChannelAccountParams, body: RelationBody } }, async (req) => {
-    const channel = await mustChannel(req.params.public_id);
-    await mustAccount(db(), req.params.account_id);
-    await store.setRelation(db(), channel.id, req.params.account_id, req.body.relation, app.platform.clock.now());
+    const lookUp = async () => [await mustChannel(req.params.public_id), await mustAccount(db(), req.params.account_id)] as const;
+    const [channel] = await lookUp();
+    await asAfterDeletes(() => store.setRelation(db(), channel.id, req.params.account_id, req.body.relation, app.platform.clock.now()), lookUp);
     const row = await store.relationOf(db(), channel.id, req.params.account_id);
     return row ? relationRowJson(row) : { account_id: req.params.account_id, relation: 'NONE' };
   });

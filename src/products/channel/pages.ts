@@ -10,6 +10,7 @@ import { loginUrlFor, personByAgt, sessionValueOf, signedInPerson, type SignedIn
 import * as store from './store.js';
 import { addChannel } from './operations.js';
 import { newId } from '../../db/ids.js';
+import { referenceGone } from '../../db/dialect.js';
 
 /**
  * The channel pages the SDKs open: pf.kakao.com/<public id>/friend (add the channel),
@@ -95,6 +96,23 @@ async function personOr(req: FastifyRequest, reply: FastifyReply, back: string):
   return person;
 }
 
+/**
+ * A write naming the channel and the person the page checked first: one deleted while the call
+ * was under way has the write refused by its foreign key, and the page answers as it would
+ * have after the delete: `checkAgain` runs the page's checks again, and throws their error page
+ * or sends the sign-in redirect (returning false). True once written; a refusal that leaves
+ * every check passing stands as it was.
+ */
+async function writtenAsAfterDeletes(write: () => Promise<void>, checkAgain: () => Promise<boolean>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (err) {
+    if (referenceGone(err) && !(await checkAgain())) return false;
+    throw err;
+  }
+}
+
 function pathWithQuery(req: FastifyRequest): string {
   return req.url;
 }
@@ -111,10 +129,15 @@ export async function channelPages(app: FastifyInstance): Promise<void> {
   });
   app.post<{ Params: { public_id: string } }>('/:public_id/friend', async (req, reply) => {
     const channel = await mustChannel(req, req.params.public_id);
-    const person = await personOr(req, reply, `/${channel.public_id}/friend`);
+    const back = `/${channel.public_id}/friend`;
+    const person = await personOr(req, reply, back);
     if (!person) return reply;
     await checkToken(req, 'channel-friend', channel, formFields(req).csrf_token);
-    await addChannel(platform, channel.id, person.account.id);
+    const added = await writtenAsAfterDeletes(
+      () => addChannel(platform, channel.id, person.account.id),
+      async () => (await mustChannel(req, req.params.public_id)) && (await personOr(req, reply, back)) !== undefined,
+    );
+    if (!added) return reply;
     return sendFriendPage(req, reply, channel, person, true);
   });
 
@@ -146,7 +169,8 @@ export async function channelPages(app: FastifyInstance): Promise<void> {
   });
   app.post<{ Params: { public_id: string } }>('/:public_id/chat', async (req, reply) => {
     const channel = await mustChannel(req, req.params.public_id);
-    const person = await personOr(req, reply, `/${channel.public_id}/chat`);
+    const back = `/${channel.public_id}/chat`;
+    const person = await personOr(req, reply, back);
     if (!person) return reply;
     const form = formFields(req);
     await checkToken(req, 'channel-chat', channel, form.csrf_token);
@@ -155,7 +179,11 @@ export async function channelPages(app: FastifyInstance): Promise<void> {
     if (relation === 'BLOCKED') return sendChatPage(req, reply, channel, person, 403, 'You blocked this channel: unblock it (add it again) to chat.');
     // eslint-disable-next-line no-control-regex
     if (!text || text.length > CHAT_TEXT_MAX || /[\u0000-\u0008\u000b-\u001f\u007f]/.test(text)) return sendChatPage(req, reply, channel, person, 400, `Write a message of 1 to ${CHAT_TEXT_MAX} characters, without control characters.`);
-    await store.addChatMessage(platform.db, await newId(platform.db), channel.id, person.account.id, text, platform.clock.now());
+    const posted = await writtenAsAfterDeletes(
+      async () => store.addChatMessage(platform.db, await newId(platform.db), channel.id, person.account.id, text, platform.clock.now()),
+      async () => (await mustChannel(req, req.params.public_id)) && (await personOr(req, reply, back)) !== undefined,
+    );
+    if (!posted) return reply;
     return reply.header('cache-control', 'no-store').redirect(`/${channel.public_id}/chat`, 303);
   });
 
@@ -216,11 +244,20 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
   app.post(FOLLOW_PATH, async (req, reply) => {
     const form = formFields(req);
     const { app: target, channel } = await followRequest(form);
-    const person = await signedInPerson(platform, req);
-    if (!person) return reply.header('cache-control', 'no-store').redirect(loginUrlFor(`${FOLLOW_PATH}?${followQuery(form)}`), 303);
+    const signedIn = async () => {
+      const person = await signedInPerson(platform, req);
+      if (!person) reply.header('cache-control', 'no-store').redirect(loginUrlFor(`${FOLLOW_PATH}?${followQuery(form)}`), 303);
+      return person;
+    };
+    const person = await signedIn();
+    if (!person) return reply;
     await checkToken(req, 'channel-follow', channel, form.csrf_token);
     if (form.action !== 'follow') return sendFollowResult(reply, target, channel, form, 'fail');
-    await addChannel(platform, channel.id, person.account.id);
+    const added = await writtenAsAfterDeletes(
+      () => addChannel(platform, channel.id, person.account.id),
+      async () => (await followRequest(form)) && (await signedIn()) !== undefined,
+    );
+    if (!added) return reply;
     return sendFollowResult(reply, target, channel, form, 'success');
   });
 

@@ -34,7 +34,8 @@ export const message: Product = {
 /**
  * What other products may use of Kakao Talk messaging (sharing builds and delivers messages
  * as a person's own Kakao Talk would): template validation and arguments, custom templates,
- * page scraps, delivery into memo, 1:1 and group chats, and the rendered bubble.
+ * page scraps, delivery into memo, 1:1 and group chats (answered as a send made after any
+ * delete that lands while it is under way), and the rendered bubble.
  */
 export {
   type Json,
@@ -46,6 +47,7 @@ export {
   DEFAULT_BUTTON_TITLE,
 } from './templates.js';
 export { scrapPage } from './operations.js';
+export { DELIVERY_ATTEMPTS, DeliveryRaced, type Deliver, sendAsAfterDeletes } from './delivery.js';
 export { renderTemplate } from './console.js';
 export {
   type GroupChat,

@@ -21,7 +21,7 @@ import {
   releaseCounters,
   reserveCounters,
 } from './store.js';
-import { referenceGone } from '../../db/dialect.js';
+import { type Deliver, DeliveryRaced, sendAsAfterDeletes } from './delivery.js';
 
 /**
  * Kakao Talk messaging: "send to me" (memo) and "send to friends", each with a default
@@ -171,27 +171,18 @@ export async function sendToFriends(
   if (!ctx.account.talkUser) throw notTalkUser();
   const uuids = parseReceivers(receiverUuids);
   const message = await composeMessage(platform, ctx, req);
-  // A receiver deleted while the send was under way refused its rows (their foreign key):
-  // nothing was stored and its quota was given back, and the send is made again, answering as
-  // one made after the delete. A sender deleted meanwhile leaves the error to the route
-  // (core/route.ts answers -401).
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await sendOnce(platform, ctx, uuids, message);
-    } catch (err) {
-      if (!(err instanceof ReceiverGone)) throw err;
-      if (attempt === MAX_ATTEMPTS || !(await findAccountById(platform.db, ctx.account.id))) throw err.cause;
-    }
+  // A receiver deleted while the send is under way: checked and sent again, answered as a send
+  // made after the delete (their uuid is no longer one this app issued: -2).
+  try {
+    return await sendAsAfterDeletes(platform, message, (deliverNow) => sendOnce(platform, ctx, uuids, message, deliverNow));
+  } catch (err) {
+    // Not met in practice (see DELIVERY_ATTEMPTS); a 400 that says what happened if it were.
+    if (err instanceof DeliveryRaced) throw new KakaoApiError(-7, 'receivers were deleted while the message was being sent, each attempt: nothing was sent. Send it again.', 400);
+    throw err;
   }
 }
 
-/** Sends made again when a receiver was deleted during the last (each time another receiver). */
-const MAX_ATTEMPTS = 1 + MAX_RECEIVERS;
-
-/** A delivery refused because a person it names is gone; `cause` is the database's error. */
-class ReceiverGone extends Error {}
-
-async function sendOnce(platform: Platform, ctx: UserCall, uuids: string[], message: NewMessage): Promise<Record<string, unknown>> {
+async function sendOnce(platform: Platform, ctx: UserCall, uuids: string[], message: NewMessage, deliverNow: Deliver): Promise<Record<string, unknown>> {
   const { db, clock } = platform;
   const sender = ctx.account.id;
 
@@ -268,10 +259,11 @@ async function sendOnce(platform: Platform, ctx: UserCall, uuids: string[], mess
   }
   if (delivered.length > 0) {
     try {
-      await deliver(platform.store, message, { direct: delivered.map((r) => r.accountId) }, now);
+      await deliverNow({ direct: delivered.map((r) => r.accountId) }, now);
     } catch (err) {
+      // Nothing was stored (a receiver deleted meanwhile, say): quota counts only what is.
       await releaseCounters(platform.store, ctx.app.id, reserved);
-      throw referenceGone(err) ? new ReceiverGone('a receiver was deleted', { cause: err }) : err;
+      throw err;
     }
   }
 

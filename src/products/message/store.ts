@@ -153,8 +153,11 @@ const MESSAGE_COLUMNS = Object.keys({
   created_at: true,
 } satisfies Record<keyof NewMessageRow, true>) as (keyof NewMessageRow)[];
 
-/** Delivered messages: an append-only log, stored by group commit (see AppendLog). */
-const MESSAGE_LOG = appendLogKey<NewMessageRow>('talk_messages', MESSAGE_COLUMNS);
+/**
+ * Delivered messages: an append-only log, stored by group commit (see AppendLog). Exported
+ * for the tests that make a delete land between a send's checks and the insert of its rows.
+ */
+export const MESSAGE_LOG = appendLogKey<NewMessageRow>('talk_messages', MESSAGE_COLUMNS);
 /** Quota counters: a log table too, written only inside `reserveCounters`. */
 const COUNTERS = registryKey('talk quota counters writer', (store) => new LogTable(store, 'talk_quota_counters'), { durable: true });
 

@@ -5,10 +5,9 @@ import { randomToken, sha256 } from '../../core/ids.js';
 import type { App } from '../../core/model.js';
 import { jsonParam } from '../../core/params.js';
 import type { Platform } from '../../core/platform.js';
-import { type Account, findAccountById } from '../../store/accounts.js';
-import { referenceGone } from '../../db/dialect.js';
+import type { Account } from '../../store/accounts.js';
 import { findAppById } from '../../store/apps.js';
-import { type GroupChat, type Json, type NewMessage, type Recipients, deliver, listGroupChats } from '../message/index.js';
+import { DeliveryRaced, type GroupChat, type Json, type NewMessage, type Recipients, listGroupChats, sendAsAfterDeletes } from '../message/index.js';
 import { type RequestRow, type TalkFriend, bindRequest, findRequest, insertRequest, markSent, talkFriends, unmarkSent } from './store.js';
 import { type ValidationAction, validateShare } from './validation.js';
 import { callerOrigin, domainMismatched } from '../../core/auth.js';
@@ -193,6 +192,8 @@ export async function sendShare(
   const person = input.person;
   let chosen = await chosenChats(platform, person, receivers);
   const now = platform.clock.now();
+  // Marked before it is delivered, so that a share sent twice at once is delivered once; a
+  // delivery that stores nothing unmarks it, so that it can be sent again.
   if (!(await markSent(platform.db, input.shortKey!, now))) throw new ShareGone('This message was already sent.');
   const message: NewMessage = {
     appId: app.id,
@@ -202,22 +203,21 @@ export async function sendShare(
     template: JSON.parse(request.template),
   };
   // Every chosen chat gets the message in one delivery, all or none. A friend or group member
-  // deleted while it was under way refused their rows (their foreign key): the chats are read
-  // again and the share answers as one sent after the delete (a friend gone: refused, and the
-  // share can be sent again; a member gone: the group gets it without them).
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await deliver(platform.store, message, chosen.recipients, now);
-      break;
-    } catch (err) {
-      if (!referenceGone(err) || attempt === MAX_ATTEMPTS || !(await findAccountById(platform.db, person.id))) throw err;
-      try {
-        chosen = await chosenChats(platform, person, receivers);
-      } catch (refused) {
-        await unmarkSent(platform.db, input.shortKey!);
-        throw refused;
-      }
+  // deleted while it was under way: the chats are read again and the share answers as one
+  // sent after the delete (a friend gone: refused on the picker; a member gone: the group
+  // gets it without them).
+  try {
+    let attempts = 0;
+    await sendAsAfterDeletes(platform, message, async (deliverNow) => {
+      if (attempts++ > 0) chosen = await chosenChats(platform, person, receivers);
+      await deliverNow(chosen.recipients, now);
+    });
+  } catch (err) {
+    await unmarkSent(platform.db, input.shortKey!);
+    if (err instanceof DeliveryRaced) {
+      throw new SendRefused('People in the chosen chats were deleted while the message was being sent, and nothing was sent. Pick the chats and send it again.');
     }
+    throw err;
   }
   const { sent, hooks } = chosen;
   if (request.callback_args !== null) {
@@ -236,9 +236,6 @@ export async function sendShare(
   }
   return { app, openerOrigin: request.opener_origin, chats: sent };
 }
-
-/** Deliveries tried again when a person was deleted during the last. */
-const MAX_ATTEMPTS = 3;
 
 /** The chosen chats as they are now (refused unless each is the person's), and how each is reported. */
 async function chosenChats(platform: Platform, person: Account, receivers: Receiver[]) {

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { mustAccount } from '../../control/lookups.js';
+import { asAfterDeletes, mustAccount } from '../../control/lookups.js';
 import { ControlError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
 import { originOf } from '../../core/platform.js';
@@ -141,10 +141,10 @@ export default async function storyControlRoutes(root: FastifyInstance): Promise
   );
 
   app.post('/stories/:story_id/comments', { config: CREATED, schema: { params: StoryParams, body: CommentBody } }, async (req) => {
-    const story = await mustStory(req.params.story_id);
-    await mustAccount(app.platform.db, req.body.account_id);
+    const lookUp = async () => [await mustStory(req.params.story_id), await mustAccount(app.platform.db, req.body.account_id)] as const;
+    const [story] = await lookUp();
     try {
-      const id = await addComment(app.platform.db, story, req.body.account_id, req.body.text, app.platform.clock.now());
+      const id = await asAfterDeletes(() => addComment(app.platform.db, story, req.body.account_id, req.body.text, app.platform.clock.now()), lookUp);
       return { id, story_id: story.id, account_id: req.body.account_id, text: req.body.text };
     } catch (err) {
       if (err instanceof ReactionRefused) throw new ControlError(409, err.message);
@@ -161,10 +161,10 @@ export default async function storyControlRoutes(root: FastifyInstance): Promise
   });
 
   app.put('/stories/:story_id/likes/:account_id', { schema: { params: LikeParams, body: LikeBody } }, async (req) => {
-    const story = await mustStory(req.params.story_id);
-    await mustAccount(app.platform.db, req.params.account_id);
+    const lookUp = async () => [await mustStory(req.params.story_id), await mustAccount(app.platform.db, req.params.account_id)] as const;
+    const [story] = await lookUp();
     try {
-      await setMood(app.platform.db, story, req.params.account_id, req.body.emotion, app.platform.clock.now());
+      await asAfterDeletes(() => setMood(app.platform.db, story, req.params.account_id, req.body.emotion, app.platform.clock.now()), lookUp);
     } catch (err) {
       if (err instanceof ReactionRefused) throw new ControlError(409, err.message);
       throw err;
