@@ -9,12 +9,19 @@ import { sql, type Kysely } from 'kysely';
  * transaction was about to change). The listening connection is checked every
  * `HEARTBEAT_MS`: a check that returns means every notification of a commit made before it
  * started has arrived (PostgreSQL delivers them to an idle session at once). While no check
- * has returned for `STALE_AFTER_MS`, the stamp is undefined and nothing is kept, so a write
- * on one instance is seen by the others within STALE_AFTER_MS, whatever happens to the
- * connection. docs/design.md states the bound; test/instances.test.ts proves it.
+ * has returned for `STALE_AFTER_MS`, the stamp is undefined and nothing is kept, and what
+ * watches a table (the clock, the signing key) looks again at every beat, so a write on one
+ * instance is seen by the others within STALE_AFTER_MS, whatever happens to the connection.
+ * A connection that fails (refused, closed, or silent for `CHECK_TIMEOUT_MS`) is closed and
+ * another opened at the next beat. docs/design.md states the bound; test/instances.test.ts
+ * and test/pg-changes.test.ts prove it.
  */
 export const HEARTBEAT_MS = 100;
 export const STALE_AFTER_MS = 2 * HEARTBEAT_MS;
+/** How long connecting, LISTEN or a check may take before the listening connection is given up. */
+export const CHECK_TIMEOUT_MS = 1000;
+/** The listening connection's `application_name` (unless the database URL names one). */
+export const LISTENER_NAME = 'kapibara changes';
 const CHANNEL = 'kapibara_changed';
 
 const READ_OR_TRANSACTION = /^\s*(select|begin|rollback|savepoint|release|listen|commit)\b/i;
@@ -26,6 +33,8 @@ export class PgChanges {
   private listener?: pg.Client;
   private timer?: NodeJS.Timeout;
   private checking = false;
+  /** The check under way (a connection being made included), which close() waits for. */
+  private current?: Promise<void>;
   private closed = false;
   private waiting: { after: number; resolve: () => void }[] = [];
   private readonly watchers: { table: string; fn: () => void }[] = [];
@@ -87,12 +96,32 @@ export class PgChanges {
 
   async start(): Promise<void> {
     await this.connect();
-    this.timer = setInterval(() => void this.check(), HEARTBEAT_MS);
+    this.timer = setInterval(() => this.beat(), HEARTBEAT_MS);
     this.timer.unref();
   }
 
+  private beat(): void {
+    if (this.closed) return;
+    if (!this.checking) this.current = this.check();
+    // Notifications may be going unseen (the connection is down, or silent): every watcher
+    // looks again, at every beat until a check returns, as after a reconnection.
+    if (this.stamp() === undefined) this.lookAgain();
+  }
+
+  private lookAgain(): void {
+    for (const w of this.watchers) w.fn();
+  }
+
   private async connect(): Promise<void> {
-    const client = new this.driver.Client({ connectionString: this.connectionString });
+    const client = new this.driver.Client({
+      connectionString: this.connectionString,
+      application_name: LISTENER_NAME,
+      // A peer gone without a word (a failover, a dropped network) is found by the check's
+      // timeout; keepalive lets the system close the socket too.
+      keepAlive: true,
+      connectionTimeoutMillis: CHECK_TIMEOUT_MS,
+      query_timeout: CHECK_TIMEOUT_MS,
+    });
     client.on('notification', (message) => {
       this.generation++;
       // The payload names the table another instance wrote.
@@ -100,13 +129,25 @@ export class PgChanges {
     });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
-    await client.connect();
-    await client.query(`LISTEN ${CHANNEL}`);
+    try {
+      await client.connect();
+      // Refused by a server that cannot take it (a hot standby during a failover, say).
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (err) {
+      // Closed, or one connection would be left open at every beat.
+      void client.end().catch(() => {});
+      throw err;
+    }
+    // Closed while this connection was being made: it is not kept.
+    if (this.closed) {
+      await client.end().catch(() => {});
+      return;
+    }
     this.listener = client;
     this.generation++;
     this.confirmedAt = performance.now();
     // Notifications sent while no connection listened are lost: every watcher looks again.
-    for (const w of this.watchers) w.fn();
+    this.lookAgain();
   }
 
   /** Calls `fn` whenever another instance commits a change to `table` (and after a reconnection), until the returned function is called. */
@@ -124,6 +165,9 @@ export class PgChanges {
     this.listener = undefined;
     this.confirmedAt = -Infinity;
     this.generation++;
+    // A connection given up may still be open (silent, not closed): it is closed, so that none
+    // is left behind (pg destroys the socket of one with a query under way).
+    void client.end().catch(() => {});
   }
 
   private async check(): Promise<void> {
@@ -156,6 +200,8 @@ export class PgChanges {
     for (const w of this.waiting) w.resolve();
     this.waiting = [];
     if (this.timer) clearInterval(this.timer);
+    // A connection being made sees `closed` and closes itself; a check returns within its timeout.
+    await this.current;
     const client = this.listener;
     this.listener = undefined;
     this.confirmedAt = -Infinity;
