@@ -2,7 +2,7 @@ import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { CONTROL_HEADERS, forEachStore, type Harness, type TestAccount, type TestApp } from './helpers/harness.js';
-import { beforeInsertInto } from './helpers/deletes.js';
+import { afterQuery, beforeInsertInto } from './helpers/deletes.js';
 
 /**
  * Kakao Talk Channel over the wire (seed 002's Channel table, wire facts §4.5, products notes
@@ -347,6 +347,54 @@ forEachStore('Kakao Talk Channel: customer files', (h) => {
     });
     await h.control('PATCH', '/channels/_frxjem', { banned: true });
     exact(await h.kapiKey('GET', '/v1/talkchannel/target_user_file', app.admin_key, { channel_public_id: '_frxjem' }), 400, { msg: 'channel(_frxjem) is banned.', code: -544 });
+  });
+
+  it('a customer-file write whose channel, file or app is deleted while it is stored answers as a call after the delete, never a 500', async () => {
+    const { app } = await setup(h);
+    let n = 0;
+    const answers: unknown[] = [];
+    const wanted: unknown[] = [];
+    const cases: { gone: 'channel' | 'file app' | 'own app'; write: 'create' | 'update' }[] = [
+      { gone: 'channel', write: 'create' },
+      { gone: 'channel', write: 'update' },
+      { gone: 'file app', write: 'update' },
+      { gone: 'own app', write: 'create' },
+    ];
+    for (const c of cases) {
+      const publicId = `_file${n++}`;
+      const caller = c.gone === 'own app' ? await h.createApp({ name: `Caller ${n}` }) : app;
+      // The file is made by another app linked to the channel: deleting that app deletes the file.
+      const maker = await h.createApp({ name: `Maker ${n}` });
+      await h.control('POST', '/channels', { app_id: app.id, public_id: publicId, search_id: `@file${n}`, name: 'Files' });
+      for (const linked of [caller, maker]) await h.control('PUT', `/channels/${publicId}/apps/${linked.id}`);
+      const made = await jsonPost(h, '/v1/talkchannel/create/target_user_file', maker.admin_key, { channel_public_id: publicId, file_name: 'VIP', schema: { tier: 'string' } });
+      const fileId = made.json().file_id as number;
+      const path = c.gone === 'channel' ? `/channels/${publicId}` : c.gone === 'file app' ? `/apps/${maker.id}` : `/apps/${caller.id}`;
+      const remove = () => h.control('DELETE', path);
+      // A file is inserted alone; customers are stored in a transaction, so the delete lands
+      // after the call's last check (the file's lookup), before the transaction.
+      const hold = c.write === 'create' ? beforeInsertInto(h.store, 'channel_files', remove) : afterQuery(h.store, 'select * from "channel_files" where "id" =', remove);
+      let res: LightMyRequestResponse;
+      try {
+        res =
+          c.write === 'create'
+            ? await jsonPost(h, '/v1/talkchannel/create/target_user_file', caller.admin_key, { channel_public_id: publicId, file_name: 'New', schema: { tier: 'string' } })
+            : await jsonPost(h, '/v1/talkchannel/update/target_users', caller.admin_key, { file_id: fileId, channel_public_id: publicId, user_type: 'phone', users: [{ id: '010-1234-5678', field: { tier: 'gold' } }] });
+      } finally {
+        hold.release();
+      }
+      const what = `${c.write}, ${c.gone} gone: ${res.statusCode} ${res.body}`;
+      assert.equal(hold.held(), 1, what);
+      const expected =
+        c.gone === 'channel'
+          ? [400, { msg: `channel(${publicId}) does not exist.`, code: -541 }]
+          : c.gone === 'file app'
+            ? [400, { msg: `invalid file_id: customer file ${fileId} does not exist in channel(${publicId}).`, code: -816 }]
+            : [401, { msg: 'invalid app key.', code: -401 }];
+      answers.push([c.write, c.gone, res.statusCode, res.json()]);
+      wanted.push([c.write, c.gone, ...expected]);
+    }
+    assert.deepEqual(answers, wanted);
   });
 });
 

@@ -7,6 +7,7 @@ import { CONTROL_HEADERS, forEachStore, refreshGrant, type Harness } from './hel
 import { storyApp } from './fixtures/story.js';
 import { member, talkApp } from './talk-helpers.js';
 import { betweenCheckAndInsert } from './helpers/deliveries.js';
+import { afterQuery } from './helpers/deletes.js';
 
 /**
  * Control-plane writes made at the same time as each other or as the calls they affect, on
@@ -152,6 +153,41 @@ forEachStore('control-plane writes at the same time', (h) => {
     assert.deepEqual(used, { [`s:${me.id}`]: 1, [`sm:${me.id}`]: 1, [`r:${bystander.id}`]: 1, [`p:${me.id}:${bystander.id}`]: 1 });
     assert.equal((await h.control('GET', `/accounts/${me.id}/messages?limit=1`)).total_count, 1);
     assert.equal((await h.control('GET', `/accounts/${bystander.id}/messages?limit=1`)).total_count, 1);
+  });
+
+  it('control-plane writes whose app or person is deleted right after the route looked it up: the 404 naming it, as after the delete, never a 500', async () => {
+    const answers: unknown[] = [];
+    const wanted: unknown[] = [];
+    const cases: { gone: 'app' | 'account'; method: 'POST' | 'PUT'; path: (app: number, person: number, other: number) => string; body: (app: number, person: number, other: number) => object }[] = [
+      { gone: 'account', method: 'POST', path: () => '/friendships', body: (_, person, other) => ({ account_id: person, friend_account_id: other }) },
+      { gone: 'app', method: 'PUT', path: (app, person) => `/apps/${app}/users/${person}`, body: () => ({ scopes: ['profile_nickname'] }) },
+      { gone: 'account', method: 'PUT', path: (app, person) => `/apps/${app}/users/${person}`, body: () => ({ scopes: ['profile_nickname'] }) },
+      { gone: 'app', method: 'POST', path: (app, person) => `/apps/${app}/users/${person}/tokens`, body: () => ({}) },
+      { gone: 'account', method: 'POST', path: (app, person) => `/apps/${app}/users/${person}/tokens`, body: () => ({}) },
+      { gone: 'app', method: 'PUT', path: (app) => `/apps/${app}/push`, body: () => ({ token_ttl_days: 7 }) },
+      { gone: 'app', method: 'PUT', path: (app) => `/apps/${app}/sharing_webhook`, body: () => ({ url: 'http://127.0.0.1:7501/hook', method: 'POST' }) },
+      { gone: 'account', method: 'PUT', path: (_, person) => `/accounts/${person}/story-profile`, body: () => ({ nickname: 'N' }) },
+      { gone: 'account', method: 'POST', path: (_, person) => `/accounts/${person}/stories`, body: () => ({ content: 'hi' }) },
+      { gone: 'account', method: 'PUT', path: (_, person) => `/accounts/${person}/talk`, body: () => ({ messages_blocked: true }) },
+      { gone: 'account', method: 'POST', path: (_, person) => `/accounts/${person}/talk/profiles`, body: () => ({ nickname: 'Work' }) },
+    ];
+    for (const c of cases) {
+      const app = await h.createApp({ name: 'Gone' });
+      const person = await h.createAccount({ nickname: 'Gone' });
+      const other = await h.createAccount({ nickname: 'Other' });
+      const path = c.path(app.id, person.id, other.id);
+      const remove = () => h.control('DELETE', c.gone === 'app' ? `/apps/${app.id}` : `/accounts/${person.id}`);
+      const hold = afterQuery(h.store, `select * from "${c.gone === 'app' ? 'apps' : 'accounts'}" where "id" =`, remove);
+      let res: LightMyRequestResponse;
+      try {
+        res = await h.inject({ method: c.method, url: `/_kapibara/v1${path}`, headers: CONTROL_HEADERS, payload: c.body(app.id, person.id, other.id) });
+      } finally {
+        hold.release();
+      }
+      answers.push([c.method, path, c.gone, hold.held(), res.statusCode, res.json()]);
+      wanted.push([c.method, path, c.gone, 1, 404, { error: c.gone === 'app' ? `app ${app.id} not found` : `account ${person.id} not found` }]);
+    }
+    assert.deepEqual(answers, wanted);
   });
 
   it('calls under way during a reset: each succeeds or is -401, none a 500', async () => {

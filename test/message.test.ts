@@ -1,6 +1,7 @@
 import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { assertApiError, forEachStore, type TestApp } from './helpers/harness.js';
+import { afterQuery, beforeInsertInto } from './helpers/deletes.js';
 import { member, messagesOf, talkApp, type Member } from './talk-helpers.js';
 
 const TEXT = (text: string) => ({ object_type: 'text', text, link: { web_url: 'http://localhost:3000/a', mobile_web_url: 'http://localhost:3000/a' } });
@@ -294,5 +295,48 @@ forEachStore('Send to friends', (h) => {
     assert.equal((await send(me, [ryan.uuid])).statusCode, 200);
     // Memo messages are not counted against friend quotas.
     assert.deepEqual((await h.kapi('POST', '/v2/api/talk/memo/default/send', me.token, { template_object: TEXT('memo') })).json(), { result_code: 0 });
+  });
+});
+
+forEachStore('Message control plane: writes whose app or person is deleted while they are stored', (h) => {
+  const template = { object_type: 'text', text: 'hi', link: { web_url: 'http://localhost:3000' } };
+
+  it('a group chat, a template or quotas answer the 404 naming what is gone, as a call after the delete, never a 500', async () => {
+    const answers: unknown[] = [];
+    const wanted: unknown[] = [];
+    const cases = ['group chat', 'template', 'template with id', 'template update', 'quotas'] as const;
+    for (const c of cases) {
+      const app = await h.createApp({ name: c });
+      const a = await h.createAccount({ nickname: 'A' });
+      const b = await h.createAccount({ nickname: 'B' });
+      const existing = await h.control('POST', `/apps/${app.id}/templates`, { template });
+      const remove = () => h.control('DELETE', c === 'group chat' ? `/accounts/${a.id}` : `/apps/${app.id}`);
+      // The delete lands after the route's lookups, before its write (a group chat is stored in
+      // a transaction, a template updated rather than inserted: right after the last lookup).
+      const hold =
+        c === 'group chat'
+          ? afterQuery(h.store, 'select * from "accounts" where "id" =', remove)
+          : c === 'template update'
+            ? afterQuery(h.store, 'select * from "talk_templates" where "id" =', remove)
+            : beforeInsertInto(h.store, c === 'quotas' ? 'talk_message_quotas' : 'talk_templates', remove);
+      let res;
+      try {
+        res =
+          c === 'group chat'
+            ? await h.inject({ method: 'POST', url: '/_kapibara/v1/group_chats', payload: { title: 'g', member_account_ids: [a.id, b.id] } })
+            : c === 'template'
+              ? await h.inject({ method: 'POST', url: `/_kapibara/v1/apps/${app.id}/templates`, payload: { template } })
+              : c === 'template with id'
+                ? await h.inject({ method: 'POST', url: `/_kapibara/v1/apps/${app.id}/templates`, payload: { id: 777, template } })
+                : c === 'template update'
+                  ? await h.inject({ method: 'PUT', url: `/_kapibara/v1/apps/${app.id}/templates/${existing.id}`, payload: { name: 'renamed', template } })
+                  : await h.inject({ method: 'PUT', url: `/_kapibara/v1/apps/${app.id}/message_quotas`, payload: { sender_daily: 5 } });
+      } finally {
+        hold.release();
+      }
+      answers.push([c, hold.held(), res.statusCode, res.json()]);
+      wanted.push([c, 1, 404, { error: c === 'group chat' ? `account ${a.id} not found` : `app ${app.id} not found` }]);
+    }
+    assert.deepEqual(answers, wanted);
   });
 });

@@ -2,6 +2,7 @@ import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { CONTROL_HEADERS, assertApiError, forEachStore, type TestAccount } from './helpers/harness.js';
 import { member, talkApp } from './talk-helpers.js';
+import { afterQuery } from './helpers/deletes.js';
 
 forEachStore('Talk profile', (h) => {
   it('reproduces seed 001: nickName, 640px and 110px images, countryISO; images https only (seed 003)', async () => {
@@ -105,6 +106,25 @@ forEachStore('Talk friends', (h) => {
     assert.equal('after_url' in last.json(), false);
     // Default page size is 10.
     assert.equal((await friendsOf(me)).json().elements.length, 10);
+  });
+
+  it('a friend deleted while the list is being built: the list as it is after the delete, never a 500', async () => {
+    const app = await talkApp(h);
+    const me = await member(h, app, { nickname: 'Me' });
+    const stays = await member(h, app, { nickname: 'Stays' });
+    const goes = await member(h, app, { nickname: 'Goes' });
+    for (const f of [stays, goes]) await h.befriend(me, f);
+    // The delete lands after the friends were read, before the list is stored (in a transaction).
+    const hold = afterQuery(h.store, 'select "f"."friend_account_id"', () => h.control('DELETE', `/accounts/${goes.id}`));
+    let res;
+    try {
+      res = await friendsOf(me);
+    } finally {
+      hold.release();
+    }
+    assert.equal(hold.held(), 1);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual([names(res), res.json().total_count], [['Stays'], 1]);
   });
 
   it('lists only friends linked to the app who agreed to friends', async () => {

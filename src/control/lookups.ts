@@ -4,7 +4,6 @@ import { ControlError } from '../core/errors.js';
 import type { Account, App } from '../core/model.js';
 import { AppKeyTaken, findAppById } from '../store/apps.js';
 import { findAccountById } from '../store/accounts.js';
-import { referenceGone } from '../db/dialect.js';
 
 /** The app a control-plane path names, or 404 `{error}`. Shared by every product's control routes. */
 export async function mustApp(db: Kysely<DB>, id: number): Promise<App> {
@@ -18,21 +17,6 @@ export async function mustAccount(db: Kysely<DB>, id: number): Promise<Account> 
   const found = await findAccountById(db, id);
   if (!found) throw new ControlError(404, `account ${id} not found`);
   return found;
-}
-
-/**
- * A write naming rows the route looked up first (a person, a story): one deleted while the call
- * was under way has the write refused by its foreign key, and the call answers as it would
- * have after the delete: `lookUpAgain` runs the route's lookups again and throws their 404
- * naming what is gone. A refusal that leaves every lookup passing stands as it was.
- */
-export async function asAfterDeletes<T>(write: () => Promise<T>, lookUpAgain: () => Promise<unknown>): Promise<T> {
-  try {
-    return await write();
-  } catch (err) {
-    if (referenceGone(err)) await lookUpAgain();
-    throw err;
-  }
 }
 
 /** Unique-constraint violations are the caller's mistake, never a 500. */

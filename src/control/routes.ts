@@ -15,7 +15,7 @@ import { changeLink, deleteLink, findLink, type Link } from '../store/links.js';
 import { exportStateText, importState, resetState, StateFormatError, type StateDocument } from '../store/state.js';
 import { expiredBefore, sweepExpired } from '../store/expiry.js';
 import { ensureLinked } from '../store/grants.js';
-import { concurrencyFailure } from '../db/dialect.js';
+import { asAfterDeletes, concurrencyFailure } from '../db/dialect.js';
 import { applyStoredSettings } from '../core/stored-settings.js';
 import requestsRoutes from './requests.js';
 import { Id, LIMITS as L, Text } from './limits.js';
@@ -226,12 +226,15 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
   app.post('/friendships', { config: CREATED, schema: { body: FriendshipBody } }, async (req) => {
     const { account_id: a, friend_account_id: b } = req.body;
     if (a === b) throw new ControlError(400, 'a person cannot be their own friend');
-    await mustAccount(a);
-    await mustAccount(b);
-    await addFriendship(app.platform.db, a, b, app.platform.clock.now(), {
-      ab: req.body.favorite ?? false,
-      ba: req.body.friend_favorite ?? false,
-    });
+    const lookUp = async () => {
+      await mustAccount(a);
+      await mustAccount(b);
+    };
+    await lookUp();
+    await asAfterDeletes(
+      () => addFriendship(app.platform.db, a, b, app.platform.clock.now(), { ab: req.body.favorite ?? false, ba: req.body.friend_favorite ?? false }),
+      lookUp,
+    );
     return { account_id: a, friend_account_id: b };
   });
   app.delete('/friendships', { config: NO_CONTENT, schema: { body: FriendshipBody } }, async (req, reply) => {
@@ -252,13 +255,17 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
     return linkJson(link);
   });
   app.put('/apps/:app_id/users/:account_id', { schema: { params: LinkParams, body: LinkBody } }, async (req) => {
-    const target = await mustApp(req.params.app_id);
-    await mustAccount(req.params.account_id);
+    const lookUp = async () => {
+      const found = await mustApp(req.params.app_id);
+      await mustAccount(req.params.account_id);
+      return found;
+    };
+    const target = await lookUp();
     for (const s of req.body.scopes ?? []) if (!app.platform.scopes.has(s)) throw new ControlError(400, `unknown scope "${s}"`);
     const { db, clock } = app.platform;
     const { scopes, terms, properties, signed_up: signedUp, replace } = req.body;
     const now = clock.now();
-    await ensureLinked(db, target, req.params.account_id, now);
+    await asAfterDeletes(() => ensureLinked(db, target, req.params.account_id, now), lookUp);
     const link = await changeLink(db, target.id, req.params.account_id, (link) => {
       if (replace) {
         link.scopes = {};
@@ -269,7 +276,10 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
       if (properties) link.properties = { ...link.properties, ...properties };
       if (signedUp !== undefined) link.signedUpAt = signedUp ? (link.signedUpAt ?? now) : null;
     });
-    if (!link) throw new ControlError(409, `account ${req.params.account_id} was unlinked from app ${target.id} while this call changed the link`);
+    if (!link) {
+      await lookUp(); // The app or the person deleted since, with the link: their 404.
+      throw new ControlError(409, `account ${req.params.account_id} was unlinked from app ${target.id} while this call changed the link`);
+    }
     return linkJson(link);
   });
   app.delete('/apps/:app_id/users/:account_id', { config: NO_CONTENT, schema: { params: LinkParams } }, async (req, reply) => {

@@ -41,6 +41,22 @@ export function referenceGone(err: unknown): boolean {
 }
 
 /**
+ * A write naming rows the call looked up first (a person, a story, a channel): one deleted while
+ * the call was under way has the write refused by its foreign key, and the call answers as it
+ * would have after the delete: `lookUpAgain` runs the call's lookups again and throws their
+ * error naming what is gone (the control plane's 404, kapi's -541). A refusal that leaves every
+ * lookup passing stands as it was.
+ */
+export async function asAfterDeletes<T>(write: () => Promise<T>, lookUpAgain: () => Promise<unknown>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (referenceGone(err)) await lookUpAgain();
+    throw err;
+  }
+}
+
+/**
  * Whether `err` is PostgreSQL ending a transaction for running beside others (a deadlock, or
  * a serialization failure): nothing of it was written, and the same request may be sent again.
  */

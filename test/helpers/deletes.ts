@@ -9,16 +9,30 @@ import type { Store } from '../../src/db/index.js';
  * store's executor back as it was.
  */
 export function beforeInsertInto(store: Store, table: string, between: () => Promise<unknown>): { held: () => number; release: () => void } {
+  return hold(store, `insert into "${table}"`, between, 'before');
+}
+
+/**
+ * As beforeInsertInto, for a write made in a transaction of its own (whose queries cannot be
+ * held: on SQLite the delete would wait for the transaction's connection): `between` runs once
+ * the first query starting with `sqlStart` (the call's last check) has answered, before the
+ * transaction begins.
+ */
+export function afterQuery(store: Store, sqlStart: string, between: () => Promise<unknown>): { held: () => number; release: () => void } {
+  return hold(store, sqlStart, between, 'after');
+}
+
+function hold(store: Store, sqlStart: string, between: () => Promise<unknown>, when: 'before' | 'after'): { held: () => number; release: () => void } {
   const executor = store.db.getExecutor() as QueryExecutor & { executeQuery: QueryExecutor['executeQuery'] };
   const execute = executor.executeQuery;
-  const prefix = `insert into "${table}"`;
   let held = 0;
   executor.executeQuery = async function (query: CompiledQuery, ...rest: unknown[]) {
-    if (held === 0 && query.sql.startsWith(prefix)) {
-      held++;
-      await between();
-    }
-    return (execute as (...args: unknown[]) => ReturnType<QueryExecutor['executeQuery']>).call(executor, query, ...rest);
+    const now = held === 0 && query.sql.startsWith(sqlStart);
+    if (now) held++;
+    if (now && when === 'before') await between();
+    const result = await (execute as (...args: unknown[]) => ReturnType<QueryExecutor['executeQuery']>).call(executor, query, ...rest);
+    if (now && when === 'after') await between();
+    return result;
   } as QueryExecutor['executeQuery'];
   return { held: () => held, release: () => void delete (executor as { executeQuery?: unknown }).executeQuery };
 }

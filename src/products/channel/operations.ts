@@ -11,6 +11,8 @@ import { hasScope } from '../../core/scopes.js';
 import { findLinkByUserId } from '../../store/links.js';
 import * as store from './store.js';
 import { newId } from '../../db/ids.js';
+import { asAfterDeletes } from '../../db/dialect.js';
+import { findAppById } from '../../store/apps.js';
 
 /** Kakao Talk Channel operations: relations (wire facts §4.5, products notes §2) and customer files (§2.3). */
 
@@ -221,6 +223,16 @@ export const DeleteUsersBody = Type.Object({
   users: Type.Array(Type.Object({ id: UserId }), { minItems: 1 }),
 });
 
+/**
+ * A customer-file write whose channel or file was deleted while the call was under way (the
+ * channel, or the app that made the file) answers what a call after the delete answers: -541,
+ * -819 or -816 from `lookUpAgain`. The caller's own app gone is left to the route, whose key
+ * then names no one (-401).
+ */
+function fileWrite<T>(call: AppCall, write: () => Promise<T>, lookUpAgain: () => Promise<unknown>): Promise<T> {
+  return asAfterDeletes(write, async () => (await findAppById(call.platform.db, call.app.id)) && lookUpAgain());
+}
+
 async function channelFile(call: AppCall, channel: store.ChannelRow, fileId: number): Promise<store.FileRow> {
   const file = await store.findFile(call.platform.db, fileId);
   if (!file || file.channel_id !== channel.id) throw new KakaoApiError(-816, `invalid file_id: customer file ${fileId} does not exist in channel(${channel.public_id}).`, 400);
@@ -242,7 +254,11 @@ export async function createFile(call: AppCall, body: Static<typeof CreateFileBo
   }
   const now = clock.now();
   const id = await newId(db);
-  await store.insertFile(db, { id, channel_id: channel.id, app_id: call.app.id, file_name: name, schema: JSON.stringify(body.schema), created_at: now, updated_at: now });
+  await fileWrite(
+    call,
+    () => store.insertFile(db, { id, channel_id: channel.id, app_id: call.app.id, file_name: name, schema: JSON.stringify(body.schema), created_at: now, updated_at: now }),
+    () => appChannel(call, body.channel_public_id),
+  );
   return { file_id: id };
 }
 
@@ -318,7 +334,11 @@ export async function updateUsers(call: AppCall, body: Static<typeof UpdateUsers
     if (Object.keys(fields).length === 0) continue;
     accepted.set(id, { userType: body.user_type, userId: id, fields, updatedAt: now });
   }
-  await store.upsertFileUsers(call.platform.db, file.id, [...accepted.values()], now);
+  await fileWrite(
+    call,
+    () => store.upsertFileUsers(call.platform.db, file.id, [...accepted.values()], now),
+    async () => channelFile(call, await appChannel(call, body.channel_public_id), body.file_id),
+  );
   return { file_id: file.id, request_count: body.users.length, success_count: accepted.size };
 }
 

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ControlError } from '../../core/errors.js';
 import { originOf } from '../../core/platform.js';
 import { mustAccount, mustApp } from '../../control/lookups.js';
+import { asAfterDeletes } from '../../db/dialect.js';
 import { Id, LIMITS as L, Text } from '../../control/limits.js';
 import { configuredScopes, grantConsent } from '../../store/grants.js';
 import { issueTokens } from '../../store/tokens.js';
@@ -32,9 +33,13 @@ export default async function loginControlRoutes(root: FastifyInstance): Promise
     for (const s of scopes) if (!app.platform.scopes.has(s)) throw new ControlError(400, `unknown scope "${s}"`);
     const terms = req.body?.terms ?? target.serviceTerms.map((t) => t.tag);
     const { db, clock } = app.platform;
-    const link = await grantConsent(db, target, req.params.account_id, { scopes, terms }, clock.now());
+    const lookUp = async () => {
+      await mustApp(db, req.params.app_id);
+      await mustAccount(db, req.params.account_id);
+    };
+    const link = await asAfterDeletes(() => grantConsent(db, target, req.params.account_id, { scopes, terms }, clock.now()), lookUp);
     // As a server exchanging a code with the REST API key would get them.
-    const tokens = await issueTokens(db, { appId: target.id, accountId: req.params.account_id, keyType: 'rest_api', now: clock.now() });
+    const tokens = await asAfterDeletes(() => issueTokens(db, { appId: target.id, accountId: req.params.account_id, keyType: 'rest_api', now: clock.now() }), lookUp);
     const idToken = await mintedIdToken(app.platform, { app: target, link, scopes, issuer: originOf(req), nonce: req.body?.nonce, lifetime: tokens.expiresIn });
     return {
       token_type: 'bearer',

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { mustApp, mustAccount } from '../../control/lookups.js';
+import { asAfterDeletes } from '../../db/dialect.js';
 import { LIST_PAGE, ListQuery, pageById } from '../../control/paging.js';
 import { ControlError, KakaoApiError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
@@ -159,12 +160,13 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
     await mustApp(db(), req.params.app_id);
     const current = await quotaSettings(db(), req.params.app_id);
     const pick = (v: number | null | undefined, old: number | null) => (v === undefined ? old : v);
-    await saveQuotaSettings(db(), req.params.app_id, {
+    const settings = {
       senderDaily: pick(req.body.sender_daily, current.senderDaily),
       senderMonthly: pick(req.body.sender_monthly, current.senderMonthly),
       receiverDaily: pick(req.body.receiver_daily, current.receiverDaily),
       pairDaily: pick(req.body.pair_daily, current.pairDaily),
-    });
+    };
+    await asAfterDeletes(() => saveQuotaSettings(db(), req.params.app_id, settings), () => mustApp(db(), req.params.app_id));
     return quotaJson(req.params.app_id);
   });
 
@@ -184,7 +186,10 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
     const target = await mustApp(db(), req.params.app_id);
     const objectType = checkTemplate(req.body.template, target.webDomains);
     const insert = (id: number) =>
-      insertTemplate(db(), { id, appId: target.id, name: req.body.name ?? `template ${id}`, objectType, template: req.body.template }, app.platform.clock.now());
+      asAfterDeletes(
+        () => insertTemplate(db(), { id, appId: target.id, name: req.body.name ?? `template ${id}`, objectType, template: req.body.template }, app.platform.clock.now()),
+        () => mustApp(db(), target.id),
+      );
     const given = req.body.id;
     if (given !== undefined) {
       const created = await insert(given);
@@ -208,6 +213,11 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
       { ...found, name: req.body.name ?? found.name, objectType, template: req.body.template },
       app.platform.clock.now(),
     );
+    if (!updated) {
+      // Deleted since it was found, with its app or alone: the answer of a call after the delete.
+      await mustApp(db(), target.id);
+      throw new ControlError(404, `template ${req.params.template_id} of app ${target.id} not found`);
+    }
     return templateJson(updated);
   });
   app.delete('/apps/:app_id/templates/:template_id', { config: NO_CONTENT, schema: { params: TemplateParams } }, async (req, reply) => {
@@ -221,11 +231,14 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
   app.post('/group_chats', { config: CREATED, schema: { body: GroupChatBody } }, async (req) => {
     const members = [...new Set(req.body.member_account_ids)];
     if (members.length < 2) throw new ControlError(400, 'a group chat needs at least 2 different members');
-    for (const id of members) {
-      const person = await mustAccount(db(), id);
-      if (!person.talkUser) throw new ControlError(400, `account ${id} does not use Kakao Talk: it cannot be in a group chat`);
-    }
-    const chat = await createGroupChat(db(), req.body.title, members, app.platform.clock.now());
+    const lookUp = async () => {
+      for (const id of members) {
+        const person = await mustAccount(db(), id);
+        if (!person.talkUser) throw new ControlError(400, `account ${id} does not use Kakao Talk: it cannot be in a group chat`);
+      }
+    };
+    await lookUp();
+    const chat = await asAfterDeletes(() => createGroupChat(db(), req.body.title, members, app.platform.clock.now()), lookUp);
     return groupChatJson(chat);
   });
   app.get('/group_chats', { schema: { querystring: GroupChatQuery } }, async (req) => {

@@ -74,14 +74,15 @@ export async function insertTemplate(
   return Number(result.numInsertedOrUpdatedRows ?? 0) > 0 ? toTemplate(row) : undefined;
 }
 
-export async function updateTemplate(db: Kysely<DB>, t: CustomTemplate, now: number): Promise<CustomTemplate> {
-  await db
+/** The template as updated; undefined when it is no longer there (deleted, or its app). */
+export async function updateTemplate(db: Kysely<DB>, t: CustomTemplate, now: number): Promise<CustomTemplate | undefined> {
+  const res = await db
     .updateTable('talk_templates')
     .set({ name: t.name, object_type: t.objectType, template: JSON.stringify(t.template), updated_at: now })
     .where('id', '=', t.id)
     .where('app_id', '=', t.appId)
-    .execute();
-  return { ...t, updatedAt: now };
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0 ? { ...t, updatedAt: now } : undefined;
 }
 
 export async function deleteTemplate(db: Kysely<DB>, appId: number, id: number): Promise<boolean> {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { mustApp } from '../../control/lookups.js';
+import { asAfterDeletes } from '../../db/dialect.js';
 import { Id } from '../../control/limits.js';
 import { isoSeconds } from '../../core/clock.js';
 import * as store from './store.js';
@@ -59,7 +60,7 @@ export default async function pushControlRoutes(root: FastifyInstance): Promise<
   });
   app.put('/apps/:app_id/push', { schema: { params: AppParams, body: SettingsBody } }, async (req) => {
     await mustApp(db(), req.params.app_id);
-    await store.setTokenTtlDays(db(), req.params.app_id, req.body.token_ttl_days);
+    await asAfterDeletes(() => store.setTokenTtlDays(db(), req.params.app_id, req.body.token_ttl_days), () => mustApp(db(), req.params.app_id));
     return { token_ttl_days: req.body.token_ttl_days };
   });
   app.get('/apps/:app_id/push/tokens', { schema: { params: AppParams } }, async (req) => {

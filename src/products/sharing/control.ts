@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { mustApp } from '../../control/lookups.js';
+import { asAfterDeletes } from '../../db/dialect.js';
 import { Id } from '../../control/limits.js';
 import { ControlError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
@@ -55,7 +56,7 @@ export default async function sharingControlRoutes(root: FastifyInstance): Promi
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ControlError(400, 'url: must be an http or https URL');
     const now = app.platform.clock.now();
-    await saveWebhook(db(), req.params.app_id, req.body.url, req.body.method, now);
+    await asAfterDeletes(() => saveWebhook(db(), req.params.app_id, req.body.url, req.body.method, now), () => mustApp(db(), req.params.app_id));
     return { url: req.body.url, method: req.body.method, updated_at: isoSeconds(now) };
   });
   app.delete('/apps/:app_id/sharing_webhook', { config: NO_CONTENT, schema: { params: AppParams } }, async (req, reply) => {

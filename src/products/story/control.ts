@@ -3,7 +3,8 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { asAfterDeletes, mustAccount } from '../../control/lookups.js';
+import { mustAccount } from '../../control/lookups.js';
+import { asAfterDeletes } from '../../db/dialect.js';
 import { ControlError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
 import { originOf } from '../../core/platform.js';
@@ -89,10 +90,13 @@ export default async function storyControlRoutes(root: FastifyInstance): Promise
   });
 
   app.put('/accounts/:account_id/story-profile', { schema: { params: AccountParams, body: ProfileBody } }, async (req) => {
-    await mustAccount(app.platform.db, req.params.account_id);
-    await store.ensureProfile(app.platform.db, req.params.account_id, app.platform.clock.now());
-    await store.updateProfile(app.platform.db, req.params.account_id, req.body);
-    return profileJson(req.params.account_id, originOf(req));
+    const lookUp = () => mustAccount(app.platform.db, req.params.account_id);
+    await lookUp();
+    return asAfterDeletes(async () => {
+      await store.ensureProfile(app.platform.db, req.params.account_id, app.platform.clock.now());
+      await store.updateProfile(app.platform.db, req.params.account_id, req.body);
+      return profileJson(req.params.account_id, originOf(req));
+    }, lookUp);
   });
 
   /** Every story of a person, newest first, with comments and moods (all of them: no paging here). */
@@ -107,33 +111,41 @@ export default async function storyControlRoutes(root: FastifyInstance): Promise
 
   /** A story the person wrote in the Kakao Story app itself (not through an app). */
   app.post('/accounts/:account_id/stories', { config: CREATED, schema: { params: AccountParams, body: StoryBody } }, async (req) => {
-    await mustAccount(app.platform.db, req.params.account_id);
     const { db, clock } = app.platform;
+    const lookUp = () => mustAccount(db, req.params.account_id);
+    await lookUp();
     const now = clock.now();
-    const profile = await store.ensureProfile(db, req.params.account_id, now);
-    const seq = store.newSeq(now);
-    const id = `${profile.handle}.${store.activityId(seq)}`;
-    await store.insertStory(
-      db,
-      {
-        id,
-        account_id: req.params.account_id,
-        app_id: null,
-        seq,
-        media_type: 'NOTE',
-        content: req.body.content,
-        permission: req.body.permission ?? 'PUBLIC',
-        enable_share: 0,
-        android_exec_param: null,
-        ios_exec_param: null,
-        android_market_param: null,
-        ios_market_param: null,
-        link_info: null,
-        created_at: now,
-      },
-      [],
-    );
-    return await controlStory(db, originOf(req), (await store.findStory(db, id))!);
+    return asAfterDeletes(async () => {
+      const profile = await store.ensureProfile(db, req.params.account_id, now);
+      const seq = store.newSeq(now);
+      const id = `${profile.handle}.${store.activityId(seq)}`;
+      await store.insertStory(
+        db,
+        {
+          id,
+          account_id: req.params.account_id,
+          app_id: null,
+          seq,
+          media_type: 'NOTE',
+          content: req.body.content,
+          permission: req.body.permission ?? 'PUBLIC',
+          enable_share: 0,
+          android_exec_param: null,
+          ios_exec_param: null,
+          android_market_param: null,
+          ios_market_param: null,
+          link_info: null,
+          created_at: now,
+        },
+        [],
+      );
+      const stored = await store.findStory(db, id);
+      if (!stored) {
+        await lookUp(); // Deleted since, with its writer or alone: the 404 of a call after the delete.
+        throw new ControlError(404, `story ${id} not found`);
+      }
+      return controlStory(db, originOf(req), stored);
+    }, lookUp);
   });
 
   app.get('/stories/:story_id', { schema: { params: StoryParams } }, async (req) =>

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { mustAccount } from '../../control/lookups.js';
+import { asAfterDeletes } from '../../db/dialect.js';
 import { findAccountById } from '../../store/accounts.js';
 import { ControlError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
@@ -78,10 +79,11 @@ export default async function talkControlRoutes(root: FastifyInstance): Promise<
   const updateSettings = async (req: { params: { account_id: number }; body: { messages_blocked?: boolean; country_iso?: string | null } }) => {
     await mustAccount(app.platform.db, req.params.account_id);
     const current = await getTalkSettings(app.platform.db, req.params.account_id);
-    await saveTalkSettings(app.platform.db, req.params.account_id, {
+    const settings = {
       messagesBlocked: req.body.messages_blocked ?? current.messagesBlocked,
       countryIso: req.body.country_iso !== undefined ? req.body.country_iso : current.countryIso,
-    });
+    };
+    await asAfterDeletes(() => saveTalkSettings(app.platform.db, req.params.account_id, settings), () => mustAccount(app.platform.db, req.params.account_id));
     return talkJson(req.params.account_id);
   };
   app.put('/accounts/:account_id/talk', { schema: { params: AccountParams, body: SettingsBody } }, updateSettings);
@@ -94,6 +96,14 @@ export default async function talkControlRoutes(root: FastifyInstance): Promise<
     }
   }
 
+  /** A multi-profile as just saved; deleted since (with its owner or alone), the 404 of a call after the delete. */
+  async function savedProfile(owner: number, id: number, lookUp: () => Promise<unknown>) {
+    const found = await findMultiProfile(app.platform.db, owner, id);
+    if (found) return found;
+    await lookUp();
+    throw new ControlError(404, `multi-profile ${id} of account ${owner} not found`);
+  }
+
   app.get('/accounts/:account_id/talk/profiles', { schema: { params: AccountParams } }, async (req) => {
     await mustAccount(app.platform.db, req.params.account_id);
     return (await listMultiProfiles(app.platform.db, req.params.account_id)).map(multiProfileJson);
@@ -101,41 +111,29 @@ export default async function talkControlRoutes(root: FastifyInstance): Promise<
 
   app.post('/accounts/:account_id/talk/profiles', { config: CREATED, schema: { params: AccountParams, body: ProfileBody } }, async (req) => {
     const owner = req.params.account_id;
+    const lookUp = async () => {
+      await mustAccount(app.platform.db, owner);
+      await checkViewers(owner, req.body.shown_to);
+    };
     await mustAccount(app.platform.db, owner);
-    if (!req.body.nickname) throw new ControlError(400, 'nickname is required');
+    const nickname = req.body.nickname;
+    if (!nickname) throw new ControlError(400, 'nickname is required');
     await checkViewers(owner, req.body.shown_to);
-    const id = await saveMultiProfile(
-      app.platform.db,
-      owner,
-      undefined,
-      {
-        nickname: req.body.nickname,
-        profileImageUrl: req.body.profile_image_url,
-        thumbnailImageUrl: req.body.thumbnail_image_url,
-        shownTo: req.body.shown_to ?? [],
-      },
-      app.platform.clock.now(),
-    );
-    return multiProfileJson((await findMultiProfile(app.platform.db, owner, id))!);
+    const input = { nickname, profileImageUrl: req.body.profile_image_url, thumbnailImageUrl: req.body.thumbnail_image_url, shownTo: req.body.shown_to ?? [] };
+    const id = await asAfterDeletes(() => saveMultiProfile(app.platform.db, owner, undefined, input, app.platform.clock.now()), lookUp);
+    return multiProfileJson(await savedProfile(owner, id, lookUp));
   });
 
   app.patch('/accounts/:account_id/talk/profiles/:profile_id', { schema: { params: ProfileParams, body: ProfileBody } }, async (req) => {
     const { account_id: owner, profile_id: id } = req.params;
-    if (!(await findMultiProfile(app.platform.db, owner, id))) throw new ControlError(404, `multi-profile ${id} of account ${owner} not found`);
-    await checkViewers(owner, req.body.shown_to);
-    await saveMultiProfile(
-      app.platform.db,
-      owner,
-      id,
-      {
-        nickname: req.body.nickname,
-        profileImageUrl: req.body.profile_image_url,
-        thumbnailImageUrl: req.body.thumbnail_image_url,
-        shownTo: req.body.shown_to,
-      },
-      app.platform.clock.now(),
-    );
-    return multiProfileJson((await findMultiProfile(app.platform.db, owner, id))!);
+    const lookUp = async () => {
+      if (!(await findMultiProfile(app.platform.db, owner, id))) throw new ControlError(404, `multi-profile ${id} of account ${owner} not found`);
+      await checkViewers(owner, req.body.shown_to);
+    };
+    await lookUp();
+    const input = { nickname: req.body.nickname, profileImageUrl: req.body.profile_image_url, thumbnailImageUrl: req.body.thumbnail_image_url, shownTo: req.body.shown_to };
+    await asAfterDeletes(() => saveMultiProfile(app.platform.db, owner, id, input, app.platform.clock.now()), lookUp);
+    return multiProfileJson(await savedProfile(owner, id, lookUp));
   });
 
   app.delete('/accounts/:account_id/talk/profiles/:profile_id', { config: NO_CONTENT, schema: { params: ProfileParams } }, async (req, reply) => {

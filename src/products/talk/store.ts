@@ -6,6 +6,9 @@ import type { TalkAppFriendsTable, TalkMultiProfilesTable } from './tables.js';
 import { hasScope } from '../../core/scopes.js';
 import { type FriendLanguage, sortKey } from './collation.js';
 import { newId } from '../../db/ids.js';
+import { referenceGone } from '../../db/dialect.js';
+import { findAccountById } from '../../store/accounts.js';
+import { findAppById } from '../../store/apps.js';
 
 /** Repository of Kakao Talk state: settings, multi-profiles and the friends lists apps see. */
 
@@ -178,11 +181,26 @@ export async function friendListCounts(owner: Store, appId: number, accountId: n
   if (!build) {
     build = (async () => {
       if (state.stale_gen !== null) await discardLists(db, accountId, Number(state.stale_gen));
-      return buildFriendList(db, appId, accountId);
+      return builtAsAfterDeletes(db, appId, accountId);
     })().finally(() => inFlight.delete(key));
     inFlight.set(key, build);
   }
   return build;
+}
+
+/**
+ * A friend deleted between the build's read and its write has the list's insert refused by its
+ * foreign key: the list is built again, as it is after the delete. The list's own person or
+ * app gone is left to the call (its credential now names no one: -401).
+ */
+async function builtAsAfterDeletes(db: Kysely<DB>, appId: number, accountId: number): Promise<FriendListCounts> {
+  for (;;) {
+    try {
+      return await buildFriendList(db, appId, accountId);
+    } catch (err) {
+      if (!referenceGone(err) || !(await findAccountById(db, accountId)) || !(await findAppById(db, appId))) throw err;
+    }
+  }
 }
 
 /** Friends lists being built, per store (app:account → the build). */
