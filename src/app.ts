@@ -7,6 +7,7 @@ import { Clock, storedClockOffset } from './core/clock.js';
 import { storedOffsetText } from './store/state.js';
 import { SigningKeys } from './core/keys.js';
 import { followStoredSettings, type ServedCertificate } from './core/stored-settings.js';
+import { BackgroundWork } from './core/background.js';
 import { type Surface, type SurfacePrefix, clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './core/http.js';
 import { installValidation } from './core/validation.js';
 import { installJsonParsing } from './core/json.js';
@@ -120,6 +121,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     directory: storeDirectory(store),
     tables: stateTables(products),
     servedCertificates: new Set<ServedCertificate>(),
+    background: new BackgroundWork(),
   });
   // Expired tokens, codes and sessions go while the server runs; the sweep is stopped (and a
   // pass under way awaited) on close, before the store closes.
@@ -131,6 +133,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     options.sweepIntervalMs,
   );
   app.addHook('onClose', async () => {
+    await app.platform.background.close();
     await sweeper.stop();
     if (!options.store) await store.close();
   });

@@ -5,6 +5,7 @@ import { type TestAccount, type TestApp, cookiesOf, csrfTokenOf, forEachStore } 
 import { SEED_SITE, SEED_TEMPLATES, eventually, sharingWorld, webhookReceiver } from './fixtures/sharing.js';
 import { betweenCheckAndInsert } from './helpers/deliveries.js';
 import { DELIVERY_ATTEMPTS } from '../src/products/message/delivery.js';
+import { buildApp } from '../src/app.js';
 
 const HTML_TYPE = 'text/html; charset=utf-8';
 
@@ -311,6 +312,26 @@ forEachStore('Kakao Talk sharing: the web sharer', (h) => {
       assert.ok(c.expect(call), JSON.stringify(call));
     }
     assert.equal(hook.calls.filter((c) => c.url === '/elsewhere').length, 0, 'the redirect was not followed');
+  });
+
+  it('a webhook call under way when the server closes is stopped and recorded before close returns, not left running after it', async () => {
+    const w = await sharingWorld(h);
+    await h.control('PUT', `/apps/${w.app.id}/sharing_webhook`, { url: `${hook.origin}/slow`, method: 'POST' });
+    const { cookie, picker } = await signIn(await postLink(v2Fields(w.app, SEED_TEMPLATES.text, { n: 'closing' })), w.sender);
+    // Sent through a second server on the same store (the session is in the store), which then closes.
+    const other = await buildApp({ store: h.store, clock: h.clock });
+    const body = new URLSearchParams({ short_key: field(picker.body, 'short_key'), _csrf: field(picker.body, '_csrf'), receiver: 'me' });
+    const calledBefore = hook.calls.length;
+    const sent = await other.inject({ method: 'POST', url: '/picker/send', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, payload: body.toString() });
+    assert.equal(sent.statusCode, 200, sent.body.slice(-400));
+    // The receiver has the call (and answers in 4 s).
+    await eventually(async () => (hook.calls.length > calledBefore ? true : undefined));
+    await other.close();
+    const calls = (await h.control('GET', `/apps/${w.app.id}/sharing_webhook/calls`)).calls;
+    assert.deepEqual(
+      calls.map((c: { status: number | null; error: string }) => [c.status, c.error]),
+      [[null, 'not finished: Kapibara was stopped']],
+    );
   });
 
   /** A share opened by the sender and its picker, with the sender's session (signed in once per test). */

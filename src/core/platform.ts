@@ -8,6 +8,7 @@ import type { ScopeCatalog } from './scopes.js';
 import type { Directory } from './auth.js';
 import type { TableSpec } from '../db/tables.js';
 import type { ServedCertificate } from './stored-settings.js';
+import type { BackgroundWork } from './background.js';
 
 /**
  * What every operation gets: the store, the clock, the signing keys, the consent items the
@@ -27,6 +28,8 @@ export interface Platform {
   tables: readonly TableSpec[];
   /** The TLS listeners serving this app (core/tls.ts): an import or another instance may change their certificate. */
   servedCertificates: Set<ServedCertificate>;
+  /** Work requests leave running after their answer, stopped and awaited on close. */
+  background: BackgroundWork;
 }
 
 export interface PlatformConfig {

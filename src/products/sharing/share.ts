@@ -223,15 +223,18 @@ export async function sendShare(
   if (request.callback_args !== null) {
     const callbackArgs = JSON.parse(request.callback_args) as Record<string, string>;
     for (const h of hooks) {
-      // The webhook never holds up the person's send; each call is recorded when it ends.
-      void callWebhook(platform, {
-        app,
-        accountId: person.id,
-        callbackArgs,
-        chatType: h.chatType,
-        hashChatId: hashChatId(app.id, h.chatKey),
-        templateId: message.templateId!,
-      }).catch(() => undefined);
+      // The webhook never holds up the person's send; each call is recorded when it ends (or
+      // when the server closes: it is stopped then). A record refused because the app was
+      // deleted meanwhile is not kept.
+      platform.background.start(
+        (closing) =>
+          callWebhook(
+            platform,
+            { app, accountId: person.id, callbackArgs, chatType: h.chatType, hashChatId: hashChatId(app.id, h.chatKey), templateId: message.templateId! },
+            closing,
+          ),
+        () => undefined,
+      );
     }
   }
   return { app, openerOrigin: request.opener_origin, chats: sent };

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Platform } from '../../core/platform.js';
+import { eitherSignal } from '../../core/background.js';
 import type { App } from '../../core/model.js';
 import { findWebhook, insertWebhookCall } from './store.js';
 
@@ -27,7 +28,7 @@ function resourceId(): string {
   return randomBytes(18).toString('base64url');
 }
 
-export async function callWebhook(platform: Platform, d: WebhookDelivery): Promise<void> {
+export async function callWebhook(platform: Platform, d: WebhookDelivery, closing: AbortSignal): Promise<void> {
   const hook = await findWebhook(platform.db, d.app.id);
   if (!hook) return;
   const params: Record<string, string> = { ...d.callbackArgs, CHAT_TYPE: d.chatType, HASH_CHAT_ID: d.hashChatId, TEMPLATE_ID: String(d.templateId) };
@@ -44,7 +45,7 @@ export async function callWebhook(platform: Platform, d: WebhookDelivery): Promi
     const res = await fetch(url, {
       method: hook.method,
       redirect: 'manual',
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+      signal: eitherSignal(AbortSignal.timeout(WEBHOOK_TIMEOUT_MS), closing),
       headers: {
         authorization: `KakaoAK ${d.app.keys.admin}`,
         'x-kakao-resource-id': id,
@@ -58,7 +59,12 @@ export async function callWebhook(platform: Platform, d: WebhookDelivery): Promi
     if (status < 200 || status >= 300) error = status >= 300 && status < 400 ? `redirect not followed (HTTP ${status})` : `HTTP ${status}`;
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };
-    error = e.name === 'TimeoutError' ? `no answer within ${WEBHOOK_TIMEOUT_MS} ms` : `request failed: ${e.cause?.code ?? e.cause?.message ?? e.message}`;
+    error =
+      e.name === 'TimeoutError'
+        ? `no answer within ${WEBHOOK_TIMEOUT_MS} ms`
+        : closing.aborted
+          ? 'not finished: Kapibara was stopped'
+          : `request failed: ${e.cause?.code ?? e.cause?.message ?? e.message}`;
   }
   await insertWebhookCall(platform.db, {
     app_id: d.app.id,
