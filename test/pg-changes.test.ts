@@ -17,6 +17,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Steering {
   /** LISTEN is refused while set. */
   refuseListen?: boolean;
+  /** LISTEN is not kept while set (it runs as a no-op, as through a pooler in transaction mode). */
+  forgetListen?: boolean;
   /** The client whose checks (`SELECT 1`) the server never answers (they sleep instead). */
   silent?: pg.Client;
   /** Connecting waits this long first. */
@@ -40,6 +42,7 @@ function steeredDriver(steer: Steering): { driver: typeof pg; clients: pg.Client
       if (steer.refuseListen && typeof text === 'string' && text.startsWith('LISTEN')) {
         return Promise.reject(new Error('cannot execute LISTEN during recovery'));
       }
+      if (steer.forgetListen && typeof text === 'string' && text.startsWith('LISTEN')) args[0] = 'SELECT 1';
       if (steer.silent === this && text === 'SELECT 1') args[0] = 'SELECT pg_sleep(30)';
       return (super.query as (...a: unknown[]) => unknown)(...args);
     }
@@ -111,7 +114,21 @@ describe('the listening connection of a PostgreSQL store', () => {
     } finally {
       stop();
       await changes.close();
+      // The silent connection's server session sleeps on (it learns of the close at its sleep's end).
+      await terminateListeners();
     }
+  });
+
+  it('a LISTEN that does not hold (a pooler in transaction mode) stops the start with an error naming it, and leaves no connection open', async () => {
+    const { driver } = steeredDriver({ forgetListen: true });
+    const changes = new PgChanges(driver, url, new Set());
+    await assert.rejects(changes.start(), (err: Error) => {
+      assert.equal(err.name, 'Error');
+      assert.match(err.message, /^PostgreSQL notifications do not reach the connection that listens for them \(is DATABASE_URL a pooler in transaction mode\?\)/);
+      return true;
+    });
+    await changes.close();
+    assert.equal(await eventually(async () => ((await sessions()) === 0 ? 0 : undefined)), 0);
   });
 
   it('close() while a connection is being made leaves no connection open', async () => {

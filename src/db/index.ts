@@ -161,7 +161,12 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
     await migrateToLatest(store.db, schema.migrations, store.dialect);
     if (changes) await installChangeTriggers(store.db, logTables);
   });
-  await changes?.start();
+  try {
+    await changes?.start();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   return store;
 }
 

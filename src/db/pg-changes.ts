@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 
 /**
@@ -23,6 +24,11 @@ export const CHECK_TIMEOUT_MS = 1000;
 /** The listening connection's `application_name` (unless the database URL names one). */
 export const LISTENER_NAME = 'kapibara changes';
 const CHANNEL = 'kapibara_changed';
+/** What a connection notifies itself with, to learn that notifications reach it (no change: no stamp moves). */
+const PROBE = 'kapibara probe ';
+
+/** Notifications do not reach the listening connection (a pooler in transaction mode keeps no LISTEN). */
+export class NotificationsLost extends Error {}
 
 const READ_OR_TRANSACTION = /^\s*(select|begin|rollback|savepoint|release|listen|commit)\b/i;
 const COMMIT = /^\s*commit\b/i;
@@ -38,6 +44,8 @@ export class PgChanges {
   private closed = false;
   private waiting: { after: number; resolve: () => void }[] = [];
   private readonly watchers: { table: string; fn: () => void }[] = [];
+  /** Probes sent and not yet heard, by payload. */
+  private readonly probes = new Map<string, () => void>();
 
   constructor(
     private readonly driver: typeof pg,
@@ -123,6 +131,7 @@ export class PgChanges {
       query_timeout: CHECK_TIMEOUT_MS,
     });
     client.on('notification', (message) => {
+      if (message.payload?.startsWith(PROBE)) return this.probes.get(message.payload)?.();
       this.generation++;
       // The payload names the table another instance wrote.
       for (const w of this.watchers) if (w.table === message.payload) w.fn();
@@ -133,6 +142,7 @@ export class PgChanges {
       await client.connect();
       // Refused by a server that cannot take it (a hot standby during a failover, say).
       await client.query(`LISTEN ${CHANNEL}`);
+      await this.probe(client);
     } catch (err) {
       // Closed, or one connection would be left open at every beat.
       void client.end().catch(() => {});
@@ -148,6 +158,36 @@ export class PgChanges {
     this.confirmedAt = performance.now();
     // Notifications sent while no connection listened are lost: every watcher looks again.
     this.lookAgain();
+  }
+
+  /**
+   * Notifies the connection itself and waits to hear it: a LISTEN that went through a pooler
+   * in transaction mode (PgBouncer's default) is forgotten with the server connection it ran
+   * on, and the heartbeat alone would still pass, leaving every instance trusting what it keeps.
+   */
+  private async probe(client: pg.Client): Promise<void> {
+    const payload = `${PROBE}${randomUUID()}`;
+    let timer: NodeJS.Timeout | undefined;
+    const heard = new Promise<void>((resolve, reject) => {
+      this.probes.set(payload, resolve);
+      timer = setTimeout(
+        () =>
+          reject(
+            new NotificationsLost(
+              'PostgreSQL notifications do not reach the connection that listens for them (is DATABASE_URL a pooler in transaction mode?): ' +
+                'instances sharing a database need a session of their own, see docs/design.md',
+            ),
+          ),
+        CHECK_TIMEOUT_MS,
+      );
+    });
+    try {
+      await client.query(`SELECT pg_notify('${CHANNEL}', $1)`, [payload]);
+      await heard;
+    } finally {
+      clearTimeout(timer);
+      this.probes.delete(payload);
+    }
   }
 
   /** Calls `fn` whenever another instance commits a change to `table` (and after a reconnection), until the returned function is called. */
