@@ -4,7 +4,7 @@ import { forEachStore, type Harness, type TestAccount, type TestApp } from './he
 import { assertIndexed, plansOf } from './helpers/query-plans.js';
 import { listAccounts, searchAccounts } from '../src/store/accounts.js';
 import { listAppsPage } from '../src/store/apps.js';
-import { countMessages, groupMessagePosition, listChats, listTemplates, listMessages, messagePosition } from '../src/products/message/store.js';
+import { countMessages, groupChatPosition, groupMessagePosition, listChats, listGroupChatsPage, listTemplates, listMessages, messagePosition } from '../src/products/message/store.js';
 
 /**
  * Lists of the control plane and pages of the console cost what a page holds, never what the
@@ -115,6 +115,48 @@ forEachStore('Control-plane lists page', (h) => {
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json().error, /limit/);
     assertIndexed(await plansOf(h.store.db, (d) => listTemplates(d, app.id, 23, 4)), /PRIMARY KEY|pk|autoindex/);
+  });
+
+  it('GET /group_chats pages newest first (created_at, then id) with after = the last chat id; a deleted cursor is a 400 naming it', async () => {
+    const members = await people(3);
+    // Times that go back and forth, two the same (the clock moved back, or an import with
+    // ids of its own): the order is by time, then id, not by id alone.
+    const seconds = [5, 1, 3, 3, 9, 0, 7];
+    const made: { id: number; at: number }[] = [];
+    for (const [i, s] of seconds.entries()) {
+      const id = 7000 + (i * 37) % 11;
+      const ids = i % 2 === 0 ? members.map((m) => m.id) : [members[0].id, members[1].id];
+      await h.store.db.insertInto('talk_group_chats').values({ id, title: `g${i}`, created_at: Date.UTC(2030, 0, 1, 0, 0, s) }).execute();
+      await h.store.db.insertInto('talk_group_chat_members').values(ids.map((account_id, position) => ({ chat_id: id, account_id, position }))).execute();
+      made.push({ id, at: s });
+    }
+    const newest = [...made].sort((a, b) => b.at - a.at || b.id - a.id).map((c) => c.id);
+    const whole = await byLink<{ id: number }>(h, '/_kapibara/v1/group_chats');
+    assert.equal(whole.next, undefined, 'a short list has no Link');
+    assert.deepEqual(whole.items.map((c) => c.id), newest);
+    const pages = await allPages<{ id: number }>('/_kapibara/v1/group_chats?limit=3', (url) => byLink(h, url));
+    assert.deepEqual(pages.map((p) => p.length), [3, 3, 1]);
+    assert.deepEqual(pages.flat().map((c) => c.id), newest);
+    assert.deepEqual(pages.flat(), whole.items, 'pages hold what the whole list holds');
+    // A person's group chats page the same way, the filter kept in the Link.
+    const third = made.filter((_, i) => i % 2 === 0).sort((a, b) => b.at - a.at || b.id - a.id).map((c) => c.id);
+    const first = await byLink<{ id: number }>(h, `/_kapibara/v1/group_chats?account_id=${members[2].id}&limit=2`);
+    assert.equal(first.next, `/_kapibara/v1/group_chats?account_id=${members[2].id}&after=${third[1]}&limit=2`);
+    const theirs = await allPages<{ id: number }>(`/_kapibara/v1/group_chats?account_id=${members[2].id}&limit=2`, (url) => byLink(h, url));
+    assert.deepEqual(theirs.flat().map((c) => c.id), third);
+    assert.equal((await byLink(h, `/_kapibara/v1/group_chats?account_id=${members[2].id}`)).next, undefined);
+    // The chat a page ended on, deleted before the next page is read: 400 naming it.
+    await h.control('DELETE', `/group_chats/${newest[2]}`);
+    const gone = await h.inject({ method: 'GET', url: `/_kapibara/v1/group_chats?after=${newest[2]}&limit=3` });
+    assert.deepEqual([gone.statusCode, gone.json()], [400, { error: `after: group chat ${newest[2]} not found` }]);
+    const bad = await h.inject({ method: 'GET', url: '/_kapibara/v1/group_chats?limit=1001' });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().error, /limit/);
+    // Every chat: read from the index by time where the page starts. A person's: their memberships by index.
+    const at = (await groupChatPosition(h.store.db, newest[1]))!;
+    assertIndexed(await plansOf(h.store.db, (d) => listGroupChatsPage(d, undefined, at, 4)), /talk_group_chats_created/);
+    assertIndexed(await plansOf(h.store.db, (d) => listGroupChatsPage(d, undefined, undefined, 4)), /talk_group_chats_created/);
+    assertIndexed(await plansOf(h.store.db, (d) => listGroupChatsPage(d, members[2].id, at, 4)), /talk_group_chat_members_account/, { sortsFound: true });
   });
 
   it('a limit or cursor out of range is a 400 {error} naming it', async () => {
