@@ -4,6 +4,7 @@ import { forEachStore, type Harness, type TestAccount, type TestApp } from './he
 import { assertIndexed, plansOf } from './helpers/query-plans.js';
 import { listAccounts, searchAccounts } from '../src/store/accounts.js';
 import { listAppsPage } from '../src/store/apps.js';
+import { activityId, listStories } from '../src/products/story/store.js';
 import { countMessages, groupChatPosition, groupMessagePosition, listChats, listGroupChatsPage, listTemplates, listMessages, messagePosition } from '../src/products/message/store.js';
 
 /**
@@ -157,6 +158,40 @@ forEachStore('Control-plane lists page', (h) => {
     assertIndexed(await plansOf(h.store.db, (d) => listGroupChatsPage(d, undefined, at, 4)), /talk_group_chats_created/);
     assertIndexed(await plansOf(h.store.db, (d) => listGroupChatsPage(d, undefined, undefined, 4)), /talk_group_chats_created/);
     assertIndexed(await plansOf(h.store.db, (d) => listGroupChatsPage(d, members[2].id, at, 4)), /talk_group_chat_members_account/, { sortsFound: true });
+  });
+
+  it('GET /accounts/{id}/stories pages newest first (seq, then id) with after = the last story id, which goes on after that story is deleted', async () => {
+    const [me, other] = await people(2);
+    const written = await h.control('POST', `/accounts/${me.id}/stories`, { content: 'first' });
+    await h.control('POST', `/accounts/${other.id}/stories`, { content: 'not mine' });
+    const handle = written.id.split('.')[0];
+    // Six more, two pairs sharing a seq (one millisecond, the same tiebreak): the id orders them.
+    const seqs = [0, 1, 1, 2, 3, 3].map((k) => 4096 * (1000 + k));
+    for (const [i, seq] of seqs.entries()) {
+      const id = `${handle}.${activityId(seq).slice(0, 9)}${['Zz', 'Aa', 'Bb', '00', 'Cc', 'zz'][i]}`;
+      await h.store.db.insertInto('stories').values({ id, account_id: me.id, app_id: null, seq, media_type: 'NOTE', content: `s${i}`, permission: 'PUBLIC', enable_share: 0, android_exec_param: null, ios_exec_param: null, android_market_param: null, ios_market_param: null, link_info: null, created_at: Date.UTC(2024, 0, 1) }).execute();
+    }
+    const stored = await h.store.db.selectFrom('stories').select(['id', 'seq']).where('account_id', '=', me.id).execute();
+    const newest = stored.sort((a, b) => Number(b.seq) - Number(a.seq) || (a.id < b.id ? 1 : -1)).map((r) => r.id);
+    assert.equal(newest.length, 7);
+    const url = `/_kapibara/v1/accounts/${me.id}/stories`;
+    const whole = await byLink<{ id: string }>(h, url);
+    assert.equal(whole.next, undefined, 'a short list has no Link');
+    assert.deepEqual(whole.items.map((s) => s.id), newest);
+    const pages = await allPages<{ id: string }>(`${url}?limit=3`, (u) => byLink(h, u));
+    assert.deepEqual(pages.map((p) => p.length), [3, 3, 1]);
+    assert.deepEqual(pages.flat(), whole.items, 'each story once, as the whole list has it');
+    // The story a page ended on, deleted before the next page: its place is in its id.
+    const first = await byLink<{ id: string }>(h, `${url}?limit=3`);
+    assert.equal(first.next, `${url}?after=${encodeURIComponent(newest[2])}&limit=3`);
+    await h.store.db.deleteFrom('stories').where('id', '=', newest[2]).execute();
+    assert.deepEqual((await byLink<{ id: string }>(h, first.next!)).items.map((s) => s.id), newest.slice(3, 6));
+    for (const [q, named] of [['limit=1001', /limit/], ['limit=0', /limit/], ['after=nope', /after/]] as const) {
+      const bad = await h.inject({ method: 'GET', url: `${url}?${q}` });
+      assert.equal(bad.statusCode, 400, `${q}: ${bad.body}`);
+      assert.match(bad.json().error, named);
+    }
+    assertIndexed(await plansOf(h.store.db, (d) => listStories(d, me.id, 4, { seq: seqs[3], id: newest[2] })), /stories_account_seq/);
   });
 
   it('a limit or cursor out of range is a 400 {error} naming it', async () => {
