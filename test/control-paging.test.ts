@@ -5,6 +5,7 @@ import { assertIndexed, plansOf } from './helpers/query-plans.js';
 import { listAccounts, searchAccounts } from '../src/store/accounts.js';
 import { listAppsPage } from '../src/store/apps.js';
 import { activityId, listStories } from '../src/products/story/store.js';
+import { channelPosition, listChannelsPage, relationsOfChannelPage } from '../src/products/channel/store.js';
 import { countMessages, groupChatPosition, groupMessagePosition, listChats, listGroupChatsPage, listTemplates, listMessages, messagePosition } from '../src/products/message/store.js';
 
 /**
@@ -192,6 +193,66 @@ forEachStore('Control-plane lists page', (h) => {
       assert.match(bad.json().error, named);
     }
     assertIndexed(await plansOf(h.store.db, (d) => listStories(d, me.id, 4, { seq: seqs[3], id: newest[2] })), /stories_account_seq/);
+  });
+
+  it('GET /channels pages oldest first (created_at, then id) with after = the last channel id; a deleted cursor is a 400 naming it', async () => {
+    const app = await h.createApp();
+    // Times out of id order (the clock moved back), two the same: the order is by time, then id.
+    const seconds = [5, 1, 3, 9, 0, 7, 2];
+    const made: number[] = [];
+    for (const [i, s] of seconds.entries()) {
+      await h.control('POST', '/clock', { now: new Date(Date.UTC(2030, 0, 1, 0, 0, s)).toISOString() });
+      made.push((await h.control('POST', '/channels', { app_id: app.id, name: `c${i}`, search_id: `@c${i}` })).id);
+    }
+    await h.store.db.updateTable('channels').set({ created_at: Date.UTC(2030, 0, 1, 0, 0, 3) }).where('id', '=', made[6]).execute();
+    const stored = await h.store.db.selectFrom('channels').select(['id', 'created_at']).execute();
+    const oldest = stored.sort((a, b) => Number(a.created_at) - Number(b.created_at) || Number(a.id) - Number(b.id)).map((c) => Number(c.id));
+    const whole = await byLink<{ id: number }>(h, '/_kapibara/v1/channels');
+    assert.equal(whole.next, undefined, 'a short list has no Link');
+    assert.deepEqual(whole.items.map((c) => c.id), oldest);
+    const pages = await allPages<{ id: number }>('/_kapibara/v1/channels?limit=3', (url) => byLink(h, url));
+    assert.deepEqual(pages.map((p) => p.length), [3, 3, 1]);
+    assert.deepEqual(pages.flat(), whole.items, 'each channel once, as the whole list has it');
+    const gone = whole.items[2] as { id: number; public_id: string };
+    await h.control('DELETE', `/channels/${gone.public_id}`);
+    const refused = await h.inject({ method: 'GET', url: `/_kapibara/v1/channels?after=${gone.id}&limit=3` });
+    assert.deepEqual([refused.statusCode, refused.json()], [400, { error: `after: channel ${gone.id} not found` }]);
+    const bad = await h.inject({ method: 'GET', url: '/_kapibara/v1/channels?limit=1001' });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().error, /limit/);
+    const at = (await channelPosition(h.store.db, oldest[1]))!;
+    assertIndexed(await plansOf(h.store.db, (d) => listChannelsPage(d, at, 4)), /channels_created/);
+    assertIndexed(await plansOf(h.store.db, (d) => listChannelsPage(d, undefined, 4)), /channels_created/);
+  });
+
+  it('GET /channels/{public_id}/relations pages by account id with after = the last account id', async () => {
+    const app = await h.createApp();
+    const channel = await h.control('POST', '/channels', { app_id: app.id, name: 'c', search_id: '@c' });
+    const other = await h.control('POST', '/channels', { app_id: app.id, name: 'd', search_id: '@d' });
+    const made = await people(7);
+    // Set in an order of their own, and one changed again later.
+    for (const i of [3, 0, 6, 1, 5, 2, 4]) await h.control('PUT', `/channels/${channel.public_id}/relations/${made[i].id}`, { relation: i % 3 ? 'ADDED' : 'BLOCKED' });
+    await h.control('PUT', `/channels/${channel.public_id}/relations/${made[5].id}`, { relation: 'BLOCKED' });
+    await h.control('PUT', `/channels/${other.public_id}/relations/${made[0].id}`, { relation: 'ADDED' });
+    const ids = made.map((p) => p.id).sort((a, b) => a - b);
+    const url = `/_kapibara/v1/channels/${channel.public_id}/relations`;
+    const whole = await byLink<{ account_id: number }>(h, url);
+    assert.equal(whole.next, undefined, 'a short list has no Link');
+    assert.deepEqual(whole.items.map((r) => r.account_id), ids);
+    const first = await byLink<{ account_id: number }>(h, `${url}?limit=3`);
+    assert.equal(first.next, `${url}?after=${ids[2]}&limit=3`);
+    // A relation changed between pages keeps its place: every person once.
+    let changed = false;
+    const pages = await allPages<{ account_id: number }>(`${url}?limit=3`, (u) => byLink(h, u), async () => {
+      if (!changed) await h.control('PUT', `/channels/${channel.public_id}/relations/${ids[5]}`, { relation: 'ADDED' });
+      changed = true;
+    });
+    assert.deepEqual(pages.map((p) => p.length), [3, 3, 1]);
+    assert.deepEqual(pages.flat().map((r) => r.account_id), ids);
+    const bad = await h.inject({ method: 'GET', url: `${url}?limit=1001` });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().error, /limit/);
+    assertIndexed(await plansOf(h.store.db, (d) => relationsOfChannelPage(d, channel.id, ids[2], 4)), /channel_relations_pk|PRIMARY KEY|autoindex/);
   });
 
   it('a limit or cursor out of range is a 400 {error} naming it', async () => {
