@@ -6,6 +6,7 @@ import { listAccounts, searchAccounts } from '../src/store/accounts.js';
 import { listAppsPage } from '../src/store/apps.js';
 import { activityId, listStories } from '../src/products/story/store.js';
 import { channelPosition, listChannelsPage, relationsOfChannelPage } from '../src/products/channel/store.js';
+import { tokenPosition, tokensPage } from '../src/products/push/store.js';
 import { countMessages, groupChatPosition, groupMessagePosition, listChats, listGroupChatsPage, listTemplates, listMessages, messagePosition } from '../src/products/message/store.js';
 
 /**
@@ -253,6 +254,46 @@ forEachStore('Control-plane lists page', (h) => {
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json().error, /limit/);
     assertIndexed(await plansOf(h.store.db, (d) => relationsOfChannelPage(d, channel.id, ids[2], 4)), /channel_relations_pk|PRIMARY KEY|autoindex/);
+  });
+
+  it('GET /apps/{id}/push/tokens pages by uuid, then registration, with after_uuid and after_device_id naming the last device', async () => {
+    const app = await h.createApp();
+    const other = await h.createApp();
+    const register = async (a: TestApp, uuid: string, device: string) => {
+      const res = await h.kapiKey('POST', '/v2/push/register', a.admin_key, { uuid, device_id: device, push_type: 'fcm', push_token: `tok-${device.replace(/\W/g, '_')}` });
+      assert.equal(res.statusCode, 200, res.body);
+      await h.advanceClock(1);
+    };
+    // A user's devices are listed in the order they registered, not by name.
+    for (const [uuid, device] of [['2', 'zeta'], ['1', 'b/x y'], ['2', 'alpha'], ['1', 'a&b'], ['3', 'solo'], ['2', 'mid'], ['1', 'c']]) await register(app, uuid, device);
+    await register(other, '1', 'elsewhere');
+    // Two of u2's registered in the same millisecond: by device id.
+    const zeta = await h.store.db.selectFrom('push_tokens').select('created_at').where('app_id', '=', app.id).where('device_id', '=', 'zeta').executeTakeFirstOrThrow();
+    await h.store.db.updateTable('push_tokens').set({ created_at: zeta.created_at }).where('app_id', '=', app.id).where('device_id', '=', 'mid').execute();
+    const order = ['b/x y', 'a&b', 'c', 'mid', 'zeta', 'alpha', 'solo'];
+    const url = `/_kapibara/v1/apps/${app.id}/push/tokens`;
+    type Device = { uuid: string; device_id: string };
+    const whole = await byLink<Device>(h, url);
+    assert.equal(whole.next, undefined, 'a short list has no Link');
+    assert.deepEqual(whole.items.map((d) => d.device_id), order);
+    const first = await byLink<Device>(h, `${url}?limit=3`);
+    assert.equal(first.next, `${url}?after_uuid=1&after_device_id=c&limit=3`);
+    const pages = await allPages<Device>(`${url}?limit=3`, (u) => byLink(h, u));
+    assert.deepEqual(pages.map((p) => p.length), [3, 3, 1]);
+    assert.deepEqual(pages.flat(), whole.items, 'each device once, as the whole list has it');
+    assert.deepEqual((await byLink<Device>(h, `${url}?after_uuid=1&after_device_id=${encodeURIComponent('b/x y')}&limit=2`)).items.map((d) => d.device_id), ['a&b', 'c']);
+    // The device a page ended on, deregistered before the next page: 400 naming it.
+    await h.store.db.deleteFrom('push_tokens').where('app_id', '=', app.id).where('device_id', '=', 'c').execute();
+    const gone = await h.inject({ method: 'GET', url: first.next! });
+    assert.deepEqual([gone.statusCode, gone.json()], [400, { error: `after_device_id: app ${app.id} has no device c of uuid 1` }]);
+    for (const [q, named] of [['limit=1001', /limit/], ['after_uuid=1', /after_device_id/], ['after_device_id=c', /after_uuid/]] as const) {
+      const bad = await h.inject({ method: 'GET', url: `${url}?${q}` });
+      assert.equal(bad.statusCode, 400, `${q}: ${bad.body}`);
+      assert.match(bad.json().error, named);
+    }
+    const at = (await tokenPosition(h.store.db, app.id, '1', 'a&b'))!;
+    assertIndexed(await plansOf(h.store.db, (d) => tokensPage(d, app.id, at, 4)), /push_tokens_listed/);
+    assertIndexed(await plansOf(h.store.db, (d) => tokensPage(d, app.id, undefined, 4)), /push_tokens_listed/);
   });
 
   it('a limit or cursor out of range is a 400 {error} naming it', async () => {
