@@ -4,6 +4,7 @@ import { forEachStore, type Harness, type TestAccount, type TestApp } from './he
 import { assertIndexed, plansOf } from './helpers/query-plans.js';
 import { listAccounts, searchAccounts } from '../src/store/accounts.js';
 import { listAppsPage } from '../src/store/apps.js';
+import { listFriends } from '../src/store/friendships.js';
 import { activityId, listStories } from '../src/products/story/store.js';
 import { channelPosition, listChannelsPage, relationsOfChannelPage } from '../src/products/channel/store.js';
 import { tokenPosition, tokensPage } from '../src/products/push/store.js';
@@ -159,7 +160,7 @@ forEachStore('Control-plane lists page', (h) => {
     const at = (await groupChatPosition(h.store.db, newest[1]))!;
     assertIndexed(await plansOf(h.store.db, (d) => listGroupChatsPage(d, undefined, at, 4)), /talk_group_chats_created/);
     assertIndexed(await plansOf(h.store.db, (d) => listGroupChatsPage(d, undefined, undefined, 4)), /talk_group_chats_created/);
-    assertIndexed(await plansOf(h.store.db, (d) => listGroupChatsPage(d, members[2].id, at, 4)), /talk_group_chat_members_account/, { sortsFound: true });
+    assertIndexed(await plansOf(h.store.db, (d) => listGroupChatsPage(d, members[2].id, at, 4), { sortsFound: true }), /talk_group_chat_members_account/, { sortsFound: true });
   });
 
   it('GET /accounts/{id}/stories pages newest first (seq, then id) with after = the last story id, which goes on after that story is deleted', async () => {
@@ -484,6 +485,9 @@ forEachStore('Control-plane lists page', (h) => {
     assertIndexed(await plansOf(db, (d) => countMessages(d, me.id, undefined)), /talk_messages_chat/);
     assertIndexed(await plansOf(db, (d) => listChats(d, me.id)), /talk_messages_chat/);
     assertIndexed(await plansOf(db, (d) => d.selectFrom('app_users').selectAll().where('account_id', '=', me.id).execute()), /app_users_account/);
+    // A person's friends: only their friendships, by the primary key, then sorted by nickname (bounded by their friends).
+    await h.befriend(me, ryan);
+    assertIndexed(await plansOf(db, (d) => listFriends(d, me.id), { sortsFound: true }), /friendships_pk|sqlite_autoindex_friendships/, { sortsFound: true });
   });
 });
 
