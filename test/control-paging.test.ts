@@ -4,7 +4,11 @@ import { forEachStore, type Harness, type TestAccount, type TestApp } from './he
 import { assertIndexed, plansOf } from './helpers/query-plans.js';
 import { listAccounts, searchAccounts } from '../src/store/accounts.js';
 import { listAppsPage } from '../src/store/apps.js';
-import { countMessages, groupMessagePosition, listChats, listTemplates, listMessages, messagePosition } from '../src/products/message/store.js';
+import { listFriends } from '../src/store/friendships.js';
+import { activityId, listStories } from '../src/products/story/store.js';
+import { channelPosition, listChannelsPage, relationsOfChannelPage } from '../src/products/channel/store.js';
+import { tokenPosition, tokensPage } from '../src/products/push/store.js';
+import { countMessages, groupChatPosition, groupMessagePosition, listChats, listGroupChatsPage, listTemplates, listMessages, messagePosition } from '../src/products/message/store.js';
 
 /**
  * Lists of the control plane and pages of the console cost what a page holds, never what the
@@ -115,6 +119,182 @@ forEachStore('Control-plane lists page', (h) => {
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json().error, /limit/);
     assertIndexed(await plansOf(h.store.db, (d) => listTemplates(d, app.id, 23, 4)), /PRIMARY KEY|pk|autoindex/);
+  });
+
+  it('GET /group_chats pages newest first (created_at, then id) with after = the last chat id; a deleted cursor is a 400 naming it', async () => {
+    const members = await people(3);
+    // Times that go back and forth, two the same (the clock moved back, or an import with
+    // ids of its own): the order is by time, then id, not by id alone.
+    const seconds = [5, 1, 3, 3, 9, 0, 7];
+    const made: { id: number; at: number }[] = [];
+    for (const [i, s] of seconds.entries()) {
+      const id = 7000 + (i * 37) % 11;
+      const ids = i % 2 === 0 ? members.map((m) => m.id) : [members[0].id, members[1].id];
+      await h.store.db.insertInto('talk_group_chats').values({ id, title: `g${i}`, created_at: Date.UTC(2030, 0, 1, 0, 0, s) }).execute();
+      await h.store.db.insertInto('talk_group_chat_members').values(ids.map((account_id, position) => ({ chat_id: id, account_id, position }))).execute();
+      made.push({ id, at: s });
+    }
+    const newest = [...made].sort((a, b) => b.at - a.at || b.id - a.id).map((c) => c.id);
+    const whole = await byLink<{ id: number }>(h, '/_kapibara/v1/group_chats');
+    assert.equal(whole.next, undefined, 'a short list has no Link');
+    assert.deepEqual(whole.items.map((c) => c.id), newest);
+    const pages = await allPages<{ id: number }>('/_kapibara/v1/group_chats?limit=3', (url) => byLink(h, url));
+    assert.deepEqual(pages.map((p) => p.length), [3, 3, 1]);
+    assert.deepEqual(pages.flat().map((c) => c.id), newest);
+    assert.deepEqual(pages.flat(), whole.items, 'pages hold what the whole list holds');
+    // A person's group chats page the same way, the filter kept in the Link.
+    const third = made.filter((_, i) => i % 2 === 0).sort((a, b) => b.at - a.at || b.id - a.id).map((c) => c.id);
+    const first = await byLink<{ id: number }>(h, `/_kapibara/v1/group_chats?account_id=${members[2].id}&limit=2`);
+    assert.equal(first.next, `/_kapibara/v1/group_chats?account_id=${members[2].id}&after=${third[1]}&limit=2`);
+    const theirs = await allPages<{ id: number }>(`/_kapibara/v1/group_chats?account_id=${members[2].id}&limit=2`, (url) => byLink(h, url));
+    assert.deepEqual(theirs.flat().map((c) => c.id), third);
+    assert.equal((await byLink(h, `/_kapibara/v1/group_chats?account_id=${members[2].id}`)).next, undefined);
+    // The chat a page ended on, deleted before the next page is read: 400 naming it.
+    await h.control('DELETE', `/group_chats/${newest[2]}`);
+    const gone = await h.inject({ method: 'GET', url: `/_kapibara/v1/group_chats?after=${newest[2]}&limit=3` });
+    assert.deepEqual([gone.statusCode, gone.json()], [400, { error: `after: group chat ${newest[2]} not found` }]);
+    const bad = await h.inject({ method: 'GET', url: '/_kapibara/v1/group_chats?limit=1001' });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().error, /limit/);
+    // Every chat: read from the index by time where the page starts. A person's: their memberships by index.
+    const at = (await groupChatPosition(h.store.db, newest[1]))!;
+    assertIndexed(await plansOf(h.store.db, (d) => listGroupChatsPage(d, undefined, at, 4)), /talk_group_chats_created/);
+    assertIndexed(await plansOf(h.store.db, (d) => listGroupChatsPage(d, undefined, undefined, 4)), /talk_group_chats_created/);
+    assertIndexed(await plansOf(h.store.db, (d) => listGroupChatsPage(d, members[2].id, at, 4), { sortsFound: true }), /talk_group_chat_members_account/, { sortsFound: true });
+  });
+
+  it('GET /accounts/{id}/stories pages newest first (seq, then id) with after = the last story id, which goes on after that story is deleted', async () => {
+    const [me, other] = await people(2);
+    const written = await h.control('POST', `/accounts/${me.id}/stories`, { content: 'first' });
+    await h.control('POST', `/accounts/${other.id}/stories`, { content: 'not mine' });
+    const handle = written.id.split('.')[0];
+    // Six more, two pairs sharing a seq (one millisecond, the same tiebreak): the id orders them.
+    const seqs = [0, 1, 1, 2, 3, 3].map((k) => 4096 * (1000 + k));
+    for (const [i, seq] of seqs.entries()) {
+      const id = `${handle}.${activityId(seq).slice(0, 9)}${['Zz', 'Aa', 'Bb', '00', 'Cc', 'zz'][i]}`;
+      await h.store.db.insertInto('stories').values({ id, account_id: me.id, app_id: null, seq, media_type: 'NOTE', content: `s${i}`, permission: 'PUBLIC', enable_share: 0, android_exec_param: null, ios_exec_param: null, android_market_param: null, ios_market_param: null, link_info: null, created_at: Date.UTC(2024, 0, 1) }).execute();
+    }
+    const stored = await h.store.db.selectFrom('stories').select(['id', 'seq']).where('account_id', '=', me.id).execute();
+    const newest = stored.sort((a, b) => Number(b.seq) - Number(a.seq) || (a.id < b.id ? 1 : -1)).map((r) => r.id);
+    assert.equal(newest.length, 7);
+    const url = `/_kapibara/v1/accounts/${me.id}/stories`;
+    const whole = await byLink<{ id: string }>(h, url);
+    assert.equal(whole.next, undefined, 'a short list has no Link');
+    assert.deepEqual(whole.items.map((s) => s.id), newest);
+    const pages = await allPages<{ id: string }>(`${url}?limit=3`, (u) => byLink(h, u));
+    assert.deepEqual(pages.map((p) => p.length), [3, 3, 1]);
+    assert.deepEqual(pages.flat(), whole.items, 'each story once, as the whole list has it');
+    // The story a page ended on, deleted before the next page: its place is in its id.
+    const first = await byLink<{ id: string }>(h, `${url}?limit=3`);
+    assert.equal(first.next, `${url}?after=${encodeURIComponent(newest[2])}&limit=3`);
+    await h.store.db.deleteFrom('stories').where('id', '=', newest[2]).execute();
+    assert.deepEqual((await byLink<{ id: string }>(h, first.next!)).items.map((s) => s.id), newest.slice(3, 6));
+    for (const [q, named] of [['limit=1001', /limit/], ['limit=0', /limit/], ['after=nope', /after/]] as const) {
+      const bad = await h.inject({ method: 'GET', url: `${url}?${q}` });
+      assert.equal(bad.statusCode, 400, `${q}: ${bad.body}`);
+      assert.match(bad.json().error, named);
+    }
+    assertIndexed(await plansOf(h.store.db, (d) => listStories(d, me.id, 4, { seq: seqs[3], id: newest[2] })), /stories_account_seq/);
+  });
+
+  it('GET /channels pages oldest first (created_at, then id) with after = the last channel id; a deleted cursor is a 400 naming it', async () => {
+    const app = await h.createApp();
+    // Times out of id order (the clock moved back), two the same: the order is by time, then id.
+    const seconds = [5, 1, 3, 9, 0, 7, 2];
+    const made: number[] = [];
+    for (const [i, s] of seconds.entries()) {
+      await h.control('POST', '/clock', { now: new Date(Date.UTC(2030, 0, 1, 0, 0, s)).toISOString() });
+      made.push((await h.control('POST', '/channels', { app_id: app.id, name: `c${i}`, search_id: `@c${i}` })).id);
+    }
+    await h.store.db.updateTable('channels').set({ created_at: Date.UTC(2030, 0, 1, 0, 0, 3) }).where('id', '=', made[6]).execute();
+    const stored = await h.store.db.selectFrom('channels').select(['id', 'created_at']).execute();
+    const oldest = stored.sort((a, b) => Number(a.created_at) - Number(b.created_at) || Number(a.id) - Number(b.id)).map((c) => Number(c.id));
+    const whole = await byLink<{ id: number }>(h, '/_kapibara/v1/channels');
+    assert.equal(whole.next, undefined, 'a short list has no Link');
+    assert.deepEqual(whole.items.map((c) => c.id), oldest);
+    const pages = await allPages<{ id: number }>('/_kapibara/v1/channels?limit=3', (url) => byLink(h, url));
+    assert.deepEqual(pages.map((p) => p.length), [3, 3, 1]);
+    assert.deepEqual(pages.flat(), whole.items, 'each channel once, as the whole list has it');
+    const gone = whole.items[2] as { id: number; public_id: string };
+    await h.control('DELETE', `/channels/${gone.public_id}`);
+    const refused = await h.inject({ method: 'GET', url: `/_kapibara/v1/channels?after=${gone.id}&limit=3` });
+    assert.deepEqual([refused.statusCode, refused.json()], [400, { error: `after: channel ${gone.id} not found` }]);
+    const bad = await h.inject({ method: 'GET', url: '/_kapibara/v1/channels?limit=1001' });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().error, /limit/);
+    const at = (await channelPosition(h.store.db, oldest[1]))!;
+    assertIndexed(await plansOf(h.store.db, (d) => listChannelsPage(d, at, 4)), /channels_created/);
+    assertIndexed(await plansOf(h.store.db, (d) => listChannelsPage(d, undefined, 4)), /channels_created/);
+  });
+
+  it('GET /channels/{public_id}/relations pages by account id with after = the last account id', async () => {
+    const app = await h.createApp();
+    const channel = await h.control('POST', '/channels', { app_id: app.id, name: 'c', search_id: '@c' });
+    const other = await h.control('POST', '/channels', { app_id: app.id, name: 'd', search_id: '@d' });
+    const made = await people(7);
+    // Set in an order of their own, and one changed again later.
+    for (const i of [3, 0, 6, 1, 5, 2, 4]) await h.control('PUT', `/channels/${channel.public_id}/relations/${made[i].id}`, { relation: i % 3 ? 'ADDED' : 'BLOCKED' });
+    await h.control('PUT', `/channels/${channel.public_id}/relations/${made[5].id}`, { relation: 'BLOCKED' });
+    await h.control('PUT', `/channels/${other.public_id}/relations/${made[0].id}`, { relation: 'ADDED' });
+    const ids = made.map((p) => p.id).sort((a, b) => a - b);
+    const url = `/_kapibara/v1/channels/${channel.public_id}/relations`;
+    const whole = await byLink<{ account_id: number }>(h, url);
+    assert.equal(whole.next, undefined, 'a short list has no Link');
+    assert.deepEqual(whole.items.map((r) => r.account_id), ids);
+    const first = await byLink<{ account_id: number }>(h, `${url}?limit=3`);
+    assert.equal(first.next, `${url}?after=${ids[2]}&limit=3`);
+    // A relation changed between pages keeps its place: every person once.
+    let changed = false;
+    const pages = await allPages<{ account_id: number }>(`${url}?limit=3`, (u) => byLink(h, u), async () => {
+      if (!changed) await h.control('PUT', `/channels/${channel.public_id}/relations/${ids[5]}`, { relation: 'ADDED' });
+      changed = true;
+    });
+    assert.deepEqual(pages.map((p) => p.length), [3, 3, 1]);
+    assert.deepEqual(pages.flat().map((r) => r.account_id), ids);
+    const bad = await h.inject({ method: 'GET', url: `${url}?limit=1001` });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().error, /limit/);
+    assertIndexed(await plansOf(h.store.db, (d) => relationsOfChannelPage(d, channel.id, ids[2], 4)), /channel_relations_pk|PRIMARY KEY|autoindex/);
+  });
+
+  it('GET /apps/{id}/push/tokens pages by uuid, then registration, with after_uuid and after_device_id naming the last device', async () => {
+    const app = await h.createApp();
+    const other = await h.createApp();
+    const register = async (a: TestApp, uuid: string, device: string) => {
+      const res = await h.kapiKey('POST', '/v2/push/register', a.admin_key, { uuid, device_id: device, push_type: 'fcm', push_token: `tok-${device.replace(/\W/g, '_')}` });
+      assert.equal(res.statusCode, 200, res.body);
+      await h.advanceClock(1);
+    };
+    // A user's devices are listed in the order they registered, not by name.
+    for (const [uuid, device] of [['2', 'zeta'], ['1', 'b/x y'], ['2', 'alpha'], ['1', 'a&b'], ['3', 'solo'], ['2', 'mid'], ['1', 'c']]) await register(app, uuid, device);
+    await register(other, '1', 'elsewhere');
+    // Two of u2's registered in the same millisecond: by device id.
+    const zeta = await h.store.db.selectFrom('push_tokens').select('created_at').where('app_id', '=', app.id).where('device_id', '=', 'zeta').executeTakeFirstOrThrow();
+    await h.store.db.updateTable('push_tokens').set({ created_at: zeta.created_at }).where('app_id', '=', app.id).where('device_id', '=', 'mid').execute();
+    const order = ['b/x y', 'a&b', 'c', 'mid', 'zeta', 'alpha', 'solo'];
+    const url = `/_kapibara/v1/apps/${app.id}/push/tokens`;
+    type Device = { uuid: string; device_id: string };
+    const whole = await byLink<Device>(h, url);
+    assert.equal(whole.next, undefined, 'a short list has no Link');
+    assert.deepEqual(whole.items.map((d) => d.device_id), order);
+    const first = await byLink<Device>(h, `${url}?limit=3`);
+    assert.equal(first.next, `${url}?after_uuid=1&after_device_id=c&limit=3`);
+    const pages = await allPages<Device>(`${url}?limit=3`, (u) => byLink(h, u));
+    assert.deepEqual(pages.map((p) => p.length), [3, 3, 1]);
+    assert.deepEqual(pages.flat(), whole.items, 'each device once, as the whole list has it');
+    assert.deepEqual((await byLink<Device>(h, `${url}?after_uuid=1&after_device_id=${encodeURIComponent('b/x y')}&limit=2`)).items.map((d) => d.device_id), ['a&b', 'c']);
+    // The device a page ended on, deregistered before the next page: 400 naming it.
+    await h.store.db.deleteFrom('push_tokens').where('app_id', '=', app.id).where('device_id', '=', 'c').execute();
+    const gone = await h.inject({ method: 'GET', url: first.next! });
+    assert.deepEqual([gone.statusCode, gone.json()], [400, { error: `after_device_id: app ${app.id} has no device c of uuid 1` }]);
+    for (const [q, named] of [['limit=1001', /limit/], ['after_uuid=1', /after_device_id/], ['after_device_id=c', /after_uuid/]] as const) {
+      const bad = await h.inject({ method: 'GET', url: `${url}?${q}` });
+      assert.equal(bad.statusCode, 400, `${q}: ${bad.body}`);
+      assert.match(bad.json().error, named);
+    }
+    const at = (await tokenPosition(h.store.db, app.id, '1', 'a&b'))!;
+    assertIndexed(await plansOf(h.store.db, (d) => tokensPage(d, app.id, at, 4)), /push_tokens_listed/);
+    assertIndexed(await plansOf(h.store.db, (d) => tokensPage(d, app.id, undefined, 4)), /push_tokens_listed/);
   });
 
   it('a limit or cursor out of range is a 400 {error} naming it', async () => {
@@ -305,6 +485,9 @@ forEachStore('Control-plane lists page', (h) => {
     assertIndexed(await plansOf(db, (d) => countMessages(d, me.id, undefined)), /talk_messages_chat/);
     assertIndexed(await plansOf(db, (d) => listChats(d, me.id)), /talk_messages_chat/);
     assertIndexed(await plansOf(db, (d) => d.selectFrom('app_users').selectAll().where('account_id', '=', me.id).execute()), /app_users_account/);
+    // A person's friends: only their friendships, by the primary key, then sorted by nickname (bounded by their friends).
+    await h.befriend(me, ryan);
+    assertIndexed(await plansOf(db, (d) => listFriends(d, me.id), { sortsFound: true }), /friendships_pk|sqlite_autoindex_friendships/, { sortsFound: true });
   });
 });
 

@@ -20,8 +20,20 @@ export const ListQuery = {
  * when more do, a `Link: <…>; rel="next"` header naming the next page (`path` under the prefix).
  */
 export function pageById<T extends { id: number }>(reply: FastifyReply, path: string, rows: T[], limit: number): T[] {
+  return pageBy(reply, path, rows, limit, (last) => ({ after: last.id }));
+}
+
+/**
+ * One page of a list in some order: as pageById, with the next page's cursor (`after`, or
+ * the fields a row without an id is found by) taken from the page's last row. `path` may
+ * carry a filter of its own (`/group_chats?account_id=5`); the cursor and limit follow it.
+ */
+export function pageBy<T>(reply: FastifyReply, path: string, rows: T[], limit: number, cursor: (last: T) => Record<string, string | number>): T[] {
   if (rows.length <= limit) return rows;
   const page = rows.slice(0, limit);
-  reply.header('link', `<${PREFIX}${path}?after=${page[page.length - 1].id}&limit=${limit}>; rel="next"`);
+  const next = new URLSearchParams();
+  for (const [k, v] of Object.entries(cursor(page[page.length - 1]))) next.set(k, String(v));
+  next.set('limit', String(limit));
+  reply.header('link', `<${PREFIX}${path}${path.includes('?') ? '&' : '?'}${next}>; rel="next"`);
   return page;
 }

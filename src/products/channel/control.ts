@@ -10,6 +10,7 @@ import { originOf } from '../../core/platform.js';
 import * as store from './store.js';
 import { filesJson } from './operations.js';
 import { newId } from '../../db/ids.js';
+import { LIST_PAGE, ListQuery, pageBy, pageById } from '../../control/paging.js';
 import { CREATED, NO_CONTENT } from '../../core/http.js';
 
 /**
@@ -107,7 +108,18 @@ export default async function channelControlRoutes(root: FastifyInstance): Promi
     await asAfterDeletes(() => uniquely('channel', () => store.insertChannel(db(), row)), () => mustApp(db(), req.body.app_id));
     return await channelJson(row, originOf(req));
   });
-  app.get('/channels', {}, async (req) => Promise.all((await store.listChannels(db())).map((c) => channelJson(c, originOf(req)))));
+  /**
+   * Oldest first (time, then id), a page at a time: `after` is the last channel of the page
+   * before (its time is looked up; once deleted it names no place in the list: 400).
+   */
+  app.get('/channels', { schema: { querystring: Type.Object(ListQuery) } }, async (req, reply) => {
+    const { after } = req.query;
+    const at = after === undefined ? undefined : await store.channelPosition(db(), after);
+    if (after !== undefined && !at) throw new ControlError(400, `after: channel ${after} not found`);
+    const limit = req.query.limit ?? LIST_PAGE;
+    const page = pageById(reply, '/channels', await store.listChannelsPage(db(), at, limit + 1), limit);
+    return Promise.all(page.map((c) => channelJson(c, originOf(req))));
+  });
   app.get('/channels/:public_id', { schema: { params: ChannelParams } }, async (req) => channelJson(await mustChannel(req.params.public_id), originOf(req)));
   app.patch('/channels/:public_id', { schema: { params: ChannelParams, body: ChannelPatch } }, async (req) => {
     const channel = await mustChannel(req.params.public_id);
@@ -137,9 +149,12 @@ export default async function channelControlRoutes(root: FastifyInstance): Promi
     return reply.send();
   });
 
-  app.get('/channels/:public_id/relations', { schema: { params: ChannelParams } }, async (req) => {
+  /** By account id, a page at a time (`after`: the last account id of the page before). */
+  app.get('/channels/:public_id/relations', { schema: { params: ChannelParams, querystring: Type.Object(ListQuery) } }, async (req, reply) => {
     const channel = await mustChannel(req.params.public_id);
-    return (await store.relationsOfChannel(db(), channel.id)).map(relationRowJson);
+    const limit = req.query.limit ?? LIST_PAGE;
+    const rows = await store.relationsOfChannelPage(db(), channel.id, req.query.after, limit + 1);
+    return pageBy(reply, `/channels/${encodeURIComponent(channel.public_id)}/relations`, rows, limit, (last) => ({ after: last.accountId })).map(relationRowJson);
   });
   app.get('/channels/:public_id/relations/:account_id', { schema: { params: ChannelAccountParams } }, async (req) => {
     const channel = await mustChannel(req.params.public_id);

@@ -48,6 +48,24 @@ export async function listChannels(db: Kysely<DB>): Promise<ChannelRow[]> {
   return db.selectFrom('channels').selectAll().orderBy('created_at').orderBy('id').execute();
 }
 
+/** Where a channel stands in the list of channels (its time and id); undefined when it is gone. */
+export interface ChannelPosition {
+  createdAt: number;
+  id: number;
+}
+
+export async function channelPosition(db: Kysely<DB>, id: number): Promise<ChannelPosition | undefined> {
+  const row = await db.selectFrom('channels').select(['id', 'created_at']).where('id', '=', id).executeTakeFirst();
+  return row && { createdAt: Number(row.created_at), id: Number(row.id) };
+}
+
+/** A page of channels, oldest first (time, then id) from the one after `after`: one range of channels_created. */
+export async function listChannelsPage(db: Kysely<DB>, after: ChannelPosition | undefined, limit: number): Promise<ChannelRow[]> {
+  let q = db.selectFrom('channels').selectAll();
+  if (after) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(after.createdAt, after.id)));
+  return q.orderBy('created_at').orderBy('id').limit(limit).execute();
+}
+
 /** The channels linked to an app, in the order they were linked. */
 export async function channelsOfApp(db: Kysely<DB>, appId: number): Promise<ChannelRow[]> {
   return db
@@ -126,6 +144,16 @@ export async function setRelation(db: Kysely<DB>, channelId: number, accountId: 
 export async function relationsOfChannel(db: Kysely<DB>, channelId: number): Promise<RelationRow[]> {
   const rows = await db.selectFrom('channel_relations').selectAll().where('channel_id', '=', channelId).orderBy('updated_at', 'desc').orderBy('account_id').execute();
   return rows.map(toRelation);
+}
+
+/**
+ * A page of a channel's relations by account id, from the one after `after`: one range of the
+ * primary key (a relation's time changes; its person does not, so a page never moves).
+ */
+export async function relationsOfChannelPage(db: Kysely<DB>, channelId: number, after: number | undefined, limit: number): Promise<RelationRow[]> {
+  let q = db.selectFrom('channel_relations').selectAll().where('channel_id', '=', channelId);
+  if (after !== undefined) q = q.where('account_id', '>', after);
+  return (await q.orderBy('account_id').limit(limit).execute()).map(toRelation);
 }
 
 export async function relationsOfAccount(db: Kysely<DB>, accountId: number): Promise<RelationRow[]> {

@@ -16,7 +16,8 @@ import {
   createGroupChat,
   deleteGroupChat,
   findGroupChat,
-  listGroupChats,
+  listGroupChatsPage,
+  groupChatPosition,
   DEFAULT_QUOTAS,
   type StoredMessage,
   deleteTemplate,
@@ -105,7 +106,7 @@ const GroupChatBody = Type.Object(
   { additionalProperties: false },
 );
 const GroupChatParams = Type.Object({ chat_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
-const GroupChatQuery = Type.Object({ account_id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })) });
+const GroupChatQuery = Type.Object({ account_id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })), ...ListQuery });
 
 function messageJson(m: StoredMessage) {
   const out: Record<string, unknown> = {
@@ -241,9 +242,18 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
     const chat = await asAfterDeletes(() => createGroupChat(db(), req.body.title, members, app.platform.clock.now()), lookUp);
     return groupChatJson(chat);
   });
-  app.get('/group_chats', { schema: { querystring: GroupChatQuery } }, async (req) => {
-    if (req.query.account_id !== undefined) await mustAccount(db(), req.query.account_id);
-    return (await listGroupChats(db(), req.query.account_id)).map(groupChatJson);
+  /**
+   * Newest first (time, then id), a page at a time: `after` is the last chat of the page
+   * before (its time is looked up; once deleted it names no place in the list: 400).
+   */
+  app.get('/group_chats', { schema: { querystring: GroupChatQuery } }, async (req, reply) => {
+    const { account_id: accountId, after } = req.query;
+    if (accountId !== undefined) await mustAccount(db(), accountId);
+    const at = after === undefined ? undefined : await groupChatPosition(db(), after);
+    if (after !== undefined && !at) throw new ControlError(400, `after: group chat ${after} not found`);
+    const limit = req.query.limit ?? LIST_PAGE;
+    const path = accountId === undefined ? '/group_chats' : `/group_chats?account_id=${accountId}`;
+    return pageById(reply, path, await listGroupChatsPage(db(), accountId, at, limit + 1), limit).map(groupChatJson);
   });
   app.get('/group_chats/:chat_id', { schema: { params: GroupChatParams } }, async (req) => {
     const chat = await findGroupChat(db(), req.params.chat_id);

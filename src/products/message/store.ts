@@ -381,15 +381,15 @@ async function withMembers(db: Kysely<DB>, rows: { id: number; title: string; cr
   if (rows.length === 0) return [];
   const members = await db
     .selectFrom('talk_group_chat_members')
-    .select(['chat_id', 'account_id'])
+    .select(['chat_id', 'account_id', 'position'])
     .where(
       'chat_id',
       'in',
       rows.map((r) => r.id),
     )
-    .orderBy('chat_id')
-    .orderBy('position')
     .execute();
+  // In the order they were named: sorted here, as the rows of a page's chats are few (no sort in the store).
+  members.sort((a, b) => Number(a.chat_id) - Number(b.chat_id) || a.position - b.position);
   const byChat = new Map<number, number[]>();
   for (const m of members) {
     const chatId = Number(m.chat_id);
@@ -423,6 +423,30 @@ export async function listGroupChats(db: Kysely<DB>, accountId?: number): Promis
     q = q.where('id', 'in', db.selectFrom('talk_group_chat_members').select('chat_id').where('account_id', '=', accountId));
   }
   return withMembers(db, await q.orderBy('created_at', 'desc').orderBy('id', 'desc').execute());
+}
+
+/** Where a group chat stands in the newest-first list (its time and id); undefined when it is gone. */
+export interface GroupChatPosition {
+  createdAt: number;
+  id: number;
+}
+
+export async function groupChatPosition(db: Kysely<DB>, id: number): Promise<GroupChatPosition | undefined> {
+  const row = await db.selectFrom('talk_group_chats').select(['id', 'created_at']).where('id', '=', id).executeTakeFirst();
+  return row && { createdAt: Number(row.created_at), id: Number(row.id) };
+}
+
+/**
+ * A page of group chats, newest first (time, then id, both descending), from the one after
+ * `after`, at most `limit`. Every chat: read from talk_group_chats_created where the page
+ * starts. A person's (`accountId`): their memberships by index, sorted; a page costs the
+ * chats they are in, never the table.
+ */
+export async function listGroupChatsPage(db: Kysely<DB>, accountId: number | undefined, after: GroupChatPosition | undefined, limit: number): Promise<GroupChat[]> {
+  let q = db.selectFrom('talk_group_chats as c').select(['c.id', 'c.title', 'c.created_at']);
+  if (accountId !== undefined) q = q.innerJoin('talk_group_chat_members as m', 'm.chat_id', 'c.id').where('m.account_id', '=', accountId);
+  if (after) q = q.where((eb) => eb(eb.refTuple('c.created_at', 'c.id'), '<', eb.tuple(after.createdAt, after.id)));
+  return withMembers(db, await q.orderBy('c.created_at', 'desc').orderBy('c.id', 'desc').limit(limit).execute());
 }
 
 export async function deleteGroupChat(db: Kysely<DB>, id: number): Promise<boolean> {

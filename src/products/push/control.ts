@@ -4,9 +4,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { mustApp } from '../../control/lookups.js';
 import { asAfterDeletes } from '../../db/dialect.js';
 import { Id } from '../../control/limits.js';
+import { LIST_PAGE, ListQuery, pageBy } from '../../control/paging.js';
+import { ControlError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
 import * as store from './store.js';
-import { notificationView } from './operations.js';
+import { DeviceId, notificationView } from './operations.js';
 
 /**
  * Push control-plane routes, mounted under /_kapibara/v1 (operator token checked there): the
@@ -16,6 +18,12 @@ import { notificationView } from './operations.js';
 
 const AppParams = Type.Object({ app_id: Id });
 const SettingsBody = Type.Object({ token_ttl_days: Type.Integer({ minimum: -1, maximum: 3650 }) }, { additionalProperties: false });
+const TokensQuery = Type.Object({
+  // Strings as stored: a uuid is digits, a device id has no control characters (nor NUL, which PostgreSQL refuses).
+  after_uuid: Type.Optional(DeviceId),
+  after_device_id: Type.Optional(DeviceId),
+  limit: ListQuery.limit,
+});
 const InboxQuery = Type.Object({
   uuid: Type.Optional(Type.String()),
   device_id: Type.Optional(Type.String()),
@@ -63,10 +71,24 @@ export default async function pushControlRoutes(root: FastifyInstance): Promise<
     await asAfterDeletes(() => store.setTokenTtlDays(db(), req.params.app_id, req.body.token_ttl_days), () => mustApp(db(), req.params.app_id));
     return { token_ttl_days: req.body.token_ttl_days };
   });
-  app.get('/apps/:app_id/push/tokens', { schema: { params: AppParams } }, async (req) => {
-    await mustApp(db(), req.params.app_id);
+  /**
+   * By uuid, then registration (then device id), a page at a time: `after_uuid` and
+   * `after_device_id` name the last device of the page before (its registration time is
+   * looked up; once deregistered it names no place in the list: 400).
+   */
+  app.get('/apps/:app_id/push/tokens', { schema: { params: AppParams, querystring: TokensQuery } }, async (req, reply) => {
+    const appId = req.params.app_id;
+    await mustApp(db(), appId);
+    const { after_uuid: uuid, after_device_id: deviceId } = req.query;
+    if ((uuid === undefined) !== (deviceId === undefined)) {
+      throw new ControlError(400, uuid === undefined ? 'after_uuid: needed with after_device_id' : 'after_device_id: needed with after_uuid');
+    }
+    const at = uuid === undefined || deviceId === undefined ? undefined : await store.tokenPosition(db(), appId, uuid, deviceId);
+    if (uuid !== undefined && !at) throw new ControlError(400, `after_device_id: app ${appId} has no device ${deviceId} of uuid ${uuid}`);
+    const limit = req.query.limit ?? LIST_PAGE;
     const now = app.platform.clock.now();
-    return (await store.allTokens(db(), req.params.app_id)).map((t) => tokenJson(t, now));
+    const rows = await store.tokensPage(db(), appId, at, limit + 1);
+    return pageBy(reply, `/apps/${appId}/push/tokens`, rows, limit, (last) => ({ after_uuid: last.uuid, after_device_id: last.device_id })).map((t) => tokenJson(t, now));
   });
   app.get('/apps/:app_id/push/inbox', { schema: { params: AppParams, querystring: InboxQuery } }, async (req) => {
     await mustApp(db(), req.params.app_id);

@@ -1,5 +1,6 @@
 import type { Product } from '../../core/product.js';
 import * as migration021 from './migrations.js';
+import * as migration077 from './migration-tokens-listed.js';
 import { pushTables } from './tables.js';
 import { pushRoutes } from './routes.js';
 import pushControlRoutes from './control.js';
@@ -13,7 +14,7 @@ export const push: Product = {
   name: 'push',
   routes: pushRoutes,
   control: pushControlRoutes,
-  migrations: { '021_push': migration021 },
+  migrations: { '021_push': migration021, '077_push_tokens_listed': migration077 },
   tables: pushTables,
   consolePages: { links: [{ path: PUSH_PATH, title: 'Push notifications' }], plugin: pushConsolePages },
 };

@@ -41,7 +41,8 @@ function checkToken(type: 'apns' | 'fcm', token: string): void {
   if (type === 'fcm' && (token.length === 0 || token.length > 4096 || /[\s\u0000-\u001f\u007f]/.test(token))) throw invalidParam('invalid push_token: not an FCM registration token.');
 }
 
-const DeviceId = Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]+$' });
+/** A device id as registered (also a cursor of the control plane's token list). */
+export const DeviceId = Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]+$' });
 export const RegisterParams = Type.Object({ uuid: Type.String(), device_id: DeviceId, push_type: Type.String(), push_token: Type.String() });
 export const DeregisterParams = Type.Object({ uuid: Type.String(), device_id: DeviceId, push_type: Type.String() });
 export const TokensParams = Type.Object({ uuid: Type.Optional(Type.String()), uuids: Type.Optional(Type.String()) });

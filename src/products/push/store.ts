@@ -61,6 +61,34 @@ export async function liveTokens(db: Kysely<DB>, appId: number, uuids: readonly 
     .execute();
 }
 
+/** Where a device stands in the list of an app's tokens; undefined when it is not registered. */
+export interface TokenPosition {
+  uuid: string;
+  createdAt: number;
+  deviceId: string;
+}
+
+export async function tokenPosition(db: Kysely<DB>, appId: number, uuid: string, deviceId: string): Promise<TokenPosition | undefined> {
+  const row = await db
+    .selectFrom('push_tokens')
+    .select('created_at')
+    .where('app_id', '=', appId)
+    .where('uuid', '=', uuid)
+    .where('device_id', '=', deviceId)
+    .executeTakeFirst();
+  return row && { uuid, createdAt: Number(row.created_at), deviceId };
+}
+
+/**
+ * A page of an app's tokens, expired ones included, in the order of allTokens (uuid, then
+ * registration, then device id) from the one after `after`: one range of push_tokens_listed.
+ */
+export async function tokensPage(db: Kysely<DB>, appId: number, after: TokenPosition | undefined, limit: number): Promise<TokenRow[]> {
+  let q = db.selectFrom('push_tokens').selectAll().where('app_id', '=', appId);
+  if (after) q = q.where((eb) => eb(eb.refTuple('uuid', 'created_at', 'device_id'), '>', eb.tuple(after.uuid, after.createdAt, after.deviceId)));
+  return q.orderBy('uuid').orderBy('created_at').orderBy('device_id').limit(limit).execute();
+}
+
 /** Every token of an app, expired ones included (control plane and console). */
 export async function allTokens(db: Kysely<DB>, appId: number): Promise<TokenRow[]> {
   return db.selectFrom('push_tokens').selectAll().where('app_id', '=', appId).orderBy('uuid').orderBy('created_at').orderBy('device_id').execute();

@@ -9,6 +9,7 @@ import { ControlError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
 import { originOf } from '../../core/platform.js';
 import { Id, LIMITS as L, Text } from '../../control/limits.js';
+import { LIST_PAGE, ListQuery, pageBy } from '../../control/paging.js';
 import * as store from './store.js';
 import { EMOTIONS, ReactionRefused, addComment, permalink, setMood, storiesJson } from './operations.js';
 import { CREATED, NO_CONTENT } from '../../core/http.js';
@@ -21,6 +22,7 @@ import { CREATED, NO_CONTENT } from '../../core/http.js';
 
 const AccountParams = Type.Object({ account_id: Id });
 const StoryParams = Type.Object({ story_id: Text(L.storyId) });
+const StoriesQuery = Type.Object({ after: Type.Optional(Text(L.storyId)), limit: ListQuery.limit });
 const CommentParams = Type.Object({ story_id: Text(L.storyId), comment_id: Id });
 const LikeParams = Type.Object({ story_id: Text(L.storyId), account_id: Id });
 const CommentBody = Type.Object({ account_id: Id, text: Type.String({ minLength: 1, maxLength: 2048 }) }, { additionalProperties: false });
@@ -99,11 +101,25 @@ export default async function storyControlRoutes(root: FastifyInstance): Promise
     }, lookUp);
   });
 
-  /** Every story of a person, newest first, with comments and moods (all of them: no paging here). */
-  app.get('/accounts/:account_id/stories', { schema: { params: AccountParams } }, async (req) => {
-    await mustAccount(app.platform.db, req.params.account_id);
+  /**
+   * A person's stories, newest first (seq, then id), with comments and moods, a page at a
+   * time: `after` is the last story of the page before; its place is in its id, so it goes
+   * on after that story is deleted (as kapi's `last_id`).
+   */
+  app.get('/accounts/:account_id/stories', { schema: { params: AccountParams, querystring: StoriesQuery } }, async (req, reply) => {
+    const accountId = req.params.account_id;
+    await mustAccount(app.platform.db, accountId);
     const { db } = app.platform;
-    const rows = await db.selectFrom('stories').selectAll().where('account_id', '=', req.params.account_id).orderBy('seq', 'desc').execute();
+    const { after } = req.query;
+    let before: { seq: number; id: string } | undefined;
+    if (after !== undefined) {
+      const stored = await store.findStory(db, after);
+      const seq = stored ? Number(stored.seq) : store.parseStoryId(after)?.seq;
+      if (seq === undefined) throw new ControlError(400, `after: ${after} is no story id`);
+      before = { seq, id: after };
+    }
+    const limit = req.query.limit ?? LIST_PAGE;
+    const rows = pageBy(reply, `/accounts/${accountId}/stories`, await store.listStories(db, accountId, limit + 1, before), limit, (last) => ({ after: last.id }));
     const out = [];
     for (const row of rows) out.push(await controlStory(db, originOf(req), row));
     return out;

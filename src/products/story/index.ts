@@ -1,6 +1,7 @@
 import type { Product } from '../../core/product.js';
 import * as migration003 from './migrations.js';
 import * as migration062 from './migration-app-uploads.js';
+import * as migration075 from './migration-stories-by-seq-id.js';
 import { storyTables } from './tables.js';
 import { storyPages, storyRoutes } from './routes.js';
 import storyControlRoutes from './control.js';
@@ -17,7 +18,7 @@ export const story: Product = {
   },
   surfaces: [{ prefix: '/s/', surface: 'page' }],
   control: storyControlRoutes,
-  migrations: { '003_story': migration003, '062_story_app_uploads': migration062 },
+  migrations: { '003_story': migration003, '062_story_app_uploads': migration062, '075_stories_by_seq_and_id': migration075 },
   tables: storyTables,
   console: storySection,
   consentItems: [

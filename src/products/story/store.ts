@@ -143,7 +143,8 @@ export async function listStories(
   let q = db.selectFrom('stories').selectAll().where('account_id', '=', accountId);
   if (permission !== undefined) q = q.where('permission', '=', permission);
   if (before !== undefined) {
-    q = q.where((eb) => eb.or([eb('seq', '<', before.seq), eb.and([eb('seq', '=', before.seq), eb('id', '<', before.id)])]));
+    // (seq, id) < (…): one range of stories_account_seq (account_id, seq, id) on both stores.
+    q = q.where((eb) => eb(eb.refTuple('seq', 'id'), '<', eb.tuple(before.seq, before.id)));
   }
   return q.orderBy('seq', 'desc').orderBy('id', 'desc').limit(limit).execute();
 }
