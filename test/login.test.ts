@@ -676,6 +676,42 @@ forEachStore('Kakao Login', (h) => {
     }
   });
 
+  it('signing in as a person deleted while the login session is stored answers as for an unknown person (sign-in and login pages, an AGT naming nobody), never a 500', async () => {
+    const cases = ['accounts picked', 'accounts email', 'authorize picked', 'authorize email', 'agt'] as const;
+    let n = 0;
+    for (const c of cases) {
+      n++;
+      const app = await h.createApp({ name: `Race ${n}`, consent_items: { profile_nickname: 'required' } });
+      const person = await h.createAccount({ nickname: `Ryan ${n}`, email: `ryan${n}@example.com`, password: 'secret-pw' });
+      const b = new InjectBrowser(h);
+      const byEmail = c.endsWith('email');
+      const credentials: Record<string, string> = byEmail ? { email: person.email, password: 'secret-pw' } : { account_id: String(person.id) };
+      const remove = () => h.control('DELETE', `/accounts/${person.id}`);
+      let res: LightMyRequestResponse;
+      if (c.startsWith('accounts')) {
+        await b.get('/login?continue=%2Fsomewhere');
+        res = await racing('login_sessions', remove, () => b.post('/login', { continue: '/somewhere', ...credentials }));
+        assert.match(res.body, /<h1>Sign in to Kakao<\/h1>/, c);
+      } else if (c.startsWith('authorize')) {
+        const login = await b.get(authorizeUrl(app));
+        res = await racing('login_sessions', remove, () => b.post('/oauth/authorize/login', { request: carriedRequest(login.body), ...credentials }));
+        assert.match(res.body, /Log in with Kakao/, c);
+      } else {
+        const tokens = await h.token(app, person, ['profile_nickname']);
+        const agtRes = await h.inject({ method: 'POST', url: '/api/agt', payload: form({ client_id: app.rest_api_key, access_token: tokens.access_token }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+        res = await racing('login_sessions', remove, () => b.get(authorizeUrl(app, { agt: agtRes.json().agt })));
+        // The AGT names nobody now: the login page, as for a used one.
+        assert.equal(res.statusCode, 200, res.body);
+        assert.match(res.body, /Log in with Kakao/);
+        assert.equal(b.cookie, undefined);
+        continue;
+      }
+      assert.equal(res.statusCode, 401, `${c}: ${res.body.slice(-300)}`);
+      assert.match(res.body, byEmail ? /Incorrect email or password\. Check and try again\./ : /That person does not exist any more\. Pick another one\./, c);
+      assert.equal(b.cookie, undefined, c);
+    }
+  });
+
   it('service_terms limits the terms shown; required terms are agreed with the required items', async () => {
     const { app, person, b } = await setup({
       service_terms: [
