@@ -231,6 +231,24 @@ forEachStore('Kakao Talk Channel: relations', (h) => {
       assert.deepEqual([res.statusCode, res.json()], [404, { error }], what);
     }
   });
+
+  it('PATCH /channels/{public_id} on a channel deleted right after its lookup is the 404 of a call after the delete, not a 200 for changes never stored', async () => {
+    const owner = await h.createApp({ name: 'Owner' });
+    for (const body of [{ name: 'Renamed', banned: true }, {}]) {
+      await h.control('POST', '/channels', { app_id: owner.id, public_id: '_patched', search_id: '@patched', name: 'Before' });
+      const hold = afterQuery(h.store, 'select * from "channels" where "public_id" =', () => h.control('DELETE', '/channels/_patched'));
+      let res: LightMyRequestResponse;
+      try {
+        res = await h.inject({ method: 'PATCH', url: '/_kapibara/v1/channels/_patched', headers: CONTROL_HEADERS, payload: body });
+      } finally {
+        hold.release();
+      }
+      const what = `${JSON.stringify(body)}: ${res.statusCode} ${res.body}`;
+      assert.equal(hold.held(), 1, what);
+      assert.deepEqual([res.statusCode, res.json()], [404, { error: 'channel _patched not found' }], what);
+      assert.equal((await h.inject({ method: 'GET', url: '/_kapibara/v1/channels/_patched', headers: CONTROL_HEADERS })).statusCode, 404);
+    }
+  });
 });
 
 forEachStore('Kakao Talk Channel: customer files', (h) => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { forEachStore, form, assertApiError, type Harness, type TestApp, type TestAccount } from './helpers/harness.js';
+import { beforeInsertInto } from './helpers/deletes.js';
 
 const CALLBACK = 'http://localhost:3000/callback';
 
@@ -593,6 +594,122 @@ forEachStore('Kakao Login', (h) => {
     // An app with no channel at all.
     const bare = await h.createApp({ name: 'No channels' });
     assert.equal(callbackParams(await b.get(authorizeUrl(bare, { channel_public_id: '_frxjem' }))).get('error_code'), 'KOE102');
+  });
+
+  // ---- a delete landing while the consent is stored (another request, another instance) ----
+
+  /** Runs `post` with `gone` deleted just before its insert into `table`; it must be held exactly once. */
+  async function racing(table: string, remove: () => Promise<unknown>, post: () => Promise<LightMyRequestResponse>): Promise<LightMyRequestResponse> {
+    const hold = beforeInsertInto(h.store, table, remove);
+    let res;
+    try {
+      res = await post();
+    } finally {
+      hold.release();
+    }
+    assert.equal(hold.held(), 1, `${table}: ${res.statusCode} ${res.body.slice(-300)}`);
+    return res;
+  }
+
+  it('Agree whose app, person or channel is deleted while it is stored answers as after the delete (KOE101 page, log in again, KOE102), never a 500', async () => {
+    const cases = [
+      { table: 'app_users', gone: 'app' },
+      { table: 'app_users', gone: 'person' },
+      { table: 'channel_relations', gone: 'channel' },
+      { table: 'channel_relations', gone: 'person' },
+      { table: 'auth_codes', gone: 'app' },
+      { table: 'auth_codes', gone: 'person' },
+      // The result kept for the JavaScript SDK's polling (auth_tran_id).
+      { table: 'login_auth_transactions', gone: 'app' },
+    ] as const;
+    let n = 0;
+    for (const c of cases) {
+      n++;
+      const app = await h.createApp({ name: `Race ${n}`, consent_items: { profile_nickname: 'required', plusfriends: 'optional' } });
+      const person = await h.createAccount({ nickname: `Ryan ${n}`, email: `ryan${n}@example.com` });
+      const channel = `_race${n}`;
+      await h.control('POST', '/channels', { app_id: app.id, public_id: channel, search_id: `@race${n}`, name: 'Race' });
+      const b = new InjectBrowser(h);
+      const login = await b.get(authorizeUrl(app, { channel_public_id: channel, state: 'r', auth_tran_id: `tran-${n}` }));
+      const loggedIn = await b.post('/oauth/authorize/login', { request: carriedRequest(login.body), account_id: String(person.id) });
+      const page = await b.get(String(loggedIn.headers.location));
+      assert.match(page.body, /id="consent"/);
+      const path = c.gone === 'app' ? `/apps/${app.id}` : c.gone === 'person' ? `/accounts/${person.id}` : `/channels/${channel}`;
+      const res = await racing(c.table, () => h.control('DELETE', path), () =>
+        b.post('/oauth/authorize/consent', { request: carriedRequest(page.body), action: 'agree', channel_public_id: [channel] }),
+      );
+      const what = `${c.table}, ${c.gone} gone: ${res.statusCode} ${res.body.slice(-300)}`;
+      if (c.gone === 'app') assertErrorPage(res, 'KOE101');
+      else if (c.gone === 'person') {
+        assert.equal(res.statusCode, 200, what);
+        assert.match(res.body, /Your login session ended\. Log in again\./, what);
+      } else {
+        const params = callbackParams(res);
+        assert.equal(params.get('error_code'), 'KOE102', what);
+        assert.equal(params.get('state'), 'r', what);
+      }
+    }
+  });
+
+  it('a login that needs no consent, or prompt=none, whose app or person is deleted while its code or SDK result is stored answers as after the delete, never a 500', async () => {
+    const cases = [
+      { table: 'auth_codes', gone: 'app' },
+      { table: 'auth_codes', gone: 'person' },
+      { table: 'login_auth_transactions', gone: 'app' },
+      { table: 'login_auth_transactions', gone: 'app', signedOut: true },
+    ] as const;
+    let n = 0;
+    for (const c of cases) {
+      n++;
+      const app = await h.createApp({ name: `Race ${n}`, consent_items: { profile_nickname: 'required' } });
+      const person = await h.createAccount({ nickname: `Ryan ${n}`, email: `ryan${n}@example.com` });
+      const b = new InjectBrowser(h);
+      if (!('signedOut' in c)) await signIn(b, app, person);
+      const url = authorizeUrl(app, { auth_tran_id: `tran-${n}`, ...('signedOut' in c ? { prompt: 'none' } : {}) });
+      const res = await racing(c.table, () => h.control('DELETE', c.gone === 'app' ? `/apps/${app.id}` : `/accounts/${person.id}`), () => b.get(url));
+      if (c.gone === 'app') assertErrorPage(res, 'KOE101');
+      else {
+        // Signed out with the person: the login page, as a login started after the delete.
+        assert.equal(res.statusCode, 200, res.body);
+        assert.match(res.body, /Log in with Kakao/);
+      }
+    }
+  });
+
+  it('signing in as a person deleted while the login session is stored answers as for an unknown person (sign-in and login pages, an AGT naming nobody), never a 500', async () => {
+    const cases = ['accounts picked', 'accounts email', 'authorize picked', 'authorize email', 'agt'] as const;
+    let n = 0;
+    for (const c of cases) {
+      n++;
+      const app = await h.createApp({ name: `Race ${n}`, consent_items: { profile_nickname: 'required' } });
+      const person = await h.createAccount({ nickname: `Ryan ${n}`, email: `ryan${n}@example.com`, password: 'secret-pw' });
+      const b = new InjectBrowser(h);
+      const byEmail = c.endsWith('email');
+      const credentials: Record<string, string> = byEmail ? { email: person.email, password: 'secret-pw' } : { account_id: String(person.id) };
+      const remove = () => h.control('DELETE', `/accounts/${person.id}`);
+      let res: LightMyRequestResponse;
+      if (c.startsWith('accounts')) {
+        await b.get('/login?continue=%2Fsomewhere');
+        res = await racing('login_sessions', remove, () => b.post('/login', { continue: '/somewhere', ...credentials }));
+        assert.match(res.body, /<h1>Sign in to Kakao<\/h1>/, c);
+      } else if (c.startsWith('authorize')) {
+        const login = await b.get(authorizeUrl(app));
+        res = await racing('login_sessions', remove, () => b.post('/oauth/authorize/login', { request: carriedRequest(login.body), ...credentials }));
+        assert.match(res.body, /Log in with Kakao/, c);
+      } else {
+        const tokens = await h.token(app, person, ['profile_nickname']);
+        const agtRes = await h.inject({ method: 'POST', url: '/api/agt', payload: form({ client_id: app.rest_api_key, access_token: tokens.access_token }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+        res = await racing('login_sessions', remove, () => b.get(authorizeUrl(app, { agt: agtRes.json().agt })));
+        // The AGT names nobody now: the login page, as for a used one.
+        assert.equal(res.statusCode, 200, res.body);
+        assert.match(res.body, /Log in with Kakao/);
+        assert.equal(b.cookie, undefined);
+        continue;
+      }
+      assert.equal(res.statusCode, 401, `${c}: ${res.body.slice(-300)}`);
+      assert.match(res.body, byEmail ? /Incorrect email or password\. Check and try again\./ : /That person does not exist any more\. Pick another one\./, c);
+      assert.equal(b.cookie, undefined, c);
+    }
   });
 
   it('service_terms limits the terms shown; required terms are agreed with the required items', async () => {

@@ -4,6 +4,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { type TestAccount, type TestApp, cookiesOf, csrfTokenOf, forEachStore } from './helpers/harness.js';
 import { SEED_SITE, SEED_TEMPLATES, eventually, sharingWorld, webhookReceiver } from './fixtures/sharing.js';
 import { betweenCheckAndInsert } from './helpers/deliveries.js';
+import { beforeInsertInto } from './helpers/deletes.js';
 import { DELIVERY_ATTEMPTS } from '../src/products/message/delivery.js';
 import { buildApp } from '../src/app.js';
 
@@ -291,6 +292,25 @@ forEachStore('Kakao Talk sharing: the web sharer', (h) => {
     assert.equal(nothing.statusCode, 400);
     assert.ok(nothing.body.includes('Pick at least one chat'));
     assert.equal((await h.control('GET', `/accounts/${w.sender.id}/chats`)).total_count, 0);
+  });
+
+  it('a share whose app is deleted after its key was looked up, as its template or request is stored: the failure page for an unknown app key, never a 500', async () => {
+    for (const table of ['sharing_templates', 'sharing_requests']) {
+      const w = await sharingWorld(h);
+      const hold = beforeInsertInto(h.store, table, () => h.control('DELETE', `/apps/${w.app.id}`));
+      let res;
+      try {
+        res = await postLink(v2Fields(w.app, SEED_TEMPLATES.text));
+      } finally {
+        hold.release();
+      }
+      assert.equal(hold.held(), 1, table);
+      assert.equal(res.statusCode, 401, `${table}: ${res.body.slice(-400)}`);
+      assert.ok(res.body.includes('Failed request'), table);
+      assert.ok(res.body.includes('<code id="error-code">-401</code>'), table);
+      assert.ok(res.body.includes('invalid app key.'), table);
+      await h.reset();
+    }
   });
 
   it('webhook attempts record failures: a redirect is not followed, a slow receiver times out after 3 s, an unreachable one fails', { timeout: 30000 }, async () => {

@@ -1,6 +1,8 @@
 import { after, before, it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
-import { assertApiError, forEachStore } from './helpers/harness.js';
+import type { LightMyRequestResponse } from 'fastify';
+import { assertApiError, cookiesOf, csrfTokenOf, forEachStore } from './helpers/harness.js';
+import { afterQuery, beforeInsertInto } from './helpers/deletes.js';
 import { STORY_ID, png, site, storyApp, storyUser, upload } from './fixtures/story.js';
 
 const JSON_TYPE = 'application/json;charset=UTF-8';
@@ -99,6 +101,71 @@ forEachStore('Kakao Story: linkinfo and link stories', (h) => {
     assertApiError(await h.kapi('GET', '/v1/api/story/linkinfo', token), 400, -2, 'url');
     assertApiError(await h.kapi('GET', '/v1/api/story/linkinfo', token, { url: `${web.origin}/${'가'.repeat(1000)}` }), 400, -604, 'longer');
     assertApiError(await h.kapi('GET', '/v1/api/story/linkinfo', token, { url: `${web.origin}/slow` }), 400, -603);
+  });
+
+  it('the Story share pages whose app or person is deleted while they store a scrap, a session, a profile or the story answer as after the delete (KOE101, sign in again), never a 500', async () => {
+    const form = (fields: Record<string, string>, cookie: string) => ({
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      payload: new URLSearchParams(fields).toString(),
+    });
+    const cases = [
+      { step: 'login', table: 'login_sessions', gone: 'person' },
+      { step: 'preview', table: 'story_scraps', gone: 'app' },
+      { step: 'preview', table: 'story_scraps', gone: 'person' },
+      { step: 'post', table: 'story_profiles', gone: 'person' },
+      { step: 'post', table: 'stories', gone: 'app' },
+      { step: 'post', table: 'stories', gone: 'person' },
+    ] as const;
+    for (const c of cases) {
+      const what = `${c.step}, ${c.table}, ${c.gone} gone`;
+      const { app, person } = await setup();
+      const share = new URLSearchParams({ url: `${web.origin}/news`, app_key: app.javascript_key, text: 'look' });
+      const remove = () => h.control('DELETE', c.gone === 'app' ? `/apps/${app.id}` : `/accounts/${person.id}`);
+      // The story is stored in a transaction of its own: the delete lands right after the profile is read.
+      const held = (table: string) => (table === 'stories' ? afterQuery(h.store, 'select * from "story_profiles" where "account_id" =', remove) : beforeInsertInto(h.store, table, remove));
+      const racing = async (table: string, send: () => Promise<LightMyRequestResponse>) => {
+        const hold = held(table);
+        try {
+          return await send();
+        } finally {
+          hold.release();
+          assert.equal(hold.held(), 1, what);
+        }
+      };
+      if (c.table === 'stories') await h.control('PUT', `/accounts/${person.id}/story-profile`, { nickname: 'Story me' });
+
+      const signInPage = await h.inject({ method: 'GET', url: `/s/share?${share}` });
+      assert.match(signInPage.body, /Log in to share on Kakao Story/);
+      const login = () => h.inject({ method: 'POST', url: '/s/share/login', ...form({ ...Object.fromEntries(share), csrf_token: csrfTokenOf(signInPage.body), account_id: String(person.id) }, cookiesOf(signInPage)) });
+      if (c.step === 'login') {
+        const res = await racing(c.table, login);
+        assert.equal(res.statusCode, 401, `${what}: ${res.body.slice(-300)}`);
+        assert.match(res.body, /That person does not exist any more\. Pick another one\./, what);
+        continue;
+      }
+      const signedIn = await login();
+      assert.equal(signedIn.statusCode, 303, signedIn.body);
+      const cookie = cookiesOf(signInPage, signedIn);
+      const preview = () => h.inject({ method: 'GET', url: `/s/share?${share}`, headers: { cookie } });
+      let res: LightMyRequestResponse;
+      if (c.step === 'preview') res = await racing(c.table, preview);
+      else {
+        const confirm = await preview();
+        assert.match(confirm.body, /id="preview-title"/, confirm.body);
+        const fields = { url: share.get('url')!, app_key: app.javascript_key, shown_text: 'look', text: 'look', permission: 'A', csrf_token: csrfTokenOf(confirm.body) };
+        res = await racing(c.table, () => h.inject({ method: 'POST', url: '/s/share', ...form(fields, cookiesOf(signInPage, signedIn, confirm)) }));
+      }
+      if (c.gone === 'app') {
+        assert.equal(res.statusCode, 400, `${what}: ${res.body.slice(-300)}`);
+        assert.match(res.body, /id="error-code">KOE101</, what);
+        assert.match(res.body, /is not the JavaScript key of an app/, what);
+      } else {
+        // Signed out with the person: the page's sign-in, as after the delete.
+        assert.equal(res.statusCode, 200, `${what}: ${res.body.slice(-300)}`);
+        assert.match(res.body, /Log in to share on Kakao Story/, what);
+        if (c.step === 'post') assert.match(res.body, /Your Kakao session ended\. Log in again\./, what);
+      }
+    }
   });
 
   it('link sample: posts the scraped link_info (title and description edited) and lists it as NOT_SUPPORTED', async () => {

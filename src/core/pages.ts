@@ -1,4 +1,5 @@
 import { escapeHtml } from './html.js';
+import { referenceGone } from '../db/dialect.js';
 
 /**
  * The shell of the pages Kapibara serves as Kakao's hosts (login, consent, and later the
@@ -41,4 +42,22 @@ export function errorPage(code: string, description: string): string {
     `<h1>Kakao error</h1><p class="sub">Error code <strong id="error-code">${escapeHtml(code)}</strong></p>
 <p class="error" role="alert">${escapeHtml(description)}</p>`,
   );
+}
+
+/**
+ * A page's write naming what the page checked first (an app, a person, a channel): one
+ * deleted while the call was under way has the write refused by its foreign key, and the page
+ * answers as it would have after the delete: `checkAgain` runs the page's checks again, and
+ * throws their error page or sends their answer (a sign-in page or redirect), returning false.
+ * True once written; a refusal that leaves every check passing stands as it was. Shared by the
+ * pages of every product (login, channel, story share).
+ */
+export async function writtenAsAfterDeletes(write: () => Promise<unknown>, checkAgain: () => Promise<boolean>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (err) {
+    if (referenceGone(err) && !(await checkAgain())) return false;
+    throw err;
+  }
 }

@@ -128,7 +128,8 @@ export default async function channelControlRoutes(root: FastifyInstance): Promi
     if (req.body.search_id !== undefined) changes.search_id = req.body.search_id;
     if (req.body.profile_image_url !== undefined) changes.profile_image_url = req.body.profile_image_url;
     if (req.body.banned !== undefined) changes.banned = req.body.banned ? 1 : 0;
-    await uniquely('channel', () => store.updateChannel(db(), channel.id, changes));
+    // Deleted since it was looked up: the 404 of a call after the delete, not changes never stored.
+    if (!(await uniquely('channel', () => store.updateChannel(db(), channel.id, changes)))) throw new ControlError(404, `channel ${req.params.public_id} not found`);
     return channelJson({ ...channel, ...changes }, originOf(req));
   });
   app.delete('/channels/:public_id', { config: NO_CONTENT, schema: { params: ChannelParams } }, async (req, reply) => {

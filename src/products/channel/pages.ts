@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PageError } from '../../core/errors.js';
 import { sendPage } from '../../core/http.js';
 import { escapeHtml } from '../../core/html.js';
-import { PAGE_STYLE, errorPage, layout } from '../../core/pages.js';
+import { PAGE_STYLE, errorPage, layout, writtenAsAfterDeletes } from '../../core/pages.js';
 import { FormRefused, checkForm, formToken, jsResultOrigins, redirectSource, strictPagePolicy } from '../../core/security.js';
 import { isoSeconds } from '../../core/clock.js';
 import type { App } from '../../core/model.js';
@@ -10,7 +10,6 @@ import { loginUrlFor, personByAgt, sessionValueOf, signedInPerson, type SignedIn
 import * as store from './store.js';
 import { addChannel } from './operations.js';
 import { newId } from '../../db/ids.js';
-import { referenceGone } from '../../db/dialect.js';
 
 /**
  * The channel pages the SDKs open: pf.kakao.com/<public id>/friend (add the channel),
@@ -94,23 +93,6 @@ async function personOr(req: FastifyRequest, reply: FastifyReply, back: string):
     return undefined;
   }
   return person;
-}
-
-/**
- * A write naming the channel and the person the page checked first: one deleted while the call
- * was under way has the write refused by its foreign key, and the page answers as it would
- * have after the delete: `checkAgain` runs the page's checks again, and throws their error page
- * or sends the sign-in redirect (returning false). True once written; a refusal that leaves
- * every check passing stands as it was.
- */
-async function writtenAsAfterDeletes(write: () => Promise<void>, checkAgain: () => Promise<boolean>): Promise<boolean> {
-  try {
-    await write();
-    return true;
-  } catch (err) {
-    if (referenceGone(err) && !(await checkAgain())) return false;
-    throw err;
-  }
 }
 
 function pathWithQuery(req: FastifyRequest): string {

@@ -21,8 +21,11 @@ export async function insertChannel(db: Kysely<DB>, row: ChannelRow): Promise<vo
   await db.insertInto('channel_apps').values({ channel_id: row.id, app_id: row.owner_app_id, linked_at: row.created_at }).execute();
 }
 
-export async function updateChannel(db: Kysely<DB>, id: number, changes: Partial<Omit<ChannelRow, 'id'>>): Promise<void> {
-  if (Object.keys(changes).length) await db.updateTable('channels').set(changes).where('id', '=', id).execute();
+/** Changes a channel; false when it is gone (deleted since it was looked up), nothing changed. */
+export async function updateChannel(db: Kysely<DB>, id: number, changes: Partial<Omit<ChannelRow, 'id'>>): Promise<boolean> {
+  if (!Object.keys(changes).length) return (await db.selectFrom('channels').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+  const res = await db.updateTable('channels').set(changes).where('id', '=', id).executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
 }
 
 export async function deleteChannel(db: Kysely<DB>, id: number): Promise<boolean> {

@@ -6,10 +6,10 @@ import { escapeHtml } from '../../core/html.js';
 import { layout } from '../../core/pages.js';
 import type { Platform } from '../../core/platform.js';
 import { findAccountById } from '../../store/accounts.js';
-import { type SignedIn, logIn, sessionPerson } from './flow.js';
+import { type SignedIn, logIn, sessionPerson, signInAs } from './flow.js';
 import { SESSION_COOKIE, readCookie, setSession } from './routes.js';
 import { formRefusedPage, loginPagePolicy } from './pages.js';
-import { accountsForLoginPage, consumeAgt, createLoginSession, deleteLoginSession } from './store.js';
+import { accountsForLoginPage, consumeAgt, deleteLoginSession } from './store.js';
 
 /**
  * The Kakao Accounts sign-in page (accounts.kakao.com/login?continue=<url>): what Kakao's
@@ -44,12 +44,13 @@ export async function personByAgt(platform: Platform, req: FastifyRequest, reply
   const { db, clock } = platform;
   const accountId = await consumeAgt(db, agt, appId, clock.now());
   const account = accountId === undefined ? undefined : await findAccountById(db, accountId);
-  if (!account) return undefined;
-  const session = await createLoginSession(db, account.id, clock.now());
+  // Deleted since the AGT named them: nobody, as for a used AGT.
+  const person = account && (await signInAs(platform, account));
+  if (!person) return undefined;
   const previous = readCookie(req, SESSION_COOKIE);
   if (previous) await deleteLoginSession(db, previous);
-  setSession(req, reply, session);
-  return { account, authTime: clock.now(), newSession: session };
+  setSession(req, reply, person.newSession!);
+  return person;
 }
 
 const CONTINUE_BASE = 'http://kapibara.invalid';

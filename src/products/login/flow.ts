@@ -5,6 +5,7 @@ import { findLink } from '../../store/links.js';
 import { grantConsent } from '../../store/grants.js';
 import { verifyPassword } from '../../core/passwords.js';
 import { LIMITS } from '../../control/limits.js';
+import { referenceGone } from '../../db/dialect.js';
 import {
   type AuthorizeRequest,
   type PendingConsent,
@@ -44,10 +45,26 @@ export async function identify(platform: Platform, req: AuthorizeRequest, sessio
   if (req.agt) {
     const accountId = await consumeAgt(db, req.agt, req.app.id, clock.now());
     const account = accountId === undefined ? undefined : await findAccountById(db, accountId);
-    if (account) return { account, authTime: clock.now(), newSession: await createLoginSession(db, account.id, clock.now()) };
+    const person = account && (await signInAs(platform, account));
+    if (person) return person;
   }
   if (req.prompts.has('login') || req.prompts.has('select_account') || req.prompts.has('create')) return undefined;
   return sessionPerson(platform, sessionValue);
+}
+
+/**
+ * Starts a login session for `account`: the person signed in from now. Undefined when the
+ * person was deleted after they were found (the session's insert refused by its foreign key):
+ * the page answers as for a person who does not exist.
+ */
+export async function signInAs(platform: Platform, account: Account): Promise<SignedIn | undefined> {
+  const { db, clock } = platform;
+  try {
+    return { account, authTime: clock.now(), newSession: await createLoginSession(db, account.id, clock.now()) };
+  } catch (err) {
+    if (referenceGone(err) && !(await findAccountById(db, account.id))) return undefined;
+    throw err;
+  }
 }
 
 /** The person of an existing login session, if it is still valid. */
@@ -129,19 +146,21 @@ const refuse = (message: string): Refused => ({ refused: message });
 
 /** The login form: a picked simulated person, or email + password. */
 export async function logIn(platform: Platform, form: { accountId?: string; email?: string; password?: string }): Promise<SignedIn | Refused> {
-  const { db, clock } = platform;
+  const { db } = platform;
+  const unknown = form.accountId !== undefined ? 'That person does not exist any more. Pick another one.' : 'Incorrect email or password. Check and try again.';
   let account: Account | undefined;
   if (form.accountId !== undefined) {
     account = /^\d+$/.test(form.accountId) ? await findAccountById(db, Number(form.accountId)) : undefined;
-    if (!account) return refuse('That person does not exist any more. Pick another one.');
+    if (!account) return refuse(unknown);
   } else {
     if (!form.email || !form.password) return refuse('Enter your email and password.');
     // Nobody has a password that long: no lookup, no hashing.
-    if (form.email.length > LIMITS.email || form.password.length > LIMITS.password) return refuse('Incorrect email or password. Check and try again.');
+    if (form.email.length > LIMITS.email || form.password.length > LIMITS.password) return refuse(unknown);
     account = await findAccountByEmail(db, form.email.trim());
-    if (!account || !(await verifyPassword(account.passwordHash, form.password))) return refuse('Incorrect email or password. Check and try again.');
+    if (!account || !(await verifyPassword(account.passwordHash, form.password))) return refuse(unknown);
   }
-  return { account, authTime: clock.now(), newSession: await createLoginSession(db, account.id, clock.now()) };
+  // Deleted since it was found: refused as a person who does not exist.
+  return (await signInAs(platform, account)) ?? refuse(unknown);
 }
 
 /** prompt=create: a new simulated person, signed in at once. */
@@ -156,5 +175,5 @@ export async function signUp(platform: Platform, form: { email?: string; passwor
   if (nickname.length > LIMITS.nickname) return refuse(`Choose a nickname of at most ${LIMITS.nickname} characters.`);
   if (await findAccountByEmail(db, email)) return refuse('An account with this email already exists. Log in instead.');
   const account = await createAccount(db, { email, password: form.password, nickname }, clock.now());
-  return { account, authTime: clock.now(), newSession: await createLoginSession(db, account.id, clock.now()) };
+  return (await signInAs(platform, account)) ?? refuse('The new account was deleted as it was being created. Sign up again.');
 }

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { route } from '../../core/route.js';
 import { sendPage as sendHtml } from '../../core/http.js';
 import { PageError } from '../../core/errors.js';
+import { writtenAsAfterDeletes } from '../../core/pages.js';
 import { FormRefused, checkForm, formToken, redirectSource } from '../../core/security.js';
 import type { RawParams } from '../../core/params.js';
 import { type AuthorizeRequest, type Query, LoginPageError, checkPageClient, continueQuery, one, readAuthorizeRequest, redirectLocation, resultFor } from './authorize.js';
@@ -70,9 +71,15 @@ export async function loginPages(app: FastifyInstance): Promise<void> {
   const request = (raw: string) => readAuthorizeRequest(platform, raw);
 
   app.get('/oauth/authorize', async (req, reply) => {
-    const authorize = await request(rawQuery(req));
+    const raw = rawQuery(req);
+    const authorize = await request(raw);
     const person = await identify(platform, authorize, readCookie(req, SESSION_COOKIE));
-    return send(req, reply, authorize, await decide(platform, authorize, person));
+    let outcome: Outcome | undefined;
+    const decided = await writtenAsAfterDeletes(
+      async () => (outcome = await decide(platform, authorize, person)),
+      () => stillThere(raw, person?.newSession ?? readCookie(req, SESSION_COOKIE), async (again) => send(req, reply, again, await decide(platform, again, undefined))),
+    );
+    return decided ? send(req, reply, authorize, outcome!) : reply;
   });
 
   app.post('/oauth/authorize/login', async (req, reply) => {
@@ -106,14 +113,32 @@ export async function loginPages(app: FastifyInstance): Promise<void> {
     const person = await sessionPerson(platform, session);
     // The session ended while the consent page was open: log in again.
     if (!person) return sendLoginPage(req, reply, authorize, 200, { error: 'Your login session ended. Log in again.' });
-    const outcome = await answerConsent(platform, authorize, person, {
-      agree: form.action === 'agree',
-      scopes: list(body.scope),
-      terms: list(body.service_terms),
-      channels: list(body.channel_public_id),
-    });
-    return send(req, reply, authorize, outcome);
+    let outcome: Outcome | undefined;
+    const answered = await writtenAsAfterDeletes(
+      async () =>
+        (outcome = await answerConsent(platform, authorize, person, {
+          agree: form.action === 'agree',
+          scopes: list(body.scope),
+          terms: list(body.service_terms),
+          channels: list(body.channel_public_id),
+        })),
+      () => stillThere(form.request ?? '', session, (again) => sendLoginPage(req, reply, again, 200, { error: 'Your login session ended. Log in again.' })),
+    );
+    return answered ? send(req, reply, authorize, outcome!) : reply;
   });
+
+  /**
+   * The checks of a login page again, after its write (consent, channels, code, the SDK's
+   * result) met a delete: an app gone is its KOE101 page, a channel gone its KOE102 redirect
+   * (thrown by reading the request again); the person gone (their session with them) gets
+   * `signedOut`, as a call after the delete would. True when everything is still there.
+   */
+  async function stillThere(raw: string, session: string | undefined, signedOut: (authorize: AuthorizeRequest) => Promise<unknown>): Promise<boolean> {
+    const again = await request(raw);
+    if (await sessionPerson(platform, session)) return true;
+    await signedOut(again);
+    return false;
+  }
 
   app.get('/oauth/logout', async (req, reply) => {
     const query = (req.query ?? {}) as Query;

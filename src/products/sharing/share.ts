@@ -7,6 +7,7 @@ import { jsonParam } from '../../core/params.js';
 import type { Platform } from '../../core/platform.js';
 import type { Account } from '../../store/accounts.js';
 import { findAppById } from '../../store/apps.js';
+import { asAfterDeletes } from '../../db/dialect.js';
 import { DeliveryRaced, type GroupChat, type Json, type NewMessage, type Recipients, listGroupChats, sendAsAfterDeletes } from '../message/index.js';
 import { type RequestRow, type TalkFriend, bindRequest, findRequest, insertRequest, markSent, talkFriends, unmarkSent } from './store.js';
 import { type ValidationAction, validateShare } from './validation.js';
@@ -58,8 +59,8 @@ export interface OpenedShare {
 /** Validates a share request and keeps it for the picker. Kakao errors for every refusal. */
 export async function openShare(platform: Platform, fields: SharerFields, caller: SharerCaller): Promise<OpenedShare> {
   if (!fields.app_key) throw new KakaoApiError(-401, 'app_key is required.', 401);
-  const found = await platform.directory.appByKey(fields.app_key);
-  if (!found || (found.keyType !== 'javascript' && found.keyType !== 'native')) throw new KakaoApiError(-401, 'invalid app key.', 401);
+  const appKey = fields.app_key;
+  const found = await sharerApp(platform, appKey);
   const app = found.app;
   const opener = openerOrigin(app, found.keyType, caller, fields.ka);
   const action = fields.validation_action as ValidationAction;
@@ -67,31 +68,42 @@ export async function openShare(platform: Platform, fields: SharerFields, caller
   const params = jsonParam('validation_params', fields.validation_params, ValidationParams);
   if (params === undefined) throw invalidParam('validation_params is required.');
   const callbackArgs = jsonParam('lcba', fields.lcba, CallbackArgs);
-  const validation = await validateShare(platform, app, {
-    action,
-    linkVer: params.link_ver,
-    templateObject: params.template_object === undefined ? undefined : JSON.stringify(params.template_object),
-    templateId: params.template_id === undefined ? undefined : Number(params.template_id),
-    templateArgs: params.template_args === undefined ? undefined : JSON.stringify(params.template_args),
-    requestUrl: params.request_url,
-  });
   const shortKey = randomToken(24);
-  const now = platform.clock.now();
-  await insertRequest(platform.db, shortKey, {
-    app_id: app.id,
-    action,
-    template_id: validation.templateId,
-    template_type: validation.templateType,
-    template: JSON.stringify(validation.template),
-    callback_args: callbackArgs === undefined ? null : JSON.stringify(Object.fromEntries(Object.entries(callbackArgs).map(([k, v]) => [k, String(v)]))),
-    opener_origin: opener ?? null,
-    session_hash: null,
-    form_token_hash: null,
-    created_at: now,
-    expires_at: now + SHARE_TTL_MS,
-    sent_at: null,
-  });
+  // The app deleted since its key was looked up: the template it issues or the request it
+  // keeps is refused by its foreign key, and the share answers as one opened after the delete.
+  await asAfterDeletes(async () => {
+    const validation = await validateShare(platform, app, {
+      action,
+      linkVer: params.link_ver,
+      templateObject: params.template_object === undefined ? undefined : JSON.stringify(params.template_object),
+      templateId: params.template_id === undefined ? undefined : Number(params.template_id),
+      templateArgs: params.template_args === undefined ? undefined : JSON.stringify(params.template_args),
+      requestUrl: params.request_url,
+    });
+    const now = platform.clock.now();
+    await insertRequest(platform.db, shortKey, {
+      app_id: app.id,
+      action,
+      template_id: validation.templateId,
+      template_type: validation.templateType,
+      template: JSON.stringify(validation.template),
+      callback_args: callbackArgs === undefined ? null : JSON.stringify(Object.fromEntries(Object.entries(callbackArgs).map(([k, v]) => [k, String(v)]))),
+      opener_origin: opener ?? null,
+      session_hash: null,
+      form_token_hash: null,
+      created_at: now,
+      expires_at: now + SHARE_TTL_MS,
+      sent_at: null,
+    });
+  }, () => sharerApp(platform, appKey));
   return { shortKey, app };
+}
+
+/** The app whose JavaScript or native key opened the sharer (-401 `invalid app key.` otherwise). */
+async function sharerApp(platform: Platform, appKey: string) {
+  const found = await platform.directory.appByKey(appKey);
+  if (!found || (found.keyType !== 'javascript' && found.keyType !== 'native')) throw new KakaoApiError(-401, 'invalid app key.', 401);
+  return found;
 }
 
 /**

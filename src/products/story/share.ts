@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { KakaoApiError, PageError } from '../../core/errors.js';
 import { escapeHtml } from '../../core/html.js';
 import { sendPage } from '../../core/http.js';
-import { PAGE_STYLE, errorPage, layout } from '../../core/pages.js';
+import { PAGE_STYLE, errorPage, layout, writtenAsAfterDeletes } from '../../core/pages.js';
 import { FormRefused, checkForm, formToken, strictPagePolicy } from '../../core/security.js';
 import { originOf } from '../../core/platform.js';
 import { findAppByKey } from '../../store/apps.js';
@@ -17,6 +17,7 @@ import { postSharedLink, previewSharedLink, storyUrl } from './operations.js';
 
 const SESSION_COOKIE = 'kapibara_session';
 const PEOPLE = 50;
+const SESSION_ENDED = 'Your Kakao session ended. Log in again.';
 
 type Fields = Record<string, string | string[] | undefined>;
 
@@ -93,7 +94,12 @@ export async function storySharePages(app: FastifyInstance): Promise<void> {
     const person = await sessionPerson(platform, session);
     if (!person) return send(reply, 200, await signInPage(share, await formToken(req, reply, { purpose: 'story-share-login', request: shareQuery(share) })));
     try {
-      const info = await previewSharedLink(platform, target, person.account, share.url);
+      let info: Awaited<ReturnType<typeof previewSharedLink>> | undefined;
+      const previewed = await writtenAsAfterDeletes(
+        async () => (info = await previewSharedLink(platform, target, person.account, share.url)),
+        () => stillThere(req, reply, (req.query ?? {}) as Fields, session),
+      );
+      if (!previewed || !info) return reply;
       const token = await formToken(req, reply, { purpose: 'story-share', request: shareQuery(share), session });
       return send(reply, 200, confirmPage(share, person.account.nickname, target.name, info, token));
     } catch (err) {
@@ -123,10 +129,15 @@ export async function storySharePages(app: FastifyInstance): Promise<void> {
     await checkShareForm(req, 'story-share', { ...share, text: field(body, 'shown_text') }, session, field(body, 'csrf_token'));
     const person = await sessionPerson(platform, session);
     if (!person) {
-      return send(reply, 200, await signInPage(share, await formToken(req, reply, { purpose: 'story-share-login', request: shareQuery(share) }), 'Your Kakao session ended. Log in again.'));
+      return send(reply, 200, await signInPage(share, await formToken(req, reply, { purpose: 'story-share-login', request: shareQuery(share) }), SESSION_ENDED));
     }
     try {
-      const { id } = await postSharedLink(platform, target, person.account, { url: share.url, text: share.text ?? '', permission: field(body, 'permission') });
+      let id: string | undefined;
+      const posted = await writtenAsAfterDeletes(
+        async () => ({ id } = await postSharedLink(platform, target, person.account, { url: share.url, text: share.text ?? '', permission: field(body, 'permission') })),
+        () => stillThere(req, reply, body, session, SESSION_ENDED),
+      );
+      if (!posted || id === undefined) return reply;
       const link = storyUrl(originOf(req), id);
       return send(reply, 200, layout('Kakao Story', `<h1>Shared on Kakao Story</h1><p class="sub" id="posted" data-story-id="${escapeHtml(id)}">Posted as ${escapeHtml(person.account.nickname)}.</p><p><a href="${escapeHtml(link)}">See the story</a></p>`));
     } catch (err) {
@@ -134,6 +145,18 @@ export async function storySharePages(app: FastifyInstance): Promise<void> {
       throw err;
     }
   });
+
+  /**
+   * The page's checks again, after its write (the scrap, the Story profile, the story) met a
+   * delete: the app gone throws its KOE101 page; the person gone (their session with them) is
+   * sent the sign-in page, as a call after the delete would be. True when both are still there.
+   */
+  async function stillThere(req: FastifyRequest, reply: FastifyReply, source: Fields, session: string | undefined, error?: string): Promise<boolean> {
+    const { share } = await readShare(req, source);
+    if (await sessionPerson(platform, session)) return true;
+    await send(reply, 200, await signInPage(share, await formToken(req, reply, { purpose: 'story-share-login', request: shareQuery(share) }), error));
+    return false;
+  }
 
   async function signInPage(share: ShareRequest, csrfToken: string, error?: string): Promise<string> {
     const people = await accountsForLoginPage(platform.db, PEOPLE);
