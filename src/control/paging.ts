@@ -2,8 +2,8 @@ import type { FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { Id } from './limits.js';
 
-/** The control plane's prefix (also CONTROL_PREFIX of routes.ts, which re-exports it). */
-const PREFIX = '/_kapibara/v1';
+/** Where the control plane is served (routes.ts re-exports it for the app). */
+export const CONTROL_PREFIX = '/_kapibara/v1';
 
 /**
  * How the control plane's lists are paged (docs/control-plane.md): by id, `limit` at a time
@@ -34,6 +34,6 @@ export function pageBy<T>(reply: FastifyReply, path: string, rows: T[], limit: n
   const next = new URLSearchParams();
   for (const [k, v] of Object.entries(cursor(page[page.length - 1]))) next.set(k, String(v));
   next.set('limit', String(limit));
-  reply.header('link', `<${PREFIX}${path}${path.includes('?') ? '&' : '?'}${next}>; rel="next"`);
+  reply.header('link', `<${CONTROL_PREFIX}${path}${path.includes('?') ? '&' : '?'}${next}>; rel="next"`);
   return page;
 }

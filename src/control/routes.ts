@@ -19,10 +19,10 @@ import { asAfterDeletes, concurrencyFailure } from '../db/dialect.js';
 import { applyStoredSettings } from '../core/stored-settings.js';
 import requestsRoutes from './requests.js';
 import { Id, LIMITS as L, Text } from './limits.js';
-import { LIST_PAGE, ListQuery, pageById } from './paging.js';
-
-export { LIST_PAGE };
+import { CONTROL_PREFIX, LIST_PAGE, ListQuery, pageById } from './paging.js';
 import { AppBody, AccountBody, LinkProperties, OptBool, Scopes, webDomainsProblem } from './bodies.js';
+
+export { CONTROL_PREFIX, LIST_PAGE };
 
 /**
  * A state document's size limit (other bodies keep the server's 12 MB): below the longest
@@ -35,7 +35,6 @@ export const STATE_BODY_LIMIT = 500 * 1024 * 1024;
  * JSON in and out, snake_case fields in the same shape as the state format
  * (docs/control-plane.md). Errors are `{ "error": "…" }`.
  */
-export const CONTROL_PREFIX = '/_kapibara/v1';
 
 const LinkBody = Type.Object(
   {
