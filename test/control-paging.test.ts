@@ -2,6 +2,7 @@ import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { forEachStore, type Harness, type TestAccount, type TestApp } from './helpers/harness.js';
 import { assertIndexed, plansOf } from './helpers/query-plans.js';
+import { Recorder } from './helpers/recorder.js';
 import { listAccounts, searchAccounts } from '../src/store/accounts.js';
 import { listAppsPage } from '../src/store/apps.js';
 import { listFriends } from '../src/store/friendships.js';
@@ -195,6 +196,58 @@ forEachStore('Control-plane lists page', (h) => {
       assert.match(bad.json().error, named);
     }
     assertIndexed(await plansOf(h.store.db, (d) => listStories(d, me.id, 4, { seq: seqs[3], id: newest[2] })), /stories_account_seq/);
+  });
+
+  it('GET /accounts/{id}/stories reads comments, moods and the wire form once per page, not once per story; the answer is as each story alone has it', async () => {
+    const [me, ryan, apeach] = await people(3);
+    await h.control('PUT', `/accounts/${apeach.id}/story-profile`, { nickname: 'Peach on Story' });
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push((await h.control('POST', `/accounts/${me.id}/stories`, { content: `story ${i}` })).id);
+    // Comments and moods on every other story, some sharing a time (ordered by id, by account).
+    const comments: Record<string, { id: number; account_id: number; text: string }[]> = {};
+    for (const [i, id] of ids.entries()) {
+      if (i % 2 === 1) continue;
+      comments[id] = [];
+      for (const [j, who] of [ryan, apeach, ryan].entries()) {
+        const c = await h.control('POST', `/stories/${id}/comments`, { account_id: who.id, text: `c${i}.${j}` });
+        comments[id].push({ id: c.id, account_id: who.id, text: c.text });
+      }
+      await h.control('PUT', `/stories/${id}/likes/${apeach.id}`, { emotion: 'LIKE' });
+      await h.control('PUT', `/stories/${id}/likes/${ryan.id}`, { emotion: 'SAD' });
+    }
+    await h.store.db.updateTable('story_comments').set({ created_at: Date.UTC(2024, 0, 1) }).execute();
+    await h.store.db.updateTable('story_likes').set({ created_at: Date.UTC(2024, 0, 1) }).execute();
+    const url = `/_kapibara/v1/accounts/${me.id}/stories`;
+    /** The statements the platform runs while answering `path`, and the answer. */
+    const counted = async (path: string) => {
+      const platform = h.app.platform;
+      const db = platform.db;
+      const recorder = new Recorder();
+      platform.db = db.withPlugin(recorder);
+      try {
+        const res = await h.inject({ method: 'GET', url: path });
+        assert.equal(res.statusCode, 200, res.body);
+        return { body: res.body, statements: recorder.nodes.length };
+      } finally {
+        platform.db = db;
+      }
+    };
+    const whole = await counted(url);
+    const alone = await Promise.all([...ids].reverse().map(async (id) => (await counted(`/_kapibara/v1/stories/${encodeURIComponent(id)}`)).body));
+    assert.equal(whole.body, `[${alone.join(',')}]`, 'byte for byte what each story answers alone');
+    const list = JSON.parse(whole.body) as { id: string; comment_count: number; like_count: number; comments: { id: number; account_id: number; text: string }[]; likes: { account_id: number; emotion: string }[] }[];
+    for (const story of list) {
+      const theirs = comments[story.id] ?? [];
+      assert.deepEqual(story.comments.map((c) => ({ id: c.id, account_id: c.account_id, text: c.text })), [...theirs].sort((a, b) => a.id - b.id));
+      assert.equal(story.comment_count, theirs.length);
+      const moods = theirs.length ? [[Math.min(ryan.id, apeach.id), ryan.id < apeach.id ? 'SAD' : 'LIKE'], [Math.max(ryan.id, apeach.id), ryan.id < apeach.id ? 'LIKE' : 'SAD']] : [];
+      assert.deepEqual(story.likes.map((l) => [l.account_id, l.emotion]), moods);
+      assert.equal(story.like_count, moods.length);
+    }
+    // A page of 2 and a page of 6 cost the same statements: one per kind, whatever the page holds.
+    const two = await counted(`${url}?limit=2`);
+    assert.equal(whole.statements, two.statements, `6 stories: ${whole.statements} statements, 2 stories: ${two.statements}`);
+    assert.ok(whole.statements <= 8, `${whole.statements} statements`);
   });
 
   it('GET /channels pages oldest first (created_at, then id) with after = the last channel id; a deleted cursor is a 400 naming it', async () => {
