@@ -5,6 +5,8 @@ import { forEachStore } from './helpers/harness.js';
 import { buildApp } from '../src/app.js';
 import { newOperatorToken } from '../src/config.js';
 import { avatarUrl } from '../src/console/avatars.js';
+import { assertIndexed, plansOf } from './helpers/query-plans.js';
+import { findGroupChats, quietGroupChats } from '../src/products/message/store.js';
 
 forEachStore('web console', (h) => {
   it('shows apps with their keys and people, escaping what people typed', async () => {
@@ -144,6 +146,64 @@ forEachStore('web console', (h) => {
       assert.match(String(res.headers['content-type']), /text\/html/);
     }
     assert.equal((await h.inject({ method: 'GET', url: '/_kapibara/console/people/999999/chats' })).statusCode, 404);
+  });
+
+  it("a person's page reads only the group chats it shows, however many the person is in", async () => {
+    const app = await h.createApp();
+    const eve = await h.createAccount({ nickname: 'Eve' });
+    const [ann, bob] = [await h.createAccount({ nickname: 'Ann' }), await h.createAccount({ nickname: 'Bob' })];
+    const spoken: number[] = [];
+    const quiet: number[] = [];
+    for (let i = 0; i < 30; i++) spoken.push((await h.control('POST', '/group_chats', { title: `spoken ${i}`, member_account_ids: [eve.id, ann.id, bob.id] })).id);
+    for (let i = 0; i < 25; i++) quiet.push((await h.control('POST', '/group_chats', { title: `quiet ${i}`, member_account_ids: [ann.id, eve.id] })).id);
+    const messages = spoken.map((chat, i) => ({
+      id: 1 + i, account_id: eve.id, chat_type: 'group', peer_account_id: chat, app_id: app.id, sender_account_id: ann.id,
+      template_type: 'default', template_id: null, template: { object_type: 'text', text: `message ${i}`, link: {} }, created_at: 1_000 * (i + 1),
+    }));
+    await h.control('POST', '/state', { talk_messages: messages });
+
+    // Every group-chat id the page reads from the group-chat tables, from the rows it gets back.
+    const read = new Set<number>();
+    const tables = /\bfrom "?(talk_group_chats|talk_group_chat_members)"?|join "?(talk_group_chats|talk_group_chat_members)"?/i;
+    const platform = h.app.platform;
+    const db = platform.db;
+    const queries = new Map<unknown, boolean>();
+    platform.db = db.withPlugin({
+      transformQuery(args) {
+        queries.set(args.queryId, tables.test(db.getExecutor().compileQuery(args.node, args.queryId).sql));
+        return args.node;
+      },
+      async transformResult(args) {
+        if (queries.get(args.queryId)) for (const row of args.result.rows as Record<string, unknown>[]) read.add(Number(row.chat_id ?? row.id));
+        return args.result;
+      },
+    });
+    let body: string;
+    try {
+      const res = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${eve.id}` });
+      assert.equal(res.statusCode, 200, res.body);
+      body = res.body;
+    } finally {
+      platform.db = db;
+    }
+    const shownChats = [...body.matchAll(/<h3 data-chat="g(\d+)"/g)].map((m) => Number(m[1]));
+    assert.deepEqual(shownChats, [...spoken].reverse().slice(0, 20), 'the 20 latest chats');
+    const shownQuiet = (/data-quiet="([^"]*)"/.exec(body)?.[1] ?? '').split(',').filter(Boolean).map(Number);
+    assert.deepEqual(shownQuiet, [...quiet].reverse().slice(0, 20), 'the 20 newest quiet group chats');
+    assert.match(body, /and more: <code>GET \/_kapibara\/v1\/group_chats\?account_id=/);
+    assert.match(body, new RegExp(`<h3 data-chat="g${spoken[29]}">spoken 29 \\(group chat\\)`));
+    assert.match(body, /Members: Eve, Ann, Bob/);
+    assert.match(body, /quiet 24 \(Ann, Eve\)/);
+    const shown = new Set([...shownChats, ...shownQuiet]);
+    // Beyond what it shows, the page reads one quiet group chat: the one that says more follow.
+    assert.deepEqual([...read].filter((id) => !shown.has(id)), [[...quiet].reverse()[20]], 'no group chat read that the page does not show');
+    // Fewer quiet group chats than a page: all of them, and no "and more".
+    for (const id of quiet.slice(0, 10)) await h.control('DELETE', `/group_chats/${id}`);
+    const fewer = (await h.inject({ method: 'GET', url: `/_kapibara/console/people/${eve.id}` })).body;
+    assert.equal(/data-quiet="([^"]*)"/.exec(fewer)?.[1], [...quiet].reverse().slice(0, 15).join(','));
+    assert.doesNotMatch(fewer, /and more:/);
+    assertIndexed(await plansOf(h.store.db, (d) => quietGroupChats(d, eve.id, 21)), /talk_group_chat_members_account/);
+    assertIndexed(await plansOf(h.store.db, (d) => findGroupChats(d, spoken.slice(0, 5))), /PRIMARY KEY|pkey|autoindex_talk_group_chats/);
   });
 
   it('draws the first character a person sees as the avatar placeholder, never half an emoji', async () => {

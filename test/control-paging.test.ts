@@ -2,12 +2,16 @@ import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { forEachStore, type Harness, type TestAccount, type TestApp } from './helpers/harness.js';
 import { assertIndexed, plansOf } from './helpers/query-plans.js';
+import { Recorder } from './helpers/recorder.js';
 import { listAccounts, searchAccounts } from '../src/store/accounts.js';
 import { listAppsPage } from '../src/store/apps.js';
 import { listFriends } from '../src/store/friendships.js';
 import { activityId, listStories } from '../src/products/story/store.js';
 import { channelPosition, listChannelsPage, relationsOfChannelPage } from '../src/products/channel/store.js';
-import { tokenPosition, tokensPage } from '../src/products/push/store.js';
+import { devicesPage, tokenPosition, tokensPage } from '../src/products/push/store.js';
+import { channelSection } from '../src/products/channel/console.js';
+import type { Platform } from '../src/core/platform.js';
+import type { Account } from '../src/store/accounts.js';
 import { countMessages, groupChatPosition, groupMessagePosition, listChats, listGroupChatsPage, listTemplates, listMessages, messagePosition } from '../src/products/message/store.js';
 
 /**
@@ -195,6 +199,58 @@ forEachStore('Control-plane lists page', (h) => {
       assert.match(bad.json().error, named);
     }
     assertIndexed(await plansOf(h.store.db, (d) => listStories(d, me.id, 4, { seq: seqs[3], id: newest[2] })), /stories_account_seq/);
+  });
+
+  it('GET /accounts/{id}/stories reads comments, moods and the wire form once per page, not once per story; the answer is as each story alone has it', async () => {
+    const [me, ryan, apeach] = await people(3);
+    await h.control('PUT', `/accounts/${apeach.id}/story-profile`, { nickname: 'Peach on Story' });
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push((await h.control('POST', `/accounts/${me.id}/stories`, { content: `story ${i}` })).id);
+    // Comments and moods on every other story, some sharing a time (ordered by id, by account).
+    const comments: Record<string, { id: number; account_id: number; text: string }[]> = {};
+    for (const [i, id] of ids.entries()) {
+      if (i % 2 === 1) continue;
+      comments[id] = [];
+      for (const [j, who] of [ryan, apeach, ryan].entries()) {
+        const c = await h.control('POST', `/stories/${id}/comments`, { account_id: who.id, text: `c${i}.${j}` });
+        comments[id].push({ id: c.id, account_id: who.id, text: c.text });
+      }
+      await h.control('PUT', `/stories/${id}/likes/${apeach.id}`, { emotion: 'LIKE' });
+      await h.control('PUT', `/stories/${id}/likes/${ryan.id}`, { emotion: 'SAD' });
+    }
+    await h.store.db.updateTable('story_comments').set({ created_at: Date.UTC(2024, 0, 1) }).execute();
+    await h.store.db.updateTable('story_likes').set({ created_at: Date.UTC(2024, 0, 1) }).execute();
+    const url = `/_kapibara/v1/accounts/${me.id}/stories`;
+    /** The statements the platform runs while answering `path`, and the answer. */
+    const counted = async (path: string) => {
+      const platform = h.app.platform;
+      const db = platform.db;
+      const recorder = new Recorder();
+      platform.db = db.withPlugin(recorder);
+      try {
+        const res = await h.inject({ method: 'GET', url: path });
+        assert.equal(res.statusCode, 200, res.body);
+        return { body: res.body, statements: recorder.nodes.length };
+      } finally {
+        platform.db = db;
+      }
+    };
+    const whole = await counted(url);
+    const alone = await Promise.all([...ids].reverse().map(async (id) => (await counted(`/_kapibara/v1/stories/${encodeURIComponent(id)}`)).body));
+    assert.equal(whole.body, `[${alone.join(',')}]`, 'byte for byte what each story answers alone');
+    const list = JSON.parse(whole.body) as { id: string; comment_count: number; like_count: number; comments: { id: number; account_id: number; text: string }[]; likes: { account_id: number; emotion: string }[] }[];
+    for (const story of list) {
+      const theirs = comments[story.id] ?? [];
+      assert.deepEqual(story.comments.map((c) => ({ id: c.id, account_id: c.account_id, text: c.text })), [...theirs].sort((a, b) => a.id - b.id));
+      assert.equal(story.comment_count, theirs.length);
+      const moods = theirs.length ? [[Math.min(ryan.id, apeach.id), ryan.id < apeach.id ? 'SAD' : 'LIKE'], [Math.max(ryan.id, apeach.id), ryan.id < apeach.id ? 'LIKE' : 'SAD']] : [];
+      assert.deepEqual(story.likes.map((l) => [l.account_id, l.emotion]), moods);
+      assert.equal(story.like_count, moods.length);
+    }
+    // A page of 2 and a page of 6 cost the same statements: one per kind, whatever the page holds.
+    const two = await counted(`${url}?limit=2`);
+    assert.equal(whole.statements, two.statements, `6 stories: ${whole.statements} statements, 2 stories: ${two.statements}`);
+    assert.ok(whole.statements <= 8, `${whole.statements} statements`);
   });
 
   it('GET /channels pages oldest first (created_at, then id) with after = the last channel id; a deleted cursor is a 400 naming it', async () => {
@@ -492,6 +548,121 @@ forEachStore('Control-plane lists page', (h) => {
 });
 
 forEachStore('Console pages page', (h) => {
+  /** The plans of every statement a console page runs (index searches only, no table read whole). */
+  async function pagePlans(url: string) {
+    return plansOf(h.store.db, async (d) => {
+      const platform = h.app.platform;
+      const db = platform.db;
+      platform.db = d;
+      try {
+        const res = await h.inject({ method: 'GET', url });
+        assert.equal(res.statusCode, 200, res.body);
+      } finally {
+        platform.db = db;
+      }
+    }, { sortsFound: true });
+  }
+  /** Follows a console page's "Next" link (`data-next`) from the first page to the last; what each page shows. */
+  async function consolePages(first: string, shown: (body: string) => string[], between?: () => Promise<void>): Promise<string[][]> {
+    return allPages(first, async (url) => {
+      const res = await h.inject({ method: 'GET', url });
+      assert.equal(res.statusCode, 200, res.body);
+      const next = /<a data-next="[^"]*" href="([^"]+)"/.exec(res.body)?.[1]?.replaceAll('&amp;', '&');
+      return { items: shown(res.body), next };
+    }, between);
+  }
+
+  it('the channels page shows 50 channels at a time, oldest first, with a link to the next; each channel once; read by index', async () => {
+    const app = await h.createApp();
+    const made: { id: number; public_id: string }[] = [];
+    for (let i = 0; i < 53; i++) made.push(await h.control('POST', '/channels', { app_id: app.id, name: `c${i}`, search_id: `@c${i}` }));
+    // Times out of id order, some the same: the order is by time, then id.
+    for (const [i, c] of made.entries()) await h.store.db.updateTable('channels').set({ created_at: Date.UTC(2030, 0, 1, 0, 0, (i * 7) % 13) }).where('id', '=', c.id).execute();
+    const stored = await h.store.db.selectFrom('channels').select(['public_id', 'id', 'created_at']).execute();
+    const oldest = stored.sort((a, b) => Number(a.created_at) - Number(b.created_at) || Number(a.id) - Number(b.id)).map((c) => c.public_id);
+    const shown = (body: string) => [...body.matchAll(/<section data-channel="([^"]+)">/g)].map((m) => m[1]);
+    let deleted = false;
+    const pages = await consolePages('/_kapibara/console/channels', shown, async () => {
+      // The last channel of the first page, deleted before the next is read: the next page goes on after it.
+      if (!deleted) await h.control('DELETE', `/channels/${oldest[49]}`);
+      deleted = true;
+    });
+    assert.deepEqual(pages.map((p) => p.length), [50, 3]);
+    assert.deepEqual(pages.flat(), oldest, 'each channel once, oldest first');
+    // A channel with more followers than shown: the first 20 by account id, and the count.
+    const people: TestAccount[] = [];
+    for (let i = 0; i < 23; i++) people.push(await h.createAccount({ nickname: `f${i}` }));
+    for (const [i, p] of people.entries()) await h.control('PUT', `/channels/${oldest[0]}/relations/${p.id}`, { relation: i < 21 ? 'ADDED' : 'BLOCKED' });
+    const page = (await h.inject({ method: 'GET', url: '/_kapibara/console/channels' })).body;
+    const section = page.slice(page.indexOf(`data-channel="${oldest[0]}"`), page.indexOf(`data-channel="${oldest[1]}"`));
+    assert.match(section, /21 followers &middot; 2 blocks/);
+    assert.deepEqual([...section.matchAll(/people\/(\d+)">/g)].map((m) => Number(m[1])), people.map((p) => p.id).sort((a, b) => a - b).slice(0, 20));
+    assert.match(section, /20 of 23 shown/);
+    // A page after a channel, as the link names it; a cursor without its other half is a 400 naming it.
+    const bad = await h.inject({ method: 'GET', url: '/_kapibara/console/channels?after=5' });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /after_time/);
+    // Every statement the page runs reads by index: no channel list read whole, no follower list either.
+    assertIndexed(await pagePlans('/_kapibara/console/channels'), /channels_created/, { sortsFound: true });
+  });
+
+  it("a person's page shows their channels by the channels they relate to, not a read of every channel", async () => {
+    const app = await h.createApp();
+    const person = await h.createAccount({ nickname: 'fan' });
+    const channels: { id: number; public_id: string }[] = [];
+    for (let i = 0; i < 4; i++) channels.push(await h.control('POST', '/channels', { app_id: app.id, name: `ch${i}`, search_id: `@ch${i}` }));
+    await h.control('PUT', `/channels/${channels[1].public_id}/relations/${person.id}`, { relation: 'ADDED' });
+    await h.control('PUT', `/channels/${channels[3].public_id}/relations/${person.id}`, { relation: 'BLOCKED' });
+    const res = await h.inject({ method: 'GET', url: `/_kapibara/console/people/${person.id}` });
+    assert.match(res.body, /Kakao Talk Channels \(2\)/);
+    assert.match(res.body, new RegExp(`ch3 <code>${channels[3].public_id}</code></td><td>BLOCKED`));
+    assert.match(res.body, new RegExp(`ch1 <code>${channels[1].public_id}</code></td><td>ADDED`));
+    assertIndexed(await plansOf(h.store.db, (d) => channelSection({ db: d } as Platform, { id: person.id } as Account, 'http://localhost'), { sortsFound: true }), /channel_relations_account/, { sortsFound: true });
+  });
+
+  it('the push page shows 50 devices at a time, by app, uuid and registration, with a link to the next; each device once; read by index', async () => {
+    const apps = [await h.createApp({ name: 'P1' }), await h.createApp({ name: 'P2' }), await h.createApp({ name: 'P3' })];
+    const none = await h.createApp({ name: 'No devices' });
+    const rows = [];
+    for (const [a, app] of apps.entries()) {
+      for (let i = 0; i < 20 + a * 3; i++) {
+        const at = Date.UTC(2030, 0, 1) + ((i * 5) % 7) * 1000;
+        rows.push({ app_id: app.id, uuid: String(i % 4), device_id: `d${a}x${String(i).padStart(2, '0')}`, push_type: 'fcm', push_token: `t${a}-${i}`, created_at: at, updated_at: at, expires_at: null });
+      }
+    }
+    await h.store.db.insertInto('push_tokens').values(rows as never).execute();
+    const order = [...rows]
+      .sort((x, y) => x.app_id - y.app_id || (x.uuid < y.uuid ? -1 : x.uuid > y.uuid ? 1 : 0) || x.created_at - y.created_at || (x.device_id < y.device_id ? -1 : x.device_id > y.device_id ? 1 : 0))
+      .map((r) => `${r.app_id}/${r.device_id}`);
+    const shown = (body: string) => {
+      const out: string[] = [];
+      for (const section of body.split('<section data-app="').slice(1)) {
+        const appId = section.slice(0, section.indexOf('"'));
+        for (const m of section.matchAll(/<div class="card" data-device="([^"]+)">/g)) out.push(`${appId}/${m[1]}`);
+      }
+      return out;
+    };
+    let deleted = false;
+    const pages = await consolePages('/_kapibara/console/push', shown, async () => {
+      // The device a page ended on, deregistered before the next page is read: the next goes on after it.
+      if (!deleted) {
+        const [appId, device] = order[49].split('/');
+        await h.store.db.deleteFrom('push_tokens').where('app_id', '=', Number(appId)).where('device_id', '=', device).execute();
+      }
+      deleted = true;
+    });
+    assert.deepEqual(pages.map((p) => p.length), [50, 19]);
+    assert.deepEqual(pages.flat(), order, 'each device once, in order');
+    const first = (await h.inject({ method: 'GET', url: '/_kapibara/console/push' })).body;
+    assert.doesNotMatch(first, new RegExp(`app ${none.id}<`), 'an app with no device has no section');
+    const bad = await h.inject({ method: 'GET', url: '/_kapibara/console/push?after_app=5' });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /after_uuid/);
+    assertIndexed(await pagePlans('/_kapibara/console/push'), /push_tokens_listed/, { sortsFound: true });
+    const at = rows[30];
+    assertIndexed(await plansOf(h.store.db, (d) => devicesPage(d, { appId: at.app_id, uuid: at.uuid, createdAt: at.created_at, deviceId: at.device_id }, 51)), /push_tokens_listed/);
+  });
+
   it('the overview shows 50 people and apps at a time with a link to the next, and finds people by id, email or the start of a nickname', async () => {
     const made: TestAccount[] = [];
     for (let i = 0; i < 53; i++) made.push(await h.createAccount({ nickname: `n${String(i).padStart(2, '0')}`, email: `p${i}@example.com` }));

@@ -151,6 +151,14 @@ export async function findAccountById(db: Kysely<DB>, id: number): Promise<Accou
   return row && toAccount(row);
 }
 
+/** The nicknames of the given people (those that exist), by primary key: one statement however many. */
+export async function nicknamesOf(db: Kysely<DB>, ids: readonly number[]): Promise<Map<number, string>> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return new Map();
+  const rows = await db.selectFrom('accounts').select(['id', 'nickname']).where('id', 'in', unique).execute();
+  return new Map(rows.map((r) => [Number(r.id), r.nickname]));
+}
+
 export async function findAccountByEmail(db: Kysely<DB>, email: string): Promise<Account | undefined> {
   const row = await db.selectFrom('accounts').selectAll().where('email', '=', email).executeTakeFirst();
   return row && toAccount(row);

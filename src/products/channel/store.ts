@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import type { ChannelFilesTable, ChannelsTable } from './tables.js';
 
@@ -47,8 +47,10 @@ export async function findChannelsByPublicIds(db: Kysely<DB>, publicIds: string[
   return db.selectFrom('channels').selectAll().where('public_id', 'in', publicIds).execute();
 }
 
-export async function listChannels(db: Kysely<DB>): Promise<ChannelRow[]> {
-  return db.selectFrom('channels').selectAll().orderBy('created_at').orderBy('id').execute();
+/** The channels with these ids (those that exist), by primary key. */
+export async function findChannelsByIds(db: Kysely<DB>, ids: readonly number[]): Promise<ChannelRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('channels').selectAll().where('id', 'in', [...new Set(ids)]).execute();
 }
 
 /** Where a channel stands in the list of channels (its time and id); undefined when it is gone. */
@@ -143,12 +145,6 @@ export async function setRelation(db: Kysely<DB>, channelId: number, accountId: 
     .execute();
 }
 
-/** A channel's followers and blockers, newest change first. */
-export async function relationsOfChannel(db: Kysely<DB>, channelId: number): Promise<RelationRow[]> {
-  const rows = await db.selectFrom('channel_relations').selectAll().where('channel_id', '=', channelId).orderBy('updated_at', 'desc').orderBy('account_id').execute();
-  return rows.map(toRelation);
-}
-
 /**
  * A page of a channel's relations by account id, from the one after `after`: one range of the
  * primary key (a relation's time changes; its person does not, so a page never moves).
@@ -157,6 +153,20 @@ export async function relationsOfChannelPage(db: Kysely<DB>, channelId: number, 
   let q = db.selectFrom('channel_relations').selectAll().where('channel_id', '=', channelId);
   if (after !== undefined) q = q.where('account_id', '>', after);
   return (await q.orderBy('account_id').limit(limit).execute()).map(toRelation);
+}
+
+/** Relations counted up to this many of each kind: a count costs at most this many index entries. */
+export const RELATIONS_COUNT_CAP = 1000;
+
+/** How many people added and blocked a channel, each counted up to RELATIONS_COUNT_CAP + 1 (more says only "more"). */
+export async function countRelations(db: Kysely<DB>, channelId: number): Promise<{ added: number; blocked: number }> {
+  const count = async (relation: 'ADDED' | 'BLOCKED') => {
+    const some = db.selectFrom('channel_relations').select(sql<number>`1`.as('one')).where('channel_id', '=', channelId).where('relation', '=', relation).limit(RELATIONS_COUNT_CAP + 1);
+    const row = await db.selectFrom(some.as('r')).select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  };
+  const [added, blocked] = await Promise.all([count('ADDED'), count('BLOCKED')]);
+  return { added, blocked };
 }
 
 export async function relationsOfAccount(db: Kysely<DB>, accountId: number): Promise<RelationRow[]> {

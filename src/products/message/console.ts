@@ -10,12 +10,14 @@ import type { DB } from '../../db/schema.js';
 import { CONSOLE_PREFIX, consolePage, noSuchPerson } from '../../console/routes.js';
 import { type Account, findAccountById } from '../../store/accounts.js';
 import { shownText } from './templates.js';
-import { COUNT_CAP, countMessages, listChats, listGroupChats, listMessages, pageOfChats, type StoredMessage } from './store.js';
+import { COUNT_CAP, countMessages, findGroupChats, listChats, listMessages, pageOfChats, quietGroupChats, type StoredMessage } from './store.js';
 
 /** The console's Kakao Talk section: a person's chats and their messages, rendered, and a page with all their chats. */
 
 const CHATS_SHOWN = 20;
 const MESSAGES_PER_CHAT = 10;
+/** Group chats with no message shown at most, newest first (the rest: the control plane's list). */
+const QUIET_SHOWN = 20;
 
 type Obj = Record<string, any>;
 
@@ -66,14 +68,21 @@ const chatsPage = (accountId: number, page: number) => `${CONSOLE_PREFIX}/people
 
 /**
  * One page of a person's chats (`page` from 1, CHATS_SHOWN each, most recent first) with
- * their latest messages, and the group chats they are in that hold no message at all.
+ * their latest messages, and the newest QUIET_SHOWN group chats they are in that hold no
+ * message of theirs. Of the group chats, only those it shows are read (and one more quiet
+ * one, to know that more follow): never every chat the person is in.
  */
 async function chatsHtml(db: Kysely<DB>, person: Account, page: number): Promise<{ total: number; shown: number; body: RawHtml }> {
-  const [all, groupList] = await Promise.all([listChats(db, person.id), listGroupChats(db, person.id)]);
+  const all = await listChats(db, person.id);
   const chats = pageOfChats(all, undefined, (page - 1) * CHATS_SHOWN, CHATS_SHOWN);
   const total = all.length;
-  const spoken = new Set(all.filter((c) => c.type === 'group').map((c) => c.peerAccountId));
-  const groups = new Map(groupList.map((g) => [g.id, g]));
+  // Only the group chats the page shows: those among its chats, and the first quiet ones.
+  const [shownGroups, quietRows] = await Promise.all([
+    findGroupChats(db, chats.filter((c) => c.type === 'group').map((c) => c.peerAccountId)),
+    quietGroupChats(db, person.id, QUIET_SHOWN + 1),
+  ]);
+  const groups = new Map(shownGroups.map((g) => [g.id, g]));
+  const quiet = quietRows.slice(0, QUIET_SHOWN);
   const shownChats = await Promise.all(
     chats.map(async (c) => {
       const chat = { type: c.type, peer: c.peerAccountId };
@@ -84,7 +93,7 @@ async function chatsHtml(db: Kysely<DB>, person: Account, page: number): Promise
   const people = [
     person.id,
     ...chats.filter((c) => c.type !== 'group').map((c) => c.peerAccountId),
-    ...groupList.flatMap((g) => g.memberAccountIds),
+    ...[...shownGroups, ...quiet].flatMap((g) => g.memberAccountIds),
     ...shownChats.flatMap((s) => s.messages.map((m) => m.senderAccountId)),
   ];
   const appIds = [...new Set(shownChats.flatMap((s) => s.messages.map((m) => m.appId)))];
@@ -109,9 +118,9 @@ ${messages.map(
   (m: StoredMessage) => html`<div class="muted">${isoSeconds(m.createdAt)} &middot; from ${names.get(m.senderAccountId) ?? m.senderAccountId} via ${apps.get(m.appId) ?? m.appId}</div>${renderTemplate(m.template)}`,
 )}`;
   });
-  const quiet = groupList.filter((g) => !spoken.has(g.id));
+  const moreQuiet = quietRows.length > QUIET_SHOWN ? html`; and more: <code>GET /_kapibara/v1/group_chats?account_id=${person.id}</code>` : '';
   const quietGroups = quiet.length
-    ? html`<p class="muted">Group chats with no messages yet: ${quiet.map((g) => `${g.title} (${g.memberAccountIds.map((id) => names.get(id) ?? String(id)).join(', ')})`).join('; ')}</p>`
+    ? html`<p class="muted" data-quiet="${quiet.map((g) => g.id).join(',')}">Group chats with no messages yet: ${quiet.map((g) => `${g.title} (${g.memberAccountIds.map((id) => names.get(id) ?? String(id)).join(', ')})`).join('; ')}${moreQuiet}</p>`
     : '';
   return { total, shown: chats.length, body: html`${total === 0 ? html`<p class="muted">No messages yet.</p>` : rendered}${quietGroups}` };
 }

@@ -416,6 +416,40 @@ export async function findGroupChat(db: Kysely<DB>, id: number): Promise<GroupCh
   return row ? (await withMembers(db, [row]))[0] : undefined;
 }
 
+/** The group chats with these ids (those that exist), with their members, by primary key. */
+export async function findGroupChats(db: Kysely<DB>, ids: readonly number[]): Promise<GroupChat[]> {
+  if (ids.length === 0) return [];
+  return withMembers(db, await db.selectFrom('talk_group_chats').selectAll().where('id', 'in', [...new Set(ids)]).execute());
+}
+
+/**
+ * Up to `limit` group chats `accountId` is in that hold no message of theirs, newest id first:
+ * their memberships read by index from the newest, each checked by one seek of
+ * talk_messages_chat, stopping at `limit`.
+ */
+export async function quietGroupChats(db: Kysely<DB>, accountId: number, limit: number): Promise<GroupChat[]> {
+  const rows = await db
+    .selectFrom('talk_group_chat_members as m')
+    .innerJoin('talk_group_chats as c', 'c.id', 'm.chat_id')
+    .select(['c.id', 'c.title', 'c.created_at'])
+    .where('m.account_id', '=', accountId)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('talk_messages as t')
+            .select(sql<number>`1`.as('one'))
+            .where('t.account_id', '=', accountId)
+            .whereRef('t.peer_account_id', '=', 'm.chat_id')
+            .where('t.chat_type', '=', 'group'),
+        ),
+      ),
+    )
+    .orderBy('m.chat_id', 'desc')
+    .limit(limit)
+    .execute();
+  return withMembers(db, rows);
+}
+
 /** Every group chat, or those `accountId` is a member of; newest first. */
 export async function listGroupChats(db: Kysely<DB>, accountId?: number): Promise<GroupChat[]> {
   let q = db.selectFrom('talk_group_chats').selectAll('talk_group_chats');

@@ -80,8 +80,8 @@ export async function tokenPosition(db: Kysely<DB>, appId: number, uuid: string,
 }
 
 /**
- * A page of an app's tokens, expired ones included, in the order of allTokens (uuid, then
- * registration, then device id) from the one after `after`: one range of push_tokens_listed.
+ * A page of an app's tokens, expired ones included, by uuid, then registration,
+ * then device id, from the one after `after`: one range of push_tokens_listed.
  */
 export async function tokensPage(db: Kysely<DB>, appId: number, after: TokenPosition | undefined, limit: number): Promise<TokenRow[]> {
   let q = db.selectFrom('push_tokens').selectAll().where('app_id', '=', appId);
@@ -89,9 +89,22 @@ export async function tokensPage(db: Kysely<DB>, appId: number, after: TokenPosi
   return q.orderBy('uuid').orderBy('created_at').orderBy('device_id').limit(limit).execute();
 }
 
-/** Every token of an app, expired ones included (control plane and console). */
-export async function allTokens(db: Kysely<DB>, appId: number): Promise<TokenRow[]> {
-  return db.selectFrom('push_tokens').selectAll().where('app_id', '=', appId).orderBy('uuid').orderBy('created_at').orderBy('device_id').execute();
+/** Where a device stands in the list of every app's tokens (the console's): its app, then its place in the app's list. */
+export interface DevicePosition {
+  appId: number;
+  uuid: string;
+  createdAt: number;
+  deviceId: string;
+}
+
+/**
+ * A page of every app's tokens, expired ones included: by app, then as tokensPage orders an
+ * app's, from the one after `after`: one range of push_tokens_listed, whatever the apps hold.
+ */
+export async function devicesPage(db: Kysely<DB>, after: DevicePosition | undefined, limit: number): Promise<TokenRow[]> {
+  let q = db.selectFrom('push_tokens').selectAll();
+  if (after) q = q.where((eb) => eb(eb.refTuple('app_id', 'uuid', 'created_at', 'device_id'), '>', eb.tuple(after.appId, after.uuid, after.createdAt, after.deviceId)));
+  return q.orderBy('app_id').orderBy('uuid').orderBy('created_at').orderBy('device_id').limit(limit).execute();
 }
 
 export async function insertDeliveries(db: Kysely<DB>, rows: readonly DeliveryRow[]): Promise<void> {

@@ -47,11 +47,12 @@ const StoryBody = Type.Object(
   { additionalProperties: false },
 );
 
-async function controlStory(db: Kysely<DB>, origin: string, row: store.StoryRow) {
-  const [wire] = await storiesJson(db, origin, [row], false);
-  const [comments, likes] = await Promise.all([store.commentsOf(db, row.id), store.likesOf(db, row.id)]);
-  return {
-    ...wire,
+/** Stories as the control plane shows them: the wire form and what only the platform knows, comments and moods included; one statement of each kind for all of them. */
+async function controlStories(db: Kysely<DB>, origin: string, rows: store.StoryRow[]) {
+  const ids = rows.map((r) => r.id);
+  const [wire, comments, likes] = await Promise.all([storiesJson(db, origin, rows, false), store.commentsOf(db, ids), store.likesOf(db, ids)]);
+  return rows.map((row, i) => ({
+    ...wire[i],
     account_id: row.account_id,
     app_id: row.app_id,
     enable_share: row.enable_share === 1,
@@ -60,9 +61,9 @@ async function controlStory(db: Kysely<DB>, origin: string, row: store.StoryRow)
     android_market_param: row.android_market_param,
     ios_market_param: row.ios_market_param,
     link_info: row.link_info === null ? null : JSON.parse(row.link_info),
-    comments: comments.map((c) => ({ id: c.id, account_id: c.account_id, text: c.text, created_at: isoSeconds(c.created_at) })),
-    likes: likes.map((l) => ({ account_id: l.account_id, emotion: l.emotion, created_at: isoSeconds(l.created_at) })),
-  };
+    comments: comments.get(row.id)!.map((c) => ({ id: c.id, account_id: c.account_id, text: c.text, created_at: isoSeconds(c.created_at) })),
+    likes: likes.get(row.id)!.map((l) => ({ account_id: l.account_id, emotion: l.emotion, created_at: isoSeconds(l.created_at) })),
+  }));
 }
 
 export default async function storyControlRoutes(root: FastifyInstance): Promise<void> {
@@ -120,9 +121,7 @@ export default async function storyControlRoutes(root: FastifyInstance): Promise
     }
     const limit = req.query.limit ?? LIST_PAGE;
     const rows = pageBy(reply, `/accounts/${accountId}/stories`, await store.listStories(db, accountId, limit + 1, before), limit, (last) => ({ after: last.id }));
-    const out = [];
-    for (const row of rows) out.push(await controlStory(db, originOf(req), row));
-    return out;
+    return controlStories(db, originOf(req), rows);
   });
 
   /** A story the person wrote in the Kakao Story app itself (not through an app). */
@@ -160,13 +159,14 @@ export default async function storyControlRoutes(root: FastifyInstance): Promise
         await lookUp(); // Deleted since, with its writer or alone: the 404 of a call after the delete.
         throw new ControlError(404, `story ${id} not found`);
       }
-      return controlStory(db, originOf(req), stored);
+      return (await controlStories(db, originOf(req), [stored]))[0];
     }, lookUp);
   });
 
-  app.get('/stories/:story_id', { schema: { params: StoryParams } }, async (req) =>
-    controlStory(app.platform.db, originOf(req), await mustStory(req.params.story_id)),
-  );
+  app.get('/stories/:story_id', { schema: { params: StoryParams } }, async (req) => {
+    const [story] = await controlStories(app.platform.db, originOf(req), [await mustStory(req.params.story_id)]);
+    return story;
+  });
 
   app.post('/stories/:story_id/comments', { config: CREATED, schema: { params: StoryParams, body: CommentBody } }, async (req) => {
     const lookUp = async () => [await mustStory(req.params.story_id), await mustAccount(app.platform.db, req.body.account_id)] as const;

@@ -444,7 +444,13 @@ function mediaJson(origin: string, m: store.MediaRow): StoryMediaJson {
 /** Stories as the wire shows them; `detail` adds comments and likes (mystory). */
 export async function storiesJson(db: Kysely<DB>, origin: string, rows: store.StoryRow[], detail: boolean): Promise<StoryJson[]> {
   const ids = rows.map((r) => r.id);
-  const [media, counts] = await Promise.all([store.mediaOf(db, ids), store.countsOf(db, ids)]);
+  // One statement of each kind for all the stories, whatever their number.
+  const [media, counts, comments, likes] = await Promise.all([
+    store.mediaOf(db, ids),
+    store.countsOf(db, ids),
+    detail ? store.commentsOf(db, ids) : undefined,
+    detail ? store.likesOf(db, ids) : undefined,
+  ]);
   const out: StoryJson[] = [];
   for (const row of rows) {
     const c = counts.get(row.id)!;
@@ -463,13 +469,12 @@ export async function storiesJson(db: Kysely<DB>, origin: string, rows: store.St
       permission: row.permission,
     };
     if (json.media === undefined) delete json.media;
-    if (detail) {
-      const [comments, likes] = await Promise.all([store.commentsOf(db, row.id), store.likesOf(db, row.id)]);
+    if (comments && likes) {
       const { permission, ...rest } = json;
       out.push({
         ...rest,
-        comments: comments.map((r) => ({ text: r.text, writer: actor(r, origin) })),
-        likes: likes.map((r) => ({ emotion: r.emotion, actor: actor(r, origin) })),
+        comments: comments.get(row.id)!.map((r) => ({ text: r.text, writer: actor(r, origin) })),
+        likes: likes.get(row.id)!.map((r) => ({ emotion: r.emotion, actor: actor(r, origin) })),
         permission,
       });
     } else {

@@ -219,12 +219,22 @@ export interface ActorRow {
   story_thumbnail: string | null;
 }
 
-export async function commentsOf(db: Kysely<DB>, storyId: string) {
-  return db
+/** Rows of `rows` grouped by their story, each story's in the order read; every story has an entry. */
+function byStory<T extends { story_id: string }>(storyIds: readonly string[], rows: T[]): Map<string, Omit<T, 'story_id'>[]> {
+  const out = new Map<string, Omit<T, 'story_id'>[]>(storyIds.map((id) => [id, []]));
+  for (const { story_id, ...rest } of rows) out.get(story_id)?.push(rest);
+  return out;
+}
+
+/** The comments of the given stories with their writers, each story's oldest first: one statement for them all. */
+export async function commentsOf(db: Kysely<DB>, storyIds: readonly string[]) {
+  if (storyIds.length === 0) return byStory(storyIds, []);
+  const rows = await db
     .selectFrom('story_comments')
     .innerJoin('accounts', 'accounts.id', 'story_comments.account_id')
     .leftJoin('story_profiles', 'story_profiles.account_id', 'story_comments.account_id')
     .select([
+      'story_comments.story_id',
       'story_comments.id',
       'story_comments.text',
       'story_comments.created_at',
@@ -234,18 +244,23 @@ export async function commentsOf(db: Kysely<DB>, storyId: string) {
       'story_profiles.nickname as story_nickname',
       'story_profiles.thumbnail_url as story_thumbnail',
     ])
-    .where('story_comments.story_id', '=', storyId)
+    .where('story_comments.story_id', 'in', storyIds)
+    .orderBy('story_comments.story_id')
     .orderBy('story_comments.created_at')
     .orderBy('story_comments.id')
     .execute();
+  return byStory(storyIds, rows);
 }
 
-export async function likesOf(db: Kysely<DB>, storyId: string) {
-  return db
+/** The moods of the given stories with who left them, each story's oldest first: one statement for them all. */
+export async function likesOf(db: Kysely<DB>, storyIds: readonly string[]) {
+  if (storyIds.length === 0) return byStory(storyIds, []);
+  const rows = await db
     .selectFrom('story_likes')
     .innerJoin('accounts', 'accounts.id', 'story_likes.account_id')
     .leftJoin('story_profiles', 'story_profiles.account_id', 'story_likes.account_id')
     .select([
+      'story_likes.story_id',
       'story_likes.emotion',
       'story_likes.created_at',
       'story_likes.account_id',
@@ -254,10 +269,12 @@ export async function likesOf(db: Kysely<DB>, storyId: string) {
       'story_profiles.nickname as story_nickname',
       'story_profiles.thumbnail_url as story_thumbnail',
     ])
-    .where('story_likes.story_id', '=', storyId)
+    .where('story_likes.story_id', 'in', storyIds)
+    .orderBy('story_likes.story_id')
     .orderBy('story_likes.created_at')
     .orderBy('story_likes.account_id')
     .execute();
+  return byStory(storyIds, rows);
 }
 
 /**
