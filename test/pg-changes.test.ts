@@ -19,8 +19,10 @@ interface Steering {
   refuseListen?: boolean;
   /** LISTEN is not kept while set (it runs as a no-op, as through a pooler in transaction mode). */
   forgetListen?: boolean;
-  /** The client whose checks (`SELECT 1`) the server never answers (they sleep instead). */
+  /** The client whose checks (it notifies itself) the server never answers (they sleep instead). */
   silent?: pg.Client;
+  /** Every self-notification (the start's and the checks') takes 1.5 s, over the 1 s a check may take. */
+  slowProbes?: boolean;
   /** Connecting waits this long first. */
   connectDelayMs?: number;
 }
@@ -43,7 +45,9 @@ function steeredDriver(steer: Steering): { driver: typeof pg; clients: pg.Client
         return Promise.reject(new Error('cannot execute LISTEN during recovery'));
       }
       if (steer.forgetListen && typeof text === 'string' && text.startsWith('LISTEN')) args[0] = 'SELECT 1';
-      if (steer.silent === this && text === 'SELECT 1') args[0] = 'SELECT pg_sleep(30)';
+      const probe = typeof text === 'string' && text.startsWith('SELECT pg_notify');
+      if (steer.silent === this && probe) args = ['SELECT pg_sleep(30)', ...args.slice(2)];
+      else if (steer.slowProbes && probe) args = [`SELECT pg_sleep(1.5), ${text.slice('SELECT '.length)}`, ...args.slice(1)];
       return (super.query as (...a: unknown[]) => unknown)(...args);
     }
   }
@@ -129,6 +133,24 @@ describe('the listening connection of a PostgreSQL store', () => {
     });
     await changes.close();
     assert.equal(await eventually(async () => ((await sessions()) === 0 ? 0 : undefined)), 0);
+  });
+
+  it('checks slower than their timeout are failures to reconnect from, not the end of the process', async () => {
+    const steer: Steering = {};
+    const { driver, clients } = steeredDriver(steer);
+    const changes = new PgChanges(driver, url, new Set());
+    await changes.start();
+    try {
+      steer.slowProbes = true;
+      // The connection's checks, then each new connection's first one, outlast the timeout.
+      await eventually(async () => (clients.length >= 3 ? true : undefined));
+      assert.equal(changes.stamp(), undefined);
+      steer.slowProbes = false;
+      await eventually(async () => (changes.stamp() !== undefined ? true : undefined));
+    } finally {
+      await changes.close();
+      await terminateListeners();
+    }
   });
 
   it('close() while a connection is being made leaves no connection open', async () => {

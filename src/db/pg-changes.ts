@@ -8,8 +8,9 @@ import { sql, type Kysely } from 'kysely';
  * instance LISTENs on a connection of its own and moves its stamp on every notification,
  * and on its own writes as they complete (a COMMIT included, so a reader never keeps what a
  * transaction was about to change). The listening connection is checked every
- * `HEARTBEAT_MS`: a check that returns means every notification of a commit made before it
- * started has arrived (PostgreSQL delivers them to an idle session at once). While no check
+ * `HEARTBEAT_MS` by notifying itself: hearing it means notifications reach it, and that every
+ * one of a commit made before the check started has arrived (PostgreSQL delivers them in
+ * commit order, to an idle session at once). While no check
  * has returned for `STALE_AFTER_MS`, the stamp is undefined and nothing is kept, and what
  * watches a table (the clock, the signing key) looks again at every beat, so a write on one
  * instance is seen by the others within STALE_AFTER_MS, whatever happens to the connection.
@@ -161,9 +162,10 @@ export class PgChanges {
   }
 
   /**
-   * Notifies the connection itself and waits to hear it: a LISTEN that went through a pooler
-   * in transaction mode (PgBouncer's default) is forgotten with the server connection it ran
-   * on, and the heartbeat alone would still pass, leaving every instance trusting what it keeps.
+   * Notifies the connection itself and waits to hear it, as every check does: a LISTEN that
+   * went through a pooler in transaction mode (PgBouncer with `pool_mode = transaction`, or a
+   * managed transaction pooler) is forgotten with the server connection it ran on, while a
+   * mere `SELECT 1` would still pass, leaving every instance trusting what it keeps.
    */
   private async probe(client: pg.Client): Promise<void> {
     const payload = `${PROBE}${randomUUID()}`;
@@ -182,8 +184,9 @@ export class PgChanges {
       );
     });
     try {
-      await client.query(`SELECT pg_notify('${CHANNEL}', $1)`, [payload]);
-      await heard;
+      // Both awaited at once: a query slower than the timeout must not leave `heard`'s
+      // rejection unhandled (which would end the process).
+      await Promise.all([client.query(`SELECT pg_notify('${CHANNEL}', $1)`, [payload]), heard]);
     } finally {
       clearTimeout(timer);
       this.probes.delete(payload);
@@ -217,7 +220,7 @@ export class PgChanges {
     try {
       if (!this.listener) await this.connect();
       else {
-        await this.listener.query('SELECT 1');
+        await this.probe(this.listener);
         this.confirmedAt = started;
         const done = this.waiting.filter((w) => w.after <= started);
         this.waiting = this.waiting.filter((w) => w.after > started);
