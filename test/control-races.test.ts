@@ -1,6 +1,7 @@
 import { it } from './helpers/node-test.js';
 import { ControlError } from '../src/core/errors.js';
 import { retryable } from '../src/control/routes.js';
+import { againIfRolledBack } from '../src/db/dialect.js';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { CONTROL_HEADERS, forEachStore, refreshGrant, type Harness } from './helpers/harness.js';
@@ -207,4 +208,17 @@ it('an import or reset PostgreSQL ends for a deadlock or a serialization failure
   }
   const other = Object.assign(new Error('disk full'), { code: '53100' });
   assert.equal(retryable(other), other);
+});
+
+it('a delete PostgreSQL rolls back for a deadlock is made again, up to three times in all; other errors are not', async () => {
+  const deadlock = () => Object.assign(new Error('deadlock detected'), { code: '40P01' });
+  let calls = 0;
+  assert.equal(await againIfRolledBack(async () => (++calls < 3 ? Promise.reject(deadlock()) : true)), true);
+  assert.equal(calls, 3);
+  calls = 0;
+  await assert.rejects(againIfRolledBack(async () => (++calls, Promise.reject(deadlock()))), /deadlock detected/);
+  assert.equal(calls, 3);
+  calls = 0;
+  await assert.rejects(againIfRolledBack(async () => (++calls, Promise.reject(new Error('disk full')))), /disk full/);
+  assert.equal(calls, 1);
 });

@@ -1,6 +1,9 @@
-import { it } from './helpers/node-test.js';
+import { after, before, describe, it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
-import { forEachStore, form, type Harness, type TestApp, type TestAccount, refreshGrant as refresh } from './helpers/harness.js';
+import type { LightMyRequestResponse } from 'fastify';
+import { type CompiledQuery, sql } from 'kysely';
+import { CONTROL_HEADERS, Harness, forEachStore, form, type TestApp, type TestAccount, refreshGrant as refresh } from './helpers/harness.js';
+import { eventually } from './helpers/eventually.js';
 import { createCode } from '../src/products/login/store.js';
 
 /**
@@ -107,5 +110,54 @@ forEachStore('token writes at the same time', (h) => {
         assert.equal((await refresh(h, app, res.json().refresh_token)).statusCode, 400);
       }
     }
+  });
+});
+
+/**
+ * A token write and a delete of its person on PostgreSQL, landed in the order that deadlocked:
+ * the refresh has locked the app–person link when the person's delete starts (the delete takes
+ * the person's row, then by cascade waits for the link), and the refresh then writes tokens
+ * whose foreign key needs the person's row. One of the two was aborted (a 500) once PostgreSQL
+ * saw the deadlock; a CI run met it at random. Now the refresh holds the person's row first.
+ */
+describe('a refresh and a delete of its person on PostgreSQL', () => {
+  const h = new Harness('postgres');
+  before(async () => h.start());
+  after(async () => h.stop());
+
+  it('a delete that starts once the refresh holds the link waits for it: both answer, neither a 500', async () => {
+    const app = await h.createApp();
+    const me = await h.createAccount();
+    const t = await h.token(app, me, ['profile_nickname']);
+    const executor = Object.getPrototypeOf(h.store.db.getExecutor()) as { executeQuery: (query: CompiledQuery, ...rest: unknown[]) => Promise<unknown> };
+    const own = Object.prototype.hasOwnProperty.call(executor, 'executeQuery');
+    const execute = executor.executeQuery;
+    let removal: Promise<LightMyRequestResponse> | undefined;
+    const waiting = async () =>
+      Number(
+        (
+          await sql<{ n: number }>`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'delete from "accounts"%'`.execute(h.store.db)
+        ).rows[0].n,
+      );
+    executor.executeQuery = async function (this: unknown, query: CompiledQuery, ...rest: unknown[]) {
+      const result = await execute.call(this, query, ...rest);
+      if (!removal && /^select \* from "app_users" .*for update$/.test(query.sql)) {
+        removal = h.inject({ method: 'DELETE', url: `/_kapibara/v1/accounts/${me.id}`, headers: CONTROL_HEADERS });
+        await eventually(async () => ((await waiting()) > 0 ? true : undefined));
+      }
+      return result;
+    };
+    let refreshed: LightMyRequestResponse;
+    try {
+      refreshed = await refresh(h, app, t.refresh_token);
+    } finally {
+      if (own) executor.executeQuery = execute;
+      else delete (executor as { executeQuery?: unknown }).executeQuery;
+    }
+    assert.ok(removal, 'the refresh locked the link');
+    const removed = await removal;
+    assert.equal(removed.statusCode, 204, removed.body);
+    assert.equal(refreshed.statusCode, 200, refreshed.body);
+    assert.equal((await h.kapi('GET', '/v1/user/access_token_info', refreshed.json().access_token)).statusCode, 401);
   });
 });

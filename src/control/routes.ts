@@ -15,7 +15,7 @@ import { changeLink, deleteLink, findLink, type Link } from '../store/links.js';
 import { exportStateText, importState, resetState, StateFormatError, type StateDocument } from '../store/state.js';
 import { expiredBefore, sweepExpired } from '../store/expiry.js';
 import { ensureLinked } from '../store/grants.js';
-import { asAfterDeletes, concurrencyFailure } from '../db/dialect.js';
+import { againIfRolledBack, asAfterDeletes, concurrencyFailure } from '../db/dialect.js';
 import { applyStoredSettings } from '../core/stored-settings.js';
 import requestsRoutes from './requests.js';
 import { Id, LIMITS as L, Text } from './limits.js';
@@ -187,7 +187,9 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
     return appJson(updated!);
   });
   app.delete('/apps/:app_id', { config: NO_CONTENT, schema: { params: AppIdParams } }, async (req, reply) => {
-    if (!(await deleteApp(app.platform.db, req.params.app_id))) throw new ControlError(404, `app ${req.params.app_id} not found`);
+    // A delete that met writes of the app's people at the same time (and lost a deadlock) is made again.
+    const deleted = await againIfRolledBack(() => deleteApp(app.platform.db, req.params.app_id)).catch((err) => Promise.reject(retryable(err)));
+    if (!deleted) throw new ControlError(404, `app ${req.params.app_id} not found`);
     return reply.send();
   });
 
@@ -215,7 +217,8 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
     return accountJson(updated!);
   });
   app.delete('/accounts/:account_id', { config: NO_CONTENT, schema: { params: AccountIdParams } }, async (req, reply) => {
-    if (!(await deleteAccount(app.platform.db, req.params.account_id))) {
+    const deleted = await againIfRolledBack(() => deleteAccount(app.platform.db, req.params.account_id)).catch((err) => Promise.reject(retryable(err)));
+    if (!deleted) {
       throw new ControlError(404, `account ${req.params.account_id} not found`);
     }
     return reply.send();

@@ -64,3 +64,17 @@ export function concurrencyFailure(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === '40P01' || code === '40001';
 }
+
+/**
+ * `write` made again when PostgreSQL rolled it back for running beside others (nothing of it
+ * was written), up to `attempts` times in all; the last failure is thrown.
+ */
+export async function againIfRolledBack<T>(write: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await write();
+    } catch (err) {
+      if (!concurrencyFailure(err) || n >= attempts) throw err;
+    }
+  }
+}

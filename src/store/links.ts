@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { AppUsersTable, DB } from '../db/schema.js';
 import { randomToken } from '../core/ids.js';
 import type { Link, TermAgreement } from '../core/model.js';
@@ -51,8 +51,15 @@ export function findLinkByUuid(db: Kysely<DB>, appId: number, uuid: string): Pro
  * (refresh, logout, unlink, a replayed code's revocation), so that they run one after
  * another: a refresh that read its refresh token before a logout deleted it stored its new
  * tokens after the logout's deletes, and they outlived it.
+ *
+ * The person's and the app's rows are share-locked first, in the order their deletes take
+ * them (the person or the app, then by cascade the link): a token write that locked the link
+ * and then met the person's row in its tokens' foreign-key check deadlocked with a delete of
+ * that person, which held the person's row and waited for the link (one of the two answered
+ * 500). A delete now waits for the token write, or the token write for the delete.
  */
-export function lockLink(tx: Kysely<DB>, appId: number, accountId: number): Promise<Link | undefined> {
+export async function lockLink(tx: Kysely<DB>, appId: number, accountId: number): Promise<Link | undefined> {
+  if (isPostgres(tx)) await sql`SELECT 1 FROM accounts, apps WHERE accounts.id = ${accountId} AND apps.id = ${appId} FOR KEY SHARE`.execute(tx);
   return linkBy(tx, appId, 'account_id', accountId, true);
 }
 
