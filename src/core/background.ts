@@ -23,15 +23,20 @@ export class BackgroundWork {
   }
 }
 
-/** A signal that aborts when any of `signals` does (AbortSignal.any, which Node 20.0–20.2 lack). */
-export function eitherSignal(...signals: AbortSignal[]): AbortSignal {
+/**
+ * A signal that aborts when any of `signals` does (AbortSignal.any, which Node 20.0–20.2 lack),
+ * and `done()`, which takes its listeners off `signals` once the work is over: a signal shared
+ * by all work (the server closing) would otherwise gather one per call made in the last seconds.
+ */
+export function eitherSignal(...signals: AbortSignal[]): { signal: AbortSignal; done: () => void } {
   const either = new AbortController();
+  const listening = new AbortController();
   for (const s of signals) {
     if (s.aborted) {
       either.abort(s.reason);
       break;
     }
-    s.addEventListener('abort', () => either.abort(s.reason), { once: true, signal: either.signal });
+    s.addEventListener('abort', () => either.abort(s.reason), { once: true, signal: listening.signal });
   }
-  return either.signal;
+  return { signal: either.signal, done: () => listening.abort() };
 }

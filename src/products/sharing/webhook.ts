@@ -41,11 +41,12 @@ export async function callWebhook(platform: Platform, d: WebhookDelivery, closin
   const started = performance.now();
   let status: number | null = null;
   let error: string | null = null;
+  const stop = eitherSignal(AbortSignal.timeout(WEBHOOK_TIMEOUT_MS), closing);
   try {
     const res = await fetch(url, {
       method: hook.method,
       redirect: 'manual',
-      signal: eitherSignal(AbortSignal.timeout(WEBHOOK_TIMEOUT_MS), closing),
+      signal: stop.signal,
       headers: {
         authorization: `KakaoAK ${d.app.keys.admin}`,
         'x-kakao-resource-id': id,
@@ -65,6 +66,8 @@ export async function callWebhook(platform: Platform, d: WebhookDelivery, closin
         : closing.aborted
           ? 'not finished: Kapibara was stopped'
           : `request failed: ${e.cause?.code ?? e.cause?.message ?? e.message}`;
+  } finally {
+    stop.done();
   }
   await insertWebhookCall(platform.db, {
     app_id: d.app.id,
