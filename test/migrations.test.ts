@@ -129,21 +129,25 @@ describe('upgrading an existing database', () => {
     });
   }
 
-  for (const kind of storeKinds()) {
-    it(`Talk quota counters stored before 065 expire when the period their key names ends (KST), on ${kind}`, async () => {
+  // Stored before 065 (which stamped them in SQL of its own), or after it with what it stamped:
+  // 078 stamps every one by the rule an import uses.
+  for (const [kind, since] of storeKinds().flatMap((k) => [[k, '064_message_empty_group_chats'], [k, '065_message_quota_expiry']] as const)) {
+    it(`Talk quota counters stored at ${since} expire when the period their key names ends (KST), as imported ones do, on ${kind}`, async () => {
       await withDurableStore(kind, async (options) => {
-        const old = await olderDatabase(options, '064_message_empty_group_chats');
+        const old = await olderDatabase(options, since);
         const app = await createApp(old, { name: 'Quotas' }, Date.UTC(2026, 10, 1));
+        // After 065 a counter has an expiry: one no rule gives, which 078 must replace.
+        const stamped = since === '065_message_quota_expiry' ? { expires_at: 12345 } : {};
         const keys = [
           's:7:20261115', 'sm:7:202611', 'sm:7:202612', 'r:8:20261231', 'p:7:8:20240229',
           'x', 's:7:2026111', 'sm:7:20261115', 's:7:20260230', 'x:7:20261115', 's:seven:20261115', 'sm:7:202613', 's:7:00011115',
         ];
-        await old.insertInto('talk_quota_counters').values(keys.map((counter_key) => ({ app_id: app.id, counter_key, count: 1 }))).execute();
+        await old.insertInto('talk_quota_counters').values(keys.map((counter_key) => ({ app_id: app.id, counter_key, count: 1, ...stamped }))).execute();
         // More than a batch of the migration's, and a second app.
         const other = await createApp(old, { name: 'Quotas 2' }, Date.UTC(2026, 10, 1));
         const many = Array.from({ length: 2500 }, (_, i) => `s:${i}:20261115`);
         for (let i = 0; i < many.length; i += 500) {
-          await old.insertInto('talk_quota_counters').values(many.slice(i, i + 500).map((counter_key) => ({ app_id: other.id, counter_key, count: 1 }))).execute();
+          await old.insertInto('talk_quota_counters').values(many.slice(i, i + 500).map((counter_key) => ({ app_id: other.id, counter_key, count: 1, ...stamped }))).execute();
         }
         await old.destroy();
 

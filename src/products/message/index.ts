@@ -7,6 +7,7 @@ import * as migration064 from './migration-empty-group-chats.js';
 import * as migration065 from './migration-quota-expiry.js';
 import * as migration070 from './migration-chat-index.js';
 import * as migration074 from './migration-group-chats-by-time.js';
+import * as migration078 from './migration-quota-expiry-by-key.js';
 import { messageTables } from './tables.js';
 import { messageRoutes } from './routes.js';
 import messageControlRoutes from './control.js';
@@ -26,6 +27,7 @@ export const message: Product = {
     '065_message_quota_expiry': migration065,
     '070_talk_messages_chat_by_type': migration070,
     '074_talk_group_chats_by_time': migration074,
+    '078_message_quota_expiry_by_key': migration078,
   },
   tables: messageTables,
   console: talkChatsSection,

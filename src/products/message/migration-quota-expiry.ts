@@ -1,44 +1,33 @@
-import { type Kysely } from 'kysely';
-import { counterPeriodEnd } from './quota-periods.js';
-
-/** Counters read and stamped per batch, in primary-key order. */
-const BATCH = 1000;
+import { type Kysely, PostgresAdapter, sql } from 'kysely';
 
 /**
  * 065: Talk quota counters of periods past are removed by the expiry sweep (store/expiry.ts):
  * a counter (one per sender and day, sender and month, receiver and day, pair and day) was
  * kept forever, though it is read only during its period. `expires_at` is when the period
  * its key ends with (`…:YYYYMMDD`, or `sm:…:YYYYMM`; Korea Standard Time, UTC+9) is over:
- * filled here for the counters stored before, from their keys by the same rule an import
- * uses (`counterPeriodEnd`; a key that names no period, which only a hand-written import
- * could store, stays 0: expired), and indexed so that a sweep costs what it removes.
+ * filled here for the counters stored before, from their keys (a key that names no period,
+ * which only a hand-written import could store, is expired), and indexed so that a sweep
+ * costs what it removes.
  */
 export async function up(db: Kysely<any>): Promise<void> {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   await db.schema.alterTable('talk_quota_counters').addColumn('expires_at', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
-  let after: { app_id: number; counter_key: string } | undefined;
-  for (;;) {
-    const rows: { app_id: number; counter_key: string }[] = await db
-      .selectFrom('talk_quota_counters')
-      .select(['app_id', 'counter_key'])
-      .$if(after !== undefined, (q) => q.where((eb) => eb(eb.refTuple('app_id', 'counter_key'), '>', eb.tuple(after!.app_id, after!.counter_key))))
-      .orderBy('app_id')
-      .orderBy('counter_key')
-      .limit(BATCH)
-      .execute();
-    if (rows.length === 0) break;
-    // One statement per app and period end in the batch (a batch holds few of either).
-    const keysByEnd = new Map<string, string[]>();
-    for (const r of rows) {
-      const end = counterPeriodEnd(r.counter_key);
-      if (end === undefined) continue;
-      const group = `${r.app_id} ${end}`;
-      keysByEnd.set(group, [...(keysByEnd.get(group) ?? []), r.counter_key]);
-    }
-    for (const [group, keys] of keysByEnd) {
-      const [appId, end] = group.split(' ').map(Number);
-      await db.updateTable('talk_quota_counters').set({ expires_at: end }).where('app_id', '=', appId).where('counter_key', 'in', keys).execute();
-    }
-    after = rows.at(-1);
-  }
+  // The day after a day, the month after a month, as ms at 00:00 KST. Date arithmetic from
+  // the first of the month, so that a day that does not exist gives no error.
+  const end = postgres
+    ? sql`CASE
+        WHEN counter_key LIKE 'sm:%' AND right(counter_key, 7) ~ '^:[1-9][0-9]{3}(0[1-9]|1[0-2])$'
+          THEN extract(epoch FROM (make_date(substr(right(counter_key, 6), 1, 4)::int, substr(right(counter_key, 6), 5, 2)::int, 1) + interval '1 month')) * 1000 - 32400000
+        WHEN counter_key NOT LIKE 'sm:%' AND right(counter_key, 9) ~ '^:[1-9][0-9]{3}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])$'
+          THEN extract(epoch FROM (make_date(substr(right(counter_key, 8), 1, 4)::int, substr(right(counter_key, 8), 5, 2)::int, 1)
+            + substr(right(counter_key, 8), 7, 2)::int)::timestamp) * 1000 - 32400000
+        ELSE 0 END`
+    : sql`coalesce(CASE
+        WHEN counter_key LIKE 'sm:%' AND substr(counter_key, -7) GLOB ':[1-9][0-9][0-9][0-9][0-9][0-9]'
+          THEN CAST(strftime('%s', substr(counter_key, -6, 4) || '-' || substr(counter_key, -2) || '-01', '+1 month') AS INTEGER) * 1000 - 32400000
+        WHEN counter_key NOT LIKE 'sm:%' AND substr(counter_key, -9) GLOB ':[1-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]'
+          THEN CAST(strftime('%s', substr(counter_key, -8, 4) || '-' || substr(counter_key, -4, 2) || '-01', '+' || CAST(substr(counter_key, -2) AS INTEGER) || ' days') AS INTEGER) * 1000 - 32400000
+        END, 0)`;
+  await sql`UPDATE talk_quota_counters SET expires_at = ${end}`.execute(db);
   await db.schema.createIndex('talk_quota_counters_expiry').on('talk_quota_counters').column('expires_at').execute();
 }
