@@ -122,7 +122,9 @@ forEachStore('Control-plane lists page', (h) => {
     const bad = await h.inject({ method: 'GET', url: `/_kapibara/v1/apps/${app.id}/templates?limit=1001` });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json().error, /limit/);
-    assertIndexed(await plansOf(h.store.db, (d) => listTemplates(d, app.id, 23, 4)), /PRIMARY KEY|pk|autoindex/);
+    // The key (app_id, id) serves the page (migration-templates-per-app.ts; it replaced the
+    // talk_templates_app index), searched by both columns: not by id with app_id filtered row by row.
+    assertIndexed(await plansOf(h.store.db, (d) => listTemplates(d, app.id, 23, 4)), /sqlite_autoindex_talk_templates_1 \(app_id=\? AND id>\?\)|talk_templates_per_app_pk on talk_templates.*\n\s*Index Cond: \(\(app_id = \S+\) AND \(id > /);
   });
 
   it('GET /group_chats pages newest first (created_at, then id) with after = the last chat id; a deleted cursor is a 400 naming it', async () => {
