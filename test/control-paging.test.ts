@@ -342,6 +342,20 @@ forEachStore('Control-plane lists page', (h) => {
     assert.deepEqual(pages.map((p) => p.length), [3, 3, 1]);
     assert.deepEqual(pages.flat(), whole.items, 'each device once, as the whole list has it');
     assert.deepEqual((await byLink<Device>(h, `${url}?after_uuid=1&after_device_id=${encodeURIComponent('b/x y')}&limit=2`)).items.map((d) => d.device_id), ['a&b', 'c']);
+    // Pages that end on the ids a URL must encode ('b/x y', then 'a&b'): the Link carries them
+    // encoded, and followed as given it names the page after them.
+    const ids = (page: { items: Device[] }) => page.items.map((d) => d.device_id);
+    const one = await byLink<Device>(h, `${url}?limit=1`);
+    assert.deepEqual(ids(one), ['b/x y']);
+    assert.equal(one.next, `${url}?after_uuid=1&after_device_id=b%2Fx+y&limit=1`);
+    const afterSlash = await byLink<Device>(h, one.next!);
+    assert.deepEqual(ids(afterSlash), ['a&b']);
+    assert.equal(afterSlash.next, `${url}?after_uuid=1&after_device_id=a%26b&limit=1`);
+    assert.deepEqual(ids(await byLink<Device>(h, afterSlash.next!)), ['c']);
+    const two = await byLink<Device>(h, `${url}?limit=2`);
+    assert.deepEqual(ids(two), ['b/x y', 'a&b']);
+    assert.deepEqual(ids(await byLink<Device>(h, two.next!)), ['c', 'mid']);
+    for (const limit of [1, 2]) assert.deepEqual((await allPages<Device>(`${url}?limit=${limit}`, (u) => byLink(h, u))).flat(), whole.items, `pages of ${limit}`);
     // The device a page ended on, deregistered before the next page: 400 naming it.
     await h.store.db.deleteFrom('push_tokens').where('app_id', '=', app.id).where('device_id', '=', 'c').execute();
     const gone = await h.inject({ method: 'GET', url: first.next! });
