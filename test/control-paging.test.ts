@@ -710,10 +710,27 @@ forEachStore('Console pages page', (h) => {
     assert.equal(secondFound.statusCode, 200, secondFound.body);
     assert.deepEqual([...shown(firstFound.body), ...shown(secondFound.body)], expected);
     assert.doesNotMatch(secondFound.body, /data-next="people"|More people match/);
+    // Fewer matches than a page: no notice, no link.
+    const some = await h.inject({ method: 'GET', url: `/_kapibara/console?q=${encodeURIComponent('same 0')}` });
+    assert.equal(shown(some.body).length, 19);
+    assert.doesNotMatch(some.body, /data-next="people"|More people match/);
     // Exactly a page of matches: no notice, no link.
-    const fifty = await h.inject({ method: 'GET', url: `/_kapibara/console?q=${encodeURIComponent('same 0')}` });
-    assert.equal(shown(fifty.body).length, 19);
+    const edge: TestAccount[] = [];
+    for (let i = 0; i < 50; i++) edge.push(await h.createAccount({ nickname: 'edge', email: `e${i}@example.com` }));
+    const fifty = await h.inject({ method: 'GET', url: '/_kapibara/console?q=edge' });
+    assert.deepEqual(shown(fifty.body), edge.map((p) => p.id));
     assert.doesNotMatch(fifty.body, /data-next="people"|More people match/);
+    // One more than a page: the notice and the link, and the 51st on the next page.
+    edge.push(await h.createAccount({ nickname: 'edge', email: 'e50@example.com' }));
+    const fiftyOne = await h.inject({ method: 'GET', url: '/_kapibara/console?q=edge' });
+    assert.deepEqual(shown(fiftyOne.body), edge.slice(0, 50).map((p) => p.id));
+    assert.match(fiftyOne.body, /More people match/);
+    const rest = /data-next="people" href="([^"]+)"/.exec(fiftyOne.body)?.[1]?.replaceAll('&amp;', '&');
+    assert.ok(rest, 'a link to the 51st match');
+    const last = await h.inject({ method: 'GET', url: rest });
+    assert.equal(last.statusCode, 200, last.body);
+    assert.deepEqual(shown(last.body), [edge[50].id]);
+    assert.doesNotMatch(last.body, /data-next="people"|More people match/);
     const long = await h.inject({ method: 'GET', url: `/_kapibara/console?q=${'x'.repeat(300)}` });
     assert.equal(long.statusCode, 400);
   });
