@@ -158,7 +158,9 @@ forEachStore('control-plane writes at the same time', (h) => {
   it('control-plane writes whose app or person is deleted right after the route looked it up: the 404 naming it, as after the delete, never a 500', async () => {
     const answers: unknown[] = [];
     const wanted: unknown[] = [];
-    const cases: { gone: 'app' | 'account'; method: 'POST' | 'PUT'; path: (app: number, person: number, other: number) => string; body: (app: number, person: number, other: number) => object }[] = [
+    // `profile`: the person has a multi-profile (its id the path's last argument), and the person
+    // is deleted right after the route looked the profile up; the 404 names the profile.
+    const cases: { gone: 'app' | 'account'; method: 'POST' | 'PUT' | 'PATCH'; profile?: true; path: (app: number, person: number, other: number, profile: number) => string; body: (app: number, person: number, other: number) => object }[] = [
       { gone: 'account', method: 'POST', path: () => '/friendships', body: (_, person, other) => ({ account_id: person, friend_account_id: other }) },
       { gone: 'app', method: 'PUT', path: (app, person) => `/apps/${app}/users/${person}`, body: () => ({ scopes: ['profile_nickname'] }) },
       { gone: 'account', method: 'PUT', path: (app, person) => `/apps/${app}/users/${person}`, body: () => ({ scopes: ['profile_nickname'] }) },
@@ -170,14 +172,17 @@ forEachStore('control-plane writes at the same time', (h) => {
       { gone: 'account', method: 'POST', path: (_, person) => `/accounts/${person}/stories`, body: () => ({ content: 'hi' }) },
       { gone: 'account', method: 'PUT', path: (_, person) => `/accounts/${person}/talk`, body: () => ({ messages_blocked: true }) },
       { gone: 'account', method: 'POST', path: (_, person) => `/accounts/${person}/talk/profiles`, body: () => ({ nickname: 'Work' }) },
+      { gone: 'account', method: 'PATCH', profile: true, path: (_, person, __, profile) => `/accounts/${person}/talk/profiles/${profile}`, body: (_, __, other) => ({ nickname: 'Home', shown_to: [other] }) },
     ];
     for (const c of cases) {
       const app = await h.createApp({ name: 'Gone' });
       const person = await h.createAccount({ nickname: 'Gone' });
       const other = await h.createAccount({ nickname: 'Other' });
-      const path = c.path(app.id, person.id, other.id);
+      const profile = c.profile ? (await h.control('POST', `/accounts/${person.id}/talk/profiles`, { nickname: 'Work' })).id : 0;
+      const path = c.path(app.id, person.id, other.id, profile);
       const remove = () => h.control('DELETE', c.gone === 'app' ? `/apps/${app.id}` : `/accounts/${person.id}`);
-      const hold = afterQuery(h.store, `select * from "${c.gone === 'app' ? 'apps' : 'accounts'}" where "id" =`, remove);
+      const lookUp = c.profile ? 'select * from "talk_multi_profiles" where "account_id" =' : `select * from "${c.gone === 'app' ? 'apps' : 'accounts'}" where "id" =`;
+      const hold = afterQuery(h.store, lookUp, remove);
       let res: LightMyRequestResponse;
       try {
         res = await h.inject({ method: c.method, url: `/_kapibara/v1${path}`, headers: CONTROL_HEADERS, payload: c.body(app.id, person.id, other.id) });
@@ -185,7 +190,8 @@ forEachStore('control-plane writes at the same time', (h) => {
         hold.release();
       }
       answers.push([c.method, path, c.gone, hold.held(), res.statusCode, res.json()]);
-      wanted.push([c.method, path, c.gone, 1, 404, { error: c.gone === 'app' ? `app ${app.id} not found` : `account ${person.id} not found` }]);
+      const named = c.profile ? `multi-profile ${profile} of account ${person.id}` : c.gone === 'app' ? `app ${app.id}` : `account ${person.id}`;
+      wanted.push([c.method, path, c.gone, 1, 404, { error: `${named} not found` }]);
     }
     assert.deepEqual(answers, wanted);
   });
