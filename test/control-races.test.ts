@@ -7,7 +7,7 @@ import { CONTROL_HEADERS, forEachStore, refreshGrant, type Harness } from './hel
 import { storyApp } from './fixtures/story.js';
 import { member, talkApp } from './talk-helpers.js';
 import { betweenCheckAndInsert } from './helpers/deliveries.js';
-import { afterQuery } from './helpers/deletes.js';
+import { afterQuery, whileDeleting } from './helpers/deletes.js';
 
 /**
  * Control-plane writes made at the same time as each other or as the calls they affect, on
@@ -138,13 +138,7 @@ forEachStore('control-plane writes at the same time', (h) => {
     const send = (uuids: string[]) => h.kapi('POST', '/v1/api/talk/friends/message/default/send', me.token, { receiver_uuids: JSON.stringify(uuids), template_object: text });
     assert.equal((await send([bystander.uuid])).statusCode, 200);
     const hold = betweenCheckAndInsert(h.store, () => del(`/accounts/${friend.id}`)());
-    let res: LightMyRequestResponse;
-    try {
-      res = await send([bystander.uuid, friend.uuid]);
-    } finally {
-      hold.release();
-    }
-    assert.equal(hold.held(), 1, 'the delete landed between the checks (quota reserved) and the insert');
+    const res = await whileDeleting(hold, () => send([bystander.uuid, friend.uuid]), () => 'the delete landed between the checks (quota reserved) and the insert');
     // As a send made after the delete: the friend's uuid is no longer one this app issued.
     assert.deepEqual([res.statusCode, res.json()], [400, { msg: 'Constraints on the parameter [receiver_uuids] are unsatisfied. Not allowed to send a message to some of receivers.', code: -2 }]);
     // Quota counts what was stored (the first send), nothing of the refused one.
@@ -183,12 +177,7 @@ forEachStore('control-plane writes at the same time', (h) => {
       const remove = () => h.control('DELETE', c.gone === 'app' ? `/apps/${app.id}` : `/accounts/${person.id}`);
       const lookUp = c.profile ? 'select * from "talk_multi_profiles" where "account_id" =' : `select * from "${c.gone === 'app' ? 'apps' : 'accounts'}" where "id" =`;
       const hold = afterQuery(h.store, lookUp, remove);
-      let res: LightMyRequestResponse;
-      try {
-        res = await h.inject({ method: c.method, url: `/_kapibara/v1${path}`, headers: CONTROL_HEADERS, payload: c.body(app.id, person.id, other.id) });
-      } finally {
-        hold.release();
-      }
+      const res = await whileDeleting(hold, () => h.inject({ method: c.method, url: `/_kapibara/v1${path}`, headers: CONTROL_HEADERS, payload: c.body(app.id, person.id, other.id) }), () => `${c.method} ${path}, ${c.gone} gone`);
       answers.push([c.method, path, c.gone, hold.held(), res.statusCode, res.json()]);
       const named = c.profile ? `multi-profile ${profile} of account ${person.id}` : c.gone === 'app' ? `app ${app.id}` : `account ${person.id}`;
       wanted.push([c.method, path, c.gone, 1, 404, { error: `${named} not found` }]);
