@@ -203,7 +203,7 @@ forEachStore('web console', (h) => {
     assert.equal(/data-quiet="([^"]*)"/.exec(fewer)?.[1], [...quiet].reverse().slice(0, 15).join(','));
     assert.doesNotMatch(fewer, /and more:/);
     assertIndexed(await plansOf(h.store.db, (d) => quietGroupChats(d, eve.id, 21)), /talk_group_chat_members_account/);
-    assertIndexed(await plansOf(h.store.db, (d) => findGroupChats(d, spoken.slice(0, 5))), /PRIMARY KEY|pkey|autoindex_talk_group_chats/);
+    assertIndexed(await plansOf(h.store.db, (d) => findGroupChats(d, spoken.slice(0, 5))), /sqlite_autoindex_talk_group_chats_1|talk_group_chats_pkey/);
   });
 
   it('draws the first character a person sees as the avatar placeholder, never half an emoji', async () => {

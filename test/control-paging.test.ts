@@ -122,7 +122,9 @@ forEachStore('Control-plane lists page', (h) => {
     const bad = await h.inject({ method: 'GET', url: `/_kapibara/v1/apps/${app.id}/templates?limit=1001` });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json().error, /limit/);
-    assertIndexed(await plansOf(h.store.db, (d) => listTemplates(d, app.id, 23, 4)), /PRIMARY KEY|pk|autoindex/);
+    // The key (app_id, id) serves the page (migration-templates-per-app.ts; it replaced the
+    // talk_templates_app index), searched by both columns: not by id with app_id filtered row by row.
+    assertIndexed(await plansOf(h.store.db, (d) => listTemplates(d, app.id, 23, 4)), /sqlite_autoindex_talk_templates_1 \(app_id=\? AND id>\?\)|talk_templates_per_app_pk on talk_templates.*\n\s*Index Cond: \(\(app_id = \S+\) AND \(id > /);
   });
 
   it('GET /group_chats pages newest first (created_at, then id) with after = the last chat id; a deleted cursor is a 400 naming it', async () => {
@@ -249,6 +251,7 @@ forEachStore('Control-plane lists page', (h) => {
     }
     // A page of 2 and a page of 6 cost the same statements: one per kind, whatever the page holds.
     const two = await counted(`${url}?limit=2`);
+    assert.ok(two.statements > 0, 'the statements were recorded');
     assert.equal(whole.statements, two.statements, `6 stories: ${whole.statements} statements, 2 stories: ${two.statements}`);
     assert.ok(whole.statements <= 8, `${whole.statements} statements`);
   });
@@ -310,7 +313,7 @@ forEachStore('Control-plane lists page', (h) => {
     const bad = await h.inject({ method: 'GET', url: `${url}?limit=1001` });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json().error, /limit/);
-    assertIndexed(await plansOf(h.store.db, (d) => relationsOfChannelPage(d, channel.id, ids[2], 4)), /channel_relations_pk|PRIMARY KEY|autoindex/);
+    assertIndexed(await plansOf(h.store.db, (d) => relationsOfChannelPage(d, channel.id, ids[2], 4)), /sqlite_autoindex_channel_relations_1|channel_relations_pk/);
   });
 
   it('GET /apps/{id}/push/tokens pages by uuid, then registration, with after_uuid and after_device_id naming the last device', async () => {
@@ -339,6 +342,20 @@ forEachStore('Control-plane lists page', (h) => {
     assert.deepEqual(pages.map((p) => p.length), [3, 3, 1]);
     assert.deepEqual(pages.flat(), whole.items, 'each device once, as the whole list has it');
     assert.deepEqual((await byLink<Device>(h, `${url}?after_uuid=1&after_device_id=${encodeURIComponent('b/x y')}&limit=2`)).items.map((d) => d.device_id), ['a&b', 'c']);
+    // Pages that end on the ids a URL must encode ('b/x y', then 'a&b'): the Link carries them
+    // encoded, and followed as given it names the page after them.
+    const ids = (page: { items: Device[] }) => page.items.map((d) => d.device_id);
+    const one = await byLink<Device>(h, `${url}?limit=1`);
+    assert.deepEqual(ids(one), ['b/x y']);
+    assert.equal(one.next, `${url}?after_uuid=1&after_device_id=b%2Fx+y&limit=1`);
+    const afterSlash = await byLink<Device>(h, one.next!);
+    assert.deepEqual(ids(afterSlash), ['a&b']);
+    assert.equal(afterSlash.next, `${url}?after_uuid=1&after_device_id=a%26b&limit=1`);
+    assert.deepEqual(ids(await byLink<Device>(h, afterSlash.next!)), ['c']);
+    const two = await byLink<Device>(h, `${url}?limit=2`);
+    assert.deepEqual(ids(two), ['b/x y', 'a&b']);
+    assert.deepEqual(ids(await byLink<Device>(h, two.next!)), ['c', 'mid']);
+    for (const limit of [1, 2]) assert.deepEqual((await allPages<Device>(`${url}?limit=${limit}`, (u) => byLink(h, u))).flat(), whole.items, `pages of ${limit}`);
     // The device a page ended on, deregistered before the next page: 400 naming it.
     await h.store.db.deleteFrom('push_tokens').where('app_id', '=', app.id).where('device_id', '=', 'c').execute();
     const gone = await h.inject({ method: 'GET', url: first.next! });
@@ -520,7 +537,7 @@ forEachStore('Control-plane lists page', (h) => {
       const copy = await h.store.db.selectFrom('talk_messages').select('id').where('account_id', '=', viewer.id).where('peer_account_id', '=', group.id).executeTakeFirstOrThrow();
       const refused = await h.inject({ method: 'GET', url: `/_kapibara/v1/group_chats/${group.id}/messages?before=${copy.id}` });
       assert.deepEqual([refused.statusCode, refused.json()], [400, { error: `before: group chat ${group.id} has no message ${copy.id}` }]);
-      assertIndexed(await plansOf(h.store.db, (d) => groupMessagePosition(d, group.id, first, Number(copy.id))), /PRIMARY KEY|pkey/);
+      assertIndexed(await plansOf(h.store.db, (d) => groupMessagePosition(d, group.id, first, Number(copy.id))), /USING INTEGER PRIMARY KEY|talk_messages_pkey/);
     }
   });
 
@@ -531,8 +548,8 @@ forEachStore('Control-plane lists page', (h) => {
     const db = h.store.db;
     const last = (await db.selectFrom('talk_messages').select('id').where('account_id', '=', me.id).orderBy('id', 'desc').executeTakeFirstOrThrow()).id;
     const at = (await messagePosition(db, me.id, Number(last)))!;
-    assertIndexed(await plansOf(db, (d) => listAccounts(d, me.id, 10)), /accounts|PRIMARY KEY|pkey/);
-    assertIndexed(await plansOf(db, (d) => listAppsPage(d, app.id, 10)), /apps|PRIMARY KEY|pkey/);
+    assertIndexed(await plansOf(db, (d) => listAccounts(d, me.id, 10)), /sqlite_autoindex_accounts_1|accounts_pkey/);
+    assertIndexed(await plansOf(db, (d) => listAppsPage(d, app.id, 10)), /sqlite_autoindex_apps_1|apps_pkey/);
     assertIndexed(await plansOf(db, (d) => searchAccounts(d, 'pers', 10)), /accounts_nickname/);
     assertIndexed(await plansOf(db, (d) => searchAccounts(d, 'pers', 10, { nickname: 'person 1', id: me.id })), /accounts_nickname/);
     // All chats: each chat read by the chat index from where the page starts (no index by person and time).
@@ -543,7 +560,7 @@ forEachStore('Control-plane lists page', (h) => {
     assertIndexed(await plansOf(db, (d) => d.selectFrom('app_users').selectAll().where('account_id', '=', me.id).execute()), /app_users_account/);
     // A person's friends: only their friendships, by the primary key, then sorted by nickname (bounded by their friends).
     await h.befriend(me, ryan);
-    assertIndexed(await plansOf(db, (d) => listFriends(d, me.id), { sortsFound: true }), /friendships_pk|sqlite_autoindex_friendships/, { sortsFound: true });
+    assertIndexed(await plansOf(db, (d) => listFriends(d, me.id), { sortsFound: true }), /sqlite_autoindex_friendships_1|friendships_pk/, { sortsFound: true });
   });
 });
 
@@ -693,10 +710,27 @@ forEachStore('Console pages page', (h) => {
     assert.equal(secondFound.statusCode, 200, secondFound.body);
     assert.deepEqual([...shown(firstFound.body), ...shown(secondFound.body)], expected);
     assert.doesNotMatch(secondFound.body, /data-next="people"|More people match/);
+    // Fewer matches than a page: no notice, no link.
+    const some = await h.inject({ method: 'GET', url: `/_kapibara/console?q=${encodeURIComponent('same 0')}` });
+    assert.equal(shown(some.body).length, 19);
+    assert.doesNotMatch(some.body, /data-next="people"|More people match/);
     // Exactly a page of matches: no notice, no link.
-    const fifty = await h.inject({ method: 'GET', url: `/_kapibara/console?q=${encodeURIComponent('same 0')}` });
-    assert.equal(shown(fifty.body).length, 19);
+    const edge: TestAccount[] = [];
+    for (let i = 0; i < 50; i++) edge.push(await h.createAccount({ nickname: 'edge', email: `e${i}@example.com` }));
+    const fifty = await h.inject({ method: 'GET', url: '/_kapibara/console?q=edge' });
+    assert.deepEqual(shown(fifty.body), edge.map((p) => p.id));
     assert.doesNotMatch(fifty.body, /data-next="people"|More people match/);
+    // One more than a page: the notice and the link, and the 51st on the next page.
+    edge.push(await h.createAccount({ nickname: 'edge', email: 'e50@example.com' }));
+    const fiftyOne = await h.inject({ method: 'GET', url: '/_kapibara/console?q=edge' });
+    assert.deepEqual(shown(fiftyOne.body), edge.slice(0, 50).map((p) => p.id));
+    assert.match(fiftyOne.body, /More people match/);
+    const rest = /data-next="people" href="([^"]+)"/.exec(fiftyOne.body)?.[1]?.replaceAll('&amp;', '&');
+    assert.ok(rest, 'a link to the 51st match');
+    const last = await h.inject({ method: 'GET', url: rest });
+    assert.equal(last.statusCode, 200, last.body);
+    assert.deepEqual(shown(last.body), [edge[50].id]);
+    assert.doesNotMatch(last.body, /data-next="people"|More people match/);
     const long = await h.inject({ method: 'GET', url: `/_kapibara/console?q=${'x'.repeat(300)}` });
     assert.equal(long.statusCode, 400);
   });

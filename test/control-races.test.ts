@@ -8,7 +8,7 @@ import { CONTROL_HEADERS, forEachStore, refreshGrant, type Harness } from './hel
 import { storyApp } from './fixtures/story.js';
 import { member, talkApp } from './talk-helpers.js';
 import { betweenCheckAndInsert } from './helpers/deliveries.js';
-import { afterQuery } from './helpers/deletes.js';
+import { afterQuery, whileDeleting } from './helpers/deletes.js';
 
 /**
  * Control-plane writes made at the same time as each other or as the calls they affect, on
@@ -139,13 +139,7 @@ forEachStore('control-plane writes at the same time', (h) => {
     const send = (uuids: string[]) => h.kapi('POST', '/v1/api/talk/friends/message/default/send', me.token, { receiver_uuids: JSON.stringify(uuids), template_object: text });
     assert.equal((await send([bystander.uuid])).statusCode, 200);
     const hold = betweenCheckAndInsert(h.store, () => del(`/accounts/${friend.id}`)());
-    let res: LightMyRequestResponse;
-    try {
-      res = await send([bystander.uuid, friend.uuid]);
-    } finally {
-      hold.release();
-    }
-    assert.equal(hold.held(), 1, 'the delete landed between the checks (quota reserved) and the insert');
+    const res = await whileDeleting(hold, () => send([bystander.uuid, friend.uuid]), () => 'the delete landed between the checks (quota reserved) and the insert');
     // As a send made after the delete: the friend's uuid is no longer one this app issued.
     assert.deepEqual([res.statusCode, res.json()], [400, { msg: 'Constraints on the parameter [receiver_uuids] are unsatisfied. Not allowed to send a message to some of receivers.', code: -2 }]);
     // Quota counts what was stored (the first send), nothing of the refused one.
@@ -159,7 +153,9 @@ forEachStore('control-plane writes at the same time', (h) => {
   it('control-plane writes whose app or person is deleted right after the route looked it up: the 404 naming it, as after the delete, never a 500', async () => {
     const answers: unknown[] = [];
     const wanted: unknown[] = [];
-    const cases: { gone: 'app' | 'account'; method: 'POST' | 'PUT'; path: (app: number, person: number, other: number) => string; body: (app: number, person: number, other: number) => object }[] = [
+    // `profile`: the person has a multi-profile (its id the path's last argument), and the person
+    // is deleted right after the route looked the profile up; the 404 names the profile.
+    const cases: { gone: 'app' | 'account'; method: 'POST' | 'PUT' | 'PATCH'; profile?: true; path: (app: number, person: number, other: number, profile: number) => string; body: (app: number, person: number, other: number) => object }[] = [
       { gone: 'account', method: 'POST', path: () => '/friendships', body: (_, person, other) => ({ account_id: person, friend_account_id: other }) },
       { gone: 'app', method: 'PUT', path: (app, person) => `/apps/${app}/users/${person}`, body: () => ({ scopes: ['profile_nickname'] }) },
       { gone: 'account', method: 'PUT', path: (app, person) => `/apps/${app}/users/${person}`, body: () => ({ scopes: ['profile_nickname'] }) },
@@ -171,22 +167,21 @@ forEachStore('control-plane writes at the same time', (h) => {
       { gone: 'account', method: 'POST', path: (_, person) => `/accounts/${person}/stories`, body: () => ({ content: 'hi' }) },
       { gone: 'account', method: 'PUT', path: (_, person) => `/accounts/${person}/talk`, body: () => ({ messages_blocked: true }) },
       { gone: 'account', method: 'POST', path: (_, person) => `/accounts/${person}/talk/profiles`, body: () => ({ nickname: 'Work' }) },
+      { gone: 'account', method: 'PATCH', profile: true, path: (_, person, __, profile) => `/accounts/${person}/talk/profiles/${profile}`, body: (_, __, other) => ({ nickname: 'Home', shown_to: [other] }) },
     ];
     for (const c of cases) {
       const app = await h.createApp({ name: 'Gone' });
       const person = await h.createAccount({ nickname: 'Gone' });
       const other = await h.createAccount({ nickname: 'Other' });
-      const path = c.path(app.id, person.id, other.id);
+      const profile = c.profile ? (await h.control('POST', `/accounts/${person.id}/talk/profiles`, { nickname: 'Work' })).id : 0;
+      const path = c.path(app.id, person.id, other.id, profile);
       const remove = () => h.control('DELETE', c.gone === 'app' ? `/apps/${app.id}` : `/accounts/${person.id}`);
-      const hold = afterQuery(h.store, `select * from "${c.gone === 'app' ? 'apps' : 'accounts'}" where "id" =`, remove);
-      let res: LightMyRequestResponse;
-      try {
-        res = await h.inject({ method: c.method, url: `/_kapibara/v1${path}`, headers: CONTROL_HEADERS, payload: c.body(app.id, person.id, other.id) });
-      } finally {
-        hold.release();
-      }
+      const lookUp = c.profile ? 'select * from "talk_multi_profiles" where "account_id" =' : `select * from "${c.gone === 'app' ? 'apps' : 'accounts'}" where "id" =`;
+      const hold = afterQuery(h.store, lookUp, remove);
+      const res = await whileDeleting(hold, () => h.inject({ method: c.method, url: `/_kapibara/v1${path}`, headers: CONTROL_HEADERS, payload: c.body(app.id, person.id, other.id) }), () => `${c.method} ${path}, ${c.gone} gone`);
       answers.push([c.method, path, c.gone, hold.held(), res.statusCode, res.json()]);
-      wanted.push([c.method, path, c.gone, 1, 404, { error: c.gone === 'app' ? `app ${app.id} not found` : `account ${person.id} not found` }]);
+      const named = c.profile ? `multi-profile ${profile} of account ${person.id}` : c.gone === 'app' ? `app ${app.id}` : `account ${person.id}`;
+      wanted.push([c.method, path, c.gone, 1, 404, { error: `${named} not found` }]);
     }
     assert.deepEqual(answers, wanted);
   });

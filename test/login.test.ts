@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { forEachStore, form, assertApiError, type Harness, type TestApp, type TestAccount } from './helpers/harness.js';
-import { beforeInsertInto } from './helpers/deletes.js';
+import { beforeInsertInto, whileDeleting } from './helpers/deletes.js';
 
 const CALLBACK = 'http://localhost:3000/callback';
 
@@ -600,15 +600,7 @@ forEachStore('Kakao Login', (h) => {
 
   /** Runs `post` with `gone` deleted just before its insert into `table`; it must be held exactly once. */
   async function racing(table: string, remove: () => Promise<unknown>, post: () => Promise<LightMyRequestResponse>): Promise<LightMyRequestResponse> {
-    const hold = beforeInsertInto(h.store, table, remove);
-    let res;
-    try {
-      res = await post();
-    } finally {
-      hold.release();
-    }
-    assert.equal(hold.held(), 1, `${table}: ${res.statusCode} ${res.body.slice(-300)}`);
-    return res;
+    return whileDeleting(beforeInsertInto(h.store, table, remove), post, (res) => `${table}: ${res.statusCode} ${res.body.slice(-300)}`);
   }
 
   it('Agree whose app, person or channel is deleted while it is stored answers as after the delete (KOE101 page, log in again, KOE102), never a 500', async () => {

@@ -1,7 +1,7 @@
 import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { assertApiError, forEachStore, type TestApp } from './helpers/harness.js';
-import { afterQuery, beforeInsertInto } from './helpers/deletes.js';
+import { afterQuery, beforeInsertInto, whileDeleting } from './helpers/deletes.js';
 import { member, messagesOf, talkApp, type Member } from './talk-helpers.js';
 
 const TEXT = (text: string) => ({ object_type: 'text', text, link: { web_url: 'http://localhost:3000/a', mobile_web_url: 'http://localhost:3000/a' } });
@@ -319,21 +319,7 @@ forEachStore('Message control plane: writes whose app or person is deleted while
           : c === 'template update'
             ? afterQuery(h.store, 'select * from "talk_templates" where "id" =', remove)
             : beforeInsertInto(h.store, c === 'quotas' ? 'talk_message_quotas' : 'talk_templates', remove);
-      let res;
-      try {
-        res =
-          c === 'group chat'
-            ? await h.inject({ method: 'POST', url: '/_kapibara/v1/group_chats', payload: { title: 'g', member_account_ids: [a.id, b.id] } })
-            : c === 'template'
-              ? await h.inject({ method: 'POST', url: `/_kapibara/v1/apps/${app.id}/templates`, payload: { template } })
-              : c === 'template with id'
-                ? await h.inject({ method: 'POST', url: `/_kapibara/v1/apps/${app.id}/templates`, payload: { id: 777, template } })
-                : c === 'template update'
-                  ? await h.inject({ method: 'PUT', url: `/_kapibara/v1/apps/${app.id}/templates/${existing.id}`, payload: { name: 'renamed', template } })
-                  : await h.inject({ method: 'PUT', url: `/_kapibara/v1/apps/${app.id}/message_quotas`, payload: { sender_daily: 5 } });
-      } finally {
-        hold.release();
-      }
+      const res = await whileDeleting(hold, async () => c === 'group chat' ? await h.inject({ method: 'POST', url: '/_kapibara/v1/group_chats', payload: { title: 'g', member_account_ids: [a.id, b.id] } }) : c === 'template' ? await h.inject({ method: 'POST', url: `/_kapibara/v1/apps/${app.id}/templates`, payload: { template } }) : c === 'template with id' ? await h.inject({ method: 'POST', url: `/_kapibara/v1/apps/${app.id}/templates`, payload: { id: 777, template } }) : c === 'template update' ? await h.inject({ method: 'PUT', url: `/_kapibara/v1/apps/${app.id}/templates/${existing.id}`, payload: { name: 'renamed', template } }) : await h.inject({ method: 'PUT', url: `/_kapibara/v1/apps/${app.id}/message_quotas`, payload: { sender_daily: 5 } }), () => c);
       answers.push([c, hold.held(), res.statusCode, res.json()]);
       wanted.push([c, 1, 404, { error: c === 'group chat' ? `account ${a.id} not found` : `app ${app.id} not found` }]);
     }

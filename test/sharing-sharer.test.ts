@@ -4,7 +4,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { type TestAccount, type TestApp, cookiesOf, csrfTokenOf, forEachStore } from './helpers/harness.js';
 import { SEED_SITE, SEED_TEMPLATES, eventually, sharingWorld, webhookReceiver } from './fixtures/sharing.js';
 import { betweenCheckAndInsert } from './helpers/deliveries.js';
-import { beforeInsertInto } from './helpers/deletes.js';
+import { beforeInsertInto, whileDeleting } from './helpers/deletes.js';
 import { DELIVERY_ATTEMPTS } from '../src/products/message/delivery.js';
 import { buildApp } from '../src/app.js';
 
@@ -298,13 +298,7 @@ forEachStore('Kakao Talk sharing: the web sharer', (h) => {
     for (const table of ['sharing_templates', 'sharing_requests']) {
       const w = await sharingWorld(h);
       const hold = beforeInsertInto(h.store, table, () => h.control('DELETE', `/apps/${w.app.id}`));
-      let res;
-      try {
-        res = await postLink(v2Fields(w.app, SEED_TEMPLATES.text));
-      } finally {
-        hold.release();
-      }
-      assert.equal(hold.held(), 1, table);
+      const res = await whileDeleting(hold, () => postLink(v2Fields(w.app, SEED_TEMPLATES.text)), () => table);
       assert.equal(res.statusCode, 401, `${table}: ${res.body.slice(-400)}`);
       assert.ok(res.body.includes('Failed request'), table);
       assert.ok(res.body.includes('<code id="error-code">-401</code>'), table);
@@ -367,13 +361,7 @@ forEachStore('Kakao Talk sharing: the web sharer', (h) => {
     const w = await sharingWorld(h);
     const { session, picker } = await pickerOf(w);
     const hold = betweenCheckAndInsert(h.store, () => h.control('DELETE', `/accounts/${w.ryan.id}`));
-    let res: LightMyRequestResponse;
-    try {
-      res = await send(session, picker, ['me', `f${w.ryan.id}`]);
-    } finally {
-      hold.release();
-    }
-    assert.equal(hold.held(), 1, 'the delete landed between the checks and the insert');
+    const res = await whileDeleting(hold, () => send(session, picker, ['me', `f${w.ryan.id}`]), () => 'the delete landed between the checks and the insert');
     assert.equal(res.statusCode, 400, res.body.slice(-400));
     assert.ok(res.body.includes('One of the chosen friends is not your Kakao Talk friend.'), res.body.slice(-400));
     assert.equal((await h.control('GET', `/accounts/${w.sender.id}/messages`)).total_count, 0, 'nothing stored, not even the memo');
@@ -386,13 +374,7 @@ forEachStore('Kakao Talk sharing: the web sharer', (h) => {
     const w = await sharingWorld(h);
     const { session, picker } = await pickerOf(w);
     const hold = betweenCheckAndInsert(h.store, () => h.control('DELETE', `/accounts/${w.apeach.id}`));
-    let res: LightMyRequestResponse;
-    try {
-      res = await send(session, picker, [`g${w.group.id}`]);
-    } finally {
-      hold.release();
-    }
-    assert.equal(hold.held(), 1, 'the delete landed between the checks and the insert');
+    const res = await whileDeleting(hold, () => send(session, picker, [`g${w.group.id}`]), () => 'the delete landed between the checks and the insert');
     assert.equal(res.statusCode, 200, res.body.slice(-400));
     const group = await h.control('GET', `/group_chats/${w.group.id}`);
     assert.deepEqual(group.member_account_ids, [w.sender.id, w.ryan.id]);
@@ -410,13 +392,7 @@ forEachStore('Kakao Talk sharing: the web sharer', (h) => {
     const { session, picker } = await pickerOf(w);
     // Each delivery of the share meets another member deleted (the test waits for none to run out).
     const hold = betweenCheckAndInsert(h.store, (n) => h.control('DELETE', `/accounts/${doomed[n - 1].id}`), Infinity);
-    let res: LightMyRequestResponse;
-    try {
-      res = await send(session, picker, ['me', `g${group.id}`]);
-    } finally {
-      hold.release();
-    }
-    assert.equal(hold.held(), DELIVERY_ATTEMPTS, 'every attempt met a delete');
+    const res = await whileDeleting(hold, () => send(session, picker, ['me', `g${group.id}`]), () => 'every attempt met a delete', DELIVERY_ATTEMPTS);
     assert.equal(res.statusCode, 400, res.body.slice(-400));
     assert.equal(res.headers['content-type'], HTML_TYPE);
     assert.ok(res.body.includes('People in the chosen chats were deleted while the message was being sent, and nothing was sent. Pick the chats and send it again.'), res.body.slice(-600));

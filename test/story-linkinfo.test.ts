@@ -2,7 +2,7 @@ import { after, before, it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { assertApiError, cookiesOf, csrfTokenOf, forEachStore } from './helpers/harness.js';
-import { afterQuery, beforeInsertInto } from './helpers/deletes.js';
+import { afterQuery, beforeInsertInto, whileDeleting } from './helpers/deletes.js';
 import { STORY_ID, png, site, storyApp, storyUser, upload } from './fixtures/story.js';
 
 const JSON_TYPE = 'application/json;charset=UTF-8';
@@ -123,15 +123,7 @@ forEachStore('Kakao Story: linkinfo and link stories', (h) => {
       const remove = () => h.control('DELETE', c.gone === 'app' ? `/apps/${app.id}` : `/accounts/${person.id}`);
       // The story is stored in a transaction of its own: the delete lands right after the profile is read.
       const held = (table: string) => (table === 'stories' ? afterQuery(h.store, 'select * from "story_profiles" where "account_id" =', remove) : beforeInsertInto(h.store, table, remove));
-      const racing = async (table: string, send: () => Promise<LightMyRequestResponse>) => {
-        const hold = held(table);
-        try {
-          return await send();
-        } finally {
-          hold.release();
-          assert.equal(hold.held(), 1, what);
-        }
-      };
+      const racing = (table: string, send: () => Promise<LightMyRequestResponse>) => whileDeleting(held(table), send, () => what);
       if (c.table === 'stories') await h.control('PUT', `/accounts/${person.id}/story-profile`, { nickname: 'Story me' });
 
       const signInPage = await h.inject({ method: 'GET', url: `/s/share?${share}` });

@@ -4,7 +4,7 @@ import { assertApiError, forEachStore } from './helpers/harness.js';
 import { STORY_ID, storyApp, storyUser } from './fixtures/story.js';
 import { activityId, deleteStory, newSeq } from '../src/products/story/store.js';
 import { CLOCK_MAX_MS } from '../src/core/clock.js';
-import { beforeInsertInto } from './helpers/deletes.js';
+import { beforeInsertInto, whileDeleting } from './helpers/deletes.js';
 
 const JSON_TYPE = 'application/json;charset=UTF-8';
 
@@ -425,16 +425,7 @@ forEachStore('Kakao Story: profile, notes, my stories', (h) => {
       // story as its owner deletes it through the API).
       const remove = () => (c.gone === 'story' ? deleteStory(h.store.db, story.id) : h.control('DELETE', `/accounts/${reactor.id}`));
       const hold = beforeInsertInto(h.store, c.table, remove);
-      let res;
-      try {
-        res =
-          c.table === 'story_comments'
-            ? await h.inject({ method: 'POST', url: `/_kapibara/v1/stories/${story.id}/comments`, payload: { account_id: reactor.id, text: 'hi' } })
-            : await h.inject({ method: 'PUT', url: `/_kapibara/v1/stories/${story.id}/likes/${reactor.id}`, payload: { emotion: 'LIKE' } });
-      } finally {
-        hold.release();
-      }
-      assert.equal(hold.held(), 1, `${c.table} ${c.gone}: the delete landed before the insert`);
+      const res = await whileDeleting(hold, async () => c.table === 'story_comments' ? await h.inject({ method: 'POST', url: `/_kapibara/v1/stories/${story.id}/comments`, payload: { account_id: reactor.id, text: 'hi' } }) : await h.inject({ method: 'PUT', url: `/_kapibara/v1/stories/${story.id}/likes/${reactor.id}`, payload: { emotion: 'LIKE' } }), () => `${c.table} ${c.gone}: the delete landed before the insert`);
       const error = c.gone === 'story' ? `story ${story.id} not found` : `account ${reactor.id} not found`;
       assert.deepEqual([res.statusCode, res.json()], [404, { error }], `${c.table} ${c.gone}`);
     }

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { CompiledQuery, QueryExecutor } from 'kysely';
 import type { Store } from '../../src/db/index.js';
 
@@ -35,4 +36,27 @@ function hold(store: Store, sqlStart: string, between: () => Promise<unknown>, w
     return result;
   } as QueryExecutor['executeQuery'];
   return { held: () => held, release: () => void delete (executor as { executeQuery?: unknown }).executeQuery };
+}
+
+/** A write held where a delete lands (beforeInsertInto, afterQuery, deliveries' betweenCheckAndInsert). */
+export interface Hold {
+  held: () => number;
+  release: () => void;
+}
+
+/**
+ * Runs `call` with `hold` in place, puts the store back, then asserts the delete landed: the
+ * hold met `times` queries (1 unless told), or the test would pass on a call that never met the
+ * delete. `what` says which case, from the call's answer. The assertion comes after the call
+ * and its release, never in a `finally`: a call that throws fails the test with its own error.
+ */
+export async function whileDeleting<T>(hold: Hold, call: () => Promise<T>, what?: (result: T) => string, times = 1): Promise<T> {
+  let result: T;
+  try {
+    result = await call();
+  } finally {
+    hold.release();
+  }
+  assert.equal(hold.held(), times, `the delete did not land where the call was held${what ? `: ${what(result)}` : ''}`);
+  return result;
 }
