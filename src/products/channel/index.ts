@@ -1,6 +1,7 @@
 import type { Product } from '../../core/product.js';
 import * as migration020 from './migrations.js';
 import * as migration076 from './migration-channels-by-time.js';
+import * as migration079 from './migration-relations-by-kind.js';
 import { channelTables } from './tables.js';
 import { channelRoutes } from './routes.js';
 import { channelPages, FOLLOW_PATH } from './pages.js';
@@ -17,7 +18,7 @@ export const channel: Product = {
   routes: channelRoutes,
   pages: channelPages,
   control: channelControlRoutes,
-  migrations: { '020_channel': migration020, '076_channels_by_time': migration076 },
+  migrations: { '020_channel': migration020, '076_channels_by_time': migration076, '079_channel_relations_by_kind': migration079 },
   tables: channelTables,
   console: channelSection,
   consolePages: { links: [{ path: CHANNELS_PATH, title: 'Kakao Talk Channels' }], plugin: channelConsolePages },

@@ -155,7 +155,7 @@ export async function relationsOfChannelPage(db: Kysely<DB>, channelId: number, 
   return (await q.orderBy('account_id').limit(limit).execute()).map(toRelation);
 }
 
-/** Relations counted up to this many of each kind: a count costs at most this many index entries. */
+/** Relations counted up to this many of each kind: a count costs at most this many entries of channel_relations_kind (079). */
 export const RELATIONS_COUNT_CAP = 1000;
 
 /** How many people added and blocked a channel, each counted up to RELATIONS_COUNT_CAP + 1 (more says only "more"). */

@@ -70,7 +70,9 @@ const chatsPage = (accountId: number, page: number) => `${CONSOLE_PREFIX}/people
  * One page of a person's chats (`page` from 1, CHATS_SHOWN each, most recent first) with
  * their latest messages, and the newest QUIET_SHOWN group chats they are in that hold no
  * message of theirs. Of the group chats, only those it shows are read (and one more quiet
- * one, to know that more follow): never every chat the person is in.
+ * one, to know that more follow), never with every member of every chat the person is in;
+ * finding the quiet ones may seek through the person's memberships (one index seek each,
+ * bounded by the chats they are in, not by the table) when few of them are quiet.
  */
 async function chatsHtml(db: Kysely<DB>, person: Account, page: number): Promise<{ total: number; shown: number; body: RawHtml }> {
   const all = await listChats(db, person.id);
