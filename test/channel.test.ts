@@ -226,6 +226,19 @@ forEachStore('Kakao Talk Channel: relations', (h) => {
     }
   });
 
+  it('PUT a relation whose channel or person is deleted right after it is stored: the 404 of a call after the delete, not a relation of NONE', async () => {
+    const owner = await h.createApp({ name: 'Owner' });
+    for (const gone of ['channel', 'account'] as const) {
+      const person = await h.createAccount({ nickname: `Follower ${gone}` });
+      const channel = `_kept${gone === 'channel' ? 1 : 2}`;
+      await h.control('POST', '/channels', { app_id: owner.id, public_id: channel, search_id: `@kept${gone}`, name: 'Kept' });
+      const hold = afterQuery(h.store, 'insert into "channel_relations"', () => h.control('DELETE', gone === 'channel' ? `/channels/${channel}` : `/accounts/${person.id}`));
+      const res = await whileDeleting(hold, () => h.inject({ method: 'PUT', url: `/_kapibara/v1/channels/${channel}/relations/${person.id}`, headers: CONTROL_HEADERS, payload: { relation: 'ADDED' } }), (r) => `${gone}: ${r.statusCode} ${r.body}`);
+      const error = gone === 'channel' ? `channel ${channel} not found` : `account ${person.id} not found`;
+      assert.deepEqual([res.statusCode, res.json()], [404, { error }], `${gone} gone`);
+    }
+  });
+
   it('PATCH /channels/{public_id} on a channel deleted right after its lookup is the 404 of a call after the delete, not a 200 for changes never stored', async () => {
     const owner = await h.createApp({ name: 'Owner' });
     for (const body of [{ name: 'Renamed', banned: true }, {}]) {

@@ -168,6 +168,8 @@ export default async function channelControlRoutes(root: FastifyInstance): Promi
     const [channel] = await lookUp();
     await asAfterDeletes(() => store.setRelation(db(), channel.id, req.params.account_id, req.body.relation, app.platform.clock.now()), lookUp);
     const row = await store.relationOf(db(), channel.id, req.params.account_id);
+    // Gone since it was written (with the channel or the person): the 404 of a call after the delete.
+    if (!row && req.body.relation !== 'NONE') await lookUp();
     return row ? relationRowJson(row) : { account_id: req.params.account_id, relation: 'NONE' };
   });
 

@@ -194,14 +194,17 @@ export async function friendListCounts(owner: Store, appId: number, accountId: n
  * app gone is left to the call (its credential now names no one: -401).
  */
 async function builtAsAfterDeletes(db: Kysely<DB>, appId: number, accountId: number): Promise<FriendListCounts> {
-  for (;;) {
+  for (let n = 1; ; n++) {
     try {
       return await buildFriendList(db, appId, accountId);
     } catch (err) {
-      if (!referenceGone(err) || !(await findAccountById(db, accountId)) || !(await findAppById(db, appId))) throw err;
+      if (!referenceGone(err) || n >= BUILD_ATTEMPTS || !(await findAccountById(db, accountId)) || !(await findAppById(db, appId))) throw err;
     }
   }
 }
+
+/** Builds of one friends list made at most, each after a friend deleted during the last (as sends make, message/delivery.ts). */
+const BUILD_ATTEMPTS = 3;
 
 /** Friends lists being built, per store (app:account → the build). */
 const BUILDS = registryKey('talk friends list builds', () => new Map<string, Promise<FriendListCounts>>(), { durable: true });
