@@ -1,9 +1,10 @@
 import type { FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { Id } from './limits.js';
+import { CONTROL_PATH } from '../core/security.js';
 
-/** Where the control plane is served (routes.ts re-exports it for the app). */
-export const CONTROL_PREFIX = '/_kapibara/v1';
+/** Where the control plane is served (core/security.ts's, whose guard covers it; routes.ts re-exports it for the app). */
+export const CONTROL_PREFIX = CONTROL_PATH;
 
 /**
  * How the control plane's lists are paged (docs/control-plane.md): by id, `limit` at a time

@@ -7,6 +7,7 @@ import { isoSeconds } from '../../core/clock.js';
 import { HTML_TYPE } from '../../core/http.js';
 import { PageError } from '../../core/errors.js';
 import { errorPage } from '../../core/pages.js';
+import { CONTROL_PATH } from '../../core/security.js';
 import { CONSOLE_PREFIX, OVERVIEW_PAGE, consolePage } from '../../console/routes.js';
 import { nicknamesOf } from '../../store/accounts.js';
 import { findAppsByIds } from '../../store/apps.js';
@@ -70,7 +71,7 @@ export async function channelConsolePages(root: FastifyInstance): Promise<void> 
     const nickname = (id: number) => people.get(id) ?? String(id);
     const sections = shown.map(({ c, relations, counts, files, chats, fileUsers }) => {
       const total = counts.added + counts.blocked;
-      const more = relations.length < total ? html`<p class="muted">${relations.length} of ${total > store.RELATIONS_COUNT_CAP ? `${store.RELATIONS_COUNT_CAP}+` : total} shown (by account id); every one: <code>GET /_kapibara/v1/channels/${c.public_id}/relations</code></p>` : '';
+      const more = relations.length < total ? html`<p class="muted">${relations.length} of ${counted(total)} shown (by account id); every one: <code>GET ${CONTROL_PATH}/channels/${c.public_id}/relations</code></p>` : '';
       return html`<section data-channel="${c.public_id}"><h2>${c.name} <code>${c.public_id}</code> <code>${c.search_id}</code>${c.banned ? html` <span class="pill">banned</span>` : ''}</h2>
 <p class="muted">Owned by ${owners.get(c.owner_app_id) ?? c.owner_app_id} &middot; ${counted(counts.added)} followers &middot; ${counted(counts.blocked)} blocks &middot; created ${isoSeconds(c.created_at)}</p>
 <h3>Followers and blocks</h3>${
@@ -91,7 +92,7 @@ ${Object.entries(f.schema).map(([k, t]) => html`<span class="pill">${k}: ${t}</s
     const last = channels[channels.length - 1];
     const next = rows.length > OVERVIEW_PAGE ? html`<a data-next="channels" href="${`${CONSOLE_PREFIX}${CHANNELS_PATH}?${new URLSearchParams({ after: String(last.id), after_time: String(last.created_at) })}`}">Next channels</a>` : '';
     const first = at ? html`<a href="${CONSOLE_PREFIX}${CHANNELS_PATH}">First channels</a> ` : '';
-    const empty = at ? html`<section><p class="muted">No more channels.</p></section>` : html`<section><p class="muted">No channels yet: create one with POST /_kapibara/v1/channels.</p></section>`;
+    const empty = at ? html`<section><p class="muted">No more channels.</p></section>` : html`<section><p class="muted">No channels yet: create one with POST ${CONTROL_PATH}/channels.</p></section>`;
     const body = html`<h1>Kakao Talk Channels</h1>${channels.length === 0 ? empty : sections}${first || next ? html`<p>${first}${next}</p>` : ''}`;
     return reply.type(HTML_TYPE).send(consolePage('Kakao Talk Channels', body));
   });

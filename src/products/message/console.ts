@@ -6,6 +6,7 @@ import type { ConsoleSection } from '../../core/product.js';
 import { html, type RawHtml } from '../../core/html.js';
 import { isoSeconds } from '../../core/clock.js';
 import { HTML_TYPE } from '../../core/http.js';
+import { CONTROL_PATH } from '../../core/security.js';
 import type { DB } from '../../db/schema.js';
 import { CONSOLE_PREFIX, consolePage, noSuchPerson } from '../../console/routes.js';
 import { type Account, findAccountById } from '../../store/accounts.js';
@@ -120,7 +121,7 @@ ${messages.map(
   (m: StoredMessage) => html`<div class="muted">${isoSeconds(m.createdAt)} &middot; from ${names.get(m.senderAccountId) ?? m.senderAccountId} via ${apps.get(m.appId) ?? m.appId}</div>${renderTemplate(m.template)}`,
 )}`;
   });
-  const moreQuiet = quietRows.length > QUIET_SHOWN ? html`; and more: <code>GET /_kapibara/v1/group_chats?account_id=${person.id}</code>` : '';
+  const moreQuiet = quietRows.length > QUIET_SHOWN ? html`; and more: <code>GET ${CONTROL_PATH}/group_chats?account_id=${person.id}</code>` : '';
   const quietGroups = quiet.length
     ? html`<p class="muted" data-quiet="${quiet.map((g) => g.id).join(',')}">Group chats with no messages yet: ${quiet.map((g) => `${g.title} (${g.memberAccountIds.map((id) => names.get(id) ?? String(id)).join(', ')})`).join('; ')}${moreQuiet}</p>`
     : '';
