@@ -160,4 +160,36 @@ describe('a refresh and a delete of its person on PostgreSQL', () => {
     assert.equal(refreshed.statusCode, 200, refreshed.body);
     assert.equal((await h.kapi('GET', '/v1/user/access_token_info', refreshed.json().access_token)).statusCode, 401);
   });
+
+  it('a reset that starts once a link write holds the person (before it locks the link) waits for it: both answer, neither a 500', async () => {
+    const app = await h.createApp();
+    const me = await h.createAccount();
+    const t = await h.token(app, me, ['profile_nickname']);
+    const executor = Object.getPrototypeOf(h.store.db.getExecutor()) as { executeQuery: (query: CompiledQuery, ...rest: unknown[]) => Promise<unknown> };
+    const own = Object.prototype.hasOwnProperty.call(executor, 'executeQuery');
+    const execute = executor.executeQuery;
+    let reset: Promise<LightMyRequestResponse> | undefined;
+    const waiting = async () =>
+      Number((await sql<{ n: number }>`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(h.store.db)).rows[0].n);
+    executor.executeQuery = async function (this: unknown, query: CompiledQuery, ...rest: unknown[]) {
+      const result = await execute.call(this, query, ...rest);
+      if (!reset && /^SELECT 1 FROM accounts, apps .* FOR KEY SHARE$/.test(query.sql)) {
+        reset = h.inject({ method: 'POST', url: '/_kapibara/v1/reset', headers: CONTROL_HEADERS });
+        await eventually(async () => ((await waiting()) > 0 ? true : undefined));
+      }
+      return result;
+    };
+    let updated: LightMyRequestResponse;
+    try {
+      updated = await h.kapi('POST', '/v1/user/update_profile', t.access_token, { properties: { nickname: 'racing' } });
+    } finally {
+      if (own) executor.executeQuery = execute;
+      else delete (executor as { executeQuery?: unknown }).executeQuery;
+    }
+    assert.ok(reset, 'the write held the person');
+    const resetAnswer = await reset;
+    assert.ok(resetAnswer.statusCode < 300, resetAnswer.body);
+    assert.ok(updated.statusCode === 200 || (updated.statusCode === 401 && updated.json().code === -401), `${updated.statusCode} ${updated.body}`);
+    assert.equal((await h.control('GET', '/accounts')).length, 0);
+  });
 });

@@ -331,7 +331,8 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
     return { removed, expired_before: new Date(expiredBefore(now)).toISOString() };
   });
   app.post('/reset', {}, async () => {
-    await resetState(app.platform.db, app.platform.tables).catch((err) => {
+    // Rolled back for a deadlock (nothing changed): made again before the retryable 409.
+    await againIfRolledBack(() => resetState(app.platform.db, app.platform.tables)).catch((err) => {
       throw retryable(err);
     });
     app.platform.store.registry.clear();
@@ -341,7 +342,7 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
 
   async function importDoc(doc: StateDocument, replace: boolean) {
     try {
-      const counts = await importState(app.platform.db, app.platform.tables, doc, app.platform.clock.real(), { replace });
+      const counts = await againIfRolledBack(() => importState(app.platform.db, app.platform.tables, doc, app.platform.clock.real(), { replace }));
       app.platform.store.registry.clear();
       // The document may carry another signing key and clock offset: use what is stored now
       // (other instances on the same database do the same when told, core/stored-settings.ts).

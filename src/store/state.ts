@@ -136,6 +136,12 @@ async function oneStateChangeAtATime(tx: Kysely<DB>): Promise<void> {
 const STATE_LOCK = 0x6b6170_737461; // "kap" "sta" in ASCII
 
 async function deleteAll(tx: Kysely<DB>, tables: readonly TableSpec[]): Promise<void> {
+  // People and apps first, as a delete of one takes them (then their rows, by cascade) and as
+  // token writes take them (then the link, store/links.ts): the deletes below go children
+  // first, and a write that held a person and waited for their link, which this had deleted,
+  // deadlocked with it (the reset answered 409, or the call 500). Writes under way finish
+  // first; later ones wait for the reset, then meet what it left (none of the people: -401).
+  if (isPostgres(tx)) await sql`LOCK TABLE accounts, apps IN EXCLUSIVE MODE`.execute(tx);
   for (const spec of [...tables].reverse()) {
     // The server's identity survives a reset: clients keep a stable JWKS and a trusted TLS certificate.
     if (spec.name === 'settings') await tx.deleteFrom('settings').where('key', 'not in', IDENTITY_SETTINGS).execute();
