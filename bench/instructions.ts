@@ -2,8 +2,9 @@
  * Instructions per request: what a scenario's request costs Kapibara's server, counted by
  * valgrind's callgrind instead of timed, against the bare server answering the same bytes.
  * At the same settings, a count of `/v2/user/me` or a memo send is the same from run to run
- * (within half a percent) whatever else the machine is doing, where a throughput ratio on a
- * shared 2-core machine moves by a tenth: it tells whether a change made a request cheaper.
+ * (within half a percent) on a quiet machine, where a throughput ratio on a shared 2-core
+ * machine moves by a tenth: it tells whether a change made a request cheaper. Beside a busy
+ * machine (a test run on both cores) a memo send once counted 15% more: count when it is quiet.
  * Counts move with the run's length (INSTRUCTIONS_WARM_UP, INSTRUCTIONS_REQUESTS), most for
  * large answers (the friends page): compare builds at the same settings.
  *
