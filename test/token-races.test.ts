@@ -125,39 +125,55 @@ describe('a refresh and a delete of its person on PostgreSQL', () => {
   before(async () => h.start());
   after(async () => h.stop());
 
-  it('a delete that starts once the refresh holds the link waits for it: both answer, neither a 500', async () => {
-    const app = await h.createApp();
-    const me = await h.createAccount();
-    const t = await h.token(app, me, ['profile_nickname']);
+  /**
+   * Runs `call`; once a statement of it matching `statement` has answered (inside its
+   * transaction too: the hook is on every executor's prototype), starts `second` and lets the
+   * call go on only when PostgreSQL shows `second` waiting for a lock. Returns both answers and
+   * every statement sent meanwhile (a transaction made again after a deadlock shows twice).
+   */
+  async function secondWhileHeld<A, B>(statement: RegExp, second: () => Promise<B>, call: () => Promise<A>): Promise<{ first: A; second: B; sent: string[] }> {
     const executor = Object.getPrototypeOf(h.store.db.getExecutor()) as { executeQuery: (query: CompiledQuery, ...rest: unknown[]) => Promise<unknown> };
     const own = Object.prototype.hasOwnProperty.call(executor, 'executeQuery');
     const execute = executor.executeQuery;
-    let removal: Promise<LightMyRequestResponse> | undefined;
+    let started: Promise<B> | undefined;
+    const sent: string[] = [];
     const waiting = async () =>
-      Number(
-        (
-          await sql<{ n: number }>`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'delete from "accounts"%'`.execute(h.store.db)
-        ).rows[0].n,
-      );
+      Number((await sql<{ n: number }>`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(h.store.db)).rows[0].n);
     executor.executeQuery = async function (this: unknown, query: CompiledQuery, ...rest: unknown[]) {
+      sent.push(query.sql);
       const result = await execute.call(this, query, ...rest);
-      if (!removal && /^select \* from "app_users" .*for update$/.test(query.sql)) {
-        removal = h.inject({ method: 'DELETE', url: `/_kapibara/v1/accounts/${me.id}`, headers: CONTROL_HEADERS });
+      if (!started && statement.test(query.sql)) {
+        started = second();
         await eventually(async () => ((await waiting()) > 0 ? true : undefined));
       }
       return result;
     };
-    let refreshed: LightMyRequestResponse;
+    let first: A;
+    let after: B;
     try {
-      refreshed = await refresh(h, app, t.refresh_token);
+      first = await call();
+      assert.ok(started, `no statement matched ${statement}`);
+      after = await started;
     } finally {
       if (own) executor.executeQuery = execute;
       else delete (executor as { executeQuery?: unknown }).executeQuery;
     }
-    assert.ok(removal, 'the refresh locked the link');
-    const removed = await removal;
+    return { first, second: after, sent };
+  }
+
+  it('a delete that starts once the refresh holds the link waits for it: both answer, neither a 500', async () => {
+    const app = await h.createApp();
+    const me = await h.createAccount();
+    const t = await h.token(app, me, ['profile_nickname']);
+    const { first: refreshed, second: removed, sent } = await secondWhileHeld(
+      /^select \* from "app_users" .*for update$/,
+      () => h.inject({ method: 'DELETE', url: `/_kapibara/v1/accounts/${me.id}`, headers: CONTROL_HEADERS }),
+      () => refresh(h, app, t.refresh_token),
+    );
     assert.equal(removed.statusCode, 204, removed.body);
     assert.equal(refreshed.statusCode, 200, refreshed.body);
+    // Each ran once: no deadlock rolled either back to be made again.
+    assert.equal(sent.filter((q) => q.startsWith('delete from "accounts"')).length, 1);
     assert.equal((await h.kapi('GET', '/v1/user/access_token_info', refreshed.json().access_token)).statusCode, 401);
   });
 
@@ -165,30 +181,14 @@ describe('a refresh and a delete of its person on PostgreSQL', () => {
     const app = await h.createApp();
     const me = await h.createAccount();
     const t = await h.token(app, me, ['profile_nickname']);
-    const executor = Object.getPrototypeOf(h.store.db.getExecutor()) as { executeQuery: (query: CompiledQuery, ...rest: unknown[]) => Promise<unknown> };
-    const own = Object.prototype.hasOwnProperty.call(executor, 'executeQuery');
-    const execute = executor.executeQuery;
-    let reset: Promise<LightMyRequestResponse> | undefined;
-    const waiting = async () =>
-      Number((await sql<{ n: number }>`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(h.store.db)).rows[0].n);
-    executor.executeQuery = async function (this: unknown, query: CompiledQuery, ...rest: unknown[]) {
-      const result = await execute.call(this, query, ...rest);
-      if (!reset && /^SELECT 1 FROM accounts, apps .* FOR KEY SHARE$/.test(query.sql)) {
-        reset = h.inject({ method: 'POST', url: '/_kapibara/v1/reset', headers: CONTROL_HEADERS });
-        await eventually(async () => ((await waiting()) > 0 ? true : undefined));
-      }
-      return result;
-    };
-    let updated: LightMyRequestResponse;
-    try {
-      updated = await h.kapi('POST', '/v1/user/update_profile', t.access_token, { properties: { nickname: 'racing' } });
-    } finally {
-      if (own) executor.executeQuery = execute;
-      else delete (executor as { executeQuery?: unknown }).executeQuery;
-    }
-    assert.ok(reset, 'the write held the person');
-    const resetAnswer = await reset;
-    assert.ok(resetAnswer.statusCode < 300, resetAnswer.body);
+    const { first: updated, second: reset, sent } = await secondWhileHeld(
+      /^SELECT 1 FROM accounts, apps .* FOR KEY SHARE$/,
+      () => h.inject({ method: 'POST', url: '/_kapibara/v1/reset', headers: CONTROL_HEADERS }),
+      () => h.kapi('POST', '/v1/user/update_profile', t.access_token, { properties: { nickname: 'racing' } }),
+    );
+    assert.ok(reset.statusCode < 300, reset.body);
+    // The reset ran once: no deadlock rolled it back to be made again.
+    assert.equal(sent.filter((q) => /pg_advisory_xact_lock/.test(q)).length, 1, sent.join('\n'));
     assert.ok(updated.statusCode === 200 || (updated.statusCode === 401 && updated.json().code === -401), `${updated.statusCode} ${updated.body}`);
     assert.equal((await h.control('GET', '/accounts')).length, 0);
   });
