@@ -6,7 +6,7 @@ import { randomToken, sha256 } from '../src/core/ids.js';
 import { createCode } from '../src/products/login/store.js';
 import { EXPIRED_KEPT_MS, SWEEP_BATCH } from '../src/store/expiry.js';
 import { eventually } from './helpers/eventually.js';
-import { forEachStore, form, type Harness, type TestAccount, type TestApp } from './helpers/harness.js';
+import { codeGrant, forEachStore, type Harness, type TestAccount, type TestApp } from './helpers/harness.js';
 
 /**
  * Expired tokens, codes, AGTs, login sessions and SDK login results are removed once they
@@ -151,13 +151,7 @@ forEachStore('Expired login records', (h) => {
     await h.token(app, person); // links the person
     const redirectUri = 'http://localhost:3000/callback';
     const code = await createCode(h.store.db, { appId: app.id, accountId: person.id, redirectUri, scopes: [], authTime: h.clock.now() }, h.clock.now());
-    const exchange = () =>
-      h.inject({
-        method: 'POST',
-        url: '/oauth/token',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: form({ grant_type: 'authorization_code', client_id: app.rest_api_key, redirect_uri: redirectUri, code }),
-      });
+    const exchange = () => codeGrant(h, app, code, redirectUri);
     const first = await exchange();
     assert.equal(first.statusCode, 200, first.body);
     const { access_token: accessToken } = first.json();

@@ -2,7 +2,7 @@ import { after, before, describe, it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { type CompiledQuery, sql } from 'kysely';
-import { CONTROL_HEADERS, Harness, forEachStore, form, type TestApp, type TestAccount, refreshGrant as refresh } from './helpers/harness.js';
+import { CONTROL_HEADERS, Harness, codeGrant, forEachStore, type TestApp, type TestAccount, refreshGrant as refresh } from './helpers/harness.js';
 import { eventually } from './helpers/eventually.js';
 import { createCode } from '../src/products/login/store.js';
 
@@ -91,13 +91,7 @@ forEachStore('token writes at the same time', (h) => {
     const redirectUri = 'http://localhost:3000/callback';
     for (let round = 0; round < ROUNDS; round++) {
       const code = await createCode(h.store.db, { appId: app.id, accountId: me.id, redirectUri, scopes: [], authTime: h.clock.now() }, h.clock.now());
-      const exchange = () =>
-        h.inject({
-          method: 'POST',
-          url: '/oauth/token',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          payload: form({ grant_type: 'authorization_code', client_id: app.rest_api_key, redirect_uri: redirectUri, code }),
-        });
+      const exchange = () => codeGrant(h, app, code, redirectUri);
       const answers = await Promise.all([exchange(), exchange()]);
       assert.ok(answers.some((res) => res.statusCode !== 200), 'one of the two is refused');
       for (const res of answers) {

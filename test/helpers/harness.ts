@@ -80,6 +80,16 @@ export function refreshGrant(h: Harness, app: TestApp, refreshToken: string): Pr
   });
 }
 
+/** An exchange of `code` with the app's REST API key (POST /oauth/token). */
+export function codeGrant(h: Harness, app: TestApp, code: string, redirectUri: string): Promise<LightMyRequestResponse> {
+  return h.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: form({ grant_type: 'authorization_code', client_id: app.rest_api_key, redirect_uri: redirectUri, code }),
+  });
+}
+
 /**
  * Sent with every control call: a body-less POST or DELETE needs it (a JSON body alone
  * would do), so that no web page can make the call without a CORS preflight.
