@@ -187,8 +187,7 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
     return appJson(updated!);
   });
   app.delete('/apps/:app_id', { config: NO_CONTENT, schema: { params: AppIdParams } }, async (req, reply) => {
-    // A delete that met writes of the app's people at the same time (and lost a deadlock) is made again.
-    const deleted = await againIfRolledBack(() => deleteApp(app.platform.db, req.params.app_id)).catch((err) => Promise.reject(retryable(err)));
+    const deleted = await madeAgainOr409(() => deleteApp(app.platform.db, req.params.app_id));
     if (!deleted) throw new ControlError(404, `app ${req.params.app_id} not found`);
     return reply.send();
   });
@@ -217,7 +216,7 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
     return accountJson(updated!);
   });
   app.delete('/accounts/:account_id', { config: NO_CONTENT, schema: { params: AccountIdParams } }, async (req, reply) => {
-    const deleted = await againIfRolledBack(() => deleteAccount(app.platform.db, req.params.account_id)).catch((err) => Promise.reject(retryable(err)));
+    const deleted = await madeAgainOr409(() => deleteAccount(app.platform.db, req.params.account_id));
     if (!deleted) {
       throw new ControlError(404, `account ${req.params.account_id} not found`);
     }
@@ -331,10 +330,7 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
     return { removed, expired_before: new Date(expiredBefore(now)).toISOString() };
   });
   app.post('/reset', {}, async () => {
-    // Rolled back for a deadlock (nothing changed): made again before the retryable 409.
-    await againIfRolledBack(() => resetState(app.platform.db, app.platform.tables)).catch((err) => {
-      throw retryable(err);
-    });
+    await madeAgainOr409(() => resetState(app.platform.db, app.platform.tables));
     app.platform.store.registry.clear();
     app.platform.clock.setOffset(0);
     return { reset: true };
@@ -342,7 +338,7 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
 
   async function importDoc(doc: StateDocument, replace: boolean) {
     try {
-      const counts = await againIfRolledBack(() => importState(app.platform.db, app.platform.tables, doc, app.platform.clock.real(), { replace }));
+      const counts = await madeAgainOr409(() => importState(app.platform.db, app.platform.tables, doc, app.platform.clock.real(), { replace }));
       app.platform.store.registry.clear();
       // The document may carry another signing key and clock offset: use what is stored now
       // (other instances on the same database do the same when told, core/stored-settings.ts).
@@ -350,7 +346,7 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
       return counts;
     } catch (err) {
       if (err instanceof StateFormatError) throw new ControlError(400, err.message);
-      throw retryable(err);
+      throw err;
     }
   }
 }
@@ -360,6 +356,19 @@ export default async function controlRoutes(root: FastifyInstance, products: rea
  * calls under way): rolled back whole, so it is a 409 that says to send it again, not a 500
  * nor a 400 blaming the document.
  */
+/**
+ * A whole-store write (a reset, an import, a delete of a person or an app) that PostgreSQL
+ * rolled back for a deadlock with writes under way is made again; after three tries, the
+ * retryable 409. Nothing of a rolled-back try was written.
+ */
+async function madeAgainOr409<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await againIfRolledBack(write);
+  } catch (err) {
+    throw retryable(err);
+  }
+}
+
 export function retryable(err: unknown): unknown {
   if (!concurrencyFailure(err)) return err;
   return new ControlError(409, `the state change met writes made at the same time and was rolled back (${(err as Error).message}): nothing changed; send it again.`);

@@ -1,6 +1,7 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import type { ChannelFilesTable, ChannelsTable } from './tables.js';
+import { type Position, positionOf } from '../../db/positions.js';
 
 /** Storage of channels, their app links, people's relations, chats and customer files. Knows no HTTP. */
 
@@ -54,18 +55,10 @@ export async function findChannelsByIds(db: Kysely<DB>, ids: readonly number[]):
 }
 
 /** Where a channel stands in the list of channels (its time and id); undefined when it is gone. */
-export interface ChannelPosition {
-  createdAt: number;
-  id: number;
-}
-
-export async function channelPosition(db: Kysely<DB>, id: number): Promise<ChannelPosition | undefined> {
-  const row = await db.selectFrom('channels').select(['id', 'created_at']).where('id', '=', id).executeTakeFirst();
-  return row && { createdAt: Number(row.created_at), id: Number(row.id) };
-}
+export const channelPosition = (db: Kysely<DB>, id: number): Promise<Position | undefined> => positionOf(db, 'channels', id);
 
 /** A page of channels, oldest first (time, then id) from the one after `after`: one range of channels_created. */
-export async function listChannelsPage(db: Kysely<DB>, after: ChannelPosition | undefined, limit: number): Promise<ChannelRow[]> {
+export async function listChannelsPage(db: Kysely<DB>, after: Position | undefined, limit: number): Promise<ChannelRow[]> {
   let q = db.selectFrom('channels').selectAll();
   if (after) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(after.createdAt, after.id)));
   return q.orderBy('created_at').orderBy('id').limit(limit).execute();

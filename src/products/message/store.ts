@@ -5,6 +5,7 @@ import { LogTable, appendLogKey } from '../../db/log.js';
 import { registryKey } from '../../db/registry.js';
 import type { TalkMessagesTable, TalkTemplatesTable } from './tables.js';
 import { newId } from '../../db/ids.js';
+import { type Position, positionOf } from '../../db/positions.js';
 
 /** Repository of Talk messaging: custom templates, chats and messages, quotas. */
 
@@ -175,10 +176,7 @@ export interface ChatSummary {
 }
 
 /** Where a page of a list ordered newest first starts: after the message with this time and id. */
-export interface Position {
-  createdAt: number;
-  id: number;
-}
+export type { Position };
 
 /** The time and id of `accountId`'s message `id` (a cursor), if it is theirs. */
 export async function messagePosition(db: Kysely<DB>, accountId: number, id: number): Promise<Position | undefined> {
@@ -460,15 +458,7 @@ export async function listGroupChats(db: Kysely<DB>, accountId?: number): Promis
 }
 
 /** Where a group chat stands in the newest-first list (its time and id); undefined when it is gone. */
-export interface GroupChatPosition {
-  createdAt: number;
-  id: number;
-}
-
-export async function groupChatPosition(db: Kysely<DB>, id: number): Promise<GroupChatPosition | undefined> {
-  const row = await db.selectFrom('talk_group_chats').select(['id', 'created_at']).where('id', '=', id).executeTakeFirst();
-  return row && { createdAt: Number(row.created_at), id: Number(row.id) };
-}
+export const groupChatPosition = (db: Kysely<DB>, id: number): Promise<Position | undefined> => positionOf(db, 'talk_group_chats', id);
 
 /**
  * A page of group chats, newest first (time, then id, both descending), from the one after
@@ -476,7 +466,7 @@ export async function groupChatPosition(db: Kysely<DB>, id: number): Promise<Gro
  * starts. A person's (`accountId`): their memberships by index, sorted; a page costs the
  * chats they are in, never the table.
  */
-export async function listGroupChatsPage(db: Kysely<DB>, accountId: number | undefined, after: GroupChatPosition | undefined, limit: number): Promise<GroupChat[]> {
+export async function listGroupChatsPage(db: Kysely<DB>, accountId: number | undefined, after: Position | undefined, limit: number): Promise<GroupChat[]> {
   let q = db.selectFrom('talk_group_chats as c').select(['c.id', 'c.title', 'c.created_at']);
   if (accountId !== undefined) q = q.innerJoin('talk_group_chat_members as m', 'm.chat_id', 'c.id').where('m.account_id', '=', accountId);
   if (after) q = q.where((eb) => eb(eb.refTuple('c.created_at', 'c.id'), '<', eb.tuple(after.createdAt, after.id)));
