@@ -5,6 +5,7 @@ import type { RequestPhases } from './phases.js';
 import { readableAjvErrors } from './schema-errors.js';
 import { UNREAD_JSON_HINT, sentUnreadJson } from './json.js';
 import type { ErrorObject } from 'ajv';
+import { concurrencyFailure, storeUnavailable } from '../db/dialect.js';
 
 /**
  * The surfaces a route can belong to, each with its own error shape (DESIGN.md): kauth's
@@ -119,7 +120,7 @@ export function installErrorHandling(app: FastifyInstance, phases: RequestPhases
       return sendClientError(reply, surface, fe.validation ? 400 : fe.statusCode!, describe(fe, req, surface));
     }
     req.log.error({ err }, 'unhandled error');
-    return sendServerError(reply, surface);
+    return sendServerError(reply, surface, err);
   });
 
   app.setNotFoundHandler((req, reply) => {
@@ -241,16 +242,35 @@ function sendClientError(reply: FastifyReply, surface: Surface, status: number, 
   return reply.status(wireStatus).type(type).send(body);
 }
 
-function sendServerError(reply: FastifyReply, surface: Surface) {
+/**
+ * A failure that is no fault of the request. When the store failed to serve the call at all
+ * (db/dialect.ts), or PostgreSQL rolled the call's transaction back for running beside
+ * another, the answer says so in the surface's shape: kapi's -1 and kauth's server_error
+ * (Kakao's own codes for a failure on its side) name it, the control plane and pages answer
+ * 503 (the store) or 409 (send it again) as health and the control plane's own writes do.
+ * Anything else is the plain internal error, claiming nothing.
+ */
+function sendServerError(reply: FastifyReply, surface: Surface, err: unknown) {
+  const store = storeUnavailable(err);
+  const rolledBack = !store && concurrencyFailure(err);
+  const detail = store !== undefined
+    ? `Kapibara's store does not answer (${store})`
+    : rolledBack
+      ? `the call met writes made at the same time and was rolled back (${(err as Error).message}): nothing of it was written; send it again`
+      : undefined;
+  const status = store !== undefined ? 503 : rolledBack ? 409 : 500;
   switch (surface) {
     case 'kauth':
-      return reply.status(500).type(JSON_TYPE).send({ error: 'server_error', error_description: 'internal error', error_code: 'KOE003' });
+      return reply
+        .status(500)
+        .type(JSON_TYPE)
+        .send({ error: 'server_error', error_description: detail ? `internal error: ${detail}` : 'internal error', error_code: 'KOE003' });
     case 'control':
-      return reply.status(500).type(JSON_TYPE).send({ error: 'internal error' });
+      return reply.status(status).type(JSON_TYPE).send({ error: detail ?? 'internal error' });
     case 'page':
-      return sendPage(reply, 500, errorPage('500', 'Something went wrong on Kapibara’s side.'));
+      return sendPage(reply, status, errorPage(String(status), detail ? `${detail[0].toUpperCase()}${detail.slice(1)}.` : 'Something went wrong on Kapibara’s side.'));
     default:
-      return sendApiError(reply, new KakaoApiError(-1, 'internal error', 500));
+      return sendApiError(reply, new KakaoApiError(-1, detail ? `internal error: ${detail}` : 'internal error', 500));
   }
 }
 

@@ -78,3 +78,30 @@ export async function againIfRolledBack<T>(write: () => Promise<T>, attempts = 3
     }
   }
 }
+
+/** Node's socket errors for a server that cannot be reached, or that went away. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN']);
+/**
+ * PostgreSQL's SQLSTATEs for a server that does not serve: class 08 (the connection), 53
+ * (out of connections, disk or memory), 57P0x (shutting down, starting up).
+ */
+const UNSERVED = /^(08|53|57P0)/;
+/** What pg says of a connection lost or not made in time (it gives them no code). */
+const LOST = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout)/;
+/** SQLite's codes for a file it cannot read or write (disk full, I/O error, unopenable, read-only, damaged, locked). */
+const SQLITE_UNSERVED = /^SQLITE_(FULL|IOERR|CANTOPEN|READONLY|CORRUPT|NOTADB|BUSY)/;
+
+/**
+ * What the store said when it failed to serve a call at all (PostgreSQL down, restarting, out
+ * of connections or reached no more; SQLite's disk full or file unreadable), for the answer to
+ * name it; undefined for any other error, which is no failure of the store.
+ */
+export function storeUnavailable(err: unknown): string | undefined {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const message = typeof e?.message === 'string' ? e.message : '';
+  const pgServer = /^[0-9A-Z]{5}$/.test(code);
+  if (UNREACHABLE.has(code) || (pgServer && UNSERVED.test(code)) || (!code && LOST.test(message))) return message || code;
+  if (SQLITE_UNSERVED.test(code)) return `${message} (${code})`;
+  return undefined;
+}

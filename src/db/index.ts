@@ -94,6 +94,12 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
     // the pool shuts down) has already been discarded by the pool; the next query opens a new
     // one. Without a listener the pool's 'error' event would crash the process.
     pool.on('error', () => {});
+    // A connection the server drops while a query is under way rejects that query (the call
+    // answers that the store does not answer, core/http.ts) and then emits 'error' on its
+    // client, which the pool does not listen to while the client is lent out: without this
+    // listener, a PostgreSQL restart mid-query ended the process. The pool discards the client
+    // when it comes back.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     store = {
       db,
