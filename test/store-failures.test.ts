@@ -8,6 +8,8 @@ import type { Store } from '../src/db/index.js';
 import { CONTROL_HEADERS, assertApiError, form, forEachStore, type Harness } from './helpers/harness.js';
 import { freshPgDatabase, storeKinds } from './helpers/stores.js';
 import { describe } from './helpers/node-test.js';
+import { freePort } from '../src/core/free-port.js';
+import { openStore } from '../src/kapibara.js';
 
 /**
  * When the store itself fails (PostgreSQL down, restarting or out of connections, a lost
@@ -184,3 +186,13 @@ if (storeKinds().includes('postgres')) {
     });
   });
 }
+
+describe('A PostgreSQL database that cannot be reached at start', () => {
+  it('is an error naming the database, host and port and what the connection said, never the password', async () => {
+    const port = await freePort();
+    await assert.rejects(openStore({ databaseUrl: `postgres://kapi:s3cret@127.0.0.1:${port}/sandbox` }), (err: Error) => {
+      assert.equal(err.message, `the PostgreSQL database sandbox at 127.0.0.1:${port} does not answer (connect ECONNREFUSED 127.0.0.1:${port})`);
+      return true;
+    });
+  });
+});

@@ -6,6 +6,7 @@ import { migrateToLatest } from './migrations/index.js';
 import { StoreRegistry } from './registry.js';
 import { PgChanges, installChangeTriggers } from './pg-changes.js';
 import { sqliteAddon } from './sqlite-addon.js';
+import { storeUnavailable } from './dialect.js';
 import { BACKSTOP_PAGES, type Checkpointer, startCheckpointer } from './checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -163,10 +164,18 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
     };
   }
   store.registry.bind(store);
-  await store.exclusively(async () => {
-    await migrateToLatest(store.db, schema.migrations, store.dialect);
-    if (changes) await installChangeTriggers(store.db, logTables);
-  });
+  try {
+    await store.exclusively(async () => {
+      await migrateToLatest(store.db, schema.migrations, store.dialect);
+      if (changes) await installChangeTriggers(store.db, logTables);
+    });
+  } catch (err) {
+    await store.close().catch(() => {});
+    const detail = storeUnavailable(err);
+    // `connect ECONNREFUSED 127.0.0.1:5432` alone does not say what was being reached.
+    if (detail !== undefined && options.databaseUrl) throw new Error(`the PostgreSQL database ${whereIs(options.databaseUrl)} does not answer (${detail})`, { cause: err });
+    throw err;
+  }
   try {
     await changes?.start();
   } catch (err) {
@@ -227,3 +236,13 @@ function reusingStatements(sqlite: Database.Database, unstamped: ReadonlySet<str
 }
 
 export { sql };
+
+/** A database URL as it may be printed: host, port and database, never the user or password. */
+function whereIs(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    return `${url.pathname.slice(1) || '(default)'} at ${url.hostname || 'localhost'}:${url.port || '5432'}`;
+  } catch {
+    return '(its URL could not be read)';
+  }
+}
