@@ -1,7 +1,8 @@
 import { after, before, describe, it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { AppendLog } from '../src/db/log.js';
-import { Harness } from './helpers/harness.js';
+import type { CompiledQuery, QueryExecutor } from 'kysely';
+import { Harness, forEachStore } from './helpers/harness.js';
 
 const COLUMNS = ['account_id', 'chat_type', 'peer_account_id', 'app_id', 'sender_account_id', 'template_type', 'template_id', 'template', 'created_at'] as const;
 type Row = Record<(typeof COLUMNS)[number], unknown>;
@@ -64,5 +65,59 @@ describe('group commit on PostgreSQL [postgres]', () => {
     } finally {
       (pool as { query: unknown }).query = query;
     }
+  });
+});
+
+/**
+ * A batch whose insert was sent and whose answer never came (the connection lost on the way
+ * back) may be stored: storing each caller's rows again, as for a batch one bad row refused,
+ * stored them twice and told every caller they were stored once.
+ */
+forEachStore('A group commit whose connection is lost', (h) => {
+  it('is not stored again row set by row set: each row at most once, and every caller told it failed', async () => {
+    const person = await h.createAccount({ nickname: 'Lost' });
+    const row = (text: string): Row => ({
+      account_id: person.id,
+      chat_type: 'memo',
+      peer_account_id: person.id,
+      app_id: 1,
+      sender_account_id: person.id,
+      template_type: 'default',
+      template_id: null,
+      template: JSON.stringify({ text }),
+      created_at: 1,
+    });
+    const lost = () => new Error('Connection terminated unexpectedly');
+    let inserts = 0;
+    // The first insert reaches the database, and its answer is lost.
+    const pool = h.store.pool as { query: (...args: unknown[]) => Promise<unknown> } | undefined;
+    const poolQuery = pool?.query;
+    if (pool && poolQuery) {
+      pool.query = async (config: unknown, ...rest: unknown[]) => {
+        const name = typeof config === 'object' ? (config as { name?: string }).name : undefined;
+        const result = await poolQuery.call(pool, config, ...rest);
+        if (name?.startsWith('kapibara_log_talk_messages_') && ++inserts === 1) throw lost();
+        return result;
+      };
+    }
+    const executor = h.store.db.getExecutor() as QueryExecutor & { executeQuery: QueryExecutor['executeQuery'] };
+    const execute = executor.executeQuery;
+    executor.executeQuery = async function (query: CompiledQuery, ...rest: unknown[]) {
+      const result = await (execute as (...args: unknown[]) => ReturnType<QueryExecutor['executeQuery']>).call(executor, query, ...rest);
+      if (query.sql.startsWith('insert into "talk_messages"') && ++inserts === 1) throw lost();
+      return result;
+    } as QueryExecutor['executeQuery'];
+    try {
+      const log = new AppendLog<Row>(h.store, 'talk_messages', COLUMNS);
+      // Appended in one turn: one batch, one insert.
+      const results = await Promise.allSettled([log.append([row('a')]), log.append([row('b'), row('c')])]);
+      assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+      assert.match(String((results[0] as PromiseRejectedResult).reason), /Connection terminated unexpectedly/);
+    } finally {
+      if (pool && poolQuery) pool.query = poolQuery;
+      delete (executor as { executeQuery?: unknown }).executeQuery;
+    }
+    const stored = await h.store.db.selectFrom('talk_messages').select('template').where('account_id', '=', person.id).execute();
+    assert.deepEqual(stored.map((r) => JSON.parse(r.template).text).sort(), ['a', 'b', 'c'], 'each row once: the batch was stored, and nothing again');
   });
 });

@@ -1,6 +1,7 @@
 import { CompiledQuery, type Compilable, type Kysely, type QueryResult } from 'kysely';
 import type { Store } from './index.js';
 import { registryKey, type RegistryKey } from './registry.js';
+import { storeUnavailable } from './dialect.js';
 
 /**
  * Writers for append-only log tables (declared `log: true` by their product): the tables no
@@ -44,7 +45,8 @@ export class LogTable {
  * spends more per row than SQLite spends storing it, and the text depends only on the row
  * count, so the prepared statement is reused). Each caller's promise settles once its own
  * rows are stored, or with its own error: a failed batch is retried row set by row set, so
- * one bad append neither fails nor hides the others.
+ * one bad append neither fails nor hides the others; but not when the store failed to answer
+ * (db/dialect.ts `storeUnavailable`), whose insert may have been stored: every caller is told.
  *
  * On PostgreSQL an insert takes a round trip, and at most `MAX_IN_FLIGHT` are under way at
  * once: appends made meanwhile wait for one to finish and go in the next batch together.
@@ -132,8 +134,10 @@ export class AppendLog<Row extends Record<string, unknown>> extends LogTable {
       await this.insertAll(batch.flatMap((b) => b.rows));
       for (const b of batch) b.resolve();
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0].reject(err);
+      // A store that failed to answer (the connection lost, maybe after the insert was stored)
+      // is not asked again: the rows may be in, and storing them again would keep them twice.
+      if (batch.length === 1 || storeUnavailable(err) !== undefined) {
+        for (const b of batch) b.reject(err);
         return;
       }
       // One bad append must not fail the others: store each on its own and report its own error.
