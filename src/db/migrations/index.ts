@@ -35,7 +35,29 @@ export async function migrateToLatest(db: Kysely<any>, migrations: Record<string
   // A store that has run exactly these migrations needs no migrator: Kysely's reads the
   // columns of every table first (one query per table on SQLite, a fifth of a server's start).
   if (await appliedExactly(db, Object.keys(migrations), dialect)) return;
+  await refuseNewerStore(db, migrations);
   await migrateTo(db, migrations);
+}
+
+/**
+ * A store a newer Kapibara has migrated (a shared database upgraded by another instance)
+ * cannot be served by this one, which does not know what those migrations changed. Kysely's
+ * own refusal ("corrupted migrations: previously executed migration … is missing") reads as
+ * if the store were damaged; this one says what happened and what to do.
+ */
+async function refuseNewerStore(db: Kysely<any>, migrations: Record<string, Migration>): Promise<void> {
+  let applied: string[];
+  try {
+    applied = await appliedMigrations(db);
+  } catch {
+    return; // a new store: no migration table yet
+  }
+  const unknown = applied.filter((name) => !(name in migrations)).sort();
+  if (unknown.length === 0) return;
+  throw new Error(
+    `this store was migrated by a newer Kapibara: it has ${unknown.length === 1 ? 'migration' : 'migrations'} ${unknown.join(', ')}, ` +
+      'which this version does not know. Run a Kapibara at least as new as the one that migrated it, or use another store.',
+  );
 }
 
 /** The names in the store's migration table (which must exist). */
@@ -68,6 +90,6 @@ export async function migrateTo(db: Kysely<any>, migrations: Record<string, Migr
   const { error, results } = target === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(target);
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
-    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+    throw new Error(`database migration ${failed ? `${failed.migrationName} ` : ''}failed: ${String(error)}`);
   }
 }
