@@ -2,6 +2,7 @@ import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { POOL_SIZE } from '../src/db/index.js';
 import { forEachStore } from './helpers/harness.js';
 import { buildApp } from '../src/app.js';
 import { parseServerConfig } from '../src/config.js';
@@ -144,4 +145,9 @@ it('every test/ and src/ file the README and docs name exists', () => {
     }
   }
   assert.deepEqual(missing, []);
+});
+
+it("the README's count of PostgreSQL connections per instance is the pool's and the listener's", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  assert.match(readme, new RegExp(`opens at most ${POOL_SIZE + 1} connections to\\s+PostgreSQL \\(${POOL_SIZE} for calls, 1 to listen\\)`));
 });

@@ -11,6 +11,12 @@ import { BACKSTOP_PAGES, type Checkpointer, startCheckpointer } from './checkpoi
 
 export type Dialect = 'sqlite' | 'postgres';
 
+/**
+ * Connections each instance keeps for calls on PostgreSQL (one more listens for changes,
+ * db/pg-changes.ts): the README's count of instances a server's max_connections serves.
+ */
+export const POOL_SIZE = 10;
+
 export interface StoreOptions {
   /** `postgres://…` selects PostgreSQL. */
   databaseUrl?: string;
@@ -87,7 +93,7 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
   if (options.databaseUrl) {
     // The driver is loaded only for PostgreSQL stores (a SQLite server starts without it).
     const driver = (await import('pg')).default;
-    const pool = new driver.Pool({ connectionString: options.databaseUrl, max: 10, types: pgTypes(driver) });
+    const pool = new driver.Pool({ connectionString: options.databaseUrl, max: POOL_SIZE, types: pgTypes(driver) });
     changes = new PgChanges(driver, options.databaseUrl, unstamped);
     changes.watch(pool);
     const stamps = changes;
