@@ -12,7 +12,10 @@ import { CONTROL_PREFIX, type accountJson, type appJson } from './control/routes
 import type { AccountBody, AppBody } from './control/bodies.js';
 import type { GroupChatBody } from './products/message/control.js';
 import type { CommentBody, LikeBody, ProfileBody, StoryBody } from './products/story/control.js';
+import type { StoryMediaJson } from './products/story/operations.js';
 import type { ChannelBody, ChannelPatch, RelationBody } from './products/channel/control.js';
+import type { FileJson } from './products/channel/operations.js';
+import type { ChannelsTable } from './products/channel/tables.js';
 import type { InboxQuery, SettingsBody } from './products/push/control.js';
 import { listenTls } from './core/tls.js';
 
@@ -170,7 +173,7 @@ export interface Story {
   like_count: number;
   content: string;
   /** Photo stories only. */
-  media?: { original: string; xlarge: string; large: string; medium: string; small: string }[];
+  media?: StoryMediaJson[];
   permission: 'PUBLIC' | 'FRIEND' | 'ONLY_ME';
   account_id: number;
   /** The app that posted it; null for a story written in the Kakao Story app itself. */
@@ -205,13 +208,7 @@ export interface StoryMood {
 }
 
 /** A Kakao Talk Channel (docs/channel.md#control-plane). */
-export interface Channel {
-  id: number;
-  public_id: string;
-  search_id: string;
-  name: string;
-  profile_image_url: string | null;
-  owner_app_id: number;
+export interface Channel extends Pick<ChannelsTable, 'id' | 'public_id' | 'search_id' | 'name' | 'profile_image_url' | 'owner_app_id'> {
   /** The apps it is linked to, its owner included. */
   app_ids: number[];
   banned: boolean;
@@ -232,14 +229,8 @@ export interface ChannelRelation {
   updated_at?: string;
 }
 
-/** A customer file of a channel with its first customers (most recently updated first). */
-export interface ChannelFile {
-  file_id: number;
-  file_name: string;
-  schema: Record<string, 'string' | 'number'>;
-  user_count: number;
-  created_at: string;
-  updated_at: string;
+/** A customer file of a channel as kapi lists it, with its first customers (most recently updated first). */
+export interface ChannelFile extends FileJson {
   users: { user_type: 'app' | 'phone'; id: string; field: Record<string, string | number>; updated_at: string }[];
 }
 
