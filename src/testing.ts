@@ -8,8 +8,15 @@ import type { StoreOptions } from './db/index.js';
 import { openStore, stateTables } from './kapibara.js';
 import { DEMO_APP_ID, DEMO_KEYS, seedDemo } from './demo.js';
 import { importState, type StateDocument } from './store/state.js';
-import { LIST_PAGE, type accountJson, type appJson } from './control/routes.js';
+import { CONTROL_PREFIX, type accountJson, type appJson } from './control/routes.js';
 import type { AccountBody, AppBody } from './control/bodies.js';
+import type { GroupChatBody } from './products/message/control.js';
+import type { CommentBody, LikeBody, ProfileBody, StoryBody } from './products/story/control.js';
+import type { StoryMediaJson } from './products/story/operations.js';
+import type { ChannelBody, ChannelPatch, RelationBody } from './products/channel/control.js';
+import type { FileJson } from './products/channel/operations.js';
+import type { ChannelsTable } from './products/channel/tables.js';
+import type { InboxQuery, SettingsBody } from './products/push/control.js';
 import { listenTls } from './core/tls.js';
 
 export { mappedAgent, mapFetch, type FetchMapping } from './host-mapping.js';
@@ -77,7 +84,7 @@ export interface Template {
   [field: string]: unknown;
 }
 
-/** Where a list of apps or people starts (`after` an id) and how much of it (at most 1000; default 1000). */
+/** Where a page of a list starts (`after`: the id of the last item of the page before) and how much of it (at most 1000; default 1000). */
 export interface ListPage {
   after?: number;
   limit?: number;
@@ -123,6 +130,154 @@ export interface ChatList {
     first_message_at: string;
   }[];
   next?: number;
+}
+
+/** A group chat among simulated people (docs/sharing.md#group-chats-control-plane). */
+export interface GroupChat {
+  id: number;
+  title: string;
+  member_account_ids: number[];
+  created_at: string;
+}
+
+export type GroupChatInput = Static<typeof GroupChatBody>;
+
+/** Every group chat, or a person's (`account_id`); with `after` (the last chat of the page before) or `limit`, that page only. */
+export interface GroupChatListOptions extends ListPage {
+  account_id?: number;
+}
+
+/** A person's Kakao Story profile: their handle, permalink and the Story-only values (null: the account's own). */
+export interface StoryProfile {
+  account_id: number;
+  handle: string;
+  permalink: string;
+  nickname: string | null;
+  profile_image_url: string | null;
+  thumbnail_url: string | null;
+  bg_image_url: string | null;
+}
+
+export type StoryProfileInput = Static<typeof ProfileBody>;
+export type StoryInput = Static<typeof StoryBody>;
+export type StoryCommentInput = Static<typeof CommentBody>;
+export type Emotion = Static<typeof LikeBody>['emotion'];
+
+/** A story as the control plane shows it: the wire form (docs/story.md) and what only the platform knows. */
+export interface Story {
+  id: string;
+  url: string;
+  media_type: 'NOTE' | 'PHOTO' | 'NOT_SUPPORTED';
+  created_at: string;
+  comment_count: number;
+  like_count: number;
+  content: string;
+  /** Photo stories only. */
+  media?: StoryMediaJson[];
+  permission: 'PUBLIC' | 'FRIEND' | 'ONLY_ME';
+  account_id: number;
+  /** The app that posted it; null for a story written in the Kakao Story app itself. */
+  app_id: number | null;
+  enable_share: boolean;
+  android_exec_param: string | null;
+  ios_exec_param: string | null;
+  android_market_param: string | null;
+  ios_market_param: string | null;
+  link_info: Record<string, unknown> | null;
+  comments: { id: number; account_id: number; text: string; created_at: string }[];
+  likes: { account_id: number; emotion: Emotion; created_at: string }[];
+}
+
+/** A page of a person's stories, newest first: `after` is the last story id of the page before. */
+export interface StoryPage {
+  after?: string;
+  limit?: number;
+}
+
+export interface StoryComment {
+  id: number;
+  story_id: string;
+  account_id: number;
+  text: string;
+}
+
+export interface StoryMood {
+  story_id: string;
+  account_id: number;
+  emotion: Emotion;
+}
+
+/** A Kakao Talk Channel (docs/channel.md#control-plane). */
+export interface Channel extends Pick<ChannelsTable, 'id' | 'public_id' | 'search_id' | 'name' | 'profile_image_url' | 'owner_app_id'> {
+  /** The apps it is linked to, its owner included. */
+  app_ids: number[];
+  banned: boolean;
+  created_at: string;
+  friend_url: string;
+  chat_url: string;
+}
+
+export type ChannelInput = Static<typeof ChannelBody>;
+export type ChannelChanges = Static<typeof ChannelPatch>;
+export type ChannelRelationKind = Static<typeof RelationBody>['relation'];
+
+/** A person's relation to a channel; `NONE` has no times. */
+export interface ChannelRelation {
+  account_id: number;
+  relation: ChannelRelationKind;
+  created_at?: string;
+  updated_at?: string;
+}
+
+/** A customer file of a channel as kapi lists it, with its first customers (most recently updated first). */
+export interface ChannelFile extends FileJson {
+  users: { user_type: 'app' | 'phone'; id: string; field: Record<string, string | number>; updated_at: string }[];
+}
+
+/** What a person wrote on a channel's chat page. */
+export interface ChannelChat {
+  id: number;
+  account_id: number;
+  text: string;
+  created_at: string;
+}
+
+export type PushSettings = Static<typeof SettingsBody>;
+
+/** A registered device (docs/push.md); expired ones are listed too. */
+export interface PushToken {
+  uuid: string;
+  device_id: string;
+  push_type: 'apns' | 'fcm';
+  push_token: string;
+  created_at: string;
+  updated_at: string;
+  /** null: the token lives until deregistered. */
+  expires_at: string | null;
+  expired: boolean;
+}
+
+/** A page of an app's devices: `after_uuid` and `after_device_id` name the last device of the page before. */
+export interface PushTokenPage {
+  after_uuid?: string;
+  after_device_id?: string;
+  limit?: number;
+}
+
+/** Which deliveries of the inbox (newest first; `limit` default 100). */
+export type PushInboxFilter = Static<typeof InboxQuery>;
+
+/** What one device received: the part delivered (`message`) and what the phone shows. */
+export interface PushDelivery {
+  id: number;
+  uuid: string;
+  device_id: string;
+  push_type: 'apns' | 'fcm';
+  push_token: string;
+  sent_at: string;
+  truncated: boolean;
+  message: Record<string, unknown>;
+  notification: { title?: string; body?: string; badge?: number; sound?: string; silent: boolean; custom: Record<string, unknown> };
 }
 
 function query(params: object): string {
@@ -190,29 +345,39 @@ export class ControlClient {
   ) {}
 
   async call<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await this.send<T>(method, path, body)).json;
+  }
+
+  /** A call's answer, and the path of the next page when its `Link` header names one (docs/control-plane.md#paging). */
+  private async send<T>(method: string, path: string, body?: unknown): Promise<{ json: T; next?: string }> {
     // The header marks a call no browser page could send cross-origin (docs/security.md).
     const headers: Record<string, string> = { 'x-kapibara-control': '1' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.operatorToken) headers.authorization = `Bearer ${this.operatorToken}`;
-    const res = await fetch(`${this.url}/_kapibara/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${this.url}${CONTROL_PREFIX}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
     const json = text ? (JSON.parse(text) as unknown) : undefined;
     if (!res.ok) throw new KapibaraError(res.status, (json as { error?: string } | undefined)?.error ?? text, method, path);
-    return json as T;
+    const next = /<([^>]*)>;\s*rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
+    if (next !== undefined && !next.startsWith(`${CONTROL_PREFIX}/`)) throw new Error(`${method} ${path}: a next page outside the control plane: ${next}`);
+    return { json: json as T, next: next?.slice(CONTROL_PREFIX.length) };
   }
 
   /**
-   * A list the control plane pages by id: the page asked for, or without one every item,
-   * page after page (lists were whole before they were paged, and callers may rely on it).
+   * A list the control plane pages (`after`, `limit`, and the `Link` of the next page): with
+   * a page (any of its fields given), that page; without one, every item, page after page
+   * as each page's `Link` names the next (lists were whole before they were paged, and
+   * callers may rely on it). `filter` narrows the list either way.
    */
-  private async listed<T extends { id: number }>(path: string, page: ListPage | undefined): Promise<T[]> {
-    if (page) return this.call<T[]>('GET', `${path}${query(page)}`);
+  private async listed<T>(path: string, page: object | undefined, filter: object = {}): Promise<T[]> {
+    if (page && Object.values(page).some((v) => v !== undefined)) return this.call<T[]>('GET', `${path}${query({ ...filter, ...page })}`);
     const all: T[] = [];
-    for (;;) {
-      const next = await this.call<T[]>('GET', `${path}${query({ after: all.at(-1)?.id, limit: LIST_PAGE })}`);
-      all.push(...next);
-      if (next.length < LIST_PAGE) return all;
+    for (let next: string | undefined = `${path}${query(filter)}`; next !== undefined; ) {
+      const answer: { json: T[]; next?: string } = await this.send<T[]>('GET', next);
+      all.push(...answer.json);
+      next = answer.next;
     }
+    return all;
   }
 
   readonly apps = {
@@ -284,6 +449,82 @@ export class ControlClient {
     },
   };
 
+  /** Group chats among simulated people who use Kakao Talk (docs/sharing.md#group-chats-control-plane). */
+  readonly groupChats = {
+    create: (input: GroupChatInput) => this.call<GroupChat>('POST', '/group_chats', input),
+    /** Newest first: every chat, or a person's (`{ account_id }`); with `after` (a chat id) or `limit`, that page only. */
+    list: (options: GroupChatListOptions = {}) => {
+      const { account_id, ...page } = options;
+      return this.listed<GroupChat>('/group_chats', page, { account_id });
+    },
+    get: (chatId: number) => this.call<GroupChat>('GET', `/group_chats/${chatId}`),
+    /** Its messages, newest first, as its first member holds them; paged as `talk.messages`. */
+    messages: (chatId: number, page: MessagePage = {}) => this.call<MessageList>('GET', `/group_chats/${chatId}/messages${query(page)}`),
+    delete: (chatId: number) => this.call<void>('DELETE', `/group_chats/${chatId}`),
+  };
+
+  /** Kakao Story: a person's stories (with comments and moods), friends' reactions, the Story profile (docs/story.md). */
+  readonly stories = {
+    /** A person's stories, newest first: every one; with a page (`{ after: <story id>, limit }`), that page only. */
+    list: (accountId: number, page?: StoryPage) => this.listed<Story>(`/accounts/${accountId}/stories`, page),
+    get: (storyId: string) => this.call<Story>('GET', `/stories/${encodeURIComponent(storyId)}`),
+    /** A note the person wrote in the Kakao Story app itself (`app_id: null`). */
+    create: (accountId: number, input: StoryInput) => this.call<Story>('POST', `/accounts/${accountId}/stories`, input),
+    profile: {
+      get: (accountId: number) => this.call<StoryProfile>('GET', `/accounts/${accountId}/story-profile`),
+      /** Sets the fields given; null clears one (the account's own value shows again). */
+      set: (accountId: number, input: StoryProfileInput) => this.call<StoryProfile>('PUT', `/accounts/${accountId}/story-profile`, input),
+    },
+    /** Someone comments (who may follows the story's audience: 409 otherwise). */
+    comments: {
+      add: (storyId: string, input: StoryCommentInput) => this.call<StoryComment>('POST', `/stories/${encodeURIComponent(storyId)}/comments`, input),
+      delete: (storyId: string, commentId: number) => this.call<void>('DELETE', `/stories/${encodeURIComponent(storyId)}/comments/${commentId}`),
+    },
+    /** A person's mood on a story (one each: a new one replaces it). */
+    moods: {
+      set: (storyId: string, accountId: number, emotion: Emotion) =>
+        this.call<StoryMood>('PUT', `/stories/${encodeURIComponent(storyId)}/likes/${accountId}`, { emotion }),
+      delete: (storyId: string, accountId: number) => this.call<void>('DELETE', `/stories/${encodeURIComponent(storyId)}/likes/${accountId}`),
+    },
+  };
+
+  /** Kakao Talk Channels, by public id (`_…`): their apps, people's relations, customer files and chats (docs/channel.md). */
+  readonly channels = {
+    create: (input: ChannelInput) => this.call<Channel>('POST', '/channels', input),
+    /** Oldest first: every channel; with a page (`{ after: <channel id>, limit }`), that page only. */
+    list: (page?: ListPage) => this.listed<Channel>('/channels', page),
+    get: (publicId: string) => this.call<Channel>('GET', `/channels/${encodeURIComponent(publicId)}`),
+    update: (publicId: string, changes: ChannelChanges) => this.call<Channel>('PATCH', `/channels/${encodeURIComponent(publicId)}`, changes),
+    delete: (publicId: string) => this.call<void>('DELETE', `/channels/${encodeURIComponent(publicId)}`),
+    /** Links the channel to another app too (its owner is linked from the start). */
+    link: (publicId: string, appId: number) => this.call<Channel>('PUT', `/channels/${encodeURIComponent(publicId)}/apps/${appId}`),
+    /** Unlinks an app (not the owner: 409). */
+    unlink: (publicId: string, appId: number) => this.call<void>('DELETE', `/channels/${encodeURIComponent(publicId)}/apps/${appId}`),
+    relations: {
+      /** By account id: every relation; with a page (`{ after: <account id>, limit }`), that page only. */
+      list: (publicId: string, page?: ListPage) => this.listed<ChannelRelation>(`/channels/${encodeURIComponent(publicId)}/relations`, page),
+      get: (publicId: string, accountId: number) => this.call<ChannelRelation>('GET', `/channels/${encodeURIComponent(publicId)}/relations/${accountId}`),
+      set: (publicId: string, accountId: number, relation: ChannelRelationKind) =>
+        this.call<ChannelRelation>('PUT', `/channels/${encodeURIComponent(publicId)}/relations/${accountId}`, { relation }),
+    },
+    /** Customer files with their first `users` customers (default 100). */
+    files: (publicId: string, options: { users?: number } = {}) => this.call<ChannelFile[]>('GET', `/channels/${encodeURIComponent(publicId)}/files${query(options)}`),
+    /** What people wrote on the channel's chat page (the latest 500, oldest first). */
+    chats: (publicId: string) => this.call<ChannelChat[]>('GET', `/channels/${encodeURIComponent(publicId)}/chats`),
+  };
+
+  /** Push notifications of an app: its token lifetime, registered devices and what each received (docs/push.md). */
+  readonly push = {
+    settings: {
+      get: (appId: number) => this.call<PushSettings>('GET', `/apps/${appId}/push`),
+      set: (appId: number, input: PushSettings) => this.call<PushSettings>('PUT', `/apps/${appId}/push`, input),
+    },
+    /** Every device, by uuid then registration; with a page (`{ after_uuid, after_device_id, limit }`), that page only. */
+    tokens: (appId: number, page?: PushTokenPage) => this.listed<PushToken>(`/apps/${appId}/push/tokens`, page),
+    /** What devices received, newest first (`uuid`, `device_id`; `limit`, default 100). */
+    inbox: (appId: number, filter: PushInboxFilter = {}) => this.call<PushDelivery[]>('GET', `/apps/${appId}/push/inbox${query(filter)}`),
+  };
+
   /** The platform clock: token expiry and quotas follow it. */
   readonly clock = {
     get: () => this.call<ClockState>('GET', '/clock'),
@@ -303,12 +544,7 @@ export class ControlClient {
 
   /** What apps sent to the emulated Kakao hosts (the request inspector). */
   readonly requests = {
-    list: (filter: RequestFilter = {}) => {
-      const query = new URLSearchParams();
-      for (const [k, v] of Object.entries(filter)) if (v !== undefined) query.set(k, String(v));
-      const qs = query.toString();
-      return this.call<RequestList>('GET', `/requests${qs ? `?${qs}` : ''}`);
-    },
+    list: (filter: RequestFilter = {}) => this.call<RequestList>('GET', `/requests${query(filter)}`),
     clear: () => this.call<void>('DELETE', '/requests'),
   };
 

@@ -35,7 +35,7 @@ function documentedTestFiles(): { path: string; code: string }[] {
   return [...doc.matchAll(/^```\w+ file=(\S+)\n([\s\S]*?)^```$/gm)].map((m) => ({ path: m[1], code: m[2] }));
 }
 
-const TYPED = `import { startKapibara, connectKapibara, KapibaraError, type RunningKapibara, type Tokens, type App } from 'kapibara/testing';
+const TYPED = `import { startKapibara, connectKapibara, KapibaraError, type RunningKapibara, type Tokens, type App, type GroupChat, type Story, type Channel, type PushToken } from 'kapibara/testing';
 import { buildApp } from 'kapibara';
 
 export async function typed(): Promise<void> {
@@ -49,7 +49,18 @@ export async function typed(): Promise<void> {
   k.control.frobnicate;
   const list = await connectKapibara(k.url).requests.list({ app: app.id, status: '4xx' });
   const status: number = list.requests[0].status;
-  void [idToken, status, KapibaraError, buildApp];
+  const chat: GroupChat = await k.control.groupChats.create({ title: 'typed', member_account_ids: [1, 2] });
+  const stories: Story[] = await k.control.stories.list(1, { after: 'AAAAAAA.AAAAAAAAAAA' });
+  const appId: number | null = stories[0].app_id;
+  // @ts-expect-error a mood Kakao Story does not have
+  await k.control.stories.moods.set(stories[0].id, 2, 'ANGRY');
+  const channel: Channel = await k.control.channels.create({ app_id: app.id, name: 'typed', search_id: '@typed' });
+  // @ts-expect-error a channel needs its search id
+  await k.control.channels.create({ app_id: app.id, name: 'typed' });
+  const relation: 'ADDED' | 'BLOCKED' | 'NONE' = (await k.control.channels.relations.get(channel.public_id, 1)).relation;
+  const devices: PushToken[] = await k.control.push.tokens(app.id, { after_uuid: '1', after_device_id: 'phone' });
+  const expiresAt: string | null = devices[0].expires_at;
+  void [idToken, status, chat, appId, relation, expiresAt, KapibaraError, buildApp];
   await k.stop();
 }
 `;
@@ -91,10 +102,11 @@ it('installs from the packed tarball and runs an app’s tests with vitest and w
     assert.ok(!existsSync(join(installed, 'src')), 'TypeScript sources are not shipped');
 
     const files = documentedTestFiles();
-    assert.deepEqual(files.map((f) => f.path), ['test/kakao.vitest.test.ts', 'jest.config.mjs', 'test/kakao.jest.test.mjs']);
+    assert.deepEqual(files.map((f) => f.path), ['test/kakao.vitest.test.ts', 'test/kakao-products.vitest.test.ts', 'jest.config.mjs', 'test/kakao.jest.test.mjs']);
     for (const f of files) writeFileSync(join(project, f.path), f.code);
-    const vitest = await run(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', 'test/kakao.vitest.test.ts'], project, { CI: '1', NO_COLOR: '1' });
-    assert.match(vitest, /Tests {2}3 passed \(3\)/, vitest);
+    const vitest = await run(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', 'test/kakao.vitest.test.ts', 'test/kakao-products.vitest.test.ts'], project, { CI: '1', NO_COLOR: '1' });
+    assert.match(vitest, /Test Files {2}2 passed \(2\)/, vitest);
+    assert.match(vitest, /Tests {2}7 passed \(7\)/, vitest);
     const jest = await run(process.execPath, ['--experimental-vm-modules', 'node_modules/jest/bin/jest.js', '--ci', 'test/kakao.jest.test.mjs'], project);
     assert.match(jest, /Tests: {7}1 passed, 1 total/, jest);
 

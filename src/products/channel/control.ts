@@ -23,7 +23,7 @@ const PUBLIC_ID = '^_[A-Za-z0-9]{3,16}$';
 const SEARCH_ID = '^@[^\\s\\u0000-\\u001f\\u007f]{1,40}$';
 const TEXT = '^[^\\u0000-\\u001f\\u007f]*$';
 
-const ChannelBody = Type.Object(
+export const ChannelBody = Type.Object(
   {
     app_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
     name: Type.String({ minLength: 1, maxLength: 100, pattern: TEXT }),
@@ -34,7 +34,7 @@ const ChannelBody = Type.Object(
   },
   { additionalProperties: false },
 );
-const ChannelPatch = Type.Object(
+export const ChannelPatch = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     search_id: Type.Optional(Type.String({ pattern: SEARCH_ID })),
@@ -43,7 +43,7 @@ const ChannelPatch = Type.Object(
   },
   { additionalProperties: false },
 );
-const RelationBody = Type.Object(
+export const RelationBody = Type.Object(
   { relation: Type.Union([Type.Literal('ADDED'), Type.Literal('BLOCKED'), Type.Literal('NONE')]) },
   { additionalProperties: false },
 );

@@ -98,7 +98,7 @@ function groupChatJson(g: GroupChat) {
   return { id: g.id, title: g.title, member_account_ids: g.memberAccountIds, created_at: isoSeconds(g.createdAt) };
 }
 
-const GroupChatBody = Type.Object(
+export const GroupChatBody = Type.Object(
   {
     title: Type.String({ minLength: 1, maxLength: 50 }),
     member_account_ids: Type.Array(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), { minItems: 2, maxItems: 100 }),

@@ -17,14 +17,14 @@ import { DeviceId, notificationView } from './operations.js';
  */
 
 const AppParams = Type.Object({ app_id: Id });
-const SettingsBody = Type.Object({ token_ttl_days: Type.Integer({ minimum: -1, maximum: 3650 }) }, { additionalProperties: false });
+export const SettingsBody = Type.Object({ token_ttl_days: Type.Integer({ minimum: -1, maximum: 3650 }) }, { additionalProperties: false });
 const TokensQuery = Type.Object({
   // Strings as stored: a uuid is digits, a device id has no control characters (nor NUL, which PostgreSQL refuses).
   after_uuid: Type.Optional(DeviceId),
   after_device_id: Type.Optional(DeviceId),
   limit: ListQuery.limit,
 });
-const InboxQuery = Type.Object({
+export const InboxQuery = Type.Object({
   uuid: Type.Optional(Type.String()),
   device_id: Type.Optional(Type.String()),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),

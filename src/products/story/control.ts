@@ -25,12 +25,12 @@ const StoryParams = Type.Object({ story_id: Text(L.storyId) });
 const StoriesQuery = Type.Object({ after: Type.Optional(Text(L.storyId)), limit: ListQuery.limit });
 const CommentParams = Type.Object({ story_id: Text(L.storyId), comment_id: Id });
 const LikeParams = Type.Object({ story_id: Text(L.storyId), account_id: Id });
-const CommentBody = Type.Object({ account_id: Id, text: Type.String({ minLength: 1, maxLength: 2048 }) }, { additionalProperties: false });
-const LikeBody = Type.Object(
+export const CommentBody = Type.Object({ account_id: Id, text: Type.String({ minLength: 1, maxLength: 2048 }) }, { additionalProperties: false });
+export const LikeBody = Type.Object(
   { emotion: Type.Union(EMOTIONS.map((e) => Type.Literal(e))) },
   { additionalProperties: false },
 );
-const ProfileBody = Type.Object(
+export const ProfileBody = Type.Object(
   {
     nickname: Type.Optional(Type.Union([Text(L.nickname, 1), Type.Null()])),
     profile_image_url: Type.Optional(Type.Union([Text(L.url), Type.Null()])),
@@ -39,7 +39,7 @@ const ProfileBody = Type.Object(
   },
   { additionalProperties: false },
 );
-const StoryBody = Type.Object(
+export const StoryBody = Type.Object(
   {
     content: Type.String({ minLength: 1, maxLength: 2048 }),
     permission: Type.Optional(Type.Union([Type.Literal('PUBLIC'), Type.Literal('FRIEND'), Type.Literal('ONLY_ME')])),
