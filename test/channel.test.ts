@@ -239,6 +239,19 @@ forEachStore('Kakao Talk Channel: relations', (h) => {
     }
   });
 
+  it('a channel name with a control character is refused by PATCH as by POST', async () => {
+    await h.control('POST', '/channels', { app_id: (await h.createApp()).id, public_id: '_named', search_id: '@named', name: 'Named' });
+    for (const [method, url, body] of [
+      ['POST', '/channels', { app_id: 1, public_id: '_other', search_id: '@other', name: 'Bell\u0007' }],
+      ['PATCH', '/channels/_named', { name: 'Bell\u0007' }],
+    ] as const) {
+      const res = await h.inject({ method, url: `/_kapibara/v1${url}`, headers: CONTROL_HEADERS, payload: body });
+      assert.equal(res.statusCode, 400, `${method} ${url}: ${res.body}`);
+      assert.match(res.json().error, /name/, `${method} ${url}`);
+    }
+    assert.equal((await h.control('GET', '/channels/_named')).name, 'Named');
+  });
+
   it('PATCH /channels/{public_id} on a channel deleted right after its lookup is the 404 of a call after the delete, not a 200 for changes never stored', async () => {
     const owner = await h.createApp({ name: 'Owner' });
     for (const body of [{ name: 'Renamed', banned: true }, {}]) {

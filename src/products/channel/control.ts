@@ -23,10 +23,13 @@ const PUBLIC_ID = '^_[A-Za-z0-9]{3,16}$';
 const SEARCH_ID = '^@[^\\s\\u0000-\\u001f\\u007f]{1,40}$';
 const TEXT = '^[^\\u0000-\\u001f\\u007f]*$';
 
+/** A channel's name, as POST and PATCH take it. */
+const ChannelName = Type.String({ minLength: 1, maxLength: 100, pattern: TEXT });
+
 export const ChannelBody = Type.Object(
   {
     app_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
-    name: Type.String({ minLength: 1, maxLength: 100, pattern: TEXT }),
+    name: ChannelName,
     search_id: Type.String({ pattern: SEARCH_ID }),
     public_id: Type.Optional(Type.String({ pattern: PUBLIC_ID })),
     profile_image_url: Type.Optional(Type.Union([Type.String({ maxLength: 2048, pattern: TEXT }), Type.Null()])),
@@ -36,7 +39,7 @@ export const ChannelBody = Type.Object(
 );
 export const ChannelPatch = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    name: Type.Optional(ChannelName),
     search_id: Type.Optional(Type.String({ pattern: SEARCH_ID })),
     profile_image_url: Type.Optional(Type.Union([Type.String({ maxLength: 2048, pattern: TEXT }), Type.Null()])),
     banned: Type.Optional(Type.Boolean()),
