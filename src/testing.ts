@@ -199,6 +199,7 @@ export interface StoryComment {
   story_id: string;
   account_id: number;
   text: string;
+  created_at: string;
 }
 
 export interface StoryMood {

@@ -204,6 +204,9 @@ forEachStore('Kakao Story: profile, notes, my stories', (h) => {
 
     const comment = await h.control('POST', `/stories/${id}/comments`, { account_id: summer.id, text: '여기 위치가 어디?' });
     assert.ok(comment.id > 0);
+    // The comment as written is the comment as read back.
+    const [stored] = (await h.control('GET', `/stories/${id}`)).comments;
+    assert.deepEqual(comment, { ...stored, story_id: id });
     await h.control('PUT', `/stories/${id}/likes/${sea.id}`, { emotion: 'COOL' });
 
     const story = (await h.kapi('GET', '/v1/api/story/mystory', token, { id })).json();

@@ -177,11 +177,12 @@ for (const kind of storeKinds()) {
       const mine = await c.stories.create(ryan.id, { content: 'Only me', permission: 'ONLY_ME' });
 
       const comment = await c.stories.comments.add(note.id, { account_id: apeach.id, text: '멋져요' });
-      assert.deepEqual(comment, { id: comment.id, story_id: note.id, account_id: apeach.id, text: '멋져요' });
+      assert.deepEqual(comment, { id: comment.id, story_id: note.id, account_id: apeach.id, text: '멋져요', created_at: comment.created_at });
+      assert.match(comment.created_at, TIME);
       assert.deepEqual(await c.stories.moods.set(note.id, apeach.id, 'COOL'), { story_id: note.id, account_id: apeach.id, emotion: 'COOL' });
       const read = await c.stories.get(note.id);
       assert.deepEqual([read.comment_count, read.like_count], [1, 1]);
-      assert.deepEqual({ ...read.comments[0], created_at: undefined }, { id: comment.id, account_id: apeach.id, text: '멋져요', created_at: undefined });
+      assert.deepEqual(read.comments[0], { id: comment.id, account_id: apeach.id, text: '멋져요', created_at: comment.created_at });
       assert.deepEqual(read.likes.map((l) => [l.account_id, l.emotion]), [[apeach.id, 'COOL']]);
       assert.match(read.likes[0].created_at, TIME);
 

@@ -172,8 +172,9 @@ export default async function storyControlRoutes(root: FastifyInstance): Promise
     const lookUp = async () => [await mustStory(req.params.story_id), await mustAccount(app.platform.db, req.body.account_id)] as const;
     const [story] = await lookUp();
     try {
-      const id = await asAfterDeletes(() => addComment(app.platform.db, story, req.body.account_id, req.body.text, app.platform.clock.now()), lookUp);
-      return { id, story_id: story.id, account_id: req.body.account_id, text: req.body.text };
+      const now = app.platform.clock.now();
+      const id = await asAfterDeletes(() => addComment(app.platform.db, story, req.body.account_id, req.body.text, now), lookUp);
+      return { id, story_id: story.id, account_id: req.body.account_id, text: req.body.text, created_at: isoSeconds(now) };
     } catch (err) {
       if (err instanceof ReactionRefused) throw new ControlError(409, err.message);
       throw err;
