@@ -360,6 +360,12 @@ forEachStore('Kakao Story: profile, notes, my stories', (h) => {
     const t0 = Date.UTC(2100, 0, 1);
     for (let i = 0; i < 200; i++) assert.ok(newSeq(t0 - 1) < newSeq(t0) && newSeq(t0) < newSeq(t0 + 1));
     assert.ok(newSeq(CLOCK_MAX_MS) <= Number.MAX_SAFE_INTEGER);
+    // Stories one instance stores within one millisecond keep the order they were stored in
+    // (a test posting two in a row lists them newest first every time, not by a coin toss).
+    for (const t of [Date.UTC(2026, 11, 6), t0 + 5]) {
+      const seqs = Array.from({ length: 100 }, () => newSeq(t));
+      assert.ok(seqs.every((seq, i) => i === 0 || seq > seqs[i - 1]), `in order at ${new Date(t).toISOString()}: ${seqs.slice(0, 5).join(', ')}…`);
+    }
   });
 
   it('the permalink page lists the person\'s public stories, however many private ones are newer', async () => {

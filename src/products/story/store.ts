@@ -42,15 +42,28 @@ function decodeBase62(text: string): number | undefined {
 const SEQ_COARSE_FROM_MS = Date.UTC(2100, 0, 1);
 
 /**
- * Stories sort by `seq` (creation time with a random tiebreak), carried in the id (9 base-62
+ * Stories sort by `seq` (creation time, then a tiebreak), carried in the id (9 base-62
  * characters) and exact as a JavaScript number. Milliseconds × 2048 would pass 2^53 in
  * 2109, and the platform clock goes to 9999: from 2100 on each millisecond takes 2 steps
  * instead, which keeps the order and reaches 8.9 × 10^15 at the end of 9999.
+ *
+ * The tiebreak of a millisecond's first story is random in the lower half of its steps,
+ * which keeps instances sharing a store apart; each later one this process stores within
+ * that millisecond takes the next step (and a clock moved back starts afresh), so stories stored one after another keep their order
+ * (a random tiebreak each listed two stories of one millisecond by a coin toss).
  */
 export function newSeq(nowMs: number): number {
-  if (nowMs < SEQ_COARSE_FROM_MS) return nowMs * 2048 + randomInt(2048);
-  return SEQ_COARSE_FROM_MS * 2048 + (nowMs - SEQ_COARSE_FROM_MS) * 2 + randomInt(2);
+  const coarse = nowMs >= SEQ_COARSE_FROM_MS;
+  const steps = coarse ? 2 : 2048;
+  const first = coarse ? SEQ_COARSE_FROM_MS * 2048 + (nowMs - SEQ_COARSE_FROM_MS) * 2 : nowMs * 2048;
+  // (From 2100 on, a millisecond's 2 steps are soon spent: the next ones are taken from the
+  // milliseconds after it, up to a second's worth, which keeps the order just as well.)
+  lastSeq = lastSeq >= first && lastSeq < first + 2048 ? lastSeq + 1 : first + randomInt(steps / 2);
+  return lastSeq;
 }
+
+/** The last `seq` this process gave (newSeq). */
+let lastSeq = 0;
 
 /** The 11-character second half of a story id: 9 characters of `seq`, 2 random. */
 export function activityId(seq: number): string {
