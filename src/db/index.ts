@@ -17,6 +17,9 @@ export type Dialect = 'sqlite' | 'postgres';
  */
 export const POOL_SIZE = 10;
 
+/** How often a SQLite store looks for commits another process made, for what watches a table. */
+const OTHER_COMMITS_MS = 100;
+
 export interface StoreOptions {
   /** `postgres://…` selects PostgreSQL. */
   databaseUrl?: string;
@@ -62,9 +65,10 @@ export interface Store {
   /** Resolves once the change stamp reflects every write committed before the call, by any instance. */
   settled(): Promise<void>;
   /**
-   * Calls `fn` when another instance sharing the store changes `table` (PostgreSQL; a
-   * SQLite file belongs to one process, whose own writes need no telling). Returns what
-   * stops the calls.
+   * Calls `fn` when another instance sharing the store changes `table` (PostgreSQL). A
+   * SQLite file belongs to one server, but another process may write it too (a second
+   * server, `kapibara import` while one runs): `fn` is called within OTHER_COMMITS_MS of any
+   * commit of theirs, whatever table it changed. Returns what stops the calls.
    */
   onTableChanged(table: string, fn: () => void): () => void;
   close(): Promise<void>;
@@ -152,6 +156,18 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
     }
     const database = reusingStatements(sqlite, unstamped);
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
+    // What another process commits to the file (a second server, `kapibara import` while
+    // this one runs) is seen by the caches through the change stamp; what the server holds
+    // outside them (the clock, the signing key) is read again when such a commit is seen.
+    const watchers = new Set<() => void>();
+    let watching: NodeJS.Timeout | undefined;
+    let seenVersion = database.dataVersion();
+    const lookForCommits = () => {
+      const version = database.dataVersion();
+      if (version === seenVersion) return;
+      seenVersion = version;
+      for (const fn of watchers) fn();
+    };
     store = {
       db,
       dialect: 'sqlite',
@@ -161,8 +177,16 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
       logTables,
       exclusively: (fn) => fn(),
       settled: async () => {},
-      onTableChanged: () => () => {},
+      onTableChanged(_table, fn) {
+        watchers.add(fn);
+        watching ??= setInterval(lookForCommits, OTHER_COMMITS_MS).unref();
+        return () => {
+          watchers.delete(fn);
+          if (watchers.size === 0) watching = void clearInterval(watching);
+        };
+      },
       async close() {
+        clearInterval(watching);
         clearTimeout(starting);
         await checkpointer?.stop();
         await db.destroy();
@@ -213,6 +237,8 @@ function reusingStatements(sqlite: Database.Database, unstamped: ReadonlySet<str
   let lastChecked = performance.now();
   return {
     close: () => sqlite.close(),
+    /** SQLite's count of commits other connections made to the file (it moves on theirs only). */
+    dataVersion: () => dataVersion.get() as number,
     prepare(text: string): Database.Statement {
       if (!unstamped.has(text) && !READ_OR_TRANSACTION.test(text)) generation++;
       const cached = statements.get(text);
