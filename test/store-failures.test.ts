@@ -165,6 +165,10 @@ if (storeKinds().includes('postgres')) {
         const down = await control('GET', '/accounts');
         assert.equal(down.statusCode, 503, down.body);
         assert.match(down.json().error, /^Kapibara's store does not answer \(.+\)$/);
+        const health = await app.inject({ method: 'GET', url: '/_kapibara/health' });
+        assert.equal(health.statusCode, 503, health.body);
+        assert.match(health.json().error, /^Kapibara's store does not answer \(.+\)$/);
+        assert.deepEqual([health.json().status, health.json().store.reachable], ['unavailable', false]);
         const sent = await app.inject({
           method: 'POST',
           url: '/v2/api/talk/memo/default/send',
@@ -178,6 +182,7 @@ if (storeKinds().includes('postgres')) {
         const back = await control('GET', '/accounts');
         assert.equal(back.statusCode, 200, back.body);
         assert.equal((await me()).statusCode, 200);
+        assert.equal((await app.inject({ method: 'GET', url: '/_kapibara/health' })).statusCode, 200);
       } finally {
         await app.close();
         await relay.close();

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { JSON_TYPE } from '../core/http.js';
 import { VERSION } from '../version.js';
 import { appliedMigrations } from '../db/migrations/index.js';
+import { storeUnavailable } from '../db/dialect.js';
 
 /**
  * /_kapibara/health: is this instance ready to serve? The store answers a query, and every
@@ -20,12 +21,14 @@ export function healthRoutes(migrationNames: readonly string[]) {
     app.get(HEALTH_PATH, {}, async (_req, reply) => {
       const { db, dialect } = app.platform;
       let reachable = true;
+      let failure = '';
       let applied: string[] = [];
       try {
         await sql`select 1`.execute(db);
         applied = await appliedMigrations(db);
-      } catch {
+      } catch (err) {
         reachable = false;
+        failure = storeUnavailable(err) ?? String((err as Error)?.message ?? err);
       }
       const missing = migrationNames.filter((m) => !applied.includes(m));
       const body = {
@@ -36,7 +39,8 @@ export function healthRoutes(migrationNames: readonly string[]) {
         migrations: { current: reachable && missing.length === 0, applied: applied.length, known: migrationNames.length },
       };
       if (body.status === 'ok') return reply.header('cache-control', 'no-store').type(JSON_TYPE).send(body);
-      const error = !reachable ? 'the store does not answer' : `migrations not applied: ${missing.join(', ')}`;
+      // Worded as every other call's answer then (core/http.ts), with what the store said.
+      const error = !reachable ? `Kapibara's store does not answer (${failure})` : `migrations not applied: ${missing.join(', ')}`;
       return reply.status(503).header('cache-control', 'no-store').type(JSON_TYPE).send({ error, ...body });
     });
   };
