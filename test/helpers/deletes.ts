@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import type { CompiledQuery, QueryExecutor } from 'kysely';
+import { type CompiledQuery, type QueryExecutor, sql } from 'kysely';
 import type { Store } from '../../src/db/index.js';
+import { eventually } from './eventually.js';
 
 /**
  * Runs `between` when the next `insert into "<table>"` made outside a transaction is about to
@@ -38,10 +39,63 @@ function hold(store: Store, sqlStart: string, between: () => Promise<unknown>, w
   return { held: () => held, release: () => void delete (executor as { executeQuery?: unknown }).executeQuery };
 }
 
-/** A write held where a delete lands (beforeInsertInto, afterQuery, deliveries' betweenCheckAndInsert). */
+/**
+ * As beforeInsertInto, for a query that may run inside a transaction (several writes made as
+ * one): `between` starts when the first query starting with `sqlStart` is about to be sent,
+ * and the query goes on once `between` has finished, or waits for the transaction and cannot
+ * finish before it ends: on PostgreSQL, once the store shows a statement waiting for a lock (a
+ * row the transaction holds); on SQLite at once, since a transaction holds the one connection
+ * that `between` needs. Outside a transaction (or where no lock stops it) `between` lands
+ * where the query was held, as with beforeInsertInto. `landed()` resolves when `between` has
+ * (whileDeleting awaits it).
+ */
+export function midTransaction(store: Store, sqlStart: string, between: () => Promise<unknown>): Hold {
+  const own = store.db.getExecutor();
+  // On the prototype, so that the executors of transactions run it too.
+  const proto = Object.getPrototypeOf(own) as Record<'executeQuery' | 'withConnectionProvider', (this: QueryExecutor, ...args: any[]) => any>;
+  const { executeQuery, withConnectionProvider } = proto;
+  const owned = (['executeQuery', 'withConnectionProvider'] as const).filter((name) => Object.prototype.hasOwnProperty.call(proto, name));
+  const inTransaction = new WeakSet<object>();
+  let held = 0;
+  let landing: Promise<unknown> | undefined;
+  proto.withConnectionProvider = function (...args) {
+    const made = withConnectionProvider.apply(this, args);
+    if (this.adapter === own.adapter) inTransaction.add(made);
+    return made;
+  };
+  proto.executeQuery = async function (query: CompiledQuery, ...rest) {
+    if (held === 0 && this.adapter === own.adapter && query.sql.startsWith(sqlStart)) {
+      held++;
+      let done = false;
+      landing = between().finally(() => (done = true));
+      landing.catch(() => {}); // reported by landed()
+      const waits = store.dialect === 'postgres' ? () => lockWaits(store) : async () => inTransaction.has(this);
+      await eventually(async () => (done || (await waits()) ? true : undefined));
+    }
+    return executeQuery.call(this, query, ...rest);
+  };
+  return {
+    held: () => held,
+    release: () => {
+      for (const name of ['executeQuery', 'withConnectionProvider'] as const) delete proto[name];
+      for (const name of owned) proto[name] = name === 'executeQuery' ? executeQuery : withConnectionProvider;
+    },
+    landed: async () => landing,
+  };
+}
+
+/** Whether a statement of the store's database waits for a lock (PostgreSQL). */
+async function lockWaits(store: Store): Promise<boolean> {
+  const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(store.db);
+  return rows[0].n > 0;
+}
+
+/** A write held where a delete lands (beforeInsertInto, afterQuery, midTransaction, deliveries' betweenCheckAndInsert). */
 export interface Hold {
   held: () => number;
   release: () => void;
+  /** Resolves when what landed there has ended (midTransaction's may end after the write). */
+  landed?: () => Promise<unknown>;
 }
 
 /**
@@ -57,6 +111,7 @@ export async function whileDeleting<T>(hold: Hold, call: () => Promise<T>, what?
   } finally {
     hold.release();
   }
+  await hold.landed?.();
   assert.equal(hold.held(), times, `the delete did not land where the call was held${what ? `: ${what(result)}` : ''}`);
   return result;
 }
