@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { type CompiledQuery, type QueryExecutor, sql } from 'kysely';
+import type { CompiledQuery, QueryExecutor } from 'kysely';
 import type { Store } from '../../src/db/index.js';
 import { eventually } from './eventually.js';
+import { aroundEveryQuery, lockWaits } from './executor.js';
 
 /**
  * Runs `between` when the next `insert into "<table>"` made outside a transaction is about to
@@ -50,44 +51,20 @@ function hold(store: Store, sqlStart: string, between: () => Promise<unknown>, w
  * (whileDeleting awaits it).
  */
 export function midTransaction(store: Store, sqlStart: string, between: () => Promise<unknown>): Hold {
-  const own = store.db.getExecutor();
-  // On the prototype, so that the executors of transactions run it too.
-  const proto = Object.getPrototypeOf(own) as Record<'executeQuery' | 'withConnectionProvider', (this: QueryExecutor, ...args: any[]) => any>;
-  const { executeQuery, withConnectionProvider } = proto;
-  const owned = (['executeQuery', 'withConnectionProvider'] as const).filter((name) => Object.prototype.hasOwnProperty.call(proto, name));
-  const inTransaction = new WeakSet<object>();
   let held = 0;
   let landing: Promise<unknown> | undefined;
-  proto.withConnectionProvider = function (...args) {
-    const made = withConnectionProvider.apply(this, args);
-    if (this.adapter === own.adapter) inTransaction.add(made);
-    return made;
-  };
-  proto.executeQuery = async function (query: CompiledQuery, ...rest) {
-    if (held === 0 && this.adapter === own.adapter && query.sql.startsWith(sqlStart)) {
+  const release = aroundEveryQuery(store, async (query, send, { inTransaction }) => {
+    if (held === 0 && query.sql.startsWith(sqlStart)) {
       held++;
       let done = false;
       landing = between().finally(() => (done = true));
       landing.catch(() => {}); // reported by landed()
-      const waits = store.dialect === 'postgres' ? () => lockWaits(store) : async () => inTransaction.has(this);
+      const waits = store.dialect === 'postgres' ? () => lockWaits(store) : async () => inTransaction;
       await eventually(async () => (done || (await waits()) ? true : undefined));
     }
-    return executeQuery.call(this, query, ...rest);
-  };
-  return {
-    held: () => held,
-    release: () => {
-      for (const name of ['executeQuery', 'withConnectionProvider'] as const) delete proto[name];
-      for (const name of owned) proto[name] = name === 'executeQuery' ? executeQuery : withConnectionProvider;
-    },
-    landed: async () => landing,
-  };
-}
-
-/** Whether a statement of the store's database waits for a lock (PostgreSQL). */
-async function lockWaits(store: Store): Promise<boolean> {
-  const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(store.db);
-  return rows[0].n > 0;
+    return send();
+  });
+  return { held: () => held, release, landed: async () => landing };
 }
 
 /** A write held where a delete lands (beforeInsertInto, afterQuery, midTransaction, deliveries' betweenCheckAndInsert). */
