@@ -19,22 +19,24 @@ export function beforeInsertInto(store: Store, table: string, between: () => Pro
  * As beforeInsertInto, for a write made in a transaction of its own (whose queries cannot be
  * held: on SQLite the delete would wait for the transaction's connection): `between` runs once
  * the first query starting with `sqlStart` (the call's last check) has answered, before the
- * transaction begins.
+ * transaction begins. With `times`, after each of the first `times` such queries (a write made
+ * again after meeting a delete), `between(n)` for the nth.
  */
-export function afterQuery(store: Store, sqlStart: string, between: () => Promise<unknown>): { held: () => number; release: () => void } {
-  return hold(store, sqlStart, between, 'after');
+export function afterQuery(store: Store, sqlStart: string, between: (n: number) => Promise<unknown>, times = 1): { held: () => number; release: () => void } {
+  return hold(store, sqlStart, between, 'after', times);
 }
 
-function hold(store: Store, sqlStart: string, between: () => Promise<unknown>, when: 'before' | 'after'): { held: () => number; release: () => void } {
+function hold(store: Store, sqlStart: string, between: (n: number) => Promise<unknown>, when: 'before' | 'after', times = 1): { held: () => number; release: () => void } {
   const executor = store.db.getExecutor() as QueryExecutor & { executeQuery: QueryExecutor['executeQuery'] };
   const execute = executor.executeQuery;
   let held = 0;
   executor.executeQuery = async function (query: CompiledQuery, ...rest: unknown[]) {
-    const now = held === 0 && query.sql.startsWith(sqlStart);
+    const now = held < times && query.sql.startsWith(sqlStart);
     if (now) held++;
-    if (now && when === 'before') await between();
+    const n = held;
+    if (now && when === 'before') await between(n);
     const result = await (execute as (...args: unknown[]) => ReturnType<QueryExecutor['executeQuery']>).call(executor, query, ...rest);
-    if (now && when === 'after') await between();
+    if (now && when === 'after') await between(n);
     return result;
   } as QueryExecutor['executeQuery'];
   return { held: () => held, release: () => void delete (executor as { executeQuery?: unknown }).executeQuery };
