@@ -4,10 +4,11 @@ import { retryable } from '../src/control/routes.js';
 import { againIfRolledBack } from '../src/db/dialect.js';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
-import { CONTROL_HEADERS, forEachStore, refreshGrant, type Harness } from './helpers/harness.js';
+import { CONTROL_HEADERS, assertApiError, forEachStore, refreshGrant, type Harness } from './helpers/harness.js';
 import { storyApp } from './fixtures/story.js';
 import { member, talkApp } from './talk-helpers.js';
 import { betweenCheckAndInsert } from './helpers/deliveries.js';
+import { DELIVERY_ATTEMPTS } from '../src/products/message/delivery.js';
 import { afterQuery, whileDeleting } from './helpers/deletes.js';
 
 /**
@@ -148,6 +149,47 @@ forEachStore('control-plane writes at the same time', (h) => {
     assert.deepEqual(used, { [`s:${me.id}`]: 1, [`sm:${me.id}`]: 1, [`r:${bystander.id}`]: 1, [`p:${me.id}:${bystander.id}`]: 1 });
     assert.equal((await h.control('GET', `/accounts/${me.id}/messages?limit=1`)).total_count, 1);
     assert.equal((await h.control('GET', `/accounts/${bystander.id}/messages?limit=1`)).total_count, 1);
+  });
+
+  it('a send to friends whose receiver is deleted during every delivery attempt: -7 in the kapi format after DELIVERY_ATTEMPTS (never a 500), nothing stored, no quota used', async () => {
+    const app = await talkApp(h, { web_domains: ['http://localhost:3000'] });
+    const me = await member(h, app);
+    const friend = await member(h, app);
+    await h.befriend(me, friend);
+    const text = JSON.stringify({ object_type: 'text', text: 'hi', link: { web_url: 'http://localhost:3000' } });
+    // The receiver's uuid names someone new at every attempt: the one it named is deleted
+    // between the attempt's checks and its insert, and a person with that uuid (linked, a
+    // friend) is imported in their place. A receiver merely deleted would be refused by the
+    // next attempt's checks (the -2 above): only a uuid that keeps naming someone reaches the cap.
+    let holder = friend.id;
+    const replace = async (n: number) => {
+      await h.control('DELETE', `/accounts/${holder}`);
+      holder = 4200 + n;
+      await h.control('POST', '/state', {
+        version: 1,
+        accounts: [{ id: holder, nickname: `Stand-in ${n}` }],
+        app_users: [{ app_id: app.id, account_id: holder, uuid: friend.uuid, scopes: ['profile_nickname', 'friends', 'talk_message'] }],
+        friendships: [
+          { account_id: me.id, friend_account_id: holder, favorite: false, created_at: 0 },
+          { account_id: holder, friend_account_id: me.id, favorite: false, created_at: 0 },
+        ],
+      });
+    };
+    const hold = betweenCheckAndInsert(h.store, replace, Infinity);
+    const res = await whileDeleting(
+      hold,
+      () => h.kapi('POST', '/v1/api/talk/friends/message/default/send', me.token, { receiver_uuids: JSON.stringify([friend.uuid]), template_object: text }),
+      (r) => r.body,
+      DELIVERY_ATTEMPTS,
+    );
+    assertApiError(res, 400, -7, 'receivers were deleted while the message was being sent, each attempt: nothing was sent. Send it again.');
+    assert.equal((await h.control('GET', `/accounts/${me.id}/messages?limit=1`)).total_count, 0, 'nothing stored');
+    const counters = await h.store.db.selectFrom('talk_quota_counters').select('count').where('app_id', '=', app.id).execute();
+    assert.deepEqual(counters.filter((c) => Number(c.count) !== 0), [], 'no quota used');
+    // The uuid's last holder is there, and a send made now reaches them.
+    const again = await h.kapi('POST', '/v1/api/talk/friends/message/default/send', me.token, { receiver_uuids: JSON.stringify([friend.uuid]), template_object: text });
+    assert.deepEqual([again.statusCode, again.json()], [200, { successful_receiver_uuids: [friend.uuid] }]);
+    assert.equal((await h.control('GET', `/accounts/${holder}/messages?limit=1`)).total_count, 1);
   });
 
   it('control-plane writes whose app or person is deleted right after the route looked it up: the 404 naming it, as after the delete, never a 500', async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { forEachStore, form, assertApiError, type Harness, type TestApp, type TestAccount } from './helpers/harness.js';
-import { beforeInsertInto, whileDeleting } from './helpers/deletes.js';
+import { type Hold, afterQuery, beforeInsertInto, midTransaction, whileDeleting } from './helpers/deletes.js';
 
 const CALLBACK = 'http://localhost:3000/callback';
 
@@ -603,69 +603,110 @@ forEachStore('Kakao Login', (h) => {
     return whileDeleting(beforeInsertInto(h.store, table, remove), post, (res) => `${table}: ${res.statusCode} ${res.body.slice(-300)}`);
   }
 
-  it('Agree whose app, person or channel is deleted while it is stored answers as after the delete (KOE101 page, log in again, KOE102), never a 500', async () => {
-    const cases = [
-      { table: 'app_users', gone: 'app' },
-      { table: 'app_users', gone: 'person' },
-      { table: 'channel_relations', gone: 'channel' },
-      { table: 'channel_relations', gone: 'person' },
-      { table: 'auth_codes', gone: 'app' },
-      { table: 'auth_codes', gone: 'person' },
-      // The result kept for the JavaScript SDK's polling (auth_tran_id).
-      { table: 'login_auth_transactions', gone: 'app' },
-    ] as const;
+  type Gone = 'app' | 'person' | 'channel';
+
+  /**
+   * Where a delete lands in a consent's writes (link, channels, code, the SDK's result): after
+   * the call's last check `check`, before any write; or mid-way, held before one of them.
+   */
+  function landings(check: string, writes: string[]): { at: string; hold: (remove: () => Promise<unknown>) => Hold }[] {
+    return [
+      { at: `after its last check (${check})`, hold: (remove) => afterQuery(h.store, check, remove) },
+      ...writes.map((write) => ({ at: `before ${write}`, hold: (remove: () => Promise<unknown>) => midTransaction(h.store, write, remove) })),
+    ];
+  }
+
+  /**
+   * What a consent stores, each part with what takes it away when deleted (an app's delete
+   * takes its own channel with it, not one another app lent it). A delete meeting the writes
+   * leaves all of it (what the delete then left) with the code as the answer, or none of it
+   * with the answer as after the delete: the KOE101 page, log in again, KOE102.
+   */
+  async function assertAllOrNothing(res: LightMyRequestResponse, gone: Gone, parts: { name: string; gone: Gone[]; stored: () => Promise<boolean> }[], what: string) {
+    const all = res.statusCode === 302 && callbackParams(res).get('code') !== null;
+    if (all) assert.equal(callbackParams(res).get('state'), 'r', what);
+    else if (gone === 'app') assertErrorPage(res, 'KOE101');
+    else if (gone === 'person') {
+      // Signed out with the person: the login page, as a login started after the delete.
+      assert.equal(res.statusCode, 200, what);
+      assert.match(res.body, /Log in again\.|Log in with Kakao/, what);
+    } else {
+      assert.equal(callbackParams(res).get('error_code'), 'KOE102', what);
+      assert.equal(callbackParams(res).get('state'), 'r', what);
+    }
+    const stored = Object.fromEntries(await Promise.all(parts.map(async (p) => [p.name, await p.stored()] as const)));
+    const expected = Object.fromEntries(parts.map((p) => [p.name, all && !p.gone.includes(gone)]));
+    assert.deepEqual(stored, expected, `${all ? 'the code came back' : 'answered as after the delete'}: ${what}`);
+  }
+
+  /** The kept result of an SDK's login (auth_tran_id) of `app`. */
+  const pollingResult = (app: TestApp) => async () => (await h.store.db.selectFrom('login_auth_transactions').select('app_id').where('app_id', '=', app.id).executeTakeFirst()) !== undefined;
+
+  it('Agree meeting a delete of its app, person or channel stores all of the consent or none of it, answering with the code or as after the delete, never a 500', async () => {
+    const lender = await h.createApp({ name: 'Lender' });
+    const db = h.store.db;
     let n = 0;
-    for (const c of cases) {
-      n++;
-      const app = await h.createApp({ name: `Race ${n}`, consent_items: { profile_nickname: 'required', plusfriends: 'optional' } });
-      const person = await h.createAccount({ nickname: `Ryan ${n}`, email: `ryan${n}@example.com` });
-      const channel = `_race${n}`;
-      await h.control('POST', '/channels', { app_id: app.id, public_id: channel, search_id: `@race${n}`, name: 'Race' });
-      const b = new InjectBrowser(h);
-      const login = await b.get(authorizeUrl(app, { channel_public_id: channel, state: 'r', auth_tran_id: `tran-${n}` }));
-      const loggedIn = await b.post('/oauth/authorize/login', { request: carriedRequest(login.body), account_id: String(person.id) });
-      const page = await b.get(String(loggedIn.headers.location));
-      assert.match(page.body, /id="consent"/);
-      const path = c.gone === 'app' ? `/apps/${app.id}` : c.gone === 'person' ? `/accounts/${person.id}` : `/channels/${channel}`;
-      const res = await racing(c.table, () => h.control('DELETE', path), () =>
-        b.post('/oauth/authorize/consent', { request: carriedRequest(page.body), action: 'agree', channel_public_id: [channel] }),
-      );
-      const what = `${c.table}, ${c.gone} gone: ${res.statusCode} ${res.body.slice(-300)}`;
-      if (c.gone === 'app') assertErrorPage(res, 'KOE101');
-      else if (c.gone === 'person') {
-        assert.equal(res.statusCode, 200, what);
-        assert.match(res.body, /Your login session ended\. Log in again\./, what);
-      } else {
-        const params = callbackParams(res);
-        assert.equal(params.get('error_code'), 'KOE102', what);
-        assert.equal(params.get('state'), 'r', what);
+    const points = landings('select * from "channel_relations"', ['insert into "channel_relations"', 'insert into "auth_codes"', 'insert into "login_auth_transactions"']);
+    for (const point of points) {
+      for (const gone of ['app', 'person', 'channel'] as const) {
+        n++;
+        const app = await h.createApp({ name: `Race ${n}`, consent_items: { profile_nickname: 'required', plusfriends: 'optional' } });
+        const person = await h.createAccount({ nickname: `Ryan ${n}`, email: `ryan${n}@example.com` });
+        // One channel of the app's own, one lent by another app (an app's delete leaves it).
+        const [own, lent] = [`_own${n}`, `_lent${n}`];
+        await h.control('POST', '/channels', { app_id: app.id, public_id: own, search_id: `@own${n}`, name: 'Own' });
+        await h.control('POST', '/channels', { app_id: lender.id, public_id: lent, search_id: `@lent${n}`, name: 'Lent' });
+        await h.control('PUT', `/channels/${lent}/apps/${app.id}`);
+        const b = new InjectBrowser(h);
+        const login = await b.get(authorizeUrl(app, { channel_public_id: `${own},${lent}`, state: 'r', auth_tran_id: `tran-${n}` }));
+        const loggedIn = await b.post('/oauth/authorize/login', { request: carriedRequest(login.body), account_id: String(person.id) });
+        const page = await b.get(String(loggedIn.headers.location));
+        assert.match(page.body, /id="consent"/);
+        const path = gone === 'app' ? `/apps/${app.id}` : gone === 'person' ? `/accounts/${person.id}` : `/channels/${lent}`;
+        const what = `${gone} deleted ${point.at}`;
+        const res = await whileDeleting(point.hold(() => h.control('DELETE', path)), () =>
+          b.post('/oauth/authorize/consent', { request: carriedRequest(page.body), action: 'agree', channel_public_id: [own, lent] }),
+        );
+        const added = (channel: string) => async () =>
+          (await db
+            .selectFrom('channel_relations')
+            .innerJoin('channels', 'channels.id', 'channel_relations.channel_id')
+            .select('relation')
+            .where('channels.public_id', '=', channel)
+            .where('channel_relations.account_id', '=', person.id)
+            .executeTakeFirst())?.relation === 'ADDED';
+        await assertAllOrNothing(res, gone, [
+          { name: 'link', gone: ['app', 'person'], stored: async () => (await db.selectFrom('app_users').select('scopes').where('app_id', '=', app.id).where('account_id', '=', person.id).executeTakeFirst())?.scopes.includes('profile_nickname') === true },
+          { name: 'own channel added', gone: ['app', 'person'], stored: added(own) },
+          { name: 'lent channel added', gone: ['channel', 'person'], stored: added(lent) },
+          { name: 'code', gone: ['app', 'person'], stored: async () => (await db.selectFrom('auth_codes').select('app_id').where('app_id', '=', app.id).where('account_id', '=', person.id).executeTakeFirst()) !== undefined },
+          { name: 'SDK result', gone: ['app'], stored: pollingResult(app) },
+        ], `${what}: ${res.statusCode} ${res.body.slice(-300)}`);
       }
     }
   });
 
-  it('a login that needs no consent, or prompt=none, whose app or person is deleted while its code or SDK result is stored answers as after the delete, never a 500', async () => {
-    const cases = [
-      { table: 'auth_codes', gone: 'app' },
-      { table: 'auth_codes', gone: 'person' },
-      { table: 'login_auth_transactions', gone: 'app' },
-      { table: 'login_auth_transactions', gone: 'app', signedOut: true },
-    ] as const;
+  it('a login that needs no consent whose app or person is deleted while its code or SDK result is stored stores all of it or none, never a 500', async () => {
     let n = 0;
-    for (const c of cases) {
-      n++;
-      const app = await h.createApp({ name: `Race ${n}`, consent_items: { profile_nickname: 'required' } });
-      const person = await h.createAccount({ nickname: `Ryan ${n}`, email: `ryan${n}@example.com` });
-      const b = new InjectBrowser(h);
-      if (!('signedOut' in c)) await signIn(b, app, person);
-      const url = authorizeUrl(app, { auth_tran_id: `tran-${n}`, ...('signedOut' in c ? { prompt: 'none' } : {}) });
-      const res = await racing(c.table, () => h.control('DELETE', c.gone === 'app' ? `/apps/${app.id}` : `/accounts/${person.id}`), () => b.get(url));
-      if (c.gone === 'app') assertErrorPage(res, 'KOE101');
-      else {
-        // Signed out with the person: the login page, as a login started after the delete.
-        assert.equal(res.statusCode, 200, res.body);
-        assert.match(res.body, /Log in with Kakao/);
+    for (const point of landings('select * from "app_users"', ['insert into "auth_codes"', 'insert into "login_auth_transactions"'])) {
+      for (const gone of ['app', 'person'] as const) {
+        n++;
+        const app = await h.createApp({ name: `Race ${n}`, consent_items: { profile_nickname: 'required' } });
+        const person = await h.createAccount({ nickname: `Ryan ${n}`, email: `ryan${n}@example.com` });
+        const b = new InjectBrowser(h);
+        await signIn(b, app, person);
+        const url = authorizeUrl(app, { auth_tran_id: `tran-${n}`, state: 'r' });
+        const res = await whileDeleting(point.hold(() => h.control('DELETE', gone === 'app' ? `/apps/${app.id}` : `/accounts/${person.id}`)), () => b.get(url));
+        await assertAllOrNothing(res, gone, [{ name: 'SDK result', gone: ['app'], stored: pollingResult(app) }], `${gone} deleted ${point.at}: ${res.statusCode} ${res.body.slice(-300)}`);
       }
     }
+  });
+
+  it('prompt=none signed out, whose app is deleted while its error for the SDK is stored, answers as after the delete', async () => {
+    const app = await h.createApp({ name: 'Race', consent_items: { profile_nickname: 'required' } });
+    const b = new InjectBrowser(h);
+    const res = await racing('login_auth_transactions', () => h.control('DELETE', `/apps/${app.id}`), () => b.get(authorizeUrl(app, { auth_tran_id: 'tran', prompt: 'none' })));
+    assertErrorPage(res, 'KOE101');
   });
 
   it('signing in as a person deleted while the login session is stored answers as for an unknown person (sign-in and login pages, an AGT naming nobody), never a 500', async () => {

@@ -5,6 +5,7 @@ import { type TestAccount, type TestApp, cookiesOf, csrfTokenOf, forEachStore } 
 import { SEED_SITE, SEED_TEMPLATES, eventually, sharingWorld, webhookReceiver } from './fixtures/sharing.js';
 import { betweenCheckAndInsert } from './helpers/deliveries.js';
 import { beforeInsertInto, whileDeleting } from './helpers/deletes.js';
+import { assertIndexed, plansOfStatements, statementsDuring } from './helpers/query-plans.js';
 import { DELIVERY_ATTEMPTS } from '../src/products/message/delivery.js';
 import { buildApp } from '../src/app.js';
 
@@ -402,6 +403,53 @@ forEachStore('Kakao Talk sharing: the web sharer', (h) => {
     const again = await send(session, res.body, ['me', `g${group.id}`]);
     assert.equal(again.statusCode, 200, again.body.slice(-400));
     assert.equal((await h.control('GET', `/group_chats/${group.id}/messages`)).total_count, 1);
+  });
+
+  it("the picker's send refuses, in the order chosen, a chat that is not the person's: a stranger, a friend without Kakao Talk, a group they are not in, one that does not exist; nothing is sent", async () => {
+    const w = await sharingWorld(h);
+    const stranger = await h.createAccount({ nickname: 'Stranger' });
+    const othersGroup = await h.control('POST', '/group_chats', { title: 'Not mine', member_account_ids: [w.ryan.id, w.apeach.id] });
+    const notFriend = 'One of the chosen friends is not your Kakao Talk friend.';
+    const notMember = 'You are not a member of one of the chosen group chats.';
+    let { session, picker } = await pickerOf(w);
+    for (const [receivers, refusal] of [
+      [['me', `f${stranger.id}`], notFriend],
+      [[`f${w.offline.id}`, `g${w.group.id}`], notFriend],
+      [[`f${w.ryan.id}`, `g${othersGroup.id}`], notMember],
+      [[`g${othersGroup.id}`, `f${stranger.id}`], notMember],
+      [[`f${stranger.id}`, `g${othersGroup.id}`], notFriend],
+      [[`g${Number.MAX_SAFE_INTEGER}`, `f${w.ryan.id}`], notMember],
+      [[`f${w.sender.id}`], notFriend],
+    ] as const) {
+      const res = await send(session, picker, [...receivers]);
+      assert.equal(res.statusCode, 400, `${receivers}: ${res.body.slice(-400)}`);
+      assert.ok(res.body.includes(refusal), `${receivers}: ${res.body.slice(-400)}`);
+      picker = res.body;
+    }
+    assert.equal((await h.control('GET', `/accounts/${w.sender.id}/messages`)).total_count, 0, 'nothing sent');
+    // The picker shown with the last refusal still sends.
+    const sent = await send(session, picker, [`f${w.apeach.id}`, `g${w.group.id}`]);
+    assert.equal(sent.statusCode, 200, sent.body.slice(-400));
+    assert.ok(sent.body.includes('The message was sent to Apeach, Dessert club.'), sent.body);
+  });
+
+  it("the picker's send reads only the chosen friends and group chats, by index, however many the person has", async () => {
+    const w = await sharingWorld(h);
+    for (let i = 0; i < 40; i++) {
+      const friend = await h.createAccount({ nickname: `Friend ${i}` });
+      await h.befriend(w.sender, friend);
+      await h.control('POST', '/group_chats', { title: `Chat ${i}`, member_account_ids: [w.sender.id, friend.id] });
+    }
+    const { session, picker } = await pickerOf(w);
+    assert.equal(picker.match(/data-receiver="[fg]\d+"/g)?.length, 3 + 2 * 40, 'the picker offers every friend and group chat');
+    const { result: res, statements } = await statementsDuring(h.store, () => send(session, picker, [`f${w.ryan.id}`, `g${w.group.id}`]));
+    assert.equal(res.statusCode, 200, res.body.slice(-400));
+    const reads = statements.filter((s) => /^select/i.test(s.query.sql) && /"(friendships|talk_group_chats|talk_group_chat_members)"/.test(s.query.sql));
+    const read = reads.map((s) => `${s.rows} rows: ${s.query.sql}`).join('\n');
+    assert.ok(reads.length > 0, 'the send checks the chosen chats');
+    // Ryan's friendship, the chosen chat, and its three members.
+    assert.ok(reads.reduce((n, s) => n + s.rows, 0) <= 5, `read more than the chosen chats:\n${read}`);
+    assertIndexed(await plansOfStatements(h.store.db, reads));
   });
 
   it('group chats on the control plane: members, title, errors; included in state export and reset', async () => {

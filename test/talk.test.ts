@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { CONTROL_HEADERS, assertApiError, forEachStore, type TestAccount } from './helpers/harness.js';
 import { member, talkApp } from './talk-helpers.js';
 import { afterQuery, whileDeleting } from './helpers/deletes.js';
+import { BUILD_ATTEMPTS } from '../src/products/talk/store.js';
 
 forEachStore('Talk profile', (h) => {
   it('reproduces seed 001: nickName, 640px and 110px images, countryISO; images https only (seed 003)', async () => {
@@ -119,6 +120,22 @@ forEachStore('Talk friends', (h) => {
     const res = await whileDeleting(hold, () => friendsOf(me));
     assert.equal(res.statusCode, 200, res.body);
     assert.deepEqual([names(res), res.json().total_count], [['Stays'], 1]);
+  });
+
+  it('friends deleted during every build of the list: after BUILD_ATTEMPTS builds, -7 in the kapi format (never a 500); the next call lists them as after the deletes', async () => {
+    const app = await talkApp(h);
+    const me = await member(h, app, { nickname: 'Me' });
+    const stays = await member(h, app, { nickname: 'Stays' });
+    const doomed: TestAccount[] = [];
+    for (let i = 0; i < BUILD_ATTEMPTS; i++) doomed.push(await member(h, app, { nickname: `Goes ${i}` }));
+    for (const f of [stays, ...doomed]) await h.befriend(me, f);
+    // Each build meets another friend deleted after its read, before its list is stored.
+    const hold = afterQuery(h.store, 'select "f"."friend_account_id"', (n) => h.control('DELETE', `/accounts/${doomed[n - 1].id}`), BUILD_ATTEMPTS);
+    const res = await whileDeleting(hold, () => friendsOf(me), (r) => r.body, BUILD_ATTEMPTS);
+    assertApiError(res, 400, -7, 'friends were deleted while the list was being built');
+    const again = await friendsOf(me);
+    assert.equal(again.statusCode, 200, again.body);
+    assert.deepEqual([names(again), again.json().total_count], [['Stays'], 1]);
   });
 
   it('lists only friends linked to the app who agreed to friends', async () => {

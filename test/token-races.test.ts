@@ -1,9 +1,9 @@
 import { after, before, describe, it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
-import { type CompiledQuery, sql } from 'kysely';
 import { CONTROL_HEADERS, Harness, codeGrant, forEachStore, type TestApp, type TestAccount, refreshGrant as refresh } from './helpers/harness.js';
 import { eventually } from './helpers/eventually.js';
+import { aroundEveryQuery, lockWaits } from './helpers/executor.js';
 import { createCode } from '../src/products/login/store.js';
 
 /**
@@ -126,22 +126,17 @@ describe('a refresh and a delete of its person on PostgreSQL', () => {
    * every statement sent meanwhile (a transaction made again after a deadlock shows twice).
    */
   async function secondWhileHeld<A, B>(statement: RegExp, second: () => Promise<B>, call: () => Promise<A>): Promise<{ first: A; second: B; sent: string[] }> {
-    const executor = Object.getPrototypeOf(h.store.db.getExecutor()) as { executeQuery: (query: CompiledQuery, ...rest: unknown[]) => Promise<unknown> };
-    const own = Object.prototype.hasOwnProperty.call(executor, 'executeQuery');
-    const execute = executor.executeQuery;
     let started: Promise<B> | undefined;
     const sent: string[] = [];
-    const waiting = async () =>
-      Number((await sql<{ n: number }>`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(h.store.db)).rows[0].n);
-    executor.executeQuery = async function (this: unknown, query: CompiledQuery, ...rest: unknown[]) {
+    const release = aroundEveryQuery(h.store, async (query, send) => {
       sent.push(query.sql);
-      const result = await execute.call(this, query, ...rest);
+      const result = await send();
       if (!started && statement.test(query.sql)) {
         started = second();
-        await eventually(async () => ((await waiting()) > 0 ? true : undefined));
+        await eventually(async () => ((await lockWaits(h.store)) ? true : undefined));
       }
       return result;
-    };
+    });
     let first: A;
     let after: B;
     try {
@@ -149,8 +144,7 @@ describe('a refresh and a delete of its person on PostgreSQL', () => {
       assert.ok(started, `no statement matched ${statement}`);
       after = await started;
     } finally {
-      if (own) executor.executeQuery = execute;
-      else delete (executor as { executeQuery?: unknown }).executeQuery;
+      release();
     }
     return { first, second: after, sent };
   }

@@ -57,6 +57,14 @@ export async function asAfterDeletes<T>(write: () => Promise<T>, lookUpAgain: ()
 }
 
 /**
+ * Runs `work` in the caller's transaction when `db` is one (a write made as part of a larger
+ * one, which commits or rolls back with it), else in a transaction of its own.
+ */
+export function inTransaction<D, T>(db: Kysely<D>, work: (tx: Kysely<D>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db) : db.transaction().execute(work);
+}
+
+/**
  * Whether `err` is PostgreSQL ending a transaction for running beside others (a deadlock, or
  * a serialization failure): nothing of it was written, and the same request may be sent again.
  */

@@ -4,7 +4,7 @@ import type { ConsentSetting } from '../core/scopes.js';
 import type { App, KeyType, ServiceTerm } from '../core/model.js';
 import { appKey } from '../core/ids.js';
 import { issueIdsAbove, withIssuedId } from '../db/ids.js';
-import { isPostgres } from '../db/dialect.js';
+import { inTransaction, isPostgres } from '../db/dialect.js';
 
 export type { App, KeyType, ServiceTerm };
 
@@ -224,8 +224,7 @@ async function withKeysLocked(db: Kysely<DB>, write: (tx: Kysely<DB>) => Promise
     await write(tx);
   };
   // An import makes its apps in its own transaction.
-  if (db.isTransaction) await locked(db);
-  else await db.transaction().execute(locked);
+  await inTransaction(db, locked);
 }
 
 export async function findAppById(db: Kysely<DB>, id: number): Promise<App | undefined> {

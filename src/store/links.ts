@@ -3,7 +3,7 @@ import type { AppUsersTable, DB } from '../db/schema.js';
 import { randomToken } from '../core/ids.js';
 import type { Link, TermAgreement } from '../core/model.js';
 import { issueIdsAbove, newId } from '../db/ids.js';
-import { isPostgres } from '../db/dialect.js';
+import { inTransaction, isPostgres } from '../db/dialect.js';
 
 export type { Link, TermAgreement };
 
@@ -102,10 +102,11 @@ export async function createLinkIfAbsent(db: Kysely<DB>, appId: number, accountI
  * transactions side by side, and a read-then-write of the whole row kept only the last
  * writer's change (SQLite's one writer takes them in turn). `change` edits the link it is
  * given, returns false when it changed nothing (nothing is written), and may throw to leave
- * it as it was. Undefined when the person is not linked to the app (any more).
+ * it as it was. Undefined when the person is not linked to the app (any more). In the caller's
+ * transaction when `db` is one (a consent stored as one write).
  */
 export async function changeLink(db: Kysely<DB>, appId: number, accountId: number, change: (link: Link) => boolean | void): Promise<Link | undefined> {
-  return db.transaction().execute(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const link = await lockLink(tx, appId, accountId);
     if (!link) return undefined;
     if (change(link) !== false) await saveLink(tx, link);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import type { CompiledQuery, QueryExecutor } from 'kysely';
 import type { Store } from '../../src/db/index.js';
+import { eventually } from './eventually.js';
+import { aroundEveryQuery, lockWaits } from './executor.js';
 
 /**
  * Runs `between` when the next `insert into "<table>"` made outside a transaction is about to
@@ -17,31 +19,62 @@ export function beforeInsertInto(store: Store, table: string, between: () => Pro
  * As beforeInsertInto, for a write made in a transaction of its own (whose queries cannot be
  * held: on SQLite the delete would wait for the transaction's connection): `between` runs once
  * the first query starting with `sqlStart` (the call's last check) has answered, before the
- * transaction begins.
+ * transaction begins. With `times`, after each of the first `times` such queries (a write made
+ * again after meeting a delete), `between(n)` for the nth.
  */
-export function afterQuery(store: Store, sqlStart: string, between: () => Promise<unknown>): { held: () => number; release: () => void } {
-  return hold(store, sqlStart, between, 'after');
+export function afterQuery(store: Store, sqlStart: string, between: (n: number) => Promise<unknown>, times = 1): { held: () => number; release: () => void } {
+  return hold(store, sqlStart, between, 'after', times);
 }
 
-function hold(store: Store, sqlStart: string, between: () => Promise<unknown>, when: 'before' | 'after'): { held: () => number; release: () => void } {
+function hold(store: Store, sqlStart: string, between: (n: number) => Promise<unknown>, when: 'before' | 'after', times = 1): { held: () => number; release: () => void } {
   const executor = store.db.getExecutor() as QueryExecutor & { executeQuery: QueryExecutor['executeQuery'] };
   const execute = executor.executeQuery;
   let held = 0;
   executor.executeQuery = async function (query: CompiledQuery, ...rest: unknown[]) {
-    const now = held === 0 && query.sql.startsWith(sqlStart);
+    const now = held < times && query.sql.startsWith(sqlStart);
     if (now) held++;
-    if (now && when === 'before') await between();
+    const n = held;
+    if (now && when === 'before') await between(n);
     const result = await (execute as (...args: unknown[]) => ReturnType<QueryExecutor['executeQuery']>).call(executor, query, ...rest);
-    if (now && when === 'after') await between();
+    if (now && when === 'after') await between(n);
     return result;
   } as QueryExecutor['executeQuery'];
   return { held: () => held, release: () => void delete (executor as { executeQuery?: unknown }).executeQuery };
 }
 
-/** A write held where a delete lands (beforeInsertInto, afterQuery, deliveries' betweenCheckAndInsert). */
+/**
+ * As beforeInsertInto, for a query that may run inside a transaction (several writes made as
+ * one): `between` starts when the first query starting with `sqlStart` is about to be sent,
+ * and the query goes on once `between` has finished, or waits for the transaction and cannot
+ * finish before it ends: on PostgreSQL, once the store shows a statement waiting for a lock (a
+ * row the transaction holds); on SQLite at once, since a transaction holds the one connection
+ * that `between` needs. Outside a transaction (or where no lock stops it) `between` lands
+ * where the query was held, as with beforeInsertInto. `landed()` resolves when `between` has
+ * (whileDeleting awaits it).
+ */
+export function midTransaction(store: Store, sqlStart: string, between: () => Promise<unknown>): Hold {
+  let held = 0;
+  let landing: Promise<unknown> | undefined;
+  const release = aroundEveryQuery(store, async (query, send, { inTransaction }) => {
+    if (held === 0 && query.sql.startsWith(sqlStart)) {
+      held++;
+      let done = false;
+      landing = between().finally(() => (done = true));
+      landing.catch(() => {}); // reported by landed()
+      const waits = store.dialect === 'postgres' ? () => lockWaits(store) : async () => inTransaction;
+      await eventually(async () => (done || (await waits()) ? true : undefined));
+    }
+    return send();
+  });
+  return { held: () => held, release, landed: async () => landing };
+}
+
+/** A write held where a delete lands (beforeInsertInto, afterQuery, midTransaction, deliveries' betweenCheckAndInsert). */
 export interface Hold {
   held: () => number;
   release: () => void;
+  /** Resolves when what landed there has ended (midTransaction's may end after the write). */
+  landed?: () => Promise<unknown>;
 }
 
 /**
@@ -57,6 +90,7 @@ export async function whileDeleting<T>(hold: Hold, call: () => Promise<T>, what?
   } finally {
     hold.release();
   }
+  await hold.landed?.();
   assert.equal(hold.held(), times, `the delete did not land where the call was held${what ? `: ${what(result)}` : ''}`);
   return result;
 }

@@ -3,6 +3,8 @@ import { CompiledQuery, type Kysely, createQueryId, sql } from 'kysely';
 import { Recorder } from './recorder.js';
 import type { DB } from '../../src/db/schema.js';
 import { isPostgres } from '../../src/db/dialect.js';
+import type { Store } from '../../src/db/index.js';
+import { aroundEveryQuery } from './executor.js';
 
 /**
  * The one query-plan check of the tests (DESIGN.md, "Fast": cost grows with the page, never
@@ -30,17 +32,53 @@ const PRICED_OUT = ['enable_seqscan', 'enable_sort', 'enable_bitmapscan'];
  * would rather read a whole index in the sort's order than sort a few rows.
  */
 export async function plansOf(db: Kysely<DB>, run: (db: Kysely<DB>) => Promise<unknown>, options: { sortsFound?: boolean } = {}): Promise<Plan[]> {
+  return explaining(db, options, async (conn) => {
+    const recorder = new Recorder();
+    await run(conn.withPlugin(recorder));
+    return recorder.nodes.map((node) => conn.getExecutor().compileQuery(node, createQueryId()));
+  });
+}
+
+/** A statement a store ran (statementsDuring) and how many rows it answered. */
+export interface Statement {
+  query: CompiledQuery;
+  rows: number;
+}
+
+/**
+ * Every statement `store` runs while `call` runs (a request, with whatever it reads and
+ * writes, in transactions too), with the rows each answered: what a call reads, shown by
+ * its statements and their rows rather than by timing.
+ */
+export async function statementsDuring<T>(store: Store, call: () => Promise<T>): Promise<{ result: T; statements: Statement[] }> {
+  const statements: Statement[] = [];
+  const release = aroundEveryQuery(store, async (query, send) => {
+    const result = await send();
+    statements.push({ query, rows: result.rows.length });
+    return result;
+  });
+  try {
+    return { result: await call(), statements };
+  } finally {
+    release();
+  }
+}
+
+/** The plans of statements statementsDuring recorded, asked for as plansOf asks (`sortsFound` too). */
+export async function plansOfStatements(db: Kysely<DB>, statements: readonly Statement[], options: { sortsFound?: boolean } = {}): Promise<Plan[]> {
+  return explaining(db, options, async () => statements.map((s) => s.query));
+}
+
+/** Explains what `statements` gives, on one connection with PostgreSQL's scans and sorts priced out. */
+async function explaining(db: Kysely<DB>, options: { sortsFound?: boolean }, statements: (conn: Kysely<DB>) => Promise<CompiledQuery[]>): Promise<Plan[]> {
   const postgres = isPostgres(db);
   const pricedOut = options.sortsFound ? PRICED_OUT.filter((name) => name !== 'enable_sort') : PRICED_OUT;
   // One connection, so that the settings apply to the plans asked for on it.
   return db.connection().execute(async (conn) => {
     if (postgres) for (const name of pricedOut) await sql`SELECT set_config(${name}, 'off', false)`.execute(conn);
     try {
-      const recorder = new Recorder();
-      await run(conn.withPlugin(recorder));
       const plans: Plan[] = [];
-      for (const node of recorder.nodes) {
-        const compiled = conn.getExecutor().compileQuery(node, createQueryId());
+      for (const compiled of await statements(conn)) {
         const explain = CompiledQuery.raw(`${postgres ? 'EXPLAIN' : 'EXPLAIN QUERY PLAN'} ${compiled.sql}`, [...compiled.parameters]);
         const rows = (await conn.executeQuery<Record<string, string>>(explain)).rows;
         plans.push({ sql: compiled.sql, lines: rows.map((r) => (postgres ? r['QUERY PLAN'] : r.detail)) });

@@ -1,4 +1,6 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/schema.js';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { type AppCall, type PersonCall, consentItemOn } from '../../core/auth.js';
 import { isoSeconds } from '../../core/clock.js';
@@ -96,10 +98,11 @@ export async function validateSdk(call: AppCall, quotaProperties: string | undef
 /**
  * Adds the channel for the person (relation ADDED; a blocked channel is unblocked and added),
  * as its add page, the follow page and Kakao Login's consent page (channel_public_id) do.
- * Adding a channel already added keeps its time.
+ * Adding a channel already added keeps its time. `db`: the caller's transaction when the add
+ * is part of a larger write (a consent).
  */
-export async function addChannel(platform: Platform, channelId: number, accountId: number): Promise<void> {
-  await store.setRelation(platform.db, channelId, accountId, 'ADDED', platform.clock.now());
+export async function addChannel(platform: Platform, channelId: number, accountId: number, db: Kysely<DB> = platform.db): Promise<void> {
+  await store.setRelation(db, channelId, accountId, 'ADDED', platform.clock.now());
 }
 
 /** A channel as Kakao Login's consent page offers it. */

@@ -108,27 +108,38 @@ export async function answerConsent(
   return approve(platform, req, person, chosenGrant(pending, answer));
 }
 
-/** Records the consent (linking on first consent), adds the chosen channels and sends a fresh code back to the app. */
+/**
+ * Records the consent (linking on first consent), adds the chosen channels and sends a fresh
+ * code back to the app: one transaction, so that a delete meeting it (the app, the person, a
+ * channel) leaves all of the consent stored or none of it. A write refused by a foreign key
+ * rolls every other back, and the page answers as after the delete (routes.ts stillThere);
+ * on PostgreSQL a delete of the person or the app that comes once the link is written waits
+ * for the whole consent, and then takes it with them.
+ */
 async function approve(platform: Platform, req: AuthorizeRequest, person: SignedIn, grant: { scopes: string[]; terms: string[]; channels: string[] }): Promise<Outcome> {
   const { db, clock } = platform;
   const openid = requestedScopes(req).includes('openid') ? ['openid'] : [];
-  const link = await grantConsent(db, req.app, person.account.id, { scopes: [...grant.scopes, ...openid], terms: grant.terms, by: 'KAUTH' }, clock.now());
-  for (const channel of req.channels) if (grant.channels.includes(channel.publicId)) await addChannel(platform, channel.id, person.account.id);
-  const code = await createCode(
-    db,
-    {
-      appId: req.app.id,
-      accountId: person.account.id,
-      redirectUri: req.redirectUri,
-      scopes: codeScopes(req, link),
-      codeChallenge: req.codeChallenge,
-      codeChallengeMethod: req.codeChallengeMethod,
-      nonce: req.nonce,
-      authTime: person.authTime,
-    },
-    clock.now(),
-  );
-  await rememberForPolling(platform, req, { code, state: req.state });
+  const accountId = person.account.id;
+  const code = await db.transaction().execute(async (tx) => {
+    const link = await grantConsent(tx, req.app, accountId, { scopes: [...grant.scopes, ...openid], terms: grant.terms, by: 'KAUTH' }, clock.now());
+    for (const channel of req.channels) if (grant.channels.includes(channel.publicId)) await addChannel(platform, channel.id, accountId, tx);
+    const code = await createCode(
+      tx,
+      {
+        appId: req.app.id,
+        accountId,
+        redirectUri: req.redirectUri,
+        scopes: codeScopes(req, link),
+        codeChallenge: req.codeChallenge,
+        codeChallengeMethod: req.codeChallengeMethod,
+        nonce: req.nonce,
+        authTime: person.authTime,
+      },
+      clock.now(),
+    );
+    await rememberForPolling(platform, req, { code, state: req.state }, tx);
+    return code;
+  });
   return { kind: 'redirect', redirectUri: req.redirectUri, params: { code, state: req.state }, newSession: person.newSession };
 }
 

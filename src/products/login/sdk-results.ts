@@ -8,6 +8,8 @@ import { checkTokenClient } from './token.js';
 import { type AuthorizeRequest, one } from './authorize.js';
 import { type WebCaller, checkWebOrigin } from './client.js';
 import { route } from '../../core/route.js';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/schema.js';
 
 /**
  * What the JavaScript SDKs read back from a login besides the redirect: SDK v2's popup login
@@ -47,12 +49,15 @@ function open(tranId: string, sealed: string): LoginResult | undefined {
   }
 }
 
-/** Keeps a login's result (code and state, or error) for the SDK that polls `auth_tran_id`. */
-export async function rememberForPolling(platform: Platform, req: AuthorizeRequest, result: Record<string, string | undefined>): Promise<void> {
+/**
+ * Keeps a login's result (code and state, or error) for the SDK that polls `auth_tran_id`;
+ * `db`: the caller's transaction when the result is part of a larger write (a consent).
+ */
+export async function rememberForPolling(platform: Platform, req: AuthorizeRequest, result: Record<string, string | undefined>, db: Kysely<DB> = platform.db): Promise<void> {
   if (!req.authTranId) return;
   const clean = Object.fromEntries(Object.entries(result).filter((e): e is [string, string] => e[1] !== undefined));
   const row = { app_id: req.app.id, tran_hash: tranHash(req.authTranId), result: seal(req.authTranId, clean), expires_at: platform.clock.now() + RESULT_TTL_MS };
-  await platform.db
+  await db
     .insertInto('login_auth_transactions')
     .values(row)
     .onConflict((oc) => oc.columns(['app_id', 'tran_hash']).doUpdateSet({ result: row.result, expires_at: row.expires_at }))

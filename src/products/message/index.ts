@@ -60,6 +60,7 @@ export {
   type StoredMessage,
   deliver,
   findGroupChat,
+  findGroupChats,
   findTemplate as findCustomTemplate,
   listGroupChats,
   listMessages,

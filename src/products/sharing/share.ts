@@ -8,8 +8,8 @@ import type { Platform } from '../../core/platform.js';
 import type { Account } from '../../store/accounts.js';
 import { findAppById } from '../../store/apps.js';
 import { asAfterDeletes } from '../../db/dialect.js';
-import { DeliveryRaced, type GroupChat, type Json, type NewMessage, type Recipients, listGroupChats, sendAsAfterDeletes } from '../message/index.js';
-import { type RequestRow, type TalkFriend, bindRequest, findRequest, insertRequest, markSent, talkFriends, unmarkSent } from './store.js';
+import { DeliveryRaced, type GroupChat, type Json, type NewMessage, type Recipients, findGroupChats, listGroupChats, sendAsAfterDeletes } from '../message/index.js';
+import { type RequestRow, type TalkFriend, bindRequest, findRequest, insertRequest, markSent, talkFriends, talkFriendsAmong, unmarkSent } from './store.js';
 import { type ValidationAction, validateShare } from './validation.js';
 import { callerOrigin, domainMismatched } from '../../core/auth.js';
 import { callWebhook } from './webhook.js';
@@ -252,11 +252,17 @@ export async function sendShare(
   return { app, openerOrigin: request.opener_origin, chats: sent };
 }
 
-/** The chosen chats as they are now (refused unless each is the person's), and how each is reported. */
+/**
+ * The chosen chats as they are now (refused unless each is the person's), and how each is
+ * reported. Only the chosen ones are read (at most MAX_CHATS, each by its key), never every
+ * friend and group chat of the person.
+ */
 async function chosenChats(platform: Platform, person: Account, receivers: Receiver[]) {
-  const [friends, groups] = await Promise.all([talkFriends(platform.db, person.id), listGroupChats(platform.db, person.id)]);
+  const friendIds = receivers.flatMap((r) => (r.kind === 'friend' ? [r.accountId] : []));
+  const chatIds = receivers.flatMap((r) => (r.kind === 'group' ? [r.chatId] : []));
+  const [friends, groups] = await Promise.all([talkFriendsAmong(platform.db, person.id, friendIds), findGroupChats(platform.db, chatIds)]);
   const friendById = new Map(friends.map((f) => [f.accountId, f]));
-  const groupById = new Map(groups.map((g) => [g.id, g]));
+  const groupById = new Map(groups.filter((g) => g.memberAccountIds.includes(person.id)).map((g) => [g.id, g]));
   for (const r of receivers) {
     if (r.kind === 'friend' && !friendById.has(r.accountId)) throw new SendRefused('One of the chosen friends is not your Kakao Talk friend.');
     if (r.kind === 'group' && !groupById.has(r.chatId)) throw new SendRefused('You are not a member of one of the chosen group chats.');

@@ -138,17 +138,31 @@ export interface TalkFriend {
 
 /** Every Kakao Talk friend of the person (not only the app's users): favorites first, then by name. */
 export async function talkFriends(db: Kysely<DB>, accountId: number): Promise<TalkFriend[]> {
-  const rows = await db
+  const rows = await talkFriendsQuery(db, accountId).orderBy('friendships.favorite', 'desc').orderBy('accounts.nickname').orderBy('accounts.id').execute();
+  return rows.map(toTalkFriend);
+}
+
+/**
+ * Of `friendIds`, those that are Kakao Talk friends of the person (the chats a share was sent
+ * to), unordered: each found by the friendships key, however many friends the person has.
+ */
+export async function talkFriendsAmong(db: Kysely<DB>, accountId: number, friendIds: readonly number[]): Promise<TalkFriend[]> {
+  if (friendIds.length === 0) return [];
+  const rows = await talkFriendsQuery(db, accountId).where('friendships.friend_account_id', 'in', [...new Set(friendIds)]).execute();
+  return rows.map(toTalkFriend);
+}
+
+function talkFriendsQuery(db: Kysely<DB>, accountId: number) {
+  return db
     .selectFrom('friendships')
     .innerJoin('accounts', 'accounts.id', 'friendships.friend_account_id')
     .select(['accounts.id', 'accounts.nickname', 'accounts.thumbnail_image_url', 'friendships.favorite'])
     .where('friendships.account_id', '=', accountId)
-    .where('accounts.talk_user', '=', 1)
-    .orderBy('friendships.favorite', 'desc')
-    .orderBy('accounts.nickname')
-    .orderBy('accounts.id')
-    .execute();
-  return rows.map((r) => ({ accountId: Number(r.id), nickname: r.nickname, thumbnailUrl: r.thumbnail_image_url, favorite: Number(r.favorite) === 1 }));
+    .where('accounts.talk_user', '=', 1);
+}
+
+function toTalkFriend(r: { id: number; nickname: string; thumbnail_image_url: string | null; favorite: number }): TalkFriend {
+  return { accountId: Number(r.id), nickname: r.nickname, thumbnailUrl: r.thumbnail_image_url, favorite: Number(r.favorite) === 1 };
 }
 
 export async function nicknames(db: Kysely<DB>, ids: number[]): Promise<Map<number, string>> {

@@ -1,4 +1,4 @@
-import { invalidParam, notLinked, notTalkUser } from '../../core/errors.js';
+import { KakaoApiError, invalidParam, notLinked, notTalkUser } from '../../core/errors.js';
 import type { UserCall } from '../../core/auth.js';
 import type { Platform } from '../../core/platform.js';
 import { hasScope } from '../../core/scopes.js';
@@ -7,7 +7,7 @@ import { httpsUrl, urlForClient } from '../../core/own-urls.js';
 import type { App } from '../../store/apps.js';
 import { findLinkByUserId, type Link } from '../../store/links.js';
 import type { FriendLanguage } from './collation.js';
-import { friendListCounts, friendPage, getTalkSettings, profilesSeenBy, type TalkProfile } from './store.js';
+import { ListRaced, friendListCounts, friendPage, getTalkSettings, profilesSeenBy, type TalkProfile } from './store.js';
 
 /** Kakao Talk Social operations: inputs in, wire-shaped results out. */
 
@@ -78,7 +78,11 @@ export async function friendsList(platform: Platform, ctx: UserCall, input: Frie
   if (!ctx.account.talkUser) throw notTalkUser();
 
   const { db } = platform;
-  const counts = await friendListCounts(platform.store, ctx.app.id, ctx.account.id);
+  const counts = await friendListCounts(platform.store, ctx.app.id, ctx.account.id).catch((err) => {
+    // Friends deleted during every build (see BUILD_ATTEMPTS): a 400 that says so; the next call builds it.
+    if (err instanceof ListRaced) throw new KakaoApiError(-7, 'friends were deleted while the list was being built, each attempt: nothing was listed. Call it again.', 400);
+    throw err;
+  });
   const rows = await friendPage(
     db,
     {

@@ -191,20 +191,25 @@ export async function friendListCounts(owner: Store, appId: number, accountId: n
 /**
  * A friend deleted between the build's read and its write has the list's insert refused by its
  * foreign key: the list is built again, as it is after the delete. The list's own person or
- * app gone is left to the call (its credential now names no one: -401).
+ * app gone is left to the call (its credential now names no one: -401). Every one of
+ * BUILD_ATTEMPTS builds meeting a delete: `ListRaced`, for the call to answer in its shape.
  */
 async function builtAsAfterDeletes(db: Kysely<DB>, appId: number, accountId: number): Promise<FriendListCounts> {
   for (let n = 1; ; n++) {
     try {
       return await buildFriendList(db, appId, accountId);
     } catch (err) {
-      if (!referenceGone(err) || n >= BUILD_ATTEMPTS || !(await findAccountById(db, accountId)) || !(await findAppById(db, appId))) throw err;
+      if (!referenceGone(err) || !(await findAccountById(db, accountId)) || !(await findAppById(db, appId))) throw err;
+      if (n >= BUILD_ATTEMPTS) throw new ListRaced('friends were deleted during every build of the list', { cause: err });
     }
   }
 }
 
 /** Builds of one friends list made at most, each after a friend deleted during the last (as sends make, message/delivery.ts). */
-const BUILD_ATTEMPTS = 3;
+export const BUILD_ATTEMPTS = 3;
+
+/** Every build of a friends list met a friend deleted while it was under way: nothing was stored. */
+export class ListRaced extends Error {}
 
 /** Friends lists being built, per store (app:account → the build). */
 const BUILDS = registryKey('talk friends list builds', () => new Map<string, Promise<FriendListCounts>>(), { durable: true });
