@@ -66,6 +66,22 @@ async function byLink<T>(h: Harness, url: string): Promise<{ items: T[]; next?: 
   return { items: res.json(), next: next || undefined };
 }
 
+/**
+ * Follows the `Link`s from `first` to the last page, deleting each page's last item (`remove`)
+ * before the next page is read: the cursor's own row is gone each time. Every page's items.
+ */
+async function pagesDeletingEachLast<T>(h: Harness, first: string, remove: (last: T) => Promise<unknown>): Promise<T[][]> {
+  const pages: T[][] = [];
+  let url: string | undefined = first;
+  while (url) {
+    const { items, next }: { items: T[]; next?: string } = await byLink<T>(h, url);
+    pages.push(items);
+    if (next) await remove(items[items.length - 1]);
+    url = next;
+  }
+  return pages;
+}
+
 forEachStore('Control-plane lists page', (h) => {
   async function people(n: number): Promise<TestAccount[]> {
     const made: TestAccount[] = [];
@@ -127,7 +143,7 @@ forEachStore('Control-plane lists page', (h) => {
     assertIndexed(await plansOf(h.store.db, (d) => listTemplates(d, app.id, 23, 4)), /sqlite_autoindex_talk_templates_1 \(app_id=\? AND id>\?\)|talk_templates_per_app_pk on talk_templates.*\n\s*Index Cond: \(\(app_id = \S+\) AND \(id > /);
   });
 
-  it('GET /group_chats pages newest first (created_at, then id) with after = the last chat id; a deleted cursor is a 400 naming it', async () => {
+  it("GET /group_chats pages newest first (created_at, then id); the Link names the last chat's time and id, so its next page goes on when that chat is deleted", async () => {
     const members = await people(3);
     // Times that go back and forth, two the same (the clock moved back, or an import with
     // ids of its own): the order is by time, then id, not by id alone.
@@ -151,19 +167,33 @@ forEachStore('Control-plane lists page', (h) => {
     // A person's group chats page the same way, the filter kept in the Link.
     const third = made.filter((_, i) => i % 2 === 0).sort((a, b) => b.at - a.at || b.id - a.id).map((c) => c.id);
     const first = await byLink<{ id: number }>(h, `/_kapibara/v1/group_chats?account_id=${members[2].id}&limit=2`);
-    assert.equal(first.next, `/_kapibara/v1/group_chats?account_id=${members[2].id}&after=${third[1]}&limit=2`);
+    const timeOf = (id: number) => Date.UTC(2030, 0, 1, 0, 0, made.find((c) => c.id === id)!.at);
+    assert.equal(first.next, `/_kapibara/v1/group_chats?account_id=${members[2].id}&after=${third[1]}&after_time=${timeOf(third[1])}&limit=2`);
     const theirs = await allPages<{ id: number }>(`/_kapibara/v1/group_chats?account_id=${members[2].id}&limit=2`, (url) => byLink(h, url));
     assert.deepEqual(theirs.flat().map((c) => c.id), third);
     assert.equal((await byLink(h, `/_kapibara/v1/group_chats?account_id=${members[2].id}`)).next, undefined);
-    // The chat a page ended on, deleted before the next page is read: 400 naming it.
-    await h.control('DELETE', `/group_chats/${newest[2]}`);
-    const gone = await h.inject({ method: 'GET', url: `/_kapibara/v1/group_chats?after=${newest[2]}&limit=3` });
-    assert.deepEqual([gone.statusCode, gone.json()], [400, { error: `after: group chat ${newest[2]} not found` }]);
+    // An earlier version's cursor (the id alone) still names the chat's place while it exists.
+    assert.deepEqual((await byLink<{ id: number }>(h, `/_kapibara/v1/group_chats?after=${newest[2]}&limit=3`)).items.map((c) => c.id), newest.slice(3, 6));
+    // The chat each page ended on, deleted before the next page is read: every other chat once,
+    // in order (a person's list too, its filter kept).
+    const remove = (last: { id: number }) => h.control('DELETE', `/group_chats/${last.id}`);
+    const theirsDeleting = await pagesDeletingEachLast<{ id: number }>(h, `/_kapibara/v1/group_chats?account_id=${members[2].id}&limit=1`, remove);
+    assert.deepEqual(theirsDeleting.flat().map((c) => c.id), third);
+    const left = newest.filter((id) => !third.slice(0, -1).includes(id));
+    const pagesDeleting = await pagesDeletingEachLast<{ id: number }>(h, '/_kapibara/v1/group_chats?limit=2', remove);
+    assert.deepEqual(pagesDeleting.map((p) => p.length), [2, 2]);
+    assert.deepEqual(pagesDeleting.flat().map((c) => c.id), left, 'none skipped, none repeated');
+    // The id alone of a chat deleted since has no place left to name: 400 naming it.
+    const gone = await h.inject({ method: 'GET', url: `/_kapibara/v1/group_chats?after=${third[0]}&limit=3` });
+    assert.deepEqual([gone.statusCode, gone.json()], [400, { error: `after: group chat ${third[0]} not found` }]);
+    const timeAlone = await h.inject({ method: 'GET', url: `/_kapibara/v1/group_chats?after_time=${timeOf(newest[2])}` });
+    assert.equal(timeAlone.statusCode, 400, timeAlone.body);
+    assert.match(timeAlone.json().error, /^after: /);
     const bad = await h.inject({ method: 'GET', url: '/_kapibara/v1/group_chats?limit=1001' });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json().error, /limit/);
     // Every chat: read from the index by time where the page starts. A person's: their memberships by index.
-    const at = (await groupChatPosition(h.store.db, newest[1]))!;
+    const at = { createdAt: timeOf(newest[1]), id: newest[1] };
     assertIndexed(await plansOf(h.store.db, (d) => listGroupChatsPage(d, undefined, at, 4)), /talk_group_chats_created/);
     assertIndexed(await plansOf(h.store.db, (d) => listGroupChatsPage(d, undefined, undefined, 4)), /talk_group_chats_created/);
     assertIndexed(await plansOf(h.store.db, (d) => listGroupChatsPage(d, members[2].id, at, 4), { sortsFound: true }), /talk_group_chat_members_account/, { sortsFound: true });
@@ -256,7 +286,7 @@ forEachStore('Control-plane lists page', (h) => {
     assert.ok(whole.statements <= 8, `${whole.statements} statements`);
   });
 
-  it('GET /channels pages oldest first (created_at, then id) with after = the last channel id; a deleted cursor is a 400 naming it', async () => {
+  it("GET /channels pages oldest first (created_at, then id); the Link names the last channel's time and id, so its next page goes on when that channel is deleted", async () => {
     const app = await h.createApp();
     // Times out of id order (the clock moved back), two the same: the order is by time, then id.
     const seconds = [5, 1, 3, 9, 0, 7, 2];
@@ -274,16 +304,51 @@ forEachStore('Control-plane lists page', (h) => {
     const pages = await allPages<{ id: number }>('/_kapibara/v1/channels?limit=3', (url) => byLink(h, url));
     assert.deepEqual(pages.map((p) => p.length), [3, 3, 1]);
     assert.deepEqual(pages.flat(), whole.items, 'each channel once, as the whole list has it');
-    const gone = whole.items[2] as { id: number; public_id: string };
-    await h.control('DELETE', `/channels/${gone.public_id}`);
+    const timeOf = new Map(stored.map((c) => [Number(c.id), Number(c.created_at)]));
+    const first = await byLink<{ id: number }>(h, '/_kapibara/v1/channels?limit=3');
+    assert.equal(first.next, `/_kapibara/v1/channels?after=${oldest[2]}&after_time=${timeOf.get(oldest[2])}&limit=3`);
+    // An earlier version's cursor (the id alone) still names the channel's place while it exists.
+    assert.deepEqual((await byLink<{ id: number }>(h, `/_kapibara/v1/channels?after=${oldest[2]}&limit=3`)).items, whole.items.slice(3, 6));
+    // The channel each page ended on, deleted before the next page is read: every other channel once, in order.
+    const pagesDeleting = await pagesDeletingEachLast<{ id: number; public_id: string }>(h, '/_kapibara/v1/channels?limit=2', (last) => h.control('DELETE', `/channels/${last.public_id}`));
+    assert.deepEqual(pagesDeleting.map((p) => p.length), [2, 2, 2, 1]);
+    assert.deepEqual(pagesDeleting.flat(), whole.items, 'none skipped, none repeated');
+    // The id alone of a channel deleted since has no place left to name: a 400 naming it; a time without an id names no channel.
+    const gone = whole.items[1] as { id: number };
     const refused = await h.inject({ method: 'GET', url: `/_kapibara/v1/channels?after=${gone.id}&limit=3` });
     assert.deepEqual([refused.statusCode, refused.json()], [400, { error: `after: channel ${gone.id} not found` }]);
+    const timeAlone = await h.inject({ method: 'GET', url: `/_kapibara/v1/channels?after_time=${timeOf.get(oldest[2])}` });
+    assert.equal(timeAlone.statusCode, 400, timeAlone.body);
+    assert.match(timeAlone.json().error, /^after: /);
     const bad = await h.inject({ method: 'GET', url: '/_kapibara/v1/channels?limit=1001' });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json().error, /limit/);
-    const at = (await channelPosition(h.store.db, oldest[1]))!;
+    const at = (await channelPosition(h.store.db, oldest[2]))!;
     assertIndexed(await plansOf(h.store.db, (d) => listChannelsPage(d, at, 4)), /channels_created/);
     assertIndexed(await plansOf(h.store.db, (d) => listChannelsPage(d, undefined, 4)), /channels_created/);
+  });
+
+  it("lists paged by id (apps, people, an app's templates, a channel's relations) go on when the item a page ended on is deleted: an id is its own place", async () => {
+    const apps: TestApp[] = [];
+    for (let i = 0; i < 5; i++) apps.push(await h.createApp({ name: `app ${i}` }));
+    const appsBefore = (await byLink<{ id: number }>(h, '/_kapibara/v1/apps')).items;
+    const appPages = await pagesDeletingEachLast<{ id: number }>(h, '/_kapibara/v1/apps?limit=2', (last) => h.control('DELETE', `/apps/${last.id}`));
+    assert.deepEqual(appPages.flat(), appsBefore, 'apps: none skipped, none repeated');
+    await people(5);
+    const peopleBefore = (await byLink<{ id: number }>(h, '/_kapibara/v1/accounts')).items;
+    const peoplePages = await pagesDeletingEachLast<{ id: number }>(h, '/_kapibara/v1/accounts?limit=2', (last) => h.control('DELETE', `/accounts/${last.id}`));
+    assert.deepEqual(peoplePages.flat(), peopleBefore, 'people: none skipped, none repeated');
+    const app = await h.createApp();
+    for (const id of [31, 12, 57, 40, 23]) await h.control('POST', `/apps/${app.id}/templates`, { id, template: { object_type: 'text', text: `t${id}`, link: { web_url: 'http://localhost:3000' } } });
+    const templatePages = await pagesDeletingEachLast<{ id: number }>(h, `/_kapibara/v1/apps/${app.id}/templates?limit=2`, (last) => h.control('DELETE', `/apps/${app.id}/templates/${last.id}`));
+    assert.deepEqual(templatePages.flat().map((t) => t.id), [12, 23, 31, 40, 57], 'templates: none skipped, none repeated');
+    const channel = await h.control('POST', '/channels', { app_id: app.id, name: 'c', search_id: '@c' });
+    const fans = await people(5);
+    for (const p of fans) await h.control('PUT', `/channels/${channel.public_id}/relations/${p.id}`, { relation: 'ADDED' });
+    const relationPages = await pagesDeletingEachLast<{ account_id: number }>(h, `/_kapibara/v1/channels/${channel.public_id}/relations?limit=2`, (last) =>
+      h.control('PUT', `/channels/${channel.public_id}/relations/${last.account_id}`, { relation: 'NONE' }),
+    );
+    assert.deepEqual(relationPages.flat().map((r) => r.account_id), fans.map((p) => p.id).sort((a, b) => a - b), 'relations: none skipped, none repeated');
   });
 
   it('GET /channels/{public_id}/relations pages by account id with after = the last account id', async () => {
@@ -316,7 +381,7 @@ forEachStore('Control-plane lists page', (h) => {
     assertIndexed(await plansOf(h.store.db, (d) => relationsOfChannelPage(d, channel.id, ids[2], 4)), /sqlite_autoindex_channel_relations_1|channel_relations_pk/);
   });
 
-  it('GET /apps/{id}/push/tokens pages by uuid, then registration, with after_uuid and after_device_id naming the last device', async () => {
+  it("GET /apps/{id}/push/tokens pages by uuid, then registration; the Link names the last device's uuid, time and id, so its next page goes on when that device is deregistered", async () => {
     const app = await h.createApp();
     const other = await h.createApp();
     const register = async (a: TestApp, uuid: string, device: string) => {
@@ -336,8 +401,9 @@ forEachStore('Control-plane lists page', (h) => {
     const whole = await byLink<Device>(h, url);
     assert.equal(whole.next, undefined, 'a short list has no Link');
     assert.deepEqual(whole.items.map((d) => d.device_id), order);
+    const times = new Map((await h.store.db.selectFrom('push_tokens').select(['device_id', 'created_at']).where('app_id', '=', app.id).execute()).map((t) => [t.device_id, Number(t.created_at)]));
     const first = await byLink<Device>(h, `${url}?limit=3`);
-    assert.equal(first.next, `${url}?after_uuid=1&after_device_id=c&limit=3`);
+    assert.equal(first.next, `${url}?after_uuid=1&after_device_id=c&after_time=${times.get('c')}&limit=3`);
     const pages = await allPages<Device>(`${url}?limit=3`, (u) => byLink(h, u));
     assert.deepEqual(pages.map((p) => p.length), [3, 3, 1]);
     assert.deepEqual(pages.flat(), whole.items, 'each device once, as the whole list has it');
@@ -347,25 +413,28 @@ forEachStore('Control-plane lists page', (h) => {
     const ids = (page: { items: Device[] }) => page.items.map((d) => d.device_id);
     const one = await byLink<Device>(h, `${url}?limit=1`);
     assert.deepEqual(ids(one), ['b/x y']);
-    assert.equal(one.next, `${url}?after_uuid=1&after_device_id=b%2Fx+y&limit=1`);
+    assert.equal(one.next, `${url}?after_uuid=1&after_device_id=b%2Fx+y&after_time=${times.get('b/x y')}&limit=1`);
     const afterSlash = await byLink<Device>(h, one.next!);
     assert.deepEqual(ids(afterSlash), ['a&b']);
-    assert.equal(afterSlash.next, `${url}?after_uuid=1&after_device_id=a%26b&limit=1`);
+    assert.equal(afterSlash.next, `${url}?after_uuid=1&after_device_id=a%26b&after_time=${times.get('a&b')}&limit=1`);
     assert.deepEqual(ids(await byLink<Device>(h, afterSlash.next!)), ['c']);
     const two = await byLink<Device>(h, `${url}?limit=2`);
     assert.deepEqual(ids(two), ['b/x y', 'a&b']);
     assert.deepEqual(ids(await byLink<Device>(h, two.next!)), ['c', 'mid']);
     for (const limit of [1, 2]) assert.deepEqual((await allPages<Device>(`${url}?limit=${limit}`, (u) => byLink(h, u))).flat(), whole.items, `pages of ${limit}`);
-    // The device a page ended on, deregistered before the next page: 400 naming it.
-    await h.store.db.deleteFrom('push_tokens').where('app_id', '=', app.id).where('device_id', '=', 'c').execute();
-    const gone = await h.inject({ method: 'GET', url: first.next! });
-    assert.deepEqual([gone.statusCode, gone.json()], [400, { error: `after_device_id: app ${app.id} has no device c of uuid 1` }]);
-    for (const [q, named] of [['limit=1001', /limit/], ['after_uuid=1', /after_device_id/], ['after_device_id=c', /after_uuid/]] as const) {
+    // The device each page ended on, deregistered before the next page is read: every other device once, in order.
+    const pagesDeleting = await pagesDeletingEachLast<Device>(h, `${url}?limit=2`, (last) => h.store.db.deleteFrom('push_tokens').where('app_id', '=', app.id).where('device_id', '=', last.device_id).execute());
+    assert.deepEqual(pagesDeleting.map((p) => p.length), [2, 2, 2, 1]);
+    assert.deepEqual(pagesDeleting.flat(), whole.items, 'none skipped, none repeated');
+    // Without its time (an earlier version's Link), a device deregistered since has no place left to name: 400 naming it.
+    const gone = await h.inject({ method: 'GET', url: `${url}?after_uuid=1&after_device_id=a%26b&limit=3` });
+    assert.deepEqual([gone.statusCode, gone.json()], [400, { error: `after_device_id: app ${app.id} has no device a&b of uuid 1` }]);
+    for (const [q, named] of [['limit=1001', /limit/], ['after_uuid=1', /after_device_id/], ['after_device_id=c', /after_uuid/], [`after_time=${times.get('c')}`, /after_uuid/], [`after_uuid=1&after_time=${times.get('c')}`, /after_device_id/]] as const) {
       const bad = await h.inject({ method: 'GET', url: `${url}?${q}` });
       assert.equal(bad.statusCode, 400, `${q}: ${bad.body}`);
       assert.match(bad.json().error, named);
     }
-    const at = (await tokenPosition(h.store.db, app.id, '1', 'a&b'))!;
+    const at = { uuid: '1', createdAt: times.get('a&b')!, deviceId: 'a&b' };
     assertIndexed(await plansOf(h.store.db, (d) => tokensPage(d, app.id, at, 4)), /push_tokens_listed/);
     assertIndexed(await plansOf(h.store.db, (d) => tokensPage(d, app.id, undefined, 4)), /push_tokens_listed/);
   });

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { mustApp, mustAccount } from '../../control/lookups.js';
 import { asAfterDeletes } from '../../db/dialect.js';
-import { LIST_PAGE, ListQuery, pageById } from '../../control/paging.js';
+import { LIST_PAGE, ListQuery, TimedListQuery, pageBy, pageById, positionAfter } from '../../control/paging.js';
 import { ControlError, KakaoApiError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
 import { Id, LIMITS as L, Text } from '../../control/limits.js';
@@ -106,7 +106,7 @@ const GroupChatBody = Type.Object(
   { additionalProperties: false },
 );
 const GroupChatParams = Type.Object({ chat_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
-const GroupChatQuery = Type.Object({ account_id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })), ...ListQuery });
+const GroupChatQuery = Type.Object({ account_id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })), ...TimedListQuery });
 
 function messageJson(m: StoredMessage) {
   const out: Record<string, unknown> = {
@@ -243,17 +243,24 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
     return groupChatJson(chat);
   });
   /**
-   * Newest first (time, then id), a page at a time: `after` is the last chat of the page
-   * before (its time is looked up; once deleted it names no place in the list: 400).
+   * Newest first (time, then id), a page at a time: `after` and `after_time` are the id and
+   * time of the last chat of the page before, a place that stays when it is deleted (`after`
+   * alone, an earlier version's Link: its time is looked up, and once deleted it names none: 400).
    */
   app.get('/group_chats', { schema: { querystring: GroupChatQuery } }, async (req, reply) => {
     const { account_id: accountId, after } = req.query;
     if (accountId !== undefined) await mustAccount(db(), accountId);
-    const at = after === undefined ? undefined : await groupChatPosition(db(), after);
-    if (after !== undefined && !at) throw new ControlError(400, `after: group chat ${after} not found`);
+    const at = await positionAfter(
+      req.query,
+      ['after'],
+      (createdAt) => ({ createdAt, id: after! }),
+      () => groupChatPosition(db(), after!),
+      () => `after: group chat ${after} not found`,
+    );
     const limit = req.query.limit ?? LIST_PAGE;
     const path = accountId === undefined ? '/group_chats' : `/group_chats?account_id=${accountId}`;
-    return pageById(reply, path, await listGroupChatsPage(db(), accountId, at, limit + 1), limit).map(groupChatJson);
+    const rows = await listGroupChatsPage(db(), accountId, at, limit + 1);
+    return pageBy(reply, path, rows, limit, (last) => ({ after: last.id, after_time: last.createdAt })).map(groupChatJson);
   });
   app.get('/group_chats/:chat_id', { schema: { params: GroupChatParams } }, async (req) => {
     const chat = await findGroupChat(db(), req.params.chat_id);
