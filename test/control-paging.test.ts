@@ -12,7 +12,7 @@ import { devicesPage, tokenPosition, tokensPage } from '../src/products/push/sto
 import { channelSection } from '../src/products/channel/console.js';
 import type { Platform } from '../src/core/platform.js';
 import type { Account } from '../src/store/accounts.js';
-import { countMessages, groupChatPosition, groupMessagePosition, listChats, listGroupChatsPage, listTemplates, listMessages, messagePosition } from '../src/products/message/store.js';
+import { MESSAGE_LOG, countMessages, deliver, groupChatMessages, groupMessagePosition, listChats, listGroupChatsPage, listTemplates, listMessages, messagePosition } from '../src/products/message/store.js';
 
 /**
  * Lists of the control plane and pages of the console cost what a page holds, never what the
@@ -577,12 +577,12 @@ forEachStore('Control-plane lists page', (h) => {
     for (const gone of [0, 1, 2]) {
       const members = await people(4);
       const group = await h.control('POST', '/group_chats', { title: 'g', member_account_ids: members.map((m) => m.id) });
-      // Seven sends to the group, as the message log stores them: one row per member each, two sharing a time.
+      // Seven sends to the group, as deliveries store them: one row per member each, two sharing a time.
       const texts = Array.from({ length: 7 }, (_, i) => `m${i}`);
+      const chat = { id: group.id, title: 'g', memberAccountIds: members.map((m) => m.id), createdAt: 0 };
       for (const [i, text] of texts.entries()) {
         const at = (clock += i === 4 ? 0 : 1000);
-        const rows = members.map((m) => ({ ...messageRows(m.id, 'group', group.id, 1, app.id)[0], sender_account_id: members[0].id, template: JSON.stringify({ object_type: 'text', text }), created_at: at }));
-        await insertMessages(h, rows);
+        await deliver(h.store, { appId: app.id, senderAccountId: members[0].id, templateType: 'text', templateId: null, template: { object_type: 'text', text } }, { groups: [chat] }, at);
       }
       const newest = [...texts].reverse();
       assert.deepEqual(await readAll(`/group_chats/${group.id}/messages`, 3), newest);
@@ -606,8 +606,116 @@ forEachStore('Control-plane lists page', (h) => {
       const copy = await h.store.db.selectFrom('talk_messages').select('id').where('account_id', '=', viewer.id).where('peer_account_id', '=', group.id).executeTakeFirstOrThrow();
       const refused = await h.inject({ method: 'GET', url: `/_kapibara/v1/group_chats/${group.id}/messages?before=${copy.id}` });
       assert.deepEqual([refused.statusCode, refused.json()], [400, { error: `before: group chat ${group.id} has no message ${copy.id}` }]);
-      assertIndexed(await plansOf(h.store.db, (d) => groupMessagePosition(d, group.id, first, Number(copy.id))), /USING INTEGER PRIMARY KEY|talk_messages_pkey/);
+      const plans = await plansOf(h.store.db, (d) => groupMessagePosition(d, group.id, first, Number(copy.id)));
+      assertIndexed(plans, /talk_messages_key/);
+      assertIndexed(plans, /USING INTEGER PRIMARY KEY|talk_messages_pkey|talk_messages_chat/);
+      assertIndexed(await plansOf(h.store.db, (d) => groupChatMessages(d, group.id, first, { before: { createdAt: clock, id: Number(copy.id) } }, 4), { sortsFound: true }), /talk_messages_chat/, { sortsFound: true });
     }
+  });
+
+  it("a group chat's messages stored before their copies shared a key page as before: each copy its own message, named by the first member's copy", async () => {
+    const app = await h.createApp();
+    const members = await people(3);
+    const group = await h.control('POST', '/group_chats', { title: 'g', member_account_ids: members.map((m) => m.id) });
+    // Rows as earlier versions stored them (no key), two sends sharing a time; then one sent now.
+    for (const [i, text] of ['old0', 'old1', 'old2'].entries()) {
+      const at = (clock += i === 2 ? 0 : 1000);
+      await insertMessages(h, members.map((m) => ({ ...messageRows(m.id, 'group', group.id, 1, app.id)[0], sender_account_id: members[0].id, template: JSON.stringify({ object_type: 'text', text }), created_at: at })));
+    }
+    const chat = { id: group.id, title: 'g', memberAccountIds: members.map((m) => m.id), createdAt: 0 };
+    await deliver(h.store, { appId: app.id, senderAccountId: members[0].id, templateType: 'text', templateId: null, template: { object_type: 'text', text: 'new' } }, { groups: [chat] }, (clock += 1000));
+    const texts: string[] = [];
+    const nexts: number[] = [];
+    await allPages(`/group_chats/${group.id}/messages?limit=1`, async (u) => {
+      const body = await h.control('GET', u);
+      texts.push(...body.messages.map((m: { template: { text: string } }) => m.template.text));
+      if (body.next !== undefined) nexts.push(body.next);
+      return { items: body.messages, next: body.next === undefined ? undefined : `/group_chats/${group.id}/messages?limit=1&before=${body.next}` };
+    });
+    assert.deepEqual(texts, ['new', 'old2', 'old1', 'old0']);
+    // An earlier version's cursor, the id of the first member's copy, still names its message.
+    const own = await h.store.db.selectFrom('talk_messages').select('id').where('account_id', '=', members[0].id).where('peer_account_id', '=', group.id).where('message_key', 'is', null).orderBy('id').execute();
+    assert.deepEqual(nexts.slice(1), [Number(own[2].id), Number(own[1].id)]);
+    const after = await h.control('GET', `/group_chats/${group.id}/messages?before=${own[1].id}`);
+    assert.deepEqual(after.messages.map((m: { template: { text: string } }) => m.template.text), ['old0']);
+  });
+
+  it("a group chat's pages go on after its first member is deleted whatever the order of the ids of its copies: concurrent sends interleave them", async () => {
+    const app = await h.createApp();
+    // Two sends (A and B, by their text) whose rows the log writer stores together in the
+    // order `order` gives (A's rows first, then B's): as two INSERTs under way at once on
+    // PostgreSQL can take ids from the sequence in turn.
+    const interleaving = (order: number[]) => {
+      const log = h.store.registry.get(MESSAGE_LOG);
+      const append = log.append;
+      type Rows = Parameters<typeof append>[0];
+      let held: { rows: Rows; done: (stored: Promise<void>) => void } | undefined;
+      log.append = (rows) => {
+        if (!held) return new Promise<void>((resolve, reject) => (held = { rows, done: (stored) => stored.then(resolve, reject) }));
+        const both = [held.rows, rows].sort((x) => (JSON.parse(x[0].template).text === 'A' ? -1 : 1)).flat();
+        const stored = append.call(log, order.map((i) => both[i]));
+        held.done(stored);
+        return stored;
+      };
+      return () => void delete (log as { append?: unknown }).append;
+    };
+    const readAll = async (chatId: number, between?: () => Promise<void>) =>
+      (await allPages(`/group_chats/${chatId}/messages?limit=1`, async (u) => {
+        const res = await h.inject({ method: 'GET', url: `/_kapibara/v1${u}` });
+        assert.equal(res.statusCode, 200, `${u}: ${res.body}`);
+        const body = res.json();
+        return { items: body.messages.map((m: { template: { text: string } }) => m.template.text) as string[], next: body.next === undefined ? undefined : `/group_chats/${chatId}/messages?limit=1&before=${body.next}` };
+      }, between)).flat();
+    // Sends A then B, three copies each (A0 A1 A2, B0 B1 B2: indexes 0-2 and 3-5): the first
+    // member's copies in one order and the others' in the other (same time), or the first
+    // member's copy of B right before another member's copy of A (B newer).
+    const orders: [string, number, number, number[]][] = [
+      ['the same time, the members holding them in orders of their own', 0, 0, [0, 3, 4, 5, 1, 2]],
+      ['B a second later, its first copy between two of A', 0, 1000, [0, 3, 1, 4, 2, 5]],
+    ];
+    for (const [what, atA, atB, order] of orders) {
+      const members = await people(3);
+      const group = await h.control('POST', '/group_chats', { title: 'g', member_account_ids: members.map((m) => m.id) });
+      const chat = { id: group.id, title: 'g', memberAccountIds: members.map((m) => m.id), createdAt: 0 };
+      const send = (text: string, at: number) => deliver(h.store, { appId: app.id, senderAccountId: members[1].id, templateType: 'text', templateId: null, template: { object_type: 'text', text } }, { groups: [chat] }, at);
+      await send('before', clock += 1000);
+      const release = interleaving(order);
+      const at = (clock += 1000);
+      try {
+        await Promise.all([send('A', at + atA), send('B', at + atB)]);
+      } finally {
+        release();
+      }
+      const copies = await h.store.db.selectFrom('talk_messages').select(['id', 'account_id']).where('peer_account_id', '=', group.id).where('created_at', '>=', at).orderBy('id').execute();
+      assert.equal(copies.length, 6, 'both sends stored');
+      const whole = await readAll(group.id);
+      assert.equal(whole.length, 3);
+      let deleted = false;
+      const dropFirst = async () => {
+        if (!deleted) await h.control('DELETE', `/accounts/${members[0].id}`);
+        deleted = true;
+      };
+      assert.deepEqual(await readAll(group.id, dropFirst), whole, `${what}: each message once, in the order the first page began`);
+    }
+  });
+
+  it("a group chat message's key, imported with it, is never drawn again for a message sent after the import", async () => {
+    const app = await h.createApp();
+    const members = await people(2);
+    const group = await h.control('POST', '/group_chats', { title: 'g', member_account_ids: members.map((m) => m.id) });
+    const chat = { id: group.id, title: 'g', memberAccountIds: members.map((m) => m.id), createdAt: 0 };
+    const send = (text: string) => deliver(h.store, { appId: app.id, senderAccountId: members[0].id, templateType: 'text', templateId: null, template: { object_type: 'text', text } }, { groups: [chat] }, (clock += 1000));
+    await send('first');
+    // A state whose message has the key this store would draw next (one drawn by the store the
+    // state comes from), imported: the next message sent gets a key of its own.
+    const state = await h.control('GET', '/state');
+    const imported = Number(state.talk_messages[0].message_key) + 1;
+    for (const row of state.talk_messages) row.message_key = imported;
+    await h.control('PUT', '/state', state);
+    for (let i = 0; i < 3; i++) await send(`after ${i}`);
+    const keys = await h.store.db.selectFrom('talk_messages').select('message_key').where('peer_account_id', '=', group.id).where('account_id', '=', members[0].id).execute();
+    assert.equal(new Set(keys.map((k) => Number(k.message_key))).size, 4, `every message its own key: ${keys.map((k) => k.message_key)}`);
+    assert.ok(keys.every((k) => Number(k.message_key) >= imported), 'keys drawn after the import are past the imported one');
   });
 
   it('the queries of the lists read by index, whatever the tables hold (query plans)', async () => {

@@ -29,9 +29,9 @@ import {
   listMessages,
   messagePosition,
   groupMessagePosition,
+  groupChatMessages,
   pageOfChats,
   type ChatRef,
-  type Position,
   listTemplates,
   quotaSettings,
   saveQuotaSettings,
@@ -270,13 +270,19 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
   app.get('/group_chats/:chat_id/messages', { schema: { params: GroupChatParams, querystring: Paging } }, async (req) => {
     const chat = await findGroupChat(db(), req.params.chat_id);
     if (!chat) throw new ControlError(404, `group chat ${req.params.chat_id} not found`);
-    // Every member holds the same messages; the first member's copy stands for the chat, and
-    // a page goes on from a message whose copy went with a member deleted since.
+    // Every member holds the same messages; the first member's copy stands for the chat. A
+    // page's `next` is the message's key, in every member's copy: it goes on from the next
+    // member's copies when the first member is deleted.
     const first = chat.memberAccountIds[0];
     const { before } = req.query;
     const at = before === undefined ? undefined : await groupMessagePosition(db(), chat.id, first, before);
     if (before !== undefined && !at) throw new ControlError(400, `before: group chat ${chat.id} has no message ${before}`);
-    return messagePage(first, { type: 'group', peer: chat.id }, req.query, at);
+    const limit = req.query.limit ?? PAGE;
+    const [rows, total] = await Promise.all([
+      groupChatMessages(db(), chat.id, first, { before: at, offset: req.query.offset }, limit + 1),
+      countMessages(db(), first, { type: 'group', peer: chat.id }),
+    ]);
+    return pageJson(rows, total, limit, (last) => last.key);
   });
   app.delete('/group_chats/:chat_id', { config: NO_CONTENT, schema: { params: GroupChatParams } }, async (req, reply) => {
     if (!(await deleteGroupChat(db(), req.params.chat_id))) throw new ControlError(404, `group chat ${req.params.chat_id} not found`);
@@ -296,15 +302,20 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
     return n > COUNT_CAP ? { [field]: COUNT_CAP, [`${field}_capped`]: true } : { [field]: n };
   }
 
-  async function messagePage(accountId: number, which: ChatRef | undefined, query: { before?: number; offset?: number; limit?: number }, at?: Position) {
+  async function messagePage(accountId: number, which: ChatRef | undefined, query: { before?: number; offset?: number; limit?: number }) {
     const limit = query.limit ?? PAGE;
-    const before = at ?? (await positionOf(accountId, query.before));
+    const before = await positionOf(accountId, query.before);
     const [rows, total] = await Promise.all([listMessages(db(), accountId, which, { before, offset: query.offset }, limit + 1), countMessages(db(), accountId, which)]);
+    return pageJson(rows, total, limit, (last) => last.id);
+  }
+
+  /** A page of messages read one more than `limit` (whether more follow), and `next`: what names its last message. */
+  function pageJson<T extends StoredMessage>(rows: T[], total: number, limit: number, next: (last: T) => number) {
     const messages = rows.slice(0, limit);
     return {
       ...capped(total, 'total_count'),
       messages: messages.map(messageJson),
-      ...(rows.length > limit ? { next: messages[messages.length - 1].id } : {}),
+      ...(rows.length > limit ? { next: next(messages[messages.length - 1]) } : {}),
     };
   }
 
