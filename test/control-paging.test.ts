@@ -12,7 +12,7 @@ import { devicesPage, tokenPosition, tokensPage } from '../src/products/push/sto
 import { channelSection } from '../src/products/channel/console.js';
 import type { Platform } from '../src/core/platform.js';
 import type { Account } from '../src/store/accounts.js';
-import { countMessages, groupChatPosition, groupMessagePosition, listChats, listGroupChatsPage, listTemplates, listMessages, messagePosition } from '../src/products/message/store.js';
+import { MESSAGE_LOG, countMessages, deliver, groupChatMessages, groupMessagePosition, listChats, listGroupChatsPage, listTemplates, listMessages, messagePosition } from '../src/products/message/store.js';
 
 /**
  * Lists of the control plane and pages of the console cost what a page holds, never what the
@@ -64,6 +64,22 @@ async function byLink<T>(h: Harness, url: string): Promise<{ items: T[]; next?: 
   const next = link && /^<([^>]+)>; rel="next"$/.exec(link)?.[1];
   if (link) assert.ok(next, `a Link header of the form <…>; rel="next": ${link}`);
   return { items: res.json(), next: next || undefined };
+}
+
+/**
+ * Follows the `Link`s from `first` to the last page, deleting each page's last item (`remove`)
+ * before the next page is read: the cursor's own row is gone each time. Every page's items.
+ */
+async function pagesDeletingEachLast<T>(h: Harness, first: string, remove: (last: T) => Promise<unknown>): Promise<T[][]> {
+  const pages: T[][] = [];
+  let url: string | undefined = first;
+  while (url) {
+    const { items, next }: { items: T[]; next?: string } = await byLink<T>(h, url);
+    pages.push(items);
+    if (next) await remove(items[items.length - 1]);
+    url = next;
+  }
+  return pages;
 }
 
 forEachStore('Control-plane lists page', (h) => {
@@ -127,7 +143,7 @@ forEachStore('Control-plane lists page', (h) => {
     assertIndexed(await plansOf(h.store.db, (d) => listTemplates(d, app.id, 23, 4)), /sqlite_autoindex_talk_templates_1 \(app_id=\? AND id>\?\)|talk_templates_per_app_pk on talk_templates.*\n\s*Index Cond: \(\(app_id = \S+\) AND \(id > /);
   });
 
-  it('GET /group_chats pages newest first (created_at, then id) with after = the last chat id; a deleted cursor is a 400 naming it', async () => {
+  it("GET /group_chats pages newest first (created_at, then id); the Link names the last chat's time and id, so its next page goes on when that chat is deleted", async () => {
     const members = await people(3);
     // Times that go back and forth, two the same (the clock moved back, or an import with
     // ids of its own): the order is by time, then id, not by id alone.
@@ -151,19 +167,33 @@ forEachStore('Control-plane lists page', (h) => {
     // A person's group chats page the same way, the filter kept in the Link.
     const third = made.filter((_, i) => i % 2 === 0).sort((a, b) => b.at - a.at || b.id - a.id).map((c) => c.id);
     const first = await byLink<{ id: number }>(h, `/_kapibara/v1/group_chats?account_id=${members[2].id}&limit=2`);
-    assert.equal(first.next, `/_kapibara/v1/group_chats?account_id=${members[2].id}&after=${third[1]}&limit=2`);
+    const timeOf = (id: number) => Date.UTC(2030, 0, 1, 0, 0, made.find((c) => c.id === id)!.at);
+    assert.equal(first.next, `/_kapibara/v1/group_chats?account_id=${members[2].id}&after=${third[1]}&after_time=${timeOf(third[1])}&limit=2`);
     const theirs = await allPages<{ id: number }>(`/_kapibara/v1/group_chats?account_id=${members[2].id}&limit=2`, (url) => byLink(h, url));
     assert.deepEqual(theirs.flat().map((c) => c.id), third);
     assert.equal((await byLink(h, `/_kapibara/v1/group_chats?account_id=${members[2].id}`)).next, undefined);
-    // The chat a page ended on, deleted before the next page is read: 400 naming it.
-    await h.control('DELETE', `/group_chats/${newest[2]}`);
-    const gone = await h.inject({ method: 'GET', url: `/_kapibara/v1/group_chats?after=${newest[2]}&limit=3` });
-    assert.deepEqual([gone.statusCode, gone.json()], [400, { error: `after: group chat ${newest[2]} not found` }]);
+    // An earlier version's cursor (the id alone) still names the chat's place while it exists.
+    assert.deepEqual((await byLink<{ id: number }>(h, `/_kapibara/v1/group_chats?after=${newest[2]}&limit=3`)).items.map((c) => c.id), newest.slice(3, 6));
+    // The chat each page ended on, deleted before the next page is read: every other chat once,
+    // in order (a person's list too, its filter kept).
+    const remove = (last: { id: number }) => h.control('DELETE', `/group_chats/${last.id}`);
+    const theirsDeleting = await pagesDeletingEachLast<{ id: number }>(h, `/_kapibara/v1/group_chats?account_id=${members[2].id}&limit=1`, remove);
+    assert.deepEqual(theirsDeleting.flat().map((c) => c.id), third);
+    const left = newest.filter((id) => !third.slice(0, -1).includes(id));
+    const pagesDeleting = await pagesDeletingEachLast<{ id: number }>(h, '/_kapibara/v1/group_chats?limit=2', remove);
+    assert.deepEqual(pagesDeleting.map((p) => p.length), [2, 2]);
+    assert.deepEqual(pagesDeleting.flat().map((c) => c.id), left, 'none skipped, none repeated');
+    // The id alone of a chat deleted since has no place left to name: 400 naming it.
+    const gone = await h.inject({ method: 'GET', url: `/_kapibara/v1/group_chats?after=${third[0]}&limit=3` });
+    assert.deepEqual([gone.statusCode, gone.json()], [400, { error: `after: group chat ${third[0]} not found` }]);
+    const timeAlone = await h.inject({ method: 'GET', url: `/_kapibara/v1/group_chats?after_time=${timeOf(newest[2])}` });
+    assert.equal(timeAlone.statusCode, 400, timeAlone.body);
+    assert.match(timeAlone.json().error, /^after: /);
     const bad = await h.inject({ method: 'GET', url: '/_kapibara/v1/group_chats?limit=1001' });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json().error, /limit/);
     // Every chat: read from the index by time where the page starts. A person's: their memberships by index.
-    const at = (await groupChatPosition(h.store.db, newest[1]))!;
+    const at = { createdAt: timeOf(newest[1]), id: newest[1] };
     assertIndexed(await plansOf(h.store.db, (d) => listGroupChatsPage(d, undefined, at, 4)), /talk_group_chats_created/);
     assertIndexed(await plansOf(h.store.db, (d) => listGroupChatsPage(d, undefined, undefined, 4)), /talk_group_chats_created/);
     assertIndexed(await plansOf(h.store.db, (d) => listGroupChatsPage(d, members[2].id, at, 4), { sortsFound: true }), /talk_group_chat_members_account/, { sortsFound: true });
@@ -256,7 +286,7 @@ forEachStore('Control-plane lists page', (h) => {
     assert.ok(whole.statements <= 8, `${whole.statements} statements`);
   });
 
-  it('GET /channels pages oldest first (created_at, then id) with after = the last channel id; a deleted cursor is a 400 naming it', async () => {
+  it("GET /channels pages oldest first (created_at, then id); the Link names the last channel's time and id, so its next page goes on when that channel is deleted", async () => {
     const app = await h.createApp();
     // Times out of id order (the clock moved back), two the same: the order is by time, then id.
     const seconds = [5, 1, 3, 9, 0, 7, 2];
@@ -274,16 +304,51 @@ forEachStore('Control-plane lists page', (h) => {
     const pages = await allPages<{ id: number }>('/_kapibara/v1/channels?limit=3', (url) => byLink(h, url));
     assert.deepEqual(pages.map((p) => p.length), [3, 3, 1]);
     assert.deepEqual(pages.flat(), whole.items, 'each channel once, as the whole list has it');
-    const gone = whole.items[2] as { id: number; public_id: string };
-    await h.control('DELETE', `/channels/${gone.public_id}`);
+    const timeOf = new Map(stored.map((c) => [Number(c.id), Number(c.created_at)]));
+    const first = await byLink<{ id: number }>(h, '/_kapibara/v1/channels?limit=3');
+    assert.equal(first.next, `/_kapibara/v1/channels?after=${oldest[2]}&after_time=${timeOf.get(oldest[2])}&limit=3`);
+    // An earlier version's cursor (the id alone) still names the channel's place while it exists.
+    assert.deepEqual((await byLink<{ id: number }>(h, `/_kapibara/v1/channels?after=${oldest[2]}&limit=3`)).items, whole.items.slice(3, 6));
+    // The channel each page ended on, deleted before the next page is read: every other channel once, in order.
+    const pagesDeleting = await pagesDeletingEachLast<{ id: number; public_id: string }>(h, '/_kapibara/v1/channels?limit=2', (last) => h.control('DELETE', `/channels/${last.public_id}`));
+    assert.deepEqual(pagesDeleting.map((p) => p.length), [2, 2, 2, 1]);
+    assert.deepEqual(pagesDeleting.flat(), whole.items, 'none skipped, none repeated');
+    // The id alone of a channel deleted since has no place left to name: a 400 naming it; a time without an id names no channel.
+    const gone = whole.items[1] as { id: number };
     const refused = await h.inject({ method: 'GET', url: `/_kapibara/v1/channels?after=${gone.id}&limit=3` });
     assert.deepEqual([refused.statusCode, refused.json()], [400, { error: `after: channel ${gone.id} not found` }]);
+    const timeAlone = await h.inject({ method: 'GET', url: `/_kapibara/v1/channels?after_time=${timeOf.get(oldest[2])}` });
+    assert.equal(timeAlone.statusCode, 400, timeAlone.body);
+    assert.match(timeAlone.json().error, /^after: /);
     const bad = await h.inject({ method: 'GET', url: '/_kapibara/v1/channels?limit=1001' });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json().error, /limit/);
-    const at = (await channelPosition(h.store.db, oldest[1]))!;
+    const at = (await channelPosition(h.store.db, oldest[2]))!;
     assertIndexed(await plansOf(h.store.db, (d) => listChannelsPage(d, at, 4)), /channels_created/);
     assertIndexed(await plansOf(h.store.db, (d) => listChannelsPage(d, undefined, 4)), /channels_created/);
+  });
+
+  it("lists paged by id (apps, people, an app's templates, a channel's relations) go on when the item a page ended on is deleted: an id is its own place", async () => {
+    const apps: TestApp[] = [];
+    for (let i = 0; i < 5; i++) apps.push(await h.createApp({ name: `app ${i}` }));
+    const appsBefore = (await byLink<{ id: number }>(h, '/_kapibara/v1/apps')).items;
+    const appPages = await pagesDeletingEachLast<{ id: number }>(h, '/_kapibara/v1/apps?limit=2', (last) => h.control('DELETE', `/apps/${last.id}`));
+    assert.deepEqual(appPages.flat(), appsBefore, 'apps: none skipped, none repeated');
+    await people(5);
+    const peopleBefore = (await byLink<{ id: number }>(h, '/_kapibara/v1/accounts')).items;
+    const peoplePages = await pagesDeletingEachLast<{ id: number }>(h, '/_kapibara/v1/accounts?limit=2', (last) => h.control('DELETE', `/accounts/${last.id}`));
+    assert.deepEqual(peoplePages.flat(), peopleBefore, 'people: none skipped, none repeated');
+    const app = await h.createApp();
+    for (const id of [31, 12, 57, 40, 23]) await h.control('POST', `/apps/${app.id}/templates`, { id, template: { object_type: 'text', text: `t${id}`, link: { web_url: 'http://localhost:3000' } } });
+    const templatePages = await pagesDeletingEachLast<{ id: number }>(h, `/_kapibara/v1/apps/${app.id}/templates?limit=2`, (last) => h.control('DELETE', `/apps/${app.id}/templates/${last.id}`));
+    assert.deepEqual(templatePages.flat().map((t) => t.id), [12, 23, 31, 40, 57], 'templates: none skipped, none repeated');
+    const channel = await h.control('POST', '/channels', { app_id: app.id, name: 'c', search_id: '@c' });
+    const fans = await people(5);
+    for (const p of fans) await h.control('PUT', `/channels/${channel.public_id}/relations/${p.id}`, { relation: 'ADDED' });
+    const relationPages = await pagesDeletingEachLast<{ account_id: number }>(h, `/_kapibara/v1/channels/${channel.public_id}/relations?limit=2`, (last) =>
+      h.control('PUT', `/channels/${channel.public_id}/relations/${last.account_id}`, { relation: 'NONE' }),
+    );
+    assert.deepEqual(relationPages.flat().map((r) => r.account_id), fans.map((p) => p.id).sort((a, b) => a - b), 'relations: none skipped, none repeated');
   });
 
   it('GET /channels/{public_id}/relations pages by account id with after = the last account id', async () => {
@@ -316,7 +381,7 @@ forEachStore('Control-plane lists page', (h) => {
     assertIndexed(await plansOf(h.store.db, (d) => relationsOfChannelPage(d, channel.id, ids[2], 4)), /sqlite_autoindex_channel_relations_1|channel_relations_pk/);
   });
 
-  it('GET /apps/{id}/push/tokens pages by uuid, then registration, with after_uuid and after_device_id naming the last device', async () => {
+  it("GET /apps/{id}/push/tokens pages by uuid, then registration; the Link names the last device's uuid, time and id, so its next page goes on when that device is deregistered", async () => {
     const app = await h.createApp();
     const other = await h.createApp();
     const register = async (a: TestApp, uuid: string, device: string) => {
@@ -336,8 +401,9 @@ forEachStore('Control-plane lists page', (h) => {
     const whole = await byLink<Device>(h, url);
     assert.equal(whole.next, undefined, 'a short list has no Link');
     assert.deepEqual(whole.items.map((d) => d.device_id), order);
+    const times = new Map((await h.store.db.selectFrom('push_tokens').select(['device_id', 'created_at']).where('app_id', '=', app.id).execute()).map((t) => [t.device_id, Number(t.created_at)]));
     const first = await byLink<Device>(h, `${url}?limit=3`);
-    assert.equal(first.next, `${url}?after_uuid=1&after_device_id=c&limit=3`);
+    assert.equal(first.next, `${url}?after_uuid=1&after_device_id=c&after_time=${times.get('c')}&limit=3`);
     const pages = await allPages<Device>(`${url}?limit=3`, (u) => byLink(h, u));
     assert.deepEqual(pages.map((p) => p.length), [3, 3, 1]);
     assert.deepEqual(pages.flat(), whole.items, 'each device once, as the whole list has it');
@@ -347,25 +413,28 @@ forEachStore('Control-plane lists page', (h) => {
     const ids = (page: { items: Device[] }) => page.items.map((d) => d.device_id);
     const one = await byLink<Device>(h, `${url}?limit=1`);
     assert.deepEqual(ids(one), ['b/x y']);
-    assert.equal(one.next, `${url}?after_uuid=1&after_device_id=b%2Fx+y&limit=1`);
+    assert.equal(one.next, `${url}?after_uuid=1&after_device_id=b%2Fx+y&after_time=${times.get('b/x y')}&limit=1`);
     const afterSlash = await byLink<Device>(h, one.next!);
     assert.deepEqual(ids(afterSlash), ['a&b']);
-    assert.equal(afterSlash.next, `${url}?after_uuid=1&after_device_id=a%26b&limit=1`);
+    assert.equal(afterSlash.next, `${url}?after_uuid=1&after_device_id=a%26b&after_time=${times.get('a&b')}&limit=1`);
     assert.deepEqual(ids(await byLink<Device>(h, afterSlash.next!)), ['c']);
     const two = await byLink<Device>(h, `${url}?limit=2`);
     assert.deepEqual(ids(two), ['b/x y', 'a&b']);
     assert.deepEqual(ids(await byLink<Device>(h, two.next!)), ['c', 'mid']);
     for (const limit of [1, 2]) assert.deepEqual((await allPages<Device>(`${url}?limit=${limit}`, (u) => byLink(h, u))).flat(), whole.items, `pages of ${limit}`);
-    // The device a page ended on, deregistered before the next page: 400 naming it.
-    await h.store.db.deleteFrom('push_tokens').where('app_id', '=', app.id).where('device_id', '=', 'c').execute();
-    const gone = await h.inject({ method: 'GET', url: first.next! });
-    assert.deepEqual([gone.statusCode, gone.json()], [400, { error: `after_device_id: app ${app.id} has no device c of uuid 1` }]);
-    for (const [q, named] of [['limit=1001', /limit/], ['after_uuid=1', /after_device_id/], ['after_device_id=c', /after_uuid/]] as const) {
+    // The device each page ended on, deregistered before the next page is read: every other device once, in order.
+    const pagesDeleting = await pagesDeletingEachLast<Device>(h, `${url}?limit=2`, (last) => h.store.db.deleteFrom('push_tokens').where('app_id', '=', app.id).where('device_id', '=', last.device_id).execute());
+    assert.deepEqual(pagesDeleting.map((p) => p.length), [2, 2, 2, 1]);
+    assert.deepEqual(pagesDeleting.flat(), whole.items, 'none skipped, none repeated');
+    // Without its time (an earlier version's Link), a device deregistered since has no place left to name: 400 naming it.
+    const gone = await h.inject({ method: 'GET', url: `${url}?after_uuid=1&after_device_id=a%26b&limit=3` });
+    assert.deepEqual([gone.statusCode, gone.json()], [400, { error: `after_device_id: app ${app.id} has no device a&b of uuid 1` }]);
+    for (const [q, named] of [['limit=1001', /limit/], ['after_uuid=1', /after_device_id/], ['after_device_id=c', /after_uuid/], [`after_time=${times.get('c')}`, /after_uuid/], [`after_uuid=1&after_time=${times.get('c')}`, /after_device_id/]] as const) {
       const bad = await h.inject({ method: 'GET', url: `${url}?${q}` });
       assert.equal(bad.statusCode, 400, `${q}: ${bad.body}`);
       assert.match(bad.json().error, named);
     }
-    const at = (await tokenPosition(h.store.db, app.id, '1', 'a&b'))!;
+    const at = { uuid: '1', createdAt: times.get('a&b')!, deviceId: 'a&b' };
     assertIndexed(await plansOf(h.store.db, (d) => tokensPage(d, app.id, at, 4)), /push_tokens_listed/);
     assertIndexed(await plansOf(h.store.db, (d) => tokensPage(d, app.id, undefined, 4)), /push_tokens_listed/);
   });
@@ -508,12 +577,12 @@ forEachStore('Control-plane lists page', (h) => {
     for (const gone of [0, 1, 2]) {
       const members = await people(4);
       const group = await h.control('POST', '/group_chats', { title: 'g', member_account_ids: members.map((m) => m.id) });
-      // Seven sends to the group, as the message log stores them: one row per member each, two sharing a time.
+      // Seven sends to the group, as deliveries store them: one row per member each, two sharing a time.
       const texts = Array.from({ length: 7 }, (_, i) => `m${i}`);
+      const chat = { id: group.id, title: 'g', memberAccountIds: members.map((m) => m.id), createdAt: 0 };
       for (const [i, text] of texts.entries()) {
         const at = (clock += i === 4 ? 0 : 1000);
-        const rows = members.map((m) => ({ ...messageRows(m.id, 'group', group.id, 1, app.id)[0], sender_account_id: members[0].id, template: JSON.stringify({ object_type: 'text', text }), created_at: at }));
-        await insertMessages(h, rows);
+        await deliver(h.store, { appId: app.id, senderAccountId: members[0].id, templateType: 'text', templateId: null, template: { object_type: 'text', text } }, { groups: [chat] }, at);
       }
       const newest = [...texts].reverse();
       assert.deepEqual(await readAll(`/group_chats/${group.id}/messages`, 3), newest);
@@ -537,8 +606,116 @@ forEachStore('Control-plane lists page', (h) => {
       const copy = await h.store.db.selectFrom('talk_messages').select('id').where('account_id', '=', viewer.id).where('peer_account_id', '=', group.id).executeTakeFirstOrThrow();
       const refused = await h.inject({ method: 'GET', url: `/_kapibara/v1/group_chats/${group.id}/messages?before=${copy.id}` });
       assert.deepEqual([refused.statusCode, refused.json()], [400, { error: `before: group chat ${group.id} has no message ${copy.id}` }]);
-      assertIndexed(await plansOf(h.store.db, (d) => groupMessagePosition(d, group.id, first, Number(copy.id))), /USING INTEGER PRIMARY KEY|talk_messages_pkey/);
+      const plans = await plansOf(h.store.db, (d) => groupMessagePosition(d, group.id, first, Number(copy.id)));
+      assertIndexed(plans, /talk_messages_key/);
+      assertIndexed(plans, /USING INTEGER PRIMARY KEY|talk_messages_pkey|talk_messages_chat/);
+      assertIndexed(await plansOf(h.store.db, (d) => groupChatMessages(d, group.id, first, { before: { createdAt: clock, id: Number(copy.id) } }, 4), { sortsFound: true }), /talk_messages_chat/, { sortsFound: true });
     }
+  });
+
+  it("a group chat's messages stored before their copies shared a key page as before: each copy its own message, named by the first member's copy", async () => {
+    const app = await h.createApp();
+    const members = await people(3);
+    const group = await h.control('POST', '/group_chats', { title: 'g', member_account_ids: members.map((m) => m.id) });
+    // Rows as earlier versions stored them (no key), two sends sharing a time; then one sent now.
+    for (const [i, text] of ['old0', 'old1', 'old2'].entries()) {
+      const at = (clock += i === 2 ? 0 : 1000);
+      await insertMessages(h, members.map((m) => ({ ...messageRows(m.id, 'group', group.id, 1, app.id)[0], sender_account_id: members[0].id, template: JSON.stringify({ object_type: 'text', text }), created_at: at })));
+    }
+    const chat = { id: group.id, title: 'g', memberAccountIds: members.map((m) => m.id), createdAt: 0 };
+    await deliver(h.store, { appId: app.id, senderAccountId: members[0].id, templateType: 'text', templateId: null, template: { object_type: 'text', text: 'new' } }, { groups: [chat] }, (clock += 1000));
+    const texts: string[] = [];
+    const nexts: number[] = [];
+    await allPages(`/group_chats/${group.id}/messages?limit=1`, async (u) => {
+      const body = await h.control('GET', u);
+      texts.push(...body.messages.map((m: { template: { text: string } }) => m.template.text));
+      if (body.next !== undefined) nexts.push(body.next);
+      return { items: body.messages, next: body.next === undefined ? undefined : `/group_chats/${group.id}/messages?limit=1&before=${body.next}` };
+    });
+    assert.deepEqual(texts, ['new', 'old2', 'old1', 'old0']);
+    // An earlier version's cursor, the id of the first member's copy, still names its message.
+    const own = await h.store.db.selectFrom('talk_messages').select('id').where('account_id', '=', members[0].id).where('peer_account_id', '=', group.id).where('message_key', 'is', null).orderBy('id').execute();
+    assert.deepEqual(nexts.slice(1), [Number(own[2].id), Number(own[1].id)]);
+    const after = await h.control('GET', `/group_chats/${group.id}/messages?before=${own[1].id}`);
+    assert.deepEqual(after.messages.map((m: { template: { text: string } }) => m.template.text), ['old0']);
+  });
+
+  it("a group chat's pages go on after its first member is deleted whatever the order of the ids of its copies: concurrent sends interleave them", async () => {
+    const app = await h.createApp();
+    // Two sends (A and B, by their text) whose rows the log writer stores together in the
+    // order `order` gives (A's rows first, then B's): as two INSERTs under way at once on
+    // PostgreSQL can take ids from the sequence in turn.
+    const interleaving = (order: number[]) => {
+      const log = h.store.registry.get(MESSAGE_LOG);
+      const append = log.append;
+      type Rows = Parameters<typeof append>[0];
+      let held: { rows: Rows; done: (stored: Promise<void>) => void } | undefined;
+      log.append = (rows) => {
+        if (!held) return new Promise<void>((resolve, reject) => (held = { rows, done: (stored) => stored.then(resolve, reject) }));
+        const both = [held.rows, rows].sort((x) => (JSON.parse(x[0].template).text === 'A' ? -1 : 1)).flat();
+        const stored = append.call(log, order.map((i) => both[i]));
+        held.done(stored);
+        return stored;
+      };
+      return () => void delete (log as { append?: unknown }).append;
+    };
+    const readAll = async (chatId: number, between?: () => Promise<void>) =>
+      (await allPages(`/group_chats/${chatId}/messages?limit=1`, async (u) => {
+        const res = await h.inject({ method: 'GET', url: `/_kapibara/v1${u}` });
+        assert.equal(res.statusCode, 200, `${u}: ${res.body}`);
+        const body = res.json();
+        return { items: body.messages.map((m: { template: { text: string } }) => m.template.text) as string[], next: body.next === undefined ? undefined : `/group_chats/${chatId}/messages?limit=1&before=${body.next}` };
+      }, between)).flat();
+    // Sends A then B, three copies each (A0 A1 A2, B0 B1 B2: indexes 0-2 and 3-5): the first
+    // member's copies in one order and the others' in the other (same time), or the first
+    // member's copy of B right before another member's copy of A (B newer).
+    const orders: [string, number, number, number[]][] = [
+      ['the same time, the members holding them in orders of their own', 0, 0, [0, 3, 4, 5, 1, 2]],
+      ['B a second later, its first copy between two of A', 0, 1000, [0, 3, 1, 4, 2, 5]],
+    ];
+    for (const [what, atA, atB, order] of orders) {
+      const members = await people(3);
+      const group = await h.control('POST', '/group_chats', { title: 'g', member_account_ids: members.map((m) => m.id) });
+      const chat = { id: group.id, title: 'g', memberAccountIds: members.map((m) => m.id), createdAt: 0 };
+      const send = (text: string, at: number) => deliver(h.store, { appId: app.id, senderAccountId: members[1].id, templateType: 'text', templateId: null, template: { object_type: 'text', text } }, { groups: [chat] }, at);
+      await send('before', clock += 1000);
+      const release = interleaving(order);
+      const at = (clock += 1000);
+      try {
+        await Promise.all([send('A', at + atA), send('B', at + atB)]);
+      } finally {
+        release();
+      }
+      const copies = await h.store.db.selectFrom('talk_messages').select(['id', 'account_id']).where('peer_account_id', '=', group.id).where('created_at', '>=', at).orderBy('id').execute();
+      assert.equal(copies.length, 6, 'both sends stored');
+      const whole = await readAll(group.id);
+      assert.equal(whole.length, 3);
+      let deleted = false;
+      const dropFirst = async () => {
+        if (!deleted) await h.control('DELETE', `/accounts/${members[0].id}`);
+        deleted = true;
+      };
+      assert.deepEqual(await readAll(group.id, dropFirst), whole, `${what}: each message once, in the order the first page began`);
+    }
+  });
+
+  it("a group chat message's key, imported with it, is never drawn again for a message sent after the import", async () => {
+    const app = await h.createApp();
+    const members = await people(2);
+    const group = await h.control('POST', '/group_chats', { title: 'g', member_account_ids: members.map((m) => m.id) });
+    const chat = { id: group.id, title: 'g', memberAccountIds: members.map((m) => m.id), createdAt: 0 };
+    const send = (text: string) => deliver(h.store, { appId: app.id, senderAccountId: members[0].id, templateType: 'text', templateId: null, template: { object_type: 'text', text } }, { groups: [chat] }, (clock += 1000));
+    await send('first');
+    // A state whose message has the key this store would draw next (one drawn by the store the
+    // state comes from), imported: the next message sent gets a key of its own.
+    const state = await h.control('GET', '/state');
+    const imported = Number(state.talk_messages[0].message_key) + 1;
+    for (const row of state.talk_messages) row.message_key = imported;
+    await h.control('PUT', '/state', state);
+    for (let i = 0; i < 3; i++) await send(`after ${i}`);
+    const keys = await h.store.db.selectFrom('talk_messages').select('message_key').where('peer_account_id', '=', group.id).where('account_id', '=', members[0].id).execute();
+    assert.equal(new Set(keys.map((k) => Number(k.message_key))).size, 4, `every message its own key: ${keys.map((k) => k.message_key)}`);
+    assert.ok(keys.every((k) => Number(k.message_key) >= imported), 'keys drawn after the import are past the imported one');
   });
 
   it('the queries of the lists read by index, whatever the tables hold (query plans)', async () => {

@@ -63,6 +63,15 @@ forEachStore('Query plans: the checker itself', (h) => {
     // A whole index read without a LIMIT is a full scan too (SQLite: SCAN … USING INDEX;
     // PostgreSQL: an Index Scan with no Index Cond).
     await assert.rejects(async () => assertIndexed(await plansOf(db, (d) => d.selectFrom('accounts').select(['id', 'nickname']).orderBy('nickname').orderBy('id').execute())), /a full scan|a sort|a whole index read/);
+    // A LIMIT lets a walk of an index in its order pass only where it bounds that walk: not the
+    // LIMIT of a subquery beside a walk of the whole index, nor one above a count that reads
+    // every entry first. A page read in the index's order passes.
+    const pageOfAll = (d: typeof db) => d.selectFrom('accounts').select(['id', 'nickname']).orderBy('id');
+    const limitElsewhere = (d: typeof db) => pageOfAll(d).where('id', '<>', (eb) => eb.selectFrom('apps').select('id').where('id', '=', 1).limit(1)).execute();
+    await assert.rejects(async () => assertIndexed(await plansOf(db, limitElsewhere)), /a full scan|a whole index read/);
+    const countedFirst = (d: typeof db) => d.selectFrom('accounts').select((eb) => eb.fn.countAll().as('n')).where('nickname', '<>', 'x').limit(1).execute();
+    await assert.rejects(async () => assertIndexed(await plansOf(db, countedFirst)), /a full scan|a whole index read/);
+    assertIndexed(await plansOf(db, (d) => pageOfAll(d).limit(5).execute()), /autoindex_accounts|accounts_pkey/);
     assertIndexed(await plansOf(db, (d) => d.selectFrom('accounts').selectAll().where('id', '=', 1).execute()), /autoindex_accounts|accounts_pkey/);
     await assert.rejects(async () => assertIndexed(await plansOf(db, (d) => d.selectFrom('accounts').selectAll().where('id', '=', 1).execute()), /no_such_index/), /no plan uses the index/);
     // The index is looked for in the plan's lines, never in the statement: a read by the primary

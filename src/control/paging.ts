@@ -2,6 +2,8 @@ import type { FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { Id } from './limits.js';
 import { CONTROL_PATH } from '../core/security.js';
+import { ControlError } from '../core/errors.js';
+import { cursorMissing } from '../core/cursors.js';
 
 /** Where the control plane is served (core/security.ts's, whose guard covers it; routes.ts re-exports it for the app). */
 export const CONTROL_PREFIX = CONTROL_PATH;
@@ -15,6 +17,36 @@ export const ListQuery = {
   after: Type.Optional(Id),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIST_PAGE })),
 };
+
+/**
+ * Lists in order of time (channels, group chats, push tokens) name the last item of the page
+ * before by its keys and `after_time`, its time: that place stays when the item is deleted.
+ */
+export const AFTER_TIME = 'after_time';
+export const TimedListQuery = { ...ListQuery, [AFTER_TIME]: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })) };
+
+/**
+ * Where a page of a list in order of time starts: after the item that `keys` (the query
+ * fields naming it, all of them or none) and `after_time` name, or, without `after_time` (a
+ * Link of an earlier version), after the place `lookUp` finds for the item as stored; an item
+ * gone since then names no place: a 400 saying `gone`. Undefined from the start of the list.
+ */
+export async function positionAfter<P>(
+  query: Readonly<Record<string, unknown>>,
+  keys: readonly string[],
+  at: (time: number) => P,
+  lookUp: () => Promise<P | undefined>,
+  gone: () => string,
+): Promise<P | undefined> {
+  const time = query[AFTER_TIME] as number | undefined;
+  const partial = cursorMissing(query, time === undefined ? keys : [...keys, AFTER_TIME]);
+  if (partial) throw new ControlError(400, `${partial.missing.join(', ')}: needed with ${partial.given.join(' and ')}`);
+  if (query[keys[0]] === undefined) return undefined;
+  if (time !== undefined) return at(time);
+  const found = await lookUp();
+  if (!found) throw new ControlError(400, gone());
+  return found;
+}
 
 /**
  * One page of a list by id: the rows (one more was read, to know whether more follow) and,

@@ -18,6 +18,11 @@ export interface TableSpec {
    */
   idSequence?: string;
   /**
+   * Columns besides `id` and `user_id` holding ids of db/ids.ts's `id` space: an import moves
+   * the ids issued after it past theirs too, so none is drawn again.
+   */
+  issuedIds?: string[];
+  /**
    * The column holding when a row stops being usable (ms on the platform clock): rows past
    * it for longer than a grace period are removed by the expiry sweep and left out of
    * exports (store/expiry.ts). Indexed, so that finding them costs what they are.

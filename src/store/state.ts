@@ -227,7 +227,7 @@ async function issueIdsAboveImported(tx: Kysely<DB>, tables: readonly TableSpec[
         // Ids in the upper half of the exact range leave the issued ones alone (db/ids.ts).
         if (typeof value !== 'number' || !movesIssuedIds(value)) continue;
         if (spec.name === 'apps' && column === 'id') maxApp = Math.max(maxApp, value);
-        else if (column === 'id' || column === 'user_id') maxId = Math.max(maxId, value);
+        else if (column === 'id' || column === 'user_id' || spec.issuedIds?.includes(column)) maxId = Math.max(maxId, value);
         if (column === 'id') maxOwn = Math.max(maxOwn, value);
       }
     }

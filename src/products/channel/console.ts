@@ -5,10 +5,9 @@ import type { ConsoleSection } from '../../core/product.js';
 import { html } from '../../core/html.js';
 import { isoSeconds } from '../../core/clock.js';
 import { HTML_TYPE } from '../../core/http.js';
-import { PageError } from '../../core/errors.js';
-import { errorPage } from '../../core/pages.js';
 import { CONTROL_PATH } from '../../core/security.js';
 import { CONSOLE_PREFIX, OVERVIEW_PAGE, consolePage } from '../../console/routes.js';
+import { listPage, pageIsAfter } from '../../console/paging.js';
 import { nicknamesOf } from '../../store/accounts.js';
 import { findAppsByIds } from '../../store/apps.js';
 import * as store from './store.js';
@@ -46,14 +45,10 @@ export async function channelConsolePages(root: FastifyInstance): Promise<void> 
   app.get(CHANNELS_PATH, { schema: { querystring: ChannelsQuery } }, async (req, reply) => {
     const { db } = app.platform;
     const { after, after_time: afterTime } = req.query;
-    if ((after === undefined) !== (afterTime === undefined)) {
-      const missing = after === undefined ? 'after' : 'after_time';
-      throw new PageError(400, errorPage('400', `${missing} is required with ${missing === 'after' ? 'after_time' : 'after'}: a page after a channel is named by its id and time together (the "Next" link has both).`));
-    }
-    const at = after !== undefined && afterTime !== undefined ? { createdAt: afterTime, id: after } : undefined;
-    // One more than shown tells whether a next page exists; read from the index where the page starts.
+    const at = pageIsAfter(req.query, ['after', 'after_time'], 'a channel') ? { createdAt: afterTime!, id: after! } : undefined;
+    // Read from the index where the page starts.
     const rows = await store.listChannelsPage(db, at, OVERVIEW_PAGE + 1);
-    const channels = rows.slice(0, OVERVIEW_PAGE);
+    const { shown: channels, links, noMore } = listPage(CHANNELS_PATH, 'channels', rows, at !== undefined, (last) => ({ after: last.id, after_time: last.created_at }));
     const owners = new Map((await findAppsByIds(db, [...new Set(channels.map((c) => c.owner_app_id))])).map((a) => [a.id, a.name]));
     const shown = await Promise.all(
       channels.map(async (c) => {
@@ -89,11 +84,8 @@ ${Object.entries(f.schema).map(([k, t]) => html`<span class="pill">${k}: ${t}</s
 <h3>Chats</h3>${chats.length === 0 ? html`<p class="muted">No messages.</p>` : chats.map((m) => html`<div class="bubble"><strong>${nickname(m.accountId)}</strong> ${m.text} <span class="muted">${isoSeconds(m.createdAt)}</span></div>`)}
 </section>`;
     });
-    const last = channels[channels.length - 1];
-    const next = rows.length > OVERVIEW_PAGE ? html`<a data-next="channels" href="${`${CONSOLE_PREFIX}${CHANNELS_PATH}?${new URLSearchParams({ after: String(last.id), after_time: String(last.created_at) })}`}">Next channels</a>` : '';
-    const first = at ? html`<a href="${CONSOLE_PREFIX}${CHANNELS_PATH}">First channels</a> ` : '';
-    const empty = at ? html`<section><p class="muted">No more channels.</p></section>` : html`<section><p class="muted">No channels yet: create one with POST ${CONTROL_PATH}/channels.</p></section>`;
-    const body = html`<h1>Kakao Talk Channels</h1>${channels.length === 0 ? empty : sections}${first || next ? html`<p>${first}${next}</p>` : ''}`;
+    const empty = at ? noMore : html`<section><p class="muted">No channels yet: create one with POST ${CONTROL_PATH}/channels.</p></section>`;
+    const body = html`<h1>Kakao Talk Channels</h1>${channels.length === 0 ? empty : sections}${links}`;
     return reply.type(HTML_TYPE).send(consolePage('Kakao Talk Channels', body));
   });
 }

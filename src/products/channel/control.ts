@@ -10,7 +10,7 @@ import { originOf } from '../../core/platform.js';
 import * as store from './store.js';
 import { filesJson } from './operations.js';
 import { newId } from '../../db/ids.js';
-import { LIST_PAGE, ListQuery, pageBy, pageById } from '../../control/paging.js';
+import { LIST_PAGE, ListQuery, TimedListQuery, pageBy, positionAfter } from '../../control/paging.js';
 import { CREATED, NO_CONTENT } from '../../core/http.js';
 
 /**
@@ -112,15 +112,21 @@ export default async function channelControlRoutes(root: FastifyInstance): Promi
     return await channelJson(row, originOf(req));
   });
   /**
-   * Oldest first (time, then id), a page at a time: `after` is the last channel of the page
-   * before (its time is looked up; once deleted it names no place in the list: 400).
+   * Oldest first (time, then id), a page at a time: `after` and `after_time` are the id and
+   * time of the last channel of the page before, a place that stays when it is deleted (`after`
+   * alone, an earlier version's Link: its time is looked up, and once deleted it names none: 400).
    */
-  app.get('/channels', { schema: { querystring: Type.Object(ListQuery) } }, async (req, reply) => {
+  app.get('/channels', { schema: { querystring: Type.Object(TimedListQuery) } }, async (req, reply) => {
     const { after } = req.query;
-    const at = after === undefined ? undefined : await store.channelPosition(db(), after);
-    if (after !== undefined && !at) throw new ControlError(400, `after: channel ${after} not found`);
+    const at = await positionAfter(
+      req.query,
+      ['after'],
+      (createdAt) => ({ createdAt, id: after! }),
+      () => store.channelPosition(db(), after!),
+      () => `after: channel ${after} not found`,
+    );
     const limit = req.query.limit ?? LIST_PAGE;
-    const page = pageById(reply, '/channels', await store.listChannelsPage(db(), at, limit + 1), limit);
+    const page = pageBy(reply, '/channels', await store.listChannelsPage(db(), at, limit + 1), limit, (last) => ({ after: last.id, after_time: last.created_at }));
     return Promise.all(page.map((c) => channelJson(c, originOf(req))));
   });
   app.get('/channels/:public_id', { schema: { params: ChannelParams } }, async (req) => channelJson(await mustChannel(req.params.public_id), originOf(req)));

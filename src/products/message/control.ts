@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { mustApp, mustAccount } from '../../control/lookups.js';
 import { asAfterDeletes } from '../../db/dialect.js';
-import { LIST_PAGE, ListQuery, pageById } from '../../control/paging.js';
+import { LIST_PAGE, ListQuery, TimedListQuery, pageBy, pageById, positionAfter } from '../../control/paging.js';
 import { ControlError, KakaoApiError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
 import { Id, LIMITS as L, Text } from '../../control/limits.js';
@@ -29,9 +29,9 @@ import {
   listMessages,
   messagePosition,
   groupMessagePosition,
+  groupChatMessages,
   pageOfChats,
   type ChatRef,
-  type Position,
   listTemplates,
   quotaSettings,
   saveQuotaSettings,
@@ -106,7 +106,7 @@ export const GroupChatBody = Type.Object(
   { additionalProperties: false },
 );
 const GroupChatParams = Type.Object({ chat_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
-const GroupChatQuery = Type.Object({ account_id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })), ...ListQuery });
+const GroupChatQuery = Type.Object({ account_id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })), ...TimedListQuery });
 
 function messageJson(m: StoredMessage) {
   const out: Record<string, unknown> = {
@@ -243,17 +243,24 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
     return groupChatJson(chat);
   });
   /**
-   * Newest first (time, then id), a page at a time: `after` is the last chat of the page
-   * before (its time is looked up; once deleted it names no place in the list: 400).
+   * Newest first (time, then id), a page at a time: `after` and `after_time` are the id and
+   * time of the last chat of the page before, a place that stays when it is deleted (`after`
+   * alone, an earlier version's Link: its time is looked up, and once deleted it names none: 400).
    */
   app.get('/group_chats', { schema: { querystring: GroupChatQuery } }, async (req, reply) => {
     const { account_id: accountId, after } = req.query;
     if (accountId !== undefined) await mustAccount(db(), accountId);
-    const at = after === undefined ? undefined : await groupChatPosition(db(), after);
-    if (after !== undefined && !at) throw new ControlError(400, `after: group chat ${after} not found`);
+    const at = await positionAfter(
+      req.query,
+      ['after'],
+      (createdAt) => ({ createdAt, id: after! }),
+      () => groupChatPosition(db(), after!),
+      () => `after: group chat ${after} not found`,
+    );
     const limit = req.query.limit ?? LIST_PAGE;
     const path = accountId === undefined ? '/group_chats' : `/group_chats?account_id=${accountId}`;
-    return pageById(reply, path, await listGroupChatsPage(db(), accountId, at, limit + 1), limit).map(groupChatJson);
+    const rows = await listGroupChatsPage(db(), accountId, at, limit + 1);
+    return pageBy(reply, path, rows, limit, (last) => ({ after: last.id, after_time: last.createdAt })).map(groupChatJson);
   });
   app.get('/group_chats/:chat_id', { schema: { params: GroupChatParams } }, async (req) => {
     const chat = await findGroupChat(db(), req.params.chat_id);
@@ -263,13 +270,19 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
   app.get('/group_chats/:chat_id/messages', { schema: { params: GroupChatParams, querystring: Paging } }, async (req) => {
     const chat = await findGroupChat(db(), req.params.chat_id);
     if (!chat) throw new ControlError(404, `group chat ${req.params.chat_id} not found`);
-    // Every member holds the same messages; the first member's copy stands for the chat, and
-    // a page goes on from a message whose copy went with a member deleted since.
+    // Every member holds the same messages; the first member's copy stands for the chat. A
+    // page's `next` is the message's key, in every member's copy: it goes on from the next
+    // member's copies when the first member is deleted.
     const first = chat.memberAccountIds[0];
     const { before } = req.query;
     const at = before === undefined ? undefined : await groupMessagePosition(db(), chat.id, first, before);
     if (before !== undefined && !at) throw new ControlError(400, `before: group chat ${chat.id} has no message ${before}`);
-    return messagePage(first, { type: 'group', peer: chat.id }, req.query, at);
+    const limit = req.query.limit ?? PAGE;
+    const [rows, total] = await Promise.all([
+      groupChatMessages(db(), chat.id, first, { before: at, offset: req.query.offset }, limit + 1),
+      countMessages(db(), first, { type: 'group', peer: chat.id }),
+    ]);
+    return pageJson(rows, total, limit, (last) => last.key);
   });
   app.delete('/group_chats/:chat_id', { config: NO_CONTENT, schema: { params: GroupChatParams } }, async (req, reply) => {
     if (!(await deleteGroupChat(db(), req.params.chat_id))) throw new ControlError(404, `group chat ${req.params.chat_id} not found`);
@@ -289,15 +302,20 @@ export default async function messageControlRoutes(root: FastifyInstance): Promi
     return n > COUNT_CAP ? { [field]: COUNT_CAP, [`${field}_capped`]: true } : { [field]: n };
   }
 
-  async function messagePage(accountId: number, which: ChatRef | undefined, query: { before?: number; offset?: number; limit?: number }, at?: Position) {
+  async function messagePage(accountId: number, which: ChatRef | undefined, query: { before?: number; offset?: number; limit?: number }) {
     const limit = query.limit ?? PAGE;
-    const before = at ?? (await positionOf(accountId, query.before));
+    const before = await positionOf(accountId, query.before);
     const [rows, total] = await Promise.all([listMessages(db(), accountId, which, { before, offset: query.offset }, limit + 1), countMessages(db(), accountId, which)]);
+    return pageJson(rows, total, limit, (last) => last.id);
+  }
+
+  /** A page of messages read one more than `limit` (whether more follow), and `next`: what names its last message. */
+  function pageJson<T extends StoredMessage>(rows: T[], total: number, limit: number, next: (last: T) => number) {
     const messages = rows.slice(0, limit);
     return {
       ...capped(total, 'total_count'),
       messages: messages.map(messageJson),
-      ...(rows.length > limit ? { next: messages[messages.length - 1].id } : {}),
+      ...(rows.length > limit ? { next: next(messages[messages.length - 1]) } : {}),
     };
   }
 

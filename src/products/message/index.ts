@@ -8,6 +8,7 @@ import * as migration065 from './migration-quota-expiry.js';
 import * as migration070 from './migration-chat-index.js';
 import * as migration074 from './migration-group-chats-by-time.js';
 import * as migration078 from './migration-quota-expiry-by-key.js';
+import * as migration080 from './migration-group-message-keys.js';
 import { messageTables } from './tables.js';
 import { messageRoutes } from './routes.js';
 import messageControlRoutes from './control.js';
@@ -28,6 +29,7 @@ export const message: Product = {
     '070_talk_messages_chat_by_type': migration070,
     '074_talk_group_chats_by_time': migration074,
     '078_message_quota_expiry_by_key': migration078,
+    '080_message_group_message_keys': migration080,
   },
   tables: messageTables,
   console: talkChatsSection,

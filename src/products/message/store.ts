@@ -4,7 +4,7 @@ import type { Store } from '../../db/index.js';
 import { LogTable, appendLogKey } from '../../db/log.js';
 import { registryKey } from '../../db/registry.js';
 import type { TalkMessagesTable, TalkTemplatesTable } from './tables.js';
-import { newId } from '../../db/ids.js';
+import { newId, newIds } from '../../db/ids.js';
 import { type Position, positionOf } from '../../db/positions.js';
 
 /** Repository of Talk messaging: custom templates, chats and messages, quotas. */
@@ -115,11 +115,16 @@ export interface Recipients {
  * Delivers a message: one row per person who sees it (the sender's memo chat; each 1:1 chat,
  * on both sides; each member of a group chat, the chat's id as the peer). The rows are stored
  * together, all or none: a person deleted while the send was under way (a foreign key
- * refuses their row) leaves nothing stored. Resolves once the rows are stored.
+ * refuses their row) leaves nothing stored. Resolves once the rows are stored. The copies in
+ * a group chat share a key drawn for the message (db/ids.ts, before they are stored): the
+ * chat's pages order and name messages by it, as the copies' own ids, taken from the store's
+ * sequence by sends under way at once, may interleave.
  */
 export async function deliver(store: Store, message: NewMessage, to: Recipients, now: number): Promise<void> {
   const template = JSON.stringify(message.template);
-  const row = (account: number, type: ChatType, peer: number): NewMessageRow => ({
+  const groups = to.groups ?? [];
+  const keys = groups.length > 0 ? await newIds(store.db, 'id', groups.length) : [];
+  const row = (account: number, type: ChatType, peer: number, key: number | null = null): NewMessageRow => ({
     account_id: account,
     chat_type: type,
     peer_account_id: peer,
@@ -129,11 +134,12 @@ export async function deliver(store: Store, message: NewMessage, to: Recipients,
     template_id: message.templateId,
     template,
     created_at: now,
+    message_key: key,
   });
   const sender = message.senderAccountId;
   const rows: NewMessageRow[] = [];
   if (to.memo) rows.push(row(sender, 'memo', sender));
-  for (const chat of to.groups ?? []) for (const account of chat.memberAccountIds) rows.push(row(account, 'group', chat.id));
+  for (const [i, chat] of groups.entries()) for (const account of chat.memberAccountIds) rows.push(row(account, 'group', chat.id, keys[i]));
   for (const r of to.direct ?? []) rows.push(row(sender, 'direct', r), row(r, 'direct', sender));
   await store.registry.get(MESSAGE_LOG).append(rows);
 }
@@ -153,6 +159,7 @@ const MESSAGE_COLUMNS = Object.keys({
   template_id: true,
   template: true,
   created_at: true,
+  message_key: true,
 } satisfies Record<keyof NewMessageRow, true>) as (keyof NewMessageRow)[];
 
 /**
@@ -185,37 +192,41 @@ export async function messagePosition(db: Kysely<DB>, accountId: number, id: num
 }
 
 /**
- * The ids a send's copies for one group chat span: one per member (at most 100), stored by
- * one INSERT in member order, so with room for the rows of other sends stored meanwhile.
+ * Where a page of group chat `chatId` starts: after the message `before` names (the `next` of
+ * the page before). That is the message's key, found in any member's copy by index, so the
+ * pages go on from the next first member's copies when the first member is deleted; for a
+ * message stored before keys (080), the id of the first member's copy, each copy its own
+ * message. Undefined when it names no message of the chat.
  */
-const GROUP_COPIES_SPAN = 1000;
+export async function groupMessagePosition(db: Kysely<DB>, chatId: number, firstMemberId: number, before: number): Promise<Position | undefined> {
+  const inChat = db.selectFrom('talk_messages').select('created_at').where('peer_account_id', '=', chatId).where('chat_type', '=', 'group');
+  const keyed = await inChat.where('message_key', '=', before).limit(1).executeTakeFirst();
+  const row = keyed ?? (await inChat.where('id', '=', before).where('account_id', '=', firstMemberId).where('message_key', 'is', null).executeTakeFirst());
+  return row && { createdAt: Number(row.created_at), id: before };
+}
+
+/** A group chat message's place among the chat's messages after its time: its key, or its own id when stored without one. */
+const groupKey = sql<number>`coalesce(message_key, id)`;
 
 /**
- * Where a page of group chat `chatId` starts, as read from its first member's copies: `id` is
- * the `next` of the page before, the id of the then first member's copy of a message, which
- * is the smallest id of that message's copies (each member holds one, stored together in
- * member order). When that member has been deleted since, their copy is gone: the message is
- * then found by the copies of the other members, the chat's next rows by id (one index range
- * of at most GROUP_COPIES_SPAN ids). Either way the position keeps `id`, so every member's
- * copy of that message (each with a larger id) and of newer ones stays behind it, and every
- * older one ahead. Undefined when `id` is some other message, or of another member.
+ * A group chat's messages as `memberId` holds them, newest first by time and then key (the
+ * same order in every member's copies), from after `page.before` (a groupMessagePosition),
+ * past `page.offset`, at most `limit`, each with its key (the `next` that names it). One range
+ * of talk_messages_chat, the messages that share a time sorted by key as they come.
  */
-export async function groupMessagePosition(db: Kysely<DB>, chatId: number, firstMemberId: number, id: number): Promise<Position | undefined> {
-  const row = await db
-    .selectFrom('talk_messages')
-    .select(['id', 'account_id', 'created_at'])
-    .where('id', '>=', id)
-    .where('id', '<', id + GROUP_COPIES_SPAN)
-    .where('peer_account_id', '=', chatId)
-    .where('chat_type', '=', 'group')
-    .orderBy('id')
-    .limit(1)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  if (Number(row.id) === id) return Number(row.account_id) === firstMemberId ? { createdAt: Number(row.created_at), id } : undefined;
-  // A message id that still exists is not a deleted member's copy.
-  const other = await db.selectFrom('talk_messages').select('id').where('id', '=', id).executeTakeFirst();
-  return other ? undefined : { createdAt: Number(row.created_at), id };
+export async function groupChatMessages(
+  db: Kysely<DB>,
+  chatId: number,
+  memberId: number,
+  page: { before?: Position; offset?: number },
+  limit: number,
+): Promise<(StoredMessage & { key: number })[]> {
+  const at = page.before;
+  let q = messagesOf(db, memberId, { type: 'group', peer: chatId }).selectAll().select(groupKey.as('message_order'));
+  if (at) q = q.where('created_at', '<=', at.createdAt).where((eb) => eb.or([eb('created_at', '<', at.createdAt), eb(groupKey, '<', at.id)]));
+  const offset = page.offset ?? 0;
+  const rows = await q.orderBy('created_at', 'desc').orderBy(groupKey, 'desc').limit(offset + limit).execute();
+  return rows.slice(offset).map((r) => ({ ...storedMessage(r), key: Number(r.message_order) }));
 }
 
 /** Whether a (time, id) comes before `at` in a list ordered newest first. */
@@ -319,7 +330,11 @@ export async function listMessages(
   const chats = which === undefined ? (await chatsHolding(db, accountId, page.before, upTo)).map((c): ChatRef => ({ type: c.type, peer: c.peerAccountId })) : [which];
   const rows = (await Promise.all(chats.map((chat) => newestOf(db, accountId, chat, page.before, upTo)))).flat();
   if (chats.length > 1) rows.sort((a, b) => Number(b.created_at) - Number(a.created_at) || Number(b.id) - Number(a.id));
-  return rows.slice(page.offset ?? 0, upTo).map((r) => ({
+  return rows.slice(page.offset ?? 0, upTo).map(storedMessage);
+}
+
+function storedMessage(r: MessageRow): StoredMessage {
+  return {
     id: r.id,
     chatType: r.chat_type as ChatType,
     peerAccountId: r.peer_account_id,
@@ -329,7 +344,7 @@ export async function listMessages(
     templateId: r.template_id,
     template: JSON.parse(r.template),
     createdAt: r.created_at,
-  }));
+  };
 }
 
 /**

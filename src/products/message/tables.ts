@@ -51,6 +51,11 @@ export interface TalkMessagesTable {
   /** JSON: the final template (defaults applied, arguments substituted). */
   template: string;
   created_at: number;
+  /**
+   * Group chats: the message's key, the same in every member's copy (an id of db/ids.ts drawn
+   * as it was sent; 080); null in other chats and in copies stored before.
+   */
+  message_key: number | null;
 }
 
 /** Messages counted against quotas, per app and period. */
@@ -100,7 +105,7 @@ export const messageTables: TableSpec[] = [
   { name: 'talk_message_quotas', json: [] },
   { name: 'talk_group_chats', json: [] },
   { name: 'talk_group_chat_members', json: [] },
-  { name: 'talk_messages', json: ['template'], log: true, idSequence: 'talk_messages_id_seq' },
+  { name: 'talk_messages', json: ['template'], log: true, idSequence: 'talk_messages_id_seq', issuedIds: ['message_key'] },
   // Counters of periods past go with the expiry sweep; rows of older exports take the end of
   // their key's period.
   {

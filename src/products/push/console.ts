@@ -3,9 +3,8 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { html } from '../../core/html.js';
 import { HTML_TYPE } from '../../core/http.js';
-import { PageError } from '../../core/errors.js';
-import { errorPage } from '../../core/pages.js';
-import { CONSOLE_PREFIX, OVERVIEW_PAGE, consolePage } from '../../console/routes.js';
+import { OVERVIEW_PAGE, consolePage } from '../../console/routes.js';
+import { listPage, pageIsAfter } from '../../console/paging.js';
 import { findAppsByIds } from '../../store/apps.js';
 import * as store from './store.js';
 import { deliveryJson, tokenJson } from './control.js';
@@ -34,15 +33,11 @@ export async function pushConsolePages(root: FastifyInstance): Promise<void> {
     const { db, clock } = app.platform;
     const now = clock.now();
     const q = req.query;
-    const given = CURSOR.filter((name) => q[name] !== undefined);
-    if (given.length > 0 && given.length < CURSOR.length) {
-      const missing = CURSOR.filter((name) => q[name] === undefined);
-      throw new PageError(400, errorPage('400', `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} required with ${given.join(', ')}: a page after a device is named by ${CURSOR.join(', ')} together (the "Next" link has them all).`));
-    }
-    const at = given.length ? { appId: q.after_app!, uuid: q.after_uuid!, createdAt: q.after_time!, deviceId: q.after_device! } : undefined;
-    // One more than shown tells whether a next page exists; read from the index where the page starts.
+    const at = pageIsAfter(q, CURSOR, 'a device') ? { appId: q.after_app!, uuid: q.after_uuid!, createdAt: q.after_time!, deviceId: q.after_device! } : undefined;
+    // Read from the index where the page starts.
     const rows = await store.devicesPage(db, at, OVERVIEW_PAGE + 1);
-    const devices = rows.slice(0, OVERVIEW_PAGE);
+    const cursor = (last: store.TokenRow) => ({ after_app: last.app_id, after_uuid: last.uuid, after_time: last.created_at, after_device: last.device_id });
+    const { shown: devices, links, noMore } = listPage(PUSH_PATH, 'devices', rows, at !== undefined, cursor);
     const apps = new Map((await findAppsByIds(db, [...new Set(devices.map((d) => d.app_id))])).map((a) => [a.id, a]));
     const cards = await Promise.all(
       devices.map(async (d) => {
@@ -68,13 +63,8 @@ ${Object.entries(n.notification.custom as Record<string, unknown>).map(([k, v]) 
       sections.push(html`<section data-app="${appId}"><h2>${apps.get(appId)?.name ?? appId} <span class="muted">app ${appId}</span></h2>${cards.slice(i, end)}</section>`);
       i = end;
     }
-    const last = devices[devices.length - 1];
-    const next = rows.length > OVERVIEW_PAGE
-      ? html`<a data-next="devices" href="${`${CONSOLE_PREFIX}${PUSH_PATH}?${new URLSearchParams({ after_app: String(last.app_id), after_uuid: last.uuid, after_time: String(last.created_at), after_device: last.device_id })}`}">Next devices</a>`
-      : '';
-    const first = at ? html`<a href="${CONSOLE_PREFIX}${PUSH_PATH}">First devices</a> ` : '';
-    const empty = at ? html`<section><p class="muted">No more devices.</p></section>` : html`<section><p class="muted">No device registered (POST /v2/push/register).</p></section>`;
-    const body = html`<h1>Push notifications</h1>${sections.length ? sections : empty}${first || next ? html`<p>${first}${next}</p>` : ''}`;
+    const empty = at ? noMore : html`<section><p class="muted">No device registered (POST /v2/push/register).</p></section>`;
+    const body = html`<h1>Push notifications</h1>${sections.length ? sections : empty}${links}`;
     return reply.type(HTML_TYPE).send(consolePage('Push notifications', body));
   });
 }

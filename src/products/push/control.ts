@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { mustApp } from '../../control/lookups.js';
 import { asAfterDeletes } from '../../db/dialect.js';
 import { Id } from '../../control/limits.js';
-import { LIST_PAGE, ListQuery, pageBy } from '../../control/paging.js';
+import { AFTER_TIME, LIST_PAGE, ListQuery, TimedListQuery, pageBy, positionAfter } from '../../control/paging.js';
 import { ControlError } from '../../core/errors.js';
 import { isoSeconds } from '../../core/clock.js';
 import * as store from './store.js';
@@ -22,6 +22,7 @@ const TokensQuery = Type.Object({
   // Strings as stored: a uuid is digits, a device id has no control characters (nor NUL, which PostgreSQL refuses).
   after_uuid: Type.Optional(DeviceId),
   after_device_id: Type.Optional(DeviceId),
+  after_time: TimedListQuery[AFTER_TIME],
   limit: ListQuery.limit,
 });
 export const InboxQuery = Type.Object({
@@ -72,23 +73,27 @@ export default async function pushControlRoutes(root: FastifyInstance): Promise<
     return { token_ttl_days: req.body.token_ttl_days };
   });
   /**
-   * By uuid, then registration (then device id), a page at a time: `after_uuid` and
-   * `after_device_id` name the last device of the page before (its registration time is
-   * looked up; once deregistered it names no place in the list: 400).
+   * By uuid, then registration (then device id), a page at a time: `after_uuid`,
+   * `after_device_id` and `after_time` name the last device of the page before and its
+   * registration time, a place that stays when it is deregistered (without `after_time`, an
+   * earlier version's Link: the time is looked up, and once deregistered it names none: 400).
    */
   app.get('/apps/:app_id/push/tokens', { schema: { params: AppParams, querystring: TokensQuery } }, async (req, reply) => {
     const appId = req.params.app_id;
     await mustApp(db(), appId);
     const { after_uuid: uuid, after_device_id: deviceId } = req.query;
-    if ((uuid === undefined) !== (deviceId === undefined)) {
-      throw new ControlError(400, uuid === undefined ? 'after_uuid: needed with after_device_id' : 'after_device_id: needed with after_uuid');
-    }
-    const at = uuid === undefined || deviceId === undefined ? undefined : await store.tokenPosition(db(), appId, uuid, deviceId);
-    if (uuid !== undefined && !at) throw new ControlError(400, `after_device_id: app ${appId} has no device ${deviceId} of uuid ${uuid}`);
+    const at = await positionAfter(
+      req.query,
+      ['after_uuid', 'after_device_id'],
+      (createdAt) => ({ uuid: uuid!, createdAt, deviceId: deviceId! }),
+      () => store.tokenPosition(db(), appId, uuid!, deviceId!),
+      () => `after_device_id: app ${appId} has no device ${deviceId} of uuid ${uuid}`,
+    );
     const limit = req.query.limit ?? LIST_PAGE;
     const now = app.platform.clock.now();
     const rows = await store.tokensPage(db(), appId, at, limit + 1);
-    return pageBy(reply, `/apps/${appId}/push/tokens`, rows, limit, (last) => ({ after_uuid: last.uuid, after_device_id: last.device_id })).map((t) => tokenJson(t, now));
+    const cursor = (last: store.TokenRow) => ({ after_uuid: last.uuid, after_device_id: last.device_id, after_time: last.created_at });
+    return pageBy(reply, `/apps/${appId}/push/tokens`, rows, limit, cursor).map((t) => tokenJson(t, now));
   });
   app.get('/apps/:app_id/push/inbox', { schema: { params: AppParams, querystring: InboxQuery } }, async (req) => {
     await mustApp(db(), req.params.app_id);
