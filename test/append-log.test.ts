@@ -7,6 +7,19 @@ import { Harness, forEachStore } from './helpers/harness.js';
 const COLUMNS = ['account_id', 'chat_type', 'peer_account_id', 'app_id', 'sender_account_id', 'template_type', 'template_id', 'template', 'created_at'] as const;
 type Row = Record<(typeof COLUMNS)[number], unknown>;
 
+/** A memo to oneself, as a log row. */
+const memoRow = (accountId: number, text: string): Row => ({
+  account_id: accountId,
+  chat_type: 'memo',
+  peer_account_id: accountId,
+  app_id: 1,
+  sender_account_id: accountId,
+  template_type: 'default',
+  template_id: null,
+  template: JSON.stringify({ text }),
+  created_at: 1,
+});
+
 /**
  * Group commit on PostgreSQL (src/db/log.ts): one insert of a log table under way at a
  * time, and the appends made meanwhile stored together by the next one. Without that, each
@@ -20,17 +33,7 @@ describe('group commit on PostgreSQL [postgres]', () => {
 
   it('stores the appends made while an insert is under way in one next insert, each caller told when its rows are in', async () => {
     const person = await h.createAccount({ nickname: 'Log' });
-    const row = (text: string): Row => ({
-      account_id: person.id,
-      chat_type: 'memo',
-      peer_account_id: person.id,
-      app_id: 1,
-      sender_account_id: person.id,
-      template_type: 'default',
-      template_id: null,
-      template: JSON.stringify({ text }),
-      created_at: 1,
-    });
+    const row = (text: string) => memoRow(person.id, text);
     const pool = h.store.pool!;
     const inserts: number[] = [];
     let release!: () => void;
@@ -76,17 +79,7 @@ describe('group commit on PostgreSQL [postgres]', () => {
 forEachStore('A group commit whose connection is lost', (h) => {
   it('is not stored again row set by row set: each row at most once, and every caller told it failed', async () => {
     const person = await h.createAccount({ nickname: 'Lost' });
-    const row = (text: string): Row => ({
-      account_id: person.id,
-      chat_type: 'memo',
-      peer_account_id: person.id,
-      app_id: 1,
-      sender_account_id: person.id,
-      template_type: 'default',
-      template_id: null,
-      template: JSON.stringify({ text }),
-      created_at: 1,
-    });
+    const row = (text: string) => memoRow(person.id, text);
     const lost = () => new Error('Connection terminated unexpectedly');
     let inserts = 0;
     // The first insert reaches the database, and its answer is lost.
