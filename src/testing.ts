@@ -10,7 +10,11 @@ import { DEMO_APP_ID, DEMO_KEYS, seedDemo } from './demo.js';
 import { importState, type StateDocument } from './store/state.js';
 import { CONTROL_PREFIX, type accountJson, type appJson } from './control/routes.js';
 import type { AccountBody, AppBody } from './control/bodies.js';
-import type { GroupChatBody } from './products/message/control.js';
+import type { GroupChatBody, QuotaBody } from './products/message/control.js';
+import type { CallsQuery, WebhookBody, webhookCallJson } from './products/sharing/control.js';
+import type { ProfileBody as TalkProfileBody, SettingsBody as TalkSettingsBody, multiProfileJson } from './products/talk/control.js';
+import type { ShippingAddressBody } from './products/user/control.js';
+import type { ShippingAddressesTable } from './products/user/tables.js';
 import type { CommentBody, LikeBody, ProfileBody, StoryBody } from './products/story/control.js';
 import type { StoryMediaJson } from './products/story/operations.js';
 import type { ChannelBody, ChannelPatch, RelationBody } from './products/channel/control.js';
@@ -281,6 +285,58 @@ export interface PushDelivery {
   notification: { title?: string; body?: string; badge?: number; sound?: string; silent: boolean; custom: Record<string, unknown> };
 }
 
+/** An app's message quotas in force: its own, or the platform default where it set none; null: no limit. */
+export interface MessageQuotas {
+  sender_daily: number | null;
+  sender_monthly: number | null;
+  receiver_daily: number | null;
+  pair_daily: number | null;
+}
+
+/** The fields given change; null goes back to the platform default. */
+export type MessageQuotasInput = Static<typeof QuotaBody>;
+
+/** An app's sharing success webhook (docs/sharing.md). */
+export interface SharingWebhook {
+  url: string;
+  method: 'GET' | 'POST';
+  updated_at: string;
+}
+
+export type SharingWebhookInput = Static<typeof WebhookBody>;
+export type SharingWebhookCall = ReturnType<typeof webhookCallJson>;
+/** The latest calls (`limit`, default 50). */
+export type SharingWebhookCallsFilter = Static<typeof CallsQuery>;
+
+/** A Kakao Talk multi-profile: what the friends in `shown_to` see instead of the person's profile. */
+export type TalkProfile = ReturnType<typeof multiProfileJson>;
+export type TalkProfileInput = Static<typeof TalkProfileBody>;
+
+/** A person's Kakao Talk settings, with their multi-profiles. */
+export interface TalkSettings {
+  account_id: number;
+  messages_blocked: boolean;
+  country_iso: string | null;
+  multi_profiles: TalkProfile[];
+}
+
+/** The fields given change (PUT and PATCH alike); `country_iso: null` clears it. */
+export type TalkSettingsInput = Static<typeof TalkSettingsBody>;
+
+/** A shipping address as the control plane answers it (times ISO, `is_default` a boolean). */
+export interface ShippingAddress extends Omit<ShippingAddressesTable, 'is_default' | 'updated_at'> {
+  is_default: boolean;
+  updated_at: string;
+}
+
+export type ShippingAddressInput = Static<typeof ShippingAddressBody>;
+
+/** What `POST /expired/sweep` removed, rows by table, and the expiry it removed before. */
+export interface Sweep {
+  removed: Record<string, number>;
+  expired_before: string;
+}
+
 function query(params: object): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
@@ -448,6 +504,42 @@ export class ControlClient {
       const path = chat === undefined ? `/accounts/${accountId}/messages` : `/accounts/${accountId}/chats/${encodeURIComponent(chat)}/messages`;
       return this.call<MessageList>('GET', `${path}${query(rest)}`);
     },
+    /** Whether the person blocks messages from apps, and their country (`country_iso`). */
+    settings: {
+      get: (accountId: number) => this.call<TalkSettings>('GET', `/accounts/${accountId}/talk`),
+      set: (accountId: number, input: TalkSettingsInput) => this.call<TalkSettings>('PUT', `/accounts/${accountId}/talk`, input),
+      update: (accountId: number, input: TalkSettingsInput) => this.call<TalkSettings>('PATCH', `/accounts/${accountId}/talk`, input),
+    },
+    /** Multi-profiles: each shown to the friends named in `shown_to` instead of the person's profile. */
+    profiles: {
+      list: (accountId: number) => this.call<TalkProfile[]>('GET', `/accounts/${accountId}/talk/profiles`),
+      create: (accountId: number, input: TalkProfileInput) => this.call<TalkProfile>('POST', `/accounts/${accountId}/talk/profiles`, input),
+      /** Changes the fields given; `shown_to` replaces the list. */
+      update: (accountId: number, profileId: number, input: TalkProfileInput) =>
+        this.call<TalkProfile>('PATCH', `/accounts/${accountId}/talk/profiles/${profileId}`, input),
+      delete: (accountId: number, profileId: number) => this.call<void>('DELETE', `/accounts/${accountId}/talk/profiles/${profileId}`),
+    },
+  };
+
+  /** An app's Talk message quotas (per sender a day and a month, per receiver a day, per pair a day). */
+  readonly messageQuotas = {
+    get: (appId: number) => this.call<MessageQuotas>('GET', `/apps/${appId}/message_quotas`),
+    set: (appId: number, input: MessageQuotasInput) => this.call<MessageQuotas>('PUT', `/apps/${appId}/message_quotas`, input),
+  };
+
+  /** An app's sharing success webhook and the calls Kapibara made to it (docs/sharing.md). */
+  readonly sharingWebhook = {
+    get: (appId: number) => this.call<SharingWebhook>('GET', `/apps/${appId}/sharing_webhook`),
+    set: (appId: number, input: SharingWebhookInput) => this.call<SharingWebhook>('PUT', `/apps/${appId}/sharing_webhook`, input),
+    delete: (appId: number) => this.call<void>('DELETE', `/apps/${appId}/sharing_webhook`),
+    /** Every attempt to call it (failed ones too), newest first: the latest `limit` (default 50). */
+    calls: (appId: number, filter: SharingWebhookCallsFilter = {}) =>
+      this.call<{ calls: SharingWebhookCall[] }>('GET', `/apps/${appId}/sharing_webhook/calls${query(filter)}`),
+  };
+
+  /** A person's shipping addresses, as the User API lists them to apps. */
+  readonly shippingAddresses = {
+    add: (accountId: number, input: ShippingAddressInput) => this.call<ShippingAddress>('POST', `/accounts/${accountId}/shipping_addresses`, input),
   };
 
   /** Group chats among simulated people who use Kakao Talk (docs/sharing.md#group-chats-control-plane). */
@@ -552,6 +644,11 @@ export class ControlClient {
   /** Deletes all state (the server's signing key and certificate stay) and moves the clock back. */
   reset(): Promise<{ reset: true }> {
     return this.call('POST', '/reset');
+  }
+
+  /** Removes expired login records now, judged by the platform clock (docs/control-plane.md). */
+  sweepExpired(): Promise<Sweep> {
+    return this.call('POST', '/expired/sweep');
   }
 
   async health(): Promise<Health> {

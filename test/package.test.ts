@@ -35,7 +35,7 @@ function documentedTestFiles(): { path: string; code: string }[] {
   return [...doc.matchAll(/^```\w+ file=(\S+)\n([\s\S]*?)^```$/gm)].map((m) => ({ path: m[1], code: m[2] }));
 }
 
-const TYPED = `import { startKapibara, connectKapibara, KapibaraError, type RunningKapibara, type Tokens, type App, type GroupChat, type Story, type Channel, type PushToken } from 'kapibara/testing';
+const TYPED = `import { startKapibara, connectKapibara, KapibaraError, type RunningKapibara, type Tokens, type App, type GroupChat, type Story, type Channel, type PushToken, type MessageQuotas, type SharingWebhookCall, type TalkProfile, type ShippingAddress } from 'kapibara/testing';
 import { buildApp } from 'kapibara';
 
 export async function typed(): Promise<void> {
@@ -60,7 +60,15 @@ export async function typed(): Promise<void> {
   const relation: 'ADDED' | 'BLOCKED' | 'NONE' = (await k.control.channels.relations.get(channel.public_id, 1)).relation;
   const devices: PushToken[] = await k.control.push.tokens(app.id, { after_uuid: '1', after_device_id: 'phone' });
   const expiresAt: string | null = devices[0].expires_at;
-  void [idToken, status, chat, appId, relation, expiresAt, KapibaraError, buildApp];
+  const quotas: MessageQuotas = await k.control.messageQuotas.set(app.id, { sender_daily: 3, pair_daily: null });
+  // @ts-expect-error a webhook is called with GET or POST
+  await k.control.sharingWebhook.set(app.id, { url: 'http://localhost/hook', method: 'PUT' });
+  const calls: SharingWebhookCall[] = (await k.control.sharingWebhook.calls(app.id, { limit: 5 })).calls;
+  const profile: TalkProfile = await k.control.talk.profiles.create(1, { nickname: 'typed', shown_to: [2] });
+  const blocked: boolean = (await k.control.talk.settings.update(1, { country_iso: null })).messages_blocked;
+  const address: ShippingAddress = await k.control.shippingAddresses.add(1, { name: 'Home', base_address: 'Seoul' });
+  const removed: Record<string, number> = (await k.control.sweepExpired()).removed;
+  void [idToken, status, chat, appId, relation, expiresAt, quotas, calls, profile, blocked, address, removed, KapibaraError, buildApp];
   await k.stop();
 }
 `;

@@ -6,8 +6,9 @@ import { freshPgDatabase, storeKinds } from './helpers/stores.js';
 /**
  * kapibara/testing's client for the products' control-plane routes (docs/testing.md): group
  * chats, Kakao Story (stories, comments, moods, the Story profile), Kakao Talk Channels
- * (channels, their apps, relations, customer files, chats) and push (settings, devices,
- * inbox). Each method is called against a running Kapibara, on each store, and its answer
+ * (channels, their apps, relations, customer files, chats), push (settings, devices,
+ * inbox), message quotas, the sharing webhook and its calls, Talk settings and
+ * multi-profiles, shipping addresses and the expiry sweep. Each method is called against a running Kapibara, on each store, and its answer
  * compared whole with what the route answers; a refusal of each family is thrown as
  * KapibaraError with the route's status and `{error}`.
  */
@@ -24,7 +25,7 @@ async function refused(call: Promise<unknown>, status: number, error: string): P
 }
 
 for (const kind of storeKinds()) {
-  describe(`kapibara/testing: group chats, stories, channels and push [${kind}]`, () => {
+  describe(`kapibara/testing: group chats, stories, channels, push, quotas, the sharing webhook, Talk settings and profiles, shipping addresses [${kind}]`, () => {
     let kakao: RunningKapibara;
     let drop: (() => Promise<void>) | undefined;
     before(async () => {
@@ -346,6 +347,158 @@ for (const kind of storeKinds()) {
       await refused(c.push.inbox(424242), 404, 'app 424242 not found');
       await refused(c.push.tokens(app.id, { after_uuid: '1234' }), 400, 'after_device_id: needed with after_uuid');
       await refused(c.push.settings.set(app.id, { token_ttl_days: 4000 }), 400, 'invalid body: token_ttl_days must be <= 3650');
+    });
+
+    it('messageQuotas: get (the defaults), set (some, null back to the default); an unknown app is a KapibaraError 404', async () => {
+      const c = kakao.control;
+      const app = await c.apps.create();
+      const defaults = { sender_daily: 100, sender_monthly: null, receiver_daily: 100, pair_daily: 20 };
+      assert.deepEqual(await c.messageQuotas.get(app.id), defaults);
+      const set = await c.messageQuotas.set(app.id, { sender_daily: 3, sender_monthly: 50 });
+      assert.deepEqual(set, { ...defaults, sender_daily: 3, sender_monthly: 50 });
+      assert.deepEqual(await c.messageQuotas.get(app.id), set);
+      assert.deepEqual(await c.messageQuotas.set(app.id, { sender_daily: null, pair_daily: 0 }), { ...defaults, sender_monthly: 50, pair_daily: 0 });
+
+      await refused(c.messageQuotas.get(424242), 404, 'app 424242 not found');
+      await refused(c.messageQuotas.set(424242, {}), 404, 'app 424242 not found');
+      await refused(c.messageQuotas.set(app.id, { receiver_daily: -1 }), 400, 'invalid body: receiver_daily must be >= 0');
+    });
+
+    it('sharingWebhook: set, get, calls (every one, the latest few), delete; none set is a KapibaraError 404', async () => {
+      const c = kakao.control;
+      const app = await c.apps.create();
+      const ryan = await c.people.create({ nickname: 'Ryan' });
+      await refused(c.sharingWebhook.get(app.id), 404, `app ${app.id} has no sharing webhook`);
+      const hook = await c.sharingWebhook.set(app.id, { url: 'http://127.0.0.1:9441/kakao/shared', method: 'POST' });
+      assert.deepEqual(hook, { url: 'http://127.0.0.1:9441/kakao/shared', method: 'POST', updated_at: hook.updated_at });
+      assert.match(hook.updated_at, TIME);
+      assert.deepEqual(await c.sharingWebhook.get(app.id), hook);
+      assert.deepEqual(await c.sharingWebhook.calls(app.id), { calls: [] });
+
+      // The calls a share made (seeded here: a share needs the sharer's picker, a browser page).
+      const sharing_webhook_calls = [200, null].map((status, i) => ({
+        id: 801 + i,
+        app_id: app.id,
+        account_id: ryan.id,
+        url: hook.url,
+        method: 'POST',
+        resource_id: `resource-${i}`,
+        params: { CHAT_TYPE: 'MemoChat', order: 'A-17' },
+        status,
+        error: status === null ? 'request failed: ECONNREFUSED' : null,
+        duration_ms: 5 + i,
+        called_at: Date.UTC(2026, 0, 1, 0, 0, i),
+      }));
+      await c.state.seed({ version: 1, sharing_webhook_calls });
+      const calls = await c.sharingWebhook.calls(app.id);
+      assert.deepEqual(calls, {
+        calls: sharing_webhook_calls.reverse().map((call) => {
+          const { app_id, ...rest } = call;
+          assert.equal(app_id, app.id);
+          return { ...rest, called_at: new Date(call.called_at).toISOString().replace('.000', '') };
+        }),
+      });
+      assert.deepEqual(await c.sharingWebhook.calls(app.id, { limit: 1 }), { calls: calls.calls.slice(0, 1) });
+
+      await c.sharingWebhook.delete(app.id);
+      await refused(c.sharingWebhook.get(app.id), 404, `app ${app.id} has no sharing webhook`);
+      await refused(c.sharingWebhook.delete(app.id), 404, `app ${app.id} has no sharing webhook`);
+      await refused(c.sharingWebhook.calls(424242), 404, 'app 424242 not found');
+      await refused(c.sharingWebhook.set(app.id, { url: 'ftp://example.com/x', method: 'GET' }), 400, 'url: must be an http or https URL');
+      // @ts-expect-error: a method the webhook setting does not have
+      await refused(c.sharingWebhook.set(app.id, { url: hook.url, method: 'PUT' }), 400, 'invalid body: method must be GET or POST');
+    });
+
+    it('talk.settings (get, set, update) and talk.profiles (create, list, update, delete); refusals are KapibaraErrors', async () => {
+      const c = kakao.control;
+      const [ryan, apeach, muzi] = await Promise.all(['Ryan', 'Apeach', 'Muzi'].map((nickname) => c.people.create({ nickname })));
+      const initial = await c.talk.settings.get(ryan.id);
+      assert.deepEqual(initial, { account_id: ryan.id, messages_blocked: false, country_iso: initial.country_iso, multi_profiles: [] });
+      const blocked = await c.talk.settings.set(ryan.id, { messages_blocked: true, country_iso: 'JP' });
+      assert.deepEqual(blocked, { ...initial, messages_blocked: true, country_iso: 'JP' });
+      // Only the fields given change.
+      assert.deepEqual(await c.talk.settings.update(ryan.id, { country_iso: null }), { ...blocked, country_iso: null });
+      assert.deepEqual(await c.talk.settings.get(ryan.id), { ...blocked, country_iso: null });
+
+      const work = await c.talk.profiles.create(ryan.id, { nickname: 'Ryan at work', profile_image_url: 'https://example.com/work.png', shown_to: [apeach.id] });
+      assert.deepEqual(work, {
+        id: work.id,
+        account_id: ryan.id,
+        nickname: 'Ryan at work',
+        profile_image_url: 'https://example.com/work.png',
+        thumbnail_image_url: null,
+        shown_to: [apeach.id],
+        created_at: work.created_at,
+      });
+      assert.match(work.created_at, TIME);
+      assert.deepEqual(await c.talk.profiles.list(ryan.id), [work]);
+      assert.deepEqual((await c.talk.settings.get(ryan.id)).multi_profiles, [work]);
+      const changed = await c.talk.profiles.update(ryan.id, work.id, { nickname: 'Ryan (work)', shown_to: [apeach.id, muzi.id] });
+      assert.deepEqual(changed, { ...work, nickname: 'Ryan (work)', shown_to: [apeach.id, muzi.id] });
+      await c.talk.profiles.delete(ryan.id, work.id);
+      assert.deepEqual(await c.talk.profiles.list(ryan.id), []);
+
+      await refused(c.talk.settings.get(424242), 404, 'account 424242 not found');
+      await refused(c.talk.settings.set(ryan.id, { country_iso: 'jp' }), 400, 'invalid body: country_iso must match pattern "^[A-Z]{2}$"');
+      await refused(c.talk.profiles.list(424242), 404, 'account 424242 not found');
+      await refused(c.talk.profiles.create(ryan.id, { shown_to: [apeach.id] }), 400, 'nickname is required');
+      await refused(c.talk.profiles.create(ryan.id, { nickname: 'Me', shown_to: [ryan.id] }), 400, 'a person does not show a multi-profile to themselves');
+      await refused(c.talk.profiles.update(ryan.id, work.id, { nickname: 'Gone' }), 404, `multi-profile ${work.id} of account ${ryan.id} not found`);
+      await refused(c.talk.profiles.delete(ryan.id, work.id), 404, `multi-profile ${work.id} of account ${ryan.id} not found`);
+    });
+
+    it('shippingAddresses.add: the address as stored (defaults filled in, times ISO); refusals are KapibaraErrors', async () => {
+      const c = kakao.control;
+      const ryan = await c.people.create({ nickname: 'Ryan' });
+      const home = await c.shippingAddresses.add(ryan.id, { id: 3001, name: 'Home', is_default: true, base_address: 'Seoul, Gangnam-gu 1', zip_code: '06236', updated_at: '2026-01-01T00:00:00Z' });
+      assert.deepEqual(home, {
+        id: 3001,
+        account_id: ryan.id,
+        name: 'Home',
+        is_default: true,
+        type: 'NEW',
+        base_address: 'Seoul, Gangnam-gu 1',
+        detail_address: null,
+        receiver_name: null,
+        receiver_phone_number1: null,
+        receiver_phone_number2: null,
+        zone_number: null,
+        zip_code: '06236',
+        updated_at: '2026-01-01T00:00:00Z',
+      });
+      const work = await c.shippingAddresses.add(ryan.id, { name: 'Work', type: 'OLD', base_address: 'Pangyo 2', receiver_name: 'Ryan' });
+      assert.deepEqual([work.is_default, work.type, work.receiver_name, work.account_id], [false, 'OLD', 'Ryan', ryan.id]);
+      assert.match(work.updated_at, TIME);
+
+      await refused(c.shippingAddresses.add(424242, { name: 'Home', base_address: 'Seoul' }), 404, 'account 424242 not found');
+      await refused(c.shippingAddresses.add(ryan.id, { id: 3001, name: 'Again', base_address: 'Seoul' }), 409, 'shipping address already exists (a key, id or email is taken)');
+      await refused(c.shippingAddresses.add(ryan.id, { name: 'When', base_address: 'Seoul', updated_at: '10000-01-01T00:00:00Z' }), 400, 'invalid body: updated_at must match format "date-time"');
+    });
+
+    it('sweepExpired: what the sweep removed, judged by the platform clock; reset() moves the clock back', async () => {
+      const c = kakao.control;
+      const app = await c.apps.create();
+      const ryan = await c.people.create({ nickname: 'Ryan' });
+      await c.tokens(app.id, ryan.id);
+      /** A sweep, and that it removed what expired a day before the platform clock's time of the call. */
+      async function sweep() {
+        const { offset_ms } = await c.clock.get();
+        const before = Date.now() + offset_ms;
+        const answer = await c.sweepExpired();
+        const after = Date.now() + offset_ms;
+        const cutoff = Date.parse(answer.expired_before);
+        assert.ok(before - 86_400_000 <= cutoff && cutoff <= after - 86_400_000, `${answer.expired_before}: not a day before the call`);
+        return answer;
+      }
+      const nothing = await sweep();
+      assert.deepEqual(nothing, { removed: {}, expired_before: nothing.expired_before });
+
+      await c.clock.advance(3 * 86_400); // the access token (12 hours) expired more than a day ago
+      const swept = await sweep();
+      assert.deepEqual(swept, { removed: { access_tokens: 1 }, expired_before: swept.expired_before });
+      assert.deepEqual((await sweep()).removed, {});
+      assert.deepEqual(await c.reset(), { reset: true });
+      assert.equal((await c.clock.get()).offset_ms, 0);
     });
   });
 }

@@ -63,7 +63,7 @@ const PAGE = 20;
 // Stored in 32-bit integer columns.
 const Limit = Type.Optional(Type.Union([Type.Null(), Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })]));
 
-const QuotaBody = Type.Object(
+export const QuotaBody = Type.Object(
   { sender_daily: Limit, sender_monthly: Limit, receiver_daily: Limit, pair_daily: Limit },
   { additionalProperties: false },
 );

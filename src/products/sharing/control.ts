@@ -15,11 +15,11 @@ import { NO_CONTENT } from '../../core/http.js';
  */
 
 const AppParams = Type.Object({ app_id: Id });
-const WebhookBody = Type.Object(
+export const WebhookBody = Type.Object(
   { url: Type.String({ minLength: 1, maxLength: 2000 }), method: Type.Union([Type.Literal('GET'), Type.Literal('POST')]) },
   { additionalProperties: false },
 );
-const CallsQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) });
+export const CallsQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) });
 
 export function webhookCallJson(c: WebhookCallRow) {
   return {

@@ -27,7 +27,7 @@ const AccountParams = Type.Object({ account_id: Id });
 const ProfileParams = Type.Object({ account_id: Id, profile_id: Id });
 const OptUrl = Type.Optional(Type.Union([Text(L.url), Type.Null()]));
 
-const SettingsBody = Type.Object(
+export const SettingsBody = Type.Object(
   {
     messages_blocked: Type.Optional(Type.Boolean()),
     country_iso: Type.Optional(Type.Union([Type.String({ pattern: '^[A-Z]{2}$' }), Type.Null()])),
@@ -35,7 +35,7 @@ const SettingsBody = Type.Object(
   { additionalProperties: false },
 );
 
-const ProfileBody = Type.Object(
+export const ProfileBody = Type.Object(
   {
     nickname: Type.Optional(Text(L.nickname, 1)),
     profile_image_url: OptUrl,

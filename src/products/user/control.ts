@@ -15,7 +15,7 @@ const OptText = (max: number) => Type.Optional(Type.Union([Text(max), Type.Null(
 const OptBool = Type.Optional(Type.Boolean());
 const AccountIdParams = Type.Object({ account_id: Id });
 
-const ShippingAddressBody = Type.Object(
+export const ShippingAddressBody = Type.Object(
   {
     id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
     name: Text(L.addressName),
