@@ -8,6 +8,8 @@ import type { Store } from '../src/db/index.js';
 import { CONTROL_HEADERS, assertApiError, form, forEachStore, type Harness } from './helpers/harness.js';
 import { freshPgDatabase, storeKinds } from './helpers/stores.js';
 import { describe } from './helpers/node-test.js';
+import pg from 'pg';
+import { eventually } from './helpers/eventually.js';
 import { freePort } from '../src/core/free-port.js';
 import { openStore } from '../src/kapibara.js';
 
@@ -160,6 +162,27 @@ if (storeKinds().includes('postgres')) {
         const tokens = (await control('POST', `/apps/${created.id}/users/${person.id}/tokens`, {})).json();
         const me = () => app.inject({ method: 'GET', url: '/v2/user/me', headers: { authorization: `Bearer ${tokens.access_token}` } });
         assert.equal((await me()).statusCode, 200);
+
+        // A query under way on a connection lent out of the pool when the server ends it (a
+        // restart, a failover): pg rejects the query and then emits 'error' on that client,
+        // which nobody heard, and that ended the process.
+        const lent = await app.platform.store.pool!.connect();
+        const { rows } = await lent.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        const underWay = lent.query('SELECT pg_sleep(30)').then(
+          () => assert.fail('the query outlived its connection'),
+          (err: Error) => err.message,
+        );
+        const admin = new pg.Client({ connectionString: database.url });
+        await admin.connect();
+        try {
+          // Once the sleep is under way, its session is ended.
+          await eventually(async () => ((await admin.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND query LIKE 'SELECT pg_sleep%'`, [rows[0].pid])).rowCount ? true : undefined));
+          await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
+        } finally {
+          await admin.end();
+        }
+        assert.match(await underWay, /terminating connection due to administrator command/);
+        lent.release(true);
 
         await relay.cut();
         const down = await control('GET', '/accounts');
