@@ -188,8 +188,8 @@ export interface Story {
   android_market_param: string | null;
   ios_market_param: string | null;
   link_info: Record<string, unknown> | null;
-  comments: { id: number; account_id: number; text: string; created_at: string }[];
-  likes: { account_id: number; emotion: Emotion; created_at: string }[];
+  comments: Omit<StoryComment, 'story_id'>[];
+  likes: (Omit<StoryMood, 'story_id'> & { created_at: string })[];
 }
 
 /** A page of a person's stories, newest first: `after` is the last story id of the page before. */
