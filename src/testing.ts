@@ -540,6 +540,9 @@ export class ControlClient {
   /** A person's shipping addresses, as the User API lists them to apps. */
   readonly shippingAddresses = {
     add: (accountId: number, input: ShippingAddressInput) => this.call<ShippingAddress>('POST', `/accounts/${accountId}/shipping_addresses`, input),
+    /** All of them, the default first and then the newest. */
+    list: (accountId: number) => this.call<ShippingAddress[]>('GET', `/accounts/${accountId}/shipping_addresses`),
+    delete: (accountId: number, addressId: number) => this.call<void>('DELETE', `/accounts/${accountId}/shipping_addresses/${addressId}`),
   };
 
   /** Group chats among simulated people who use Kakao Talk (docs/sharing.md#group-chats-control-plane). */

@@ -67,8 +67,10 @@ export async function typed(): Promise<void> {
   const profile: TalkProfile = await k.control.talk.profiles.create(1, { nickname: 'typed', shown_to: [2] });
   const blocked: boolean = (await k.control.talk.settings.update(1, { country_iso: null })).messages_blocked;
   const address: ShippingAddress = await k.control.shippingAddresses.add(1, { name: 'Home', base_address: 'Seoul' });
+  const addresses: ShippingAddress[] = await k.control.shippingAddresses.list(1);
+  await k.control.shippingAddresses.delete(1, address.id);
   const removed: Record<string, number> = (await k.control.sweepExpired()).removed;
-  void [idToken, status, chat, appId, relation, expiresAt, quotas, calls, profile, blocked, address, removed, KapibaraError, buildApp];
+  void [idToken, status, chat, appId, relation, expiresAt, quotas, calls, profile, blocked, address, addresses, removed, KapibaraError, buildApp];
   await k.stop();
 }
 `;

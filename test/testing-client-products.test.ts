@@ -447,7 +447,7 @@ for (const kind of storeKinds()) {
       await refused(c.talk.profiles.delete(ryan.id, work.id), 404, `multi-profile ${work.id} of account ${ryan.id} not found`);
     });
 
-    it('shippingAddresses.add: the address as stored (defaults filled in, times ISO); refusals are KapibaraErrors', async () => {
+    it('shippingAddresses: add answers the address as stored (defaults filled in, times ISO), list and delete; refusals are KapibaraErrors', async () => {
       const c = kakao.control;
       const ryan = await c.people.create({ nickname: 'Ryan' });
       const home = await c.shippingAddresses.add(ryan.id, { id: 3001, name: 'Home', is_default: true, base_address: 'Seoul, Gangnam-gu 1', zip_code: '06236', updated_at: '2026-01-01T00:00:00Z' });
@@ -473,6 +473,13 @@ for (const kind of storeKinds()) {
       await refused(c.shippingAddresses.add(424242, { name: 'Home', base_address: 'Seoul' }), 404, 'account 424242 not found');
       await refused(c.shippingAddresses.add(ryan.id, { id: 3001, name: 'Again', base_address: 'Seoul' }), 409, 'shipping address already exists (a key, id or email is taken)');
       await refused(c.shippingAddresses.add(ryan.id, { name: 'When', base_address: 'Seoul', updated_at: '10000-01-01T00:00:00Z' }), 400, 'invalid body: updated_at must match format "date-time"');
+
+      // list: the default first, then the newest; delete: one at a time, an unknown one named.
+      assert.deepEqual(await c.shippingAddresses.list(ryan.id), [home, work]);
+      assert.equal(await c.shippingAddresses.delete(ryan.id, home.id), undefined);
+      assert.deepEqual(await c.shippingAddresses.list(ryan.id), [work]);
+      await refused(c.shippingAddresses.delete(ryan.id, home.id), 404, `account ${ryan.id} has no shipping address ${home.id}`);
+      await refused(c.shippingAddresses.list(424242), 404, 'account 424242 not found');
     });
 
     it('sweepExpired: what the sweep removed, judged by the platform clock; reset() moves the clock back', async () => {

@@ -253,6 +253,47 @@ forEachStore('User API: consents, service terms, shipping addresses, userinfo', 
     assertApiError(await h.kapi('GET', '/v1/user/shipping_address', t.access_token, { from_updated_at: 'yesterday' }), 400, -2, 'from_updated_at');
   });
 
+  it('shipping addresses on the control plane: listed as the API lists them, deleted one by one, unknown ones named', async () => {
+    const app = await h.createApp({ consent_items: { profile_nickname: 'required', shipping_address: 'optional' } });
+    const person = await h.createAccount();
+    const other = await h.createAccount();
+    const home = await h.control('POST', `/accounts/${person.id}/shipping_addresses`, { name: 'home', is_default: true, base_address: 'home base', zone_number: '06164' });
+    const office = await h.control('POST', `/accounts/${person.id}/shipping_addresses`, { name: 'office', base_address: 'office base' });
+    const theirs = await h.control('POST', `/accounts/${other.id}/shipping_addresses`, { name: 'theirs', base_address: 'x' });
+    const listed = await h.control('GET', `/accounts/${person.id}/shipping_addresses`);
+    // The order the API lists them in (default first, then the newest), each as POST answered it.
+    assert.deepEqual(listed, [home, office]);
+    const t = await h.token(app, person, ['shipping_address']);
+    const api = (await h.kapi('GET', '/v1/user/shipping_address', t.access_token)).json().shipping_addresses;
+    assert.deepEqual(api.map((a: { id: number }) => a.id), [home.id, office.id]);
+
+    const del = (account: number, address: number) => h.inject({ method: 'DELETE', url: `/_kapibara/v1/accounts/${account}/shipping_addresses/${address}`, headers: CONTROL_HEADERS });
+    // Another person's address is not this person's to delete: named, and kept.
+    let res = await del(person.id, theirs.id);
+    assert.deepEqual([res.statusCode, res.json()], [404, { error: `account ${person.id} has no shipping address ${theirs.id}` }]);
+    assert.deepEqual(await h.control('GET', `/accounts/${other.id}/shipping_addresses`), [theirs]);
+    res = await del(person.id, home.id);
+    assert.equal(res.statusCode, 204, res.body);
+    assert.equal(res.body, '');
+    assert.deepEqual(await h.control('GET', `/accounts/${person.id}/shipping_addresses`), [office]);
+    // The app no longer sees it: the person has no default address now.
+    const after = (await h.kapi('GET', '/v1/user/shipping_address', t.access_token)).json().shipping_addresses;
+    assert.deepEqual(after.map((a: { id: number }) => a.id), [office.id]);
+    assert.deepEqual((await h.kapi('GET', '/v1/user/shipping_address', t.access_token, { address_id: home.id })).json().shipping_addresses, []);
+    res = await del(person.id, home.id);
+    assert.deepEqual([res.statusCode, res.json()], [404, { error: `account ${person.id} has no shipping address ${home.id}` }]);
+    // A person who does not exist, and ids that are no ids, in the control plane's own words.
+    const gone = await h.inject({ method: 'GET', url: '/_kapibara/v1/accounts/999999999/shipping_addresses', headers: CONTROL_HEADERS });
+    assert.deepEqual([gone.statusCode, gone.json()], [404, { error: 'account 999999999 not found' }]);
+    res = await del(999999999, office.id);
+    assert.deepEqual([res.statusCode, res.json()], [404, { error: 'account 999999999 not found' }]);
+    res = await del(person.id, 'home' as unknown as number);
+    assert.equal(res.statusCode, 400, res.body);
+    assert.match(res.json().error, /address_id/);
+    // A person with none: an empty list.
+    assert.deepEqual(await h.control('GET', `/accounts/${(await h.createAccount()).id}/shipping_addresses`), []);
+  });
+
   it('shipping addresses a test adds in one go each get a second of their own, so paging one by one reaches every one; updated_at may be given', async () => {
     const app = await h.createApp({ consent_items: { profile_nickname: 'required', shipping_address: 'optional' } });
     const person = await h.createAccount();

@@ -4,16 +4,17 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { mustAccount, uniquely } from '../../control/lookups.js';
 import { Id, LIMITS as L, Text } from '../../control/limits.js';
 import { newId } from '../../db/ids.js';
-import { CREATED } from '../../core/http.js';
+import { CREATED, NO_CONTENT } from '../../core/http.js';
 import { CLOCK_MAX_MS, ClockChangeError, clockTime, isoSeconds } from '../../core/clock.js';
 import { ControlError } from '../../core/errors.js';
-import { addShippingAddress } from './store.js';
+import { addShippingAddress, allShippingAddresses, deleteShippingAddress, type ShippingAddressRow } from './store.js';
 
-/** User API control-plane routes, mounted under /_kapibara/v1: a person's shipping addresses. */
+/** User API control-plane routes, mounted under /_kapibara/v1: a person's shipping addresses (add, list, delete). */
 
 const OptText = (max: number) => Type.Optional(Type.Union([Text(max), Type.Null()]));
 const OptBool = Type.Optional(Type.Boolean());
 const AccountIdParams = Type.Object({ account_id: Id });
+const AddressParams = Type.Object({ account_id: Id, address_id: Id });
 
 export const ShippingAddressBody = Type.Object(
   {
@@ -56,6 +57,11 @@ function givenTime(text: string): number {
   }
 }
 
+/** An address as the control plane answers it: times ISO (the API shows them as Unix seconds), `is_default` a boolean. */
+function addressJson(row: ShippingAddressRow) {
+  return { ...row, is_default: row.is_default === 1, updated_at: isoSeconds(Number(row.updated_at)) };
+}
+
 export default async function userControlRoutes(root: FastifyInstance): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -88,7 +94,19 @@ export default async function userControlRoutes(root: FastifyInstance): Promise<
     );
     // Deleted since it was looked up: answered as if it had been before.
     if (!row) throw new ControlError(404, `account ${req.params.account_id} not found`);
-    // Times on the control plane are ISO (the API shows this one as Unix seconds).
-    return { ...row, is_default: row.is_default === 1, updated_at: isoSeconds(row.updated_at) };
+    return addressJson(row);
+  });
+  app.get('/accounts/:account_id/shipping_addresses', { schema: { params: AccountIdParams } }, async (req) => {
+    const { db } = app.platform;
+    await mustAccount(db, req.params.account_id);
+    return (await allShippingAddresses(db, req.params.account_id)).map(addressJson);
+  });
+  app.delete('/accounts/:account_id/shipping_addresses/:address_id', { config: NO_CONTENT, schema: { params: AddressParams } }, async (req, reply) => {
+    const { db } = app.platform;
+    await mustAccount(db, req.params.account_id);
+    if (!(await deleteShippingAddress(db, req.params.account_id, req.params.address_id))) {
+      throw new ControlError(404, `account ${req.params.account_id} has no shipping address ${req.params.address_id}`);
+    }
+    return reply.send();
   });
 }

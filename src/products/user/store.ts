@@ -152,6 +152,24 @@ export async function addShippingAddress(
   });
 }
 
+/** Every address of a person, in the order the API lists them (the default first, then the newest). */
+export async function allShippingAddresses(db: Kysely<DB>, accountId: number): Promise<ShippingAddressRow[]> {
+  return db
+    .selectFrom('shipping_addresses')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .orderBy('is_default', 'desc')
+    .orderBy('updated_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+}
+
+/** Removes one of a person's addresses; false when they have none of that id. */
+export async function deleteShippingAddress(db: Kysely<DB>, accountId: number, addressId: number): Promise<boolean> {
+  const result = await db.deleteFrom('shipping_addresses').where('account_id', '=', accountId).where('id', '=', addressId).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
 export async function findDefaultShippingAddress(db: Kysely<DB>, accountId: number): Promise<ShippingAddressRow | undefined> {
   return db
     .selectFrom('shipping_addresses')
