@@ -9,6 +9,10 @@ import { CONTROL_HEADERS, assertApiError, form, forEachStore, type Harness } fro
 import { freshPgDatabase, storeKinds } from './helpers/stores.js';
 import { describe } from './helpers/node-test.js';
 import pg from 'pg';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { eventually } from './helpers/eventually.js';
 import { freePort } from '../src/core/free-port.js';
 import { openStore } from '../src/kapibara.js';
@@ -210,6 +214,90 @@ if (storeKinds().includes('postgres')) {
         await app.close();
         await relay.close();
         await database.drop();
+      }
+    });
+  });
+}
+
+/**
+ * A connection of someone else's holding a lock Kapibara's writes need (a `psql` left in an
+ * open transaction, another process on the SQLite file): a call waits for it a while, then
+ * fails naming it, instead of stalling, and with it, once the stalled calls hold every pooled
+ * connection, the whole instance. An import waits as long as it takes on PostgreSQL.
+ */
+for (const kind of storeKinds()) {
+  describe(`A lock another connection holds [${kind}]`, () => {
+    it('a call that needs it answers 503 (kapi -1) naming the lock, then works once it is let go; an import waits for it', async () => {
+      const folder = mkdtempSync(join(tmpdir(), 'kapibara-lock-'));
+      const database = kind === 'postgres' ? await freshPgDatabase() : undefined;
+      const where = database ? { databaseUrl: database.url } : { sqlitePath: join(folder, 'kapibara.sqlite') };
+      const app = await buildApp({ ...where, lockWaitMs: 200, logger: false });
+      const control = (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) =>
+        app.inject({ method, url: `/_kapibara/v1${url}`, headers: CONTROL_HEADERS, payload });
+      /** Another connection takes the write lock: PostgreSQL's on the people and messages tables, SQLite's on the file. */
+      async function holdLock(): Promise<() => Promise<void>> {
+        if (database) {
+          const other = new pg.Client({ connectionString: database.url });
+          await other.connect();
+          await other.query('BEGIN');
+          await other.query('LOCK TABLE accounts, talk_messages IN EXCLUSIVE MODE');
+          return async () => {
+            letGo = async () => {};
+            await other.query('ROLLBACK');
+            await other.end();
+          };
+        }
+        const other = new Database(join(folder, 'kapibara.sqlite'));
+        other.exec('BEGIN IMMEDIATE');
+        return async () => {
+          letGo = async () => {};
+          other.exec('ROLLBACK');
+          other.close();
+        };
+      }
+      let letGo = async () => {};
+      try {
+        const created = (await control('POST', '/apps', { redirect_uris: ['http://localhost:3000/cb'], consent_items: { profile_nickname: 'required', talk_message: 'optional' } })).json();
+        const person = (await control('POST', '/accounts', { nickname: 'A' })).json();
+        const tokens = (await control('POST', `/apps/${created.id}/users/${person.id}/tokens`, {})).json();
+        const memo = () =>
+          app.inject({
+            method: 'POST',
+            url: '/v2/api/talk/memo/default/send',
+            headers: { authorization: `Bearer ${tokens.access_token}`, 'content-type': 'application/x-www-form-urlencoded' },
+            payload: form({ template_object: JSON.stringify({ object_type: 'text', text: 'locked out', link: { web_url: 'http://localhost:3000' } }) }),
+          });
+
+        letGo = await holdLock();
+        // Bounded here only so that the test fails, rather than hangs, where the call would stall.
+        const stalled = new Promise<never>((_, fail) => setTimeout(() => fail(new Error('the call stalled behind the lock')), 30_000).unref());
+        const refused = await Promise.race([control('POST', '/accounts', { nickname: 'B' }), stalled]);
+        assert.equal(refused.statusCode, 503, refused.body);
+        assert.match(refused.json().error, /^Kapibara's store gave up waiting for a lock another connection to the database held \(.+\): nothing of the call was written; send it again$/);
+        const api = await Promise.race([memo(), stalled]);
+        assertApiError(api, 500, -1, /^internal error: Kapibara's store gave up waiting for a lock another connection to the database held \(.+\): nothing of the call was written; send it again$/);
+        await letGo();
+        assert.equal((await control('POST', '/accounts', { nickname: 'B' })).statusCode, 201);
+        assert.equal((await memo()).statusCode, 200);
+        // Only the message sent after the lock was let go is stored.
+        const chat = (await control('GET', `/accounts/${person.id}/chats/memo/messages`)).json();
+        assert.deepEqual(chat.messages.map((m: { template: { text: string } }) => m.template.text), ['locked out']);
+
+        if (database) {
+          // An import is no call to give up on: it waits past the calls' bound for the lock.
+          const state = (await control('GET', '/state')).json();
+          letGo = await holdLock();
+          const imported = control('PUT', '/state', state);
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          await letGo();
+          const answer = await imported;
+          assert.equal(answer.statusCode, 200, answer.body);
+        }
+      } finally {
+        await letGo();
+        await app.close();
+        await database?.drop();
+        rmSync(folder, { recursive: true, force: true });
       }
     });
   });

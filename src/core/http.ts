@@ -5,7 +5,7 @@ import type { RequestPhases } from './phases.js';
 import { readableAjvErrors } from './schema-errors.js';
 import { UNREAD_JSON_HINT, sentUnreadJson } from './json.js';
 import type { ErrorObject } from 'ajv';
-import { concurrencyFailure, storeUnavailable } from '../db/dialect.js';
+import { concurrencyFailure, storeLocked, storeUnavailable } from '../db/dialect.js';
 
 /**
  * The surfaces a route can belong to, each with its own error shape (DESIGN.md): kauth's
@@ -254,7 +254,9 @@ function sendServerError(reply: FastifyReply, surface: Surface, err: unknown) {
   const store = storeUnavailable(err);
   const rolledBack = !store && concurrencyFailure(err);
   const detail = store !== undefined
-    ? `Kapibara's store does not answer (${store})`
+    ? storeLocked(err)
+      ? `Kapibara's store gave up waiting for a lock another connection to the database held (${store}): nothing of the call was written; send it again`
+      : `Kapibara's store does not answer (${store})`
     : rolledBack
       ? `the call met writes made at the same time and was rolled back (${(err as Error).message}): nothing of it was written; send it again`
       : undefined;

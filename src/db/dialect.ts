@@ -91,13 +91,23 @@ export async function againIfRolledBack<T>(write: () => Promise<T>, attempts = 3
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN']);
 /**
  * PostgreSQL's SQLSTATEs for a server that does not serve: class 08 (the connection), 53
- * (out of connections, disk or memory), 57P0x (shutting down, starting up).
+ * (out of connections, disk or memory), 57P0x (shutting down, starting up). A lock another
+ * session held past `lock_timeout` (55P03, SQLite's SQLITE_BUSY) is named as well.
  */
 const UNSERVED = /^(08|53|57P0)/;
 /** What pg says of a connection lost or not made in time (it gives them no code). */
 const LOST = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout)/;
-/** SQLite's codes for a file it cannot read or write (disk full, I/O error, unopenable, read-only, damaged, locked). */
-const SQLITE_UNSERVED = /^SQLITE_(FULL|IOERR|CANTOPEN|READONLY|CORRUPT|NOTADB|BUSY)/;
+/** SQLite's codes for a file it cannot read or write (disk full, I/O error, unopenable, read-only, damaged). */
+const SQLITE_UNSERVED = /^SQLITE_(FULL|IOERR|CANTOPEN|READONLY|CORRUPT|NOTADB)/;
+
+/**
+ * Whether the store gave up waiting for a lock another connection held (PostgreSQL's
+ * `lock_timeout`, 55P03; SQLite's busy timeout): nothing of the call was written.
+ */
+export function storeLocked(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '55P03' || code === 'SQLITE_BUSY';
+}
 
 /**
  * What the store said when it failed to serve a call at all (PostgreSQL down, restarting, out
@@ -109,6 +119,7 @@ export function storeUnavailable(err: unknown): string | undefined {
   const code = typeof e?.code === 'string' ? e.code : '';
   const message = typeof e?.message === 'string' ? e.message : '';
   const pgServer = /^[0-9A-Z]{5}$/.test(code);
+  if (storeLocked(err)) return `${message} (${code})`;
   if (UNREACHABLE.has(code) || (pgServer && UNSERVED.test(code)) || (!code && LOST.test(message))) return message || code;
   if (SQLITE_UNSERVED.test(code)) return `${message} (${code})`;
   return undefined;

@@ -16,6 +16,15 @@ export type Dialect = 'sqlite' | 'postgres';
  * db/pg-changes.ts): the README's count of instances a server's max_connections serves.
  */
 export const POOL_SIZE = 10;
+/**
+ * How long a query waits for a lock another connection holds before it is given up: SQLite's
+ * busy timeout, and PostgreSQL's `lock_timeout` for calls. A session left holding one (a
+ * `psql` in an open transaction) then fails the calls that need it, named (db/dialect.ts
+ * storeUnavailable), instead of stalling them and, once they hold every pooled connection,
+ * the whole instance. On PostgreSQL, imports, resets and startup wait for one another (and
+ * for the calls under way) as long as it takes.
+ */
+export const LOCK_WAIT_MS = 5000;
 
 /** How often a SQLite store looks for commits another process made, for what watches a table. */
 const OTHER_COMMITS_MS = 100;
@@ -25,6 +34,8 @@ export interface StoreOptions {
   databaseUrl?: string;
   /** SQLite file path, or `:memory:`. */
   sqlitePath?: string;
+  /** How long a query waits for a lock another connection holds (default LOCK_WAIT_MS). */
+  lockWaitMs?: number;
 }
 
 /**
@@ -98,6 +109,7 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
     // The driver is loaded only for PostgreSQL stores (a SQLite server starts without it).
     const driver = (await import('pg')).default;
     const pool = new driver.Pool({ connectionString: options.databaseUrl, max: POOL_SIZE, types: pgTypes(driver) });
+    const lockWait = `SET lock_timeout = ${Math.max(0, Math.floor(options.lockWaitMs ?? LOCK_WAIT_MS))}`;
     changes = new PgChanges(driver, options.databaseUrl, unstamped);
     changes.watch(pool);
     const stamps = changes;
@@ -110,7 +122,13 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
     // client, which the pool does not listen to while the client is lent out: without this
     // listener, a PostgreSQL restart mid-query ended the process. The pool discards the client
     // when it comes back.
-    pool.on('connect', (client) => client.on('error', () => {}));
+    // The lock wait is set by a statement, not a startup parameter, which a pool in front of
+    // the server (PgBouncer) would refuse; a client runs its queries in order, so this one
+    // comes before the first call's.
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+      client.query(lockWait).catch(() => {});
+    });
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     store = {
       db,
@@ -123,10 +141,13 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
       async exclusively(fn) {
         const client = await pool.connect();
         try {
+          // Another instance's migrations take as long as they take.
+          await client.query('SET lock_timeout = 0');
           await client.query('SELECT pg_advisory_lock($1)', [STARTUP_LOCK]);
           return await fn();
         } finally {
           await client.query('SELECT pg_advisory_unlock($1)', [STARTUP_LOCK]).catch(() => {});
+          await client.query(lockWait).catch(() => {});
           client.release();
         }
       },
@@ -144,7 +165,7 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma(`busy_timeout = ${options.lockWaitMs ?? LOCK_WAIT_MS}`);
     // A database file's checkpoints run in a worker (db/checkpointer.ts), started a moment
     // after opening so that it costs a starting server nothing; until then, and should it
     // fall behind, the writing connection checkpoints at a larger WAL.

@@ -129,7 +129,11 @@ export async function resetState(db: Kysely<DB>, tables: readonly TableSpec[]): 
  * stored".
  */
 async function oneStateChangeAtATime(tx: Kysely<DB>): Promise<void> {
-  if (isPostgres(tx)) await sql`SELECT pg_advisory_xact_lock(${STATE_LOCK})`.execute(tx);
+  if (!isPostgres(tx)) return;
+  // One waits for the one before it, and for the writes under way, as long as they take
+  // (calls give up a lock after db/index.ts LOCK_WAIT_MS).
+  await sql`SET LOCAL lock_timeout = 0`.execute(tx);
+  await sql`SELECT pg_advisory_xact_lock(${STATE_LOCK})`.execute(tx);
 }
 
 /** The advisory lock of imports and resets (an arbitrary constant, distinct from the startup and sweep locks). */
