@@ -4,7 +4,7 @@ import { X509Certificate, generateKeyPairSync } from 'node:crypto';
 import { buildApp } from '../src/app.js';
 import { openStore } from '../src/kapibara.js';
 import { STALE_AFTER_MS } from '../src/db/pg-changes.js';
-import { Harness } from './helpers/harness.js';
+import { Harness, assertApiError } from './helpers/harness.js';
 import { freshPgDatabase, withDurableStore } from './helpers/stores.js';
 import { eventually } from './helpers/eventually.js';
 import { member } from './talk-helpers.js';
@@ -127,6 +127,36 @@ describe('two instances on one PostgreSQL database', () => {
     assert.equal((await a.kapi('POST', '/v1/user/unlink', one.token)).statusCode, 200);
     await sleep(STALE_AFTER_MS);
     assert.equal((await b.kapi('GET', '/v2/user/me', one.token)).statusCode, 401);
+  });
+
+  it('a quota set on one instance holds for sends to both at once: never overshot, and only what was stored counts', async () => {
+    const app = await a.createApp({ consent_items: { profile_nickname: 'required', talk_message: 'optional', friends: 'optional' } });
+    const me = await member(a, app, {});
+    const ryan = await member(a, app, {});
+    const apeach = await member(a, app, {});
+    await a.befriend(me, ryan);
+    await a.befriend(me, apeach);
+    await a.control('PUT', `/apps/${app.id}/message_quotas`, { sender_daily: 30, pair_daily: 20 });
+    await sleep(STALE_AFTER_MS);
+    const sends = await Promise.all(
+      Array.from({ length: 80 }, (_, i) =>
+        (i % 2 ? a : b).kapi('POST', '/v1/api/talk/friends/message/default/send', me.token, {
+          receiver_uuids: JSON.stringify([i % 4 < 2 ? ryan.uuid : apeach.uuid]),
+          template_object: text(i),
+        }),
+      ),
+    );
+    const bodies = () => sends.map((r) => r.body).join('\n');
+    // 30 a day from this sender over both instances, at most 20 of them to the same friend.
+    assert.equal(sends.filter((r) => r.statusCode === 200).length, 30, bodies());
+    for (const r of sends.filter((x) => x.statusCode !== 200)) assert.equal(r.json().code, -532, r.body);
+    // The receivers' copies (the sender keeps one of each too).
+    const stored = await b.store.db.selectFrom('talk_messages').select(['account_id']).where('sender_account_id', '=', me.id).where('account_id', '!=', me.id).execute();
+    const to = (who: { id: number }) => stored.filter((m) => m.account_id === who.id).length;
+    assert.equal(stored.length, 30);
+    assert.ok(to(ryan) <= 20 && to(apeach) <= 20, `${to(ryan)} to one friend, ${to(apeach)} to the other`);
+    // Each instance reads the same count back.
+    for (const h of [a, b]) assertApiError(await h.kapi('POST', '/v1/api/talk/friends/message/default/send', me.token, { receiver_uuids: JSON.stringify([ryan.uuid]), template_object: text(99) }), 400, -532, "exceeded the sender's daily quota");
   });
 
   it('the platform clock and the signing key follow a change made on another instance within the bound', async () => {
