@@ -40,6 +40,30 @@ forEachStore('web console', (h) => {
     assert.equal(missing.statusCode, 404);
   });
 
+  it("shows a person's shipping addresses as their Kakao account does: the default first, then the newest, escaped; a long list is cut with a pointer to the control plane", async () => {
+    const ryan = await h.createAccount({ nickname: 'Ryan' });
+    const page = async (id: number) => (await h.inject({ method: 'GET', url: `/_kapibara/console/people/${id}` })).body;
+    assert.match(await page(ryan.id), /<h2>Shipping addresses<\/h2><p class="muted">No shipping address\.<\/p>/);
+    await h.control('POST', `/accounts/${ryan.id}/shipping_addresses`, { name: 'Home', is_default: true, base_address: 'Seoul, Gangnam-gu 1', detail_address: '101-1001', receiver_name: 'Ryan', receiver_phone_number1: '010-1234-5678', zone_number: '06236', updated_at: '2026-01-01T00:00:00Z' });
+    await h.control('POST', `/accounts/${ryan.id}/shipping_addresses`, { name: '<b>Office</b>', base_address: 'Pangyo 2', updated_at: '2026-02-01T00:00:00Z' });
+    const shown = (await page(ryan.id)).split('<h2>Shipping addresses</h2>')[1].split('</section>')[0];
+    assert.ok(shown.indexOf('Home') < shown.indexOf('Office'), shown);
+    assert.ok(shown.includes('<span class="pill">default</span>'));
+    assert.ok(shown.includes('Seoul, Gangnam-gu 1<br>101-1001'));
+    assert.ok(shown.includes('Ryan<br>010-1234-5678'));
+    assert.ok(shown.includes('06236 / —'));
+    assert.ok(shown.includes('2026-02-01T00:00:00Z'));
+    assert.ok(!shown.includes('<b>Office</b>') && shown.includes('&lt;b&gt;Office&lt;/b&gt;'));
+    assert.ok(!shown.includes('lists every one'));
+
+    const many = await h.createAccount({ nickname: 'Many' });
+    for (let i = 0; i < 51; i++) await h.control('POST', `/accounts/${many.id}/shipping_addresses`, { name: `address ${i}`, base_address: 'x' });
+    const cut = (await page(many.id)).split('<h2>Shipping addresses</h2>')[1].split('</section>')[0];
+    assert.equal(cut.match(/<tr><td>/g)?.length, 50);
+    assert.ok(cut.includes('address 50') && !cut.includes('address 0<'), 'the newest 50');
+    assert.ok(cut.includes(`The first 50; <code>GET /_kapibara/v1/accounts/${many.id}/shipping_addresses</code> lists every one.`));
+  });
+
   it('opens with a generated operator token, by ?token= and then by its cookie; refuses a token no cookie can carry', async () => {
     for (let i = 0; i < 20; i++) {
       const token = newOperatorToken();

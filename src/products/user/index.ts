@@ -3,6 +3,7 @@ import * as migration004 from './migrations.js';
 import { userTables } from './tables.js';
 import { userRoutes } from './routes.js';
 import userControlRoutes from './control.js';
+import { shippingSection } from './console.js';
 
 /**
  * The User API (seed 002): the person's profile and account fields, links, consents and
@@ -12,6 +13,7 @@ export const user: Product = {
   name: 'user',
   routes: userRoutes,
   control: userControlRoutes,
+  console: shippingSection,
   migrations: { '004_user': migration004 },
   tables: userTables,
   consentItems: [

@@ -152,8 +152,8 @@ export async function addShippingAddress(
   });
 }
 
-/** Every address of a person, in the order the API lists them (the default first, then the newest). */
-export async function allShippingAddresses(db: Kysely<DB>, accountId: number): Promise<ShippingAddressRow[]> {
+/** A person's addresses (every one, or the first `limit`), in the order the API lists them: the default first, then the newest. */
+export async function allShippingAddresses(db: Kysely<DB>, accountId: number, limit?: number): Promise<ShippingAddressRow[]> {
   return db
     .selectFrom('shipping_addresses')
     .selectAll()
@@ -161,6 +161,7 @@ export async function allShippingAddresses(db: Kysely<DB>, accountId: number): P
     .orderBy('is_default', 'desc')
     .orderBy('updated_at', 'desc')
     .orderBy('id', 'desc')
+    .$if(limit !== undefined, (q) => q.limit(limit!))
     .execute();
 }
 
