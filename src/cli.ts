@@ -386,7 +386,7 @@ async function start(config: ServerConfig): Promise<void> {
   // Everything a request may need is in place before the port opens: whoever polls a new
   // server until it answers may use the demo app, or stop the server, at once.
   startPhase('app built');
-  const seeded = config.demo ? await store.exclusively(() => seedDemo(store.db, clock.now())) : false;
+  const seeded = config.demo ? await store.exclusively((own) => seedDemo(own, clock.now())) : false;
   const demo = await store.db.selectFrom('apps').selectAll().where('id', '=', DEMO_APP_ID).executeTakeFirst();
   startPhase('demo seeded');
   let tls: Awaited<ReturnType<typeof listenTls>> | undefined;

@@ -303,6 +303,31 @@ for (const kind of storeKinds()) {
   });
 }
 
+if (storeKinds().includes('postgres')) {
+  describe('Starting beside a lock another connection holds [postgres]', () => {
+    it('an instance that starts while a lock its migrations need is held waits for it past the calls\' bound, and comes up', async () => {
+      const database = await freshPgDatabase();
+      const first = await openStore({ databaseUrl: database.url });
+      await first.close();
+      // As an older instance's long import, or a migration of a newer one, would hold it.
+      const other = new pg.Client({ connectionString: database.url });
+      await other.connect();
+      try {
+        await other.query('BEGIN');
+        await other.query('LOCK TABLE kysely_migration IN ACCESS EXCLUSIVE MODE');
+        const opening = openStore({ databaseUrl: database.url, lockWaitMs: 200 });
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await other.query('ROLLBACK');
+        const store = await opening;
+        await store.close();
+      } finally {
+        await other.end();
+        await database.drop();
+      }
+    });
+  });
+}
+
 describe('A PostgreSQL database that cannot be reached at start', () => {
   it('is an error naming the database, host and port and what the connection said, never the password', async () => {
     const port = await freePort();

@@ -70,9 +70,12 @@ export interface Store {
   /**
    * Runs `fn` while no other Kapibara on the same database runs one (PostgreSQL: a session
    * advisory lock): migrations and first-start seeding, so instances started together on a
-   * fresh database do not race. On SQLite one process owns the file; `fn` just runs.
+   * fresh database do not race. `fn` writes through the `db` it is given: on PostgreSQL the
+   * lock's own connection, which waits for other sessions' locks as long as it takes (a call's
+   * connection gives up after LOCK_WAIT_MS). On SQLite one process owns the file; `fn` just
+   * runs, with the store's `db`.
    */
-  exclusively<T>(fn: () => Promise<T>): Promise<T>;
+  exclusively<T>(fn: (db: Kysely<DB>) => Promise<T>): Promise<T>;
   /** Resolves once the change stamp reflects every write committed before the call, by any instance. */
   settled(): Promise<void>;
   /**
@@ -138,19 +141,18 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
       changeStamp: () => stamps.stamp(),
       markUnstamped: (text) => unstamped.add(text),
       logTables,
-      async exclusively(fn) {
-        const client = await pool.connect();
-        try {
-          // Another instance's migrations take as long as they take.
-          await client.query('SET lock_timeout = 0');
-          await client.query('SELECT pg_advisory_lock($1)', [STARTUP_LOCK]);
-          return await fn();
-        } finally {
-          await client.query('SELECT pg_advisory_unlock($1)', [STARTUP_LOCK]).catch(() => {});
-          await client.query(lockWait).catch(() => {});
-          client.release();
-        }
-      },
+      exclusively: (fn) =>
+        db.connection().execute(async (own) => {
+          // Another instance's migrations, or an import under way, take as long as they take.
+          await sql`SET lock_timeout = 0`.execute(own);
+          try {
+            await sql`SELECT pg_advisory_lock(${STARTUP_LOCK})`.execute(own);
+            return await fn(own);
+          } finally {
+            await sql`SELECT pg_advisory_unlock(${STARTUP_LOCK})`.execute(own).catch(() => {});
+            await sql.raw(lockWait).execute(own).catch(() => {});
+          }
+        }),
       settled: () => stamps.settled(),
       onTableChanged: (table, fn) => stamps.onTableChanged(table, fn),
       async close() {
@@ -196,7 +198,7 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
       changeStamp: database.changeStamp,
       markUnstamped: (text) => unstamped.add(text),
       logTables,
-      exclusively: (fn) => fn(),
+      exclusively: (fn) => fn(db),
       settled: async () => {},
       onTableChanged(_table, fn) {
         watchers.add(fn);
@@ -216,9 +218,9 @@ export async function openStore(options: StoreOptions, schema: StoreSchema): Pro
   }
   store.registry.bind(store);
   try {
-    await store.exclusively(async () => {
-      await migrateToLatest(store.db, schema.migrations, store.dialect);
-      if (changes) await installChangeTriggers(store.db, logTables);
+    await store.exclusively(async (own) => {
+      await migrateToLatest(own, schema.migrations, store.dialect);
+      if (changes) await installChangeTriggers(own, logTables);
     });
   } catch (err) {
     await store.close().catch(() => {});
