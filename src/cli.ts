@@ -31,6 +31,8 @@ const STORE_OPTIONS = `store options (every command):
   --data DIR            data folder for the SQLite store (default ./data; env KAPIBARA_DATA;
                         :memory: for a store that lives as long as the command)
   --database-url URL    use PostgreSQL instead of SQLite: postgres://… (env DATABASE_URL)
+  --lock-wait S         seconds a call waits for a lock another connection to the store holds
+                        before it answers 503 (default 5; env KAPIBARA_LOCK_WAIT)
 `;
 
 const SERVER_OPTIONS = `server options:
@@ -146,7 +148,7 @@ const NOT_FOR: Record<string, string[]> = {
 
 async function open(config: ServerConfig): Promise<Store> {
   if (!config.databaseUrl && config.sqlitePath !== ':memory:') mkdirSync(config.dataDir, { recursive: true });
-  return openStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
+  return openStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, lockWaitMs: config.lockWaitMs });
 }
 
 function readJson(command: string, file: string | undefined): StateDocument {
@@ -294,6 +296,7 @@ async function exec(parsed: ReturnType<typeof parseServerConfig>, commandLine: s
   const { config, importFile, exportOnExit, dataGiven } = parsed;
   const running = await startKapibara({
     databaseUrl: config.databaseUrl,
+    lockWaitMs: config.lockWaitMs,
     sqlitePath: dataGiven ? (config.sqlitePath === ':memory:' ? ':memory:' : (mkdirSync(config.dataDir, { recursive: true }), config.sqlitePath)) : ':memory:',
     port: parsed.portGiven ? config.port : 0,
     state: importFile,

@@ -15,6 +15,8 @@ export interface ServerConfig {
   /** SQLite file, or `:memory:`. */
   sqlitePath: string;
   databaseUrl?: string;
+  /** How long a call waits for a lock another connection to the store holds (db/index.ts LOCK_WAIT_MS). */
+  lockWaitMs?: number;
   publicUrl?: string;
   operatorToken?: string;
   /** Also serve HTTPS on this port, with the certificate for the Kakao host names (src/core/tls.ts). */
@@ -37,6 +39,7 @@ export function parseServerConfig(
       host: { type: 'string' },
       data: { type: 'string' },
       'database-url': { type: 'string' },
+      'lock-wait': { type: 'string' },
       'public-url': { type: 'string' },
       'operator-token': { type: 'string' },
       'tls-port': { type: 'string' },
@@ -85,6 +88,7 @@ export function parseServerConfig(
       dataDir,
       sqlitePath: dataDir === resolve(':memory:') ? ':memory:' : join(dataDir, 'kapibara.sqlite'),
       databaseUrl,
+      lockWaitMs: seconds(values['lock-wait'] !== undefined ? '--lock-wait' : 'KAPIBARA_LOCK_WAIT', values['lock-wait'] ?? env.KAPIBARA_LOCK_WAIT),
       publicUrl,
       operatorToken,
       tlsPort,

@@ -711,7 +711,7 @@ function readState(state: StateDocument | string): StateDocument {
 export async function startKapibara(options: StartOptions = {}): Promise<RunningKapibara> {
   const doc = options.state === undefined ? undefined : readState(options.state);
   const source = typeof options.state === 'string' ? options.state : 'state';
-  const store = await openStore({ databaseUrl: options.databaseUrl, sqlitePath: options.databaseUrl ? undefined : (options.sqlitePath ?? ':memory:') });
+  const store = await openStore({ databaseUrl: options.databaseUrl, sqlitePath: options.databaseUrl ? undefined : (options.sqlitePath ?? ':memory:'), lockWaitMs: options.lockWaitMs });
   try {
     const clock = new Clock();
     if (doc) await importState(store.db, stateTables(), doc, clock.real(), { replace: true, source });

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freshPgDatabase, storeKinds } from './helpers/stores.js';
 import { freePort } from '../src/core/free-port.js';
+import Database from 'better-sqlite3';
 
 // The CLI of this very build (tests may be compiled to another folder than dist/).
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -205,6 +206,34 @@ describe('kapibara command', () => {
     } finally {
       await stop(viaEnv);
     }
+  });
+
+  it('--lock-wait (and KAPIBARA_LOCK_WAIT) bounds how long a call waits for a lock another connection holds; a bad value is named', async () => {
+    // Another process on the same file holds the write lock for 2 s (as `kapibara import`
+    // would): a call waits for it by default (5 s), and gives up, named, when told to wait 0.2 s.
+    const cases = [
+      { args: [], env: {}, status: 201 },
+      { args: ['--lock-wait', '0.2'], env: {}, status: 503 },
+      { args: [], env: { KAPIBARA_LOCK_WAIT: '0.2' }, status: 503 },
+    ];
+    for (const { args, env, status } of cases) {
+      const data = tmp();
+      const server = await start(['--data', data, '--no-demo', ...args], env);
+      const other = new Database(join(data, 'kapibara.sqlite'));
+      try {
+        other.exec('BEGIN IMMEDIATE');
+        const letGo = new Promise((resolve) => setTimeout(resolve, 2000)).then(() => other.exec('ROLLBACK'));
+        const res = await fetch(`${server.origin}/_kapibara/v1/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+        const body = await res.json();
+        assert.equal(res.status, status, `${args.join(' ')} ${JSON.stringify(env)}: ${JSON.stringify(body)}`);
+        if (status === 503) assert.match(body.error, /^Kapibara's store gave up waiting for a lock another connection to the database held \(database is locked \(SQLITE_BUSY\)\)/);
+        await letGo;
+      } finally {
+        other.close();
+        await stop(server.child);
+      }
+    }
+    await assert.rejects(kapibaraOnce(['export', '--data', tmp(), '--lock-wait', '0']), /invalid --lock-wait "0": expected seconds, more than 0/);
   });
 
   it('seeds, exports, imports and resets the store from files', async () => {

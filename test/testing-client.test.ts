@@ -1,6 +1,13 @@
 import { it } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
-import { mapFetch, startKapibara } from '../src/testing.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { KapibaraError, mapFetch, startKapibara } from '../src/testing.js';
+
+const require = createRequire(import.meta.url);
 
 /** kapibara/testing's client says in its types what its calls resolve to (docs/testing.md). */
 it('people.byEmail resolves the person, or undefined for an unknown email, and is typed so', async () => {
@@ -103,5 +110,36 @@ it('people.list() and apps.list() without a page give every one, page after page
     assert.deepEqual(await kakao.control.apps.list(), []);
   } finally {
     await kakao.stop();
+  }
+});
+
+it('startKapibara({ lockWaitMs }) bounds how long a call waits for a lock another connection holds', async () => {
+  const folder = mkdtempSync(join(tmpdir(), 'kapibara-lock-wait-'));
+  const file = join(folder, 'kapibara.sqlite');
+  const kakao = await startKapibara({ demo: false, sqlitePath: file, lockWaitMs: 200 });
+  // Another process holds the file's write lock for 2 s: a call told to wait 0.2 s has given
+  // up by then, where the default (5 s) waits it out. (In this process, the server's
+  // synchronous wait would keep the holder from letting go.)
+  const holder = spawn(
+    process.execPath,
+    ['-e', `const db = new (require(${JSON.stringify(require.resolve('better-sqlite3'))}))(${JSON.stringify(file)}); db.exec('BEGIN IMMEDIATE'); console.log('held'); setTimeout(() => db.exec('ROLLBACK'), 2000);`],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    await new Promise((resolve, reject) => {
+      holder.stdout!.once('data', resolve);
+      holder.once('exit', (code) => reject(new Error(`the lock holder exited with ${code}`)));
+    });
+    await assert.rejects(kakao.control.people.create({ nickname: 'Ryan' }), (err: KapibaraError) => {
+      assert.equal(err.status, 503);
+      assert.match(err.message, /gave up waiting for a lock another connection to the database held/);
+      return true;
+    });
+    await new Promise((resolve) => holder.once('exit', resolve));
+    assert.equal((await kakao.control.people.create({ nickname: 'Ryan' })).nickname, 'Ryan');
+  } finally {
+    holder.kill();
+    await kakao.stop();
+    rmSync(folder, { recursive: true, force: true });
   }
 });
