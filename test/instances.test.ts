@@ -149,7 +149,8 @@ describe('two instances on one PostgreSQL database', () => {
     const bodies = () => sends.map((r) => r.body).join('\n');
     // 30 a day from this sender over both instances, at most 20 of them to the same friend.
     assert.equal(sends.filter((r) => r.statusCode === 200).length, 30, bodies());
-    for (const r of sends.filter((x) => x.statusCode !== 200)) assert.equal(r.json().code, -532, r.body);
+    // Refused for the sender's day, or for the pair's when one friend's 20 went first.
+    for (const r of sends.filter((x) => x.statusCode !== 200)) assert.ok([-532, -536].includes(r.json().code), r.body);
     // The receivers' copies (the sender keeps one of each too).
     const stored = await b.store.db.selectFrom('talk_messages').select(['account_id']).where('sender_account_id', '=', me.id).where('account_id', '!=', me.id).execute();
     const to = (who: { id: number }) => stored.filter((m) => m.account_id === who.id).length;
