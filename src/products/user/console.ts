@@ -1,14 +1,14 @@
 import type { ConsoleSection } from '../../core/product.js';
 import { html } from '../../core/html.js';
 import { isoSeconds } from '../../core/clock.js';
-import { allShippingAddresses } from './store.js';
+import { listShippingAddresses } from './store.js';
 
 /** At most this many addresses on a person's page; the control plane lists them all. */
 export const ADDRESSES_SHOWN = 50;
 
 /** A person's shipping addresses, as their Kakao account shows them: the default first, then the newest. */
 export const shippingSection: ConsoleSection = async ({ db }, person) => {
-  const rows = await allShippingAddresses(db, person.id, ADDRESSES_SHOWN + 1);
+  const rows = await listShippingAddresses(db, person.id, { size: ADDRESSES_SHOWN + 1 });
   if (rows.length === 0) return html`<section><h2>Shipping addresses</h2><p class="muted">No shipping address.</p></section>`;
   const shown = rows.slice(0, ADDRESSES_SHOWN);
   const more = rows.length > ADDRESSES_SHOWN

@@ -7,7 +7,7 @@ import { newId } from '../../db/ids.js';
 import { CREATED, NO_CONTENT } from '../../core/http.js';
 import { CLOCK_MAX_MS, ClockChangeError, clockTime, isoSeconds } from '../../core/clock.js';
 import { ControlError } from '../../core/errors.js';
-import { addShippingAddress, allShippingAddresses, deleteShippingAddress, type ShippingAddressRow } from './store.js';
+import { addShippingAddress, listShippingAddresses, deleteShippingAddress, type ShippingAddressRow } from './store.js';
 
 /** User API control-plane routes, mounted under /_kapibara/v1: a person's shipping addresses (add, list, delete). */
 
@@ -99,7 +99,7 @@ export default async function userControlRoutes(root: FastifyInstance): Promise<
   app.get('/accounts/:account_id/shipping_addresses', { schema: { params: AccountIdParams } }, async (req) => {
     const { db } = app.platform;
     await mustAccount(db, req.params.account_id);
-    return (await allShippingAddresses(db, req.params.account_id)).map(addressJson);
+    return (await listShippingAddresses(db, req.params.account_id, {})).map(addressJson);
   });
   app.delete('/accounts/:account_id/shipping_addresses/:address_id', { config: NO_CONTENT, schema: { params: AddressParams } }, async (req, reply) => {
     const { db } = app.platform;

@@ -97,13 +97,14 @@ export async function pageUserIds(
 export type ShippingAddressRow = Selectable<ShippingAddressesTable>;
 
 /**
- * A person's shipping addresses, the default one first and then the most recently updated.
- * Later pages (`after`) hold only non-default addresses, updated before `beforeMs` when set.
+ * A person's shipping addresses, the default one first and then the most recently updated:
+ * the first `size`, or every one without it. Later pages (`after`) hold only non-default
+ * addresses, updated before `beforeMs` when set.
  */
 export async function listShippingAddresses(
   db: Kysely<DB>,
   accountId: number,
-  page: { addressId?: number; after?: { beforeMs?: number }; size: number },
+  page: { addressId?: number; after?: { beforeMs?: number }; size?: number },
 ): Promise<ShippingAddressRow[]> {
   let query = db.selectFrom('shipping_addresses').selectAll().where('account_id', '=', accountId);
   if (page.addressId !== undefined) return query.where('id', '=', page.addressId).execute();
@@ -115,7 +116,7 @@ export async function listShippingAddresses(
     .orderBy('is_default', 'desc')
     .orderBy('updated_at', 'desc')
     .orderBy('id', 'desc')
-    .limit(page.size)
+    .$if(page.size !== undefined, (q) => q.limit(page.size!))
     .execute();
 }
 
@@ -150,19 +151,6 @@ export async function addShippingAddress(
     await trx.insertInto('shipping_addresses').values(stored).execute();
     return stored as ShippingAddressRow;
   });
-}
-
-/** A person's addresses (every one, or the first `limit`), in the order the API lists them: the default first, then the newest. */
-export async function allShippingAddresses(db: Kysely<DB>, accountId: number, limit?: number): Promise<ShippingAddressRow[]> {
-  return db
-    .selectFrom('shipping_addresses')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .orderBy('is_default', 'desc')
-    .orderBy('updated_at', 'desc')
-    .orderBy('id', 'desc')
-    .$if(limit !== undefined, (q) => q.limit(limit!))
-    .execute();
 }
 
 /** Removes one of a person's addresses; false when they have none of that id. */
